@@ -1,0 +1,96 @@
+/** The storage type of a column; each dialect maps it to its own SQL type. */
+export type ColumnType =
+  | "text"
+  | "integer"
+  | "real"
+  | "boolean"
+  | "json"
+  | "timestamp"
+  | "ulid"
+  | "blob";
+
+/** What happens to a row when the row it references is deleted. */
+export type OnDelete = "cascade" | "set null" | "restrict";
+
+/** A column of an entity's table. */
+export interface Column {
+  /** Storage type. */
+  type: ColumnType;
+  /** Whether `NULL` is allowed (default false). */
+  nullable?: boolean;
+  /** Adds a unique constraint; a violation becomes a `ConflictError`. */
+  unique?: boolean;
+  /** Adds a plain index. */
+  indexed?: boolean;
+  /** A foreign key to another entity table's `id`. */
+  references?: { table: string; onDelete?: OnDelete };
+}
+
+/** An extra (possibly multi-column) index. */
+export interface IndexDefinition {
+  /** Columns in index order. */
+  columns: string[];
+  /** Unique index. */
+  unique?: boolean;
+}
+
+/**
+ * The table behind an entity. Every entity table has `id` (ULID primary key),
+ * `created_at` and `updated_at` in addition to its own columns.
+ */
+export interface TableDefinition {
+  /** SQL table name (a plain identifier: letters, digits and `_`). */
+  name: string;
+  /** The entity's own columns, in output order. */
+  columns: Record<string, Column>;
+  /** Extra indexes. */
+  indexes?: IndexDefinition[];
+  /** Columns offered to full-text search. */
+  searchable?: string[];
+}
+
+/** The base fields of every stored entity: ULID and ISO 8601 UTC timestamps with milliseconds. */
+export interface EntityRecord {
+  /** ULID primary key. */
+  id: string;
+  /** ISO 8601 UTC, e.g. `2026-01-02T03:04:05.678Z`. */
+  created_at: string;
+  /** ISO 8601 UTC; changes on every update that changes a column. */
+  updated_at: string;
+}
+
+/** The names of the base fields, in wire order. */
+export const BASE_FIELDS: readonly ["id", "created_at", "updated_at"] = ["id", "created_at", "updated_at"];
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * Declares an entity table and checks its identifiers, so that table and
+ * column names (which cannot be bound parameters) never come from input.
+ *
+ * @example
+ * ```ts
+ * import { defineTable } from "./entity.ts";
+ * const notes = defineTable({
+ *   name: "notes",
+ *   columns: { title: { type: "text" }, body: { type: "text", nullable: true } },
+ * });
+ * ```
+ */
+export function defineTable(definition: TableDefinition): TableDefinition {
+  const names = [definition.name, ...Object.keys(definition.columns)];
+  for (const name of names) {
+    if (!IDENTIFIER.test(name)) throw new TypeError(`Invalid SQL identifier: ${JSON.stringify(name)}`);
+  }
+  for (const base of BASE_FIELDS) {
+    if (base in definition.columns) throw new TypeError(`Column ${base} is implicit; do not declare it`);
+  }
+  for (const index of definition.indexes ?? []) {
+    for (const column of index.columns) {
+      if (!(column in definition.columns) && !(BASE_FIELDS as readonly string[]).includes(column)) {
+        throw new TypeError(`Index on unknown column ${column} of ${definition.name}`);
+      }
+    }
+  }
+  return definition;
+}

@@ -1,0 +1,231 @@
+/** One entry of a validation problem's `errors` list: where, what and which rule. */
+export interface FieldError {
+  /** Path to the offending value, e.g. `["body", "data", "min_samples"]`. */
+  loc: (string | number)[];
+  /** Human-readable message. */
+  msg: string;
+  /** Machine-readable error type, e.g. `missing`, `int_parsing`, `ulid_format`. */
+  type: string;
+}
+
+/** An RFC 9457 problem details body as chapkit writes it. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** Options shared by every chapkit error. */
+export interface ChapkitErrorOptions {
+  /** The problem's `instance`; the request path when not given. */
+  instance?: string;
+  /** Extra members added to the problem body (e.g. `errors`). */
+  extensions?: Record<string, unknown>;
+  /** Extra response headers (e.g. `Allow`, `Retry-After`, `WWW-Authenticate`). */
+  headers?: Record<string, string>;
+  /** The underlying error, kept for logs, never sent to clients. */
+  cause?: unknown;
+}
+
+/**
+ * The base of every chapkit error. Each subclass maps to one RFC 9457
+ * problem type (`urn:chapkit:error:*`) and HTTP status.
+ */
+export class ChapkitError extends Error {
+  /** Problem type URN. */
+  readonly type: string;
+  /** Problem title. */
+  readonly title: string;
+  /** HTTP status. */
+  readonly status: number;
+  /** Problem `instance`, when the raiser knows it. */
+  readonly instance: string | undefined;
+  /** Extra members of the problem body. */
+  readonly extensions: Record<string, unknown>;
+  /** Extra response headers. */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    detail: string,
+    problem: { type: string; title: string; status: number },
+    options: ChapkitErrorOptions = {},
+  ) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.type = problem.type;
+    this.title = problem.title;
+    this.status = problem.status;
+    this.instance = options.instance;
+    this.extensions = options.extensions ?? {};
+    this.headers = options.headers ?? {};
+  }
+
+  /** The RFC 9457 body: `type`, `title`, `status`, `detail`, `instance`, then extensions. */
+  toProblem(instance?: string): Problem {
+    const body: Problem = {
+      type: this.type,
+      title: this.title,
+      status: this.status,
+      detail: this.message,
+    };
+    const where = this.instance ?? instance;
+    if (where !== undefined) body.instance = where;
+    for (const [key, value] of Object.entries(this.extensions)) {
+      if (value !== undefined && value !== null) body[key] = value;
+    }
+    return body;
+  }
+}
+
+const urn = (name: string): string => `urn:chapkit:error:${name}`;
+
+/** 404 `urn:chapkit:error:not-found`. */
+export class NotFoundError extends ChapkitError {
+  constructor(detail: string, options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("not-found"), title: "Resource Not Found", status: 404 }, options);
+  }
+}
+
+/** 400 `urn:chapkit:error:invalid-ulid`. */
+export class InvalidUlidError extends ChapkitError {
+  constructor(value: string, instance?: string) {
+    super(`Invalid ULID format: ${value}`, {
+      type: urn("invalid-ulid"),
+      title: "Invalid ULID Format",
+      status: 400,
+    }, instance === undefined ? {} : { instance });
+  }
+}
+
+/** 422 `urn:chapkit:error:validation-failed` with `errors: [{loc, msg, type}]`. */
+export class ValidationError extends ChapkitError {
+  /** The individual failures. */
+  readonly errors: FieldError[];
+  constructor(errors: FieldError[], detail?: string, options: ChapkitErrorOptions = {}) {
+    super(
+      detail ?? describeFieldErrors(errors),
+      { type: urn("validation-failed"), title: "Validation Failed", status: 422 },
+      { ...options, extensions: { ...options.extensions, errors } },
+    );
+    this.errors = errors;
+  }
+}
+
+function describeFieldErrors(errors: FieldError[]): string {
+  if (errors.length === 0) return "Validation failed";
+  const first = errors[0]!;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+  return `${first.loc.join(".")}: ${first.msg}${more}`;
+}
+
+/** 409 `urn:chapkit:error:conflict`. */
+export class ConflictError extends ChapkitError {
+  constructor(detail: string, options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("conflict"), title: "Resource Conflict", status: 409 }, options);
+  }
+}
+
+/** 400 `urn:chapkit:error:bad-request`. */
+export class BadRequestError extends ChapkitError {
+  constructor(detail: string, options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("bad-request"), title: "Bad Request", status: 400 }, options);
+  }
+}
+
+/** 400 `urn:chapkit:error:invalid-query`: a malformed list query parameter. */
+export class InvalidQueryError extends ChapkitError {
+  constructor(detail: string, options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("invalid-query"), title: "Invalid Query", status: 400 }, options);
+  }
+}
+
+/** 401 `urn:chapkit:error:unauthorized`. */
+export class UnauthorizedError extends ChapkitError {
+  constructor(detail = "Authentication required", options: ChapkitErrorOptions = {}) {
+    super(detail, { type: urn("unauthorized"), title: "Unauthorized", status: 401 }, {
+      ...options,
+      headers: { "WWW-Authenticate": 'Bearer realm="chapkit"', ...options.headers },
+    });
+  }
+}
+
+/** 403 `urn:chapkit:error:forbidden`. */
+export class ForbiddenError extends ChapkitError {
+  constructor(detail = "Permission denied", options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("forbidden"), title: "Forbidden", status: 403 }, options);
+  }
+}
+
+/** 405 `urn:chapkit:error:method-not-allowed`, with an `Allow` header. */
+export class MethodNotAllowedError extends ChapkitError {
+  constructor(method: string, allow: string[], options: ChapkitErrorOptions = {}) {
+    super(`Method ${method} is not allowed here; allowed: ${allow.join(", ")}`, {
+      type: urn("method-not-allowed"),
+      title: "Method Not Allowed",
+      status: 405,
+    }, { ...options, headers: { Allow: allow.join(", "), ...options.headers } });
+  }
+}
+
+/** 412 `urn:chapkit:error:precondition-failed`. */
+export class PreconditionFailedError extends ChapkitError {
+  constructor(detail: string, options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("precondition-failed"), title: "Precondition Failed", status: 412 }, options);
+  }
+}
+
+/** 413 `urn:chapkit:error:payload-too-large`. */
+export class PayloadTooLargeError extends ChapkitError {
+  constructor(detail: string, options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("payload-too-large"), title: "Payload Too Large", status: 413 }, options);
+  }
+}
+
+/** 415 `urn:chapkit:error:unsupported-media-type`. */
+export class UnsupportedMediaTypeError extends ChapkitError {
+  constructor(detail: string, options?: ChapkitErrorOptions) {
+    super(detail, {
+      type: urn("unsupported-media-type"),
+      title: "Unsupported Media Type",
+      status: 415,
+    }, options);
+  }
+}
+
+/** 429 `urn:chapkit:error:rate-limited`, with `Retry-After` in seconds. */
+export class RateLimitedError extends ChapkitError {
+  constructor(retryAfterSeconds: number, options: ChapkitErrorOptions = {}) {
+    super(`Rate limit exceeded; retry in ${retryAfterSeconds} s`, {
+      type: urn("rate-limited"),
+      title: "Too Many Requests",
+      status: 429,
+    }, { ...options, headers: { "Retry-After": String(retryAfterSeconds), ...options.headers } });
+  }
+}
+
+/** 503 `urn:chapkit:error:unavailable`: a dependency (e.g. the database) cannot be reached. */
+export class UnavailableError extends ChapkitError {
+  constructor(detail: string, options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("unavailable"), title: "Service Unavailable", status: 503 }, options);
+  }
+}
+
+/** 500 `urn:chapkit:error:internal`. Its detail never carries a stack trace. */
+export class InternalError extends ChapkitError {
+  constructor(detail = "An unexpected error occurred", options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("internal"), title: "Internal Server Error", status: 500 }, options);
+  }
+}
+
+/**
+ * Turns any thrown value into a chapkit error: chapkit errors pass through,
+ * anything else becomes an {@link InternalError} that keeps the original as
+ * its `cause` (for the log) and shows the client nothing of it.
+ */
+export function toChapkitError(error: unknown): ChapkitError {
+  if (error instanceof ChapkitError) return error;
+  return new InternalError(undefined, { cause: error });
+}

@@ -1,0 +1,204 @@
+import type { Static, TObject } from "@sinclair/typebox";
+import type { EntityRecord } from "./entity.ts";
+import { NotFoundError, ValidationError } from "./errors.ts";
+import type { ListQuery } from "./query.ts";
+import type { InsertValues, Repository, UpdateValues } from "./repository.ts";
+import { validateValue } from "./validation.ts";
+
+/** A page of results in the contract's envelope (§5). */
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  size: number;
+  pages: number;
+}
+
+/**
+ * Lifecycle hooks of a manager. `before*` hooks may throw a chapkit error to
+ * refuse the operation.
+ */
+export interface ManagerHooks<R extends EntityRecord, In> {
+  /** Before an insert; may return changed input. */
+  beforeCreate?(input: In): In | void | Promise<In | void>;
+  /** After an insert. */
+  afterCreate?(record: R): void | Promise<void>;
+  /** Before an update (also an upsert that updates); may return changed input. */
+  beforeUpdate?(input: In, existing: R): In | void | Promise<In | void>;
+  /** After an update. */
+  afterUpdate?(record: R, previous: R): void | Promise<void>;
+  /** Before a delete. */
+  beforeDelete?(record: R): void | Promise<void>;
+  /** After a delete. */
+  afterDelete?(record: R): void | Promise<void>;
+}
+
+/** How a manager is made. */
+export interface ManagerOptions<R extends EntityRecord, I extends TObject, O extends TObject> {
+  /** Where records live. */
+  repository: Repository<R>;
+  /** Input schema (create and update bodies). */
+  input: I;
+  /** Output schema. */
+  output: O;
+  /**
+   * Maps validated input to column values (default: every input key but `id`).
+   * `existing` is the stored row on update, null on insert.
+   */
+  toValues?(input: Static<I>, existing: R | null): UpdateValues<R>;
+  /** Maps a stored row to output (default: the row itself). */
+  toOutput?(record: R): Static<O> | Promise<Static<O>>;
+  /** Lifecycle hooks. */
+  hooks?: ManagerHooks<R, Static<I>>;
+}
+
+/** What {@link Manager.save} did. */
+export interface SaveResult<T> {
+  /** The record as output. */
+  output: T;
+  /** True when inserted, false when an existing row was updated. */
+  created: boolean;
+}
+
+function dropNulls(body: unknown): unknown {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return body;
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== null));
+}
+
+/**
+ * Business logic for one entity: validates input against its schemas, runs
+ * lifecycle hooks and maps rows to output. Works without HTTP.
+ *
+ * @example
+ * ```ts ignore
+ * const notes = new Manager({ repository, input: NoteIn, output: NoteOut });
+ * const { output } = await notes.save({ title: "hello" });
+ * ```
+ */
+export class Manager<R extends EntityRecord, I extends TObject, O extends TObject> {
+  /** Input schema. */
+  readonly input: I;
+  /** Output schema. */
+  readonly output: O;
+  /** The repository behind the manager. */
+  readonly repository: Repository<R>;
+  readonly #options: ManagerOptions<R, I, O>;
+
+  constructor(options: ManagerOptions<R, I, O>) {
+    this.#options = options;
+    this.input = options.input;
+    this.output = options.output;
+    this.repository = options.repository;
+  }
+
+  /** Validates a body against the input schema (coercing, filling defaults, dropping unknown keys). */
+  parse(body: unknown, loc: (string | number)[] = ["body"]): Static<I> {
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      throw new ValidationError([{ loc, msg: "Input should be a valid dictionary or object", type: "dict_type" }]);
+    }
+    return validateValue<Static<I>>(this.input, body, { loc });
+  }
+
+  /** Maps a stored row to output. */
+  toOutput(record: R): Promise<Static<O>> {
+    const map = this.#options.toOutput;
+    return Promise.resolve(map ? map(record) : (record as unknown as Static<O>));
+  }
+
+  /** The record with this id as output. @throws {NotFoundError} */
+  async get(id: string): Promise<Static<O>> {
+    return this.toOutput(await this.require(id));
+  }
+
+  /** The stored row with this id. @throws {NotFoundError} */
+  async require(id: string): Promise<R> {
+    const record = await this.repository.findById(id);
+    if (!record) throw new NotFoundError(`Entity with id ${id} not found`);
+    return record;
+  }
+
+  /** Records matching the query, as output. */
+  async list(query: ListQuery = {}): Promise<Static<O>[]> {
+    const rows = await this.repository.findMany(query);
+    return Promise.all(rows.map((row) => this.toOutput(row)));
+  }
+
+  /** One page in the contract's envelope; `page` and `size` must be ≥ 1. */
+  async page(page: number, size: number, query: ListQuery = {}): Promise<Page<Static<O>>> {
+    const errors = [];
+    if (!Number.isInteger(page) || page < 1) {
+      errors.push({ loc: ["query", "page"], msg: "Input should be greater than or equal to 1", type: "greater_than_equal" });
+    }
+    if (!Number.isInteger(size) || size < 1) {
+      errors.push({ loc: ["query", "size"], msg: "Input should be greater than or equal to 1", type: "greater_than_equal" });
+    }
+    if (errors.length > 0) throw new ValidationError(errors);
+    const [items, total] = await Promise.all([
+      this.list({ ...query, limit: size, offset: (page - 1) * size }),
+      this.repository.count(query),
+    ]);
+    return { items, total, page, size, pages: total === 0 ? 0 : Math.ceil(total / size) };
+  }
+
+  /**
+   * Creates a record, or, when the body's `id` exists, updates it with
+   * {@link Manager.update} semantics. On insert, `null` fields are dropped
+   * first so they take their defaults.
+   */
+  async save(body: unknown): Promise<SaveResult<Static<O>>> {
+    const id = (body as { id?: unknown } | null)?.id;
+    if (typeof id === "string") {
+      const existing = await this.repository.findById(id);
+      if (existing) return { output: await this.#update(existing, this.parse(body)), created: false };
+    }
+    const input = this.parse(dropNulls(body));
+    return { output: await this.#insert(input), created: true };
+  }
+
+  /** Creates a record from a body (see {@link Manager.save} for an existing id). */
+  async create(body: unknown): Promise<Static<O>> {
+    return (await this.save(body)).output;
+  }
+
+  /**
+   * Replaces the record's fields with the body's: every top-level field is
+   * assigned, and `null` clears an optional field. @throws {NotFoundError}
+   */
+  async update(id: string, body: unknown): Promise<Static<O>> {
+    const input = this.parse(body);
+    return this.#update(await this.require(id), input);
+  }
+
+  /** Deletes the record. @throws {NotFoundError} */
+  async delete(id: string): Promise<void> {
+    const record = await this.require(id);
+    await this.#options.hooks?.beforeDelete?.(record);
+    await this.repository.delete(id);
+    await this.#options.hooks?.afterDelete?.(record);
+  }
+
+  #values(input: Static<I>, existing: R | null): UpdateValues<R> {
+    if (this.#options.toValues) return this.#options.toValues(input, existing);
+    const { id: _id, ...rest } = input as Record<string, unknown>;
+    return rest as UpdateValues<R>;
+  }
+
+  async #insert(input: Static<I>): Promise<Static<O>> {
+    const hooks = this.#options.hooks;
+    const prepared = (await hooks?.beforeCreate?.(input)) ?? input;
+    const values = this.#values(prepared, null) as InsertValues<R>;
+    const id = (prepared as { id?: string }).id;
+    const record = await this.repository.insert(id ? { ...values, id } : values);
+    await hooks?.afterCreate?.(record);
+    return this.toOutput(record);
+  }
+
+  async #update(existing: R, input: Static<I>): Promise<Static<O>> {
+    const hooks = this.#options.hooks;
+    const prepared = (await hooks?.beforeUpdate?.(input, existing)) ?? input;
+    const record = await this.repository.update(existing.id, this.#values(prepared, existing));
+    if (!record) throw new NotFoundError(`Entity with id ${existing.id} not found`);
+    await hooks?.afterUpdate?.(record, existing);
+    return this.toOutput(record);
+  }
+}

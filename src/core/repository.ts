@@ -1,0 +1,38 @@
+import type { EntityRecord } from "./entity.ts";
+import type { Filter, ListQuery } from "./query.ts";
+
+/** Values for an insert: `id`, `created_at` and `updated_at` are filled in when absent. */
+export type InsertValues<R extends EntityRecord> = Omit<R, keyof EntityRecord> & Partial<EntityRecord>;
+
+/** Values for an update: any subset of the entity's own columns. */
+export type UpdateValues<R extends EntityRecord> = Partial<Omit<R, keyof EntityRecord>>;
+
+/**
+ * Storage of one entity type. Implementations translate every operation to
+ * SQL with bound parameters and map driver errors to chapkit errors (a unique
+ * violation to `ConflictError`).
+ */
+export interface Repository<R extends EntityRecord> {
+  /** The row with this id, or null. */
+  findById(id: string): Promise<R | null>;
+  /** Rows matching the query, in its order (default: `id` ascending). */
+  findMany(query?: ListQuery): Promise<R[]>;
+  /** Number of rows matching the filter (and search words). */
+  count(query?: Pick<ListQuery, "filter" | "search">): Promise<number>;
+  /** Whether a row with this id exists. */
+  exists(id: string): Promise<boolean>;
+  /** Inserts a row and returns it as stored. */
+  insert(values: InsertValues<R>): Promise<R>;
+  /** Inserts many rows in batches (one statement per batch) and returns them. */
+  insertMany(values: InsertValues<R>[]): Promise<R[]>;
+  /** Updates the row; returns it, or null when no row has this id. `updated_at` changes only when a column does. */
+  update(id: string, values: UpdateValues<R>): Promise<R | null>;
+  /** Inserts, or updates the row with `values.id`; says which happened. */
+  upsert(values: InsertValues<R> & { id: string }): Promise<{ record: R; created: boolean }>;
+  /** Deletes the row; true when one was deleted. */
+  delete(id: string): Promise<boolean>;
+  /** Deletes the rows with these ids, or matching this filter; returns how many. */
+  deleteMany(target: string[] | Filter): Promise<number>;
+  /** Runs `fn` in one transaction with a repository bound to it; a throw rolls everything back. */
+  transaction<T>(fn: (repository: Repository<R>) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,16 @@
+/**
+ * The current time as an ISO 8601 UTC timestamp with milliseconds and `Z`
+ * (`2026-01-02T03:04:05.678Z`), the one timestamp format on chapkit's wire.
+ */
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+/** Normalises a stored timestamp (a `Date`, an ISO string or epoch milliseconds) to ISO 8601 UTC with milliseconds and `Z`. */
+export function toIso(value: Date | string | number): string {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "number") return new Date(value).toISOString();
+  if (/Z$/.test(value) && value.length === 24) return value;
+  const parsed = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : value.replace(" ", "T") + "Z");
+  return Number.isNaN(parsed.getTime()) ? value : parsed.toISOString();
+}

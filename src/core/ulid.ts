@@ -1,0 +1,89 @@
+import { InvalidUlidError } from "./errors.ts";
+
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+
+let lastTime = -1;
+const lastRandom = new Uint8Array(10);
+
+function encodeTime(time: number): string {
+  let out = "";
+  let t = time;
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[t % 32] + out;
+    t = Math.floor(t / 32);
+  }
+  return out;
+}
+
+function encodeRandom(bytes: Uint8Array): string {
+  // 80 bits -> 16 base32 characters, most significant first.
+  let out = "";
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += ALPHABET[(buffer >> bits) & 31];
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+function incrementRandom(bytes: Uint8Array): boolean {
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i] !== 255) {
+      bytes[i] = bytes[i]! + 1;
+      return true;
+    }
+    bytes[i] = 0;
+  }
+  return false;
+}
+
+/**
+ * Generates a new ULID: a 48-bit millisecond timestamp and 80 random bits,
+ * upper-case Crockford base32. ULIDs made within one millisecond increase
+ * monotonically, so they sort in creation order.
+ *
+ * @example
+ * ```ts
+ * import { newUlid } from "./ulid.ts";
+ * const id = newUlid(); // "01K79YAHJ7BR4E87VVTG8FNBMA"
+ * ```
+ */
+export function newUlid(now: number = Date.now()): string {
+  if (now <= lastTime) {
+    if (!incrementRandom(lastRandom)) crypto.getRandomValues(lastRandom);
+  } else {
+    lastTime = now;
+    crypto.getRandomValues(lastRandom);
+  }
+  return encodeTime(lastTime) + encodeRandom(lastRandom);
+}
+
+/** True when `value` is a canonical ULID: 26 upper-case Crockford characters, first one `0`–`7`. */
+export function isUlid(value: unknown): value is string {
+  return typeof value === "string" && ULID_PATTERN.test(value);
+}
+
+/**
+ * Parses a ULID strictly (contract §3.1): lower case, `I L O U`, a wrong
+ * length or a first character above `7` are rejected.
+ *
+ * @throws {InvalidUlidError} when `value` is not a canonical ULID.
+ */
+export function parseUlid(value: string, instance?: string): string {
+  if (!isUlid(value)) throw new InvalidUlidError(value, instance);
+  return value;
+}
+
+/** The millisecond timestamp encoded in a ULID. */
+export function ulidTime(id: string): number {
+  let time = 0;
+  for (let i = 0; i < 10; i++) time = time * 32 + ALPHABET.indexOf(id[i]!);
+  return time;
+}

@@ -1,0 +1,37 @@
+/** A value bound to a SQL parameter. */
+export type SqlValue = string | number | bigint | boolean | null | Uint8Array;
+
+/** A result row keyed by column name. */
+export type Row = Record<string, unknown>;
+
+/** The SQL dialect a driver speaks. */
+export type DialectName = "sqlite" | "postgres";
+
+/**
+ * Runs statements. SQL uses `?` placeholders on every driver (the PostgreSQL
+ * driver renumbers them to `$1…`); every value is a bound parameter.
+ */
+export interface Executor {
+  /** The dialect of the underlying store. */
+  readonly dialect: DialectName;
+  /** Runs a statement that returns rows. */
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** Runs a statement and returns how many rows it changed. */
+  exec(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+}
+
+/** A connection (or pool) to one store. */
+export interface Driver extends Executor {
+  /** The URL it was opened with, password removed. */
+  readonly url: string;
+  /**
+   * Runs `fn` in a transaction; a throw rolls it back and rethrows.
+   * Statements of other callers wait until it ends (SQLite) or run on other
+   * pooled connections (PostgreSQL).
+   */
+  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
+  /** Resolves when the store answers `SELECT 1` within `timeoutMs`; rejects otherwise. */
+  ping(timeoutMs?: number): Promise<void>;
+  /** Closes the connection(s); later calls fail. */
+  close(): Promise<void>;
+}
