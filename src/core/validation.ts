@@ -27,10 +27,10 @@ export function validateValue<T>(schema: TSchema, value: unknown, options: Valid
   if (value === undefined) {
     throw new ValidationError([{ loc, msg: "Field required", type: "missing" }]);
   }
-  let result = structuredClone(value);
-  if (options.coerce !== false) result = Value.Convert(schema, result);
-  if (options.defaults !== false) result = Value.Default(schema, result);
-  if (options.clean !== false) result = Value.Clean(schema, result);
+  let result: unknown = structuredClone(value);
+  if (options.coerce !== false) result = Value.Convert(schema, result as object);
+  if (options.defaults !== false) result = Value.Default(schema, result as object);
+  if (options.clean !== false) result = Value.Clean(schema, result as object);
   if (Value.Check(schema, result)) return result as T;
   throw new ValidationError(collectErrors(schema, result, loc));
 }
