@@ -1,0 +1,1 @@
+export { newUlid } from "./src/core/ulid.ts";

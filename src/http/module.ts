@@ -1,0 +1,66 @@
+import type { AnyElysia } from "elysia";
+import type { ServiceInfo } from "../core/info.ts";
+import type { Logger } from "../core/logging.ts";
+import type { Driver } from "../db/driver.ts";
+import type { Migration } from "../db/migration.ts";
+
+/** The outcome of one health check. */
+export interface CheckResult {
+  state: "healthy" | "degraded" | "unhealthy";
+  message?: string;
+}
+
+/** A named health check. */
+export interface HealthCheck {
+  /** Letters, digits, `_` and `-` only. */
+  name: string;
+  /** Runs the check; a throw or a timeout counts as unhealthy. */
+  check(): CheckResult | Promise<CheckResult>;
+  /** Milliseconds before the check counts as unhealthy (default 5000). */
+  timeoutMs?: number;
+}
+
+/**
+ * What a module sees while a service is assembled: the store, the logger and
+ * a registry through which modules share their managers and runners.
+ */
+export interface ServiceContext {
+  /** The service's store, migrated. */
+  readonly db: Driver;
+  /** The service's info. */
+  readonly info: ServiceInfo;
+  /** The service's logger. */
+  readonly logger: Logger;
+  /** A ULID naming this running instance (job leases use it). */
+  readonly instanceId: string;
+  /** Publishes a value (a manager, the job runner…) under a key for other modules. */
+  provide<T>(key: string, value: T): void;
+  /** The value under `key`. @throws {Error} naming the module that should have provided it. */
+  get<T>(key: string): T;
+  /** Whether a value is published under `key`. */
+  has(key: string): boolean;
+}
+
+/**
+ * A unit of a service (config, artifacts, jobs, tasks, ml, a user's own):
+ * its migrations, its set-up and its routes. Builders install modules in
+ * registration order; `withConfig(schema)` is `module(configModule(schema))`.
+ */
+export interface ServiceModule {
+  /** Unique name, e.g. `config`. */
+  readonly name: string;
+  /** Modules that must be installed too; `build()` fails with a clear message otherwise. */
+  readonly requires?: readonly string[];
+  /** Schema changes, applied at start-up before `setup`. */
+  readonly migrations?: readonly Migration[];
+  /** Creates managers and provides them; runs after migrations, in registration order. */
+  setup?(context: ServiceContext): void | Promise<void>;
+  /** The module's routes (an Elysia plugin). */
+  routes?(context: ServiceContext): AnyElysia;
+  /** Health checks the module contributes. */
+  healthChecks?(context: ServiceContext): HealthCheck[];
+  /** Called when the service starts serving. */
+  start?(context: ServiceContext): void | Promise<void>;
+  /** Called on shutdown, before the store closes, in reverse order. */
+  stop?(context: ServiceContext): void | Promise<void>;
+}
