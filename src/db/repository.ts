@@ -1,0 +1,279 @@
+import type { Column, EntityRecord, TableDefinition } from "../core/entity.ts";
+import { InvalidQueryError } from "../core/errors.ts";
+import type { Filter, ListQuery } from "../core/query.ts";
+import type { InsertValues, Repository, UpdateValues } from "../core/repository.ts";
+import { toIso } from "../core/time.ts";
+import { newUlid } from "../core/ulid.ts";
+import { ident } from "./dialect.ts";
+import type { DialectName, Driver, Row, SqlValue } from "./driver.ts";
+import { FilterCompiler, type SqlFragment } from "./filter-sql.ts";
+
+const MAX_PARAMS = 30000;
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i]);
+  }
+  if (typeof a === "object" && typeof b === "object" && a !== null && b !== null) {
+    return JSON.stringify(a) === JSON.stringify(b);
+  }
+  return false;
+}
+
+/**
+ * The SQL repository of one entity table: every operation of the
+ * {@link Repository} contract as SQL with bound parameters, on SQLite and
+ * PostgreSQL alike. Rows come back with JSON parsed, booleans as booleans and
+ * timestamps as ISO 8601 UTC strings.
+ */
+export class SqlRepository<R extends EntityRecord> implements Repository<R> {
+  /** The table definition. */
+  readonly table: TableDefinition;
+  /** The store. */
+  readonly db: Driver;
+  readonly #columns: [string, Column | undefined][];
+  readonly #compiler: FilterCompiler;
+  readonly #name: string;
+  readonly #selectList: string;
+  readonly #byIdSql: string;
+
+  constructor(db: Driver, table: TableDefinition) {
+    this.db = db;
+    this.table = table;
+    this.#name = ident(table.name);
+    this.#columns = [
+      ["id", undefined],
+      ["created_at", { type: "timestamp" }],
+      ["updated_at", { type: "timestamp" }],
+      ...Object.entries(table.columns),
+    ];
+    this.#compiler = new FilterCompiler(table, db.dialect);
+    this.#selectList = this.#columns.map(([name]) => ident(name)).join(", ");
+    this.#byIdSql = `SELECT ${this.#selectList} FROM ${this.#name} WHERE "id" = ?`;
+  }
+
+  /** The dialect of the store. */
+  get dialect(): DialectName {
+    return this.db.dialect;
+  }
+
+  /** Encodes a value for a column. */
+  encode(column: Column | undefined, value: unknown): SqlValue {
+    if (value === undefined || value === null) return null;
+    switch (column?.type) {
+      case "json":
+        // postgres.js serialises parameters of json type itself.
+        return this.db.dialect === "sqlite" ? JSON.stringify(value) : (value as SqlValue);
+      case "boolean":
+        return Boolean(value);
+      case "timestamp":
+        return toIso(value as string);
+      case "blob":
+        return value as Uint8Array;
+      default:
+        return value as SqlValue;
+    }
+  }
+
+  /** Decodes a stored row. */
+  decode(row: Row): R {
+    const out: Record<string, unknown> = {};
+    for (const [name, column] of this.#columns) {
+      const value = row[name];
+      if (value === null || value === undefined) {
+        out[name] = null;
+        continue;
+      }
+      switch (column?.type) {
+        case "json":
+          out[name] = this.db.dialect === "sqlite" && typeof value === "string" ? JSON.parse(value) : value;
+          break;
+        case "boolean":
+          out[name] = value === true || value === 1 || value === 1n;
+          break;
+        case "timestamp":
+          out[name] = toIso(value as string | Date);
+          break;
+        case "integer":
+        case "real":
+          out[name] = typeof value === "number" ? value : Number(value);
+          break;
+        case "blob":
+          out[name] = value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer);
+          break;
+        default:
+          out[name] = value;
+      }
+    }
+    return out as R;
+  }
+
+  #where(query: Pick<ListQuery, "filter" | "search"> | undefined): SqlFragment {
+    const parts: string[] = [];
+    const params: SqlValue[] = [];
+    if (query?.filter) {
+      const compiled = this.#compiler.compile(query.filter);
+      parts.push(compiled.sql);
+      params.push(...compiled.params);
+    }
+    const words = query?.search?.trim();
+    if (words) {
+      const searchable = this.table.searchable ?? [];
+      if (searchable.length === 0) throw new InvalidQueryError(`${this.table.name} declares no searchable fields`);
+      for (const word of words.split(/\s+/)) {
+        const escaped = "%" + word.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
+        parts.push(`(${searchable.map((f) => `LOWER(${ident(f)}) LIKE ? ESCAPE '\\'`).join(" OR ")})`);
+        for (let i = 0; i < searchable.length; i++) params.push(escaped);
+      }
+    }
+    return { sql: parts.length ? ` WHERE ${parts.join(" AND ")}` : "", params };
+  }
+
+  async findById(id: string): Promise<R | null> {
+    const rows = await this.db.query(this.#byIdSql, [id]);
+    return rows[0] ? this.decode(rows[0]) : null;
+  }
+
+  async findMany(query: ListQuery = {}): Promise<R[]> {
+    const where = this.#where(query);
+    const order = this.#compiler.orderBy(query.sort);
+    let sql = `SELECT ${this.#selectList} FROM ${this.#name}${where.sql} ORDER BY ${order.sql}`;
+    const params = [...where.params, ...order.params];
+    if (query.limit !== undefined) {
+      sql += " LIMIT ?";
+      params.push(query.limit);
+    } else if (query.offset) {
+      sql += this.db.dialect === "sqlite" ? " LIMIT -1" : " LIMIT ALL";
+    }
+    if (query.offset) {
+      sql += " OFFSET ?";
+      params.push(Math.max(0, query.offset));
+    }
+    const rows = await this.db.query(sql, params);
+    return rows.map((row) => this.decode(row));
+  }
+
+  async count(query?: Pick<ListQuery, "filter" | "search">): Promise<number> {
+    const where = this.#where(query);
+    const rows = await this.db.query<{ n: number | string }>(
+      `SELECT COUNT(*) AS n FROM ${this.#name}${where.sql}`,
+      where.params,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async exists(id: string): Promise<boolean> {
+    const rows = await this.db.query(`SELECT 1 AS one FROM ${this.#name} WHERE "id" = ?`, [id]);
+    return rows.length > 0;
+  }
+
+  #insertRow(values: InsertValues<R>, now: string): SqlValue[] {
+    const source = values as Record<string, unknown>;
+    return this.#columns.map(([name, column]) => {
+      if (name === "id") return (source.id as string | undefined) ?? newUlid();
+      if (name === "created_at" || name === "updated_at") {
+        return source[name] ? toIso(source[name] as string) : now;
+      }
+      return this.encode(column, source[name]);
+    });
+  }
+
+  async insert(values: InsertValues<R>): Promise<R> {
+    const [record] = await this.insertMany([values]);
+    return record!;
+  }
+
+  async insertMany(values: InsertValues<R>[]): Promise<R[]> {
+    if (values.length === 0) return [];
+    const now = new Date().toISOString();
+    const width = this.#columns.length;
+    const batch = Math.max(1, Math.floor(MAX_PARAMS / width));
+    const tuple = `(${this.#columns.map(() => "?").join(", ")})`;
+    const run = async (): Promise<R[]> => {
+      const out: R[] = [];
+      for (let start = 0; start < values.length; start += batch) {
+        const chunk = values.slice(start, start + batch);
+        const params = chunk.flatMap((value) => this.#insertRow(value, now));
+        const rows = await this.db.query(
+          `INSERT INTO ${this.#name} (${this.#selectList}) VALUES ${chunk.map(() => tuple).join(", ")} RETURNING ${this.#selectList}`,
+          params,
+        );
+        for (const row of rows) out.push(this.decode(row));
+      }
+      return out;
+    };
+    return values.length > batch ? this.db.transaction(run) : run();
+  }
+
+  async update(id: string, values: UpdateValues<R>): Promise<R | null> {
+    return this.db.transaction(async () => {
+      const existing = await this.findById(id);
+      if (!existing) return null;
+      const sets: string[] = [];
+      const params: SqlValue[] = [];
+      for (const [name, value] of Object.entries(values as Record<string, unknown>)) {
+        if (value === undefined) continue;
+        const column = this.table.columns[name];
+        if (!column) continue;
+        if (sameValue((existing as Record<string, unknown>)[name], value)) continue;
+        sets.push(`${ident(name)} = ?`);
+        params.push(this.encode(column, value));
+      }
+      if (sets.length === 0) return existing;
+      sets.push(`"updated_at" = ?`);
+      params.push(new Date().toISOString(), id);
+      const rows = await this.db.query(
+        `UPDATE ${this.#name} SET ${sets.join(", ")} WHERE "id" = ? RETURNING ${this.#selectList}`,
+        params,
+      );
+      return rows[0] ? this.decode(rows[0]) : null;
+    });
+  }
+
+  async upsert(values: InsertValues<R> & { id: string }): Promise<{ record: R; created: boolean }> {
+    return this.db.transaction(async () => {
+      if (await this.exists(values.id)) {
+        const { id, created_at: _c, updated_at: _u, ...rest } = values as Record<string, unknown>;
+        const record = await this.update(id as string, rest as UpdateValues<R>);
+        return { record: record!, created: false };
+      }
+      return { record: await this.insert(values), created: true };
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const { changes } = await this.db.exec(`DELETE FROM ${this.#name} WHERE "id" = ?`, [id]);
+    return changes > 0;
+  }
+
+  async deleteMany(target: string[] | Filter): Promise<number> {
+    if (Array.isArray(target)) {
+      if (target.length === 0) return 0;
+      return this.db.transaction(async () => {
+        let total = 0;
+        for (let start = 0; start < target.length; start += MAX_PARAMS) {
+          const chunk = target.slice(start, start + MAX_PARAMS);
+          const { changes } = await this.db.exec(
+            `DELETE FROM ${this.#name} WHERE "id" IN (${chunk.map(() => "?").join(", ")})`,
+            chunk,
+          );
+          total += changes;
+        }
+        return total;
+      });
+    }
+    const where = this.#where({ filter: target });
+    const { changes } = await this.db.exec(`DELETE FROM ${this.#name}${where.sql}`, where.params);
+    return changes;
+  }
+
+  transaction<T>(fn: (repository: Repository<R>) => Promise<T>): Promise<T> {
+    return this.db.transaction(() => fn(this));
+  }
+}
+
+/** Creates the SQL repository of an entity table on a store. */
+export function createRepository<R extends EntityRecord>(db: Driver, table: TableDefinition): SqlRepository<R> {
+  return new SqlRepository<R>(db, table);
+}

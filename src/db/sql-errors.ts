@@ -1,0 +1,77 @@
+import {
+  BadRequestError,
+  ChapkitError,
+  ConflictError,
+  UnavailableError,
+} from "../core/errors.ts";
+
+interface DriverErrorShape {
+  code?: unknown;
+  errcode?: unknown;
+  message?: unknown;
+  detail?: unknown;
+  constraint_name?: unknown;
+  table_name?: unknown;
+  column_name?: unknown;
+}
+
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "57P01", // admin_shutdown
+  "57P03", // cannot_connect_now
+]);
+
+/** Whether a driver error means the store could not be reached. */
+export function isConnectionError(error: unknown): boolean {
+  const shape = error as DriverErrorShape | null;
+  return typeof shape?.code === "string" && CONNECTION_CODES.has(shape.code);
+}
+
+/** Whether a driver error is SQLite's "database is locked/busy". */
+export function isBusyError(error: unknown): boolean {
+  const shape = error as DriverErrorShape | null;
+  const message = String(shape?.message ?? "");
+  return /SQLITE_BUSY|database is locked/i.test(String(shape?.code ?? "")) || /database is locked|SQLITE_BUSY/i.test(message);
+}
+
+/**
+ * Maps a driver error to a chapkit error: unique violations become
+ * `ConflictError`, foreign-key violations `ConflictError`, not-null violations
+ * `BadRequestError`, unreachable stores `UnavailableError`. Anything else is
+ * returned unchanged (and ends as a 500 problem).
+ */
+export function mapDriverError(error: unknown): unknown {
+  if (error instanceof ChapkitError) return error;
+  const shape = (error ?? {}) as DriverErrorShape;
+  const code = String(shape.code ?? "");
+  const message = String(shape.message ?? "");
+  if (code === "23505" || /UNIQUE constraint failed/i.test(message)) {
+    const where = /UNIQUE constraint failed: (.+)$/i.exec(message)?.[1] ??
+      (typeof shape.detail === "string" ? shape.detail : String(shape.constraint_name ?? "a unique key"));
+    return new ConflictError(`Unique constraint failed: ${where}`, { cause: error });
+  }
+  if (code === "23503" || /FOREIGN KEY constraint failed/i.test(message)) {
+    return new ConflictError("Foreign key constraint failed: a referenced row is missing or still referenced", {
+      cause: error,
+    });
+  }
+  if (code === "23502" || /NOT NULL constraint failed/i.test(message)) {
+    return new BadRequestError(`Missing required value: ${message}`, { cause: error });
+  }
+  if (isConnectionError(error)) {
+    return new UnavailableError(`Database unavailable: ${message || code}`, { cause: error });
+  }
+  if (code === "57014") {
+    return new UnavailableError("Database statement timed out", { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,67 @@
+/** A value SQLite binds. */
+export type SqliteValue = string | number | bigint | null | Uint8Array;
+
+/** A synchronous SQLite connection: the part of `bun:sqlite` and `node:sqlite` chapkit uses. */
+export interface SqliteConnection {
+  /** Runs a statement and returns its rows. */
+  all(sql: string, params: readonly SqliteValue[]): Record<string, unknown>[];
+  /** Runs a statement and returns how many rows it changed. */
+  run(sql: string, params: readonly SqliteValue[]): number;
+  /** Runs one or more statements without parameters. */
+  script(sql: string): void;
+  /** Closes the connection. */
+  close(): void;
+}
+
+interface Statement {
+  all(...params: SqliteValue[]): Record<string, unknown>[];
+  run(...params: SqliteValue[]): { changes: number | bigint };
+}
+
+interface NativeDatabase {
+  prepare(sql: string): Statement;
+  exec(sql: string): void;
+  close(): void;
+}
+
+const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+// Kept in variables so that Deno's and Bun's module graphs do not try to resolve the other runtime's module.
+const BUN_SQLITE = "bun:sqlite";
+const NODE_SQLITE = "node:sqlite";
+
+/** The runtime's embedded SQLite module name (`bun:sqlite` on Bun, `node:sqlite` elsewhere). */
+export const sqliteModule: string = isBun ? BUN_SQLITE : NODE_SQLITE;
+
+/**
+ * Opens a SQLite database with the runtime's embedded engine: `bun:sqlite`
+ * on Bun, `node:sqlite` on Deno. Prepared statements are cached per SQL text.
+ */
+export async function openSqlite(path: string): Promise<SqliteConnection> {
+  let db: NativeDatabase;
+  if (isBun) {
+    const { Database } = await import(BUN_SQLITE) as { Database: new (path: string, options: object) => NativeDatabase };
+    db = new Database(path, { create: true, strict: false });
+  } else {
+    const { DatabaseSync } = await import(NODE_SQLITE) as { DatabaseSync: new (path: string) => NativeDatabase };
+    db = new DatabaseSync(path);
+  }
+  const statements = new Map<string, Statement>();
+  const prepare = (sql: string): Statement => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      if (statements.size > 500) statements.clear();
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  return {
+    all: (sql, params) => prepare(sql).all(...params),
+    run: (sql, params) => Number(prepare(sql).run(...params).changes),
+    script: (sql) => db.exec(sql),
+    close: () => {
+      statements.clear();
+      db.close();
+    },
+  };
+}
