@@ -1,0 +1,176 @@
+import { type TObject, type TSchema, Type } from "@sinclair/typebox";
+import { type AnyElysia, Elysia } from "elysia";
+import type { EntityRecord } from "../../core/entity.ts";
+import { NotFoundError } from "../../core/errors.ts";
+import type { Manager } from "../../core/manager.ts";
+import { parseUlid } from "../../core/ulid.ts";
+import { addRoute } from "../_route.ts";
+import { routeDetail } from "../route-doc.ts";
+import { paginationQuery, type ListQueryParser } from "./list-query.ts";
+import { mountOperation, type Operation, requireBody, type ResponseSet } from "./operation.ts";
+import { outputSchemaDocument } from "./output-schema.ts";
+
+/** Which generic CRUD routes exist (all default true). `$` operations ignore these. */
+export interface CrudPermissions {
+  /** `POST {prefix}`. */
+  create?: boolean;
+  /** `GET {prefix}`, `GET {prefix}/$schema`, `GET {prefix}/{entity_id}`. */
+  read?: boolean;
+  /** `PUT {prefix}/{entity_id}`. */
+  update?: boolean;
+  /** `DELETE {prefix}/{entity_id}`. */
+  delete?: boolean;
+}
+
+/** How a CRUD router is made. */
+export interface CrudRouterOptions<R extends EntityRecord, I extends TObject, O extends TObject> {
+  /** Path prefix without a trailing slash, e.g. `/api/v1/config`. */
+  prefix: string;
+  /** The entity's manager (schemas, validation, storage). */
+  manager: Manager<R, I, O>;
+  /** OpenAPI tags (default: the last prefix segment). */
+  tags?: string[];
+  /** Noun used in summaries (default: the first tag). */
+  entityName?: string;
+  /** Which generic routes exist. */
+  permissions?: CrudPermissions;
+  /** Output properties whose schema `$schema` places under `$defs` (e.g. `{ data: DiseaseConfig }`). */
+  nestedSchemas?: Record<string, TSchema>;
+  /** Operations on the collection: `{prefix}/$name`. */
+  collectionOperations?: Operation[];
+  /** Operations on one entity: `{prefix}/{entity_id}/$name`. */
+  entityOperations?: Operation[];
+  /** Parses list query parameters (default: opt-in pagination). */
+  listQuery?: ListQueryParser;
+}
+
+function locate(error: unknown, instance: string): unknown {
+  if (error instanceof NotFoundError && error.instance === undefined) {
+    return new NotFoundError(error.message, { instance });
+  }
+  return error;
+}
+
+function location(request: Request, id: string): string {
+  const url = new URL(request.url);
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}/${id}`;
+}
+
+/**
+ * The generic CRUD routes of an entity (contract §6): create (upsert by id),
+ * list (opt-in pagination), `$schema`, get, update and delete by id, plus the
+ * entity's own `$` operations. Ids are checked as ULIDs (400 `invalid-ulid`,
+ * instance `{prefix}/{raw id}`) after body validation (422).
+ *
+ * @example
+ * ```ts ignore
+ * const app = new Elysia().use(crudRouter({ prefix: "/api/v1/notes", manager: notes }));
+ * ```
+ */
+export function crudRouter<R extends EntityRecord, I extends TObject, O extends TObject>(
+  options: CrudRouterOptions<R, I, O>,
+): AnyElysia {
+  const { prefix, manager } = options;
+  const tags = options.tags ?? [prefix.split("/").filter(Boolean).pop() ?? "entities"];
+  const noun = options.entityName ?? tags[0] ?? "entity";
+  const allow = { create: true, read: true, update: true, delete: true, ...options.permissions };
+  const parseList = options.listQuery ?? paginationQuery;
+  const app: AnyElysia = new Elysia();
+
+  for (const op of options.collectionOperations ?? []) mountOperation(app, prefix, op, { entity: false, tags });
+
+  if (allow.create) {
+    addRoute(app, "POST", prefix, async ({ body, request, set }: { body: unknown; request: Request; set: ResponseSet }) => {
+      const { output, created } = await manager.save(requireBody(body));
+      if (created) {
+        set.status = 201;
+        set.headers.location = location(request, (output as { id: string }).id);
+      }
+      return output;
+    }, {
+      detail: routeDetail({
+        summary: `Create ${noun}`,
+        description: "Creates an entity; a body whose `id` exists updates it instead (200).",
+        tags,
+        body: manager.input,
+        response: manager.output,
+        status: 201,
+      }),
+    });
+  }
+
+  if (allow.read) {
+    const envelope = Type.Object({
+      items: Type.Array(manager.output),
+      total: Type.Integer(),
+      page: Type.Integer(),
+      size: Type.Integer(),
+      pages: Type.Integer(),
+    }, { title: "PaginatedResponse" });
+    addRoute(app, "GET", prefix, ({ query }: { query: Record<string, unknown> }) => {
+      const parsed = parseList(query);
+      return parsed.page
+        ? manager.page(parsed.page.page, parsed.page.size, parsed.query)
+        : manager.list(parsed.query);
+    }, {
+      detail: routeDetail({
+        summary: `List ${noun}`,
+        description: "All entities, or one page in an envelope when both `page` and `size` are given.",
+        tags,
+        query: Type.Object({
+          page: Type.Optional(Type.Integer({ minimum: 1 })),
+          size: Type.Optional(Type.Integer({ minimum: 1 })),
+        }),
+        response: Type.Union([Type.Array(manager.output), envelope]),
+      }),
+    });
+    const schemaDocument = outputSchemaDocument(manager.output, options.nestedSchemas);
+    addRoute(app, "GET", `${prefix}/$schema`, () => schemaDocument, {
+      detail: routeDetail({
+        summary: `Get ${noun} schema`,
+        tags,
+        response: Type.Object({}, { additionalProperties: true }),
+      }),
+    });
+    addRoute(app, "GET", `${prefix}/:entity_id`, async ({ params }: { params: { entity_id: string } }) => {
+      const instance = `${prefix}/${params.entity_id}`;
+      const id = parseUlid(params.entity_id, instance);
+      try {
+        return await manager.get(id);
+      } catch (error) {
+        throw locate(error, instance);
+      }
+    }, { detail: routeDetail({ summary: `Get ${noun} by id`, tags, response: manager.output }) });
+  }
+
+  if (allow.update) {
+    addRoute(app, "PUT", `${prefix}/:entity_id`, async ({ params, body }: { params: { entity_id: string }; body: unknown }) => {
+      const instance = `${prefix}/${params.entity_id}`;
+      manager.parse(requireBody(body));
+      const id = parseUlid(params.entity_id, instance);
+      try {
+        return await manager.update(id, body);
+      } catch (error) {
+        throw locate(error, instance);
+      }
+    }, {
+      detail: routeDetail({ summary: `Update ${noun}`, tags, body: manager.input, response: manager.output }),
+    });
+  }
+
+  if (allow.delete) {
+    addRoute(app, "DELETE", `${prefix}/:entity_id`, async ({ params }: { params: { entity_id: string } }) => {
+      const instance = `${prefix}/${params.entity_id}`;
+      const id = parseUlid(params.entity_id, instance);
+      try {
+        await manager.delete(id);
+      } catch (error) {
+        throw locate(error, instance);
+      }
+      return new Response(null, { status: 204 });
+    }, { detail: routeDetail({ summary: `Delete ${noun}`, tags, status: 204 }) });
+  }
+
+  for (const op of options.entityOperations ?? []) mountOperation(app, prefix, op, { entity: true, tags });
+  return app;
+}

@@ -1,0 +1,36 @@
+import { Elysia } from "elysia";
+import type { Logger } from "../core/logging.ts";
+import { fromElysiaError } from "./elysia-errors.ts";
+import { problemResponse } from "./problem-response.ts";
+
+/** Options of {@link errorHandler}. */
+export interface ErrorHandlerOptions {
+  /** Where unexpected errors are logged with their stack. */
+  logger: Logger;
+}
+
+/**
+ * The one error handler of a chapkit service: every error (chapkit errors,
+ * request validation, malformed JSON, unknown routes, unexpected throws)
+ * becomes an RFC 9457 `application/problem+json` response. Unexpected errors
+ * answer 500 `urn:chapkit:error:internal`; their stack goes to the log only.
+ * The hooks apply to the app that uses this plugin and to its plugins.
+ */
+export function errorHandler(options: ErrorHandlerOptions): Elysia {
+  const { logger } = options;
+  return new Elysia().onError({ as: "scoped" }, ({ code, error, path, set, request }) => {
+    const problem = fromElysiaError(code, error);
+    if (problem.status >= 500) {
+      logger.error("http.request.error", {
+        request_id: set.headers["x-request-id"],
+        method: request.method,
+        path,
+        error: problem.cause ?? problem,
+      });
+    } else {
+      logger.debug("chapkit.error", { path, status: problem.status, type: problem.type, detail: problem.message });
+    }
+    set.status = problem.status;
+    return problemResponse(problem, path);
+  }) as unknown as Elysia;
+}

@@ -1,0 +1,72 @@
+import { Elysia } from "elysia";
+import { PayloadTooLargeError } from "../core/errors.ts";
+import type { Logger } from "../core/logging.ts";
+import { problemResponse } from "./problem-response.ts";
+import { REQUEST_ID_HEADER, resolveRequestId } from "./request-id.ts";
+
+/** Options of {@link requestContext}. */
+export interface RequestContextOptions {
+  /** The logger of request events. */
+  logger?: Logger;
+  /** Log `http.request.start` and `http.request.complete` at info level (default false). */
+  logRequests?: boolean;
+  /** Requests whose `Content-Length` exceeds this answer 413 before routing. */
+  maxBodyBytes?: number;
+}
+
+interface TimedContext {
+  chapkitStart?: number;
+}
+
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
+}
+
+/**
+ * Per-request plumbing: every response carries `X-Request-ID` (an incoming
+ * id of 1–128 characters from `[A-Za-z0-9._-]` is kept, otherwise a fresh
+ * ULID), oversized bodies are refused by their `Content-Length`, and, when
+ * enabled, each request logs `http.request.start` and
+ * `http.request.complete` (`status_code`, `duration_ms`). Nothing is
+ * allocated for logs when request logging is off.
+ */
+export function requestContext(options: RequestContextOptions = {}): Elysia {
+  const { logger, maxBodyBytes } = options;
+  const logRequests = options.logRequests === true && logger !== undefined;
+  const app = new Elysia().onRequest((context) => {
+    const { request, set } = context;
+    const id = resolveRequestId(request.headers.get(REQUEST_ID_HEADER));
+    set.headers[REQUEST_ID_HEADER] = id;
+    if (maxBodyBytes !== undefined) {
+      const length = request.headers.get("content-length");
+      if (length !== null && Number(length) > maxBodyBytes) {
+        const response = problemResponse(
+          new PayloadTooLargeError(`Request body exceeds ${maxBodyBytes} bytes`),
+          pathOf(request.url),
+        );
+        response.headers.set(REQUEST_ID_HEADER, id);
+        return response;
+      }
+    }
+    if (logRequests) {
+      (context as TimedContext).chapkitStart = performance.now();
+      logger!.info("http.request.start", { request_id: id, method: request.method, path: pathOf(request.url) });
+    }
+  });
+  if (!logRequests) return app as unknown as Elysia;
+  return app.onAfterResponse({ as: "scoped" }, (context) => {
+    const start = (context as TimedContext).chapkitStart;
+    const value = (context as { responseValue?: unknown }).responseValue;
+    const status = value instanceof Response ? value.status : Number(context.set.status ?? 200);
+    logger!.info("http.request.complete", {
+      request_id: context.set.headers[REQUEST_ID_HEADER],
+      method: context.request.method,
+      path: context.path,
+      status_code: status,
+      duration_ms: start === undefined ? 0 : Math.round((performance.now() - start) * 100) / 100,
+    });
+  }) as unknown as Elysia;
+}
