@@ -1,0 +1,140 @@
+/**
+ * Builds the npm package into `dist/` from the same sources JSR publishes.
+ *
+ * - `mod.ts` is bundled to `dist/mod.js`; every `src/**\/*-worker.ts` is bundled
+ *   as its own entry to `dist/src/**\/*-worker.js`. Dependencies, `bun:` and
+ *   `node:` modules stay external, so the bundle holds only chapkit's code.
+ * - `new URL("./x.ts", import.meta.url)` in a source file is rewritten to the
+ *   path of x's output relative to the bundle that inlines it, so worker and
+ *   asset URLs keep working after bundling. A non-TypeScript target (an HTML
+ *   page, a WASM file) is copied into `dist/` at its path from the repo root.
+ * - Declarations come from `tsc -p tsconfig.build.json`; their relative `.ts`
+ *   specifiers are rewritten to `.js` so any TypeScript consumer resolves them.
+ *
+ * Run with `bun scripts/build.ts` (or `npm run build`; `npm pack` runs it as `prepack`).
+ */
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import type { BunPlugin } from "bun";
+
+const ROOT = resolve(import.meta.dir, "..");
+const OUT = join(ROOT, "dist");
+const URL_PATTERN = /new\s+URL\(\s*(["'])(\.{1,2}\/[^"'`]+)\1\s*,\s*import\.meta\.url\s*\)/g;
+
+/** Files under `dir` (recursively) whose name satisfies `keep`. */
+function walk(dir: string, keep: (name: string) => boolean): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...walk(path, keep));
+    else if (keep(entry.name)) found.push(path);
+  }
+  return found.sort();
+}
+
+/** The output path of a source entry: same place under dist/, `.ts` becomes `.js`. */
+function outputOf(source: string): string {
+  return join(OUT, relative(ROOT, source)).replace(/\.ts$/, ".js");
+}
+
+function toPosix(path: string): string {
+  return path.split(sep).join("/");
+}
+
+const workers = walk(join(ROOT, "src"), (name) => name.endsWith("-worker.ts"));
+const entries = [join(ROOT, "mod.ts"), ...workers];
+const entrySet = new Set(entries);
+
+/** Rewrites relative `new URL(…, import.meta.url)` for a bundle written to `outFile`. */
+function urlRewriter(outFile: string, copied: Set<string>): BunPlugin {
+  const outDir = dirname(outFile);
+  return {
+    name: "chapkit-relative-urls",
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        const contents = readFileSync(args.path, "utf8");
+        if (args.path.includes(`${sep}node_modules${sep}`) || !contents.includes("import.meta.url")) {
+          return { contents, loader: "ts" };
+        }
+        const rewritten = contents.replace(URL_PATTERN, (_match, quote: string, spec: string) => {
+          const target = resolve(dirname(args.path), spec);
+          let output: string;
+          if (target.endsWith(".ts")) {
+            if (!entrySet.has(target)) {
+              throw new Error(
+                `${relative(ROOT, args.path)}: new URL("${spec}", import.meta.url) points at a module that is ` +
+                  `not a build entry; name it *-worker.ts so the build emits it`,
+              );
+            }
+            output = outputOf(target);
+          } else {
+            statSync(target); // fails the build when the asset is missing
+            output = join(OUT, relative(ROOT, target));
+            copied.add(target);
+          }
+          let rel = toPosix(relative(outDir, output));
+          if (!rel.startsWith(".")) rel = `./${rel}`;
+          return `new URL(${quote}${rel}${quote}, import.meta.url)`;
+        });
+        return { contents: rewritten, loader: "ts" };
+      });
+    },
+  };
+}
+
+async function bundle(entry: string, copied: Set<string>): Promise<void> {
+  const outFile = outputOf(entry);
+  const result = await Bun.build({
+    entrypoints: [entry],
+    outdir: dirname(outFile),
+    naming: "[name].js",
+    target: "node",
+    format: "esm",
+    packages: "external",
+    external: ["bun:*", "node:*"],
+    sourcemap: "linked",
+    plugins: [urlRewriter(outFile, copied)],
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error(`bundling ${relative(ROOT, entry)} failed`);
+  }
+}
+
+/** Rewrites relative `.ts` specifiers in emitted declarations to `.js`. */
+function fixDeclarationSpecifiers(): void {
+  const pattern = /((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']+)\.ts(["'])/g;
+  for (const file of walk(OUT, (name) => name.endsWith(".d.ts"))) {
+    const text = readFileSync(file, "utf8");
+    const fixed = text.replace(pattern, "$1$2.js$3");
+    if (fixed !== text) writeFileSync(file, fixed);
+  }
+}
+
+function emitDeclarations(): void {
+  const tscBin = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+  const tsc = Bun.spawnSync([process.execPath, tscBin, "-p", join(ROOT, "tsconfig.build.json")], {
+    cwd: ROOT,
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  if (tsc.exitCode !== 0) throw new Error(`tsc exited with ${tsc.exitCode}`);
+  fixDeclarationSpecifiers();
+}
+
+const started = performance.now();
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+const copied = new Set<string>();
+for (const entry of entries) await bundle(entry, copied);
+for (const asset of copied) {
+  const target = join(OUT, relative(ROOT, asset));
+  mkdirSync(dirname(target), { recursive: true });
+  copyFileSync(asset, target);
+}
+emitDeclarations();
+const ms = Math.round(performance.now() - started);
+console.log(
+  `built dist/ from ${entries.length} entr${entries.length === 1 ? "y" : "ies"}` +
+    `${copied.size > 0 ? ` and ${copied.size} asset(s)` : ""} in ${ms} ms`,
+);
