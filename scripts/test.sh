@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: every runner in turn, each one's full output on the
+# terminal, then one line per runner and a closing "N passed, N failed" line that
+# sums them all. A failing runner does not stop the others; the exit status is
+# non-zero when any runner failed, or ran no test although it had test files.
+#
+#   1. bun test      test/**/*.test.ts except *.deno.test.ts, test/browser/, test/packaging/
+#   2. deno test -A  test/**/*.test.ts except *.bun.test.ts, test/browser/, test/packaging/
+#   3. browser       bun test test/browser/ (headless Chromium through playwright-core)
+#   4. packaging     bun test test/packaging/ (npm pack, bun add, deno publish --dry-run, ...)
+#
+# Environment: DATABASE_URL (PostgreSQL for the contract suite), CHROMIUM_PATH.
+# Extra arguments select runners by name, e.g. `bash scripts/test.sh bun deno`.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+export PATH="$ROOT/node_modules/.bin:$PATH"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+
+LOGS="$(mktemp -d)"
+trap 'rm -rf "$LOGS"' EXIT
+
+SELECTED=("$@")
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+EXIT_STATUS=0
+REPORT=()
+
+selected() {
+  [[ ${#SELECTED[@]} -eq 0 ]] && return 0
+  local name
+  for name in "${SELECTED[@]}"; do [[ "$name" == "$1" ]] && return 0; done
+  return 1
+}
+
+# Test files under a directory, one per line, as ./relative paths (bun treats
+# arguments without ./ as name filters). $2 is a grep -E pattern of paths to drop.
+test_files() {
+  local dir="$1" drop="$2"
+  [[ -d "$dir" ]] || return 0
+  find "$dir" -type f \( -name '*.test.ts' -o -name '*.test.tsx' -o -name '*.test.js' -o -name '*.test.mjs' \) \
+    -not -path '*/node_modules/*' | sed 's#^\([^./]\)#./\1#' | { if [[ -n "$drop" ]]; then grep -Ev "$drop"; else cat; fi; } | sort
+}
+
+strip_ansi() { sed -E 's/\x1b\[[0-9;]*[A-Za-z]//g'; }
+
+# The last "<n> <word>" summary line of bun test's output, or 0.
+bun_count() {
+  local word="$1" log="$2" n
+  n="$(strip_ansi <"$log" | grep -E "^[[:space:]]*[0-9]+ $word\$" | tail -n 1 | tr -dc '0-9')"
+  echo "${n:-0}"
+}
+
+# record NAME PASSED FAILED EXIT_CODE FILE_COUNT
+record() {
+  local name="$1" passed="$2" failed="$3" code="$4" files="$5" note=""
+  if [[ "$code" -ne 0 && "$failed" -eq 0 ]]; then
+    failed=1
+    note=" (exited with status $code without a failing test: counted as 1 failure)"
+  fi
+  if [[ "$files" -gt 0 && $((passed + failed)) -eq 0 ]]; then
+    failed=1
+    note=" (ran no test from $files file(s): counted as 1 failure)"
+  fi
+  if [[ "$code" -ne 0 || "$failed" -gt 0 ]]; then EXIT_STATUS=1; fi
+  TOTAL_PASSED=$((TOTAL_PASSED + passed))
+  TOTAL_FAILED=$((TOTAL_FAILED + failed))
+  REPORT+=("$(printf '  %-10s %5d pass %5d fail  from %d file(s)%s' "$name" "$passed" "$failed" "$files" "$note")")
+}
+
+banner() { printf '\n=== %s ===\n' "$*"; }
+
+# run_bun NAME TIMEOUT_MS FILE...
+run_bun() {
+  local name="$1" timeout="$2"
+  shift 2
+  local log="$LOGS/$name.log" code
+  banner "$name: bun test ($# file(s))"
+  bun test --timeout "$timeout" "$@" 2>&1 | tee "$log"
+  code=${PIPESTATUS[0]}
+  local passed failed errors
+  passed="$(bun_count pass "$log")"
+  failed="$(bun_count fail "$log")"
+  errors="$(bun_count error "$log")"
+  record "$name" "$passed" $((failed + errors)) "$code" "$#"
+}
+
+# run_deno FILE...
+run_deno() {
+  local log="$LOGS/deno.log" xml="$LOGS/deno.xml" code counts
+  banner "deno: deno test -A ($# file(s))"
+  deno test -A --junit-path="$xml" "$@" 2>&1 | tee "$log"
+  code=${PIPESTATUS[0]}
+  counts="$(bun "$ROOT/scripts/count-junit.ts" "$xml")" || counts="0 0 0"
+  read -r passed failed _skipped <<<"$counts"
+  record deno "${passed:-0}" "${failed:-0}" "$code" "$#"
+}
+
+SHARED_DROP='^\./test/(browser|packaging)/'
+
+if selected bun; then
+  mapfile -t files < <(test_files test "$SHARED_DROP|\.deno\.test\.[jt]sx?\$")
+  if [[ ${#files[@]} -gt 0 ]]; then run_bun bun 30000 "${files[@]}"; else record bun 0 0 0 0; fi
+fi
+
+if selected deno; then
+  mapfile -t files < <(test_files test "$SHARED_DROP|\.bun\.test\.[jt]sx?\$")
+  if [[ ${#files[@]} -gt 0 ]]; then run_deno "${files[@]}"; else record deno 0 0 0 0; fi
+fi
+
+if selected browser; then
+  mapfile -t files < <(test_files test/browser "")
+  if [[ ${#files[@]} -gt 0 ]]; then
+    [[ -x "$CHROMIUM_PATH" ]] || echo "warning: no Chromium at $CHROMIUM_PATH (apt-get install -y chromium)" >&2
+    run_bun browser 60000 "${files[@]}"
+  else
+    record browser 0 0 0 0
+  fi
+fi
+
+if selected packaging; then
+  mapfile -t files < <(test_files test/packaging "")
+  if [[ ${#files[@]} -gt 0 ]]; then run_bun packaging 600000 "${files[@]}"; else record packaging 0 0 0 0; fi
+fi
+
+banner "summary (${SECONDS} s)"
+printf '%s\n' "${REPORT[@]}"
+echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
+exit "$EXIT_STATUS"
