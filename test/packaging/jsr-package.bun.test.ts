@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { ROOT, run, scratchDir } from "./_process.ts";
+
+interface DenoConfig {
+  name: string;
+  version: string;
+  license: string;
+  exports: string | Record<string, string>;
+  imports: Record<string, string>;
+}
+
+const denoConfig = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")) as DenoConfig;
+const npmManifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  version: string;
+  license: string;
+  dependencies: Record<string, string>;
+};
+const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+
+/** Bare specifiers a source file imports (comments dropped, so doc examples do not count). */
+function bareSpecifiers(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const found = new Set<string>();
+  const patterns = [
+    /\b(?:import|export)\s[^;"']*?\bfrom\s*["']([^"']+)["']/g,
+    /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
+    /\bimport\s+["']([^"']+)["']/g,
+  ];
+  for (const pattern of patterns) {
+    for (const match of code.matchAll(pattern)) {
+      const spec = match[1]!;
+      if (!/^(\.|\/|[a-z]+:)/.test(spec)) found.add(spec);
+    }
+  }
+  return [...found];
+}
+
+/** The npm package a bare specifier names: `@scope/name` or `name`. */
+function packageOf(spec: string): string {
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+}
+
+describe("JSR package", () => {
+  const scratch = scratchDir("jsr");
+  let dryRun = { code: 0, stdout: "", stderr: "" };
+  let published: string[] = [];
+
+  beforeAll(async () => {
+    dryRun = await run(["deno", "publish", "--dry-run", "--allow-dirty"], { check: false });
+    const prefix = `file://${ROOT}/`;
+    published = `${dryRun.stdout}\n${dryRun.stderr}`
+      .split("\n")
+      .map((line) => line.trim().split(" ")[0] ?? "")
+      .filter((url) => url.startsWith(prefix))
+      .map((url) => decodeURIComponent(url.slice(prefix.length)));
+  }, 300_000);
+
+  afterAll(() => scratch.remove());
+
+  test("deno publish --dry-run accepts the package: no slow types, no missing files", () => {
+    if (dryRun.code !== 0) throw new Error(`deno publish --dry-run failed:\n${dryRun.stdout}\n${dryRun.stderr}`);
+    expect(dryRun.code).toBe(0);
+    expect(published).toContain("mod.ts");
+    expect(published).toContain("deno.json");
+    expect(published).toContain("README.md");
+    expect(published).toContain("LICENSE");
+  });
+
+  test("publishes no tests, scripts or Bun-only sources", () => {
+    const stray = published.filter((f) => /^(test|scripts|bench|examples|node_modules|dist)\//.test(f) || f.endsWith(".bun.ts"));
+    expect(published.length).toBeGreaterThan(0);
+    expect(stray).toEqual([]);
+  });
+
+  test("deno.json and package.json name the same version and license", () => {
+    expect(denoConfig.version).toBe(npmManifest.version);
+    expect(denoConfig.license).toBe(npmManifest.license);
+  });
+
+  test("every bare specifier in the published sources is mapped in deno.json imports and is a package.json dependency", () => {
+    const problems: string[] = [];
+    const keys = Object.keys(denoConfig.imports);
+    for (const file of published.filter((f) => f.endsWith(".ts"))) {
+      for (const spec of bareSpecifiers(readFileSync(join(ROOT, file), "utf8"))) {
+        // Deno lets a key that maps to an npm:/jsr: package cover that package's subpaths too.
+        const mapped = keys.some((key) =>
+          key === spec ||
+          (key.endsWith("/") && spec.startsWith(key)) ||
+          (spec.startsWith(`${key}/`) && /^(npm|jsr):/.test(denoConfig.imports[key] ?? ""))
+        );
+        if (!mapped) problems.push(`${file}: "${spec}" has no entry in deno.json imports`);
+        if (!(packageOf(spec) in npmManifest.dependencies)) {
+          problems.push(`${file}: "${packageOf(spec)}" is not in package.json dependencies`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("a fresh Deno project imports jsr:@chapkit/core from the published files and runs newUlid", async () => {
+    if (dryRun.code !== 0) throw new Error("deno publish --dry-run failed; see the test above");
+    // Lay out exactly the files JSR would receive; the package's deno.json import map then
+    // applies to its modules, and the consumer resolves jsr:@chapkit/core to them through links.
+    const pkgDir = join(scratch.path, "package");
+    for (const file of published) {
+      mkdirSync(dirname(join(pkgDir, file)), { recursive: true });
+      copyFileSync(join(ROOT, file), join(pkgDir, file));
+    }
+    const app = join(scratch.path, "app");
+    mkdirSync(app);
+    writeFileSync(join(app, "deno.json"), JSON.stringify({ links: [relative(app, pkgDir)] }));
+    writeFileSync(
+      join(app, "main.ts"),
+      `import { newUlid } from "jsr:${denoConfig.name}";\nconsole.log(newUlid());\n`,
+    );
+    const { stdout } = await run(["deno", "run", "-A", "main.ts"], { cwd: app });
+    expect(stdout.trim()).toMatch(ULID);
+  }, 300_000);
+});

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, posix, relative } from "node:path";
+import { ROOT, run, scratchDir } from "./_process.ts";
+
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  name: string;
+  version: string;
+  exports: Record<string, string | Record<string, string>>;
+};
+const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+
+function workerSources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith("-worker.ts"))
+    .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)));
+}
+
+describe("npm package", () => {
+  const scratch = scratchDir("npm");
+  let tarball = "";
+  let files: string[] = [];
+  const app = join(scratch.path, "app");
+  const unpacked = join(scratch.path, "unpacked");
+
+  beforeAll(async () => {
+    // prepack builds dist/ (bun build + tsc) before npm packs it.
+    await run(["npm", "pack", "--pack-destination", scratch.path]);
+    const name = readdirSync(scratch.path).find((f) => f.endsWith(".tgz"));
+    if (!name) throw new Error("npm pack wrote no tarball");
+    tarball = join(scratch.path, name);
+    const listing = await run(["tar", "-tzf", tarball]);
+    files = listing.stdout.split("\n").filter(Boolean).map((f) => f.replace(/^package\//, ""));
+    mkdirSync(unpacked);
+    await run(["tar", "-xzf", tarball, "-C", unpacked]);
+    // A fresh Bun project, as a user starts one; dependencies come from the registry.
+    mkdirSync(app);
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "fresh-app", private: true, type: "module" }));
+    await run(["bun", "add", tarball], { cwd: app });
+  }, 300_000);
+
+  afterAll(() => scratch.remove());
+
+  test("npm pack ships the bundle, its declarations, README and LICENSE, and no sources or tests", () => {
+    expect(files).toContain("dist/mod.js");
+    expect(files).toContain("dist/mod.d.ts");
+    expect(files).toContain("README.md");
+    expect(files).toContain("LICENSE");
+    expect(files).toContain("package.json");
+    const stray = files.filter((f) => /^(src|test|scripts|bench|examples)\//.test(f) || f.endsWith(".ts") && !f.endsWith(".d.ts"));
+    expect(stray).toEqual([]);
+  });
+
+  test("every target named in package.json exports is in the tarball", () => {
+    const targets = Object.values(pkg.exports).flatMap((value) => typeof value === "string" ? [value] : Object.values(value));
+    expect(targets.length).toBeGreaterThan(0);
+    const missing = targets.map((t) => posix.normalize(t)).filter((t) => !files.includes(t));
+    expect(missing).toEqual([]);
+  });
+
+  test("emits every src/**/*-worker.ts as its own entry in dist/", () => {
+    const expected = workerSources(join(ROOT, "src")).map((f) => `dist/${f.replace(/\.ts$/, ".js")}`).sort();
+    const emitted = files.filter((f) => /^dist\/src\/.*-worker\.js$/.test(f)).sort();
+    expect(emitted).toEqual(expected);
+  });
+
+  test("relative imports in the shipped declarations all resolve inside the tarball", () => {
+    const unresolved: string[] = [];
+    for (const file of files.filter((f) => f.endsWith(".d.ts"))) {
+      const text = readFileSync(join(unpacked, "package", file), "utf8");
+      for (const match of text.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+        const spec = match[1]!;
+        const target = posix.join(posix.dirname(file), spec).replace(/\.js$/, ".d.ts");
+        if (!files.includes(target)) unresolved.push(`${file}: ${spec}`);
+      }
+    }
+    expect(files.filter((f) => f.endsWith(".d.ts")).length).toBeGreaterThan(0);
+    expect(unresolved).toEqual([]);
+  });
+
+  test("a fresh Bun project that ran bun add on the tarball imports newUlid from 'chapkit' and runs it", async () => {
+    const manifest = JSON.parse(readFileSync(join(app, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    expect(Object.keys(manifest.dependencies)).toEqual([pkg.name]);
+    expect(existsSync(join(app, "node_modules", pkg.name, "dist", "mod.js"))).toBe(true);
+    writeFileSync(join(app, "index.ts"), `import { newUlid } from "chapkit";\nconsole.log(newUlid());\n`);
+    const { stdout } = await run(["bun", "index.ts"], { cwd: app });
+    expect(stdout.trim()).toMatch(ULID);
+  }, 60_000);
+
+  test("the installed package type-checks in a strict TypeScript consumer", async () => {
+    writeFileSync(
+      join(app, "consumer.ts"),
+      [
+        `import { newUlid } from "chapkit";`,
+        `type IsAny<T> = 0 extends 1 & T ? true : false;`,
+        `const typed: IsAny<typeof newUlid> = false;`,
+        `const id: string = newUlid();`,
+        `console.log(typed, id);`,
+        ``,
+      ].join("\n"),
+    );
+    writeFileSync(
+      join(app, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "ESNext",
+          moduleResolution: "bundler",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ["bun"],
+          typeRoots: [join(ROOT, "node_modules", "@types")],
+        },
+        files: ["consumer.ts"],
+      }),
+    );
+    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+    await run(["bun", tsc, "-p", "tsconfig.json"], { cwd: app });
+  }, 120_000);
+
+  test("Node.js imports the installed package as an ES module", async () => {
+    writeFileSync(join(app, "index.mjs"), `import { newUlid } from "chapkit";\nconsole.log(newUlid());\n`);
+    const { stdout } = await run(["node", "index.mjs"], { cwd: app });
+    expect(stdout.trim()).toMatch(ULID);
+  }, 60_000);
+});

@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { ROOT, run, scratchDir } from "./_process.ts";
+
+const BOTH_RUNTIMES = [
+  `import { test } from "node:test";`,
+  `import assert from "node:assert/strict";`,
+  `test("adds", () => assert.equal(1 + 1, 2));`,
+  `test("concatenates", () => assert.equal("a" + "b", "ab"));`,
+  ``,
+].join("\n");
+
+const DENO_GROUP_WITH_ONE_FAILURE = [
+  `import { describe, it } from "node:test";`,
+  `import assert from "node:assert/strict";`,
+  `describe("group", () => {`,
+  `  it("passes", () => assert.ok(true));`,
+  `  describe("inner", () => { it("also passes", () => assert.ok(true)); });`,
+  `  it("fails", () => assert.equal(1, 2));`,
+  `});`,
+  ``,
+].join("\n");
+
+const BUN_ONLY = `import { expect, test } from "bun:test";\ntest("has Bun", () => expect(typeof Bun.version).toBe("string"));\n`;
+
+/** Lays out a project holding the real scripts/test.sh and the given test files. */
+function fixture(dir: string, files: Record<string, string>): void {
+  for (const file of ["scripts/test.sh", "scripts/count-junit.ts"]) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    copyFileSync(join(ROOT, file), join(dir, file));
+  }
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  writeFileSync(join(dir, "deno.json"), JSON.stringify({ nodeModulesDir: "manual" }));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "fixture", private: true, type: "module" }));
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+}
+
+function lastLine(text: string): string {
+  return text.trimEnd().split("\n").at(-1) ?? "";
+}
+
+describe("scripts/test.sh", () => {
+  const scratch = scratchDir("test-sh");
+  afterAll(() => scratch.remove());
+
+  test("sums leaf tests of every runner into a closing 'N passed, N failed' line and exits non-zero on a failure", async () => {
+    const dir = join(scratch.path, "mixed");
+    fixture(dir, {
+      "test/both.test.ts": BOTH_RUNTIMES,
+      "test/group.deno.test.ts": DENO_GROUP_WITH_ONE_FAILURE,
+      "test/only.bun.test.ts": BUN_ONLY,
+    });
+    const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false });
+    // bun: 2 + 1 passed; deno: 2 + 2 leaf steps passed, 1 failed.
+    expect(lastLine(result.stdout)).toBe("7 passed, 1 failed");
+    expect(result.code).not.toBe(0);
+  }, 120_000);
+
+  test("exits zero when every runner passes and runs each file on the right runtime", async () => {
+    const dir = join(scratch.path, "green");
+    fixture(dir, {
+      "test/both.test.ts": BOTH_RUNTIMES,
+      "test/only.bun.test.ts": BUN_ONLY,
+      "test/only.deno.test.ts": `Deno.test("has Deno", () => { if (typeof Deno.version.deno !== "string") throw new Error(); });\n`,
+    });
+    const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false });
+    expect(lastLine(result.stdout)).toBe("6 passed, 0 failed");
+    expect(result.code).toBe(0);
+  }, 120_000);
+
+  test("keeps running the other runners after one crashes, and counts the crash as a failure", async () => {
+    const dir = join(scratch.path, "crash");
+    fixture(dir, {
+      "test/only.bun.test.ts": BUN_ONLY,
+      "test/broken.deno.test.ts": `const n: number = "not a number";\nDeno.test("never runs", () => {});\n`,
+    });
+    const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false });
+    expect(lastLine(result.stdout)).toBe("1 passed, 1 failed");
+    expect(result.code).not.toBe(0);
+  }, 120_000);
+
+  test("fails a runner whose test files hold no test", async () => {
+    const dir = join(scratch.path, "empty");
+    fixture(dir, {
+      "test/only.deno.test.ts": `Deno.test("has Deno", () => {});\n`,
+      "test/empty.bun.test.ts": `export const nothing = 0;\n`,
+    });
+    const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false });
+    expect(lastLine(result.stdout)).toBe("1 passed, 1 failed");
+    expect(result.code).not.toBe(0);
+  }, 120_000);
+});
