@@ -1,0 +1,68 @@
+/**
+ * A runner made of two functions, the simplest way to serve a model.
+ *
+ * @module
+ */
+import type { DataFrame } from "./dataframe.ts";
+import type { FeatureCollection } from "./geojson.ts";
+import {
+  binaryModel,
+  type ConfigData,
+  isBinaryModel,
+  jsonModel,
+  type ModelRunner,
+  type PredictContext,
+  type TrainContext,
+  type TrainedModel,
+} from "./runner.ts";
+
+/** Input of a functional runner's `onPredict`: the model is what `onTrain` returned. */
+export interface FunctionalPredictInput<C, M> {
+  config: C;
+  model: M;
+  historic: DataFrame | null;
+  future: DataFrame;
+  geo: FeatureCollection | null;
+  signal: AbortSignal;
+}
+
+/** Options of {@link functionalRunner}. */
+export interface FunctionalRunnerOptions<C, M> {
+  /** Trains; returns a JSON value, or a Uint8Array stored as a binary payload. */
+  onTrain(input: TrainContext<C>): Promise<M> | M;
+  /** Predicts with what `onTrain` returned (the same JSON value, or the bytes). */
+  onPredict(input: FunctionalPredictInput<C, M>): Promise<DataFrame> | DataFrame;
+  /** Content type of binary models (default `application/octet-stream`). */
+  contentType?: string;
+}
+
+/**
+ * Wraps a pair of functions as a {@link ModelRunner}. `onTrain`'s return
+ * value is the model: a Uint8Array becomes a binary payload, anything else is
+ * stored as a JSON value; `onPredict` receives it back as it was returned.
+ *
+ * @example
+ * ```ts
+ * import { functionalRunner } from "./functional-runner.ts";
+ * const runner = functionalRunner({
+ *   onTrain: ({ data }) => ({ mean: data.column("disease_cases").reduce((a, b) => a + b, 0) / data.rowCount }),
+ *   onPredict: ({ model, future }) =>
+ *     future.withColumn("sample_0", new Float64Array(future.rowCount).fill(model.mean)),
+ * });
+ * ```
+ */
+export function functionalRunner<C = ConfigData, M = unknown>(
+  options: FunctionalRunnerOptions<C, M>,
+): ModelRunner<C> {
+  return {
+    async train(ctx: TrainContext<C>): Promise<TrainedModel> {
+      const model = await options.onTrain(ctx);
+      return model instanceof Uint8Array ? binaryModel(model, options.contentType) : jsonModel(model);
+    },
+    async predict(ctx: PredictContext<C>): Promise<DataFrame> {
+      const model = (isBinaryModel(ctx.model) ? ctx.model.bytes : ctx.model.value) as M;
+      const { config, historic, future, geo, signal } = ctx;
+      return await options.onPredict({ config, model, historic, future, geo, signal });
+    },
+  };
+}

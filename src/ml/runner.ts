@@ -1,0 +1,177 @@
+/**
+ * The model runner interface: what the ML module calls to train and predict,
+ * whatever the model is (a function pair, a class, a shell script, ONNX).
+ *
+ * How the ML module stores a {@link TrainedModel} in the trained-model
+ * artifact (`{ml_type: "trained_model", config_id, model}`):
+ * - `{ value }` → `model` is `value` (a JSON value); no binary payload;
+ * - `{ bytes, contentType }` → the artifact's binary payload is
+ *   `{bytes, contentType}` and `model` renders as the bytes placeholder.
+ *
+ * Loading it back for `$predict`: an artifact with a payload gives
+ * `{ bytes, contentType }`, otherwise `{ value: data.model }`.
+ *
+ * @module
+ */
+import { DataFrame } from "./dataframe.ts";
+import type { FeatureCollection } from "./geojson.ts";
+
+/** A trained model as a JSON value. */
+export interface JsonModel {
+  /** The JSON value stored as the artifact's `model`. */
+  readonly value: unknown;
+}
+
+/** A trained model as opaque bytes (a shell script's model file, an ONNX graph). */
+export interface BinaryModel {
+  /** The model bytes, stored verbatim as the artifact's payload. */
+  readonly bytes: Uint8Array;
+  /** Their media type, e.g. `application/octet-stream` or `application/onnx`. */
+  readonly contentType: string;
+}
+
+/** What `train` returns and `predict` receives: a JSON value or a binary payload. */
+export type TrainedModel = JsonModel | BinaryModel;
+
+/** The stored config data handed to runners (a generic object, not the typed schema). */
+export type ConfigData = Record<string, unknown>;
+
+/** Input of {@link ModelRunner.train}. */
+export interface TrainContext<C = ConfigData> {
+  /** The stored config data. */
+  config: C;
+  /** The training frame. */
+  data: DataFrame;
+  /** Optional GeoJSON, null when not supplied. */
+  geo: FeatureCollection | null;
+  /** Aborted when the job is cancelled; runners stop their work and reject. */
+  signal: AbortSignal;
+}
+
+/** Input of {@link ModelRunner.predict}. */
+export interface PredictContext<C = ConfigData> {
+  /** The stored config data of the model's config. */
+  config: C;
+  /** The trained model, as loaded from its artifact. */
+  model: TrainedModel;
+  /** A stable key of the model (its artifact id), for runners that cache loaded models. */
+  modelKey?: string;
+  /** Optional historic frame, null when not supplied. */
+  historic: DataFrame | null;
+  /** The frame to predict for. */
+  future: DataFrame;
+  /** Optional GeoJSON, null when not supplied. */
+  geo: FeatureCollection | null;
+  /** Aborted when the job is cancelled. */
+  signal: AbortSignal;
+}
+
+/**
+ * A model runner. The ML module calls it only through {@link runTrain} and
+ * {@link runPredict}, which call `onInit` before and `onCleanup` after every
+ * operation. A runner's error fails the job with `"<error.name>: <message>"`.
+ */
+export interface ModelRunner<C = ConfigData> {
+  /** Trains a model. */
+  train(ctx: TrainContext<C>): Promise<TrainedModel>;
+  /** Predicts; the frame usually is `future` plus `sample_0`. */
+  predict(ctx: PredictContext<C>): Promise<DataFrame>;
+  /** Called before each train/predict. */
+  onInit?(): Promise<void> | void;
+  /** Called after each train/predict, even when it failed. */
+  onCleanup?(): Promise<void> | void;
+  /** Releases long-lived resources (worker pools) at service shutdown. */
+  close?(): Promise<void>;
+}
+
+/** A JSON-valued trained model. */
+export function jsonModel(value: unknown): JsonModel {
+  return { value: value === undefined ? null : value };
+}
+
+/** A binary trained model (default type `application/octet-stream`). */
+export function binaryModel(bytes: Uint8Array, contentType = "application/octet-stream"): BinaryModel {
+  return { bytes, contentType };
+}
+
+/** Whether a trained model is a binary payload. */
+export function isBinaryModel(model: TrainedModel): model is BinaryModel {
+  return (model as BinaryModel).bytes instanceof Uint8Array;
+}
+
+/**
+ * The model's bytes.
+ *
+ * @throws {TypeError} when the model is a JSON value.
+ */
+export function modelBytes(model: TrainedModel): Uint8Array {
+  if (!isBinaryModel(model)) throw new TypeError("This runner needs a binary model, but the model is a JSON value");
+  return model.bytes;
+}
+
+/**
+ * Runs `runner.train` between `onInit` and `onCleanup` (in `finally`) and
+ * checks its result. This is what the ML module's train job calls.
+ */
+export async function runTrain<C>(runner: ModelRunner<C>, ctx: TrainContext<C>): Promise<TrainedModel> {
+  ctx.signal.throwIfAborted();
+  await runner.onInit?.();
+  try {
+    const model = await runner.train(ctx);
+    if (typeof model !== "object" || model === null || !("value" in model || isBinaryModel(model))) {
+      throw new TypeError("A runner's train must return a TrainedModel ({ value } or { bytes, contentType })");
+    }
+    return model;
+  } finally {
+    await runner.onCleanup?.();
+  }
+}
+
+/**
+ * Runs `runner.predict` between `onInit` and `onCleanup` (in `finally`);
+ * a plain `{columns, data}` result is converted to a {@link DataFrame}.
+ * This is what the ML module's predict job calls.
+ */
+export async function runPredict<C>(runner: ModelRunner<C>, ctx: PredictContext<C>): Promise<DataFrame> {
+  ctx.signal.throwIfAborted();
+  await runner.onInit?.();
+  try {
+    const result: unknown = await runner.predict(ctx);
+    if (result instanceof DataFrame) return result;
+    return DataFrame.fromJSON(result, { loc: ["predictions"] });
+  } finally {
+    await runner.onCleanup?.();
+  }
+}
+
+/**
+ * The base of class-based runners: implement `train` and `predict`, and
+ * override `onInit`/`onCleanup` to acquire and release per-operation
+ * resources; {@link runTrain}/{@link runPredict} call them around each operation.
+ *
+ * @example
+ * ```ts
+ * import { BaseModelRunner, jsonModel, type TrainContext, type PredictContext } from "./runner.ts";
+ * import type { DataFrame } from "./dataframe.ts";
+ * class MeanRunner extends BaseModelRunner {
+ *   async train({ data }: TrainContext) {
+ *     const cases = data.column("disease_cases");
+ *     return jsonModel({ mean: cases.reduce((a, b) => a + b, 0) / cases.length });
+ *   }
+ *   async predict({ model, future }: PredictContext): Promise<DataFrame> {
+ *     const { mean } = (model as { value: { mean: number } }).value;
+ *     return future.withColumn("sample_0", new Float64Array(future.rowCount).fill(mean));
+ *   }
+ * }
+ * ```
+ */
+export abstract class BaseModelRunner<C = ConfigData> implements ModelRunner<C> {
+  /** Called before each train/predict; does nothing unless overridden. */
+  onInit(): Promise<void> | void {}
+  /** Called after each train/predict, even on failure; does nothing unless overridden. */
+  onCleanup(): Promise<void> | void {}
+  /** Trains a model. */
+  abstract train(ctx: TrainContext<C>): Promise<TrainedModel>;
+  /** Predicts. */
+  abstract predict(ctx: PredictContext<C>): Promise<DataFrame>;
+}
