@@ -25,11 +25,18 @@ export interface Driver extends Executor {
   /** The URL it was opened with, password removed. */
   readonly url: string;
   /**
-   * Runs `fn` in a transaction; a throw rolls it back and rethrows.
+   * Runs `fn` in a transaction; a throw rolls it back and rethrows. Called
+   * inside another transaction, it runs in a savepoint: a throw undoes only
+   * its own work.
    * Statements of other callers wait until it ends (SQLite) or run on other
    * pooled connections (PostgreSQL).
    */
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
+  /**
+   * Whether the caller runs inside a transaction of this driver (a
+   * `transaction()` called there would open a savepoint).
+   */
+  inTransaction?(): boolean;
   /** Resolves when the store answers `SELECT 1` within `timeoutMs`; rejects otherwise. */
   ping(timeoutMs?: number): Promise<void>;
   /** Closes the connection(s); later calls fail. */

@@ -112,9 +112,17 @@ class PostgresDriver implements Driver {
     }
   }
 
+  inTransaction(): boolean {
+    return this.#scope.getStore() !== undefined;
+  }
+
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
-    if (this.#scope.getStore()) return fn(this);
+    const outer = this.#scope.getStore();
     try {
+      if (outer) {
+        // A nested transaction is a savepoint: its failure undoes only its own work.
+        return await outer.savepoint((sp) => this.#scope.run(sp as unknown as Tx, () => fn(this))) as T;
+      }
       return await this.#sql.begin((tx) => this.#scope.run(tx, () => fn(this))) as T;
     } catch (error) {
       throw mapDriverError(error);

@@ -203,11 +203,16 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
       }
       return out;
     };
-    return values.length > batch ? this.db.transaction(run) : run();
+    return values.length > batch ? this.#atomic(run) : run();
+  }
+
+  /** Runs `work` atomically: in the caller's transaction when there is one, else in a new one. */
+  #atomic<T>(work: () => Promise<T>): Promise<T> {
+    return this.db.inTransaction?.() ? work() : this.db.transaction(work);
   }
 
   async update(id: string, values: UpdateValues<R>): Promise<R | null> {
-    return this.db.transaction(async () => {
+    return this.#atomic(async () => {
       const existing = await this.findById(id);
       if (!existing) return null;
       const sets: string[] = [];
@@ -232,7 +237,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   async upsert(values: InsertValues<R> & { id: string }): Promise<{ record: R; created: boolean }> {
-    return this.db.transaction(async () => {
+    return this.#atomic(async () => {
       if (await this.exists(values.id)) {
         const { id, created_at: _c, updated_at: _u, ...rest } = values as Record<string, unknown>;
         const record = await this.update(id as string, rest as UpdateValues<R>);
@@ -250,7 +255,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   async deleteMany(target: string[] | Filter): Promise<number> {
     if (Array.isArray(target)) {
       if (target.length === 0) return 0;
-      return this.db.transaction(async () => {
+      return this.#atomic(async () => {
         let total = 0;
         for (let start = 0; start < target.length; start += MAX_PARAMS) {
           const chunk = target.slice(start, start + MAX_PARAMS);

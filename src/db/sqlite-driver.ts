@@ -23,16 +23,20 @@ const BUSY_RETRIES = 50;
 
 /**
  * A SQLite store on `bun:sqlite` (Bun) or `node:sqlite` (Deno). One
- * connection; a transaction holds it exclusively and other callers wait.
- * Files use WAL, foreign keys and a busy timeout.
+ * connection; a transaction holds it exclusively, and other callers (plain
+ * statements and other transactions) wait for it in arrival order. A nested
+ * transaction is a savepoint. Files use WAL, foreign keys and a busy timeout.
  */
 class SqliteDriver implements Driver {
   readonly dialect = "sqlite" as const;
   readonly url: string;
   readonly #db: SqliteConnection;
   readonly #scope = new AsyncLocalStorage<true>();
-  #queue: Promise<void> = Promise.resolve();
-  #inTransaction = false;
+  /** Settles when every transaction queued so far has ended. */
+  #tail: Promise<void> = Promise.resolve();
+  /** Settles when the running transaction ends; null when none runs. */
+  #active: Promise<void> | null = null;
+  #savepoints = 0;
   #closed = false;
 
   constructor(url: string, db: SqliteConnection) {
@@ -40,13 +44,7 @@ class SqliteDriver implements Driver {
     this.#db = db;
   }
 
-  #ready(): Promise<void> | undefined {
-    if (this.#closed) throw new UnavailableError("Database is closed");
-    if (this.#inTransaction && !this.#scope.getStore()) return this.#queue;
-    return undefined;
-  }
-
-  #run<T>(work: () => T, retryBusy = !this.#inTransaction): T {
+  #run<T>(work: () => T, retryBusy: boolean): T {
     for (let attempt = 0;; attempt++) {
       try {
         return work();
@@ -57,34 +55,45 @@ class SqliteDriver implements Driver {
     }
   }
 
+  /** Waits until no transaction of another caller holds the connection. */
+  async #turn(): Promise<boolean> {
+    if (this.#scope.getStore()) return true;
+    while (this.#active) await this.#active;
+    if (this.#closed) throw new UnavailableError("Database is closed");
+    return false;
+  }
+
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    const wait = this.#ready();
-    if (wait) await this.#waitTurn();
-    return this.#run(() => this.#db.all(sql, bind(params)) as T[]);
+    if (this.#closed) throw new UnavailableError("Database is closed");
+    const inside = this.#active ? await this.#turn() : this.#scope.getStore() === true;
+    return this.#run(() => this.#db.all(sql, bind(params)) as T[], !inside);
   }
 
   async exec(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
-    const wait = this.#ready();
-    if (wait) await this.#waitTurn();
-    return { changes: this.#run(() => this.#db.run(sql, bind(params))) };
+    if (this.#closed) throw new UnavailableError("Database is closed");
+    const inside = this.#active ? await this.#turn() : this.#scope.getStore() === true;
+    return { changes: this.#run(() => this.#db.run(sql, bind(params)), !inside) };
   }
 
-  async #waitTurn(): Promise<void> {
-    while (this.#inTransaction && !this.#scope.getStore()) await this.#queue;
+  inTransaction(): boolean {
+    return this.#scope.getStore() === true;
   }
 
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
-    if (this.#scope.getStore()) return fn(this); // nested: join the open transaction
+    if (this.#scope.getStore()) return this.#savepoint(fn);
     if (this.#closed) throw new UnavailableError("Database is closed");
-    await this.#waitTurn();
+    const previous = this.#tail;
     let release!: () => void;
-    this.#queue = new Promise<void>((resolve) => (release = resolve));
-    this.#inTransaction = true;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    this.#tail = previous.then(() => done);
+    await previous;
+    this.#active = done;
     try {
+      if (this.#closed) throw new UnavailableError("Database is closed");
       this.#run(() => this.#db.script("BEGIN IMMEDIATE"), true);
       try {
         const result = await this.#scope.run(true, () => fn(this));
-        this.#db.script("COMMIT");
+        this.#run(() => this.#db.script("COMMIT"), false);
         return result;
       } catch (error) {
         try {
@@ -95,8 +104,25 @@ class SqliteDriver implements Driver {
         throw mapDriverError(error);
       }
     } finally {
-      this.#inTransaction = false;
+      this.#active = null;
       release();
+    }
+  }
+
+  async #savepoint<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    const name = `chapkit_sp_${++this.#savepoints}`;
+    this.#run(() => this.#db.script(`SAVEPOINT ${name}`), false);
+    try {
+      const result = await fn(this);
+      this.#run(() => this.#db.script(`RELEASE ${name}`), false);
+      return result;
+    } catch (error) {
+      try {
+        this.#db.script(`ROLLBACK TO ${name}; RELEASE ${name}`);
+      } catch {
+        // the enclosing transaction is already gone
+      }
+      throw mapDriverError(error);
     }
   }
 
@@ -106,7 +132,9 @@ class SqliteDriver implements Driver {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#waitTurn();
+    await this.#tail;
+    while (this.#active) await this.#active;
+    if (this.#closed) return;
     this.#closed = true;
     this.#db.close();
   }
