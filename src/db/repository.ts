@@ -227,7 +227,9 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
       }
       if (sets.length === 0) return existing;
       sets.push(`"updated_at" = ?`);
-      params.push(new Date().toISOString(), id);
+      // Strictly later than before, even within the millisecond of the last write.
+      const now = Math.max(Date.now(), Date.parse(existing.updated_at) + 1);
+      params.push(new Date(now).toISOString(), id);
       const rows = await this.db.query(
         `UPDATE ${this.#name} SET ${sets.join(", ")} WHERE "id" = ? RETURNING ${this.#selectList}`,
         params,
