@@ -179,6 +179,13 @@ export class FilterCompiler {
     return `${this.#expr(ref, params)} IS ${isNull ? "" : "NOT "}NULL`;
   }
 
+  /** A sort expression: JSON values compare as JSON (numbers numerically), JSON null as NULL. */
+  #sortExpr(ref: FieldRef, params: SqlValue[]): string {
+    if (ref.path.length === 0 || this.#dialect === "sqlite") return this.#expr(ref, params);
+    params.push(`{${ref.path.join(",")}}`);
+    return `NULLIF(${ident(ref.column)}::jsonb #> ?::text[], 'null'::jsonb)`;
+  }
+
   /** ORDER BY for sort keys plus the `id` tie-breaker; NULLs first ascending, last descending. */
   orderBy(sort: readonly SortKey[] | undefined): SqlFragment {
     const params: SqlValue[] = [];
@@ -189,7 +196,7 @@ export class FilterCompiler {
         parts.push(`${ident("id")} ${key.direction === "desc" ? "DESC" : "ASC"}`);
         continue;
       }
-      const expr = this.#expr(ref, params);
+      const expr = this.#sortExpr(ref, params);
       parts.push(`${expr} ${key.direction === "desc" ? "DESC NULLS LAST" : "ASC NULLS FIRST"}`);
     }
     if (!parts.some((part) => part.startsWith(`${ident("id")} `))) parts.push(`${ident("id")} ASC`);
