@@ -42,3 +42,15 @@ export function onTermination(handler: (signal: TerminationSignal) => void): () 
     }
   };
 }
+
+interface ExitGlobals {
+  Deno?: { exit(code: number): never };
+  process?: { exit(code: number): never };
+}
+
+/** Ends the process with `code`. */
+export function exitProcess(code: number): void {
+  const exit = globalThis as unknown as ExitGlobals;
+  if (exit.Deno) exit.Deno.exit(code);
+  else exit.process?.exit(code);
+}

@@ -1,0 +1,103 @@
+import { Elysia } from "elysia";
+import { ForbiddenError, UnauthorizedError } from "../core/errors.ts";
+import { AUTHENTICATED, PUBLIC, type RoutePermissions } from "./auth-guard-permissions.ts";
+
+/** Who made a request, once authenticated. */
+export interface AuthPrincipal {
+  /** `user` (a bearer token), `api_key` (an issued key) or `static_key` (from the environment). */
+  kind: "user" | "api_key" | "static_key";
+  /** The user's or key's id. */
+  id: string;
+  /** The username or key name (never the secret). */
+  name: string;
+  /** The role whose permissions apply. */
+  role: string;
+  /** Scopes narrowing the role (API keys); null or absent means the whole role. */
+  scopes?: string[] | null;
+  /** The session a bearer token belongs to. */
+  sessionId?: string;
+}
+
+/** The paths open without credentials by default. */
+export const DEFAULT_PUBLIC_PATHS: readonly string[] = [
+  "/",
+  "/docs",
+  "/docs/*",
+  "/openapi.json",
+  "/api/v1/health",
+  "/api/v1/info",
+];
+
+/** Options of {@link authGuard}. */
+export interface AuthGuardOptions {
+  /** Resolves the permission each request needs. */
+  permissions: RoutePermissions;
+  /** Reads credentials: a principal, null when there are none; throws 401/429 when they are bad. */
+  authenticate(request: Request): Promise<AuthPrincipal | null>;
+  /** Whether the principal holds the permission. */
+  authorize(principal: AuthPrincipal, permission: string): boolean;
+  /** Called when an authenticated principal is refused (e.g. to audit it). */
+  onDenied?(principal: AuthPrincipal, permission: string, request: Request): void | Promise<void>;
+  /** Exact paths, or prefixes ending in `/*`, open without credentials (default {@link DEFAULT_PUBLIC_PATHS}). */
+  publicPaths?: readonly string[];
+  /** Where the service is mounted inside a host app; paths outside it are left alone (default `""`). */
+  basePath?: string;
+}
+
+const principals = new WeakMap<Request, AuthPrincipal>();
+
+/** The principal the guard authenticated for this request, if any. */
+export function principalOf(request: Request): AuthPrincipal | undefined {
+  return principals.get(request);
+}
+
+function pathnameOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const end = url.slice(start).search(/[?#]/);
+  return end < 0 ? url.slice(start) : url.slice(start, start + end);
+}
+
+function normalise(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  return trimmed === "" ? "/" : trimmed;
+}
+
+/** Whether a path is open: an exact entry, or under an entry ending in `/*`. */
+export function isPublicPath(path: string, publicPaths: readonly string[]): boolean {
+  const wanted = normalise(path);
+  return publicPaths.some((entry) => {
+    if (entry.endsWith("/*")) {
+      const prefix = normalise(entry.slice(0, -2));
+      return wanted === prefix || wanted.startsWith(prefix === "/" ? "/" : `${prefix}/`);
+    }
+    return wanted === normalise(entry);
+  });
+}
+
+/**
+ * Denies every request by default: public paths pass, every other request
+ * needs credentials (401 `unauthorized` with `WWW-Authenticate` otherwise)
+ * and the permission of the route it hits (403 `forbidden` otherwise). Runs
+ * at `onRequest`, before routing and body parsing, for every route of the app
+ * it is used in (whatever the registration order). The principal is then
+ * available to handlers through {@link principalOf}.
+ */
+export function authGuard(options: AuthGuardOptions): Elysia {
+  const publicPaths = options.publicPaths ?? DEFAULT_PUBLIC_PATHS;
+  const base = options.basePath ? normalise(options.basePath) : "";
+  return new Elysia({ name: "chapkit-auth-guard" }).onRequest(async ({ request }) => {
+    const full = pathnameOf(request.url);
+    if (base && full !== base && !full.startsWith(`${base}/`)) return;
+    const path = base ? full.slice(base.length) || "/" : full;
+    if (isPublicPath(path, publicPaths)) return;
+    const permission = options.permissions.resolve(request.method, full);
+    if (permission === PUBLIC) return;
+    const principal = await options.authenticate(request);
+    if (!principal) throw new UnauthorizedError("Authentication required", { instance: full });
+    principals.set(request, principal);
+    if (permission === AUTHENTICATED || options.authorize(principal, permission)) return;
+    await options.onDenied?.(principal, permission, request);
+    throw new ForbiddenError(`Permission ${permission} required`, { instance: full });
+  }) as unknown as Elysia;
+}

@@ -1,0 +1,88 @@
+import { type AnyElysia, Elysia } from "elysia";
+import { addRoute } from "./_route.ts";
+
+/** Options of {@link landingPage}. */
+export interface LandingPageOptions {
+  /** Prefix the service is mounted under inside a host app (default none). */
+  basePath?: string;
+}
+
+/** The landing page HTML: it loads `/api/v1/info` and renders it. */
+export function landingPageHtml(basePath = ""): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Service Info</title>
+<style>
+body { font-family: system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; color: #1f2933; }
+h1 { margin-bottom: 0.25rem; }
+dt { font-weight: 600; margin-top: 0.75rem; }
+dd { margin: 0.25rem 0 0 0; }
+pre { background: #f5f7fa; padding: 0.5rem; border-radius: 4px; overflow-x: auto; }
+.error { color: #b42318; }
+a { color: #1d4ed8; }
+</style>
+</head>
+<body>
+<main id="content"><p>Loading...</p></main>
+<p><a href="${basePath}/docs">API documentation</a></p>
+<script>
+const SHOWN = ["display_name", "version", "summary", "description", "contact", "license_info"];
+function label(key) {
+  return key.split("_").map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join(" ");
+}
+function entry(list, title, value) {
+  const dt = document.createElement("dt");
+  dt.textContent = title;
+  const dd = document.createElement("dd");
+  if (value !== null && typeof value === "object") {
+    const pre = document.createElement("pre");
+    pre.textContent = JSON.stringify(value, null, 2);
+    dd.appendChild(pre);
+  } else {
+    dd.textContent = String(value);
+  }
+  list.append(dt, dd);
+}
+fetch('${basePath}/api/v1/info')
+  .then((response) => {
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    return response.json();
+  })
+  .then((info) => {
+    const content = document.getElementById("content");
+    content.textContent = "";
+    const heading = document.createElement("h1");
+    heading.textContent = info.display_name;
+    const list = document.createElement("dl");
+    entry(list, "Version", info.version);
+    if (info.summary) entry(list, "Summary", info.summary);
+    if (info.description) entry(list, "Description", info.description);
+    if (info.contact) entry(list, "Contact", info.contact);
+    if (info.license_info) entry(list, "License", info.license_info);
+    for (const [key, value] of Object.entries(info)) {
+      if (SHOWN.includes(key) || value === null || value === undefined) continue;
+      entry(list, label(key), value);
+    }
+    content.append(heading, list);
+  })
+  .catch(() => {
+    const content = document.getElementById("content");
+    content.innerHTML = '<p class="error">Failed to load service info</p>';
+  });
+</script>
+</body>
+</html>
+`;
+}
+
+/** `GET /`: a page that shows the service info (hidden from the OpenAPI document). */
+export function landingPage(options: LandingPageOptions = {}): AnyElysia {
+  const html = landingPageHtml(options.basePath ?? "");
+  const app = new Elysia();
+  addRoute(app, "GET", "/", () =>
+    new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } }), { detail: { hide: true } });
+  return app;
+}

@@ -1,0 +1,60 @@
+import { Type } from "@sinclair/typebox";
+import { type AnyElysia, Elysia } from "elysia";
+import { nowIso } from "../core/time.ts";
+import { hostName, platformName, runtimeName, runtimeVersion, timeZoneName } from "../runtime/runtime.ts";
+import { addRoute } from "./_route.ts";
+import { routeDetail } from "./route-doc.ts";
+
+/** What `GET /api/v1/system` answers. */
+export interface SystemInfo {
+  current_time: string;
+  timezone: string;
+  /** The runtime version, under the key Python clients read. */
+  python_version: string;
+  platform: string;
+  hostname: string;
+  runtime: string;
+  runtime_version: string;
+}
+
+/** JSON schema of {@link SystemInfo}. */
+export const SystemInfoSchema = Type.Object({
+  current_time: Type.String({ format: "date-time" }),
+  timezone: Type.String(),
+  python_version: Type.String(),
+  platform: Type.String(),
+  hostname: Type.String(),
+  runtime: Type.String(),
+  runtime_version: Type.String(),
+}, { title: "SystemInfo" });
+
+/** The current system facts. */
+export function systemInfo(): SystemInfo {
+  const version = runtimeVersion();
+  return {
+    current_time: nowIso(),
+    timezone: timeZoneName(),
+    python_version: version,
+    platform: platformName(),
+    hostname: hostName(),
+    runtime: runtimeName(),
+    runtime_version: version,
+  };
+}
+
+/** Options of {@link systemRoutes}. */
+export interface SystemRoutesOptions {
+  /** Path (default `/api/v1/system`). */
+  prefix?: string;
+  /** OpenAPI tags (default `["Service"]`). */
+  tags?: string[];
+}
+
+/** `GET /api/v1/system`: time, time zone, runtime, platform and host name. */
+export function systemRoutes(options: SystemRoutesOptions = {}): AnyElysia {
+  const app = new Elysia();
+  addRoute(app, "GET", options.prefix ?? "/api/v1/system", () => systemInfo(), {
+    detail: routeDetail({ summary: "System information", tags: options.tags ?? ["Service"], response: SystemInfoSchema }),
+  });
+  return app;
+}

@@ -1,0 +1,12 @@
+import { ChapkitError } from "../core/errors.ts";
+
+/** A service assembled wrongly (a missing module, a bad health-check name); raised by `build()`. */
+export class ConfigurationError extends ChapkitError {
+  constructor(detail: string) {
+    super(detail, {
+      type: "urn:chapkit:error:configuration",
+      title: "Invalid Service Configuration",
+      status: 500,
+    });
+  }
+}

@@ -1,0 +1,74 @@
+import type { AnyElysia } from "elysia";
+import type { ServiceContext, ServiceModule } from "../http/module.ts";
+
+/** A start-up or shutdown hook. */
+export type LifecycleHook = (context: ServiceContext) => void | Promise<void>;
+
+/** Control over a built service beyond its routes. */
+export interface ServiceHandle {
+  /** The context modules share (store, logger, provided managers). */
+  readonly context: ServiceContext;
+  /** Whether {@link ServiceHandle.close} has run. */
+  readonly closed: boolean;
+  /**
+   * Runs shutdown hooks, stops modules in reverse order and closes the store
+   * when the service opened it. Safe to call more than once.
+   */
+  close(): Promise<void>;
+}
+
+/** The Elysia app `build()` returns, with its {@link ServiceHandle} under `chapkit`. */
+export type ServiceApp = AnyElysia & { readonly chapkit: ServiceHandle };
+
+/** What a lifecycle closes. */
+export interface LifecycleParts {
+  context: ServiceContext;
+  modules: readonly ServiceModule[];
+  shutdownHooks: readonly LifecycleHook[];
+  closeDb: (() => Promise<void>) | undefined;
+}
+
+/** The shutdown sequence of a service, and a way to attach it to the app. */
+export interface Lifecycle {
+  /** Runs the shutdown sequence once. */
+  close(): Promise<void>;
+  /** Adds the handle to the app as `chapkit`. */
+  attach(app: AnyElysia): ServiceApp;
+}
+
+/** Creates the lifecycle of a service being built. */
+export function createLifecycle(parts: LifecycleParts): Lifecycle {
+  const { context } = parts;
+  let closing: Promise<void> | undefined;
+  const step = async (event: string, run: () => void | Promise<void>): Promise<void> => {
+    try {
+      await run();
+    } catch (error) {
+      context.logger.error(event, { error });
+    }
+  };
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const hook of parts.shutdownHooks) await step("service.shutdown_hook_failed", () => hook(context));
+      for (const module of [...parts.modules].reverse()) {
+        if (module.stop) await step("service.module_stop_failed", () => module.stop!(context));
+      }
+      if (parts.closeDb) await step("service.database_close_failed", parts.closeDb);
+    })();
+    return closing;
+  };
+  const handle: ServiceHandle = {
+    context,
+    get closed(): boolean {
+      return closing !== undefined;
+    },
+    close,
+  };
+  return {
+    close,
+    attach(app: AnyElysia): ServiceApp {
+      Object.defineProperty(app, "chapkit", { value: handle, enumerable: false });
+      return app as ServiceApp;
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { ServiceInfo } from "../core/info.ts";
+import type { Logger } from "../core/logging.ts";
+import type { Driver } from "../db/driver.ts";
+import type { ServiceContext } from "../http/module.ts";
+
+/** The parts a {@link ServiceContext} is made of. */
+export interface ServiceContextParts {
+  db: Driver;
+  info: ServiceInfo;
+  logger: Logger;
+  instanceId: string;
+}
+
+/** Creates the context modules share while a service is assembled and runs. */
+export function createServiceContext(parts: ServiceContextParts): ServiceContext {
+  const registry = new Map<string, unknown>();
+  return {
+    db: parts.db,
+    info: parts.info,
+    logger: parts.logger,
+    instanceId: parts.instanceId,
+    provide<T>(key: string, value: T): void {
+      if (registry.has(key)) throw new Error(`A value is already provided under "${key}"`);
+      registry.set(key, value);
+    },
+    get<T>(key: string): T {
+      if (!registry.has(key)) {
+        throw new Error(`Nothing is provided under "${key}": install the module that provides it (e.g. the "${key}" module)`);
+      }
+      return registry.get(key) as T;
+    },
+    has(key: string): boolean {
+      return registry.has(key);
+    },
+  };
+}
