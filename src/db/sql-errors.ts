@@ -30,6 +30,16 @@ const CONNECTION_CODES = new Set([
   "57P03", // cannot_connect_now
 ]);
 
+/** PostgreSQL errors about a value the column cannot hold (bad text for the type, out of range, NUL byte). */
+const INVALID_VALUE_CODES = new Set([
+  "22P02", // invalid_text_representation
+  "22003", // numeric_value_out_of_range
+  "22007", // invalid_datetime_format
+  "22008", // datetime_field_overflow
+  "22021", // character_not_in_repertoire (e.g. a NUL byte in text)
+  "22P05", // untranslatable_character
+]);
+
 /** Whether a driver error means the store could not be reached. */
 export function isConnectionError(error: unknown): boolean {
   const shape = error as DriverErrorShape | null;
@@ -46,7 +56,8 @@ export function isBusyError(error: unknown): boolean {
 /**
  * Maps a driver error to a chapkit error: unique violations become
  * `ConflictError`, foreign-key violations `ConflictError`, not-null violations
- * `BadRequestError`, unreachable stores `UnavailableError`. Anything else is
+ * `BadRequestError`, values the column cannot hold (PostgreSQL) `BadRequestError`,
+ * unreachable stores `UnavailableError`. Anything else is
  * returned unchanged (and ends as a 500 problem).
  */
 export function mapDriverError(error: unknown): unknown {
@@ -66,6 +77,9 @@ export function mapDriverError(error: unknown): unknown {
   }
   if (code === "23502" || /NOT NULL constraint failed/i.test(message)) {
     return new BadRequestError(`Missing required value: ${message}`, { cause: error });
+  }
+  if (INVALID_VALUE_CODES.has(code)) {
+    return new BadRequestError(`Invalid value: ${message}`, { cause: error });
   }
   if (isConnectionError(error)) {
     return new UnavailableError(`Database unavailable: ${message || code}`, { cause: error });
