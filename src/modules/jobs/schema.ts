@@ -1,0 +1,27 @@
+import { type TObject, type TSchema, Type } from "@sinclair/typebox";
+import { JOB_STATUSES } from "../../core/jobs.ts";
+import { UlidSchema } from "../../core/schema.ts";
+
+/** TypeBox schema of a job status. */
+export const JobStatusSchema: TSchema = Type.Union(JOB_STATUSES.map((status) => Type.Literal(status)), {
+  title: "JobStatus",
+});
+
+const nullableTimestamp = Type.Union([Type.String({ format: "date-time" }), Type.Null()]);
+
+/** TypeBox schema of a job record (contract §10.1), keys in wire order. */
+export const JobRecordSchema: TObject = Type.Object({
+  id: UlidSchema,
+  status: JobStatusSchema,
+  submitted_at: Type.String({ format: "date-time" }),
+  started_at: nullableTimestamp,
+  finished_at: nullableTimestamp,
+  error: Type.Union([Type.String(), Type.Null()]),
+  error_traceback: Type.Union([Type.String(), Type.Null()]),
+  artifact_id: Type.Union([UlidSchema, Type.Null()]),
+}, { title: "JobRecord" });
+
+/** TypeBox schema of the query of `GET /api/v1/jobs`. */
+export const JobListQuerySchema: TObject = Type.Object({
+  status_filter: Type.Optional(JobStatusSchema),
+});
