@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { ServiceBuilder } from "../../src/service/service-builder.ts";
+import type { ServiceApp } from "../../src/service/lifecycle.ts";
+import { call } from "../http/_notes.ts";
+import { notesModule } from "./_notes-module.ts";
+
+describe("openapi document", () => {
+  let app: ServiceApp;
+  let doc: any;
+  before(async () => {
+    app = await new ServiceBuilder({ info: { display_name: "Docs Service", version: "3.1.4", summary: "About" } })
+      .withHealth()
+      .withSystem()
+      .withLandingPage()
+      .module(notesModule())
+      .build();
+    doc = (await call(app, "GET", "/openapi.json")).body;
+  });
+  after(() => app.chapkit.close());
+
+  it("is OpenAPI 3.1 titled with the display name and version", () => {
+    assert.match(doc.openapi, /^3\.1/);
+    assert.equal(doc.info.title, "Docs Service");
+    assert.equal(doc.info.version, "3.1.4");
+  });
+
+  it("lists the service routes", () => {
+    for (const path of ["/api/v1/health", "/api/v1/system", "/api/v1/notes", "/api/v1/notes/$schema", "/api/v1/notes/{entity_id}"]) {
+      assert.ok(doc.paths[path], `missing ${path}`);
+    }
+  });
+
+  it("leaves out /api/v1/info, the landing page and the docs routes", () => {
+    for (const path of ["/api/v1/info", "/", "/docs", "/openapi.json", "/docs/scalar.js", "/*"]) {
+      assert.equal(doc.paths[path], undefined, `unexpected ${path}`);
+    }
+  });
+
+  it("names the CRUD path parameter entity_id", () => {
+    const parameters = doc.paths["/api/v1/notes/{entity_id}"].get.parameters;
+    assert.deepEqual(parameters.map((parameter: { name: string; in: string }) => [parameter.name, parameter.in]), [["entity_id", "path"]]);
+  });
+
+  it("gives every operation a summary, tags and a success response", () => {
+    for (const [path, item] of Object.entries<Record<string, any>>(doc.paths)) {
+      for (const [method, operation] of Object.entries<any>(item)) {
+        assert.equal(typeof operation.summary, "string", `${method} ${path} summary`);
+        assert.ok(operation.tags?.length > 0, `${method} ${path} tags`);
+        const success = Object.keys(operation.responses).find((status) => status.startsWith("2"));
+        assert.ok(success, `${method} ${path} success response`);
+      }
+    }
+  });
+
+  it("documents the create body and response schemas", () => {
+    const create = doc.paths["/api/v1/notes"].post;
+    assert.equal(create.requestBody.content["application/json"].schema.title, "NoteIn");
+    assert.equal(create.responses["201"].content["application/json"].schema.title, "NoteOut");
+  });
+
+  it("documents the pagination query parameters of the list", () => {
+    const names = doc.paths["/api/v1/notes"].get.parameters.map((parameter: { name: string }) => parameter.name);
+    assert.deepEqual(names, ["page", "size"]);
+  });
+
+  it("serves the docs page with its script from the service itself", async () => {
+    const page = await call(app, "GET", "/docs");
+    assert.equal(page.status, 200);
+    assert.ok(page.text.includes('src="/docs/scalar.js"'));
+    assert.doesNotMatch(page.text, /cdn\.jsdelivr|unpkg/);
+    const script = await app.handle(new Request("http://localhost/docs/scalar.js"));
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get("content-type") ?? "", /javascript/);
+    assert.ok((await script.arrayBuffer()).byteLength > 100_000);
+  });
+});
