@@ -12,6 +12,7 @@ export interface SqlFragment {
 
 const PATH_SEGMENT = /^[A-Za-z0-9_]+$/;
 const BASE = new Set(["id", "created_at", "updated_at"]);
+const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /** A resolved field reference: a plain column or a path inside a JSON column. */
 interface FieldRef {
@@ -41,34 +42,81 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Compiles filters and sort keys of one table for one dialect. */
+type ValueKind = "number" | "string" | "boolean";
+
+/** One ordered, comparable part of a sort key: its SQL (pushing its params) and the value to compare with. */
+interface SortAtom {
+  sql: (params: SqlValue[]) => string;
+  nullable: boolean;
+  value: SqlValue;
+}
+
+/** The (rank, number, text) triple a JSON value sorts by, the same on every store. */
+function jsonSortValues(value: unknown): [number, number, string] {
+  if (typeof value === "number") return [1, value, ""];
+  if (typeof value === "string") return [2, 0, value];
+  if (typeof value === "boolean") return [3, value ? 1 : 0, ""];
+  if (value !== null && value !== undefined && typeof value === "object") return [4, 0, ""];
+  return [0, 0, ""];
+}
+
+/**
+ * Compiles filters, sort keys and keyset conditions of one table for one
+ * dialect. Comparisons inside JSON are typed (a number never equals a
+ * string); text compares and sorts by code point on both stores; `~` and the
+ * `i…` operators fold ASCII case only; `!` is two-valued (a missing value
+ * fails the comparison, so its negation matches).
+ */
 export class FilterCompiler {
   readonly #table: TableDefinition;
   readonly #dialect: DialectName;
+  readonly #pg: boolean;
 
   constructor(table: TableDefinition, dialect: DialectName) {
     this.#table = table;
     this.#dialect = dialect;
+    this.#pg = dialect === "postgres";
   }
 
-  /** The SQL of a field reference (JSON paths as bound parameters) and its type hint. */
-  #expr(ref: FieldRef, params: SqlValue[], as: "text" | "value" | "number" | "boolean" = "value"): string {
+  #isText(ref: FieldRef): boolean {
+    return ref.path.length === 0 && this.#table.columns[ref.column]?.type === "text";
+  }
+
+  #path(ref: FieldRef, params: SqlValue[]): string {
+    params.push(this.#pg ? `{${ref.path.join(",")}}` : "$." + ref.path.join("."));
+    return this.#pg ? "?::text[]" : "?";
+  }
+
+  /** The untyped SQL of a field (JSON paths yield text on PostgreSQL). */
+  #expr(ref: FieldRef, params: SqlValue[]): string {
     const column = ident(ref.column);
     if (ref.path.length === 0) return column;
-    if (this.#dialect === "sqlite") {
-      params.push("$." + ref.path.join("."));
-      return `json_extract(${column}, ?)`;
-    }
-    params.push(`{${ref.path.join(",")}}`);
-    const text = `(${column}::jsonb #>> ?::text[])`;
-    if (as === "number") return `${text}::double precision`;
-    if (as === "boolean") return `${text}::boolean`;
-    return text;
+    if (this.#pg) return `(${column}::jsonb #>> ${this.#path(ref, params)})`;
+    return `json_extract(${column}, ${this.#path(ref, params)})`;
   }
 
   #jsonType(ref: FieldRef, params: SqlValue[]): string {
-    params.push(`{${ref.path.join(",")}}`);
-    return `jsonb_typeof(${ident(ref.column)}::jsonb #> ?::text[])`;
+    const column = ident(ref.column);
+    if (this.#pg) return `jsonb_typeof(${column}::jsonb #> ${this.#path(ref, params)})`;
+    return `json_type(${column}, ${this.#path(ref, params)})`;
+  }
+
+  /** The SQL of a field as a value of `kind`: NULL where a JSON value has another type. */
+  #typedExpr(ref: FieldRef, kind: ValueKind, params: SqlValue[]): string {
+    if (ref.path.length === 0) return this.#isText(ref) && this.#pg ? `${ident(ref.column)} COLLATE "C"` : ident(ref.column);
+    const guard = this.#jsonType(ref, params);
+    if (this.#pg) {
+      const type = kind === "string" ? "'string'" : `'${kind}'`;
+      const cast = kind === "number" ? "::double precision" : kind === "boolean" ? "::boolean" : "";
+      const collate = kind === "string" ? ` COLLATE "C"` : "";
+      return `(CASE WHEN ${guard} = ${type} THEN ${this.#expr(ref, params)}${cast} END)${collate}`;
+    }
+    const types = kind === "number" ? "('integer','real')" : kind === "string" ? "('text')" : "('true','false')";
+    return `(CASE WHEN ${guard} IN ${types} THEN ${this.#expr(ref, params)} END)`;
+  }
+
+  #bind(value: FilterValue): SqlValue {
+    return typeof value === "boolean" && !this.#pg ? (value ? 1 : 0) : value;
   }
 
   /** Compiles a filter tree to a WHERE fragment. */
@@ -78,6 +126,10 @@ export class FilterCompiler {
     return { sql, params };
   }
 
+  #not(inner: string): string {
+    return `NOT COALESCE(${inner}, ${this.#pg ? "FALSE" : "0"})`;
+  }
+
   #node(filter: Filter, params: SqlValue[]): string {
     switch (filter.kind) {
       case "and":
@@ -85,44 +137,40 @@ export class FilterCompiler {
       case "or":
         return filter.items.length === 0 ? "1=0" : `(${filter.items.map((f) => this.#node(f, params)).join(" OR ")})`;
       case "not":
-        return `NOT (${this.#node(filter.item, params)})`;
+        return this.#not(`(${this.#node(filter.item, params)})`);
       case "compare":
         return this.#compare(resolveField(this.#table, filter.field), filter.op, filter.value, params);
     }
   }
 
-  #typed(ref: FieldRef, value: FilterValue, params: SqlValue[], build: (expr: string) => string): string {
-    if (ref.path.length === 0 || this.#dialect === "sqlite") {
-      return build(this.#expr(ref, params));
-    }
-    const kind = typeof value === "number" ? "number" : typeof value === "boolean" ? "boolean" : "string";
-    const guard = `${this.#jsonType(ref, params)} = '${kind}'`;
-    return `(${guard} AND ${build(this.#expr(ref, params, kind === "string" ? "text" : kind))})`;
+  #equals(ref: FieldRef, value: FilterValue, params: SqlValue[]): string {
+    if (value === null) return this.#isNull(ref, params, true);
+    return this.#ordered(ref, "=", value, params);
+  }
+
+  #ordered(ref: FieldRef, sqlOp: string, value: FilterValue, params: SqlValue[]): string {
+    if (value === null) throw new InvalidQueryError(`Cannot compare with null using ${sqlOp}`);
+    const kind = typeof value as ValueKind;
+    const expr = this.#typedExpr(ref, kind, params);
+    params.push(this.#bind(value));
+    return `${expr} ${sqlOp} ?`;
   }
 
   #compare(ref: FieldRef, op: FilterOperator, value: FilterValue | FilterValue[], params: SqlValue[]): string {
-    const bindValue = (v: FilterValue): SqlValue => (typeof v === "boolean" && this.#dialect === "sqlite" ? (v ? 1 : 0) : v);
     const scalar = (): FilterValue => {
       if (Array.isArray(value)) throw new InvalidQueryError(`Operator ${op} takes one value`);
       return value;
     };
-    const simple = (sqlOp: string): string => {
-      const v = scalar();
-      if (v === null) return sqlOp === "=" ? this.#isNull(ref, params, true) : this.#isNull(ref, params, false);
-      return this.#typed(ref, v, params, (expr) => {
-        params.push(bindValue(v));
-        return `${expr} ${sqlOp} ?`;
-      });
-    };
     const like = (shape: (s: string, any: string) => string, fold: boolean): string => {
       const v = scalar();
       if (typeof v !== "string") throw new InvalidQueryError(`Operator ${op} takes a string`);
-      const expr = this.#expr(ref, params, "text");
+      const expr = ref.path.length === 0 ? ident(ref.column) : this.#typedExpr(ref, "string", params);
       if (fold) {
         params.push(shape(escapeLike(asciiLower(v)), "%"));
-        return `LOWER(${expr}) LIKE ? ESCAPE '\\'`;
+        const lower = this.#pg ? `translate(${expr}, '${UPPER}', '${asciiLower(UPPER)}')` : `LOWER(${expr})`;
+        return `${lower} LIKE ? ESCAPE '\\'`;
       }
-      if (this.#dialect === "sqlite") {
+      if (!this.#pg) {
         // GLOB is case-sensitive, unlike SQLite's LIKE.
         params.push(shape(v.replace(/[*?[]/g, (c) => `[${c}]`), "*"));
         return `${expr} GLOB ?`;
@@ -132,30 +180,23 @@ export class FilterCompiler {
     };
     switch (op) {
       case "eq":
-        return simple("=");
-      case "ne": {
-        const v = scalar();
-        if (v === null) return this.#isNull(ref, params, false);
-        return `NOT (${simple("=")})`;
-      }
+        return this.#equals(ref, scalar(), params);
+      case "ne":
+        return this.#not(this.#equals(ref, scalar(), params));
       case "gt":
-        return simple(">");
+        return this.#ordered(ref, ">", scalar(), params);
       case "gte":
-        return simple(">=");
+        return this.#ordered(ref, ">=", scalar(), params);
       case "lt":
-        return simple("<");
+        return this.#ordered(ref, "<", scalar(), params);
       case "lte":
-        return simple("<=");
+        return this.#ordered(ref, "<=", scalar(), params);
       case "in":
       case "nin": {
         const list = Array.isArray(value) ? value : [value];
         if (list.length === 0) return op === "in" ? "1=0" : "1=1";
-        const parts = list.map((v) => (v === null ? this.#isNull(ref, params, true) : this.#typed(ref, v, params, (expr) => {
-          params.push(bindValue(v));
-          return `${expr} = ?`;
-        })));
-        const any = `(${parts.join(" OR ")})`;
-        return op === "in" ? any : `NOT ${any}`;
+        const any = `(${list.map((v) => this.#equals(ref, v, params)).join(" OR ")})`;
+        return op === "in" ? any : this.#not(any);
       }
       case "contains":
         return like((s, any) => `${any}${s}${any}`, false);
@@ -179,27 +220,98 @@ export class FilterCompiler {
     return `${this.#expr(ref, params)} IS ${isNull ? "" : "NOT "}NULL`;
   }
 
-  /** A sort expression: JSON values compare as JSON (numbers numerically), JSON null as NULL. */
-  #sortExpr(ref: FieldRef, params: SqlValue[]): string {
-    if (ref.path.length === 0 || this.#dialect === "sqlite") return this.#expr(ref, params);
-    params.push(`{${ref.path.join(",")}}`);
-    return `NULLIF(${ident(ref.column)}::jsonb #> ?::text[], 'null'::jsonb)`;
+  /** The sort keys plus the `id` tie-breaker (unless `id` is a key); keys after `id` are dropped. */
+  #keys(sort: readonly SortKey[] | undefined): SortKey[] {
+    const keys: SortKey[] = [];
+    for (const key of sort ?? []) {
+      keys.push(key);
+      if (key.field === "id") return keys;
+    }
+    keys.push({ field: "id", direction: "asc" });
+    return keys;
+  }
+
+  #atoms(key: SortKey, value: unknown): SortAtom[] {
+    const ref = resolveField(this.#table, key.field);
+    if (ref.path.length === 0) {
+      const column = this.#table.columns[ref.column];
+      let bound: SqlValue = (value ?? null) as SqlValue;
+      if (typeof bound === "boolean" && !this.#pg) bound = bound ? 1 : 0;
+      const sql = (): string => (this.#isText(ref) && this.#pg ? `${ident(ref.column)} COLLATE "C"` : ident(ref.column));
+      return [{ sql, nullable: column?.nullable === true, value: bound }];
+    }
+    const [rank, num, text] = jsonSortValues(value);
+    const rankSql = (params: SqlValue[]): string => {
+      const type = this.#jsonType(ref, params);
+      return this.#pg
+        ? `(CASE ${type} WHEN 'number' THEN 1 WHEN 'string' THEN 2 WHEN 'boolean' THEN 3 WHEN 'object' THEN 4 WHEN 'array' THEN 4 ELSE 0 END)`
+        : `(CASE ${type} WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'true' THEN 3 WHEN 'false' THEN 3 WHEN 'object' THEN 4 WHEN 'array' THEN 4 ELSE 0 END)`;
+    };
+    const numSql = (params: SqlValue[]): string => {
+      const number = this.#typedExpr(ref, "number", params);
+      const bool = this.#pg ? `(${this.#typedExpr(ref, "boolean", params)})::int` : this.#typedExpr(ref, "boolean", params);
+      return `COALESCE(${number}, ${bool}, 0)`;
+    };
+    const textSql = (params: SqlValue[]): string => {
+      const string = this.#typedExpr(ref, "string", params);
+      return this.#pg ? `COALESCE(${string}, '' COLLATE "C")` : `COALESCE(${string}, '')`;
+    };
+    return [
+      { sql: rankSql, nullable: false, value: rank },
+      { sql: numSql, nullable: false, value: num },
+      { sql: textSql, nullable: false, value: text },
+    ];
   }
 
   /** ORDER BY for sort keys plus the `id` tie-breaker; NULLs first ascending, last descending. */
   orderBy(sort: readonly SortKey[] | undefined): SqlFragment {
     const params: SqlValue[] = [];
     const parts: string[] = [];
-    for (const key of sort ?? []) {
-      const ref = resolveField(this.#table, key.field);
-      if (ref.column === "id" && ref.path.length === 0) {
-        parts.push(`${ident("id")} ${key.direction === "desc" ? "DESC" : "ASC"}`);
-        continue;
+    for (const key of this.#keys(sort)) {
+      const desc = key.direction === "desc";
+      for (const atom of this.#atoms(key, null)) {
+        const nulls = atom.nullable ? (desc ? " NULLS LAST" : " NULLS FIRST") : "";
+        parts.push(`${atom.sql(params)} ${desc ? "DESC" : "ASC"}${nulls}`);
       }
-      const expr = this.#sortExpr(ref, params);
-      parts.push(`${expr} ${key.direction === "desc" ? "DESC NULLS LAST" : "ASC NULLS FIRST"}`);
     }
-    if (!parts.some((part) => part.startsWith(`${ident("id")} `))) parts.push(`${ident("id")} ASC`);
     return { sql: parts.join(", "), params };
+  }
+
+  /**
+   * The keyset condition "after this row" for the sort (with the same NULL
+   * placement and tie-breaker as {@link FilterCompiler.orderBy}): `values`
+   * are the row's sort-key values, `id` its id.
+   */
+  keyset(sort: readonly SortKey[] | undefined, after: { values: readonly unknown[]; id: string }): SqlFragment {
+    const keys = this.#keys(sort);
+    const atoms: (SortAtom & { desc: boolean })[] = [];
+    keys.forEach((key, i) => {
+      const value = key.field === "id" ? after.id : after.values[i];
+      for (const atom of this.#atoms(key, value)) atoms.push({ ...atom, desc: key.direction === "desc" });
+    });
+    const params: SqlValue[] = [];
+    const branches: string[] = [];
+    atoms.forEach((atom, i) => {
+      // NULLs come first ascending (every non-NULL is past them) and last descending (nothing is).
+      if (atom.value === null && atom.desc) return;
+      const equal = atoms.slice(0, i).map((prior) => this.#same(prior, params));
+      branches.push(`(${[...equal, this.#past(atom, params)].join(" AND ")})`);
+    });
+    return { sql: branches.length ? `(${branches.join(" OR ")})` : "1=0", params };
+  }
+
+  #same(atom: SortAtom, params: SqlValue[]): string {
+    const sql = atom.sql(params);
+    if (atom.value === null) return `${sql} IS NULL`;
+    params.push(atom.value);
+    return `${sql} = ?`;
+  }
+
+  #past(atom: SortAtom & { desc: boolean }, params: SqlValue[]): string {
+    if (atom.value === null) return `${atom.sql(params)} IS NOT NULL`;
+    const sql = atom.sql(params);
+    params.push(atom.value);
+    if (!atom.desc) return `${sql} > ?`;
+    return atom.nullable ? `(${sql} < ? OR ${atom.sql(params)} IS NULL)` : `${sql} < ?`;
   }
 }

@@ -109,13 +109,18 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
     return out as R;
   }
 
-  #where(query: Pick<ListQuery, "filter" | "search"> | undefined): SqlFragment {
+  #where(query: Pick<ListQuery, "filter" | "search" | "sort" | "after"> | undefined): SqlFragment {
     const parts: string[] = [];
     const params: SqlValue[] = [];
     if (query?.filter) {
       const compiled = this.#compiler.compile(query.filter);
       parts.push(compiled.sql);
       params.push(...compiled.params);
+    }
+    if (query?.after) {
+      const keyset = this.#compiler.keyset(query.sort, query.after);
+      parts.push(keyset.sql);
+      params.push(...keyset.params);
     }
     const words = query?.search?.trim();
     if (words) {
@@ -155,7 +160,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   async count(query?: Pick<ListQuery, "filter" | "search">): Promise<number> {
-    const where = this.#where(query);
+    const where = this.#where(query ? { filter: query.filter, search: query.search } : undefined);
     const rows = await this.db.query<{ n: number | string }>(
       `SELECT COUNT(*) AS n FROM ${this.#name}${where.sql}`,
       where.params,
