@@ -1,0 +1,104 @@
+import { encodeCursor } from "./cursor.ts";
+import type { EntityRecord } from "./entity.ts";
+import type { ListRequest } from "./list-query.ts";
+import type { Page } from "./manager.ts";
+import type { Repository } from "./repository.ts";
+
+/** A cursor page: `total` is absent when the request said `count=false`. */
+export interface CursorPage<T> {
+  items: T[];
+  next_cursor: string | null;
+  total?: number;
+}
+
+/** A `page`/`size` page; `total` and `pages` are absent with `count=false`. */
+export type PageEnvelope<T> = Omit<Page<T>, "total" | "pages"> & { total?: number; pages?: number };
+
+/** The answer of a list request, in the shape its mode asks for. */
+export type ListResult<T> = T[] | PageEnvelope<T> | CursorPage<T>;
+
+/** Where list rows come from and how they become output (a `Manager` fits). */
+export interface ListSource<R extends EntityRecord, T> {
+  /** The entity's repository. */
+  readonly repository: Repository<R>;
+  /** Maps a stored row to output. */
+  toOutput(record: R): Promise<T>;
+}
+
+function valueAt(source: unknown, path: readonly string[]): unknown {
+  let current = source;
+  for (const segment of path) {
+    if (current === null || typeof current !== "object" || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+/**
+ * Keeps only the selected fields of an output object. A dotted path keeps
+ * its nesting (`data.min_samples` → `{ data: { min_samples: 5 } }`); absent
+ * values are left out.
+ */
+export function selectFields(item: unknown, fields: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of fields) {
+    const path = field.split(".");
+    const value = valueAt(item, path);
+    if (value === undefined) continue;
+    let target = out;
+    for (const segment of path.slice(0, -1)) {
+      const next = target[segment];
+      if (next === null || typeof next !== "object" || Array.isArray(next)) target[segment] = {};
+      target = target[segment] as Record<string, unknown>;
+    }
+    target[path[path.length - 1]!] = value;
+  }
+  return out;
+}
+
+function sortValues(record: EntityRecord, request: ListRequest): unknown[] {
+  const values: unknown[] = [];
+  for (const key of request.query.sort ?? []) {
+    const value = valueAt(record, key.field.split("."));
+    // Objects and arrays only need their type to sort; keep the cursor small.
+    values.push(value === undefined ? null : Array.isArray(value) ? [] : typeof value === "object" && value !== null ? {} : value);
+    if (key.field === "id") break;
+  }
+  return values;
+}
+
+/**
+ * Runs a parsed list request: one query for the rows (plus one COUNT unless
+ * `count=false`), mapped to output, fields selected, in the mode's shape.
+ * Cursor pages read one row more than asked to know whether a next page exists.
+ */
+export async function runListRequest<R extends EntityRecord, T>(
+  source: ListSource<R, T>,
+  request: ListRequest,
+  options: { cursorSecret?: string } = {},
+): Promise<ListResult<T | Record<string, unknown>>> {
+  const { repository } = source;
+  const counted = { filter: request.query.filter, search: request.query.search };
+  const [rows, total] = await Promise.all([
+    repository.findMany(request.query),
+    request.count && request.mode !== "all" ? repository.count(counted) : Promise.resolve(undefined),
+  ]);
+  let page = rows;
+  let next: string | null = null;
+  if (request.mode === "cursor" && rows.length > request.limit!) {
+    page = rows.slice(0, request.limit);
+    const last = page[page.length - 1]!;
+    next = encodeCursor({ query: request.signature, values: sortValues(last, request), id: last.id }, options.cursorSecret);
+  }
+  const outputs = await Promise.all(page.map((row) => source.toOutput(row)));
+  const items = request.fields ? outputs.map((item) => selectFields(item, request.fields!)) : outputs;
+  if (request.mode === "cursor") {
+    return total === undefined ? { items, next_cursor: next } : { items, next_cursor: next, total };
+  }
+  if (request.mode === "page") {
+    const { page: number, size } = request.page!;
+    if (total === undefined) return { items, page: number, size };
+    return { items, total, page: number, size, pages: total === 0 ? 0 : Math.ceil(total / size) };
+  }
+  return items;
+}
