@@ -24,14 +24,15 @@ export interface JobsModuleOptions {
   /**
    * A name of this instance that survives restarts: at start-up, active jobs
    * left under this name by an earlier run fail at once instead of when their
-   * lease expires. Default: the store URL for SQLite (one instance per file),
-   * none for PostgreSQL (leases only; set it to e.g. a StatefulSet pod name).
+   * lease expires. Default: `"sqlite"` on SQLite (a SQLite file is served by
+   * one instance, so any other owner is an earlier run), none on PostgreSQL
+   * (leases only; set it to e.g. a StatefulSet pod name).
    */
   identity?: string | null;
 }
 
 function defaultIdentity(db: Driver): string | null {
-  return db.dialect === "sqlite" ? db.url : null;
+  return db.dialect === "sqlite" ? "sqlite" : null;
 }
 
 /**
