@@ -1,0 +1,37 @@
+/**
+ * Mounting a chapkit service inside an existing Elysia app under a prefix.
+ * The host keeps its own routes; the service answers under `/chapkit`.
+ *
+ *   bun examples/embed_in_existing_app.ts   # or: deno run -A examples/embed_in_existing_app.ts
+ *   curl http://127.0.0.1:8000/                          # the host's route
+ *   curl http://127.0.0.1:8000/chapkit/api/v1/health     # the service's health
+ *   open http://127.0.0.1:8000/chapkit/docs              # the service's docs
+ */
+import { Elysia } from "elysia";
+import { serve } from "../src/runtime/serve.ts";
+import { onTermination } from "../src/runtime/signals.ts";
+import { ServiceBuilder } from "../src/service/service-builder.ts";
+
+const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+
+const chapkit = await new ServiceBuilder({
+  info: { display_name: "Embedded chapkit", summary: "A chapkit service inside a larger app" },
+  basePath: "/chapkit",
+})
+  .withHealth()
+  .withSystem()
+  .withLandingPage()
+  .build();
+
+const host = new Elysia()
+  .get("/", () => ({ app: "existing", chapkit: "/chapkit/" }))
+  .group("/chapkit", (app) => app.use(chapkit));
+
+// `host.fetch` works with Bun.serve and Deno.serve alike; `serve` picks the runtime's own.
+const server = await serve((request) => host.fetch(request), { port: Number(env.PORT ?? 8000) });
+console.log(`Host app on http://127.0.0.1:${server.port}, chapkit under /chapkit`);
+
+onTermination(async () => {
+  await server.stop(10_000);
+  await chapkit.chapkit.close();
+});
