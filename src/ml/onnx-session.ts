@@ -1,0 +1,174 @@
+/**
+ * ONNX inference with onnxruntime-web (WASM, one thread), shared by the
+ * worker pool's workers and the main-thread executor: tensors, the
+ * run request, and a bounded cache of sessions keyed by model key.
+ *
+ * @module
+ */
+import { LRUCache } from "lru-cache";
+import * as ort from "onnxruntime-web";
+
+/** A float32 tensor: row-major data and its shape. */
+export interface OnnxTensor {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** One inference: which model, its bytes, the inputs and which outputs to return. */
+export interface OnnxRunRequest {
+  /** A stable key of the model (its artifact id); sessions are cached under it. */
+  modelKey: string;
+  /** The ONNX bytes; only sent to a worker that has no session for `modelKey`. */
+  model: Uint8Array;
+  /**
+   * Inputs by name, or by position in the model's input order. Their buffers
+   * are transferred to the worker (the arrays are detached afterwards).
+   */
+  inputs: Record<string, OnnxTensor> | OnnxTensor[];
+  /** Outputs to compute (default: all of the model's outputs). */
+  outputNames?: string[];
+}
+
+/** The outputs of an inference, by name in the model's output order. */
+export type OnnxOutputs = Record<string, OnnxTensor>;
+
+/** Per-call options of {@link OnnxExecutor.run}. */
+export interface OnnxRunOptions {
+  /** Aborts the inference (a pool terminates the busy worker). */
+  signal?: AbortSignal;
+  /** Overrides the executor's job timeout. */
+  timeoutMs?: number;
+}
+
+/** Where inference runs: a {@link OnnxWorkerPool} or the main thread ({@link OnnxMainThread}). */
+export interface OnnxExecutor {
+  /** Runs one inference. */
+  run(request: OnnxRunRequest, options?: OnnxRunOptions): Promise<OnnxOutputs>;
+  /** Releases workers and sessions. */
+  close(): Promise<void>;
+}
+
+/** The local `onnxruntime-web/dist/` directory as a URL, when it can be resolved to a file. */
+export function localWasmPaths(): string | undefined {
+  try {
+    const entry = import.meta.resolve("onnxruntime-web");
+    return entry.startsWith("file:") ? new URL("./", entry).href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sets up onnxruntime-web for this thread: one WASM thread, no proxy worker, local WASM files. */
+export function configureOrt(wasmPaths: string | undefined = localWasmPaths()): void {
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = "error";
+  if (wasmPaths !== undefined) ort.env.wasm.wasmPaths = wasmPaths;
+}
+
+/** Thrown when a session is not cached and no model bytes came with the request. */
+export class MissingModelError extends Error {
+  constructor(modelKey: string) {
+    super(`No session for model ${modelKey}`);
+    this.name = "MissingModelError";
+  }
+}
+
+/** A bounded LRU of inference sessions; evicted sessions are released. */
+export class OnnxSessionCache {
+  readonly #sessions: LRUCache<string, ort.InferenceSession>;
+
+  constructor(max: number) {
+    this.#sessions = new LRUCache({ max, dispose: (session) => void session.release().catch(() => {}) });
+  }
+
+  /** Whether a session for `modelKey` is cached (without touching its recency). */
+  has(modelKey: string): boolean {
+    return this.#sessions.has(modelKey);
+  }
+
+  /**
+   * Runs an inference, creating and caching the session from `model` when needed.
+   *
+   * @throws {MissingModelError} when the session is not cached and `model` is absent.
+   */
+  async run(
+    modelKey: string,
+    model: Uint8Array | undefined,
+    inputs: OnnxRunRequest["inputs"],
+    outputNames?: string[],
+  ): Promise<OnnxOutputs> {
+    let session = this.#sessions.get(modelKey);
+    if (!session) {
+      if (!model) throw new MissingModelError(modelKey);
+      session = await keepingGlobalWorker(() => ort.InferenceSession.create(model));
+      this.#sessions.set(modelKey, session);
+    }
+    const feeds: Record<string, ort.Tensor> = {};
+    const entries = Array.isArray(inputs)
+      ? inputs.map((t, i) => [session.inputNames[i] ?? `input_${i}`, t] as const)
+      : Object.entries(inputs);
+    for (const [name, tensor] of entries) feeds[name] = new ort.Tensor("float32", tensor.data, tensor.dims);
+    const names = outputNames ?? [...session.outputNames];
+    const results = await session.run(feeds, names);
+    const outputs: OnnxOutputs = {};
+    for (const name of names) {
+      const tensor = results[name]!;
+      outputs[name] = { data: toFloat32(tensor.data), dims: [...tensor.dims] };
+      tensor.dispose();
+    }
+    return outputs;
+  }
+
+  /** Releases every session. */
+  clear(): void {
+    this.#sessions.clear();
+  }
+}
+
+// Loading onnxruntime's WASM glue under Bun/Deno replaces `globalThis.Worker` with
+// node:worker_threads' Worker; put the Web Worker back so pools keep working.
+async function keepingGlobalWorker<T>(body: () => Promise<T>): Promise<T> {
+  const scope = globalThis as { Worker?: unknown };
+  const saved = scope.Worker;
+  try {
+    return await body();
+  } finally {
+    if (scope.Worker !== saved) scope.Worker = saved;
+  }
+}
+
+// Outputs are returned in their own buffer so that they can be transferred.
+function toFloat32(data: ort.Tensor["data"]): Float32Array {
+  if (data instanceof Float32Array) {
+    const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+    return owned ? data : data.slice();
+  }
+  return Float32Array.from(data as ArrayLike<number>, Number);
+}
+
+/**
+ * Runs inference on the calling thread, with its own session cache: the
+ * baseline the worker pool is measured against, and a fallback where
+ * workers are unavailable.
+ */
+export class OnnxMainThread implements OnnxExecutor {
+  readonly #cache: OnnxSessionCache;
+
+  constructor(options: { sessionCacheSize?: number; wasmPaths?: string } = {}) {
+    configureOrt(options.wasmPaths);
+    this.#cache = new OnnxSessionCache(options.sessionCacheSize ?? 8);
+  }
+
+  /** Runs one inference on this thread. */
+  async run(request: OnnxRunRequest, options: OnnxRunOptions = {}): Promise<OnnxOutputs> {
+    options.signal?.throwIfAborted();
+    return await this.#cache.run(request.modelKey, request.model, request.inputs, request.outputNames);
+  }
+
+  /** Releases the cached sessions. */
+  close(): Promise<void> {
+    this.#cache.clear();
+    return Promise.resolve();
+  }
+}
