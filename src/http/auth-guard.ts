@@ -40,7 +40,11 @@ export interface AuthGuardOptions {
   onDenied?(principal: AuthPrincipal, permission: string, request: Request): void | Promise<void>;
   /** Exact paths, or prefixes ending in `/*`, open without credentials (default {@link DEFAULT_PUBLIC_PATHS}). */
   publicPaths?: readonly string[];
-  /** Where the service is mounted inside a host app; paths outside it are left alone (default `""`). */
+  /**
+   * Where the service is mounted inside a host app (default `""`): paths
+   * outside it are left alone (the guard's hook sees the host's requests
+   * too), and the prefix is removed before routes are matched.
+   */
   basePath?: string;
 }
 
@@ -91,7 +95,7 @@ export function authGuard(options: AuthGuardOptions): Elysia {
     if (base && full !== base && !full.startsWith(`${base}/`)) return;
     const path = base ? full.slice(base.length) || "/" : full;
     if (isPublicPath(path, publicPaths)) return;
-    const permission = options.permissions.resolve(request.method, full);
+    const permission = options.permissions.resolve(request.method, path);
     if (permission === PUBLIC) return;
     const principal = await options.authenticate(request);
     if (!principal) throw new UnauthorizedError("Authentication required", { instance: full });

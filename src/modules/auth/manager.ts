@@ -1,0 +1,221 @@
+import { NotFoundError, UnauthorizedError, ValidationError } from "../../core/errors.ts";
+import type { Logger } from "../../core/logging.ts";
+import { validateValue } from "../../core/validation.ts";
+import type { Driver } from "../../db/driver.ts";
+import type { AuthPrincipal } from "../../http/auth-guard.ts";
+import { ApiKeys } from "./api-keys.ts";
+import { AuditLog } from "./audit.ts";
+import type { ScryptCost } from "./password.ts";
+import { BUILTIN_ROLES, type RoleDefinition, RoleRegistry } from "./roles.ts";
+import { RoleIn, type RoleInput, type UserRecord } from "./schema.ts";
+import { RefreshRefused, Sessions, type TokenPair } from "./sessions.ts";
+import { type AuthStores, createAuthStores } from "./store.ts";
+import { AccessTokens } from "./tokens.ts";
+import { createUserManager, LoginRefused, type LoginPolicy, PasswordCheck, type UserManager } from "./users.ts";
+
+/** Settings of {@link AuthManager} (see `authModule` for their defaults from the environment). */
+export interface AuthManagerOptions {
+  /** HMAC secret of access tokens (≥ 32 characters). */
+  jwtSecret: string;
+  /** Access token lifetime in seconds (default 900). */
+  accessTokenTtlSeconds?: number;
+  /** Refresh token (and session) lifetime in seconds (default 30 days). */
+  refreshTokenTtlSeconds?: number;
+  /** JWT issuer (default `chapkit`). */
+  issuer?: string;
+  /** Keys accepted without being issued (from `CHAPKIT_API_KEYS` / `CHAPKIT_API_KEY_FILE`). */
+  staticKeys?: readonly string[];
+  /** Role of static keys (default `admin`). */
+  staticKeyRole?: string;
+  /** Custom roles defined in code (built-in roles cannot be redefined). */
+  roles?: Record<string, RoleDefinition>;
+  /** Failed-login throttling. */
+  loginPolicy?: Partial<LoginPolicy>;
+  /** scrypt cost of new password hashes. */
+  passwordCost?: ScryptCost;
+  /** Where audit events are mirrored. */
+  logger?: Logger;
+}
+
+/** Where a request came from, for the audit log. */
+export interface RequestOrigin {
+  method?: string;
+  path?: string;
+  userAgent?: string | null;
+}
+
+/**
+ * Everything about authentication and authorization, usable without HTTP:
+ * users, passwords, sessions and tokens, API keys, roles and the audit log.
+ */
+export class AuthManager {
+  /** The users entity manager. */
+  readonly users: UserManager;
+  /** Issued and static API keys. */
+  readonly keys: ApiKeys;
+  /** Sessions and refresh tokens. */
+  readonly sessions: Sessions;
+  /** The audit log. */
+  readonly audit: AuditLog;
+  /** The service's roles. */
+  readonly roles: RoleRegistry;
+  /** The repositories. */
+  readonly stores: AuthStores;
+  readonly #codeRoles: Record<string, RoleDefinition>;
+  readonly #passwords: PasswordCheck;
+
+  constructor(db: Driver, options: AuthManagerOptions) {
+    this.stores = createAuthStores(db);
+    this.#codeRoles = options.roles ?? {};
+    this.roles = new RoleRegistry(this.#codeRoles);
+    this.audit = new AuditLog(this.stores.audit, options.logger);
+    this.users = createUserManager(this.stores.users, { roles: this.roles, ...(options.passwordCost ? { cost: options.passwordCost } : {}) });
+    this.#passwords = new PasswordCheck(this.stores.users, {
+      ...(options.loginPolicy ? { policy: options.loginPolicy } : {}),
+      ...(options.passwordCost ? { cost: options.passwordCost } : {}),
+    });
+    this.keys = new ApiKeys(this.stores.apiKeys, {
+      roles: this.roles,
+      staticKeys: options.staticKeys ?? [],
+      staticRole: options.staticKeyRole ?? "admin",
+    });
+    const tokens = new AccessTokens({
+      secret: options.jwtSecret,
+      ...(options.issuer ? { issuer: options.issuer } : {}),
+      ...(options.accessTokenTtlSeconds ? { ttlSeconds: options.accessTokenTtlSeconds } : {}),
+    });
+    this.sessions = new Sessions(this.stores, db, {
+      tokens,
+      ...(options.refreshTokenTtlSeconds ? { refreshTtlSeconds: options.refreshTokenTtlSeconds } : {}),
+    });
+  }
+
+  /** Loads the stored custom roles into the role registry. */
+  async loadRoles(): Promise<void> {
+    const stored = await this.stores.roles.findMany();
+    const roles: Record<string, RoleDefinition> = { ...this.#codeRoles };
+    for (const row of stored) {
+      roles[row.name] = { inherits: row.inherits, permissions: row.permissions, ...(row.description ? { description: row.description } : {}) };
+    }
+    this.roles.replace(roles);
+  }
+
+  /** Creates or replaces a stored custom role. @throws {ValidationError} for built-in or unknown parents. */
+  async saveRole(body: unknown): Promise<Required<RoleInput>> {
+    const input = validateValue<RoleInput>(RoleIn, body, { loc: ["body"] });
+    if (input.name in BUILTIN_ROLES) {
+      throw new ValidationError([{ loc: ["body", "name"], msg: `Built-in role ${input.name} cannot be changed`, type: "value_error" }]);
+    }
+    for (const parent of input.inherits ?? []) {
+      if (!this.roles.has(parent) && parent !== input.name) {
+        throw new ValidationError([{ loc: ["body", "inherits"], msg: `Unknown role ${parent}`, type: "value_error" }]);
+      }
+    }
+    const values: Required<RoleInput> & { description: string | null } = { name: input.name, inherits: input.inherits ?? [], permissions: input.permissions, description: input.description ?? null };
+    const [existing] = await this.stores.roles.findMany({ filter: { kind: "compare", field: "name", op: "eq", value: input.name }, limit: 1 });
+    if (existing) await this.stores.roles.update(existing.id, values);
+    else await this.stores.roles.insert(values);
+    await this.loadRoles();
+    return values;
+  }
+
+  /** Deletes a stored custom role. @throws {NotFoundError} */
+  async deleteRole(name: string): Promise<void> {
+    const [existing] = await this.stores.roles.findMany({ filter: { kind: "compare", field: "name", op: "eq", value: name }, limit: 1 });
+    if (!existing) throw new NotFoundError(`Role ${name} not found`);
+    await this.stores.roles.delete(existing.id);
+    await this.loadRoles();
+  }
+
+  /** Whether a principal holds a permission (its role, narrowed by its scopes). */
+  authorize(principal: AuthPrincipal, permission: string): boolean {
+    return this.roles.allows(principal.role, permission, principal.scopes);
+  }
+
+  /**
+   * The principal behind a request's credentials: an `X-API-Key` (or the
+   * configured header) or a bearer access token. Null without credentials.
+   * @throws {UnauthorizedError} for bad credentials. @throws {RateLimitedError}
+   */
+  async authenticate(headers: Headers, apiKeyHeader = "x-api-key"): Promise<AuthPrincipal | null> {
+    const key = headers.get(apiKeyHeader);
+    if (key !== null) {
+      const principal = await this.keys.authenticate(key.trim());
+      if (!principal) throw new UnauthorizedError("Invalid API key");
+      return principal;
+    }
+    const authorization = headers.get("authorization");
+    if (authorization === null) return null;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    const principal = match ? await this.sessions.authenticate(match[1]!) : null;
+    if (!principal) {
+      throw new UnauthorizedError("Invalid or expired token", {
+        headers: { "WWW-Authenticate": 'Bearer realm="chapkit", error="invalid_token"' },
+      });
+    }
+    return principal;
+  }
+
+  /** Logs a user in: a token pair, audited either way. @throws {UnauthorizedError} @throws {RateLimitedError} */
+  async login(username: string, password: string, origin: RequestOrigin = {}): Promise<TokenPair> {
+    let user: UserRecord;
+    try {
+      user = await this.#passwords.check(username, password);
+    } catch (error) {
+      if (!(error instanceof LoginRefused)) throw error;
+      await this.audit.record({
+        event: error.reason === "locked" ? "auth.login.locked" : "auth.login",
+        outcome: "failure",
+        actor: { kind: "user", id: error.user?.id ?? null, name: username.slice(0, 128) },
+        method: origin.method ?? null,
+        path: origin.path ?? null,
+        details: { reason: error.reason },
+      });
+      throw error.error;
+    }
+    const pair = await this.sessions.start(user, origin.userAgent ?? null);
+    await this.audit.record({
+      event: "auth.login",
+      outcome: "success",
+      actor: { kind: "user", id: user.id, name: user.username },
+      target: pair.session_id,
+      method: origin.method ?? null,
+      path: origin.path ?? null,
+    });
+    return pair;
+  }
+
+  /** Rotates a refresh token; a reused token revokes its session and is audited. @throws {UnauthorizedError} */
+  async refresh(token: string, origin: RequestOrigin = {}): Promise<TokenPair> {
+    try {
+      const { pair } = await this.sessions.refresh(token);
+      return pair;
+    } catch (error) {
+      if (error instanceof RefreshRefused && error.reason === "reuse") {
+        await this.audit.record({
+          event: "auth.refresh.reuse",
+          outcome: "failure",
+          actor: { kind: "user", id: error.session?.user_id ?? null },
+          target: error.session?.id ?? null,
+          method: origin.method ?? null,
+          path: origin.path ?? null,
+          details: { action: "session revoked" },
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Ends the principal's session (bearer tokens) and audits it. */
+  async logout(principal: AuthPrincipal, origin: RequestOrigin = {}): Promise<void> {
+    if (principal.sessionId) await this.sessions.revoke(principal.sessionId, "logout");
+    await this.audit.record({
+      event: "auth.logout",
+      outcome: "success",
+      actor: { kind: principal.kind, id: principal.id, name: principal.name },
+      target: principal.sessionId ?? null,
+      method: origin.method ?? null,
+      path: origin.path ?? null,
+    });
+  }
+}

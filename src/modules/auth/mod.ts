@@ -1,0 +1,139 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { type AnyElysia, Elysia } from "elysia";
+import type { Logger } from "../../core/logging.ts";
+import { authGuard, DEFAULT_PUBLIC_PATHS } from "../../http/auth-guard.ts";
+import { type RouteEntry, RoutePermissions } from "../../http/auth-guard-permissions.ts";
+import type { ServiceContext, ServiceModule } from "../../http/module.ts";
+import { AuthManager, type AuthManagerOptions } from "./manager.ts";
+import { AUTH_ADMIN, authRoutes } from "./routes.ts";
+import { AUTH_MIGRATIONS } from "./store.ts";
+
+/** Options of `withAuth` / {@link authModule}; every one has a default. */
+export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger">> {
+  /** Prefix of the auth routes (default `/api/v1/auth`). */
+  prefix?: string;
+  /** Header carrying API keys (default `X-API-Key`). */
+  apiKeyHeader?: string;
+  /** Paths open without credentials: exact, or prefixes ending in `/*` (default: `/`, `/docs`, `/openapi.json`, health, info). */
+  publicPaths?: readonly string[];
+  /** Permission overrides keyed by `METHOD /path/pattern`, e.g. `{ "GET /api/v1/config": "public" }`. */
+  routePermissions?: Record<string, string>;
+  /** Where the service is mounted inside a host app (default none). */
+  basePath?: string;
+  /** A first administrator created when no user exists (default from `CHAPKIT_ADMIN_USERNAME` / `CHAPKIT_ADMIN_PASSWORD`). */
+  bootstrapAdmin?: { username: string; password: string };
+  /** The environment to read defaults from (default `process.env`). */
+  env?: Record<string, string | undefined>;
+}
+
+/** The registry key under which the auth module provides its {@link AuthManager}. */
+export const AUTH_KEY = "auth";
+
+/** The auth module: a service module plus the guard the builder installs around the whole app. */
+export interface AuthModule extends ServiceModule {
+  /** The settings in effect. */
+  readonly options: AuthOptions;
+  /** The guard plugin; `routes` returns the app's final routes (read lazily, at the first request). */
+  guard(context: ServiceContext, routes: () => readonly RouteEntry[]): AnyElysia;
+}
+
+function processEnv(): Record<string, string | undefined> {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+}
+
+/** Static API keys from `CHAPKIT_API_KEYS` (comma-separated) and `CHAPKIT_API_KEY_FILE` (one a line, `#` comments). */
+export function staticKeysFromEnv(env: Record<string, string | undefined> = processEnv()): string[] {
+  const keys = (env.CHAPKIT_API_KEYS ?? "").split(",").map((key) => key.trim()).filter(Boolean);
+  const file = env.CHAPKIT_API_KEY_FILE;
+  if (file) {
+    for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
+      const key = line.trim();
+      if (key && !key.startsWith("#")) keys.push(key);
+    }
+  }
+  return keys;
+}
+
+function defaultPermissions(prefix: string): Record<string, string> {
+  return {
+    [`* ${prefix}/*`]: AUTH_ADMIN,
+    "DELETE /api/v1/jobs/:job_id": "jobs:cancel",
+  };
+}
+
+function resolveSecret(options: AuthOptions, env: Record<string, string | undefined>, logger: Logger): string {
+  const secret = options.jwtSecret ?? env.CHAPKIT_JWT_SECRET;
+  if (secret) return secret;
+  logger.warn("auth.jwt.ephemeral_secret", {
+    detail: "CHAPKIT_JWT_SECRET is not set: tokens are signed with a random secret and do not survive a restart",
+  });
+  return randomBytes(48).toString("base64url");
+}
+
+/**
+ * Authentication and authorization: API keys (static and issued), users
+ * with scrypt passwords, JWT access tokens with rotating refresh tokens,
+ * roles with inheritance, and an audit log. With it, every route is denied
+ * by default except the public paths.
+ *
+ * @example
+ * ```ts ignore
+ * new ServiceBuilder({ info }).withConfig(schema).withAuth({ staticKeys: ["a-long-random-key"] });
+ * ```
+ */
+export function authModule(options: AuthOptions = {}): AuthModule {
+  const env = options.env ?? processEnv();
+  const prefix = options.prefix ?? "/api/v1/auth";
+  const apiKeyHeader = (options.apiKeyHeader ?? "X-API-Key").toLowerCase();
+  return {
+    name: "auth",
+    options,
+    migrations: AUTH_MIGRATIONS,
+    async setup(context: ServiceContext): Promise<void> {
+      const manager = new AuthManager(context.db, {
+        ...options,
+        jwtSecret: resolveSecret(options, env, context.logger),
+        staticKeys: options.staticKeys ?? staticKeysFromEnv(env),
+        logger: context.logger.child({ module: "auth" }),
+      });
+      await manager.loadRoles();
+      const admin = options.bootstrapAdmin ??
+        (env.CHAPKIT_ADMIN_USERNAME && env.CHAPKIT_ADMIN_PASSWORD
+          ? { username: env.CHAPKIT_ADMIN_USERNAME, password: env.CHAPKIT_ADMIN_PASSWORD }
+          : undefined);
+      if (admin && (await manager.stores.users.count()) === 0) {
+        await manager.users.create({ username: admin.username, password: admin.password, role: "admin" });
+        context.logger.info("auth.admin.bootstrapped", { username: admin.username });
+      }
+      context.provide(AUTH_KEY, manager);
+    },
+    routes(context: ServiceContext): AnyElysia {
+      return authRoutes(context.get<AuthManager>(AUTH_KEY), { prefix });
+    },
+    guard(context: ServiceContext, routes: () => readonly RouteEntry[]): AnyElysia {
+      const manager = context.get<AuthManager>(AUTH_KEY);
+      const permissions = new RoutePermissions({
+        routes,
+        defaults: defaultPermissions(prefix),
+        ...(options.routePermissions ? { overrides: options.routePermissions } : {}),
+      });
+      return new Elysia({ name: "chapkit-auth" }).use(authGuard({
+        permissions,
+        publicPaths: options.publicPaths ?? DEFAULT_PUBLIC_PATHS,
+        ...(options.basePath ? { basePath: options.basePath } : {}),
+        authenticate: (request) => manager.authenticate(request.headers, apiKeyHeader),
+        authorize: (principal, permission) => manager.authorize(principal, permission),
+        onDenied: (principal, permission, request) =>
+          manager.audit.record({
+            event: "auth.permission.denied",
+            outcome: "failure",
+            actor: principal,
+            method: request.method,
+            path: new URL(request.url).pathname,
+            details: { permission },
+          }),
+      }));
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import { type TObject, Type } from "@sinclair/typebox";
+import { type AnyElysia, Elysia } from "elysia";
+import { ForbiddenError, UnauthorizedError } from "../../core/errors.ts";
+import { parseUlid } from "../../core/ulid.ts";
+import { validateValue } from "../../core/validation.ts";
+import { AUTHENTICATED, PUBLIC, withPermission } from "../../http/auth-guard-permissions.ts";
+import { type AuthPrincipal, principalOf } from "../../http/auth-guard.ts";
+import { crudRouter } from "../../http/crud/crud-router.ts";
+import { requireBody } from "../../http/crud/operation.ts";
+import { routeDetail, type RouteDoc } from "../../http/route-doc.ts";
+import type { AuthManager, RequestOrigin } from "./manager.ts";
+import { ApiKeyIn, ApiKeyOut, IssuedApiKeyOut, RoleIn } from "./schema.ts";
+
+const LoginIn: TObject = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 128 }),
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+}, { title: "LoginIn" });
+const RefreshIn: TObject = Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 256 }) }, { title: "RefreshIn" });
+const TokenOut: TObject = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal("bearer"),
+  expires_in: Type.Integer(),
+  refresh_token: Type.String(),
+  refresh_expires_in: Type.Integer(),
+  session_id: Type.String(),
+}, { title: "TokenOut" });
+const AuditQuery: TObject = Type.Object({
+  page: Type.Integer({ minimum: 1, default: 1 }),
+  size: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  event: Type.Optional(Type.String({ maxLength: 64 })),
+  outcome: Type.Optional(Type.Union([Type.Literal("success"), Type.Literal("failure")])),
+});
+
+/** The permission every auth administration route needs. */
+export const AUTH_ADMIN = "auth:admin";
+
+type Ctx = { request: Request; body?: unknown; params: Record<string, string>; query: Record<string, unknown>; set: { status?: number | string; headers: Record<string, string | number> } };
+
+/** Handlers are typed by their own context shape; route schemas are documented, not inferred. */
+const h = (fn: (ctx: Ctx) => unknown): never => fn as never;
+
+const NO_STORE = { "cache-control": "no-store" };
+
+function origin(request: Request, path: string): RequestOrigin {
+  return { method: request.method, path, userAgent: request.headers.get("user-agent") };
+}
+
+function principal(request: Request): AuthPrincipal {
+  const found = principalOf(request);
+  if (!found) throw new UnauthorizedError();
+  return found;
+}
+
+const noContent = (): Response => new Response(null, { status: 204 });
+
+/** Options of {@link authRoutes}. */
+export interface AuthRoutesOptions {
+  /** Route prefix (default `/api/v1/auth`). */
+  prefix?: string;
+  /** OpenAPI tags (default `["auth"]`). */
+  tags?: string[];
+}
+
+/**
+ * The auth routes: `login`, `refresh`, `logout`, `me`, `sessions` (own, or
+ * any user's for administrators), and the administration of `keys`, `users`,
+ * `roles` and the `audit` log (`auth:admin`).
+ */
+export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): AnyElysia {
+  const prefix = options.prefix ?? "/api/v1/auth";
+  const tags = options.tags ?? ["auth"];
+  const doc = (permission: string, route: Omit<RouteDoc, "tags">) => ({ detail: withPermission(routeDetail({ ...route, tags }), permission) });
+  const app: AnyElysia = new Elysia();
+
+  app.post(`${prefix}/login`, h(async ({ request, body, set }: Ctx) => {
+    const input = validateValue<{ username: string; password: string }>(LoginIn, requireBody(body));
+    Object.assign(set.headers, NO_STORE);
+    return auth.login(input.username, input.password, origin(request, `${prefix}/login`));
+  }), doc(PUBLIC, { summary: "Log in", description: "Exchanges a username and password for an access and a refresh token.", body: LoginIn, response: TokenOut }));
+
+  app.post(`${prefix}/refresh`, h(async ({ request, body, set }: Ctx) => {
+    const input = validateValue<{ refresh_token: string }>(RefreshIn, requireBody(body));
+    Object.assign(set.headers, NO_STORE);
+    return auth.refresh(input.refresh_token, origin(request, `${prefix}/refresh`));
+  }), doc(PUBLIC, { summary: "Refresh tokens", description: "Spends a refresh token for a new pair; a reused token revokes its session.", body: RefreshIn, response: TokenOut }));
+
+  app.post(`${prefix}/logout`, h(async ({ request }: Ctx) => {
+    await auth.logout(principal(request), origin(request, `${prefix}/logout`));
+    return noContent();
+  }), doc(AUTHENTICATED, { summary: "Log out", description: "Revokes the current session.", status: 204 }));
+
+  app.get(`${prefix}/me`, h(({ request }: Ctx) => {
+    const who = principal(request);
+    return { kind: who.kind, id: who.id, name: who.name, role: who.role, scopes: who.scopes ?? null, permissions: auth.roles.permissionsOf(who.role) };
+  }), doc(AUTHENTICATED, { summary: "Who am I", response: Type.Object({}, { additionalProperties: true }) }));
+
+  app.get(`${prefix}/sessions`, h(({ request, query }: Ctx) => {
+    const who = principal(request);
+    const wanted = typeof query.user_id === "string" ? query.user_id : undefined;
+    if (wanted !== undefined && wanted !== who.id && !auth.authorize(who, AUTH_ADMIN)) throw new ForbiddenError(`Permission ${AUTH_ADMIN} required`);
+    if (wanted === undefined && who.kind !== "user") return [];
+    return auth.sessions.listFor(wanted ?? who.id);
+  }), doc(AUTHENTICATED, { summary: "List sessions", description: "The caller's sessions; `?user_id=` (administrators) another user's." }));
+
+  app.delete(`${prefix}/sessions/:session_id`, h(async ({ request, params }: Ctx) => {
+    const who = principal(request);
+    const id = parseUlid(params.session_id ?? "", `${prefix}/sessions/${params.session_id}`);
+    const session = await auth.sessions.require(id);
+    if (session.user_id !== who.id && !auth.authorize(who, AUTH_ADMIN)) throw new ForbiddenError(`Permission ${AUTH_ADMIN} required`);
+    await auth.sessions.revoke(id, "revoked");
+    await auth.audit.record({ event: "auth.session.revoked", outcome: "success", actor: who, target: id, method: "DELETE", path: `${prefix}/sessions/${id}` });
+    return noContent();
+  }), doc(AUTHENTICATED, { summary: "Revoke a session", status: 204 }));
+
+  app.post(`${prefix}/keys`, h(async ({ request, body, set }: Ctx) => {
+    const who = principal(request);
+    const issued = await auth.keys.issue(requireBody(body), who.id);
+    await auth.audit.record({ event: "auth.key.issued", outcome: "success", actor: who, target: issued.id, method: "POST", path: `${prefix}/keys`, details: { name: issued.name, role: issued.role, scopes: issued.scopes } });
+    set.status = 201;
+    Object.assign(set.headers, NO_STORE);
+    return issued;
+  }), doc(AUTH_ADMIN, { summary: "Issue an API key", description: "The `key` is shown in this response only.", body: ApiKeyIn, response: IssuedApiKeyOut, status: 201 }));
+
+  app.get(`${prefix}/keys`, () => auth.keys.list(), doc(AUTH_ADMIN, { summary: "List API keys", response: Type.Array(ApiKeyOut) }));
+
+  app.get(`${prefix}/keys/:key_id`, h(({ params }: Ctx) => auth.keys.get(parseUlid(params.key_id ?? "", `${prefix}/keys/${params.key_id}`))), doc(AUTH_ADMIN, { summary: "Get an API key", response: ApiKeyOut }));
+
+  app.delete(`${prefix}/keys/:key_id`, h(async ({ request, params }: Ctx) => {
+    const who = principal(request);
+    const id = parseUlid(params.key_id ?? "", `${prefix}/keys/${params.key_id}`);
+    const revoked = await auth.keys.revoke(id);
+    await auth.audit.record({ event: "auth.key.revoked", outcome: "success", actor: who, target: id, method: "DELETE", path: `${prefix}/keys/${id}`, details: { name: revoked.name } });
+    return noContent();
+  }), doc(AUTH_ADMIN, { summary: "Revoke an API key", status: 204 }));
+
+  app.get(`${prefix}/roles`, () =>
+    auth.roles.entries().map(([name, role]) => ({
+      name,
+      inherits: role.inherits ?? [],
+      permissions: role.permissions,
+      description: role.description ?? null,
+      effective_permissions: auth.roles.permissionsOf(name),
+    })), doc(AUTH_ADMIN, { summary: "List roles" }));
+
+  app.post(`${prefix}/roles`, h(async ({ request, body }: Ctx) => {
+    const saved = await auth.saveRole(requireBody(body));
+    await auth.audit.record({ event: "auth.role.changed", outcome: "success", actor: principal(request), target: saved.name, method: "POST", path: `${prefix}/roles`, details: { permissions: saved.permissions, inherits: saved.inherits } });
+    return saved;
+  }), doc(AUTH_ADMIN, { summary: "Create or replace a custom role", body: RoleIn, response: RoleIn }));
+
+  app.delete(`${prefix}/roles/:name`, h(async ({ request, params }: Ctx) => {
+    await auth.deleteRole(params.name ?? "");
+    await auth.audit.record({ event: "auth.role.changed", outcome: "success", actor: principal(request), target: params.name ?? null, method: "DELETE", path: `${prefix}/roles/${params.name}`, details: { deleted: true } });
+    return noContent();
+  }), doc(AUTH_ADMIN, { summary: "Delete a custom role", status: 204 }));
+
+  app.get(`${prefix}/audit`, h(({ query }: Ctx) => {
+    const input = validateValue<{ page: number; size: number; event?: string; outcome?: string }>(AuditQuery, query, { loc: ["query"] });
+    return auth.audit.page(input.page, input.size, { ...(input.event ? { event: input.event } : {}), ...(input.outcome ? { outcome: input.outcome } : {}) });
+  }), doc(AUTH_ADMIN, { summary: "List audit events", description: "Newest first, paginated.", query: AuditQuery }));
+
+  app.use(crudRouter({ prefix: `${prefix}/users`, manager: auth.users, tags, entityName: "user" }));
+  return app;
+}

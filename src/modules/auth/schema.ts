@@ -1,0 +1,236 @@
+import { type TObject, Type } from "@sinclair/typebox";
+import { defineTable, type EntityRecord, type TableDefinition } from "../../core/entity.ts";
+import { entityInputSchema, entityOutputSchema, TimestampSchema } from "../../core/schema.ts";
+
+/** The users table (passwords are stored only as scrypt hashes). */
+export const USERS_TABLE: TableDefinition = defineTable({
+  name: "auth_users",
+  columns: {
+    username: { type: "text", unique: true },
+    password_hash: { type: "text" },
+    role: { type: "text" },
+    disabled: { type: "boolean" },
+    failed_logins: { type: "integer" },
+    last_failed_at: { type: "timestamp", nullable: true },
+    locked_until: { type: "timestamp", nullable: true },
+    last_login_at: { type: "timestamp", nullable: true },
+  },
+  searchable: ["username"],
+});
+
+/** A stored user row. */
+export interface UserRecord extends EntityRecord {
+  username: string;
+  password_hash: string;
+  role: string;
+  disabled: boolean;
+  failed_logins: number;
+  last_failed_at: string | null;
+  locked_until: string | null;
+  last_login_at: string | null;
+}
+
+/** The API keys table (keys are stored only as SHA-256 hashes). */
+export const API_KEYS_TABLE: TableDefinition = defineTable({
+  name: "auth_api_keys",
+  columns: {
+    name: { type: "text" },
+    key_hash: { type: "text", unique: true },
+    prefix: { type: "text" },
+    role: { type: "text" },
+    scopes: { type: "json", nullable: true },
+    expires_at: { type: "timestamp", nullable: true },
+    last_used_at: { type: "timestamp", nullable: true },
+    revoked_at: { type: "timestamp", nullable: true },
+    rate_limit: { type: "integer", nullable: true },
+    created_by: { type: "text", nullable: true },
+  },
+});
+
+/** A stored API key row. */
+export interface ApiKeyRecord extends EntityRecord {
+  name: string;
+  key_hash: string;
+  prefix: string;
+  role: string;
+  scopes: string[] | null;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+  rate_limit: number | null;
+  created_by: string | null;
+}
+
+/** Login sessions: one row per refresh-token family. */
+export const SESSIONS_TABLE: TableDefinition = defineTable({
+  name: "auth_sessions",
+  columns: {
+    user_id: { type: "ulid", references: { table: "auth_users", onDelete: "cascade" } },
+    expires_at: { type: "timestamp" },
+    revoked_at: { type: "timestamp", nullable: true },
+    revoked_reason: { type: "text", nullable: true },
+    last_used_at: { type: "timestamp", nullable: true },
+    user_agent: { type: "text", nullable: true },
+  },
+});
+
+/** A stored session row. */
+export interface SessionRecord extends EntityRecord {
+  user_id: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+  last_used_at: string | null;
+  user_agent: string | null;
+}
+
+/** Refresh tokens (hashed); a rotated token keeps its row with `used_at` set, so reuse is detected. */
+export const REFRESH_TOKENS_TABLE: TableDefinition = defineTable({
+  name: "auth_refresh_tokens",
+  columns: {
+    session_id: { type: "ulid", references: { table: "auth_sessions", onDelete: "cascade" } },
+    token_hash: { type: "text", unique: true },
+    expires_at: { type: "timestamp" },
+    used_at: { type: "timestamp", nullable: true },
+  },
+});
+
+/** A stored refresh token row. */
+export interface RefreshTokenRecord extends EntityRecord {
+  session_id: string;
+  token_hash: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** Custom roles stored by administrators. */
+export const ROLES_TABLE: TableDefinition = defineTable({
+  name: "auth_roles",
+  columns: {
+    name: { type: "text", unique: true },
+    inherits: { type: "json" },
+    permissions: { type: "json" },
+    description: { type: "text", nullable: true },
+  },
+});
+
+/** A stored custom role row. */
+export interface RoleRecord extends EntityRecord {
+  name: string;
+  inherits: string[];
+  permissions: string[];
+  description: string | null;
+}
+
+/** The audit log of auth events. */
+export const AUDIT_TABLE: TableDefinition = defineTable({
+  name: "auth_audit",
+  columns: {
+    event: { type: "text", indexed: true },
+    outcome: { type: "text" },
+    actor_kind: { type: "text", nullable: true },
+    actor_id: { type: "text", nullable: true },
+    actor_name: { type: "text", nullable: true },
+    target: { type: "text", nullable: true },
+    method: { type: "text", nullable: true },
+    path: { type: "text", nullable: true },
+    details: { type: "json", nullable: true },
+  },
+});
+
+/** A stored audit event. */
+export interface AuditRecord extends EntityRecord {
+  event: string;
+  outcome: "success" | "failure";
+  actor_kind: string | null;
+  actor_id: string | null;
+  actor_name: string | null;
+  target: string | null;
+  method: string | null;
+  path: string | null;
+  details: Record<string, unknown> | null;
+}
+
+const Username = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._@+-]+$" });
+const RoleName = Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z][a-z0-9_-]*$" });
+const Permission = Type.String({ minLength: 1, maxLength: 128, pattern: "^(\\*|[a-z][a-z0-9_-]*)(:(\\*|[a-z][a-z0-9_-]*))?$" });
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** Body of user create and update; `password` is write-only and optional on update. */
+export const UserIn: TObject = entityInputSchema("UserIn", {
+  username: Username,
+  password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
+  role: Type.Optional(RoleName),
+  disabled: Type.Optional(Type.Boolean()),
+});
+
+/** A user as output: never the password hash. */
+export const UserOut: TObject = entityOutputSchema("UserOut", {
+  username: Type.String(),
+  role: Type.String(),
+  disabled: Type.Boolean(),
+  last_login_at: Nullable(TimestampSchema),
+  locked_until: Nullable(TimestampSchema),
+});
+
+/** A validated API key creation body. */
+export interface ApiKeyInput {
+  name: string;
+  role?: string;
+  scopes?: string[] | null;
+  expires_at?: string | null;
+  expires_in?: number;
+  rate_limit?: number | null;
+}
+
+/** A validated custom role body. */
+export interface RoleInput {
+  name: string;
+  inherits?: string[];
+  permissions: string[];
+  description?: string | null;
+}
+
+/** A validated user body (`password` is write-only). */
+export interface UserInput {
+  id?: string;
+  username: string;
+  password?: string;
+  role?: string;
+  disabled?: boolean;
+}
+
+/** Body of API key creation. */
+export const ApiKeyIn: TObject = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 128 }),
+  role: Type.Optional(RoleName),
+  scopes: Type.Optional(Type.Union([Type.Array(Permission, { maxItems: 64 }), Type.Null()])),
+  expires_at: Type.Optional(Type.Union([TimestampSchema, Type.Null()])),
+  expires_in: Type.Optional(Type.Integer({ minimum: 1, description: "Seconds until expiry" })),
+  rate_limit: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+}, { title: "ApiKeyIn" });
+
+/** An API key as listed: never the key or its hash. */
+export const ApiKeyOut: TObject = entityOutputSchema("ApiKeyOut", {
+  name: Type.String(),
+  prefix: Type.String(),
+  role: Type.String(),
+  scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  expires_at: Nullable(TimestampSchema),
+  last_used_at: Nullable(TimestampSchema),
+  revoked_at: Nullable(TimestampSchema),
+  rate_limit: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+/** A freshly issued key: the listing fields plus `key`, shown this once. */
+export const IssuedApiKeyOut: TObject = Type.Composite([ApiKeyOut, Type.Object({ key: Type.String() })], {
+  title: "IssuedApiKeyOut",
+});
+
+/** Body of a custom role. */
+export const RoleIn: TObject = Type.Object({
+  name: RoleName,
+  inherits: Type.Optional(Type.Array(RoleName, { maxItems: 16 })),
+  permissions: Type.Array(Permission, { maxItems: 256 }),
+  description: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
+}, { title: "RoleIn" });
