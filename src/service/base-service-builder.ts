@@ -16,6 +16,8 @@ import { requestContext } from "../http/request-context.ts";
 import { closeRoutes } from "../http/routing.ts";
 import { systemRoutes } from "../http/system.ts";
 import { ConfigurationError } from "./configuration-error.ts";
+import { routeEntries } from "../http/auth-guard-permissions.ts";
+import { type AuthModule, authModule, type AuthOptions } from "../modules/auth/mod.ts";
 import { createLifecycle, type LifecycleHook, type ServiceApp } from "./lifecycle.ts";
 import { listenService, type ListenOptions, type RunningService } from "./listen.ts";
 import { orderModules } from "./module-order.ts";
@@ -89,6 +91,7 @@ export class BaseServiceBuilder {
   #system: SystemOptions | undefined;
   #logging: LoggingOptions | undefined;
   #landingPage = false;
+  #auth: AuthModule | undefined;
   readonly #modules: ServiceModule[] = [];
   readonly #plugins: AnyElysia[] = [];
   readonly #startup: LifecycleHook[] = [];
@@ -123,6 +126,16 @@ export class BaseServiceBuilder {
   withLandingPage(): this {
     this.#landingPage = true;
     return this;
+  }
+
+  /**
+   * Turns on authentication and authorization: every route is denied by
+   * default except the public ones (see `AuthOptions`), and `/api/v1/auth/*`
+   * serves login, tokens, API keys, users, roles and the audit log.
+   */
+  withAuth(options: AuthOptions = {}): this {
+    this.#auth = authModule({ ...(this.options.basePath ? { basePath: this.options.basePath } : {}), ...options });
+    return this.module(this.#auth);
   }
 
   /** Uses this store: a URL (opened and closed by the service) or an open driver (left open). */
@@ -235,7 +248,10 @@ export class BaseServiceBuilder {
     app.use(infoRoutes(this.options.info));
     if (this.#landingPage) app.use(landingPage({ basePath }));
     if (this.options.docs !== false) app.use(docsRoutes({ info: this.options.info, basePath }));
-    return closeRoutes(app);
+    closeRoutes(app);
+    // The guard runs at onRequest, so it covers every route whatever the order; it reads the final route table.
+    if (this.#auth) app.use(this.#auth.guard(context, () => routeEntries(app.routes)));
+    return app;
   }
 
   /**
