@@ -1,0 +1,73 @@
+import type { TObject, TSchema } from "@sinclair/typebox";
+import { validateValue } from "../../core/validation.ts";
+
+type JsonObject = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function objectSchema(schema: TSchema | undefined): TObject | undefined {
+  return schema?.type === "object" && isPlainObject(schema.properties) ? (schema as TObject) : undefined;
+}
+
+function itemSchema(schema: TSchema | undefined): TSchema | undefined {
+  return schema?.type === "array" && isPlainObject(schema.items) ? (schema.items as TSchema) : undefined;
+}
+
+function dropDeclaredNulls(schema: TObject, value: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (item === null) continue;
+    out[key] = key in schema.properties ? dropNested(schema.properties[key], item) : item;
+  }
+  return out;
+}
+
+function dropNested(schema: TSchema | undefined, value: unknown): unknown {
+  const object = objectSchema(schema);
+  if (object && isPlainObject(value)) return dropDeclaredNulls(object, value);
+  const items = itemSchema(schema);
+  if (items && Array.isArray(value)) return value.map((item) => dropNested(items, item));
+  return value;
+}
+
+/**
+ * Drops `null` values from config data the way Chapkit stores it (§7.1): every
+ * top-level key whose value is null, and nulls of declared fields recursively
+ * through declared nested objects. Nulls nested inside an undeclared key's
+ * value are kept. Non-objects are returned unchanged (validation rejects them).
+ */
+export function dropConfigNulls(schema: TObject, data: unknown): unknown {
+  return isPlainObject(data) ? dropDeclaredNulls(schema, data) : data;
+}
+
+/** Reorders an object: declared fields in schema order (recursively), then extras in their order. */
+export function declaredFirst(schema: TSchema | undefined, value: unknown): unknown {
+  const object = objectSchema(schema);
+  if (object && isPlainObject(value)) {
+    const out: JsonObject = {};
+    for (const [key, property] of Object.entries(object.properties)) {
+      if (key in value) out[key] = declaredFirst(property, value[key]);
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (!(key in out)) out[key] = item;
+    }
+    return out;
+  }
+  const items = itemSchema(schema);
+  if (items && Array.isArray(value)) return value.map((item) => declaredFirst(items, item));
+  return value;
+}
+
+/**
+ * Validates config data laxly: declared fields are coerced (`"7"` → 7),
+ * defaults are filled in, undeclared keys are kept; the result lists declared
+ * fields first, then extras in their given order.
+ *
+ * @throws {ValidationError} with `loc` under `loc` (e.g. `["body", "data"]`).
+ */
+export function validateConfigData(schema: TObject, data: unknown, loc: (string | number)[]): JsonObject {
+  const valid = validateValue<JsonObject>(schema, data, { loc, clean: false });
+  return declaredFirst(schema, valid) as JsonObject;
+}

@@ -1,0 +1,55 @@
+import type { TSchema } from "@sinclair/typebox";
+import type { ManagerHooks } from "../../core/manager.ts";
+import type { Migration } from "../../db/migration.ts";
+import { tableMigration } from "../../db/table-migration.ts";
+import type { ServiceModule } from "../../http/module.ts";
+import { ConfigManager, type ConfigInput } from "./manager.ts";
+import { type ConfigRecord, configsTable } from "./schema.ts";
+import { createConfigStore } from "./store.ts";
+
+/** The key the config module provides its {@link ConfigManager} under. */
+export const CONFIG_KEY = "config";
+/** The key the config module provides its route prefix under. */
+export const CONFIG_PREFIX_KEY = "config.prefix";
+/** The default route prefix of configs (singular, as in Chapkit). */
+export const DEFAULT_CONFIG_PREFIX = "/api/v1/config";
+
+/** Options of {@link configModule}. */
+export interface ConfigModuleOptions {
+  /** TypeBox object schema of config `data`; undeclared keys are kept. */
+  schema: TSchema;
+  /** Route prefix (default `/api/v1/config`). */
+  prefix?: string;
+  /** Lifecycle hooks of the manager. */
+  hooks?: ManagerHooks<ConfigRecord, ConfigInput>;
+}
+
+/** The migrations of the `config` module. */
+export const configMigrations: readonly Migration[] = [tableMigration(configsTable, "config")];
+
+/**
+ * The config module (contract §7): the `configs` table, a {@link ConfigManager}
+ * provided as `"config"`, and its CRUD routes.
+ *
+ * @example
+ * ```ts ignore
+ * import { Type } from "@sinclair/typebox";
+ * builder.module(configModule({ schema: Type.Object({ min_samples: Type.Integer({ default: 5 }) }, { title: "WeatherConfig" }) }));
+ * ```
+ */
+export function configModule(options: ConfigModuleOptions): ServiceModule {
+  const prefix = options.prefix ?? DEFAULT_CONFIG_PREFIX;
+  return {
+    name: "config",
+    migrations: configMigrations,
+    setup(context) {
+      const manager = new ConfigManager({
+        store: createConfigStore(context.db),
+        schema: options.schema,
+        ...(options.hooks ? { hooks: options.hooks } : {}),
+      });
+      context.provide(CONFIG_KEY, manager);
+      context.provide(CONFIG_PREFIX_KEY, prefix);
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { ConflictError } from "../../core/errors.ts";
+import type { InsertValues, UpdateValues } from "../../core/repository.ts";
+import type { Driver } from "../../db/driver.ts";
+import { SqlRepository } from "../../db/repository.ts";
+import { type ConfigRecord, configsTable } from "./schema.ts";
+
+/** The message of a name conflict. */
+export function nameTakenMessage(name: string): string {
+  return `Config name '${name}' already exists`;
+}
+
+/**
+ * Where configs live: the `configs` table. A unique violation on `name`
+ * (a concurrent writer won the race) becomes a 409 naming the config.
+ */
+export class ConfigStore extends SqlRepository<ConfigRecord> {
+  constructor(db: Driver) {
+    super(db, configsTable);
+  }
+
+  /** The config with this exact name, or null. */
+  async findByName(name: string): Promise<ConfigRecord | null> {
+    const [record] = await this.findMany({
+      filter: { kind: "compare", field: "name", op: "eq", value: name },
+      limit: 1,
+    });
+    return record ?? null;
+  }
+
+  override async insertMany(values: InsertValues<ConfigRecord>[]): Promise<ConfigRecord[]> {
+    try {
+      return await super.insertMany(values);
+    } catch (error) {
+      throw renameConflict(error, values.length === 1 ? values[0]?.name : undefined);
+    }
+  }
+
+  override async update(id: string, values: UpdateValues<ConfigRecord>): Promise<ConfigRecord | null> {
+    try {
+      return await super.update(id, values);
+    } catch (error) {
+      throw renameConflict(error, values.name);
+    }
+  }
+}
+
+function renameConflict(error: unknown, name: string | undefined): unknown {
+  if (!(error instanceof ConflictError) || name === undefined) return error;
+  return new ConflictError(nameTakenMessage(name), { cause: error });
+}
+
+/** Opens the config store on a database (the `config` migrations must have run). */
+export function createConfigStore(db: Driver): ConfigStore {
+  return new ConfigStore(db);
+}
