@@ -1,0 +1,62 @@
+/** The binary payload of an artifact: its bytes and their media type. */
+export interface ArtifactPayload {
+  /** The content, stored verbatim. */
+  bytes: Uint8Array;
+  /** The media type, e.g. `application/octet-stream`, `application/onnx`. */
+  contentType: string;
+}
+
+/** How a JSON value that stands for a binary payload is rendered. */
+export interface PayloadPlaceholder {
+  _type: "bytes";
+  _module: "chapkit";
+  _repr: string;
+  _serialization_error: string;
+  _size: number;
+  _content_type: string;
+}
+
+/**
+ * The marker a creator puts in an artifact's `data` where the binary payload
+ * belongs (e.g. `{ ml_type: "trained_model", config_id, model: PAYLOAD_MARKER }`).
+ * {@link ArtifactManager.create} replaces it by the payload's placeholder.
+ * Any object equal to `{"$chapkit":"payload"}` counts; it is only read when a
+ * payload accompanies the data.
+ */
+export const PAYLOAD_MARKER: Readonly<{ $chapkit: "payload" }> = Object.freeze({ $chapkit: "payload" });
+
+/** Whether a value is the payload marker. */
+export function isPayloadMarker(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && (value as { $chapkit?: unknown }).$chapkit === "payload";
+}
+
+/** The placeholder that renders a payload of `size` bytes of `contentType` (decisions: binary content). */
+export function payloadPlaceholder(size: number, contentType: string): PayloadPlaceholder {
+  return {
+    _type: "bytes",
+    _module: "chapkit",
+    _repr: `<${size} bytes, ${contentType}>`,
+    _serialization_error: "Binary content: download it from $download.",
+    _size: size,
+    _content_type: contentType,
+  };
+}
+
+/** Whether a JSON value is a payload placeholder (e.g. the `model` of a trained-model artifact). */
+export function isPayloadPlaceholder(value: unknown): value is PayloadPlaceholder {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const candidate = value as Partial<PayloadPlaceholder>;
+  return candidate._type === "bytes" && candidate._module === "chapkit" && typeof candidate._size === "number";
+}
+
+/** Replaces every payload marker inside `data` (at any depth) by `placeholder`. */
+export function substituteMarkers(data: unknown, placeholder: PayloadPlaceholder): unknown {
+  if (isPayloadMarker(data)) return { ...placeholder };
+  if (Array.isArray(data)) return data.map((item) => substituteMarkers(item, placeholder));
+  if (typeof data === "object" && data !== null) {
+    return Object.fromEntries(Object.entries(data).map(([key, item]) => [key, substituteMarkers(item, placeholder)]));
+  }
+  return data;
+}

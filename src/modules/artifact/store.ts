@@ -1,0 +1,122 @@
+import type { Column } from "../../core/entity.ts";
+import type { Driver, Row, SqlValue } from "../../db/driver.ts";
+import { SqlRepository } from "../../db/repository.ts";
+import type { ArtifactPayload } from "./payload.ts";
+import { type ArtifactRecord, artifactsTable } from "./schema.ts";
+
+/** A row of a subtree with its distance from the subtree's top. */
+export type SubtreeRecord = ArtifactRecord & { depth: number };
+
+const COLUMNS = `a."id", a."created_at", a."updated_at", a."parent_id", a."level", a."data"`;
+// Guards the recursive queries against a cycle that a concurrent writer might have slipped in.
+const MAX_DEPTH = 10000;
+
+const DESCENDANTS = `WITH RECURSIVE sub("id", "depth") AS (
+  SELECT "id", 1 FROM "artifacts" WHERE "parent_id" = ?
+  UNION ALL
+  SELECT c."id", sub."depth" + 1 FROM "artifacts" c JOIN sub ON c."parent_id" = sub."id" WHERE sub."depth" < ${MAX_DEPTH}
+) SELECT "id" FROM sub`;
+
+function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return new Uint8Array(value as ArrayBuffer);
+}
+
+/**
+ * Where artifacts live: the `artifacts` table (hierarchy by `parent_id`) and
+ * `artifact_payloads` (at most one binary payload per artifact). Subtree
+ * queries are recursive CTEs, the same SQL on SQLite and PostgreSQL.
+ */
+export class ArtifactStore extends SqlRepository<ArtifactRecord> {
+  constructor(db: Driver) {
+    super(db, artifactsTable);
+  }
+
+  /**
+   * Encodes a column value. On PostgreSQL, JSON data is wrapped so that
+   * postgres.js serialises it as JSON whatever its top-level type (a bare
+   * `true`, or an array starting with one, would otherwise be sent as a
+   * PostgreSQL boolean).
+   */
+  override encode(column: Column | undefined, value: unknown): SqlValue {
+    if (column?.type === "json" && this.dialect === "postgres" && value !== null && value !== undefined) {
+      return { toJSON: () => value } as unknown as SqlValue;
+    }
+    return super.encode(column, value);
+  }
+
+  /** The artifact and all its descendants, top first, then by depth and ascending id. */
+  async subtree(id: string): Promise<SubtreeRecord[]> {
+    const rows = await this.db.query(
+      `WITH RECURSIVE sub("id", "depth") AS (
+        SELECT "id", 0 FROM "artifacts" WHERE "id" = ?
+        UNION ALL
+        SELECT c."id", sub."depth" + 1 FROM "artifacts" c JOIN sub ON c."parent_id" = sub."id" WHERE sub."depth" < ${MAX_DEPTH}
+      ) SELECT ${COLUMNS}, sub."depth" AS "depth" FROM sub JOIN "artifacts" a ON a."id" = sub."id" ORDER BY sub."depth", a."id"`,
+      [id],
+    );
+    return rows.map((row: Row) => ({ ...this.decode(row), depth: Number(row.depth) }));
+  }
+
+  /** The ids from the artifact up to its root: `[id, parent, …, root]` (empty when unknown). */
+  async pathToRoot(id: string): Promise<string[]> {
+    const rows = await this.db.query<{ id: string; depth: number }>(
+      `WITH RECURSIVE up("id", "parent_id", "depth") AS (
+        SELECT "id", "parent_id", 0 FROM "artifacts" WHERE "id" = ?
+        UNION ALL
+        SELECT p."id", p."parent_id", up."depth" + 1 FROM "artifacts" p JOIN up ON p."id" = up."parent_id" WHERE up."depth" < ${MAX_DEPTH}
+      ) SELECT "id", "depth" FROM up ORDER BY "depth"`,
+      [id],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** The ids of every descendant of the artifact (not itself). */
+  async descendantIds(id: string): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(DESCENDANTS, [id]);
+    return rows.map((row) => row.id);
+  }
+
+  /** Adds `delta` to the level of every descendant of the artifact; returns how many changed. */
+  async shiftDescendantLevels(id: string, delta: number): Promise<number> {
+    if (delta === 0) return 0;
+    const { changes } = await this.db.exec(
+      `UPDATE "artifacts" SET "level" = "level" + ?, "updated_at" = ? WHERE "id" IN (${DESCENDANTS})`,
+      [delta, new Date().toISOString(), id],
+    );
+    return changes;
+  }
+
+  /** Makes the artifact's children roots (`parent_id` null); their levels are not touched. */
+  async detachChildren(id: string): Promise<number> {
+    const { changes } = await this.db.exec(
+      `UPDATE "artifacts" SET "parent_id" = NULL, "updated_at" = ? WHERE "parent_id" = ?`,
+      [new Date().toISOString(), id],
+    );
+    return changes;
+  }
+
+  /** Stores (or replaces) the artifact's payload. */
+  async putPayload(id: string, payload: ArtifactPayload): Promise<void> {
+    await this.db.exec(
+      `INSERT INTO "artifact_payloads" ("artifact_id", "content_type", "size", "bytes") VALUES (?, ?, ?, ?)
+       ON CONFLICT ("artifact_id") DO UPDATE SET "content_type" = excluded."content_type", "size" = excluded."size", "bytes" = excluded."bytes"`,
+      [id, payload.contentType, payload.bytes.byteLength, payload.bytes],
+    );
+  }
+
+  /** The artifact's payload, or null when it has none. */
+  async getPayload(id: string): Promise<ArtifactPayload | null> {
+    const rows = await this.db.query<{ content_type: string; bytes: unknown }>(
+      `SELECT "content_type", "bytes" FROM "artifact_payloads" WHERE "artifact_id" = ?`,
+      [id],
+    );
+    const row = rows[0];
+    return row ? { bytes: toBytes(row.bytes), contentType: row.content_type } : null;
+  }
+}
+
+/** Opens the artifact store on a database (the `artifacts` migrations must have run). */
+export function createArtifactStore(db: Driver): ArtifactStore {
+  return new ArtifactStore(db);
+}
