@@ -1,0 +1,118 @@
+import type { Static } from "@sinclair/typebox";
+import { BadRequestError, NotFoundError, ValidationError } from "../../core/errors.ts";
+import type { JobRunner } from "../../core/jobs.ts";
+import { Manager } from "../../core/manager.ts";
+import type { Repository, UpdateValues } from "../../core/repository.ts";
+import { validateValue } from "../../core/validation.ts";
+import type { TaskFunctions } from "./functions.ts";
+import { runTask, type TaskArtifacts } from "./run-task.ts";
+import { type TaskInSchema, TaskInSchema as TaskIn, type TaskOutSchema, TaskOutSchema as TaskOut, type TaskRecord } from "./schema.ts";
+
+/** The message of `$execute` when the service has no job runner (contract §11.2). */
+export const NO_SCHEDULER_MESSAGE = "Task execution requires a scheduler. Use ServiceBuilder.with_jobs() to enable.";
+
+/** How a {@link TaskManager} is made. */
+export interface TaskManagerOptions {
+  /** Where tasks live. */
+  repository: Repository<TaskRecord>;
+  /** Task functions by name. */
+  functions?: TaskFunctions;
+  /** The job runner, or null when jobs are not enabled (read at each execution). */
+  jobs(): JobRunner | null;
+  /** Where result artifacts go (read at each execution). */
+  artifacts(): TaskArtifacts;
+}
+
+/** The 202 answer of `$execute`. */
+export interface TaskExecution {
+  /** The job running the task. */
+  job_id: string;
+  /** `Task submitted for execution. Job ID: …`. */
+  message: string;
+}
+
+type TaskInput = Static<TaskInSchema>;
+
+/**
+ * Tasks (contract §11): CRUD over task templates, and {@link TaskManager.execute}
+ * which submits a job that runs the task and stores its outcome as an artifact.
+ * Works without HTTP.
+ *
+ * @example
+ * ```ts ignore
+ * const task = await tasks.create({ command: "echo hello" });
+ * const { job_id } = await tasks.execute(task.id);
+ * ```
+ */
+export class TaskManager extends Manager<TaskRecord, TaskInSchema, TaskOutSchema> {
+  /** Task functions by name. */
+  readonly functions: TaskFunctions;
+  readonly #jobs: () => JobRunner | null;
+  readonly #artifacts: () => TaskArtifacts;
+
+  constructor(options: TaskManagerOptions) {
+    const functions = options.functions ?? {};
+    const check = (input: TaskInput, existing: TaskRecord | null): void => {
+      const type = input.task_type ?? existing?.task_type ?? "shell";
+      if (type === "function" && !Object.hasOwn(functions, input.command)) {
+        const known = Object.keys(functions);
+        throw new ValidationError([{
+          loc: ["body", "command"],
+          msg: `Unknown task function "${input.command}"; registered: ${known.length ? known.join(", ") : "none"}`,
+          type: "value_error",
+        }]);
+      }
+    };
+    super({
+      repository: options.repository,
+      input: TaskIn,
+      output: TaskOut,
+      toValues: (input: TaskInput, existing: TaskRecord | null): UpdateValues<TaskRecord> => ({
+        command: input.command,
+        task_type: input.task_type ?? existing?.task_type ?? "shell",
+        timeout_seconds: input.timeout_seconds === undefined
+          ? existing?.timeout_seconds ?? null
+          : input.timeout_seconds,
+      }),
+      toOutput: (record: TaskRecord) => ({
+        id: record.id,
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+        command: record.command,
+        task_type: record.task_type,
+        timeout_seconds: record.timeout_seconds,
+      }),
+      hooks: {
+        beforeCreate: (input) => check(input, null),
+        beforeUpdate: (input, existing) => check(input, existing),
+      },
+    });
+    this.functions = functions;
+    this.#jobs = options.jobs;
+    this.#artifacts = options.artifacts;
+  }
+
+  /**
+   * Submits a job that runs the task. Function tasks take `params`, checked
+   * against the function's schema now; shell tasks ignore them.
+   *
+   * @throws {BadRequestError} when jobs are not enabled.
+   * @throws {NotFoundError} when the task does not exist.
+   * @throws {ValidationError} when `params` do not fit the function.
+   */
+  async execute(id: string, params?: unknown): Promise<TaskExecution> {
+    const runner = this.#jobs();
+    if (!runner) throw new BadRequestError(NO_SCHEDULER_MESSAGE);
+    const task = await this.repository.findById(id);
+    if (!task) throw new NotFoundError(`Task ${id} not found`);
+    let checked: unknown = undefined;
+    if (task.task_type === "function") {
+      const fn = this.functions[task.command];
+      if (!fn) throw new BadRequestError(`Task function "${task.command}" is not registered in this service`);
+      checked = fn.params ? validateValue(fn.params, params ?? {}, { loc: ["body", "params"] }) : params ?? {};
+    }
+    const parts = { tasks: this.repository, functions: this.functions, artifacts: this.#artifacts() };
+    const jobId = await runner.submit((context) => runTask(parts, id, checked, context));
+    return { job_id: jobId, message: `Task submitted for execution. Job ID: ${jobId}` };
+  }
+}

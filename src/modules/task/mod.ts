@@ -1,0 +1,69 @@
+import type { JobRunner } from "../../core/jobs.ts";
+import type { CrudPermissions } from "../../http/crud/crud-router.ts";
+import type { ServiceContext, ServiceModule } from "../../http/module.ts";
+import type { TaskFunctions } from "./functions.ts";
+import { TaskManager } from "./manager.ts";
+import { tasksRoutes } from "./routes.ts";
+import type { TaskArtifacts } from "./run-task.ts";
+import { createTaskRepository, TASKS_MIGRATIONS } from "./store.ts";
+
+/** The key under which the tasks module provides its {@link TaskManager}. */
+export const TASKS_KEY = "tasks";
+
+/** Options of {@link tasksModule}. */
+export interface TasksModuleOptions {
+  /** Path prefix (default `/api/v1/tasks`). */
+  prefix?: string;
+  /** OpenAPI tags (default `["tasks"]`). */
+  tags?: string[];
+  /** Which generic CRUD routes exist; `$execute` always does. */
+  permissions?: CrudPermissions;
+  /** TypeScript task functions by name, run by tasks with `task_type: "function"` and `command` = the name. */
+  functions?: TaskFunctions;
+}
+
+/**
+ * The tasks module (module name and provided key `tasks`; requires
+ * `artifacts`): task CRUD under `/api/v1/tasks` and `$execute`, which runs a
+ * shell command (`/bin/sh -c`) or a registered TypeScript function as a job
+ * (with the `jobs` module) and stores the outcome as a new root artifact.
+ *
+ * @example
+ * ```ts ignore
+ * import { Type } from "@sinclair/typebox";
+ * const service = new ServiceBuilder({ info })
+ *   .module(jobsModule())
+ *   .module(artifactsModule())
+ *   .module(tasksModule({
+ *     functions: {
+ *       add: taskFunction({
+ *         params: Type.Object({ a: Type.Number(), b: Type.Number() }),
+ *         run: ({ a, b }) => ({ sum: a + b }),
+ *       }),
+ *     },
+ *   }));
+ * ```
+ */
+export function tasksModule(options: TasksModuleOptions = {}): ServiceModule {
+  return {
+    name: "tasks",
+    requires: ["artifacts"],
+    migrations: TASKS_MIGRATIONS,
+    setup(context: ServiceContext): void {
+      const manager = new TaskManager({
+        repository: createTaskRepository(context.db),
+        ...(options.functions ? { functions: options.functions } : {}),
+        jobs: () => (context.has("jobs") ? context.get<JobRunner>("jobs") : null),
+        artifacts: () => context.get<TaskArtifacts>("artifacts"),
+      });
+      context.provide<TaskManager>(TASKS_KEY, manager);
+    },
+    routes(context: ServiceContext) {
+      return tasksRoutes(context.get<TaskManager>(TASKS_KEY), {
+        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+        ...(options.tags === undefined ? {} : { tags: options.tags }),
+        ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
+      });
+    },
+  };
+}
