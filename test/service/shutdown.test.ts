@@ -7,7 +7,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { runtimeName } from "../../src/runtime/runtime.ts";
 
-const script = fileURLToPath(new URL("./_shutdown-server.ts", import.meta.url));
+const script = fileURLToPath(new URL("./_shutdown-server.ts", import.meta.url).href);
 
 interface Child {
   process: ChildProcess;
