@@ -13,7 +13,9 @@ export type { Cell, Dtype };
 
 /** DataFrame-JSON, the wire shape: column names and row-major rows. */
 export interface DataFrameJSON {
+  /** Column names. */
   columns: string[];
+  /** Rows, each as long as `columns`. */
   data: Cell[][];
 }
 

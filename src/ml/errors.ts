@@ -11,6 +11,7 @@
 export class KeyError extends Error {
   /** The key that was not found. */
   readonly key: string;
+  /** Creates the error; the message is the key quoted like Python's repr. */
   constructor(key: string) {
     super(pyStrRepr(key));
     this.name = "KeyError";
@@ -20,6 +21,7 @@ export class KeyError extends Error {
 
 /** A positional index out of range, e.g. a bare `{}` in a shell command. */
 export class IndexError extends Error {
+  /** Creates the error with what was out of range. */
   constructor(message: string) {
     super(message);
     this.name = "IndexError";
@@ -28,6 +30,7 @@ export class IndexError extends Error {
 
 /** A value that is well-typed but wrong (bad data, missing config, malformed template). */
 export class ValueError extends Error {
+  /** Creates the error; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "ValueError";
@@ -36,6 +39,7 @@ export class ValueError extends Error {
 
 /** An external step failed (a script exited non-zero or did not write its output). */
 export class RuntimeError extends Error {
+  /** Creates the error; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "RuntimeError";
@@ -44,6 +48,7 @@ export class RuntimeError extends Error {
 
 /** ONNX inference failed, timed out, or its worker crashed. */
 export class OnnxInferenceError extends Error {
+  /** Creates the error; `options.cause` keeps the underlying error. */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "OnnxInferenceError";

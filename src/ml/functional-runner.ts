@@ -18,11 +18,17 @@ import {
 
 /** Input of a functional runner's `onPredict`: the model is what `onTrain` returned. */
 export interface FunctionalPredictInput<C, M> {
+  /** The stored config data. */
   config: C;
+  /** What `onTrain` returned (the bytes for a binary model). */
   model: M;
+  /** Optional historic frame. */
   historic: DataFrame | null;
+  /** The frame to predict for. */
   future: DataFrame;
+  /** Optional GeoJSON. */
   geo: FeatureCollection | null;
+  /** Aborted when the job is cancelled. */
   signal: AbortSignal;
 }
 

@@ -19,23 +19,34 @@ export type Geometry =
 
 /** A GeoJSON Feature: `geometry` and `properties` are required keys (each may be null). */
 export interface Feature {
+  /** Always `Feature`. */
   type: "Feature";
+  /** The feature's geometry, or null. */
   geometry: Geometry | null;
+  /** The feature's properties, or null. */
   properties: Record<string, unknown> | null;
+  /** Optional identifier. */
   id?: string | number;
+  /** Optional bounding box (4 or 6 numbers). */
   bbox?: number[];
+  /** Foreign members are kept. */
   [extra: string]: unknown;
 }
 
 /** A GeoJSON FeatureCollection. */
 export interface FeatureCollection {
+  /** Always `FeatureCollection`. */
   type: "FeatureCollection";
+  /** The features. */
   features: Feature[];
+  /** Optional bounding box (4 or 6 numbers). */
   bbox?: number[];
+  /** Foreign members are kept. */
   [extra: string]: unknown;
 }
 
-type Loc = (string | number)[];
+/** A location path inside a request, as in validation errors. */
+export type Loc = (string | number)[];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);

@@ -41,9 +41,13 @@ export function linearRegressionOnnx(options: LinearRegressionOnnxOptions): Uint
 
 /** One dense layer: `weights` row-major `[inputs, outputs]`, `bias` `[outputs]`. */
 export interface DenseLayer {
+  /** Number of inputs. */
   inputs: number;
+  /** Number of outputs. */
   outputs: number;
+  /** Row-major `[inputs, outputs]` weights. */
   weights: Float32Array;
+  /** One bias per output. */
   bias: Float32Array;
 }
 

@@ -84,6 +84,7 @@ export class OnnxWorkerPool implements OnnxExecutor {
   #nextId = 1;
   #closed = false;
 
+  /** Creates an empty pool; workers start on demand. */
   constructor(options: OnnxPoolOptions = {}) {
     const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
     this.#size = Math.max(1, options.size ?? cores ?? 1);

@@ -67,6 +67,7 @@ export class OnnxModelRunner<C = ConfigData> implements ModelRunner<C> {
   readonly #options: OnnxRunnerOptions<C>;
   #executor: OnnxExecutor | undefined;
 
+  /** Creates the runner; a pool of its own starts on first predict. */
   constructor(options: OnnxRunnerOptions<C>) {
     if (options.inputColumns.length === 0) throw new TypeError("OnnxModelRunner needs at least one input column");
     this.#options = options;

@@ -10,7 +10,9 @@ import * as ort from "onnxruntime-web";
 
 /** A float32 tensor: row-major data and its shape. */
 export interface OnnxTensor {
+  /** Row-major values. */
   data: Float32Array;
+  /** The shape, e.g. `[rows, columns]`. */
   dims: number[];
 }
 
@@ -68,6 +70,7 @@ export function configureOrt(wasmPaths: string | undefined = localWasmPaths()): 
 
 /** Thrown when a session is not cached and no model bytes came with the request. */
 export class MissingModelError extends Error {
+  /** Creates the error for the model whose session is missing. */
   constructor(modelKey: string) {
     super(`No session for model ${modelKey}`);
     this.name = "MissingModelError";
@@ -78,6 +81,7 @@ export class MissingModelError extends Error {
 export class OnnxSessionCache {
   readonly #sessions: LRUCache<string, ort.InferenceSession>;
 
+  /** Creates a cache holding at most `max` sessions. */
   constructor(max: number) {
     this.#sessions = new LRUCache({ max, dispose: (session) => void session.release().catch(() => {}) });
   }
@@ -155,6 +159,7 @@ function toFloat32(data: ort.Tensor["data"]): Float32Array {
 export class OnnxMainThread implements OnnxExecutor {
   readonly #cache: OnnxSessionCache;
 
+  /** Creates the executor: session cache size (default 8) and WASM location (default: local). */
   constructor(options: { sessionCacheSize?: number; wasmPaths?: string } = {}) {
     configureOrt(options.wasmPaths);
     this.#cache = new OnnxSessionCache(options.sessionCacheSize ?? 8);

@@ -13,14 +13,19 @@ export type OnnxDim = number | string;
 
 /** A graph input or output: float32 tensor of the given shape. */
 export interface OnnxValueInfo {
+  /** Tensor name. */
   name: string;
+  /** Shape. */
   dims: readonly OnnxDim[];
 }
 
 /** A float32 constant (weights, biases). */
 export interface OnnxInitializer {
+  /** Tensor name, referenced by node inputs. */
   name: string;
+  /** Shape. */
   dims: readonly number[];
+  /** Row-major values (stored as float32 raw data). */
   values: Float32Array | readonly number[];
 }
 
@@ -29,9 +34,13 @@ export type OnnxAttribute = number | string | { ints: readonly number[] } | { fl
 
 /** A node of the graph. */
 export interface OnnxNode {
+  /** Operator, e.g. `Gemm`, `MatMul`, `Add`, `Relu`. */
   opType: string;
+  /** Input tensor names. */
   inputs: readonly string[];
+  /** Output tensor names. */
   outputs: readonly string[];
+  /** Node name (default `<opType>_<index>`). */
   name?: string;
   /** Attributes; a plain integer number is written as INT, use `{ float }` for a FLOAT. */
   attributes?: Readonly<Record<string, OnnxAttribute>>;
@@ -39,10 +48,15 @@ export interface OnnxNode {
 
 /** A whole model. */
 export interface OnnxGraph {
+  /** Graph name. */
   name?: string;
+  /** Graph inputs. */
   inputs: readonly OnnxValueInfo[];
+  /** Graph outputs. */
   outputs: readonly OnnxValueInfo[];
+  /** Nodes in topological order. */
   nodes: readonly OnnxNode[];
+  /** Constants (weights). */
   initializers?: readonly OnnxInitializer[];
   /** Default opset 13. */
   opset?: number;

@@ -74,6 +74,7 @@ export interface ShellModelRunnerOptions {
 export class ShellModelRunner<C = ConfigData> implements ModelRunner<C> {
   readonly #options: ShellModelRunnerOptions;
 
+  /** Creates a runner for the given commands. */
   constructor(options: ShellModelRunnerOptions) {
     this.#options = options;
   }

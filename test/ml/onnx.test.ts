@@ -119,6 +119,16 @@ describe("ONNX", () => {
     assert.equal(out.output!.data.length, 1);
   });
 
+  test("a worker that exits on its own fails its job and is replaced", async () => {
+    const workers = pool({ size: 1, workerUrl: faultyWorker, jobTimeoutMs: 3000 });
+    await assert.rejects(
+      workers.run({ modelKey: "exit-1", model: mlp, inputs: [{ data: mlpInput(1), dims: [1, 64] }] }),
+      (e) => e instanceof OnnxInferenceError && /exited unexpectedly|timed out after 3000 ms/.test(e.message),
+    );
+    const out = await workers.run({ modelKey: "mlp", model: mlp, inputs: [{ data: mlpInput(1), dims: [1, 64] }] }, { timeoutMs: 30_000 });
+    assert.equal(out.output!.data.length, 1);
+  });
+
   test("aborting a running job ends its worker and rejects with the reason", async () => {
     const workers = pool({ size: 1, workerUrl: faultyWorker });
     const controller = new AbortController();
