@@ -37,6 +37,8 @@ export interface RouteEntry {
   path: string;
   /** The permission declared in the route's detail, if any. */
   permission?: RoutePermission;
+  /** Hidden from the docs (`detail.hide`), as the 405 answers of missing methods are. */
+  hidden?: boolean;
 }
 
 interface CompiledPattern {
@@ -164,9 +166,23 @@ export class RoutePermissions {
     const routes = this.#options.routes();
     if (this.#table && routes.length === this.#size) return this.#table;
     const table = new RouteTable<RoutePermission>();
+    const visible = new Map<string, RoutePermission[]>();
+    for (const route of routes) {
+      if (route.hidden) continue;
+      const list = visible.get(route.path) ?? [];
+      list.push(route.permission ?? "");
+      visible.set(route.path, list);
+    }
     for (const route of routes) {
       // The 404 catch-all carries no permission of its own.
       if (route.path === "/*" && route.permission === undefined) continue;
+      const siblings = visible.get(route.path);
+      if (route.hidden && route.permission === undefined && siblings) {
+        // A hidden route beside documented ones answers 405 for a missing method:
+        // open where the path is open, otherwise any authenticated caller may learn it.
+        table.add(route.method, route.path, siblings.includes(PUBLIC) ? PUBLIC : AUTHENTICATED);
+        continue;
+      }
       const permission = route.permission ??
         this.#defaults.match(route.method === "ALL" ? "GET" : route.method, route.path) ??
         conventionalPermission(route.method, route.path, this.#options.apiPrefix);
@@ -196,6 +212,7 @@ export function routeEntries(
     const declared = detail?.[PERMISSION_DETAIL_KEY];
     const entry: RouteEntry = { method: route.method.toUpperCase(), path: route.path };
     if (typeof declared === "string") entry.permission = declared;
+    if (detail?.hide === true) entry.hidden = true;
     return entry;
   });
 }
