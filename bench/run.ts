@@ -1,0 +1,81 @@
+// The bundled benchmark suite: `bun bench [--quick] [SUITE...]`.
+// Every figure is measured beside its baseline in the same invocation.
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import postgres from "postgres";
+import type { BenchRow, Suite } from "./lib/types.ts";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const wanted = args.filter((a) => !a.startsWith("--"));
+const suitesDir = new URL("./suites/", import.meta.url);
+
+const available = readdirSync(suitesDir).filter((f) => f.endsWith(".ts")).sort();
+const suites: Suite[] = [];
+for (const file of available) {
+  const mod = (await import(new URL(file, suitesDir).href)) as { suite: Suite };
+  if (wanted.length === 0 || wanted.includes(mod.suite.name)) suites.push(mod.suite);
+}
+for (const name of wanted) {
+  if (!suites.some((s) => s.name === name)) {
+    console.error(`Unknown suite ${name}; available: ${available.map((f) => f.replace(/\.ts$/, "")).join(", ")}`);
+    process.exit(2);
+  }
+}
+
+async function reachablePostgres(): Promise<string | undefined> {
+  const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const sql = postgres(url, { max: 1, connect_timeout: 3, onnotice: () => {} });
+  try {
+    await sql`SELECT 1`;
+    return url;
+  } catch {
+    return undefined;
+  } finally {
+    await sql.end({ timeout: 1 }).catch(() => {});
+  }
+}
+
+const postgresUrl = await reachablePostgres();
+const rows: BenchRow[] = [];
+const started = Date.now();
+for (const suite of suites) {
+  console.error(`\n== ${suite.name}: ${suite.description}${quick ? " (quick)" : ""}`);
+  const suiteRows = await suite.run({ quick, postgresUrl, log: (m) => console.error(`   ${m}`) });
+  rows.push(...suiteRows);
+}
+
+const header = {
+  runtime: typeof Bun !== "undefined" ? "bun" : "other",
+  runtime_version: typeof Bun !== "undefined" ? Bun.version : process.version,
+  chapkit_version: (await import("../package.json", { with: { type: "json" } })).default.version,
+  cpus: cpus().length,
+  cpu_model: cpus()[0]?.model ?? "unknown",
+  date: new Date().toISOString(),
+  quick,
+  postgres: postgresUrl !== undefined,
+  seconds: Math.round((Date.now() - started) / 1000),
+};
+
+function table(data: BenchRow[]): string {
+  const head = ["suite", "case", "store", "metric", "chapkit", "baseline", "ratio"];
+  const body = data.map((r) => [
+    r.suite,
+    r.case,
+    r.store,
+    `${r.metric} (${r.unit})`,
+    String(r.value),
+    r.baseline_value === undefined ? "" : String(r.baseline_value),
+    r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}x`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
+}
+
+console.log(`\nchapkit ${header.chapkit_version} on ${header.runtime} ${header.runtime_version}, ${header.cpus} CPUs (${header.cpu_model}), ${header.date}${quick ? ", --quick" : ""}`);
+console.log("ratio: chapkit relative to its baseline, > 1 means chapkit is better (faster or leaner)\n");
+console.log(table(rows));
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify({ header, rows }, null, 2) + "\n");
+console.log(`\nwrote bench/results/latest.json (${rows.length} rows, ${header.seconds} s)`);
