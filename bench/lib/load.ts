@@ -1,3 +1,4 @@
+export {};
 // Load generator, run as its own process: `bun bench/lib/load.ts '<json options>'`.
 // Prints one JSON line: {requests, errors, seconds, rps, p50_ms, p99_ms}.
 
