@@ -242,6 +242,13 @@ for (const store of testStores()) {
       assert.ok(Date.now() - started < 20_000);
     });
 
+    test("$schema describes TaskOut with the task fields", async () => {
+      const schema = await json(await call(app, "GET", "/api/v1/tasks/$schema"), 200);
+      const properties = Object.keys(schema.properties as Json);
+      assert.deepEqual(properties, ["id", "created_at", "updated_at", "command", "task_type", "timeout_seconds"]);
+      assert.match(String(schema.title), /TaskOut/);
+    });
+
     test("the OpenAPI document tags $execute with tasks", async () => {
       const doc = await json(await call(app, "GET", "/openapi.json"), 200) as {
         paths: Record<string, Record<string, { tags?: string[] }>>;
