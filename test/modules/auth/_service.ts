@@ -2,8 +2,6 @@ import { Type } from "@sinclair/typebox";
 import type { Driver } from "../../../src/db/driver.ts";
 import type { AuthManager } from "../../../src/modules/auth/manager.ts";
 import { AUTH_KEY, type AuthOptions } from "../../../src/modules/auth/mod.ts";
-import { configModule } from "../../../src/modules/config/mod.ts";
-import { jobsModule } from "../../../src/modules/jobs/mod.ts";
 import type { ServiceApp } from "../../../src/service/lifecycle.ts";
 import { ServiceBuilder } from "../../../src/service/service-builder.ts";
 
@@ -25,7 +23,7 @@ export interface AuthTestService {
   close(): Promise<void>;
 }
 
-/** Builds a service with health, system, config, jobs and auth on the given store. */
+/** Builds a service with every module the builder offers, plus auth, on the given store. */
 export async function authService(
   options: { db?: Driver; auth?: AuthOptions; logs?: string[]; logLevel?: "debug" | "info" } = {},
 ): Promise<AuthTestService> {
@@ -33,8 +31,10 @@ export async function authService(
     .withHealth()
     .withSystem()
     .withLandingPage()
-    .module(configModule({ schema: Type.Object({ min_samples: Type.Integer({ default: 3 }) }, { title: "TestConfig" }) }))
-    .module(jobsModule())
+    .withConfig(Type.Object({ min_samples: Type.Integer({ default: 3 }) }, { title: "TestConfig" }))
+    .withArtifacts({ hierarchy: { name: "auth_test", level_labels: { 0: "root" } }, enableConfigLinking: true })
+    .withJobs()
+    .withTasks()
     .withAuth({ jwtSecret: JWT_SECRET, staticKeys: [ADMIN_KEY], passwordCost: TEST_COST, env: {}, ...options.auth });
   if (options.db) builder.withDatabase(options.db);
   const logs = options.logs;

@@ -47,6 +47,14 @@ describe("the permission matrix over every route", () => {
     }
   });
 
+  it("cannot be bypassed by spelling a path differently", async () => {
+    for (const path of ["/api/v1//config", "//api/v1/config", "/api/v1/config/", "/api/v1/./config", "/api/v1/x/../config", "/api/v1/%63onfig", "/api/v1/config%2F", "/api/v1/health/..%2Fconfig", "/docs/..%2F..%2Fapi/v1/config"]) {
+      const res = await service.call("POST", path, { key: keys.viewer, body: { name: "sneaky", data: {} } });
+      assert.ok([403, 404].includes(res.status), `${path}: ${res.status}`);
+      await res.body?.cancel();
+    }
+  });
+
   for (const { method, path, missingMethod } of routes) {
     const label = `${method} ${path}`;
     const write = !READS.has(method);

@@ -76,6 +76,12 @@ for (const store of testStores()) {
       assert.ok(audit.items.some((item) => item.target === first.session_id));
     });
 
+    it("lets only one of two concurrent refreshes with the same token succeed", async () => {
+      const pair = await tokens("alice");
+      const statuses = (await Promise.all([refresh(pair.refresh_token), refresh(pair.refresh_token)])).map((res) => res.status);
+      assert.deepEqual(statuses.sort(), [200, 401]);
+    });
+
     it("ends the session on logout", async () => {
       const pair = await tokens("alice");
       assert.equal((await service.call("POST", "/api/v1/auth/logout", { token: pair.access_token })).status, 204);
