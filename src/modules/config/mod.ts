@@ -1,10 +1,13 @@
 import type { TSchema } from "@sinclair/typebox";
+import type { AnyElysia } from "elysia";
 import type { ManagerHooks } from "../../core/manager.ts";
 import type { Migration } from "../../db/migration.ts";
 import { tableMigration } from "../../db/table-migration.ts";
-import type { ServiceModule } from "../../http/module.ts";
+import type { CrudPermissions } from "../../http/crud/crud-router.ts";
+import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { ConfigManager, type ConfigInput } from "./manager.ts";
 import { type ConfigRecord, configsTable } from "./schema.ts";
+import { configRoutes } from "./routes.ts";
 import { createConfigStore } from "./store.ts";
 
 /** The key the config module provides its {@link ConfigManager} under. */
@@ -20,6 +23,10 @@ export interface ConfigModuleOptions {
   schema: TSchema;
   /** Route prefix (default `/api/v1/config`). */
   prefix?: string;
+  /** OpenAPI tags (default `["config"]`). */
+  tags?: string[];
+  /** Which generic routes exist. */
+  permissions?: CrudPermissions;
   /** Lifecycle hooks of the manager. */
   hooks?: ManagerHooks<ConfigRecord, ConfigInput>;
 }
@@ -29,7 +36,7 @@ export const configMigrations: readonly Migration[] = [tableMigration(configsTab
 
 /**
  * The config module (contract §7): the `configs` table, a {@link ConfigManager}
- * provided as `"config"`, and its CRUD routes.
+ * provided as `"config"` (its prefix as `"config.prefix"`), and its CRUD routes.
  *
  * @example
  * ```ts ignore
@@ -42,7 +49,7 @@ export function configModule(options: ConfigModuleOptions): ServiceModule {
   return {
     name: "config",
     migrations: configMigrations,
-    setup(context) {
+    setup(context: ServiceContext): void {
       const manager = new ConfigManager({
         store: createConfigStore(context.db),
         schema: options.schema,
@@ -50,6 +57,13 @@ export function configModule(options: ConfigModuleOptions): ServiceModule {
       });
       context.provide(CONFIG_KEY, manager);
       context.provide(CONFIG_PREFIX_KEY, prefix);
+    },
+    routes(context: ServiceContext): AnyElysia {
+      return configRoutes(context.get<ConfigManager>(CONFIG_KEY), {
+        prefix,
+        ...(options.tags ? { tags: options.tags } : {}),
+        ...(options.permissions ? { permissions: options.permissions } : {}),
+      });
     },
   };
 }

@@ -1,0 +1,85 @@
+import { type AnyElysia, Elysia } from "elysia";
+import type { CrudPermissions } from "../../http/crud/crud-router.ts";
+import type { ServiceContext, ServiceModule } from "../../http/module.ts";
+import { ConfigLinkManager } from "../config-link/manager.ts";
+import { artifactConfigOperation, configLinkRoutes } from "../config-link/routes.ts";
+import { ConfigLinkStore, configLinkMigrations } from "../config-link/store.ts";
+import type { ConfigManager } from "../config/manager.ts";
+import { CONFIG_KEY, CONFIG_PREFIX_KEY, DEFAULT_CONFIG_PREFIX } from "../config/mod.ts";
+import { ArtifactManager } from "./manager.ts";
+import { artifactMigrations } from "./migrations.ts";
+import { PAYLOAD_MARKER } from "./payload.ts";
+import { artifactRoutes, DEFAULT_ARTIFACT_PREFIX } from "./routes.ts";
+import type { ArtifactHierarchy } from "./schema.ts";
+import { createArtifactStore } from "./store.ts";
+
+/** The key the artifacts module provides its {@link ArtifactManager} under. */
+export const ARTIFACTS_KEY = "artifacts";
+/** The key the artifacts module provides its {@link ConfigLinkManager} under (config linking only). */
+export const CONFIG_LINKS_KEY = "config-links";
+
+/** Options of {@link artifactsModule}. */
+export interface ArtifactsModuleOptions {
+  /** The hierarchy `$expand` and `$tree` describe nodes with. */
+  hierarchy: ArtifactHierarchy;
+  /** Adds config ↔ artifact links and their routes; needs the config module (default false). */
+  enableConfigLinking?: boolean;
+  /** Route prefix (default `/api/v1/artifacts`). */
+  prefix?: string;
+  /** OpenAPI tags (default `["artifacts"]`). */
+  tags?: string[];
+  /** Which generic routes exist; `$` operations stay, `$upload` follows `create`. */
+  permissions?: CrudPermissions;
+}
+
+/**
+ * The artifacts module (contract §8–§9 with decisions): hierarchical
+ * artifacts with binary payloads, provided as `"artifacts"`; with
+ * `enableConfigLinking`, config links too (`"config-links"`), the config
+ * router's `$link-artifact`, `$unlink-artifact`, `$artifacts` and the
+ * artifact router's `$config`.
+ *
+ * @example
+ * ```ts ignore
+ * builder.module(artifactsModule({
+ *   hierarchy: { name: "ml_pipeline", level_labels: { 0: "trained_model", 1: "predictions" } },
+ *   enableConfigLinking: true,
+ * }));
+ * ```
+ */
+export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule {
+  const linking = options.enableConfigLinking === true;
+  const prefix = options.prefix ?? DEFAULT_ARTIFACT_PREFIX;
+  return {
+    name: "artifacts",
+    requires: linking ? ["config"] : [],
+    migrations: linking ? [...artifactMigrations, ...configLinkMigrations] : artifactMigrations,
+    setup(context: ServiceContext): void {
+      const artifacts = new ArtifactManager({ store: createArtifactStore(context.db), hierarchy: options.hierarchy });
+      context.provide(ARTIFACTS_KEY, artifacts);
+      if (!linking) return;
+      const links = new ConfigLinkManager({
+        store: new ConfigLinkStore(context.db),
+        configs: () => context.get<ConfigManager>(CONFIG_KEY),
+        artifacts,
+      });
+      artifacts.useConfigLinks(links);
+      context.provide(CONFIG_LINKS_KEY, links);
+    },
+    routes(context: ServiceContext): AnyElysia {
+      const artifacts = context.get<ArtifactManager>(ARTIFACTS_KEY);
+      const base = { prefix, ...(options.tags ? { tags: options.tags } : {}), ...(options.permissions ? { permissions: options.permissions } : {}) };
+      if (!linking) return artifactRoutes(artifacts, base);
+      const links = context.get<ConfigLinkManager>(CONFIG_LINKS_KEY);
+      const configPrefix = context.has(CONFIG_PREFIX_KEY) ? context.get<string>(CONFIG_PREFIX_KEY) : DEFAULT_CONFIG_PREFIX;
+      return new Elysia()
+        .use(configLinkRoutes(links, { configPrefix }))
+        .use(artifactRoutes(artifacts, {
+          ...base,
+          entityOperations: [artifactConfigOperation(links)],
+          linkedUpload: (configId, payload) =>
+            links.createLinked(configId, { data: { ml_type: "trained_model", config_id: configId, model: PAYLOAD_MARKER } }, payload),
+        }));
+    },
+  };
+}
