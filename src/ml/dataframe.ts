@@ -35,7 +35,10 @@ export type ColumnValues = readonly Cell[] | Float64Array | Float32Array;
  *
  * JSON has no `10` vs `10.0` distinction in JavaScript, so an all-numeric
  * frame with a float column (which pandas renders as all floats) serialises
- * the same numbers; only NaN (→ `null`) is visibly coerced.
+ * the same numbers; only NaN (→ `null`) is visibly coerced. For the same
+ * reason a JSON column of `[10.0, 11.0]` is an `int` column here and is
+ * written to CSV as `10`; make it a float column (written `10.0`) with
+ * `df.withColumn(name, df.column(name))`.
  *
  * @example
  * ```ts

@@ -158,7 +158,7 @@ export class OnnxWorkerPool implements OnnxExecutor {
     worker.addEventListener("message", (event) => this.#onMessage(slot, (event as MessageEvent<OnnxWorkerResponse>).data));
     worker.addEventListener("error", (event) => {
       event.preventDefault();
-      this.#retire(slot, new OnnxInferenceError(`ONNX worker crashed: ${(event as ErrorEvent).message ?? "unknown error"}`));
+      this.#retire(slot, new OnnxInferenceError(`ONNX worker crashed: ${crashMessage(event as ErrorEvent)}`));
       this.#pump();
     });
     worker.addEventListener("messageerror", () => {
@@ -262,6 +262,18 @@ export class OnnxWorkerPool implements OnnxExecutor {
     if (error === undefined) job.resolve(outputs!);
     else job.reject(error);
   }
+}
+
+// Bun's ErrorEvent message carries a source excerpt; the thrown error's own message is clearer.
+function crashMessage(event: ErrorEvent): string {
+  const error: unknown = event.error;
+  if (error instanceof Error && error.message) return error.message;
+  const lines = String(event.message || "unknown error").trim().split("\n");
+  for (const line of lines) {
+    const match = /^\s*(?:Uncaught\s+)?(\w*error:.*)$/i.exec(line);
+    if (match) return match[1]!.replace(/^error:/, "Error:");
+  }
+  return lines[0]!;
 }
 
 function tensorsOf(inputs: OnnxRunRequest["inputs"]): OnnxTensor[] {

@@ -99,11 +99,14 @@ describe("ONNX", () => {
   test("a worker that crashes mid-job fails only that job and is replaced", async () => {
     const workers = pool({ size: 1, workerUrl: faultyWorker });
     const input = () => [{ data: mlpInput(2), dims: [2, 64] }];
-    await assert.rejects(workers.run({ modelKey: "crash-1", model: mlp, inputs: input() }), (e) => {
+    const crashing = workers.run({ modelKey: "crash-1", model: mlp, inputs: input() });
+    const queued = workers.run({ modelKey: "mlp", model: mlp, inputs: input() });
+    await assert.rejects(crashing, (e) => {
       assert.ok(e instanceof OnnxInferenceError);
-      assert.match(e.message, /^ONNX worker crashed/);
+      assert.match(e.message, /^ONNX worker crashed: .*simulated worker crash$/);
       return true;
     });
+    assert.equal((await queued).output!.data.length, 2);
     const out = await workers.run({ modelKey: "mlp", model: mlp, inputs: input() });
     assert.equal(out.output!.data.length, 2);
     assert.equal(workers.workerCount, 1);
