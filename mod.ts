@@ -1,1 +1,163 @@
-export { newUlid } from "./src/core/ulid.ts";
+/**
+ * chapkit: an embeddable service kit for Bun and Deno. A few lines turn a
+ * model or a data set into a production HTTP service: typed configs,
+ * hierarchical artifacts with binary payloads, durable jobs, tasks,
+ * train/predict endpoints with functional, class, shell and ONNX runners,
+ * health, OpenAPI docs and authentication, on SQLite or PostgreSQL,
+ * wire-compatible with Python Chapkit.
+ *
+ * @example
+ * ```ts ignore
+ * import { ServiceBuilder } from "@chapkit/core";
+ * import { Type } from "@sinclair/typebox";
+ *
+ * await new ServiceBuilder({ info: { display_name: "Weather configs" }, databaseUrl: "sqlite:./app.db" })
+ *   .withHealth()
+ *   .withSystem()
+ *   .withConfig(Type.Object({ min_samples: Type.Integer({ default: 5 }) }, { title: "WeatherConfig" }))
+ *   .withJobs()
+ *   .withLandingPage()
+ *   .listen(8000);
+ * ```
+ *
+ * @module
+ */
+
+// Services
+export { ServiceBuilder } from "./src/service/service-builder.ts";
+export { MLServiceBuilder, DEFAULT_ML_HIERARCHY } from "./src/service/ml-service-builder.ts";
+export type { MLServiceBuilderOptions } from "./src/service/ml-service-builder.ts";
+export { BaseServiceBuilder } from "./src/service/base-service-builder.ts";
+export type {
+  HealthOptions,
+  LoggingOptions,
+  ServiceBuilderOptions,
+  SystemOptions,
+} from "./src/service/base-service-builder.ts";
+export { ConfigurationError } from "./src/service/configuration-error.ts";
+export type { LifecycleHook, ServiceApp, ServiceHandle } from "./src/service/lifecycle.ts";
+export { listenService } from "./src/service/listen.ts";
+export type { ListenOptions, RunningService } from "./src/service/listen.ts";
+
+// HTTP building blocks
+export { crudRouter } from "./src/http/crud/crud-router.ts";
+export type { CrudPermissions, CrudRouterOptions } from "./src/http/crud/crud-router.ts";
+export type { HttpMethod, Operation, OperationContext } from "./src/http/crud/operation.ts";
+export { errorHandler } from "./src/http/error-handler.ts";
+export { problemResponse } from "./src/http/problem-response.ts";
+export type { CheckResult, HealthCheck, ServiceContext, ServiceModule } from "./src/http/module.ts";
+
+// Core
+export { newUlid, isUlid, parseUlid, ulidTime } from "./src/core/ulid.ts";
+export {
+  BadRequestError,
+  ChapkitError,
+  ConflictError,
+  ForbiddenError,
+  InternalError,
+  InvalidQueryError,
+  InvalidUlidError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PreconditionFailedError,
+  RateLimitedError,
+  UnauthorizedError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from "./src/core/errors.ts";
+export type { ChapkitErrorOptions, FieldError, Problem } from "./src/core/errors.ts";
+export type { AssessedStatus, MLServiceInfo, ServiceInfo } from "./src/core/info.ts";
+export { defineTable } from "./src/core/entity.ts";
+export type { Column, ColumnType, EntityRecord, IndexDefinition, TableDefinition } from "./src/core/entity.ts";
+export { entityInputSchema, entityOutputSchema, TimestampSchema, UlidSchema } from "./src/core/schema.ts";
+export { Manager } from "./src/core/manager.ts";
+export type { ManagerHooks, ManagerOptions, Page, SaveResult } from "./src/core/manager.ts";
+export type { InsertValues, Repository, UpdateValues } from "./src/core/repository.ts";
+export type { Filter, FilterOperator, FilterValue, ListQuery, SortKey } from "./src/core/query.ts";
+export { parseFilter } from "./src/core/filter-parse.ts";
+export { validateValue } from "./src/core/validation.ts";
+export { createLogger } from "./src/core/logging.ts";
+export type { Logger, LoggerOptions, LogLevel } from "./src/core/logging.ts";
+export type { JobContext, JobFunction, JobRecord, JobRunner, JobStatus } from "./src/core/jobs.ts";
+export { InProcessJobRunner } from "./src/core/job-runner.ts";
+export { MemoryJobStore } from "./src/core/memory-job-store.ts";
+
+// Stores
+export { openDatabase, DEFAULT_DATABASE_URL } from "./src/db/open.ts";
+export type { DatabaseOptions } from "./src/db/open.ts";
+export type { Driver, Executor, Row, SqlValue } from "./src/db/driver.ts";
+export type { PostgresOptions } from "./src/db/postgres-driver.ts";
+export type { SqliteOptions } from "./src/db/sqlite-driver.ts";
+export { migrate, migrateDown, MigrationError } from "./src/db/migrate.ts";
+export type { Migration } from "./src/db/migration.ts";
+export { tableMigration } from "./src/db/table-migration.ts";
+export { createRepository, SqlRepository } from "./src/db/repository.ts";
+
+// Modules
+export { configModule } from "./src/modules/config/mod.ts";
+export type { ConfigModuleOptions } from "./src/modules/config/mod.ts";
+export { ConfigManager } from "./src/modules/config/manager.ts";
+export type { ConfigOut } from "./src/modules/config/schema.ts";
+export { artifactsModule } from "./src/modules/artifact/mod.ts";
+export type { ArtifactsModuleOptions } from "./src/modules/artifact/mod.ts";
+export { ArtifactManager } from "./src/modules/artifact/manager.ts";
+export type { ArtifactHierarchy, ArtifactIn, ArtifactOut, ArtifactTreeNode } from "./src/modules/artifact/schema.ts";
+export { jobsModule } from "./src/modules/jobs/mod.ts";
+export type { JobsModuleOptions } from "./src/modules/jobs/mod.ts";
+export { tasksModule } from "./src/modules/task/mod.ts";
+export type { TasksModuleOptions } from "./src/modules/task/mod.ts";
+export { taskFunction } from "./src/modules/task/functions.ts";
+export type { TaskFunction, TaskFunctionContext, TaskFunctions } from "./src/modules/task/functions.ts";
+export { mlModule } from "./src/modules/ml/mod.ts";
+export type { MlModuleOptions } from "./src/modules/ml/mod.ts";
+export { AUTH_KEY, authModule, staticKeysFromEnv } from "./src/modules/auth/mod.ts";
+export type { AuthModule, AuthOptions } from "./src/modules/auth/mod.ts";
+export { AuthManager } from "./src/modules/auth/manager.ts";
+export type { AuthManagerOptions } from "./src/modules/auth/manager.ts";
+export { BUILTIN_ROLES, grants, PERMISSIONS, RoleRegistry } from "./src/modules/auth/roles.ts";
+export type { RoleDefinition } from "./src/modules/auth/roles.ts";
+export { hashPassword, verifyPassword } from "./src/modules/auth/password.ts";
+export type { TokenPair } from "./src/modules/auth/sessions.ts";
+export type { ApiKeyView, IssuedApiKey } from "./src/modules/auth/api-keys.ts";
+export type { LoginPolicy } from "./src/modules/auth/users.ts";
+export type { AuditEntry } from "./src/modules/auth/audit.ts";
+export {
+  AUTHENTICATED,
+  PERMISSION_DETAIL_KEY,
+  PUBLIC,
+  withPermission,
+} from "./src/http/auth-guard-permissions.ts";
+export type { RoutePermission } from "./src/http/auth-guard-permissions.ts";
+export { DEFAULT_PUBLIC_PATHS, principalOf } from "./src/http/auth-guard.ts";
+export type { AuthPrincipal } from "./src/http/auth-guard.ts";
+
+// Machine learning
+export { DataFrame } from "./src/ml/dataframe.ts";
+export type { Cell, DataFrameJSON } from "./src/ml/dataframe.ts";
+export { validateFeatureCollection } from "./src/ml/geojson.ts";
+export type { Feature, FeatureCollection, Geometry } from "./src/ml/geojson.ts";
+export { BaseModelRunner, binaryModel, jsonModel, runPredict, runTrain } from "./src/ml/runner.ts";
+export type {
+  BinaryModel,
+  ConfigData,
+  JsonModel,
+  ModelRunner,
+  PredictContext,
+  TrainContext,
+  TrainedModel,
+} from "./src/ml/runner.ts";
+export { functionalRunner } from "./src/ml/functional-runner.ts";
+export type { FunctionalPredictInput, FunctionalRunnerOptions } from "./src/ml/functional-runner.ts";
+export { ShellModelRunner } from "./src/ml/shell-runner.ts";
+export type { ShellModelRunnerOptions } from "./src/ml/shell-runner.ts";
+export { OnnxModelRunner, onnxRunner, ONNX_CONTENT_TYPE } from "./src/ml/onnx-runner.ts";
+export type { OnnxRunnerOptions } from "./src/ml/onnx-runner.ts";
+export { OnnxWorkerPool } from "./src/ml/onnx-pool.ts";
+export type { OnnxPoolOptions } from "./src/ml/onnx-pool.ts";
+export { OnnxMainThread } from "./src/ml/onnx-session.ts";
+export { fitLinearRegression, predictLinear } from "./src/ml/linear-regression.ts";
+export type { LinearModel } from "./src/ml/linear-regression.ts";
+export { linearRegressionOnnx, mlpOnnx } from "./src/ml/onnx-models.ts";
+export { KeyError, RuntimeError, ValueError } from "./src/ml/errors.ts";

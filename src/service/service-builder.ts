@@ -2,12 +2,14 @@ import type { TSchema } from "@sinclair/typebox";
 import { artifactsModule, type ArtifactsModuleOptions } from "../modules/artifact/mod.ts";
 import { configModule, type ConfigModuleOptions } from "../modules/config/mod.ts";
 import { jobsModule, type JobsModuleOptions } from "../modules/jobs/mod.ts";
+import { mlModule, type MlModuleOptions } from "../modules/ml/mod.ts";
+import type { ModelRunner } from "../ml/runner.ts";
 import { tasksModule, type TasksModuleOptions } from "../modules/task/mod.ts";
 import { BaseServiceBuilder } from "./base-service-builder.ts";
 
 /**
  * The full service builder: everything {@link BaseServiceBuilder} offers,
- * plus the domain modules (configs, artifacts, jobs, tasks) as one-line
+ * plus the domain modules (configs, artifacts, jobs, tasks, ML) as one-line
  * methods over `module(...)`.
  *
  * @example
@@ -41,5 +43,10 @@ export class ServiceBuilder extends BaseServiceBuilder {
   /** Task CRUD and `$execute` under `/api/v1/tasks`; needs artifacts (and jobs to execute). */
   withTasks(options: TasksModuleOptions = {}): this {
     return this.module(tasksModule(options));
+  }
+
+  /** `$train` and `$predict` under `/api/v1/ml` over `runner`; needs config, linked artifacts and jobs. */
+  withMl(runner: ModelRunner, options: MlModuleOptions = {}): this {
+    return this.module(mlModule(runner, options));
   }
 }

@@ -1,0 +1,136 @@
+import { BadRequestError, NotFoundError } from "../../core/errors.ts";
+import type { JobContext, JobFunction } from "../../core/jobs.ts";
+import { DataFrame } from "../../ml/dataframe.ts";
+import { KeyError, ValueError } from "../../ml/errors.ts";
+import type { FeatureCollection } from "../../ml/geojson.ts";
+import {
+  isBinaryModel,
+  type ModelRunner,
+  runPredict,
+  runTrain,
+  type TrainedModel,
+} from "../../ml/runner.ts";
+import type { ArtifactManager } from "../artifact/manager.ts";
+import { isPayloadPlaceholder, PAYLOAD_MARKER } from "../artifact/payload.ts";
+import type { ArtifactOut } from "../artifact/schema.ts";
+import type { ConfigLinkManager } from "../config-link/manager.ts";
+import type { ConfigManager } from "../config/manager.ts";
+
+/** What the ML jobs work with. */
+export interface MlJobDeps {
+  configs: ConfigManager;
+  artifacts: ArtifactManager;
+  links: ConfigLinkManager;
+  runner: ModelRunner;
+}
+
+async function configData(deps: MlJobDeps, id: string): Promise<Record<string, unknown>> {
+  const record = await deps.configs.repository.findById(id);
+  if (!record) throw new ValueError(`Config ${id} not found`);
+  return (record.data ?? {}) as Record<string, unknown>;
+}
+
+/** The trained-model artifact, or a job error in the contract's words. */
+async function modelArtifact(deps: MlJobDeps, id: string): Promise<ArtifactOut> {
+  try {
+    return await deps.artifacts.get(id);
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new ValueError(`Model artifact ${id} not found`);
+    throw error;
+  }
+}
+
+function modelData(artifact: ArtifactOut): Record<string, unknown> {
+  const data = artifact.data as Record<string, unknown> | null;
+  if (typeof data !== "object" || data === null || Array.isArray(data) || data.ml_type !== "trained_model") {
+    throw new ValueError(`Artifact ${artifact.id} is not a trained model`);
+  }
+  return data;
+}
+
+/**
+ * Checks at submission that `id` names a trained-model artifact (decisions:
+ * 404 for an unknown artifact, 400 for one that is not a trained model).
+ */
+export async function checkModelArtifact(deps: MlJobDeps, id: string, instance: string): Promise<void> {
+  const artifact = await deps.artifacts.repository.findById(id);
+  if (!artifact) throw new NotFoundError(`Model artifact ${id} not found`, { instance });
+  try {
+    modelData(artifact as unknown as ArtifactOut);
+  } catch {
+    throw new BadRequestError(`Artifact ${id} is not a trained model`, { instance });
+  }
+}
+
+/** The train job: config → DataFrame → runner → trained-model artifact linked to the config. */
+export function trainJob(
+  deps: MlJobDeps,
+  input: { configId: string; modelArtifactId: string; data: unknown; geo: FeatureCollection | null },
+): JobFunction {
+  return async ({ signal }: JobContext): Promise<string> => {
+    const config = await configData(deps, input.configId);
+    const frame = DataFrame.fromJSON(input.data, { loc: ["data"] });
+    const model = await runTrain(deps.runner, { config, data: frame, geo: input.geo, signal });
+    signal.throwIfAborted();
+    const data = {
+      ml_type: "trained_model",
+      config_id: input.configId,
+      model: isBinaryModel(model) ? PAYLOAD_MARKER : model.value,
+    };
+    const body = { id: input.modelArtifactId, data };
+    const payload = isBinaryModel(model) ? { bytes: model.bytes, contentType: model.contentType } : undefined;
+    await deps.links.createLinked(input.configId, body, payload);
+    return input.modelArtifactId;
+  };
+}
+
+async function loadModel(deps: MlJobDeps, artifactId: string, data: Record<string, unknown>): Promise<TrainedModel> {
+  if (isPayloadPlaceholder(data.model)) {
+    const payload = await deps.artifacts.download(artifactId);
+    return { bytes: payload.bytes, contentType: payload.contentType };
+  }
+  return { value: data.model ?? null };
+}
+
+/** The predict job: model artifact → its config → runner → prediction artifact under the model. */
+export function predictJob(
+  deps: MlJobDeps,
+  input: {
+    modelArtifactId: string;
+    predictionArtifactId: string;
+    future: unknown;
+    historic: unknown;
+    geo: FeatureCollection | null;
+  },
+): JobFunction {
+  return async ({ signal }: JobContext): Promise<string> => {
+    const artifact = await modelArtifact(deps, input.modelArtifactId);
+    const data = modelData(artifact);
+    if (typeof data.config_id !== "string") throw new KeyError("config_id");
+    const config = await configData(deps, data.config_id);
+    const model = await loadModel(deps, artifact.id, data);
+    const future = DataFrame.fromJSON(input.future, { loc: ["future"] });
+    const historic = input.historic ? DataFrame.fromJSON(input.historic, { loc: ["historic"] }) : null;
+    const predictions = await runPredict(deps.runner, {
+      config,
+      model,
+      modelKey: artifact.id,
+      historic,
+      future,
+      geo: input.geo,
+      signal,
+    });
+    signal.throwIfAborted();
+    await deps.artifacts.create({
+      id: input.predictionArtifactId,
+      parent_id: artifact.id,
+      data: {
+        ml_type: "prediction",
+        model_artifact_id: artifact.id,
+        config_id: data.config_id,
+        predictions: predictions.toJSON(),
+      },
+    });
+    return input.predictionArtifactId;
+  };
+}
