@@ -67,6 +67,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
   readonly hierarchy: ArtifactHierarchy;
   #links: ArtifactConfigLinks | null = null;
 
+  /** Creates the manager over a store and a hierarchy. */
   constructor(options: ArtifactManagerOptions) {
     super({
       repository: options.store,

@@ -8,11 +8,17 @@ export interface ArtifactPayload {
 
 /** How a JSON value that stands for a binary payload is rendered. */
 export interface PayloadPlaceholder {
+  /** Always `bytes`. */
   _type: "bytes";
+  /** Always `chapkit`. */
   _module: "chapkit";
+  /** `<N bytes, TYPE>`. */
   _repr: string;
+  /** Where the bytes are: `Binary content: download it from $download.` */
   _serialization_error: string;
+  /** Size in bytes. */
   _size: number;
+  /** Media type of the bytes. */
   _content_type: string;
 }
 

@@ -98,7 +98,11 @@ async function upload(manager: ArtifactManager, context: UploadContext, linked?:
   return created;
 }
 
-function locate(error: unknown, instance: string): unknown {
+/**
+ * Gives a not-found error without an `instance` the route's
+ * `{prefix}/{raw id}` (contract §4.1), as the CRUD routes do.
+ */
+export function locate(error: unknown, instance: string): unknown {
   if (error instanceof NotFoundError && error.instance === undefined) return new NotFoundError(error.message, { instance });
   return error;
 }

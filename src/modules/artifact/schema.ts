@@ -14,27 +14,41 @@ export interface ArtifactRecord extends EntityRecord {
 
 /** An artifact as the API answers it: `id`, `created_at`, `updated_at`, `data`, `parent_id`, `level`. */
 export interface ArtifactOut {
+  /** ULID. */
   id: string;
+  /** ISO 8601 UTC creation time. */
   created_at: string;
+  /** ISO 8601 UTC time of the last change. */
   updated_at: string;
+  /** Any JSON value; payload references render as placeholders. */
   data: unknown;
+  /** The parent artifact, or null for a root. */
   parent_id: string | null;
+  /** Depth in its tree (root 0). */
   level: number;
 }
 
 /** What a client sends to create or update an artifact (`level` is ignored). */
 export interface ArtifactIn {
+  /** A client-chosen ULID; an existing one makes a create an update. */
   id?: string;
+  /** Any JSON value but null. */
   data: unknown;
+  /** The parent; null makes (or keeps) it a root, absent keeps the current parent on update. */
   parent_id?: string | null;
 }
 
 /** A config as embedded in tree nodes (stored data, as is). */
 export interface LinkedConfig {
+  /** ULID. */
   id: string;
+  /** ISO 8601 UTC creation time. */
   created_at: string;
+  /** ISO 8601 UTC time of the last change. */
   updated_at: string;
+  /** The config's name. */
   name: string;
+  /** The config data as stored. */
   data: unknown;
 }
 

@@ -28,6 +28,7 @@ function toBytes(value: unknown): Uint8Array {
  * queries are recursive CTEs, the same SQL on SQLite and PostgreSQL.
  */
 export class ArtifactStore extends SqlRepository<ArtifactRecord> {
+  /** Opens the store on a migrated database. */
   constructor(db: Driver) {
     super(db, artifactsTable);
   }

@@ -33,6 +33,7 @@ export class ConfigLinkManager implements ArtifactConfigLinks {
   readonly artifacts: ArtifactManager;
   readonly #configs: () => ConfigManager;
 
+  /** Creates the manager over the link store, the configs and the artifacts. */
   constructor(options: ConfigLinkManagerOptions) {
     this.store = options.store;
     this.artifacts = options.artifacts;

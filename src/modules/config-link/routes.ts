@@ -1,19 +1,14 @@
 import { type TObject, type TString, Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
-import { NotFoundError } from "../../core/errors.ts";
 import { UlidSchema } from "../../core/schema.ts";
 import { mountOperation, type Operation } from "../../http/crud/operation.ts";
+import { locate } from "../artifact/routes.ts";
 import { ArtifactOutSchema } from "../artifact/schema.ts";
 import { configOutputSchema } from "../config/schema.ts";
 import type { ConfigLinkManager } from "./manager.ts";
 
 /** The body of `$link-artifact` and `$unlink-artifact`. */
 export const LinkArtifactSchema: TObject<{ artifact_id: TString }> = Type.Object({ artifact_id: UlidSchema }, { title: "LinkArtifactRequest" });
-
-function locate(error: unknown, instance: string): unknown {
-  if (error instanceof NotFoundError && error.instance === undefined) return new NotFoundError(error.message, { instance });
-  return error;
-}
 
 /** The `$config` operation of the artifact router: the config linked to the artifact's root. */
 export function artifactConfigOperation(links: ConfigLinkManager): Operation {

@@ -31,6 +31,7 @@ export const configLinkMigrations: readonly Migration[] = [
 export class ConfigLinkStore {
   readonly #db: Driver;
 
+  /** Opens the store on a migrated database. */
   constructor(db: Driver) {
     this.#db = db;
   }

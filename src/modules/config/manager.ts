@@ -16,8 +16,11 @@ import { type ConfigStore, nameTakenMessage } from "./store.ts";
 
 /** The validated input of a config write. */
 export interface ConfigInput {
+  /** A client-chosen ULID; an existing one makes a create an update. */
   id?: string;
+  /** Unique name (any string). */
   name: string;
+  /** Validated data, nulls dropped. */
   data: Record<string, unknown>;
 }
 
@@ -53,6 +56,7 @@ export class ConfigManager extends Manager<ConfigRecord, ConfigInSchema, ConfigO
   /** The config store. */
   readonly store: ConfigStore;
 
+  /** Creates the manager over a store and a data schema. */
   constructor(options: ConfigManagerOptions) {
     const dataSchema = normalizeConfigSchema(options.schema);
     const store = options.store;

@@ -12,10 +12,15 @@ export interface ConfigRecord extends EntityRecord {
 
 /** A config as the API answers it: `id`, `created_at`, `updated_at`, `name`, `data`. */
 export interface ConfigOut {
+  /** ULID. */
   id: string;
+  /** ISO 8601 UTC creation time. */
   created_at: string;
+  /** ISO 8601 UTC time of the last change. */
   updated_at: string;
+  /** Unique name. */
   name: string;
+  /** Validated data: declared fields first (with defaults), then extras. */
   data: Record<string, unknown>;
 }
 

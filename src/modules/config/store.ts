@@ -14,6 +14,7 @@ export function nameTakenMessage(name: string): string {
  * (a concurrent writer won the race) becomes a 409 naming the config.
  */
 export class ConfigStore extends SqlRepository<ConfigRecord> {
+  /** Opens the store on a migrated database. */
   constructor(db: Driver) {
     super(db, configsTable);
   }
@@ -27,6 +28,7 @@ export class ConfigStore extends SqlRepository<ConfigRecord> {
     return record ?? null;
   }
 
+  /** Inserts rows; a name conflict answers 409 naming the config. */
   override async insertMany(values: InsertValues<ConfigRecord>[]): Promise<ConfigRecord[]> {
     try {
       return await super.insertMany(values);
@@ -35,6 +37,7 @@ export class ConfigStore extends SqlRepository<ConfigRecord> {
     }
   }
 
+  /** Updates a row; a name conflict answers 409 naming the config. */
   override async update(id: string, values: UpdateValues<ConfigRecord>): Promise<ConfigRecord | null> {
     try {
       return await super.update(id, values);

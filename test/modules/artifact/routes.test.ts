@@ -142,6 +142,7 @@ for (const store of testStores()) {
         const id = newUlid();
         const missing = await problem(await call(s.app, "GET", `/api/v1/artifacts/${id}/${op}`), 404, "not-found");
         assert.match(String(missing.detail), /not found/);
+        assert.equal(missing.instance, `/api/v1/artifacts/${id}`);
         const bad = await problem(await call(s.app, "GET", `/api/v1/artifacts/bad/${op}`), 400, "invalid-ulid");
         assert.equal(bad.instance, "/api/v1/artifacts/bad");
       }

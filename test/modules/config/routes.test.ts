@@ -55,6 +55,15 @@ for (const store of testStores()) {
       assert.deepEqual(await snapshot(s.db, "configs"), []);
     });
 
+    it("refuses a PUT with invalid data or a null name, leaving the row unchanged", async () => {
+      const a = await create("keep", { min_samples: 4, extra: { k: null } });
+      const before = await snapshot(s.db, "configs");
+      await problem(await call(s.app, "PUT", `/api/v1/config/${a.id}`, { name: "keep", data: { min_samples: [1] } }), 422, "validation-failed");
+      await problem(await call(s.app, "PUT", `/api/v1/config/${a.id}`, { name: null, data: {} }), 422, "validation-failed");
+      await problem(await call(s.app, "PUT", `/api/v1/config/${a.id}`, { name: "keep", data: "text" }), 422, "validation-failed");
+      assert.deepEqual(await snapshot(s.db, "configs"), before);
+    });
+
     it("answers 409 for a duplicate name on create", async () => {
       await create("dup");
       const before = await snapshot(s.db, "configs");
