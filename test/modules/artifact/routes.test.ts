@@ -48,6 +48,12 @@ for (const store of testStores()) {
       });
     }
 
+    it("serves $schema of ArtifactOut", async () => {
+      const schema = await json<Record<string, any>>(await call(s.app, "GET", "/api/v1/artifacts/$schema"), 200);
+      assert.equal(schema.title, "ArtifactOut");
+      assert.deepEqual(Object.keys(schema.properties), ["id", "created_at", "updated_at", "data", "parent_id", "level"]);
+    });
+
     it("creates with 201 and a Location, computing the level", async () => {
       const root = await create({ data: { k: 1 }, level: 5 });
       const response = await call(s.app, "POST", "/api/v1/artifacts", { data: 2, parent_id: root.id, level: 0 });
