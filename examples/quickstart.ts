@@ -1,29 +1,38 @@
 /**
- * The smallest useful chapkit service: health, system, info, a landing page
- * and offline API docs on an embedded SQLite file.
+ * The quickstart service: config CRUD, jobs, health, system, info, a landing
+ * page and offline API docs on an embedded SQLite file.
  *
- *   bun examples/quickstart.ts          # or: deno run -A examples/quickstart.ts
+ *   npm ci && npm run quickstart        # or: bun examples/quickstart.ts / deno run -A examples/quickstart.ts
  *   open http://127.0.0.1:8000/         # landing page
  *   open http://127.0.0.1:8000/docs     # API docs
  *
  * Environment: `PORT` (default 8000), `DATABASE_URL` (default
  * `sqlite:./quickstart.db`), `LOG_FORMAT` (`console`|`json`), `LOG_LEVEL`.
  */
-import { ServiceBuilder } from "../src/service/service-builder.ts";
+import { Type } from "@sinclair/typebox";
+import { ServiceBuilder } from "../mod.ts";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+
+/** The data every config of this service carries. */
+const ModelConfig = Type.Object({
+  min_samples: Type.Integer({ default: 5, title: "Min Samples" }),
+  normalize_features: Type.Boolean({ default: true, title: "Normalize Features" }),
+}, { title: "ModelConfig", additionalProperties: true });
 
 const service = await new ServiceBuilder({
   info: {
     display_name: "Quickstart Service",
     version: "1.0.0",
-    summary: "A chapkit service with health, system info and docs",
+    summary: "A chapkit service with configs, jobs, health, system info and docs",
   },
   databaseUrl: env.DATABASE_URL ?? "sqlite:./quickstart.db",
 })
   .withLogging()
   .withHealth()
   .withSystem()
+  .withConfig(ModelConfig)
+  .withJobs({ maxConcurrency: 4 })
   .withLandingPage()
   .listen(Number(env.PORT ?? 8000));
 
