@@ -13,9 +13,9 @@ describe("job errors", () => {
     assert.equal(describeJobError(new RangeError("out of range")).error, "RangeError: out of range");
   });
 
-  test("only the last line of a multi-line message is kept in error; the stack keeps everything", () => {
+  test("a multi-line message keeps only its last line in error, as Python's traceback does; the stack keeps everything", () => {
     const fields = describeJobError(new Error("Training script failed with exit code 1:\nKeyError: humidity\n"));
-    assert.equal(fields.error, "Error: KeyError: humidity");
+    assert.equal(fields.error, "KeyError: humidity");
     assert.match(fields.error_traceback, /Training script failed with exit code 1:/);
     assert.match(fields.error_traceback, /\n\s+at /);
   });
