@@ -46,6 +46,8 @@ export interface Operation {
   description?: string;
   /** JSON body schema; validated before the id (422 `validation-failed`). */
   body?: TSchema;
+  /** Convert body values to the schema's types before checking, e.g. `1` → `"1"` (default true). */
+  coerceBody?: boolean;
   /** Query schema; validated (with coercion) before the handler. */
   query?: TObject;
   /** Documented success body. */
@@ -89,7 +91,8 @@ function runner(op: Operation, prefix: string, entity: boolean) {
   const status = op.status ?? 200;
   const checkId = entity && op.validateId !== false;
   return async (raw: RawContext): Promise<unknown> => {
-    const body = op.body ? validateValue(op.body, requireBody(raw.body), { loc: ["body"] }) : undefined;
+    const coerce = op.coerceBody !== false;
+    const body = op.body ? validateValue(op.body, requireBody(raw.body), { loc: ["body"], coerce }) : undefined;
     const query = op.query ? validateValue<Record<string, unknown>>(op.query, raw.query, { loc: ["query"] }) : raw.query;
     const rawId = entity ? raw.params.entity_id ?? "" : "";
     const instance = entity ? `${prefix}/${rawId}` : prefix;

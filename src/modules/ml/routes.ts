@@ -43,6 +43,7 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
       "Submits a training job for a config and a DataFrame; the trained model is stored as a root artifact " +
       "(`model_artifact_id`, allocated now) linked to the config.",
     body: TrainRequestSchema,
+    coerceBody: false,
     response: TrainResponseSchema,
     status: 202,
     async handler({ body, instance }) {
@@ -69,6 +70,7 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
       "Submits a prediction job; the predictions are stored as a child artifact of the model " +
       "(`prediction_artifact_id`, allocated now).",
     body: PredictRequestSchema,
+    coerceBody: false,
     response: PredictResponseSchema,
     status: 202,
     async handler({ body, instance }) {
