@@ -52,13 +52,13 @@ function modelData(artifact: ArtifactOut): Record<string, unknown> {
  * Checks at submission that `id` names a trained-model artifact (decisions:
  * 404 for an unknown artifact, 400 for one that is not a trained model).
  */
-export async function checkModelArtifact(deps: MlJobDeps, id: string, instance: string): Promise<void> {
+export async function checkModelArtifact(deps: MlJobDeps, id: string): Promise<void> {
   const artifact = await deps.artifacts.repository.findById(id);
-  if (!artifact) throw new NotFoundError(`Model artifact ${id} not found`, { instance });
+  if (!artifact) throw new NotFoundError(`Model artifact ${id} not found`);
   try {
     modelData(artifact as unknown as ArtifactOut);
   } catch {
-    throw new BadRequestError(`Artifact ${id} is not a trained model`, { instance });
+    throw new BadRequestError(`Artifact ${id} is not a trained model`);
   }
 }
 

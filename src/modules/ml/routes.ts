@@ -46,11 +46,11 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
     coerceBody: false,
     response: TrainResponseSchema,
     status: 202,
-    async handler({ body, instance }) {
+    async handler({ body }) {
       const request = body as TrainRequest;
       const geo = geoOf(request.geo, ["body", "geo"]);
       if (!(await deps.configs.repository.exists(request.config_id))) {
-        throw new NotFoundError(`Config ${request.config_id} not found`, { instance });
+        throw new NotFoundError(`Config ${request.config_id} not found`);
       }
       const modelArtifactId = newUlid();
       const jobId = await jobs.submit(trainJob(deps, {
@@ -73,10 +73,10 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
     coerceBody: false,
     response: PredictResponseSchema,
     status: 202,
-    async handler({ body, instance }) {
+    async handler({ body }) {
       const request = body as PredictRequest;
       const geo = geoOf(request.geo, ["body", "geo"]);
-      await checkModelArtifact(deps, request.model_artifact_id, instance);
+      await checkModelArtifact(deps, request.model_artifact_id);
       const predictionArtifactId = newUlid();
       const jobId = await jobs.submit(predictJob(deps, {
         modelArtifactId: request.model_artifact_id,
