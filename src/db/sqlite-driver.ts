@@ -20,12 +20,20 @@ function bind(params: readonly SqlValue[]): SqliteValue[] {
 }
 
 const BUSY_RETRIES = 50;
+/** How long SQLite itself blocks the thread on a lock before handing control back (ms). */
+const SYNC_BUSY_MS = 10;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A SQLite store on `bun:sqlite` (Bun) or `node:sqlite` (Deno). One
  * connection; a transaction holds it exclusively, and other callers (plain
  * statements and other transactions) wait for it in arrival order. A nested
- * transaction is a savepoint. Files use WAL, foreign keys and a busy timeout.
+ * transaction is a savepoint. Files use WAL and foreign keys. A statement that
+ * finds the file locked by another connection is retried with backoff,
+ * yielding to the event loop in between (the engine's APIs are synchronous, so
+ * blocking would starve a lock holder in the same process), until the busy
+ * timeout has passed; then it fails with an `UnavailableError`.
  */
 class SqliteDriver implements Driver {
   readonly dialect = "sqlite" as const;
@@ -39,20 +47,42 @@ class SqliteDriver implements Driver {
   #savepoints = 0;
   #closed = false;
 
-  constructor(url: string, db: SqliteConnection) {
+  readonly #busyTimeoutMs: number;
+
+  constructor(url: string, db: SqliteConnection, busyTimeoutMs: number) {
     this.url = url;
     this.#db = db;
+    this.#busyTimeoutMs = busyTimeoutMs;
   }
 
-  #run<T>(work: () => T, retryBusy: boolean): T {
-    for (let attempt = 0;; attempt++) {
+  /** Runs `work` now; when the file is locked and `retryBusy`, retries it later (asynchronously). */
+  #run<T>(work: () => T, retryBusy: boolean): T | Promise<T> {
+    try {
+      return work();
+    } catch (error) {
+      if (retryBusy && isBusyError(error)) return this.#retryBusy(work, error);
+      throw mapDriverError(error);
+    }
+  }
+
+  async #retryBusy<T>(work: () => T, first: unknown): Promise<T> {
+    const deadline = Date.now() + this.#busyTimeoutMs;
+    let delay = 1;
+    let last = first;
+    while (Date.now() < deadline) {
+      await sleep(delay);
+      delay = Math.min(delay * 2, 25);
       try {
         return work();
       } catch (error) {
-        if (retryBusy && isBusyError(error) && attempt < BUSY_RETRIES) continue;
-        throw mapDriverError(error);
+        if (!isBusyError(error)) throw mapDriverError(error);
+        last = error;
       }
     }
+    throw new UnavailableError(
+      `Database is busy: another connection held the write lock for more than ${this.#busyTimeoutMs} ms`,
+      { cause: last },
+    );
   }
 
   /** Waits until no transaction of another caller holds the connection. */
@@ -72,7 +102,7 @@ class SqliteDriver implements Driver {
   async exec(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
     if (this.#closed) throw new UnavailableError("Database is closed");
     const inside = this.#active ? await this.#turn() : this.#scope.getStore() === true;
-    return { changes: this.#run(() => this.#db.run(sql, bind(params)), !inside) };
+    return { changes: await this.#run(() => this.#db.run(sql, bind(params)), !inside) };
   }
 
   inTransaction(): boolean {
@@ -90,10 +120,10 @@ class SqliteDriver implements Driver {
     this.#active = done;
     try {
       if (this.#closed) throw new UnavailableError("Database is closed");
-      this.#run(() => this.#db.script("BEGIN IMMEDIATE"), true);
+      await this.#run(() => this.#db.script("BEGIN IMMEDIATE"), true);
       try {
         const result = await this.#scope.run(true, () => fn(this));
-        this.#run(() => this.#db.script("COMMIT"), false);
+        await this.#run(() => this.#db.script("COMMIT"), true);
         return result;
       } catch (error) {
         try {
@@ -145,8 +175,8 @@ class SqliteDriver implements Driver {
  */
 export async function openSqliteDriver(url: string, path: string, options: SqliteOptions = {}): Promise<Driver> {
   const db = await openSqlite(path);
-  const busy = options.busyTimeoutMs ?? 5000;
-  db.script(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busy))}`);
+  const busy = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+  db.script(`PRAGMA busy_timeout = ${busy}`);
   if (path !== ":memory:") {
     for (let attempt = 0;; attempt++) {
       try {
@@ -158,6 +188,7 @@ export async function openSqliteDriver(url: string, path: string, options: Sqlit
     }
     db.script("PRAGMA synchronous = NORMAL");
   }
+  db.script(`PRAGMA busy_timeout = ${Math.min(busy, SYNC_BUSY_MS)}`);
   db.script("PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY");
-  return new SqliteDriver(url, db);
+  return new SqliteDriver(url, db, busy);
 }
