@@ -180,9 +180,11 @@ export async function openPostgresDriver(url: string, options: PostgresOptions =
     } catch (error) {
       if (!isConnectionError(error) || attempt >= retries) {
         await sql.end({ timeout: 1 }).catch(() => {});
-        const mapped = mapDriverError(error);
-        if (mapped instanceof Error && mapped !== error) throw mapped;
-        throw new UnavailableError(`Could not connect to PostgreSQL at ${redact(url)}: ${String((error as Error)?.message ?? error)}`, { cause: error });
+        const attempts = `${attempt + 1} attempt${attempt === 0 ? "" : "s"}`;
+        const reason = String((error as Error)?.message ?? error);
+        throw new UnavailableError(`Could not connect to PostgreSQL at ${redact(url)} after ${attempts}: ${reason}`, {
+          cause: error,
+        });
       }
       await sleep(delay);
       delay *= 2;
