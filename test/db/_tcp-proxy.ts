@@ -1,0 +1,69 @@
+/** A TCP proxy a test can cut and restore, to play a database server that goes away and comes back. */
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+
+/** A proxy from a local port to an upstream host and port. */
+export class TcpProxy {
+  readonly #upstream: { host: string; port: number };
+  readonly #sockets = new Set<Socket>();
+  #server: Server | null = null;
+  #port = 0;
+
+  constructor(upstream: { host: string; port: number }, port = 0) {
+    this.#upstream = upstream;
+    this.#port = port;
+  }
+
+  /** The local port (known once the proxy has listened). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Starts accepting connections (again, on the same port after {@link TcpProxy.cut}). */
+  async listen(): Promise<void> {
+    const server = createServer((client) => this.#pipe(client));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.#port, "127.0.0.1", () => resolve());
+    });
+    const address = server.address();
+    if (address && typeof address === "object") this.#port = address.port;
+    this.#server = server;
+  }
+
+  /** Stops listening (new connections are refused) and destroys every proxied socket. */
+  async cut(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  #pipe(client: Socket): void {
+    const upstream = createConnection(this.#upstream);
+    this.#sockets.add(client);
+    this.#sockets.add(upstream);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      this.#sockets.delete(client);
+      this.#sockets.delete(upstream);
+    };
+    client.on("error", drop);
+    upstream.on("error", drop);
+    client.on("close", drop);
+    upstream.on("close", drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+}
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address !== "object") throw new Error("no port");
+  return address.port;
+}
