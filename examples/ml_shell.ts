@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { MLServiceBuilder, ShellModelRunner } from "../mod.ts";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-const scripts = fileURLToPath(new URL("./scripts/", import.meta.url));
+const scripts = fileURLToPath(new URL("./scripts/", import.meta.url).href);
 const python = env.PYTHON ?? "python3";
 
 /** The config schema of this service. */
