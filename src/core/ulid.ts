@@ -47,7 +47,8 @@ function incrementRandom(bytes: Uint8Array): boolean {
 /**
  * Generates a new ULID: a 48-bit millisecond timestamp and 80 random bits,
  * upper-case Crockford base32. ULIDs made within one millisecond increase
- * monotonically, so they sort in creation order.
+ * monotonically, so they sort in creation order. `now` (default: the clock)
+ * is the millisecond to encode.
  *
  * @example
  * ```ts
@@ -56,12 +57,11 @@ function incrementRandom(bytes: Uint8Array): boolean {
  * ```
  */
 export function newUlid(now: number = Date.now()): string {
-  if (now <= lastTime) {
-    if (!incrementRandom(lastRandom)) crypto.getRandomValues(lastRandom);
-  } else {
-    lastTime = now;
-    crypto.getRandomValues(lastRandom);
-  }
+  if (now === lastTime && incrementRandom(lastRandom)) return encodeTime(lastTime) + encodeRandom(lastRandom);
+  // Any other time (later, or earlier: a clock step or a caller-given time) starts afresh
+  // there, so an id never carries a time it was not made at.
+  lastTime = now;
+  crypto.getRandomValues(lastRandom);
   return encodeTime(lastTime) + encodeRandom(lastRandom);
 }
 
