@@ -11,6 +11,8 @@ export function toIso(value: Date | string | number): string {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "number") return new Date(value).toISOString();
   if (/Z$/.test(value) && value.length === 24) return value;
-  const parsed = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : value.replace(" ", "T") + "Z");
+  // PostgreSQL's text form: a space for the `T` and an hours-only offset (`+00`).
+  const text = value.replace(" ", "T").replace(/(T[\d:.]+[+-]\d\d)$/, "$1:00");
+  const parsed = new Date(/[zZ]$|[+-]\d\d:?\d\d$/.test(text) ? text : text + "Z");
   return Number.isNaN(parsed.getTime()) ? value : parsed.toISOString();
 }
