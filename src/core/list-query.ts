@@ -1,5 +1,6 @@
 import { decodeCursor } from "./cursor.ts";
 import type { TableDefinition } from "./entity.ts";
+import { type FieldError, ValidationError } from "./errors.ts";
 import { parseFilter } from "./filter-parse.ts";
 import type { Filter, FilterOperator, FilterValue, ListQuery, SortKey } from "./query.ts";
 import {
@@ -74,6 +75,17 @@ function integer(name: string, raw: string, min: number, max: number): number {
   if (value < min || value > max) {
     throw invalidQuery(`${name} must be between ${min} and ${max}, got ${value}`, { parameter: name, position: 1 });
   }
+  return value;
+}
+
+/** `page` and `size` fail as contract §5 says: 422 `validation-failed` naming the parameter. */
+function pageNumber(name: string, raw: string, errors: FieldError[]): number {
+  if (!/^[+-]?\d+$/.test(raw.trim())) {
+    errors.push({ loc: ["query", name], msg: "Input should be a valid integer, unable to parse string as an integer", type: "int_parsing" });
+    return 1;
+  }
+  const value = Number(raw.trim());
+  if (value < 1) errors.push({ loc: ["query", name], msg: "Input should be greater than or equal to 1", type: "greater_than_equal" });
   return value;
 }
 
@@ -179,6 +191,7 @@ export function parseListQuery(params: URLSearchParams | Record<string, unknown>
   let page: number | undefined;
   let size: number | undefined;
   let cursor: string | undefined;
+  const pageErrors: FieldError[] = [];
   for (const [name, raw] of entriesOf(params)) {
     if (name.startsWith("_") || allow.has(name)) continue;
     const reserved = RESERVED_LIST_PARAMETERS.includes(name);
@@ -187,10 +200,10 @@ export function parseListQuery(params: URLSearchParams | Record<string, unknown>
     if (SIGNED.has(name) || !reserved) signed.push([name, raw]);
     switch (name) {
       case "page":
-        page = integer(name, raw, 1, Number.MAX_SAFE_INTEGER);
+        page = pageNumber(name, raw, pageErrors);
         break;
       case "size":
-        size = integer(name, raw, 1, Number.MAX_SAFE_INTEGER);
+        size = pageNumber(name, raw, pageErrors);
         break;
       case "limit":
         request.limit = integer(name, raw, 1, maxLimit);
@@ -219,6 +232,7 @@ export function parseListQuery(params: URLSearchParams | Record<string, unknown>
         filters.push(fieldFilter(table, name, raw));
     }
   }
+  if (pageErrors.length > 0) throw new ValidationError(pageErrors);
   signed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   request.signature = new URLSearchParams(signed).toString();
   if (filters.length > 0) request.query.filter = filters.length === 1 ? filters[0]! : { kind: "and", items: filters };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { encodeCursor } from "../../src/core/cursor.ts";
 import { defineTable } from "../../src/core/entity.ts";
-import { InvalidQueryError } from "../../src/core/errors.ts";
+import { InvalidQueryError, ValidationError } from "../../src/core/errors.ts";
 import { parseListQuery } from "../../src/core/list-query.ts";
 import { selectFields } from "../../src/core/list-result.ts";
 import { itemsTable } from "./_fixture.ts";
@@ -90,8 +90,15 @@ describe("parseListQuery", () => {
   it("rejects isnull without true or false", () => rejects("tag[isnull]=yes", "tag[isnull]"));
   it("rejects contains on a number column", () => rejects("level[contains]=1", "level[contains]", 1, /text field/));
   it("rejects a bad timestamp", () => rejects("seen_at[gt]=yesterday", "seen_at[gt]", 1, /timestamp/));
-  it("rejects page below 1", () => rejects("page=0&size=10", "page", 1));
-  it("rejects a non-integer size", () => rejects("page=1&size=ten", "size", 1));
+  it("rejects page below 1 with a 422 validation problem, as contract section 5 says", () => {
+    assert.throws(() => parse("page=0&size=10"), (error: unknown) =>
+      error instanceof ValidationError && error.status === 422 &&
+      JSON.stringify(error.errors) === JSON.stringify([{ loc: ["query", "page"], msg: "Input should be greater than or equal to 1", type: "greater_than_equal" }]));
+  });
+  it("rejects a non-integer size with a 422 int_parsing error", () => {
+    assert.throws(() => parse("page=1&size=ten"), (error: unknown) =>
+      error instanceof ValidationError && error.errors[0]!.type === "int_parsing" && error.errors[0]!.loc[1] === "size");
+  });
   it("rejects a limit above the maximum", () => rejects("limit=1001", "limit", 1, /1000/));
   it("rejects page and limit together", () => rejects("page=1&size=2&limit=3", "page"));
   it("rejects a repeated reserved parameter", () => rejects("sort=name&sort=tag", "sort"));

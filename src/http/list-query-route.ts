@@ -1,0 +1,72 @@
+import { type TObject, type TSchema, Type } from "@sinclair/typebox";
+import type { EntityRecord, TableDefinition } from "../core/entity.ts";
+import { type ListQueryOptions, parseListQuery } from "../core/list-query.ts";
+import { type ListSource, runListRequest } from "../core/list-result.ts";
+import type { ResponseSet } from "./crud/operation.ts";
+import { withEtag } from "./etag.ts";
+
+/** List-query settings of a CRUD router; the table defaults to the SQL repository's. */
+export type ListRouteOptions = Omit<ListQueryOptions, "table"> & { table?: TableDefinition };
+
+/** The list endpoint's query handling, built by {@link listRoute}. */
+export interface ListRoute {
+  /** Answers `GET {prefix}` for a request (parses its URL's query). */
+  answer(request: Request, set: ResponseSet): Promise<unknown>;
+  /** OpenAPI description of the query parameters. */
+  query: TObject;
+  /** OpenAPI description of the three answer shapes. */
+  response(output: TSchema): TSchema;
+}
+
+const OPERATORS = "eq ne gt gte lt lte in nin contains icontains startswith endswith isnull";
+
+/**
+ * Builds the list handling of a CRUD router: filters, sort, field selection,
+ * full-text search, page or cursor paging and a strong ETag (304 on
+ * `If-None-Match`). Returns undefined when the repository has no table
+ * definition (a non-SQL store) and none is given.
+ */
+export function listRoute<R extends EntityRecord, T>(
+  source: ListSource<R, T>,
+  options: ListRouteOptions = {},
+): ListRoute | undefined {
+  const table = options.table ?? (source.repository as { table?: TableDefinition }).table;
+  if (!table) return undefined;
+  const settings: ListQueryOptions = { ...options, table };
+  const fields = ["id", "created_at", "updated_at", ...Object.keys(table.columns)];
+  const filters: Record<string, TSchema> = {};
+  for (const field of fields) {
+    filters[field] = Type.Optional(Type.String({
+      description: `Filter on ${field}: \`${field}=value\` or \`${field}[op]=value\` with op one of ${OPERATORS}` +
+        (table.columns[field]?.type === "json" ? `; paths reach inside: \`${field}.key[op]=value\`` : ""),
+    }));
+  }
+  const query = Type.Object({
+    page: Type.Optional(Type.Integer({ minimum: 1, description: "1-based page; with `size`, answers the page envelope" })),
+    size: Type.Optional(Type.Integer({ minimum: 1, description: "Page size; with `page`, answers the page envelope" })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: options.maxLimit ?? 1000, description: `Cursor page size (default ${options.defaultLimit ?? 50}); answers {items, next_cursor, total}` })),
+    cursor: Type.Optional(Type.String({ description: "`next_cursor` of the previous cursor page" })),
+    sort: Type.Optional(Type.String({ description: "e.g. `created_at:desc,name` or `-created_at,name`; ties broken by id" })),
+    fields: Type.Optional(Type.String({ description: "Comma-separated fields or JSON paths to return, e.g. `id,name,data.min_samples`" })),
+    filter: Type.Optional(Type.String({ description: 'Expression, e.g. `(level = 0 && data.ml_type = "trained_model") || name ~ "weather"`' })),
+    ...(table.searchable?.length ? { q: Type.Optional(Type.String({ description: `Full-text search over ${table.searchable.join(", ")}` })) } : {}),
+    count: Type.Optional(Type.Boolean({ description: "false leaves `total` out (no count query)" })),
+    ...filters,
+  });
+  return {
+    query,
+    async answer(request: Request, set: ResponseSet): Promise<unknown> {
+      const parsed = parseListQuery(new URL(request.url).searchParams, settings);
+      const body = await runListRequest(source, parsed, options.cursorSecret === undefined ? {} : { cursorSecret: options.cursorSecret });
+      return withEtag(request, set, body);
+    },
+    response(output: TSchema): TSchema {
+      const items = Type.Array(output);
+      return Type.Union([
+        items,
+        Type.Object({ items, total: Type.Optional(Type.Integer()), page: Type.Integer(), size: Type.Integer(), pages: Type.Optional(Type.Integer()) }, { title: "PaginatedResponse" }),
+        Type.Object({ items, next_cursor: Type.Union([Type.String(), Type.Null()]), total: Type.Optional(Type.Integer()) }, { title: "CursorPage" }),
+      ]);
+    },
+  };
+}
