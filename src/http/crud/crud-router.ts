@@ -5,6 +5,8 @@ import { NotFoundError } from "../../core/errors.ts";
 import type { Manager } from "../../core/manager.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { addRoute } from "../_route.ts";
+import { requireIfMatch, withEtag } from "../etag.ts";
+import { listRoute, type ListRouteOptions } from "../list-query-route.ts";
 import { routeDetail } from "../route-doc.ts";
 import { paginationQuery, type ListQueryParser } from "./list-query.ts";
 import { mountOperation, type Operation, requireBody, type ResponseSet } from "./operation.ts";
@@ -42,6 +44,12 @@ export interface CrudRouterOptions<R extends EntityRecord, I extends TObject, O 
   entityOperations?: Operation[];
   /** Parses list query parameters (default: opt-in pagination). */
   listQuery?: ListQueryParser;
+  /**
+   * List queries (filters, sort, fields, search, cursors; `false` turns them
+   * off). On by default when the repository knows its table; `listQuery` then
+   * only applies when this is `false`.
+   */
+  list?: ListRouteOptions | false;
 }
 
 function locate(error: unknown, instance: string): unknown {
@@ -76,6 +84,7 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
   const allow = { create: true, read: true, update: true, delete: true, ...options.permissions };
   const parseList = options.listQuery ?? paginationQuery;
   const app: AnyElysia = new Elysia();
+  const listing = options.list === false ? undefined : listRoute(manager, options.list ?? {});
 
   for (const op of options.collectionOperations ?? []) mountOperation(app, prefix, op, { entity: false, tags });
 
@@ -107,7 +116,8 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       size: Type.Integer(),
       pages: Type.Integer(),
     }, { title: "PaginatedResponse" });
-    addRoute(app, "GET", prefix, ({ query }: { query: Record<string, unknown> }) => {
+    addRoute(app, "GET", prefix, ({ query, request, set }: { query: Record<string, unknown>; request: Request; set: ResponseSet }) => {
+      if (listing) return listing.answer(request, set);
       const parsed = parseList(query);
       return parsed.page
         ? manager.page(parsed.page.page, parsed.page.size, parsed.query)
@@ -117,11 +127,11 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
         summary: `List ${noun}`,
         description: "All entities, or one page in an envelope when both `page` and `size` are given.",
         tags,
-        query: Type.Object({
+        query: listing?.query ?? Type.Object({
           page: Type.Optional(Type.Integer({ minimum: 1 })),
           size: Type.Optional(Type.Integer({ minimum: 1 })),
         }),
-        response: Type.Union([Type.Array(manager.output), envelope]),
+        response: listing?.response(manager.output) ?? Type.Union([Type.Array(manager.output), envelope]),
       }),
     });
     const schemaDocument = outputSchemaDocument(manager.output, options.nestedSchemas);
@@ -132,11 +142,11 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
         response: Type.Object({}, { additionalProperties: true }),
       }),
     });
-    addRoute(app, "GET", `${prefix}/:entity_id`, async ({ params }: { params: { entity_id: string } }) => {
+    addRoute(app, "GET", `${prefix}/:entity_id`, async ({ params, request, set }: { params: { entity_id: string }; request: Request; set: ResponseSet }) => {
       const instance = `${prefix}/${params.entity_id}`;
       const id = parseUlid(params.entity_id, instance);
       try {
-        return await manager.get(id);
+        return withEtag(request, set, await manager.get(id));
       } catch (error) {
         throw locate(error, instance);
       }
@@ -144,11 +154,12 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
   }
 
   if (allow.update) {
-    addRoute(app, "PUT", `${prefix}/:entity_id`, async ({ params, body }: { params: { entity_id: string }; body: unknown }) => {
+    addRoute(app, "PUT", `${prefix}/:entity_id`, async ({ params, body, request }: { params: { entity_id: string }; body: unknown; request: Request }) => {
       const instance = `${prefix}/${params.entity_id}`;
       manager.parse(requireBody(body));
       const id = parseUlid(params.entity_id, instance);
       try {
+        await requireIfMatch(request, () => manager.get(id), instance);
         return await manager.update(id, body);
       } catch (error) {
         throw locate(error, instance);
@@ -159,10 +170,11 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
   }
 
   if (allow.delete) {
-    addRoute(app, "DELETE", `${prefix}/:entity_id`, async ({ params }: { params: { entity_id: string } }) => {
+    addRoute(app, "DELETE", `${prefix}/:entity_id`, async ({ params, request }: { params: { entity_id: string }; request: Request }) => {
       const instance = `${prefix}/${params.entity_id}`;
       const id = parseUlid(params.entity_id, instance);
       try {
+        await requireIfMatch(request, () => manager.get(id), instance);
         await manager.delete(id);
       } catch (error) {
         throw locate(error, instance);
