@@ -164,7 +164,9 @@ export class FilterCompiler {
     const like = (shape: (s: string, any: string) => string, fold: boolean): string => {
       const v = scalar();
       if (typeof v !== "string") throw new InvalidQueryError(`Operator ${op} takes a string`);
-      const expr = ref.path.length === 0 ? ident(ref.column) : this.#typedExpr(ref, "string", params);
+      let expr = ref.path.length === 0 ? ident(ref.column) : this.#typedExpr(ref, "string", params);
+      // PostgreSQL has no LIKE for numbers, booleans or timestamps: match their text form, as SQLite does.
+      if (this.#pg && ref.path.length === 0 && !this.#isText(ref) && ref.column !== "id") expr = `${expr}::text`;
       if (fold) {
         params.push(shape(escapeLike(asciiLower(v)), "%"));
         const lower = this.#pg ? `translate(${expr}, '${UPPER}', '${asciiLower(UPPER)}')` : `LOWER(${expr})`;
