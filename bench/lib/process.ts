@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { BUCKET_MS, type LoadOptions } from "./load.ts";
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -27,16 +28,32 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `bun <script>` with env, waits until `readyPath` answers 200. */
+/** Options of {@link startServer}. */
+export interface StartOptions {
+  /** Path polled until it answers 200 (default `/api/v1/health`). */
+  readyPath?: string;
+  /** Give up after this long (default 60 s). */
+  timeoutMs?: number;
+  /** Runtime flags before the script (e.g. `--cpu-prof`). */
+  runtimeArgs?: string[];
+}
+
+/**
+ * Starts `bun <script>` with env (and `PORT`), waits until `readyPath`
+ * answers 200. The server's stderr (its log) goes to a pipe that is drained
+ * continuously, as a process supervisor would; the first 20 kB are kept for
+ * error messages.
+ */
 export async function startServer(
   script: string,
   env: Record<string, string>,
-  readyPath = "/api/v1/health",
-  timeoutMs = 30000,
+  options: StartOptions = {},
 ): Promise<ServerProcess> {
+  const readyPath = options.readyPath ?? "/api/v1/health";
+  const timeoutMs = options.timeoutMs ?? 60000;
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...(options.runtimeArgs ?? []), script], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -46,7 +63,7 @@ export async function startServer(
   });
   const base = `http://127.0.0.1:${port}`;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${script} exited early: ${stderr}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${script} exited early: ${stderr}`);
     if (performance.now() - started > timeoutMs) {
       child.kill("SIGKILL");
       throw new Error(`${script} did not become ready: ${stderr}`);
@@ -95,14 +112,28 @@ export interface LoadResult {
   p99_ms: number;
 }
 
-/** Runs the load generator in a separate process against a server. */
-export function runLoad(options: {
+/** Options of {@link runLoad}. */
+export interface RunLoadOptions {
   base: string;
   requests: { method: string; path: string; body?: string }[];
+  /** Keep-alive connections in all (split evenly across processes). */
   connections: number;
   durationMs: number;
   warmupMs: number;
-}): Promise<LoadResult> {
+  /** Generator processes (default 1). */
+  processes?: number;
+  /** Prefix of the `{i}` counter (distinct names across runs). */
+  tag?: string;
+}
+
+interface GeneratorOutput {
+  requests: number;
+  errors: number;
+  seconds: number;
+  histogram: Record<string, number>;
+}
+
+function generate(options: LoadOptions): Promise<GeneratorOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [new URL("./load.ts", import.meta.url).pathname, JSON.stringify(options)], {
       stdio: ["ignore", "pipe", "inherit"],
@@ -111,7 +142,55 @@ export function runLoad(options: {
     child.stdout.on("data", (chunk) => (out += String(chunk)));
     child.on("exit", (code) => {
       if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      resolve(JSON.parse(out.trim().split("\n").pop()!) as LoadResult);
+      resolve(JSON.parse(out.trim().split("\n").pop()!) as GeneratorOutput);
     });
   });
+}
+
+/** Quantile of a merged latency histogram, in milliseconds. */
+function quantile(histogram: Map<number, number>, total: number, q: number): number {
+  const buckets = [...histogram.keys()].sort((a, b) => a - b);
+  const rank = Math.ceil(q * total);
+  let seen = 0;
+  for (const bucket of buckets) {
+    seen += histogram.get(bucket)!;
+    if (seen >= rank) return (bucket + 0.5) * BUCKET_MS;
+  }
+  return 0;
+}
+
+/** Runs the load generator in one or more separate processes against a server. */
+export async function runLoad(options: RunLoadOptions): Promise<LoadResult> {
+  const processes = Math.max(1, options.processes ?? 1);
+  const per = Math.ceil(options.connections / processes);
+  const outputs = await Promise.all(Array.from({ length: processes }, (_, p) =>
+    generate({
+      base: options.base,
+      requests: options.requests,
+      connections: per,
+      durationMs: options.durationMs,
+      warmupMs: options.warmupMs,
+      tag: `${options.tag ?? ""}p${p}-`,
+    })
+  ));
+  const histogram = new Map<number, number>();
+  let requests = 0;
+  let errors = 0;
+  let rps = 0;
+  for (const output of outputs) {
+    requests += output.requests;
+    errors += output.errors;
+    rps += output.requests / output.seconds;
+    for (const [bucket, count] of Object.entries(output.histogram)) {
+      histogram.set(Number(bucket), (histogram.get(Number(bucket)) ?? 0) + count);
+    }
+  }
+  return {
+    requests,
+    errors,
+    seconds: Math.max(...outputs.map((o) => o.seconds)),
+    rps,
+    p50_ms: quantile(histogram, requests, 0.5),
+    p99_ms: quantile(histogram, requests, 0.99),
+  };
 }
