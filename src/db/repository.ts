@@ -63,8 +63,9 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
     if (value === undefined || value === null) return null;
     switch (column?.type) {
       case "json":
-        // postgres.js serialises parameters of json type itself.
-        return this.db.dialect === "sqlite" ? JSON.stringify(value) : (value as SqlValue);
+        // postgres.js serialises json parameters itself; the wrapper keeps it from
+        // reading a bare boolean (or an array starting with one) as a PostgreSQL boolean.
+        return this.db.dialect === "sqlite" ? JSON.stringify(value) : ({ toJSON: () => value } as unknown as SqlValue);
       case "boolean":
         return Boolean(value);
       case "timestamp":

@@ -1,4 +1,3 @@
-import type { Column } from "../../core/entity.ts";
 import type { Driver, Row, SqlValue } from "../../db/driver.ts";
 import { SqlRepository } from "../../db/repository.ts";
 import type { ArtifactPayload } from "./payload.ts";
@@ -31,19 +30,6 @@ export class ArtifactStore extends SqlRepository<ArtifactRecord> {
   /** Opens the store on a migrated database. */
   constructor(db: Driver) {
     super(db, artifactsTable);
-  }
-
-  /**
-   * Encodes a column value. On PostgreSQL, JSON data is wrapped so that
-   * postgres.js serialises it as JSON whatever its top-level type (a bare
-   * `true`, or an array starting with one, would otherwise be sent as a
-   * PostgreSQL boolean).
-   */
-  override encode(column: Column | undefined, value: unknown): SqlValue {
-    if (column?.type === "json" && this.dialect === "postgres" && value !== null && value !== undefined) {
-      return { toJSON: () => value } as unknown as SqlValue;
-    }
-    return super.encode(column, value);
   }
 
   /** The artifact and all its descendants, top first, then by depth and ascending id. */
