@@ -1,3 +1,5 @@
+import { writeSync } from "node:fs";
+
 /** Log levels, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -24,7 +26,7 @@ export interface LoggerOptions {
   format?: "json" | "console";
   /** Lowest level written. Default: `LOG_LEVEL` or `info`. */
   level?: LogLevel;
-  /** Where lines go (default: stderr). */
+  /** Where lines go (default: stderr, written once per event-loop turn and at exit). */
   write?: (line: string) => void;
 }
 
@@ -35,9 +37,66 @@ function env(name: string): string | undefined {
   return process?.env?.[name];
 }
 
+interface ProcessLike {
+  on?(event: "exit", listener: () => void): unknown;
+}
+
+let pending: string[] = [];
+let flushScheduled = false;
+let exitHookInstalled = false;
+
+function flushStderr(): void {
+  flushScheduled = false;
+  if (pending.length === 0) return;
+  const text = pending.join("\n") + "\n";
+  pending = [];
+  writeSync(2, text);
+}
+
+/**
+ * The default log sink: lines are gathered and written to stderr once per
+ * turn of the event loop (and at exit), so a busy service makes one write
+ * for many lines instead of one blocking write per line.
+ */
+function writeStderr(line: string): void {
+  pending.push(line);
+  if (pending.length >= 256) return flushStderr();
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setTimeout(flushStderr, 0);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    const global = globalThis as { process?: ProcessLike; Deno?: unknown; addEventListener?: (type: string, listener: () => void) => void };
+    // Deno.exit() dispatches "unload" but not the process "exit" event.
+    if (global.Deno) global.addEventListener?.("unload", flushStderr);
+    global.process?.on?.("exit", flushStderr);
+  }
+}
+
+let stampMs = -1;
+let stamp = "";
+
+/** `new Date().toISOString()`, computed once per millisecond. */
+function timestamp(): string {
+  const now = Date.now();
+  if (now !== stampMs) {
+    stampMs = now;
+    stamp = new Date(now).toISOString();
+  }
+  return stamp;
+}
+
+const LABELS: Record<LogLevel, string> = { debug: "debug", info: "info ", warn: "warn ", error: "error" };
+
 function serialise(value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
   return value;
+}
+
+function shown(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return JSON.stringify(serialise(value));
 }
 
 /**
@@ -54,21 +113,20 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
   const format = options.format ?? (env("LOG_FORMAT")?.toLowerCase() === "json" ? "json" : "console");
   const levelName = (options.level ?? env("LOG_LEVEL")?.toLowerCase() ?? "info") as LogLevel;
   const threshold = ORDER[levelName === ("warning" as LogLevel) ? "warn" : levelName] ?? ORDER.info;
-  const write = options.write ?? ((line: string) => console.error(line));
+  const write = options.write ?? writeStderr;
+  const hasBound = Object.keys(bound).length > 0;
   const emit = (level: LogLevel, event: string, fields?: LogFields): void => {
     if (ORDER[level] < threshold) return;
-    const all: LogFields = { ...bound, ...fields };
+    const all: LogFields | undefined = hasBound ? { ...bound, ...fields } : fields;
     if (format === "json") {
-      const record: LogFields = { timestamp: new Date().toISOString(), level, event };
-      for (const [key, value] of Object.entries(all)) record[key] = serialise(value);
+      const record: LogFields = { timestamp: timestamp(), level, event };
+      for (const key in all) record[key] = serialise(all[key]);
       write(JSON.stringify(record));
       return;
     }
-    const pairs = Object.entries(all).map(([key, value]) => {
-      const shown = serialise(value);
-      return `${key}=${typeof shown === "string" ? shown : JSON.stringify(shown)}`;
-    });
-    write(`${new Date().toISOString()} [${level.padEnd(5)}] ${event}${pairs.length ? " " + pairs.join(" ") : ""}`);
+    let line = `${timestamp()} [${LABELS[level]}] ${event}`;
+    for (const key in all) line += ` ${key}=${shown(all[key])}`;
+    write(line);
   };
   return {
     debug: (event, fields) => emit("debug", event, fields),
