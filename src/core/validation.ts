@@ -1,6 +1,8 @@
 import type { TSchema } from "@sinclair/typebox";
 import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
+import { laxCoerce } from "./_lax-coerce.ts";
 import { type FieldError, ValidationError } from "./errors.ts";
 import { ULID_PATTERN } from "./schema.ts";
 
@@ -8,7 +10,7 @@ import { ULID_PATTERN } from "./schema.ts";
 export interface ValidateOptions {
   /** Where the value came from, prefixed to every `loc` (default `["body"]`). */
   loc?: (string | number)[];
-  /** Coerce like a lax validator: `"7"` → 7, `"true"` → true (default true). */
+  /** Coerce like pydantic's lax mode: `"7"` → 7, `"true"` → true, never a number to a string (default true). */
   coerce?: boolean;
   /** Fill declared defaults (default true). */
   defaults?: boolean;
@@ -28,11 +30,74 @@ export function validateValue<T>(schema: TSchema, value: unknown, options: Valid
     throw new ValidationError([{ loc, msg: "Field required", type: "missing" }]);
   }
   let result: unknown = structuredClone(value);
-  if (options.coerce !== false) result = Value.Convert(schema, result as object);
+  if (options.coerce !== false) result = laxCoerce(schema, result);
   if (options.defaults !== false) result = Value.Default(schema, result as object);
   if (options.clean !== false) result = Value.Clean(schema, result as object);
-  if (Value.Check(schema, result)) return result as T;
+  if (compiledCheck(schema)(result)) return result as T;
   throw new ValidationError(collectErrors(schema, result, loc));
+}
+
+const checks = new WeakMap<TSchema, (value: unknown) => boolean>();
+
+/**
+ * A compiled `Value.Check` for `schema`, built once per schema object (the
+ * interpreted check is used where a schema cannot be compiled).
+ */
+export function compiledCheck(schema: TSchema): (value: unknown) => boolean {
+  let check = checks.get(schema);
+  if (!check) {
+    try {
+      const compiled = TypeCompiler.Compile(schema);
+      check = (value) => compiled.Check(value);
+    } catch {
+      check = (value) => Value.Check(schema, value);
+    }
+    checks.set(schema, check);
+  }
+  return check;
+}
+
+const settled = new WeakMap<TSchema, boolean>();
+
+function defaultsOnlyOnRequired(schema: unknown): boolean {
+  if (typeof schema !== "object" || schema === null) return true;
+  const node = schema as Record<string, unknown>;
+  if (Array.isArray(node.anyOf) || Array.isArray(node.oneOf) || Array.isArray(node.allOf) || node.not !== undefined) {
+    return !JSON.stringify(node).includes('"default"');
+  }
+  const properties = node.properties as Record<string, unknown> | undefined;
+  if (properties) {
+    const required = new Set(Array.isArray(node.required) ? node.required as string[] : []);
+    for (const [key, property] of Object.entries(properties)) {
+      if (!required.has(key) && typeof property === "object" && property !== null && "default" in property) return false;
+      if (!defaultsOnlyOnRequired(property)) return false;
+    }
+  }
+  for (const key of ["items", "additionalProperties", "patternProperties"]) {
+    const child = node[key];
+    if (key === "patternProperties" && child && typeof child === "object") {
+      for (const value of Object.values(child)) if (!defaultsOnlyOnRequired(value)) return false;
+    } else if (Array.isArray(child)) {
+      if (!child.every(defaultsOnlyOnRequired)) return false;
+    } else if (!defaultsOnlyOnRequired(child)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether {@link validateValue} with `clean: false` returns every value that
+ * passes `schema`'s check unchanged: true when the only defaults in the
+ * schema sit on required properties (which a passing value already has).
+ */
+export function validLeavesUnchanged(schema: TSchema): boolean {
+  let result = settled.get(schema);
+  if (result === undefined) {
+    result = defaultsOnlyOnRequired(schema);
+    settled.set(schema, result);
+  }
+  return result;
 }
 
 /** Lists the failures of `value` against `schema` as field errors. */
