@@ -1,6 +1,6 @@
 import type { Static, TObject } from "@sinclair/typebox";
 import type { EntityRecord } from "./entity.ts";
-import { NotFoundError, ValidationError } from "./errors.ts";
+import { type FieldError, NotFoundError, ValidationError } from "./errors.ts";
 import type { ListQuery } from "./query.ts";
 import type { InsertValues, Repository, UpdateValues } from "./repository.ts";
 import { validateValue } from "./validation.ts";
@@ -167,6 +167,46 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
   async update(id: string, body: unknown): Promise<Static<O>> {
     const input = this.parse(body);
     return this.#update(await this.require(id), input);
+  }
+
+  /**
+   * Creates many records in one transaction, all or nothing. Every body is
+   * validated first (one 422 listing each failing item under `["body", index]`);
+   * rows are then inserted in batches, one statement per batch. A subclass that
+   * overrides {@link Manager.save} gets its own `save` per item instead.
+   */
+  async createMany(bodies: readonly unknown[]): Promise<Static<O>[]> {
+    const errors: FieldError[] = [];
+    const inputs: Static<I>[] = [];
+    bodies.forEach((body, index) => {
+      try {
+        inputs.push(this.parse(dropNulls(body), ["body", index]));
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        errors.push(...error.errors);
+      }
+    });
+    if (errors.length > 0) throw new ValidationError(errors);
+    if (this.save !== Manager.prototype.save) {
+      return this.repository.transaction(async () => {
+        const out: Static<O>[] = [];
+        for (const body of bodies) out.push((await this.save(body)).output);
+        return out;
+      });
+    }
+    const hooks = this.#options.hooks;
+    return this.repository.transaction(async () => {
+      const values: InsertValues<R>[] = [];
+      for (const input of inputs) {
+        const prepared = (await hooks?.beforeCreate?.(input)) ?? input;
+        const id = (prepared as { id?: string }).id;
+        const row = this.#values(prepared, null) as InsertValues<R>;
+        values.push(id ? { ...row, id } : row);
+      }
+      const records = await this.repository.insertMany(values);
+      for (const record of records) await hooks?.afterCreate?.(record);
+      return Promise.all(records.map((record) => this.toOutput(record)));
+    });
   }
 
   /** Deletes the record. @throws {NotFoundError} */
