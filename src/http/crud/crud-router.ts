@@ -1,12 +1,14 @@
 import { type TObject, type TSchema, Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
-import type { EntityRecord } from "../../core/entity.ts";
+import type { EntityRecord, TableDefinition } from "../../core/entity.ts";
 import { NotFoundError } from "../../core/errors.ts";
 import type { Manager } from "../../core/manager.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { addRoute } from "../_route.ts";
+import { bulkOperations } from "../bulk-routes.ts";
 import { requireIfMatch, withEtag } from "../etag.ts";
 import { listRoute, type ListRouteOptions } from "../list-query-route.ts";
+import { patchEntity } from "../merge-patch-route.ts";
 import { routeDetail } from "../route-doc.ts";
 import { paginationQuery, type ListQueryParser } from "./list-query.ts";
 import { mountOperation, type Operation, requireBody, type ResponseSet } from "./operation.ts";
@@ -50,6 +52,8 @@ export interface CrudRouterOptions<R extends EntityRecord, I extends TObject, O 
    * only applies when this is `false`.
    */
   list?: ListRouteOptions | false;
+  /** `$bulk-create`, `$bulk-update` and `$bulk-delete` (default true; each follows its permission). */
+  bulk?: boolean;
 }
 
 function locate(error: unknown, instance: string): unknown {
@@ -86,7 +90,10 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
   const app: AnyElysia = new Elysia();
   const listing = options.list === false ? undefined : listRoute(manager, options.list ?? {});
 
-  for (const op of options.collectionOperations ?? []) mountOperation(app, prefix, op, { entity: false, tags });
+  const table = options.list === false ? undefined : options.list?.table ?? (manager.repository as { table?: TableDefinition }).table;
+  const bulk = options.bulk === false ? [] : bulkOperations(manager, table).filter((op) =>
+    op.name === "$bulk-create" ? allow.create : op.name === "$bulk-update" ? allow.update : allow.delete);
+  for (const op of [...bulk, ...options.collectionOperations ?? []]) mountOperation(app, prefix, op, { entity: false, tags });
 
   if (allow.create) {
     addRoute(app, "POST", prefix, async ({ body, request, set }: { body: unknown; request: Request; set: ResponseSet }) => {
@@ -166,6 +173,27 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       }
     }, {
       detail: routeDetail({ summary: `Update ${noun}`, tags, body: manager.input, response: manager.output }),
+    });
+  }
+
+  if (allow.update) {
+    addRoute(app, "PATCH", `${prefix}/:entity_id`, async ({ params, body, request }: { params: { entity_id: string }; body: unknown; request: Request }) => {
+      const instance = `${prefix}/${params.entity_id}`;
+      const id = parseUlid(params.entity_id, instance);
+      try {
+        await requireIfMatch(request, () => manager.get(id), instance);
+        return await patchEntity(manager, id, requireBody(body));
+      } catch (error) {
+        throw locate(error, instance);
+      }
+    }, {
+      detail: routeDetail({
+        summary: `Patch ${noun}`,
+        description: "JSON Merge Patch (RFC 7396): nested objects merge, `null` removes a key (clears a top-level field).",
+        tags,
+        body: Type.Object({}, { additionalProperties: true }),
+        response: manager.output,
+      }),
     });
   }
 
