@@ -1,5 +1,5 @@
 import type { TObject, TSchema } from "@sinclair/typebox";
-import { validateValue } from "../../core/validation.ts";
+import { compiledCheck, validateValue, validLeavesUnchanged } from "../../core/validation.ts";
 
 type JsonObject = Record<string, unknown>;
 
@@ -68,6 +68,8 @@ export function declaredFirst(schema: TSchema | undefined, value: unknown): unkn
  * @throws {ValidationError} with `loc` under `loc` (e.g. `["body", "data"]`).
  */
 export function validateConfigData(schema: TObject, data: unknown, loc: (string | number)[]): JsonObject {
+  // Stored data is valid already: a compiled check spares the clone, coercion and defaults.
+  if (validLeavesUnchanged(schema) && compiledCheck(schema)(data)) return declaredFirst(schema, data) as JsonObject;
   const valid = validateValue<JsonObject>(schema, data, { loc, clean: false });
   return declaredFirst(schema, valid) as JsonObject;
 }
