@@ -66,7 +66,7 @@ function table(data: BenchRow[]): string {
     `${r.metric} (${r.unit})`,
     String(r.value),
     r.baseline_value === undefined ? "" : String(r.baseline_value),
-    r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}x`,
+    r.ratio === undefined ? "" : `${r.ratio >= 0.1 ? r.ratio.toFixed(2) : r.ratio.toPrecision(2)}x`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
