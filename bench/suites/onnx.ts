@@ -1,0 +1,105 @@
+// onnx: rows/s of an MLP (64 inputs, two hidden layers of 256, 1 output)
+// through the worker pool against one onnxruntime-web session on the main
+// thread: sequential batches of 1 and of 1000 rows, and N concurrent
+// single-row requests. The pool gets as many concurrent callers as it has
+// workers for batch 1000, since one caller keeps one worker busy at most.
+import { availableParallelism } from "node:os";
+import { mlpOnnx, seededMlpLayers } from "../../src/ml/onnx-models.ts";
+import { OnnxWorkerPool } from "../../src/ml/onnx-pool.ts";
+import { type OnnxExecutor, OnnxMainThread } from "../../src/ml/onnx-session.ts";
+import { type BenchRow, compare, round, type Suite, type SuiteContext } from "../lib/types.ts";
+
+const INPUTS = 64;
+const CONCURRENT = 32;
+
+function inputOf(rows: number): Float32Array {
+  const data = new Float32Array(rows * INPUTS);
+  for (let i = 0; i < data.length; i++) data[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+  return data;
+}
+
+interface Rate {
+  /** Rows per wall-clock second. */
+  wall: number;
+  /** Rows per CPU second of this process (all threads). */
+  cpu: number;
+}
+
+/** Rows per second with `callers` concurrent loops sending batches of `rows` for `ms`. */
+async function rowsPerSecond(executor: OnnxExecutor, model: Uint8Array, rows: number, callers: number, ms: number): Promise<Rate> {
+  const template = inputOf(rows);
+  const call = () =>
+    executor.run({ modelKey: "bench-mlp", model, inputs: [{ data: template.slice(), dims: [rows, INPUTS] }] });
+  // Warm-up: every worker has the session, code is compiled.
+  await Promise.all(Array.from({ length: callers }, call));
+  let done = 0;
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  const deadline = start + ms;
+  await Promise.all(Array.from({ length: callers }, async () => {
+    while (performance.now() < deadline) {
+      await call();
+      done += rows;
+    }
+  }));
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  return { wall: done / seconds, cpu: done / ((cpu.user + cpu.system) / 1e6) };
+}
+
+async function run(context: SuiteContext): Promise<BenchRow[]> {
+  const ms = context.quick ? 1500 : 4000;
+  const model = mlpOnnx(seededMlpLayers([INPUTS, 256, 256, 1], 7));
+  const cores = availableParallelism();
+  const pool = new OnnxWorkerPool();
+  const main = new OnnxMainThread();
+  const rows: BenchRow[] = [];
+  try {
+    const cases: { name: string; rows: number; poolCallers: number; mainCallers: number }[] = [
+      { name: "batch 1, sequential", rows: 1, poolCallers: 1, mainCallers: 1 },
+      { name: "batch 1000", rows: 1000, poolCallers: pool.size, mainCallers: 1 },
+      { name: `${CONCURRENT} concurrent single-row requests`, rows: 1, poolCallers: CONCURRENT, mainCallers: CONCURRENT },
+    ];
+    for (const c of cases) {
+      // Alternate pool, main, pool, main and keep the better of each to damp noise from other processes.
+      const poolRuns: Rate[] = [];
+      const mainRuns: Rate[] = [];
+      for (let i = 0; i < 2; i++) {
+        poolRuns.push(await rowsPerSecond(pool, model, c.rows, c.poolCallers, ms / 2));
+        mainRuns.push(await rowsPerSecond(main, model, c.rows, c.mainCallers, ms / 2));
+      }
+      const poolRate = Math.max(...poolRuns.map((r) => r.wall));
+      const mainRate = Math.max(...mainRuns.map((r) => r.wall));
+      context.log(`${c.name}: pool ${round(poolRate)} rows/s, main thread ${round(mainRate)} rows/s`);
+      rows.push(compare({ suite: "onnx", case: `MLP 64-256-256-1, ${c.name} (pool of ${pool.size} vs main thread)`, store: "-", metric: "throughput", unit: "rows/s" }, poolRate, mainRate, true));
+      if (c.rows === 1000) {
+        // Rows per CPU second tell pool overhead apart from cores taken by other processes.
+        const poolCpu = Math.max(...poolRuns.map((r) => r.cpu));
+        const mainCpu = Math.max(...mainRuns.map((r) => r.cpu));
+        rows.push(compare({ suite: "onnx", case: `MLP 64-256-256-1, ${c.name}, per CPU second (pool vs main thread)`, store: "-", metric: "efficiency", unit: "rows/CPU-s" }, poolCpu, mainCpu, true));
+        const target = 0.8 * Math.min(pool.size, cores);
+        rows.push({
+          suite: "onnx",
+          case: `target: pool at batch 1000 >= 0.8 x min(pool ${pool.size}, cores ${cores}) x main = ${round(target)}x`,
+          store: "-",
+          metric: "speed-up",
+          unit: "x",
+          value: round(poolRate / mainRate, 3),
+          baseline_value: round(target, 3),
+          ratio: round(poolRate / mainRate / target, 3),
+        });
+      }
+    }
+  } finally {
+    await pool.close();
+    await main.close();
+  }
+  return rows;
+}
+
+/** The onnx suite: worker pool against the main thread. */
+export const suite: Suite = {
+  name: "onnx",
+  description: "MLP 64-256-256-1 rows/s, OnnxWorkerPool vs one session on the main thread",
+  run,
+};
