@@ -33,7 +33,7 @@ if (import.meta.main) {
   const args = process.argv.slice(2);
   const seedAt = args.indexOf("--seed");
   const seed = seedAt >= 0 ? Number(args.splice(seedAt, 2)[1]) : BENCH_MLP_SEED;
-  const out = args[0] ?? fileURLToPath(new URL("../bench/fixtures/mlp-64-256-256-1.onnx", import.meta.url));
+  const out = args[0] ?? fileURLToPath(new URL("../bench/fixtures/mlp-64-256-256-1.onnx", import.meta.url).href);
   await writeBenchMlp(out, seed);
   console.log(`wrote ${out}`);
 }

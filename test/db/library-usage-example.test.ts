@@ -5,8 +5,8 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { DATABASE_URL, RUNTIME } from "../_support/stores.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const EXAMPLE = fileURLToPath(new URL("../../examples/library_usage.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url).href);
+const EXAMPLE = fileURLToPath(new URL("../../examples/library_usage.ts", import.meta.url).href);
 
 function runExample(databaseUrl: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const args = RUNTIME === "deno" ? ["run", "-A", EXAMPLE] : [EXAMPLE];

@@ -13,8 +13,8 @@ import { createRepository } from "../../src/db/repository.ts";
 import { RUNTIME, sqliteFileStore } from "../_support/stores.ts";
 import { type Item, item, items, openItems } from "./_items.ts";
 
-const WRITER = fileURLToPath(new URL("./_fixtures/sqlite-writer.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const WRITER = fileURLToPath(new URL("./_fixtures/sqlite-writer.ts", import.meta.url).href);
+const ROOT = fileURLToPath(new URL("../..", import.meta.url).href);
 
 interface Exit {
   code: number | null;

@@ -10,7 +10,7 @@ import { KeyError, RuntimeError } from "../../src/ml/errors.ts";
 import { isBinaryModel, runPredict, runTrain, type TrainedModel } from "../../src/ml/runner.ts";
 import { ShellModelRunner } from "../../src/ml/shell-runner.ts";
 
-const scripts = fileURLToPath(new URL("../../examples/scripts/", import.meta.url));
+const scripts = fileURLToPath(new URL("../../examples/scripts/", import.meta.url).href);
 const trainCommand = `python3 ${scripts}train_model.py --config {config_file} --data {data_file} --model {model_file}`;
 const predictCommand = `python3 ${scripts}predict_model.py --config {config_file} --model {model_file} ` +
   "--future {future_file} --output {output_file}";

@@ -46,7 +46,7 @@ const WORKER_PROJECT = {
     `import { fileURLToPath } from "node:url";`,
     `/** The landing page HTML. */`,
     `export function landingPage(): string {`,
-    `  return readFileSync(fileURLToPath(new URL("./landing.html", import.meta.url)), "utf8");`,
+    `  return readFileSync(fileURLToPath(new URL("./landing.html", import.meta.url).href), "utf8");`,
     `}`,
     ``,
   ].join("\n"),
