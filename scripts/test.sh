@@ -5,11 +5,16 @@
 # non-zero when any runner failed, or ran no test although it had test files.
 #
 #   1. bun test      test/**/*.test.ts except *.deno.test.ts, test/browser/, test/packaging/
-#   2. deno test -A  test/**/*.test.ts except *.bun.test.ts, test/browser/, test/packaging/
-#   3. browser       bun test test/browser/ (headless Chromium through playwright-core)
-#   4. packaging     bun test test/packaging/ (npm pack, bun add, deno publish --dry-run, ...)
+#   2. deno check    the files of step 3 type-checked together, counted as one test
+#   3. deno test -A  test/**/*.test.ts except *.bun.test.ts, test/browser/, test/packaging/
+#                    (--no-check: step 2 did it, and a type error must not hide every result)
+#   4. browser       bun test test/browser/ (headless Chromium through playwright-core)
+#   5. packaging     bun test test/packaging/ (npm pack, bun add, deno publish --dry-run, ...)
 #
-# Environment: DATABASE_URL (PostgreSQL for the contract suite), CHROMIUM_PATH.
+# Each runner is stopped after RUNNER_TIMEOUT seconds (default 1200) so that one hung
+# test cannot eat CI's time; what it reported until then is counted, plus one failure.
+#
+# Environment: DATABASE_URL (PostgreSQL for the contract suite), CHROMIUM_PATH, RUNNER_TIMEOUT.
 # Extra arguments select runners by name, e.g. `bash scripts/test.sh bun deno`.
 set -uo pipefail
 
@@ -18,6 +23,7 @@ ROOT="$PWD"
 export PATH="$ROOT/node_modules/.bin:$PATH"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+RUNNER_TIMEOUT="${RUNNER_TIMEOUT:-1200}"
 
 LOGS="$(mktemp -d)"
 trap 'rm -rf "$LOGS"' EXIT
@@ -46,17 +52,29 @@ test_files() {
 
 strip_ansi() { sed -E 's/\x1b\[[0-9;]*[A-Za-z]//g'; }
 
-# The last "<n> <word>" summary line of bun test's output, or 0.
+# The last "<n> <word>" summary line of bun test's output. Without one (bun was
+# stopped), the "(pass)"/"(fail)" result lines are counted instead.
 bun_count() {
   local word="$1" log="$2" n
   n="$(strip_ansi <"$log" | grep -E "^[[:space:]]*[0-9]+ $word\$" | tail -n 1 | tr -dc '0-9')"
+  if [[ -z "$n" && "$word" != error ]]; then
+    n="$(strip_ansi <"$log" | grep -cE "^\($word\) ")"
+  fi
   echo "${n:-0}"
+}
+
+# Runs a command under the runner time limit; exit status 124 when it was stopped.
+limited() {
+  timeout --kill-after=30 "$RUNNER_TIMEOUT" "$@"
 }
 
 # record NAME PASSED FAILED EXIT_CODE FILE_COUNT
 record() {
   local name="$1" passed="$2" failed="$3" code="$4" files="$5" note=""
-  if [[ "$code" -ne 0 && "$failed" -eq 0 ]]; then
+  if [[ "$code" -eq 124 || "$code" -eq 137 ]]; then
+    failed=$((failed + 1))
+    note=" (stopped after ${RUNNER_TIMEOUT} s: counted as 1 more failure)"
+  elif [[ "$code" -ne 0 && "$failed" -eq 0 ]]; then
     failed=1
     note=" (exited with status $code without a failing test: counted as 1 failure)"
   fi
@@ -78,20 +96,31 @@ run_bun() {
   shift 2
   local log="$LOGS/$name.log" code
   banner "$name: bun test ($# file(s))"
-  bun test --timeout "$timeout" "$@" 2>&1 | tee "$log"
+  limited bun test --timeout "$timeout" "$@" 2>&1 | tee "$log"
   code=${PIPESTATUS[0]}
   local passed failed errors
   passed="$(bun_count pass "$log")"
   failed="$(bun_count fail "$log")"
   errors="$(bun_count error "$log")"
-  record "$name" "$passed" $((failed + errors)) "$code" "$#"
+  # A file that throws while loading is reported as a failure and an error; a failing
+  # node:test hook only as an error. Count the larger, never both.
+  record "$name" "$passed" $((errors > failed ? errors : failed)) "$code" "$#"
+}
+
+# check_deno FILE...: one program, as `deno test` would check it; one test.
+check_deno() {
+  local code
+  banner "deno-check: deno check ($# file(s))"
+  limited deno check "$@" 2>&1
+  code=$?
+  if [[ $code -eq 0 ]]; then record deno-check 1 0 0 "$#"; else record deno-check 0 1 "$code" "$#"; fi
 }
 
 # run_deno FILE...
 run_deno() {
   local log="$LOGS/deno.log" xml="$LOGS/deno.xml" code counts
-  banner "deno: deno test -A ($# file(s))"
-  deno test -A --junit-path="$xml" "$@" 2>&1 | tee "$log"
+  banner "deno: deno test -A --no-check ($# file(s))"
+  limited deno test -A --no-check --junit-path="$xml" "$@" 2>&1 | tee "$log"
   code=${PIPESTATUS[0]}
   counts="$(bun "$ROOT/scripts/count-junit.ts" "$xml")" || counts="0 0 0"
   read -r passed failed _skipped <<<"$counts"
@@ -107,7 +136,12 @@ fi
 
 if selected deno; then
   mapfile -t files < <(test_files test "$SHARED_DROP|\.bun\.test\.[jt]sx?\$")
-  if [[ ${#files[@]} -gt 0 ]]; then run_deno "${files[@]}"; else record deno 0 0 0 0; fi
+  if [[ ${#files[@]} -gt 0 ]]; then
+    check_deno "${files[@]}"
+    run_deno "${files[@]}"
+  else
+    record deno 0 0 0 0
+  fi
 fi
 
 if selected browser; then

@@ -55,8 +55,8 @@ describe("scripts/test.sh", () => {
       "test/only.bun.test.ts": BUN_ONLY,
     });
     const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false });
-    // bun: 2 + 1 passed; deno: 2 + 2 leaf steps passed, 1 failed.
-    expect(lastLine(result.stdout)).toBe("7 passed, 1 failed");
+    // bun: 2 + 1 passed; deno check: 1 passed; deno: 2 + 2 leaf steps passed, 1 failed.
+    expect(lastLine(result.stdout)).toBe("8 passed, 1 failed");
     expect(result.code).not.toBe(0);
   }, 120_000);
 
@@ -68,18 +68,50 @@ describe("scripts/test.sh", () => {
       "test/only.deno.test.ts": `Deno.test("has Deno", () => { if (typeof Deno.version.deno !== "string") throw new Error(); });\n`,
     });
     const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false });
-    expect(lastLine(result.stdout)).toBe("6 passed, 0 failed");
+    // bun: 2 + 1; deno check: 1; deno: 2 + 1.
+    expect(lastLine(result.stdout)).toBe("7 passed, 0 failed");
     expect(result.code).toBe(0);
   }, 120_000);
 
   test("keeps running the other runners after one crashes, and counts the crash as a failure", async () => {
     const dir = join(scratch.path, "crash");
     fixture(dir, {
-      "test/only.bun.test.ts": BUN_ONLY,
-      "test/broken.deno.test.ts": `const n: number = "not a number";\nDeno.test("never runs", () => {});\n`,
+      "test/broken.bun.test.ts": `throw new Error("crashes while loading");\n`,
+      "test/only.deno.test.ts": `Deno.test("has Deno", () => {});\n`,
     });
     const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false });
+    // bun: crashed, 1 failure; deno check: 1 passed; deno: 1 passed.
+    expect(lastLine(result.stdout)).toBe("2 passed, 1 failed");
+    expect(result.code).not.toBe(0);
+  }, 120_000);
+
+  test("counts a Deno type error as one failure and still runs the Deno tests", async () => {
+    const dir = join(scratch.path, "type-error");
+    fixture(dir, {
+      "test/typed.deno.test.ts": `const n: number = "not a number";\nDeno.test("runs anyway", () => { if (!n) throw new Error(); });\n`,
+    });
+    const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false });
+    // deno check: 1 failed; deno: 1 passed.
     expect(lastLine(result.stdout)).toBe("1 passed, 1 failed");
+    expect(result.stdout).toContain("not assignable to type 'number'");
+    expect(result.code).not.toBe(0);
+  }, 120_000);
+
+  test("stops a runner that hangs after RUNNER_TIMEOUT seconds and keeps the results it printed", async () => {
+    const dir = join(scratch.path, "hang");
+    fixture(dir, {
+      "test/hang.bun.test.ts": [
+        `import { expect, test } from "bun:test";`,
+        `test("passes first", () => expect(1).toBe(1));`,
+        `test("then blocks the event loop", () => { const end = Date.now() + 120_000; while (Date.now() < end) {} }, 300_000);`,
+        ``,
+      ].join("\n"),
+    });
+    const started = Date.now();
+    const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false, env: { RUNNER_TIMEOUT: "5" } });
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(lastLine(result.stdout)).toBe("1 passed, 1 failed");
+    expect(result.stdout).toContain("stopped after 5 s");
     expect(result.code).not.toBe(0);
   }, 120_000);
 
@@ -90,7 +122,8 @@ describe("scripts/test.sh", () => {
       "test/empty.bun.test.ts": `export const nothing = 0;\n`,
     });
     const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false });
-    expect(lastLine(result.stdout)).toBe("1 passed, 1 failed");
+    // bun: no test, 1 failure; deno check: 1 passed; deno: 1 passed.
+    expect(lastLine(result.stdout)).toBe("2 passed, 1 failed");
     expect(result.code).not.toBe(0);
   }, 120_000);
 });
