@@ -77,6 +77,15 @@ export type { ManagerHooks, ManagerOptions, Page, SaveResult } from "./src/core/
 export type { InsertValues, Repository, UpdateValues } from "./src/core/repository.ts";
 export type { Filter, FilterOperator, FilterValue, ListQuery, SortKey } from "./src/core/query.ts";
 export { parseFilter } from "./src/core/filter-parse.ts";
+export type { ParseFilterOptions } from "./src/core/filter-parse.ts";
+export { parseFields, parseListQuery, parseSort, RESERVED_LIST_PARAMETERS } from "./src/core/list-query.ts";
+export type { ListMode, ListQueryOptions, ListRequest } from "./src/core/list-query.ts";
+export { runListRequest, selectFields } from "./src/core/list-result.ts";
+export type { CursorPage, ListResult, ListSource, PageEnvelope } from "./src/core/list-result.ts";
+export { decodeCursor, encodeCursor } from "./src/core/cursor.ts";
+export type { CursorState } from "./src/core/cursor.ts";
+export { applyMergePatch } from "./src/core/merge-patch.ts";
+export { checkIfMatch, computeEtag, ifNoneMatchHits } from "./src/core/etag.ts";
 export { validateValue } from "./src/core/validation.ts";
 export { createLogger } from "./src/core/logging.ts";
 export type { Logger, LoggerOptions, LogLevel } from "./src/core/logging.ts";
