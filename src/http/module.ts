@@ -49,8 +49,10 @@ export interface ServiceContext {
 export interface ServiceModule {
   /** Unique name, e.g. `config`. */
   readonly name: string;
-  /** Modules that must be installed too; `build()` fails with a clear message otherwise. */
+  /** Modules (or capabilities) that must be installed too; `build()` fails with a clear message otherwise. */
   readonly requires?: readonly string[];
+  /** Capabilities this module offers besides its name (e.g. `config-links`), for others' `requires`. */
+  readonly provides?: readonly string[];
   /** Schema changes, applied at start-up before `setup`. */
   readonly migrations?: readonly Migration[];
   /** Creates managers and provides them; runs after migrations, in registration order. */

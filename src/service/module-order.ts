@@ -7,6 +7,7 @@ const BUILDER_METHOD: Record<string, string> = {
   artifacts: "withArtifacts()",
   tasks: "withTasks()",
   ml: "withMl()",
+  "config-links": "withArtifacts({ enableConfigLinking: true })",
 };
 
 function methodOf(name: string): string {
@@ -25,6 +26,9 @@ export function orderModules(modules: readonly ServiceModule[]): ServiceModule[]
   for (const module of modules) {
     if (byName.has(module.name)) throw new ConfigurationError(`Module "${module.name}" is installed twice`);
     byName.set(module.name, module);
+  }
+  for (const module of modules) {
+    for (const capability of module.provides ?? []) if (!byName.has(capability)) byName.set(capability, module);
   }
   for (const module of modules) {
     for (const required of module.requires ?? []) {

@@ -53,6 +53,7 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
   return {
     name: "artifacts",
     requires: linking ? ["config"] : [],
+    provides: linking ? ["config-links"] : [],
     migrations: linking ? [...artifactMigrations, ...configLinkMigrations] : artifactMigrations,
     setup(context: ServiceContext): void {
       const artifacts = new ArtifactManager({ store: createArtifactStore(context.db), hierarchy: options.hierarchy });

@@ -32,11 +32,8 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
   let deps: MlJobDeps | undefined;
   return {
     name: "ml",
-    requires: ["config", "artifacts", "jobs"],
+    requires: ["config", "artifacts", "config-links", "jobs"],
     setup(context: ServiceContext): void {
-      if (!context.has(CONFIG_LINKS_KEY)) {
-        throw new Error("withMl() requires withArtifacts({ enableConfigLinking: true })");
-      }
       deps = {
         configs: context.get<ConfigManager>(CONFIG_KEY),
         artifacts: context.get<ArtifactManager>(ARTIFACTS_KEY),
