@@ -70,7 +70,7 @@ export {
 export type { ChapkitErrorOptions, FieldError, Problem } from "./src/core/errors.ts";
 export type { AssessedStatus, MLServiceInfo, ServiceInfo } from "./src/core/info.ts";
 export { defineTable } from "./src/core/entity.ts";
-export type { Column, ColumnType, EntityRecord, IndexDefinition, TableDefinition } from "./src/core/entity.ts";
+export type { Column, ColumnType, EntityRecord, IndexDefinition, JsonPathIndex, TableDefinition } from "./src/core/entity.ts";
 export { entityInputSchema, entityOutputSchema, TimestampSchema, UlidSchema } from "./src/core/schema.ts";
 export { Manager } from "./src/core/manager.ts";
 export type { ManagerHooks, ManagerOptions, Page, SaveResult } from "./src/core/manager.ts";

@@ -35,6 +35,19 @@ export interface IndexDefinition {
 }
 
 /**
+ * An index on a value inside a JSON column (`data.ml_type`), for filters on
+ * that path: `string` (default) serves `eq`, `in` and ranges on text values,
+ * `number` on numeric ones. Each store gets an expression index on the very
+ * expression its filters compile to.
+ */
+export interface JsonPathIndex {
+  /** `column.key[.key…]` of a JSON column. */
+  path: string;
+  /** The JSON type the filters compare with (default `string`). */
+  type?: "string" | "number";
+}
+
+/**
  * The table behind an entity. Every entity table has `id` (ULID primary key),
  * `created_at` and `updated_at` in addition to its own columns.
  */
@@ -45,7 +58,13 @@ export interface TableDefinition {
   columns: Record<string, Column>;
   /** Extra indexes. */
   indexes?: IndexDefinition[];
-  /** Columns offered to full-text search. */
+  /** Indexes on paths inside JSON columns: `"data.ml_type"` or `{ path, type }`. */
+  jsonIndexes?: (string | JsonPathIndex)[];
+  /**
+   * Text or JSON columns offered to full-text search (`q=`); the table's
+   * migration then creates the search index (FTS5 on SQLite, a `tsvector`
+   * column with a GIN index on PostgreSQL).
+   */
   searchable?: string[];
 }
 
@@ -63,6 +82,7 @@ export interface EntityRecord {
 export const BASE_FIELDS: readonly ["id", "created_at", "updated_at"] = ["id", "created_at", "updated_at"];
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const JSON_KEY = /^[A-Za-z0-9_]+$/;
 
 /**
  * Declares an entity table and checks its identifiers, so that table and
@@ -90,6 +110,22 @@ export function defineTable(definition: TableDefinition): TableDefinition {
       if (!(column in definition.columns) && !(BASE_FIELDS as readonly string[]).includes(column)) {
         throw new TypeError(`Index on unknown column ${column} of ${definition.name}`);
       }
+    }
+  }
+  for (const column of definition.searchable ?? []) {
+    const type = definition.columns[column]?.type;
+    if (type !== "text" && type !== "json") throw new TypeError(`Searchable column ${column} of ${definition.name} must be a text or json column`);
+    // FTS5 reserves these column names.
+    if (column === "rank" || column === "rowid") throw new TypeError(`Column ${column} cannot be searchable`);
+  }
+  if (definition.searchable?.length && "_search" in definition.columns) {
+    throw new TypeError(`Column _search is reserved for the search index of ${definition.name}`);
+  }
+  for (const index of definition.jsonIndexes ?? []) {
+    const path = typeof index === "string" ? index : index.path;
+    const [column = "", ...keys] = path.split(".");
+    if (definition.columns[column]?.type !== "json" || keys.length === 0 || !keys.every((k) => JSON_KEY.test(k))) {
+      throw new TypeError(`JSON index ${JSON.stringify(path)} of ${definition.name} must be json_column.key[.key…] (keys of letters, digits and _)`);
     }
   }
   return definition;

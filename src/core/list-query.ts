@@ -255,6 +255,15 @@ export function parseListQuery(params: URLSearchParams | Record<string, unknown>
   return request;
 }
 
+/**
+ * Whether a query's rows come best search match first (search words and no
+ * sort). Cursors over such results carry an offset instead of a keyset, so a
+ * row written between two pages can shift the later pages by one.
+ */
+export function ranksBySearch(query: ListQuery): boolean {
+  return Boolean(query.search) && !query.sort?.length;
+}
+
 function resume(request: ListRequest, token: string, options: ListQueryOptions): void {
   const state = decodeCursor(token, options.cursorSecret);
   if (request.signature === "" && state.query !== "") {
@@ -269,6 +278,15 @@ function resume(request: ListRequest, token: string, options: ListQueryOptions):
     if (original.query.search === undefined) delete request.query.search;
   } else if (state.query !== request.signature) {
     throw invalidQuery("cursor belongs to a different filter, sort or search", { parameter: "cursor", position: 1 });
+  }
+  if (ranksBySearch(request.query)) {
+    // Ranked search results have no keyset: their cursors carry how many rows came before.
+    const [offset] = state.values;
+    if (state.values.length !== 1 || !Number.isSafeInteger(offset) || (offset as number) < 0) {
+      throw invalidQuery("malformed or altered cursor", { parameter: "cursor", position: 1 });
+    }
+    request.query.offset = offset as number;
+    return;
   }
   const keys = request.query.sort ?? [];
   const idAt = keys.findIndex((key) => key.field === "id");

@@ -1,6 +1,6 @@
 import { encodeCursor } from "./cursor.ts";
 import type { EntityRecord } from "./entity.ts";
-import type { ListRequest } from "./list-query.ts";
+import { type ListRequest, ranksBySearch } from "./list-query.ts";
 import type { Page } from "./manager.ts";
 import type { Repository } from "./repository.ts";
 
@@ -88,7 +88,8 @@ export async function runListRequest<R extends EntityRecord, T>(
   if (request.mode === "cursor" && rows.length > request.limit!) {
     page = rows.slice(0, request.limit);
     const last = page[page.length - 1]!;
-    next = encodeCursor({ query: request.signature, values: sortValues(last, request), id: last.id }, options.cursorSecret);
+    const values = ranksBySearch(request.query) ? [(request.query.offset ?? 0) + page.length] : sortValues(last, request);
+    next = encodeCursor({ query: request.signature, values, id: last.id }, options.cursorSecret);
   }
   const outputs = await Promise.all(page.map((row) => source.toOutput(row)));
   const items = request.fields ? outputs.map((item) => selectFields(item, request.fields!)) : outputs;

@@ -45,13 +45,20 @@ export interface ListQuery {
   limit?: number;
   /** Rows to skip. */
   offset?: number;
-  /** Sort keys; ties are always broken by `id` ascending. Without sort: `id` ascending. */
+  /**
+   * Sort keys; ties are always broken by `id` ascending. Without sort: `id`
+   * ascending, or best match first when `search` is given.
+   */
   sort?: SortKey[];
   /** Row filter. */
   filter?: Filter;
-  /** Keyset cursor: continue after the row whose sort values these are. */
+  /** Keyset cursor: continue after the row whose sort values these are (with `search`, needs a `sort`). */
   after?: { values: unknown[]; id: string };
-  /** Full-text search words over the entity's searchable columns. */
+  /**
+   * Full-text search over the entity's searchable columns: every word (a run
+   * of letters, digits and marks) must match a whole word, case-insensitively;
+   * the last word also matches as a prefix.
+   */
   search?: string;
 }
 

@@ -3,6 +3,9 @@ import { InvalidQueryError } from "../core/errors.ts";
 import type { Filter, FilterOperator, FilterValue, SortKey } from "../core/query.ts";
 import { ident } from "./dialect.ts";
 import type { DialectName, SqlValue } from "./driver.ts";
+import { type FieldRef, FieldSql, resolveField, type ValueKind } from "./field-sql.ts";
+
+export { resolveField };
 
 /** A SQL fragment with its bound parameters. */
 export interface SqlFragment {
@@ -10,29 +13,7 @@ export interface SqlFragment {
   params: SqlValue[];
 }
 
-const PATH_SEGMENT = /^[A-Za-z0-9_]+$/;
-const BASE = new Set(["id", "created_at", "updated_at"]);
 const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
-/** A resolved field reference: a plain column or a path inside a JSON column. */
-interface FieldRef {
-  column: string;
-  path: string[];
-}
-
-/** Resolves a field name against a table; unknown fields are an `InvalidQueryError`. */
-export function resolveField(table: TableDefinition, field: string): FieldRef {
-  const [column = "", ...path] = field.split(".");
-  const definition = table.columns[column];
-  if (!BASE.has(column) && !definition) throw new InvalidQueryError(`Unknown field: ${field}`);
-  if (path.length > 0) {
-    if (definition?.type !== "json") throw new InvalidQueryError(`Field ${column} has no nested fields: ${field}`);
-    for (const segment of path) {
-      if (!PATH_SEGMENT.test(segment)) throw new InvalidQueryError(`Invalid path segment in ${field}`);
-    }
-  }
-  return { column, path };
-}
 
 function asciiLower(value: string): string {
   return value.replace(/[A-Z]/g, (c) => c.toLowerCase());
@@ -41,8 +22,6 @@ function asciiLower(value: string): string {
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
-
-type ValueKind = "number" | "string" | "boolean";
 
 /** One ordered, comparable part of a sort key: its SQL (pushing its params) and the value to compare with. */
 interface SortAtom {
@@ -69,50 +48,13 @@ function jsonSortValues(value: unknown): [number, number, string] {
  */
 export class FilterCompiler {
   readonly #table: TableDefinition;
-  readonly #dialect: DialectName;
   readonly #pg: boolean;
+  readonly #fields: FieldSql;
 
   constructor(table: TableDefinition, dialect: DialectName) {
     this.#table = table;
-    this.#dialect = dialect;
     this.#pg = dialect === "postgres";
-  }
-
-  #isText(ref: FieldRef): boolean {
-    return ref.path.length === 0 && this.#table.columns[ref.column]?.type === "text";
-  }
-
-  #path(ref: FieldRef, params: SqlValue[]): string {
-    params.push(this.#pg ? `{${ref.path.join(",")}}` : "$." + ref.path.join("."));
-    return this.#pg ? "?::text[]" : "?";
-  }
-
-  /** The untyped SQL of a field (JSON paths yield text on PostgreSQL). */
-  #expr(ref: FieldRef, params: SqlValue[]): string {
-    const column = ident(ref.column);
-    if (ref.path.length === 0) return column;
-    if (this.#pg) return `(${column}::jsonb #>> ${this.#path(ref, params)})`;
-    return `json_extract(${column}, ${this.#path(ref, params)})`;
-  }
-
-  #jsonType(ref: FieldRef, params: SqlValue[]): string {
-    const column = ident(ref.column);
-    if (this.#pg) return `jsonb_typeof(${column}::jsonb #> ${this.#path(ref, params)})`;
-    return `json_type(${column}, ${this.#path(ref, params)})`;
-  }
-
-  /** The SQL of a field as a value of `kind`: NULL where a JSON value has another type. */
-  #typedExpr(ref: FieldRef, kind: ValueKind, params: SqlValue[]): string {
-    if (ref.path.length === 0) return this.#isText(ref) && this.#pg ? `${ident(ref.column)} COLLATE "C"` : ident(ref.column);
-    const guard = this.#jsonType(ref, params);
-    if (this.#pg) {
-      const type = kind === "string" ? "'string'" : `'${kind}'`;
-      const cast = kind === "number" ? "::double precision" : kind === "boolean" ? "::boolean" : "";
-      const collate = kind === "string" ? ` COLLATE "C"` : "";
-      return `(CASE WHEN ${guard} = ${type} THEN ${this.#expr(ref, params)}${cast} END)${collate}`;
-    }
-    const types = kind === "number" ? "('integer','real')" : kind === "string" ? "('text')" : "('true','false')";
-    return `(CASE WHEN ${guard} IN ${types} THEN ${this.#expr(ref, params)} END)`;
+    this.#fields = new FieldSql(table, dialect);
   }
 
   #bind(value: FilterValue): SqlValue {
@@ -151,7 +93,7 @@ export class FilterCompiler {
   #ordered(ref: FieldRef, sqlOp: string, value: FilterValue, params: SqlValue[]): string {
     if (value === null) throw new InvalidQueryError(`Cannot compare with null using ${sqlOp}`);
     const kind = typeof value as ValueKind;
-    const expr = this.#typedExpr(ref, kind, params);
+    const expr = this.#fields.typedExpr(ref, kind, params);
     params.push(this.#bind(value));
     return `${expr} ${sqlOp} ?`;
   }
@@ -164,9 +106,9 @@ export class FilterCompiler {
     const like = (shape: (s: string, any: string) => string, fold: boolean): string => {
       const v = scalar();
       if (typeof v !== "string") throw new InvalidQueryError(`Operator ${op} takes a string`);
-      let expr = ref.path.length === 0 ? ident(ref.column) : this.#typedExpr(ref, "string", params);
+      let expr = ref.path.length === 0 ? ident(ref.column) : this.#fields.typedExpr(ref, "string", params);
       // PostgreSQL has no LIKE for numbers, booleans or timestamps: match their text form, as SQLite does.
-      if (this.#pg && ref.path.length === 0 && !this.#isText(ref) && ref.column !== "id") expr = `${expr}::text`;
+      if (this.#pg && ref.path.length === 0 && !this.#fields.isText(ref) && ref.column !== "id") expr = `${expr}::text`;
       if (fold) {
         params.push(shape(escapeLike(asciiLower(v)), "%"));
         const lower = this.#pg ? `translate(${expr}, '${UPPER}', '${asciiLower(UPPER)}')` : `LOWER(${expr})`;
@@ -219,7 +161,7 @@ export class FilterCompiler {
   }
 
   #isNull(ref: FieldRef, params: SqlValue[], isNull: boolean): string {
-    return `${this.#expr(ref, params)} IS ${isNull ? "" : "NOT "}NULL`;
+    return `${this.#fields.expr(ref, params)} IS ${isNull ? "" : "NOT "}NULL`;
   }
 
   /** The sort keys plus the `id` tie-breaker (unless `id` is a key); keys after `id` are dropped. */
@@ -239,23 +181,23 @@ export class FilterCompiler {
       const column = this.#table.columns[ref.column];
       let bound: SqlValue = (value ?? null) as SqlValue;
       if (typeof bound === "boolean" && !this.#pg) bound = bound ? 1 : 0;
-      const sql = (): string => (this.#isText(ref) && this.#pg ? `${ident(ref.column)} COLLATE "C"` : ident(ref.column));
+      const sql = (): string => (this.#fields.isText(ref) && this.#pg ? `${ident(ref.column)} COLLATE "C"` : ident(ref.column));
       return [{ sql, nullable: column?.nullable === true, value: bound }];
     }
     const [rank, num, text] = jsonSortValues(value);
     const rankSql = (params: SqlValue[]): string => {
-      const type = this.#jsonType(ref, params);
+      const type = this.#fields.jsonType(ref, params);
       return this.#pg
         ? `(CASE ${type} WHEN 'number' THEN 1 WHEN 'string' THEN 2 WHEN 'boolean' THEN 3 WHEN 'object' THEN 4 WHEN 'array' THEN 4 ELSE 0 END)`
         : `(CASE ${type} WHEN 'integer' THEN 1 WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'true' THEN 3 WHEN 'false' THEN 3 WHEN 'object' THEN 4 WHEN 'array' THEN 4 ELSE 0 END)`;
     };
     const numSql = (params: SqlValue[]): string => {
-      const number = this.#typedExpr(ref, "number", params);
-      const bool = this.#pg ? `(${this.#typedExpr(ref, "boolean", params)})::int` : this.#typedExpr(ref, "boolean", params);
+      const number = this.#fields.typedExpr(ref, "number", params);
+      const bool = this.#pg ? `(${this.#fields.typedExpr(ref, "boolean", params)})::int` : this.#fields.typedExpr(ref, "boolean", params);
       return `COALESCE(${number}, ${bool}, 0)`;
     };
     const textSql = (params: SqlValue[]): string => {
-      const string = this.#typedExpr(ref, "string", params);
+      const string = this.#fields.typedExpr(ref, "string", params);
       return this.#pg ? `COALESCE(${string}, '' COLLATE "C")` : `COALESCE(${string}, '')`;
     };
     return [
@@ -299,7 +241,16 @@ export class FilterCompiler {
       const equal = atoms.slice(0, i).map((prior) => this.#same(prior, params));
       branches.push(`(${[...equal, this.#past(atom, params)].join(" AND ")})`);
     });
-    return { sql: branches.length ? `(${branches.join(" OR ")})` : "1=0", params };
+    if (branches.length === 0) return { sql: "1=0", params };
+    const first = atoms[0]!;
+    if (atoms.length > 1 && first.value !== null && !(first.desc && first.nullable)) {
+      // Implied by the branches; lets an index on the first key start at the cursor instead of the top.
+      const bound: SqlValue[] = [];
+      const sql = `${first.sql(bound)} ${first.desc ? "<=" : ">="} ?`;
+      bound.push(first.value);
+      return { sql: `(${sql} AND (${branches.join(" OR ")}))`, params: [...bound, ...params] };
+    }
+    return { sql: `(${branches.join(" OR ")})`, params };
   }
 
   #same(atom: SortAtom, params: SqlValue[]): string {

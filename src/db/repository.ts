@@ -7,6 +7,7 @@ import { newUlid } from "../core/ulid.ts";
 import { ident } from "./dialect.ts";
 import type { DialectName, Driver, Row, SqlValue } from "./driver.ts";
 import { FilterCompiler, type SqlFragment } from "./filter-sql.ts";
+import { compileSearch } from "./search-sql.ts";
 
 const MAX_PARAMS = 30000;
 
@@ -110,9 +111,27 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
     return out as R;
   }
 
-  #where(query: Pick<ListQuery, "filter" | "search" | "sort" | "after"> | undefined): SqlFragment {
+  #where(query: Pick<ListQuery, "filter" | "search" | "sort" | "after"> | undefined, ranked = false): SqlFragment & { rank?: SqlFragment } {
     const parts: string[] = [];
     const params: SqlValue[] = [];
+    let join = "";
+    let rank: SqlFragment | undefined;
+    if (query?.search?.trim()) {
+      if (!this.table.searchable?.length) throw new InvalidQueryError(`${this.table.name} declares no searchable fields`);
+      const search = compileSearch(this.db.dialect, this.table, query.search);
+      if (ranked && search.ranked) {
+        join = search.ranked.join.sql;
+        params.push(...search.ranked.join.params);
+        rank = search.ranked.order;
+        if (join === "") {
+          parts.push(search.where.sql);
+          params.push(...search.where.params);
+        }
+      } else {
+        parts.push(search.where.sql);
+        params.push(...search.where.params);
+      }
+    }
     if (query?.filter) {
       const compiled = this.#compiler.compile(query.filter);
       parts.push(compiled.sql);
@@ -123,17 +142,8 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
       parts.push(keyset.sql);
       params.push(...keyset.params);
     }
-    const words = query?.search?.trim();
-    if (words) {
-      const searchable = this.table.searchable ?? [];
-      if (searchable.length === 0) throw new InvalidQueryError(`${this.table.name} declares no searchable fields`);
-      for (const word of words.split(/\s+/)) {
-        const escaped = "%" + word.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
-        parts.push(`(${searchable.map((f) => `LOWER(${ident(f)}) LIKE ? ESCAPE '\\'`).join(" OR ")})`);
-        for (let i = 0; i < searchable.length; i++) params.push(escaped);
-      }
-    }
-    return { sql: parts.length ? ` WHERE ${parts.join(" AND ")}` : "", params };
+    const where = parts.length ? ` WHERE ${parts.join(" AND ")}` : "";
+    return rank ? { sql: join + where, params, rank } : { sql: join + where, params };
   }
 
   async findById(id: string): Promise<R | null> {
@@ -142,10 +152,14 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   async findMany(query: ListQuery = {}): Promise<R[]> {
-    const where = this.#where(query);
+    // Search results come best match first unless a sort is given; ranks cannot be keyset.
+    const ranked = Boolean(query.search?.trim()) && !query.sort?.length;
+    if (ranked && query.after) throw new InvalidQueryError("Continuing search results after a row needs a sort");
+    const where = this.#where(query, ranked);
     const order = this.#compiler.orderBy(query.sort);
-    let sql = `SELECT ${this.#selectList} FROM ${this.#name}${where.sql} ORDER BY ${order.sql}`;
-    const params = [...where.params, ...order.params];
+    const orderSql = where.rank ? `${where.rank.sql}, ${order.sql}` : order.sql;
+    let sql = `SELECT ${this.#selectList} FROM ${this.#name}${where.sql} ORDER BY ${orderSql}`;
+    const params = [...where.params, ...(where.rank?.params ?? []), ...order.params];
     if (query.limit !== undefined) {
       sql += " LIMIT ?";
       params.push(query.limit);

@@ -1,9 +1,27 @@
 import type { TableDefinition } from "../core/entity.ts";
 import { columnSql, ident, sqlType } from "./dialect.ts";
-import type { DialectName } from "./driver.ts";
+import type { DialectName, SqlValue } from "./driver.ts";
+import { FieldSql, resolveField } from "./field-sql.ts";
 import type { Migration } from "./migration.ts";
+import { dropSearchIndexSql, searchColumnSql, searchIndexSql } from "./search-sql.ts";
 
-/** The `CREATE TABLE` and `CREATE INDEX` statements of an entity table. */
+/**
+ * The expression indexes of a table's `jsonIndexes`: each on exactly the
+ * typed expression a filter on that path compiles to in this dialect.
+ */
+export function jsonIndexSql(dialect: DialectName, table: TableDefinition): string[] {
+  const fields = new FieldSql(table, dialect);
+  return (table.jsonIndexes ?? []).map((index) => {
+    const { path, type = "string" } = typeof index === "string" ? { path: index } : index;
+    const params: SqlValue[] = [];
+    const expr = fields.typedExpr(resolveField(table, path), type, params);
+    if (params.length > 0) throw new TypeError(`JSON index ${path} of ${table.name} is not a plain path`);
+    const label = `ix_${table.name}_${path.replace(/\./g, "_")}`;
+    return `CREATE INDEX ${ident(label)} ON ${ident(table.name)} ((${expr}))`;
+  });
+}
+
+/** The `CREATE TABLE` and `CREATE INDEX` statements of an entity table (plus its search index when it has searchable columns). */
 export function createTableSql(dialect: DialectName, table: TableDefinition): string {
   const name = ident(table.name);
   const lines = [
@@ -14,6 +32,8 @@ export function createTableSql(dialect: DialectName, table: TableDefinition): st
   for (const [column, definition] of Object.entries(table.columns)) {
     lines.push(`${ident(column)} ${columnSql(dialect, definition)}`);
   }
+  const search = searchColumnSql(dialect, table);
+  if (search) lines.push(search);
   const statements = [`CREATE TABLE ${name} (\n  ${lines.join(",\n  ")}\n)`];
   for (const [column, definition] of Object.entries(table.columns)) {
     if (definition.unique) {
@@ -28,12 +48,19 @@ export function createTableSql(dialect: DialectName, table: TableDefinition): st
       `CREATE ${index.unique ? "UNIQUE " : ""}INDEX ${ident(label)} ON ${name} (${index.columns.map(ident).join(", ")})`,
     );
   }
+  statements.push(...jsonIndexSql(dialect, table), ...searchIndexSql(dialect, table));
   return statements.join(";\n") + ";";
 }
 
+/** The `DROP` statements that undo {@link createTableSql}. */
+export function dropTableSql(dialect: DialectName, table: TableDefinition): string {
+  return [...dropSearchIndexSql(dialect, table), `DROP TABLE ${ident(table.name)}`].join(";\n") + ";";
+}
+
 /**
- * The first migration of an entity table: creates it with its indexes
- * (module `entity:<table>` unless given, version 1).
+ * The first migration of an entity table: creates it with its indexes, its
+ * JSON path indexes and its full-text search index (module `entity:<table>`
+ * unless given, version 1).
  */
 export function tableMigration(table: TableDefinition, module: string = `entity:${table.name}`): Migration {
   return {
@@ -41,6 +68,8 @@ export function tableMigration(table: TableDefinition, module: string = `entity:
     version: 1,
     name: `create ${table.name}`,
     up: { sqlite: createTableSql("sqlite", table), postgres: createTableSql("postgres", table) },
-    down: `DROP TABLE ${ident(table.name)};`,
+    down: table.searchable?.length
+      ? { sqlite: dropTableSql("sqlite", table), postgres: dropTableSql("postgres", table) }
+      : `DROP TABLE ${ident(table.name)};`,
   };
 }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { BadRequestError, ConflictError } from "../../src/core/errors.ts";
 import { newUlid } from "../../src/core/ulid.ts";
+import { searchWords } from "../../src/db/search-sql.ts";
 import { testStores } from "../_support/stores.ts";
 import { item, type ItemsStore, openItems } from "./_items.ts";
 
@@ -77,11 +78,35 @@ for (const store of testStores()) {
       assert.deepEqual(ends.map((r) => r.tag), ["100%"]);
     });
 
-    it("treats % and _ literally in icontains and in search words", async () => {
+    it("treats % and _ literally in icontains", async () => {
       const icontains = await s.repo.findMany({ filter: { kind: "compare", field: "tag", op: "icontains", value: "A_B" } });
       assert.deepEqual(icontains.map((r) => r.tag), ["a_b"]);
+    });
+
+    it("searches % and _ as word separators, never as patterns", async () => {
       assert.deepEqual((await s.repo.findMany({ search: "100%" })).map((r) => r.tag), ["100%"]);
-      assert.deepEqual((await s.repo.findMany({ search: "_" })).map((r) => r.tag), ["a_b"]);
+      assert.deepEqual((await s.repo.findMany({ search: "a_b" })).map((r) => r.tag), ["a_b"]);
+      assert.deepEqual(await s.repo.findMany({ search: "_" }), []);
+      assert.deepEqual(await s.repo.findMany({ search: "%" }), []);
+      assert.equal(await s.repo.count({ search: "%_%" }), 0);
+    });
+
+    for (const text of HOSTILE.filter((t) => searchWords(t).length > 0)) {
+      it(`finds ${JSON.stringify(text)} by searching its own text`, async () => {
+        const rows = await s.repo.findMany({ search: text });
+        assert.ok(rows.some((r) => r.tag === text), JSON.stringify(rows.map((r) => r.tag)));
+        assert.equal(await s.repo.count({ search: text }), rows.length);
+      });
+    }
+
+    it("reads search operators of either store as plain words", async () => {
+      const syntax = ['"', "'", "\\", "*", "NEAR(a b)", "a OR b", "tag:zz", "^zz", "a & !b | c:*", "zz <-> y", "-", "AND", "NOT DROP"];
+      for (const text of syntax) {
+        assert.deepEqual(await s.repo.findMany({ search: text }), [], text);
+      }
+      assert.deepEqual((await s.repo.findMany({ search: "DROP OR TABLE" })).map((r) => r.tag), []);
+      assert.deepEqual((await s.repo.findMany({ search: "DROP TABLE" })).map((r) => r.tag), ["'; DROP TABLE items; --"]);
+      assert.equal(await s.repo.count(), HOSTILE.length);
     });
 
     it("matches unicode text with contains", async () => {
