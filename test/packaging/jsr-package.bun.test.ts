@@ -100,23 +100,43 @@ describe("JSR package", () => {
     expect(problems).toEqual([]);
   });
 
-  test("a fresh Deno project imports jsr:@chapkit/core from the published files and runs newUlid", async () => {
+  /** A fresh Deno project linking `jsr:@chapkit/core` to exactly the files JSR would receive. */
+  function denoConsumer(name: string, main: string): string {
     if (dryRun.code !== 0) throw new Error("deno publish --dry-run failed; see the test above");
-    // Lay out exactly the files JSR would receive; the package's deno.json import map then
-    // applies to its modules, and the consumer resolves jsr:@chapkit/core to them through links.
+    // The package's own deno.json import map applies to its modules, as on JSR.
     const pkgDir = join(scratch.path, "package");
     for (const file of published) {
       mkdirSync(dirname(join(pkgDir, file)), { recursive: true });
       copyFileSync(join(ROOT, file), join(pkgDir, file));
     }
-    const app = join(scratch.path, "app");
+    const app = join(scratch.path, name);
     mkdirSync(app);
     writeFileSync(join(app, "deno.json"), JSON.stringify({ links: [relative(app, pkgDir)] }));
-    writeFileSync(
-      join(app, "main.ts"),
-      `import { newUlid } from "jsr:${denoConfig.name}";\nconsole.log(newUlid());\n`,
-    );
+    writeFileSync(join(app, "main.ts"), main);
+    return app;
+  }
+
+  test("a fresh Deno project imports jsr:@chapkit/core from the published files and runs newUlid", async () => {
+    const app = denoConsumer("ulid", `import { newUlid } from "jsr:${denoConfig.name}";\nconsole.log(newUlid());\n`);
     const { stdout } = await run(["deno", "run", "-A", "main.ts"], { cwd: app });
     expect(stdout.trim()).toMatch(ULID);
+  }, 300_000);
+
+  test("a fresh Deno project runs ONNX inference in the published package's worker", async () => {
+    const app = denoConsumer(
+      "onnx",
+      [
+        `import { linearRegressionOnnx, OnnxWorkerPool } from "jsr:${denoConfig.name}";`,
+        `const pool = new OnnxWorkerPool({ size: 1 });`,
+        `const model = linearRegressionOnnx({ weights: [2, 3], bias: 1 });`,
+        `const inputs = [{ data: Float32Array.from([1, 1, 2, 0]), dims: [2, 2] }];`,
+        `const out = await pool.run({ modelKey: "linear", model, inputs });`,
+        `console.log(JSON.stringify(Array.from(out.output!.data)));`,
+        `await pool.close();`,
+        ``,
+      ].join("\n"),
+    );
+    const { stdout } = await run(["deno", "run", "-A", "main.ts"], { cwd: app });
+    expect(JSON.parse(stdout.trim())).toEqual([6, 5]);
   }, 300_000);
 });

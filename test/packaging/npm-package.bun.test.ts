@@ -87,6 +87,24 @@ describe("npm package", () => {
     expect(stdout.trim()).toMatch(ULID);
   }, 60_000);
 
+  test("the installed package runs ONNX inference in its worker bundled under dist/", async () => {
+    writeFileSync(
+      join(app, "onnx.ts"),
+      [
+        `import { linearRegressionOnnx, OnnxWorkerPool } from "chapkit";`,
+        `const pool = new OnnxWorkerPool({ size: 1 });`,
+        `const model = linearRegressionOnnx({ weights: [2, 3], bias: 1 });`,
+        `const inputs = [{ data: Float32Array.from([1, 1, 2, 0]), dims: [2, 2] }];`,
+        `const out = await pool.run({ modelKey: "linear", model, inputs });`,
+        `console.log(JSON.stringify(Array.from(out.output!.data)));`,
+        `await pool.close();`,
+        ``,
+      ].join("\n"),
+    );
+    const { stdout } = await run(["bun", "onnx.ts"], { cwd: app });
+    expect(JSON.parse(stdout.trim())).toEqual([6, 5]);
+  }, 120_000);
+
   test("the installed package type-checks in a strict TypeScript consumer", async () => {
     writeFileSync(
       join(app, "consumer.ts"),
