@@ -158,6 +158,7 @@ function toFloat32(data: ort.Tensor["data"]): Float32Array {
  */
 export class OnnxMainThread implements OnnxExecutor {
   readonly #cache: OnnxSessionCache;
+  #tail: Promise<void> = Promise.resolve();
 
   /** Creates the executor: session cache size (default 8) and WASM location (default: local). */
   constructor(options: { sessionCacheSize?: number; wasmPaths?: string } = {}) {
@@ -165,10 +166,15 @@ export class OnnxMainThread implements OnnxExecutor {
     this.#cache = new OnnxSessionCache(options.sessionCacheSize ?? 8);
   }
 
-  /** Runs one inference on this thread. */
-  async run(request: OnnxRunRequest, options: OnnxRunOptions = {}): Promise<OnnxOutputs> {
-    options.signal?.throwIfAborted();
-    return await this.#cache.run(request.modelKey, request.model, request.inputs, request.outputNames);
+  /** Runs one inference on this thread; overlapping calls run one after another. */
+  run(request: OnnxRunRequest, options: OnnxRunOptions = {}): Promise<OnnxOutputs> {
+    // onnxruntime-web's WASM backend fails runs that overlap on one thread.
+    const result = this.#tail.then(() => {
+      options.signal?.throwIfAborted();
+      return this.#cache.run(request.modelKey, request.model, request.inputs, request.outputNames);
+    });
+    this.#tail = result.then(() => {}, () => {});
+    return result;
   }
 
   /** Releases the cached sessions. */
