@@ -93,7 +93,10 @@ export class FilterCompiler {
   #ordered(ref: FieldRef, sqlOp: string, value: FilterValue, params: SqlValue[]): string {
     if (value === null) throw new InvalidQueryError(`Cannot compare with null using ${sqlOp}`);
     const kind = typeof value as ValueKind;
-    const expr = this.#fields.typedExpr(ref, kind, params);
+    // Equality needs no code-point collation (every database collation is deterministic), and
+    // without one the column's plain index serves it.
+    const plainEquals = sqlOp === "=" && ref.path.length === 0;
+    const expr = plainEquals ? ident(ref.column) : this.#fields.typedExpr(ref, kind, params);
     params.push(this.#bind(value));
     return `${expr} ${sqlOp} ?`;
   }

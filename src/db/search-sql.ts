@@ -120,8 +120,9 @@ export function compileSearch(dialect: DialectName, table: TableDefinition, text
   const where: SqlValue[] = [];
   const order: SqlValue[] = [];
   const vector = ident(SEARCH_COLUMN);
+  // Normalization 1 divides by 1 + log(length): shorter matching text ranks higher, as with bm25.
   return {
     where: { sql: `${vector} @@ ${tsquery(where)}`, params: where },
-    ranked: { join: { sql: "", params: [] }, order: { sql: `ts_rank(${vector}, ${tsquery(order)}) DESC`, params: order } },
+    ranked: { join: { sql: "", params: [] }, order: { sql: `ts_rank(${vector}, ${tsquery(order)}, 1) DESC`, params: order } },
   };
 }
