@@ -1,4 +1,5 @@
 // The bundled benchmark suite: `bun bench [--quick] [SUITE...]`.
+// All suites write bench/results/latest.json; some suites, latest-<suites>.json.
 // Every figure is measured beside its baseline in the same invocation.
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -77,5 +78,7 @@ console.log(`\nchapkit ${header.chapkit_version} on ${header.runtime} ${header.r
 console.log("ratio: chapkit relative to its baseline, > 1 means chapkit is better (faster or leaner)\n");
 console.log(table(rows));
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify({ header, rows }, null, 2) + "\n");
-console.log(`\nwrote bench/results/latest.json (${rows.length} rows, ${header.seconds} s)`);
+// Only a run of every suite replaces latest.json; a run of some suites writes beside it.
+const file = wanted.length === 0 ? "latest.json" : `latest-${[...wanted].sort().join("-")}.json`;
+writeFileSync(new URL(`./results/${file}`, import.meta.url), JSON.stringify({ header, rows }, null, 2) + "\n");
+console.log(`\nwrote bench/results/${file} (${rows.length} rows, ${header.seconds} s)`);

@@ -38,7 +38,7 @@ export function compare(
   higherIsBetter: boolean,
 ): BenchRow {
   const ratio = higherIsBetter ? value / baseline : baseline / value;
-  return { ...base, value: round(value), baseline_value: round(baseline), ratio: round(ratio, 3) };
+  return { ...base, value: round(value), baseline_value: round(baseline), ratio: Number(ratio.toPrecision(3)) };
 }
 
 /** Rounds to a few significant decimals for the table. */
