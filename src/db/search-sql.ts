@@ -40,6 +40,10 @@ export function searchColumnSql(dialect: DialectName, table: TableDefinition): s
  * on SQLite an external-content FTS5 table plus the triggers that keep it in
  * step with inserts, updates and deletes; on PostgreSQL a GIN index on the
  * generated `tsvector` column. Empty when nothing is searchable.
+ *
+ * The FTS5 table follows rows by `rowid`. Should a tool ever renumber rowids
+ * (SQLite documents that `VACUUM` may), `INSERT INTO <table>_fts(<table>_fts)
+ * VALUES('rebuild')` rebuilds it from the table.
  */
 export function searchIndexSql(dialect: DialectName, table: TableDefinition): string[] {
   const columns = table.searchable ?? [];

@@ -119,6 +119,14 @@ for (const store of testStores()) {
       assert.match(await plan(db, compiler.compile(filter)), /ix_models_kind/);
     });
 
+    it("starts a keyset page at the cursor with a range on the index", async () => {
+      const filter = compiler.compile({ kind: "compare", field: "kind", op: "eq", value: "a" });
+      const keyset = compiler.keyset([{ field: "created_at", direction: "desc" }], { values: ["2026-01-01T00:00:00.000Z"], id: "01K72P5N5KCRM6MD3BRE4P0999" });
+      const text = await plan(db, { sql: `${filter.sql} AND ${keyset.sql}`, params: [...filter.params, ...keyset.params] });
+      assert.match(text, /ix_models_kind_created_at/);
+      assert.match(text, db.dialect === "postgres" ? /Index Cond: .*created_at <=/ : /kind=\? AND created_at<\?/);
+    });
+
     it("plans search through the search index", async () => {
       const search = compileSearch(db.dialect, models, "model 12");
       assert.match(await plan(db, search.where), db.dialect === "postgres" ? /ix_models_search/ : /models_fts|VIRTUAL TABLE/);

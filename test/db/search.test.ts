@@ -128,6 +128,20 @@ for (const store of testStores()) {
       await assert.rejects(createRepository(s.db, plain).count({ search: "x" }), InvalidQueryError);
     });
 
+    it("searches the text of JSON columns too", async () => {
+      const notes = defineTable({
+        name: "json_notes",
+        columns: { title: { type: "text" }, meta: { type: "json", nullable: true } },
+        searchable: ["title", "meta"],
+      });
+      await migrate(s.db, [tableMigration(notes)]);
+      const { createRepository } = await import("../../src/db/repository.ts");
+      const repo = createRepository<{ id: string; created_at: string; updated_at: string; title: string; meta: unknown }>(s.db, notes);
+      await repo.insertMany([{ title: "first", meta: { labels: ["malaria", "district"] } }, { title: "second", meta: null }]);
+      assert.deepEqual((await repo.findMany({ search: "malaria" })).map((row) => row.title), ["first"]);
+      assert.deepEqual((await repo.findMany({ search: "second" })).map((row) => row.title), ["second"]);
+    });
+
     it("drops the search index with the table", async () => {
       await migrateDown(s.db, [tableMigration(items)], { module: "entity:items" });
       await migrate(s.db, [tableMigration(items)]);
