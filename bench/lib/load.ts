@@ -70,7 +70,7 @@ async function main(options: LoadOptions): Promise<void> {
 
   const connection = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      let buffer = Buffer.alloc(0);
+      let buffer: Buffer = Buffer.alloc(0);
       let expected = -1; // total bytes of the current response, -1 = headers not parsed, -2 = chunked
       let headerEnd = 0;
       let status = 0;
