@@ -2,16 +2,19 @@ import { checkIfMatch, computeEtag, ifNoneMatchHits } from "../core/etag.ts";
 import type { ResponseSet } from "./crud/operation.ts";
 
 /**
- * Sets a strong `ETag` for a JSON body and answers `304 Not Modified` when
- * the request's `If-None-Match` already holds it; otherwise returns the body.
+ * Answers a JSON body with its strong `ETag`, or `304 Not Modified` when the
+ * request's `If-None-Match` already holds it. The body is serialised once,
+ * for the tag and the response alike.
  */
-export function withEtag(request: Request, set: ResponseSet, body: unknown): unknown {
-  const etag = computeEtag(JSON.stringify(body));
+export function withEtag(request: Request, set: ResponseSet, body: unknown): Response | string {
+  const json = JSON.stringify(body);
+  const etag = computeEtag(json);
   set.headers.etag = etag;
   if (ifNoneMatchHits(request.headers.get("if-none-match"), etag)) {
     return new Response(null, { status: 304, headers: { etag } });
   }
-  return body;
+  set.headers["content-type"] = "application/json";
+  return json;
 }
 
 /**
