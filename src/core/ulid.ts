@@ -4,7 +4,10 @@ const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 
 let lastTime = -1;
-const lastRandom = new Uint8Array(10);
+let timePrefix = "";
+// The 80 random bits as 16 base-32 digits, incremented in place within a millisecond.
+const digits = new Uint8Array(16);
+const bytes = new Uint8Array(10);
 
 function encodeTime(time: number): string {
   let out = "";
@@ -16,32 +19,38 @@ function encodeTime(time: number): string {
   return out;
 }
 
-function encodeRandom(bytes: Uint8Array): string {
-  // 80 bits -> 16 base32 characters, most significant first.
-  let out = "";
+function freshDigits(): void {
+  crypto.getRandomValues(bytes);
+  // 80 bits -> 16 five-bit digits, most significant first.
   let buffer = 0;
   let bits = 0;
+  let d = 0;
   for (const byte of bytes) {
     buffer = (buffer << 8) | byte;
     bits += 8;
     while (bits >= 5) {
       bits -= 5;
-      out += ALPHABET[(buffer >> bits) & 31];
+      digits[d++] = (buffer >> bits) & 31;
     }
     buffer &= (1 << bits) - 1;
   }
-  return out;
 }
 
-function incrementRandom(bytes: Uint8Array): boolean {
-  for (let i = bytes.length - 1; i >= 0; i--) {
-    if (bytes[i] !== 255) {
-      bytes[i] = bytes[i]! + 1;
+function incrementDigits(): boolean {
+  for (let i = 15; i >= 0; i--) {
+    if (digits[i] !== 31) {
+      digits[i] = digits[i]! + 1;
       return true;
     }
-    bytes[i] = 0;
+    digits[i] = 0;
   }
   return false;
+}
+
+function randomPart(): string {
+  let out = "";
+  for (let i = 0; i < 16; i++) out += ALPHABET[digits[i]!];
+  return out;
 }
 
 /**
@@ -57,12 +66,13 @@ function incrementRandom(bytes: Uint8Array): boolean {
  * ```
  */
 export function newUlid(now: number = Date.now()): string {
-  if (now === lastTime && incrementRandom(lastRandom)) return encodeTime(lastTime) + encodeRandom(lastRandom);
+  if (now === lastTime && incrementDigits()) return timePrefix + randomPart();
   // Any other time (later, or earlier: a clock step or a caller-given time) starts afresh
   // there, so an id never carries a time it was not made at.
   lastTime = now;
-  crypto.getRandomValues(lastRandom);
-  return encodeTime(lastTime) + encodeRandom(lastRandom);
+  timePrefix = encodeTime(now);
+  freshDigits();
+  return timePrefix + randomPart();
 }
 
 /** True when `value` is a canonical ULID: 26 upper-case Crockford characters, first one `0`–`7`. */
