@@ -35,8 +35,8 @@ export interface ConfigManagerOptions {
 }
 
 async function assertNameFree(store: ConfigStore, name: string, ownId: string | null): Promise<void> {
-  const holder = await store.findByName(name);
-  if (holder && holder.id !== ownId) throw new ConflictError(nameTakenMessage(name));
+  const holder = await store.idOfName(name);
+  if (holder !== null && holder !== ownId) throw new ConflictError(nameTakenMessage(name));
 }
 
 /**

@@ -28,6 +28,12 @@ export class ConfigStore extends SqlRepository<ConfigRecord> {
     return record ?? null;
   }
 
+  /** The id of the config holding this name, or null (an index-only lookup for the name check). */
+  async idOfName(name: string): Promise<string | null> {
+    const [row] = await this.db.query<{ id: string }>(`SELECT "id" FROM "configs" WHERE "name" = ?`, [name]);
+    return row?.id ?? null;
+  }
+
   /** Inserts rows; a name conflict answers 409 naming the config. */
   override async insertMany(values: InsertValues<ConfigRecord>[]): Promise<ConfigRecord[]> {
     try {
