@@ -1,7 +1,7 @@
 import type { TObject, TSchema } from "@sinclair/typebox";
 import { ConflictError, ValidationError } from "../../core/errors.ts";
 import { Manager, type ManagerHooks } from "../../core/manager.ts";
-import { validateValue } from "../../core/validation.ts";
+import { compiledCheck, validateValue, validLeavesUnchanged } from "../../core/validation.ts";
 import { dropConfigNulls, validateConfigData } from "./config-data.ts";
 import {
   type ConfigInSchema,
@@ -96,7 +96,10 @@ export class ConfigManager extends Manager<ConfigRecord, ConfigInSchema, ConfigO
     if (source.id !== undefined && source.id !== null) prepared.id = source.id;
     if (source.name !== undefined) prepared.name = source.name;
     if (source.data !== undefined) prepared.data = dropConfigNulls(this.dataSchema, source.data);
-    const valid = validateValue<ConfigInput>(this.input, prepared, { loc, clean: false });
+    // A body that already passes is left as is: coercion and defaults would not change it.
+    const valid = validLeavesUnchanged(this.input) && compiledCheck(this.input)(prepared)
+      ? prepared as unknown as ConfigInput
+      : validateValue<ConfigInput>(this.input, prepared, { loc, clean: false });
     const data = validateConfigData(this.dataSchema, valid.data, [...loc, "data"]);
     return valid.id === undefined ? { name: valid.name, data } : { id: valid.id, name: valid.name, data };
   }
