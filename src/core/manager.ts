@@ -107,7 +107,9 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
 
   /** The record with this id as output. @throws {NotFoundError} */
   async get(id: string): Promise<Static<O>> {
-    return this.toOutput(await this.require(id));
+    const record = await this.require(id);
+    const map = this.#options.toOutput;
+    return map ? map(record) : (record as unknown as Static<O>);
   }
 
   /** The stored row with this id. @throws {NotFoundError} */

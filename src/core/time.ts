@@ -10,7 +10,7 @@ export function nowIso(): string {
 export function toIso(value: Date | string | number): string {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "number") return new Date(value).toISOString();
-  if (/Z$/.test(value) && value.length === 24) return value;
+  if (value.length === 24 && value.charCodeAt(23) === 90) return value;
   // PostgreSQL's text form: a space for the `T` and an hours-only offset (`+00`).
   const text = value.replace(" ", "T").replace(/(T[\d:.]+[+-]\d\d)$/, "$1:00");
   const parsed = new Date(/[zZ]$|[+-]\d\d:?\d\d$/.test(text) ? text : text + "Z");
