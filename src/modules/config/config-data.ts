@@ -42,16 +42,27 @@ export function dropConfigNulls(schema: TObject, data: unknown): unknown {
   return isPlainObject(data) ? dropDeclaredNulls(schema, data) : data;
 }
 
+const declaredEntries = new WeakMap<TObject, [string, TSchema][]>();
+
+function entriesOf(schema: TObject): [string, TSchema][] {
+  let entries = declaredEntries.get(schema);
+  if (!entries) {
+    entries = Object.entries(schema.properties);
+    declaredEntries.set(schema, entries);
+  }
+  return entries;
+}
+
 /** Reorders an object: declared fields in schema order (recursively), then extras in their order. */
 export function declaredFirst(schema: TSchema | undefined, value: unknown): unknown {
   const object = objectSchema(schema);
   if (object && isPlainObject(value)) {
     const out: JsonObject = {};
-    for (const [key, property] of Object.entries(object.properties)) {
+    for (const [key, property] of entriesOf(object)) {
       if (key in value) out[key] = declaredFirst(property, value[key]);
     }
-    for (const [key, item] of Object.entries(value)) {
-      if (!(key in out)) out[key] = item;
+    for (const key in value) {
+      if (!(key in out)) out[key] = value[key];
     }
     return out;
   }
