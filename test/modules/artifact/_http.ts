@@ -9,7 +9,8 @@ import type { TestStore } from "../../_support/stores.ts";
 import { HIERARCHY, WeatherConfig } from "./_fixture.ts";
 
 /** The origin test requests use. */
-export const BASE = "http://localhost";
+import { call, json } from "../../_support/http.ts";
+export { BASE, call, json } from "../../_support/http.ts";
 
 /** A service with configs and artifacts on a fresh store. */
 export interface TestService {
@@ -49,30 +50,6 @@ export async function openService(store: TestStore, options: ServiceOptions = {}
   };
 }
 
-/** Sends a request: a JSON body for objects and other JSON values, raw bytes for a Uint8Array. */
-export function call(
-  app: ServiceApp,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Response> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body instanceof Uint8Array) {
-    init.body = body as Uint8Array<ArrayBuffer>;
-  } else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)["content-type"] ??= "application/json";
-  }
-  return app.handle(new Request(`${BASE}${path}`, init));
-}
-
-/** Asserts a JSON answer with `status` and returns its body. */
-export async function json<T = Record<string, unknown>>(response: Response, status: number): Promise<T> {
-  const text = await response.text();
-  assert.equal(response.status, status, text);
-  return JSON.parse(text) as T;
-}
 
 /** Asserts an RFC 9457 problem of `type` with `status` and returns its body. */
 export async function problem(response: Response, status: number, type: string): Promise<Record<string, unknown>> {

@@ -10,7 +10,8 @@ import { MLServiceBuilder } from "../../../src/service/ml-service-builder.ts";
 import type { TestStore } from "../../_support/stores.ts";
 
 /** The origin test requests use. */
-export const BASE = "http://localhost";
+import { call, json } from "../../_support/http.ts";
+export { BASE, call, json } from "../../_support/http.ts";
 
 /** A JSON object answer. */
 export type Json = Record<string, unknown>;
@@ -49,30 +50,6 @@ export async function openMlService(
   };
 }
 
-/** Sends a request: JSON for JSON values, raw bytes for a Uint8Array. */
-export function call(
-  app: ServiceApp,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Response> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body instanceof Uint8Array) {
-    init.body = body as Uint8Array<ArrayBuffer>;
-  } else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)["content-type"] ??= "application/json";
-  }
-  return app.handle(new Request(`${BASE}${path}`, init));
-}
-
-/** Asserts a JSON answer with `status` and returns its body. */
-export async function json<T = Json>(response: Response, status: number): Promise<T> {
-  const text = await response.text();
-  assert.equal(response.status, status, text);
-  return JSON.parse(text) as T;
-}
 
 /** Asserts an RFC 9457 problem with `status` (and `type` when given) and returns it. */
 export async function problem(response: Response, status: number, type?: string): Promise<Json> {
