@@ -10,11 +10,17 @@ export interface FieldError {
 
 /** An RFC 9457 problem details body as chapkit writes it. */
 export interface Problem {
+  /** A URI reference that names the problem type, e.g. `urn:chapkit:error:not-found`. */
   type: string;
+  /** A short summary of the problem type. */
   title: string;
+  /** The HTTP status code. */
   status: number;
+  /** An explanation specific to this occurrence. */
   detail: string;
+  /** The request path the problem occurred on. */
   instance?: string;
+  /** Extension members, e.g. `errors` of a validation problem. */
   [extension: string]: unknown;
 }
 
@@ -48,6 +54,7 @@ export class ChapkitError extends Error {
   /** Extra response headers. */
   readonly headers: Record<string, string>;
 
+  /** Creates an error with its detail, problem type, title and status. */
   constructor(
     detail: string,
     problem: { type: string; title: string; status: number },
@@ -84,6 +91,7 @@ const urn = (name: string): string => `urn:chapkit:error:${name}`;
 
 /** 404 `urn:chapkit:error:not-found`. */
 export class NotFoundError extends ChapkitError {
+  /** Creates a 404 error: the named resource does not exist. */
   constructor(detail: string, options?: ChapkitErrorOptions) {
     super(detail, { type: urn("not-found"), title: "Resource Not Found", status: 404 }, options);
   }
@@ -91,6 +99,7 @@ export class NotFoundError extends ChapkitError {
 
 /** 400 `urn:chapkit:error:invalid-ulid`. */
 export class InvalidUlidError extends ChapkitError {
+  /** Creates a 400 error for a value that is not a valid ULID. */
   constructor(value: string, instance?: string) {
     super(`Invalid ULID format: ${value}`, {
       type: urn("invalid-ulid"),
@@ -104,6 +113,7 @@ export class InvalidUlidError extends ChapkitError {
 export class ValidationError extends ChapkitError {
   /** The individual failures. */
   readonly errors: FieldError[];
+  /** Creates a 422 error from its field errors; the detail defaults to a summary of the first. */
   constructor(errors: FieldError[], detail?: string, options: ChapkitErrorOptions = {}) {
     super(
       detail ?? describeFieldErrors(errors),
@@ -123,6 +133,7 @@ function describeFieldErrors(errors: FieldError[]): string {
 
 /** 409 `urn:chapkit:error:conflict`. */
 export class ConflictError extends ChapkitError {
+  /** Creates a 409 error: the request conflicts with the resource's current state. */
   constructor(detail: string, options?: ChapkitErrorOptions) {
     super(detail, { type: urn("conflict"), title: "Resource Conflict", status: 409 }, options);
   }
@@ -130,6 +141,7 @@ export class ConflictError extends ChapkitError {
 
 /** 400 `urn:chapkit:error:bad-request`. */
 export class BadRequestError extends ChapkitError {
+  /** Creates a 400 error: the request is malformed. */
   constructor(detail: string, options?: ChapkitErrorOptions) {
     super(detail, { type: urn("bad-request"), title: "Bad Request", status: 400 }, options);
   }
@@ -137,6 +149,7 @@ export class BadRequestError extends ChapkitError {
 
 /** 400 `urn:chapkit:error:invalid-query`: a malformed list query parameter. */
 export class InvalidQueryError extends ChapkitError {
+  /** Creates a 400 error for a malformed list query parameter. */
   constructor(detail: string, options?: ChapkitErrorOptions) {
     super(detail, { type: urn("invalid-query"), title: "Invalid Query", status: 400 }, options);
   }
@@ -144,6 +157,7 @@ export class InvalidQueryError extends ChapkitError {
 
 /** 401 `urn:chapkit:error:unauthorized`. */
 export class UnauthorizedError extends ChapkitError {
+  /** Creates a 401 error with a `WWW-Authenticate: Bearer` challenge. */
   constructor(detail = "Authentication required", options: ChapkitErrorOptions = {}) {
     super(detail, { type: urn("unauthorized"), title: "Unauthorized", status: 401 }, {
       ...options,
@@ -154,6 +168,7 @@ export class UnauthorizedError extends ChapkitError {
 
 /** 403 `urn:chapkit:error:forbidden`. */
 export class ForbiddenError extends ChapkitError {
+  /** Creates a 403 error: the caller lacks the permission. */
   constructor(detail = "Permission denied", options?: ChapkitErrorOptions) {
     super(detail, { type: urn("forbidden"), title: "Forbidden", status: 403 }, options);
   }
@@ -161,6 +176,7 @@ export class ForbiddenError extends ChapkitError {
 
 /** 405 `urn:chapkit:error:method-not-allowed`, with an `Allow` header. */
 export class MethodNotAllowedError extends ChapkitError {
+  /** Creates a 405 error for a method, listing the allowed methods in `Allow`. */
   constructor(method: string, allow: string[], options: ChapkitErrorOptions = {}) {
     super(`Method ${method} is not allowed here; allowed: ${allow.join(", ")}`, {
       type: urn("method-not-allowed"),
@@ -172,6 +188,7 @@ export class MethodNotAllowedError extends ChapkitError {
 
 /** 412 `urn:chapkit:error:precondition-failed`. */
 export class PreconditionFailedError extends ChapkitError {
+  /** Creates a 412 error: an `If-Match` precondition did not hold. */
   constructor(detail: string, options?: ChapkitErrorOptions) {
     super(detail, { type: urn("precondition-failed"), title: "Precondition Failed", status: 412 }, options);
   }
@@ -179,6 +196,7 @@ export class PreconditionFailedError extends ChapkitError {
 
 /** 413 `urn:chapkit:error:payload-too-large`. */
 export class PayloadTooLargeError extends ChapkitError {
+  /** Creates a 413 error: the request body is larger than allowed. */
   constructor(detail: string, options?: ChapkitErrorOptions) {
     super(detail, { type: urn("payload-too-large"), title: "Payload Too Large", status: 413 }, options);
   }
@@ -186,6 +204,7 @@ export class PayloadTooLargeError extends ChapkitError {
 
 /** 415 `urn:chapkit:error:unsupported-media-type`. */
 export class UnsupportedMediaTypeError extends ChapkitError {
+  /** Creates a 415 error: the request body's content type is not accepted. */
   constructor(detail: string, options?: ChapkitErrorOptions) {
     super(detail, {
       type: urn("unsupported-media-type"),
@@ -197,6 +216,7 @@ export class UnsupportedMediaTypeError extends ChapkitError {
 
 /** 429 `urn:chapkit:error:rate-limited`, with `Retry-After` in seconds. */
 export class RateLimitedError extends ChapkitError {
+  /** Creates a 429 error telling the caller how many seconds to wait. */
   constructor(retryAfterSeconds: number, options: ChapkitErrorOptions = {}) {
     super(`Rate limit exceeded; retry in ${retryAfterSeconds} s`, {
       type: urn("rate-limited"),
@@ -208,6 +228,7 @@ export class RateLimitedError extends ChapkitError {
 
 /** 503 `urn:chapkit:error:unavailable`: a dependency (e.g. the database) cannot be reached. */
 export class UnavailableError extends ChapkitError {
+  /** Creates a 503 error: a dependency cannot be reached. */
   constructor(detail: string, options?: ChapkitErrorOptions) {
     super(detail, { type: urn("unavailable"), title: "Service Unavailable", status: 503 }, options);
   }
@@ -215,6 +236,7 @@ export class UnavailableError extends ChapkitError {
 
 /** 500 `urn:chapkit:error:internal`. Its detail never carries a stack trace. */
 export class InternalError extends ChapkitError {
+  /** Creates a 500 error; keep internals in `cause`, not in the detail. */
   constructor(detail = "An unexpected error occurred", options?: ChapkitErrorOptions) {
     super(detail, { type: urn("internal"), title: "Internal Server Error", status: 500 }, options);
   }

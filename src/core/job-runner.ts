@@ -86,6 +86,7 @@ export class InProcessJobRunner implements JobRunner {
   #ticking = false;
   #closed = false;
 
+  /** Creates a runner over a job store; call `start()` to begin taking jobs. */
   constructor(options: InProcessJobRunnerOptions) {
     this.#store = options.store;
     this.instanceId = options.instanceId ?? newUlid();

@@ -6,8 +6,11 @@ import type { Repository } from "./repository.ts";
 
 /** A cursor page: `total` is absent when the request said `count=false`. */
 export interface CursorPage<T> {
+  /** The items of this page. */
   items: T[];
+  /** The cursor of the next page; `null` on the last page. */
   next_cursor: string | null;
+  /** The number of matching items, when counted. */
   total?: number;
 }
 

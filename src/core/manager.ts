@@ -7,10 +7,15 @@ import { validateValue } from "./validation.ts";
 
 /** A page of results in the contract's envelope (§5). */
 export interface Page<T> {
+  /** The items of this page. */
   items: T[];
+  /** The number of matching items. */
   total: number;
+  /** This page's number, from 1. */
   page: number;
+  /** The page size. */
   size: number;
+  /** The number of pages. */
   pages: number;
 }
 
@@ -84,6 +89,7 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
   readonly repository: Repository<R>;
   readonly #options: ManagerOptions<R, I, O>;
 
+  /** Creates a manager over a repository with its input and output schemas. */
   constructor(options: ManagerOptions<R, I, O>) {
     this.#options = options;
     this.input = options.input;

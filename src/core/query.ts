@@ -3,7 +3,9 @@ export type SortDirection = "asc" | "desc";
 
 /** One sort key. `field` is a column or a dotted path into a JSON column. */
 export interface SortKey {
+  /** The column or dotted JSON path to sort by. */
   field: string;
+  /** Ascending or descending. */
   direction: SortDirection;
 }
 

@@ -6,6 +6,7 @@ import type { Migration, MigrationSql } from "./migration.ts";
 
 /** Raised when the stored migration history does not match the code. */
 export class MigrationError extends ChapkitError {
+  /** Creates the error with what did not match. */
   constructor(detail: string) {
     super(detail, { type: "urn:chapkit:error:internal", title: "Migration Failed", status: 500 });
   }

@@ -39,6 +39,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   readonly #selectList: string;
   readonly #byIdSql: string;
 
+  /** Creates a repository of one table on a database. */
   constructor(db: Driver, table: TableDefinition) {
     this.db = db;
     this.table = table;

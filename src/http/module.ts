@@ -6,7 +6,9 @@ import type { Migration } from "../db/migration.ts";
 
 /** The outcome of one health check. */
 export interface CheckResult {
+  /** The check's verdict. */
   state: "healthy" | "degraded" | "unhealthy";
+  /** Why, when not healthy. */
   message?: string;
 }
 

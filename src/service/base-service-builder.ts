@@ -97,6 +97,7 @@ export class BaseServiceBuilder {
   readonly #startup: LifecycleHook[] = [];
   readonly #shutdown: LifecycleHook[] = [];
 
+  /** Creates a builder from the service's options, or from its info alone. */
   constructor(options: ServiceBuilderOptions | ServiceInfo) {
     this.options = "info" in options && typeof options.info === "object" && options.info !== null
       ? options as ServiceBuilderOptions

@@ -42,6 +42,7 @@ export const DEFAULT_ML_HIERARCHY: ArtifactHierarchy = {
  * ```
  */
 export class MLServiceBuilder extends ServiceBuilder {
+  /** Creates a builder with health, system, logging (unless `logging: false`), configs, config-linked artifacts, jobs and the ML module. */
   constructor(options: MLServiceBuilderOptions) {
     const { configSchema, hierarchy, runner, logging, ...rest } = options;
     super(rest);

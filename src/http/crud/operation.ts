@@ -11,7 +11,9 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** The response status and headers an operation may change. */
 export interface ResponseSet {
+  /** The response status. */
   status?: number | string;
+  /** The response headers. */
   headers: Record<string, string | number>;
 }
 
