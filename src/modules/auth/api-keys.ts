@@ -8,16 +8,27 @@ import { hashSecret, newSecret, secretPrefix, secretsEqual } from "./secrets.ts"
 
 /** An API key as listed (never the key or its hash). */
 export interface ApiKeyView {
+  /** The key's id. */
   id: string;
+  /** When the key was issued. */
   created_at: string;
+  /** When the key was last changed. */
   updated_at: string;
+  /** A name to recognize the key by. */
   name: string;
+  /** The key's first characters, to tell keys apart. */
   prefix: string;
+  /** The role the key acts with. */
   role: string;
+  /** Permissions that narrow the role; `null` for the whole role. */
   scopes: string[] | null;
+  /** When the key stops working; `null` for never. */
   expires_at: string | null;
+  /** When the key was last used (recorded at most once a minute). */
   last_used_at: string | null;
+  /** When the key was revoked; `null` while it is valid. */
   revoked_at: string | null;
+  /** Requests allowed per minute; `null` for no limit. */
   rate_limit: number | null;
 }
 
@@ -68,6 +79,7 @@ export class ApiKeys {
   readonly #staticHashes: string[];
   readonly #windows = new Map<string, { start: number; count: number }>();
 
+  /** Creates the key store over its repository and the service's roles. */
   constructor(repository: Repository<ApiKeyRecord>, options: ApiKeysOptions) {
     this.#repository = repository;
     this.#options = options;

@@ -21,12 +21,19 @@ export type AuditEvent =
 
 /** One event to record; never put a secret in it. */
 export interface AuditEntry {
+  /** What happened. */
   event: AuditEvent;
+  /** Whether it succeeded. */
   outcome: "success" | "failure";
+  /** Who did it: a user, an API key or a static key. */
   actor?: { kind: string; id?: string | null; name?: string | null } | null;
+  /** The id of what it was done to, e.g. a user or key. */
   target?: string | null;
+  /** The HTTP method of the request. */
   method?: string | null;
+  /** The request path. */
   path?: string | null;
+  /** Further facts about the event; never a secret. */
   details?: Record<string, unknown> | null;
 }
 
@@ -41,6 +48,7 @@ export class AuditLog {
   readonly #repository: Repository<AuditRecord>;
   readonly #logger: Logger | undefined;
 
+  /** Creates the audit log over its repository, mirroring events to a logger when given. */
   constructor(repository: Repository<AuditRecord>, logger?: Logger) {
     this.#repository = repository;
     this.#logger = logger;

@@ -39,8 +39,11 @@ export interface AuthManagerOptions {
 
 /** Where a request came from, for the audit log. */
 export interface RequestOrigin {
+  /** The HTTP method. */
   method?: string;
+  /** The request path. */
   path?: string;
+  /** The client's `User-Agent` header. */
   userAgent?: string | null;
 }
 
@@ -64,6 +67,7 @@ export class AuthManager {
   readonly #codeRoles: Record<string, RoleDefinition>;
   readonly #passwords: PasswordCheck;
 
+  /** Creates the auth stores on a database and the managers over them. */
   constructor(db: Driver, options: AuthManagerOptions) {
     this.stores = createAuthStores(db);
     this.#codeRoles = options.roles ?? {};

@@ -59,6 +59,7 @@ export class RoleRegistry {
   #roles = new Map<string, RoleDefinition>();
   #resolved = new Map<string, string[]>();
 
+  /** Creates a registry of the built-in roles plus the given ones. */
   constructor(roles: Record<string, RoleDefinition> = {}) {
     this.replace(roles);
   }

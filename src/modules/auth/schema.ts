@@ -20,13 +20,21 @@ export const USERS_TABLE: TableDefinition = defineTable({
 
 /** A stored user row. */
 export interface UserRecord extends EntityRecord {
+  /** The login name; unique. */
   username: string;
+  /** The scrypt hash of the password. */
   password_hash: string;
+  /** The user's role. */
   role: string;
+  /** Whether the user is barred from logging in. */
   disabled: boolean;
+  /** Failed logins in a row; reset by a success or a lockout. */
   failed_logins: number;
+  /** When a login last failed. */
   last_failed_at: string | null;
+  /** Until when logins are refused after too many failures. */
   locked_until: string | null;
+  /** When the user last logged in. */
   last_login_at: string | null;
 }
 
@@ -49,15 +57,25 @@ export const API_KEYS_TABLE: TableDefinition = defineTable({
 
 /** A stored API key row. */
 export interface ApiKeyRecord extends EntityRecord {
+  /** A name to recognize the key by. */
   name: string;
+  /** The SHA-256 hash of the key. */
   key_hash: string;
+  /** The key's first characters, to tell keys apart. */
   prefix: string;
+  /** The role the key acts with. */
   role: string;
+  /** Permissions that narrow the role; `null` for the whole role. */
   scopes: string[] | null;
+  /** When the key stops working; `null` for never. */
   expires_at: string | null;
+  /** When the key was last used (recorded at most once a minute). */
   last_used_at: string | null;
+  /** When the key was revoked; `null` while it is valid. */
   revoked_at: string | null;
+  /** Requests allowed per minute; `null` for no limit. */
   rate_limit: number | null;
+  /** The id of the user who issued the key. */
   created_by: string | null;
 }
 
@@ -76,11 +94,17 @@ export const SESSIONS_TABLE: TableDefinition = defineTable({
 
 /** A stored session row. */
 export interface SessionRecord extends EntityRecord {
+  /** The user the session belongs to. */
   user_id: string;
+  /** When the session ends. */
   expires_at: string;
+  /** When the session was revoked. */
   revoked_at: string | null;
+  /** Why the session was revoked, e.g. logout or refresh token reuse. */
   revoked_reason: string | null;
+  /** When the session was last used: its login or latest refresh. */
   last_used_at: string | null;
+  /** The `User-Agent` of the login. */
   user_agent: string | null;
 }
 
@@ -97,9 +121,13 @@ export const REFRESH_TOKENS_TABLE: TableDefinition = defineTable({
 
 /** A stored refresh token row. */
 export interface RefreshTokenRecord extends EntityRecord {
+  /** The session the token belongs to. */
   session_id: string;
+  /** The SHA-256 hash of the token. */
   token_hash: string;
+  /** When the token expires. */
   expires_at: string;
+  /** When the token was spent; `null` while unused. */
   used_at: string | null;
 }
 
@@ -116,9 +144,13 @@ export const ROLES_TABLE: TableDefinition = defineTable({
 
 /** A stored custom role row. */
 export interface RoleRecord extends EntityRecord {
+  /** The role's name; unique. */
   name: string;
+  /** Roles whose permissions this role also grants. */
   inherits: string[];
+  /** Permissions the role grants, e.g. `configs:read`. */
   permissions: string[];
+  /** What the role is for. */
   description: string | null;
 }
 
@@ -140,14 +172,23 @@ export const AUDIT_TABLE: TableDefinition = defineTable({
 
 /** A stored audit event. */
 export interface AuditRecord extends EntityRecord {
+  /** The event name, e.g. `auth.login`. */
   event: string;
+  /** Whether it succeeded. */
   outcome: "success" | "failure";
+  /** The kind of actor: a user, an API key or a static key. */
   actor_kind: string | null;
+  /** The actor's id. */
   actor_id: string | null;
+  /** The actor's name. */
   actor_name: string | null;
+  /** The id of what it was done to. */
   target: string | null;
+  /** The HTTP method of the request. */
   method: string | null;
+  /** The request path. */
   path: string | null;
+  /** Further facts about the event. */
   details: Record<string, unknown> | null;
 }
 
@@ -185,9 +226,13 @@ export interface ApiKeyInput {
 
 /** A validated custom role body. */
 export interface RoleInput {
+  /** The role's name. */
   name: string;
+  /** Roles whose permissions this role also grants. */
   inherits?: string[];
+  /** Permissions the role grants, e.g. `configs:read`. */
   permissions: string[];
+  /** What the role is for. */
   description?: string | null;
 }
 

@@ -8,7 +8,9 @@ import type { AccessTokens } from "./tokens.ts";
 
 /** What login and refresh return (OAuth 2 token response field names). */
 export interface TokenPair {
+  /** The access token (a signed JWT). */
   access_token: string;
+  /** Always `bearer`. */
   token_type: "bearer";
   /** Seconds until the access token expires. */
   expires_in: number;
@@ -22,13 +24,21 @@ export interface TokenPair {
 
 /** A session as listed. */
 export interface SessionView {
+  /** The session id. */
   id: string;
+  /** When the user logged in. */
   created_at: string;
+  /** The user the session belongs to. */
   user_id: string;
+  /** When the session ends. */
   expires_at: string;
+  /** When the session was last used: its login or latest refresh. */
   last_used_at: string | null;
+  /** When the session was revoked. */
   revoked_at: string | null;
+  /** The `User-Agent` of the login. */
   user_agent: string | null;
+  /** Whether the session is neither revoked nor expired. */
   active: boolean;
 }
 
@@ -60,6 +70,7 @@ export class Sessions {
   readonly #tokens: AccessTokens;
   readonly #refreshTtl: number;
 
+  /** Creates the session store; refresh tokens live 30 days unless `refreshTtlSeconds` says otherwise. */
   constructor(stores: AuthStores, db: Driver, options: { tokens: AccessTokens; refreshTtlSeconds?: number }) {
     this.#stores = stores;
     this.#db = db;

@@ -36,9 +36,13 @@ export interface TaskOut {
 
 /** The `task` member of a result artifact: the task as it was when the job ran (contract §11.3). */
 export interface TaskSnapshot {
+  /** The task id. */
   id: string;
+  /** The shell command or the task function's name. */
   command: string;
+  /** When the task was created. */
   created_at: string;
+  /** When the task was last changed. */
   updated_at: string;
 }
 
