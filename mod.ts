@@ -42,8 +42,11 @@ export type { ListenOptions, RunningService } from "./src/service/listen.ts";
 // HTTP building blocks
 export { crudRouter } from "./src/http/crud/crud-router.ts";
 export type { CrudPermissions, CrudRouterOptions } from "./src/http/crud/crud-router.ts";
-export type { HttpMethod, Operation, OperationContext } from "./src/http/crud/operation.ts";
+export type { ListQueryParser, ParsedListQuery } from "./src/http/crud/list-query.ts";
+export type { ListRouteOptions } from "./src/http/list-query-route.ts";
+export type { HttpMethod, Operation, OperationContext, ResponseSet } from "./src/http/crud/operation.ts";
 export { errorHandler } from "./src/http/error-handler.ts";
+export type { ErrorHandlerOptions } from "./src/http/error-handler.ts";
 export { problemResponse } from "./src/http/problem-response.ts";
 export type { CheckResult, HealthCheck, ServiceContext, ServiceModule } from "./src/http/module.ts";
 
@@ -70,12 +73,21 @@ export {
 export type { ChapkitErrorOptions, FieldError, Problem } from "./src/core/errors.ts";
 export type { AssessedStatus, MLServiceInfo, ServiceInfo } from "./src/core/info.ts";
 export { defineTable } from "./src/core/entity.ts";
-export type { Column, ColumnType, EntityRecord, IndexDefinition, JsonPathIndex, TableDefinition } from "./src/core/entity.ts";
+export type {
+  Column,
+  ColumnType,
+  EntityRecord,
+  IndexDefinition,
+  JsonPathIndex,
+  OnDelete,
+  TableDefinition,
+} from "./src/core/entity.ts";
 export { entityInputSchema, entityOutputSchema, TimestampSchema, UlidSchema } from "./src/core/schema.ts";
+export type { EntityBaseProperties } from "./src/core/schema.ts";
 export { Manager } from "./src/core/manager.ts";
 export type { ManagerHooks, ManagerOptions, Page, SaveResult } from "./src/core/manager.ts";
 export type { InsertValues, Repository, UpdateValues } from "./src/core/repository.ts";
-export type { Filter, FilterOperator, FilterValue, ListQuery, SortKey } from "./src/core/query.ts";
+export type { Filter, FilterOperator, FilterValue, ListQuery, SortDirection, SortKey } from "./src/core/query.ts";
 export { parseFilter } from "./src/core/filter-parse.ts";
 export type { ParseFilterOptions } from "./src/core/filter-parse.ts";
 export { parseFields, parseListQuery, parseSort, RESERVED_LIST_PARAMETERS } from "./src/core/list-query.ts";
@@ -87,20 +99,30 @@ export type { CursorState } from "./src/core/cursor.ts";
 export { applyMergePatch } from "./src/core/merge-patch.ts";
 export { checkIfMatch, computeEtag, ifNoneMatchHits } from "./src/core/etag.ts";
 export { validateValue } from "./src/core/validation.ts";
+export type { ValidateOptions } from "./src/core/validation.ts";
 export { createLogger } from "./src/core/logging.ts";
-export type { Logger, LoggerOptions, LogLevel } from "./src/core/logging.ts";
-export type { JobContext, JobFunction, JobRecord, JobRunner, JobStatus } from "./src/core/jobs.ts";
+export type { LogFields, Logger, LoggerOptions, LogLevel } from "./src/core/logging.ts";
+export type {
+  JobContext,
+  JobFunction,
+  JobListOptions,
+  JobRecord,
+  JobRunner,
+  JobStatus,
+} from "./src/core/jobs.ts";
+export type { JobLease, JobOutcome, JobStore, SweepOptions } from "./src/core/job-store.ts";
 export { InProcessJobRunner } from "./src/core/job-runner.ts";
 export { MemoryJobStore } from "./src/core/memory-job-store.ts";
 
 // Stores
 export { openDatabase, DEFAULT_DATABASE_URL } from "./src/db/open.ts";
 export type { DatabaseOptions } from "./src/db/open.ts";
-export type { Driver, Executor, Row, SqlValue } from "./src/db/driver.ts";
+export type { DialectName, Driver, Executor, Row, SqlValue } from "./src/db/driver.ts";
 export type { PostgresOptions } from "./src/db/postgres-driver.ts";
 export type { SqliteOptions } from "./src/db/sqlite-driver.ts";
 export { migrate, migrateDown, MigrationError } from "./src/db/migrate.ts";
-export type { Migration } from "./src/db/migration.ts";
+export type { MigrationReport } from "./src/db/migrate.ts";
+export type { Migration, MigrationSql } from "./src/db/migration.ts";
 export { tableMigration } from "./src/db/table-migration.ts";
 export { createRepository, SqlRepository } from "./src/db/repository.ts";
 
@@ -108,45 +130,73 @@ export { createRepository, SqlRepository } from "./src/db/repository.ts";
 export { configModule } from "./src/modules/config/mod.ts";
 export type { ConfigModuleOptions } from "./src/modules/config/mod.ts";
 export { ConfigManager } from "./src/modules/config/manager.ts";
-export type { ConfigOut } from "./src/modules/config/schema.ts";
+export type { ConfigInput } from "./src/modules/config/manager.ts";
+export type { ConfigInSchema, ConfigOut, ConfigOutSchema, ConfigRecord } from "./src/modules/config/schema.ts";
+export type { ConfigStore } from "./src/modules/config/store.ts";
 export { artifactsModule } from "./src/modules/artifact/mod.ts";
 export type { ArtifactsModuleOptions } from "./src/modules/artifact/mod.ts";
 export { ArtifactManager } from "./src/modules/artifact/manager.ts";
-export type { ArtifactHierarchy, ArtifactIn, ArtifactOut, ArtifactTreeNode } from "./src/modules/artifact/schema.ts";
+export type { ArtifactConfigLinks, ArtifactDeleteOptions } from "./src/modules/artifact/manager.ts";
+export type {
+  ArtifactHierarchy,
+  ArtifactIn,
+  ArtifactInSchema,
+  ArtifactOut,
+  ArtifactOutSchema,
+  ArtifactRecord,
+  ArtifactTreeNode,
+  LinkedConfig,
+} from "./src/modules/artifact/schema.ts";
+export type { ArtifactPayload } from "./src/modules/artifact/payload.ts";
+export type { ArtifactStore, SubtreeRecord } from "./src/modules/artifact/store.ts";
 export { jobsModule } from "./src/modules/jobs/mod.ts";
 export type { JobsModuleOptions } from "./src/modules/jobs/mod.ts";
 export { tasksModule } from "./src/modules/task/mod.ts";
 export type { TasksModuleOptions } from "./src/modules/task/mod.ts";
 export { taskFunction } from "./src/modules/task/functions.ts";
 export type { TaskFunction, TaskFunctionContext, TaskFunctions } from "./src/modules/task/functions.ts";
+export type { TaskSnapshot } from "./src/modules/task/schema.ts";
 export { mlModule } from "./src/modules/ml/mod.ts";
 export type { MlModuleOptions } from "./src/modules/ml/mod.ts";
 export { AUTH_KEY, authModule, staticKeysFromEnv } from "./src/modules/auth/mod.ts";
 export type { AuthModule, AuthOptions } from "./src/modules/auth/mod.ts";
 export { AuthManager } from "./src/modules/auth/manager.ts";
-export type { AuthManagerOptions } from "./src/modules/auth/manager.ts";
+export type { AuthManagerOptions, RequestOrigin } from "./src/modules/auth/manager.ts";
+export type { AuthStores } from "./src/modules/auth/store.ts";
+export type {
+  ApiKeyRecord,
+  AuditRecord,
+  RefreshTokenRecord,
+  RoleInput,
+  RoleRecord,
+  SessionRecord,
+  UserIn,
+  UserOut,
+  UserRecord,
+} from "./src/modules/auth/schema.ts";
 export { BUILTIN_ROLES, grants, PERMISSIONS, RoleRegistry } from "./src/modules/auth/roles.ts";
 export type { RoleDefinition } from "./src/modules/auth/roles.ts";
 export { hashPassword, verifyPassword } from "./src/modules/auth/password.ts";
-export type { TokenPair } from "./src/modules/auth/sessions.ts";
-export type { ApiKeyView, IssuedApiKey } from "./src/modules/auth/api-keys.ts";
-export type { LoginPolicy } from "./src/modules/auth/users.ts";
-export type { AuditEntry } from "./src/modules/auth/audit.ts";
+export type { ScryptCost } from "./src/modules/auth/password.ts";
+export type { Sessions, SessionView, TokenPair } from "./src/modules/auth/sessions.ts";
+export type { ApiKeys, ApiKeyView, IssuedApiKey } from "./src/modules/auth/api-keys.ts";
+export type { LoginPolicy, UserManager } from "./src/modules/auth/users.ts";
+export type { AuditEntry, AuditEvent, AuditLog, AuditOut } from "./src/modules/auth/audit.ts";
 export {
   AUTHENTICATED,
   PERMISSION_DETAIL_KEY,
   PUBLIC,
   withPermission,
 } from "./src/http/auth-guard-permissions.ts";
-export type { RoutePermission } from "./src/http/auth-guard-permissions.ts";
+export type { RouteEntry, RoutePermission } from "./src/http/auth-guard-permissions.ts";
 export { DEFAULT_PUBLIC_PATHS, principalOf } from "./src/http/auth-guard.ts";
 export type { AuthPrincipal } from "./src/http/auth-guard.ts";
 
 // Machine learning
 export { DataFrame } from "./src/ml/dataframe.ts";
-export type { Cell, DataFrameJSON } from "./src/ml/dataframe.ts";
+export type { Cell, ColumnValues, DataFrameJSON, Dtype } from "./src/ml/dataframe.ts";
 export { validateFeatureCollection } from "./src/ml/geojson.ts";
-export type { Feature, FeatureCollection, Geometry } from "./src/ml/geojson.ts";
+export type { Feature, FeatureCollection, Geometry, Loc, Position } from "./src/ml/geojson.ts";
 export { BaseModelRunner, binaryModel, jsonModel, runPredict, runTrain } from "./src/ml/runner.ts";
 export type {
   BinaryModel,
@@ -166,7 +216,15 @@ export type { OnnxRunnerOptions } from "./src/ml/onnx-runner.ts";
 export { OnnxWorkerPool } from "./src/ml/onnx-pool.ts";
 export type { OnnxPoolOptions } from "./src/ml/onnx-pool.ts";
 export { OnnxMainThread } from "./src/ml/onnx-session.ts";
+export type {
+  OnnxExecutor,
+  OnnxOutputs,
+  OnnxRunOptions,
+  OnnxRunRequest,
+  OnnxTensor,
+} from "./src/ml/onnx-session.ts";
 export { fitLinearRegression, predictLinear } from "./src/ml/linear-regression.ts";
 export type { LinearModel } from "./src/ml/linear-regression.ts";
 export { linearRegressionOnnx, mlpOnnx } from "./src/ml/onnx-models.ts";
+export type { DenseLayer, LinearRegressionOnnxOptions } from "./src/ml/onnx-models.ts";
 export { KeyError, RuntimeError, ValueError } from "./src/ml/errors.ts";
