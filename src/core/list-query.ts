@@ -78,8 +78,11 @@ function integer(name: string, raw: string, min: number, max: number): number {
   return value;
 }
 
-/** `page` and `size` fail as contract §5 says: 422 `validation-failed` naming the parameter. */
-function pageNumber(name: string, raw: string, errors: FieldError[]): number {
+/**
+ * Reads `page` or `size` (contract §5): a failure is pushed onto `errors` as
+ * a 422 `validation-failed` entry naming the parameter.
+ */
+export function parsePageNumber(name: string, raw: string, errors: FieldError[]): number {
   if (!/^[+-]?\d+$/.test(raw.trim())) {
     errors.push({ loc: ["query", name], msg: "Input should be a valid integer, unable to parse string as an integer", type: "int_parsing" });
     return 1;
@@ -200,10 +203,10 @@ export function parseListQuery(params: URLSearchParams | Record<string, unknown>
     if (SIGNED.has(name) || !reserved) signed.push([name, raw]);
     switch (name) {
       case "page":
-        page = pageNumber(name, raw, pageErrors);
+        page = parsePageNumber(name, raw, pageErrors);
         break;
       case "size":
-        size = pageNumber(name, raw, pageErrors);
+        size = parsePageNumber(name, raw, pageErrors);
         break;
       case "limit":
         request.limit = integer(name, raw, 1, maxLimit);

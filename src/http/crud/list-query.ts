@@ -1,4 +1,5 @@
 import { type FieldError, ValidationError } from "../../core/errors.ts";
+import { parsePageNumber } from "../../core/list-query.ts";
 import type { ListQuery } from "../../core/query.ts";
 
 /** A list request, parsed. */
@@ -20,22 +21,6 @@ function first(value: unknown): string | undefined {
   return value === undefined || value === null ? undefined : String(value);
 }
 
-function positiveInteger(name: string, raw: string, errors: FieldError[]): number {
-  if (!/^[+-]?\d+$/.test(raw.trim())) {
-    errors.push({
-      loc: ["query", name],
-      msg: "Input should be a valid integer, unable to parse string as an integer",
-      type: "int_parsing",
-    });
-    return 0;
-  }
-  const value = Number(raw);
-  if (value < 1) {
-    errors.push({ loc: ["query", name], msg: "Input should be greater than or equal to 1", type: "greater_than_equal" });
-  }
-  return value;
-}
-
 /**
  * The default list-query parser: opt-in pagination (contract §5). Both
  * `page` and `size` ask for the envelope; either alone is checked but the
@@ -46,8 +31,8 @@ export function paginationQuery(params: Record<string, unknown>): ParsedListQuer
   const rawPage = first(params.page);
   const rawSize = first(params.size);
   const errors: FieldError[] = [];
-  const page = rawPage === undefined ? undefined : positiveInteger("page", rawPage, errors);
-  const size = rawSize === undefined ? undefined : positiveInteger("size", rawSize, errors);
+  const page = rawPage === undefined ? undefined : parsePageNumber("page", rawPage, errors);
+  const size = rawSize === undefined ? undefined : parsePageNumber("size", rawSize, errors);
   if (errors.length > 0) throw new ValidationError(errors);
   if (page === undefined || size === undefined) return { query: {} };
   return { query: {}, page: { page, size } };
