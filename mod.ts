@@ -71,6 +71,14 @@ export {
   ValidationError,
 } from "./src/core/errors.ts";
 export type { ChapkitErrorOptions, FieldError, Problem } from "./src/core/errors.ts";
+export { CircuitBreaker, CircuitOpenError } from "./src/core/circuit-breaker.ts";
+export type {
+  CircuitBreakerOptions,
+  CircuitSnapshot,
+  CircuitState,
+  CircuitStateChange,
+  CircuitStateListener,
+} from "./src/core/circuit-breaker.ts";
 export type { AssessedStatus, MLServiceInfo, ServiceInfo } from "./src/core/info.ts";
 export { defineTable } from "./src/core/entity.ts";
 export type {
