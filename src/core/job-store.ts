@@ -60,6 +60,8 @@ export interface JobStore {
   start(id: string, startedAt: string): Promise<JobRecord | null>;
   /** Ends a `pending` or `running` job; null when it had already ended or is gone. */
   finish(id: string, outcome: JobOutcome): Promise<JobRecord | null>;
+  /** Records the progress of a `running` job; false when it is no longer running. */
+  progress(id: string, fraction: number, message: string | null): Promise<boolean>;
   /** The record, or null. */
   get(id: string): Promise<JobRecord | null>;
   /** Records, newest `submitted_at` first, optionally of one status. */

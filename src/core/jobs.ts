@@ -33,6 +33,14 @@ export interface JobRecord {
   error_traceback: string | null;
   /** The job's return value when it completed with a ULID (an artifact id); otherwise null. */
   artifact_id: string | null;
+  /**
+   * The last fraction done (0 to 1) its function reported through
+   * {@link JobContext.progress}; absent until it reports one, so jobs that
+   * never do keep the contract's eight keys.
+   */
+  progress?: number;
+  /** The message reported with the last progress, when there was one. */
+  progress_message?: string;
 }
 
 /** What a job function receives. */
@@ -41,6 +49,14 @@ export interface JobContext {
   readonly jobId: string;
   /** Aborted when the job is canceled (or the runner closes); stop work when it fires. */
   readonly signal: AbortSignal;
+  /**
+   * Reports how far the job is: `fraction` from 0 to 1 and an optional
+   * message, shown in the job's record and its `$stream`. Calls in quick
+   * succession are coalesced (the latest value wins); the promise resolves
+   * once this value or a later one is stored. @throws {RangeError} when
+   * `fraction` is not a number from 0 to 1.
+   */
+  progress(fraction: number, message?: string): Promise<void>;
 }
 
 /**

@@ -33,6 +33,14 @@ export class MemoryJobStore implements JobStore {
     return Promise.resolve({ ...entry.record });
   }
 
+  progress(id: string, fraction: number, message: string | null): Promise<boolean> {
+    const entry = this.#entries.get(id);
+    if (!entry || entry.record.status !== "running") return Promise.resolve(false);
+    const { progress_message: _, ...rest } = entry.record;
+    entry.record = { ...rest, progress: fraction, ...(message === null ? {} : { progress_message: message }) };
+    return Promise.resolve(true);
+  }
+
   get(id: string): Promise<JobRecord | null> {
     const entry = this.#entries.get(id);
     return Promise.resolve(entry ? { ...entry.record } : null);

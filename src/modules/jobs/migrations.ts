@@ -32,4 +32,14 @@ export const JOBS_MIGRATIONS: readonly Migration[] = [
     up: { sqlite: createJobs("TEXT", "TEXT"), postgres: createJobs("VARCHAR(26)", "TIMESTAMPTZ(3)") },
     down: "DROP TABLE jobs;",
   },
+  {
+    module: "jobs",
+    version: 2,
+    name: "job progress",
+    up: {
+      sqlite: "ALTER TABLE jobs ADD COLUMN progress REAL;\nALTER TABLE jobs ADD COLUMN progress_message TEXT;",
+      postgres: "ALTER TABLE jobs ADD COLUMN progress DOUBLE PRECISION;\nALTER TABLE jobs ADD COLUMN progress_message TEXT;",
+    },
+    down: "ALTER TABLE jobs DROP COLUMN progress_message;\nALTER TABLE jobs DROP COLUMN progress;",
+  },
 ];

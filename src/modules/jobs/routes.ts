@@ -1,10 +1,11 @@
 import { Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import { InvalidQueryError, NotFoundError, ValidationError } from "../../core/errors.ts";
-import { JOB_STATUSES, type JobRunner, type JobStatus } from "../../core/jobs.ts";
+import { isFinishedStatus, JOB_STATUSES, type JobRecord, type JobRunner, type JobStatus } from "../../core/jobs.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { routeDetail } from "../../http/route-doc.ts";
-import { JobListQuerySchema, JobRecordSchema } from "./schema.ts";
+import { sleepUnlessAborted, sseResponse } from "../../http/sse.ts";
+import { JobListQuerySchema, JobRecordSchema, JobStreamQuerySchema } from "./schema.ts";
 
 /** Options of {@link jobsRoutes}. */
 export interface JobsRoutesOptions {
@@ -29,6 +30,50 @@ function statusFilter(query: Record<string, unknown>): JobStatus | undefined {
     throw new ValidationError([{ loc: ["query", "status_filter"], msg: STATUS_MESSAGE, type: "enum" }]);
   }
   return raw as JobStatus;
+}
+
+function pollIntervalMs(query: Record<string, unknown>): number {
+  for (const name of Object.keys(query)) {
+    if (name !== "poll_interval" && !name.startsWith("_")) {
+      throw new InvalidQueryError(`Unknown query parameter "${name}"; the job stream accepts poll_interval only`);
+    }
+  }
+  const raw = Array.isArray(query.poll_interval) ? query.poll_interval.at(-1) : query.poll_interval;
+  if (raw === undefined) return 500;
+  const seconds = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new ValidationError([{
+      loc: ["query", "poll_interval"],
+      msg: "Input should be a number of seconds greater than 0 and at most 3600",
+      type: "value_error",
+    }]);
+  }
+  return seconds * 1000;
+}
+
+/** The deleted-job event of contract-chapcore §7.3, byte for byte (Python's `json.dumps` spacing). */
+const DELETED_EVENT = '{"status": "deleted"}';
+
+/**
+ * The SSE stream of one job (contract-chapcore §7.3): its record at once,
+ * then one per interval, ending after the first finished record, or with
+ * `{"status": "deleted"}` when the job disappears.
+ */
+function jobStream(runner: JobRunner, first: JobRecord, intervalMs: number, signal: AbortSignal): Response {
+  return sseResponse(async ({ send, signal: ended }) => {
+    let record = first;
+    while (send({ data: record }) && !isFinishedStatus(record.status)) {
+      await sleepUnlessAborted(intervalMs, ended);
+      if (ended.aborted) return;
+      try {
+        record = await runner.get(record.id);
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+        send({ data: DELETED_EVENT });
+        return;
+      }
+    }
+  }, { signal });
 }
 
 async function located<T>(instance: string, run: () => Promise<T>): Promise<T> {
@@ -67,6 +112,22 @@ export function jobsRoutes(runner: JobRunner, options: JobsRoutesOptions = {}): 
       const job = id(params.job_id);
       return located(job.instance, () => runner.get(job.id));
     }, { detail: routeDetail({ summary: "Get job by id", tags, response: JobRecordSchema }) })
+    .get(`${prefix}/:job_id/$stream`, async ({ params, query, request }) => {
+      const job = id(params.job_id);
+      const intervalMs = pollIntervalMs(query);
+      const first = await located(job.instance, () => runner.get(job.id));
+      return jobStream(runner, first, intervalMs, request.signal);
+    }, {
+      detail: routeDetail({
+        summary: "Stream job status",
+        description: "Server-sent events: the job record at once, then one every `poll_interval` seconds, " +
+          "closing after the first finished record; a deleted job sends `{\"status\": \"deleted\"}`.",
+        tags,
+        query: JobStreamQuerySchema,
+        response: Type.String({ description: "`data:` events, each a JobRecord as compact JSON" }),
+        responseType: "text/event-stream",
+      }),
+    })
     .delete(`${prefix}/:job_id`, async ({ params }) => {
       const job = id(params.job_id);
       await located(job.instance, () => runner.delete(job.id));

@@ -10,7 +10,9 @@ import type { JobRecord, JobStatus } from "../../core/jobs.ts";
 import { toIso } from "../../core/time.ts";
 import type { Driver, Row, SqlValue } from "../../db/driver.ts";
 
-const COLUMNS = "id, status, submitted_at, started_at, finished_at, error, error_traceback, artifact_id";
+const COLUMNS =
+  "id, status, submitted_at, started_at, finished_at, error, error_traceback, artifact_id, progress, progress_message";
+const INSERTED = "id, status, submitted_at, started_at, finished_at, error, error_traceback, artifact_id";
 const ACTIVE = "status IN ('pending', 'running')";
 const MAX_IDS = 500;
 
@@ -23,7 +25,7 @@ function text(value: unknown): string | null {
 }
 
 function decode(row: Row): JobRecord {
-  return {
+  const record: JobRecord = {
     id: String(row.id),
     status: row.status as JobStatus,
     submitted_at: timestamp(row.submitted_at)!,
@@ -33,6 +35,11 @@ function decode(row: Row): JobRecord {
     error_traceback: text(row.error_traceback),
     artifact_id: text(row.artifact_id),
   };
+  if (row.progress !== null && row.progress !== undefined) record.progress = Number(row.progress);
+  if (row.progress_message !== null && row.progress_message !== undefined) {
+    record.progress_message = String(row.progress_message);
+  }
+  return record;
 }
 
 /**
@@ -50,7 +57,7 @@ export class SqlJobStore implements JobStore {
 
   async insert(record: JobRecord, lease: JobLease): Promise<void> {
     await this.#db.exec(
-      `INSERT INTO jobs (${COLUMNS}, owner, owner_key, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO jobs (${INSERTED}, owner, owner_key, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         record.id,
         record.status,
@@ -82,6 +89,14 @@ export class SqlJobStore implements JobStore {
       [outcome.status, outcome.finished_at, outcome.error, outcome.error_traceback, outcome.artifact_id, id],
     );
     return rows[0] ? decode(rows[0]) : null;
+  }
+
+  async progress(id: string, fraction: number, message: string | null): Promise<boolean> {
+    const { changes } = await this.#db.exec(
+      "UPDATE jobs SET progress = ?, progress_message = ? WHERE id = ? AND status = 'running'",
+      [fraction, message, id],
+    );
+    return changes > 0;
   }
 
   async get(id: string): Promise<JobRecord | null> {
