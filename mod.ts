@@ -51,6 +51,8 @@ export { problemResponse } from "./src/http/problem-response.ts";
 export { formatSseEvent, sseResponse } from "./src/http/sse.ts";
 export type { SseEvent, SseOptions, SseProducer, SseSink } from "./src/http/sse.ts";
 export type { CheckResult, HealthCheck, ServiceContext, ServiceModule } from "./src/http/module.ts";
+export { cachedCheck } from "./src/http/health.ts";
+export type { CachedCheckOptions, CachedHealthCheck } from "./src/http/health.ts";
 
 // Core
 export { newUlid, isUlid, parseUlid, ulidTime } from "./src/core/ulid.ts";

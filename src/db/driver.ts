@@ -1,3 +1,5 @@
+import type { CircuitBreaker } from "../core/circuit-breaker.ts";
+
 /** A value bound to a SQL parameter. */
 export type SqlValue = string | number | bigint | boolean | null | Uint8Array;
 
@@ -37,6 +39,12 @@ export interface Driver extends Executor {
    * `transaction()` called there would open a savepoint).
    */
   inTransaction?(): boolean;
+  /**
+   * The breaker that guards this store, when it has one (PostgreSQL): open
+   * while the server is unreachable, so health checks and metrics can report
+   * it without touching the store.
+   */
+  readonly circuit?: CircuitBreaker;
   /** Resolves when the store answers `SELECT 1` within `timeoutMs`; rejects otherwise. */
   ping(timeoutMs?: number): Promise<void>;
   /** Closes the connection(s); later calls fail. */

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
 import { UnavailableError } from "../core/errors.ts";
 import type { Driver, Executor, Row, SqlValue } from "./driver.ts";
+import { withDeadline } from "./_deadline.ts";
 import { isConnectionError, mapDriverError } from "./sql-errors.ts";
 
 /** Options of a PostgreSQL store. */
@@ -130,17 +131,11 @@ class PostgresDriver implements Driver {
   }
 
   async ping(timeoutMs = 2000): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new UnavailableError(`Database did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      await Promise.race([this.#sql`SELECT 1 AS ok`.execute(), timeout]);
-    } catch (error) {
+    const answer = this.#sql`SELECT 1 AS ok`.execute().then(() => undefined, (error: unknown) => {
       throw mapDriverError(error);
-    } finally {
-      clearTimeout(timer);
-    }
+    });
+    answer.catch(() => {});
+    await withDeadline(answer, timeoutMs, "Database");
   }
 
   async close(): Promise<void> {

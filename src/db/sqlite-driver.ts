@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { UnavailableError } from "../core/errors.ts";
 import { openSqlite, type SqliteConnection, type SqliteValue } from "../runtime/sqlite.ts";
 import type { Driver, Executor, Row, SqlValue } from "./driver.ts";
+import { withDeadline } from "./_deadline.ts";
 import { isBusyError, mapDriverError } from "./sql-errors.ts";
 
 /** Options of a SQLite store. */
@@ -163,8 +164,11 @@ class SqliteDriver implements Driver {
     }
   }
 
-  async ping(): Promise<void> {
-    await this.query("SELECT 1 AS ok");
+  async ping(timeoutMs = 2000): Promise<void> {
+    // Reading the schema needs the file itself: `SELECT 1` would not notice it unreadable.
+    const read = this.query("SELECT count(*) AS n FROM sqlite_master");
+    read.catch(() => {});
+    await withDeadline(read, timeoutMs, "Database");
   }
 
   async close(): Promise<void> {

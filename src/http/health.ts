@@ -5,6 +5,14 @@ import { addRoute } from "./_route.ts";
 import type { CheckResult, HealthCheck } from "./module.ts";
 import { routeDetail } from "./route-doc.ts";
 
+/**
+ * Milliseconds within which every health answer is sent (default of
+ * {@link HealthRoutesOptions.timeoutMs}): probes of load balancers and
+ * Kubernetes commonly time out after 1 s, and a probe that times out marks the
+ * instance dead rather than unhealthy.
+ */
+export const HEALTH_TIMEOUT_MS = 900;
+
 /** Options of {@link healthRoutes}. */
 export interface HealthRoutesOptions {
   /** Path (default `/api/v1/health`). */
@@ -13,6 +21,18 @@ export interface HealthRoutesOptions {
   tags?: string[];
   /** Checks, in the order they appear in the answer. */
   checks?: HealthCheck[];
+  /**
+   * Milliseconds the whole answer may take (default {@link HEALTH_TIMEOUT_MS}):
+   * a check still running then is reported unhealthy; a check's own
+   * `timeoutMs` can only shorten it.
+   */
+  timeoutMs?: number;
+}
+
+/** Options of {@link healthReport}. */
+export interface HealthReportOptions {
+  /** Upper bound on every check's time, in milliseconds (default {@link HEALTH_TIMEOUT_MS}). */
+  timeoutMs?: number;
 }
 
 /** The health answer: overall state plus each check (null keys omitted). */
@@ -28,11 +48,81 @@ export function isValidCheckName(name: string): boolean {
   return CHECK_NAME.test(name);
 }
 
-/** A check that the store answers `SELECT 1`. */
-export function databaseCheck(db: Driver, timeoutMs = 5000): HealthCheck {
-  return {
+/** Options of {@link cachedCheck}. */
+export interface CachedCheckOptions {
+  /** Milliseconds a result is reused before the check runs again (default 1000). */
+  ttlMs?: number;
+}
+
+/** A health check that keeps its last result; see {@link cachedCheck}. */
+export interface CachedHealthCheck extends HealthCheck {
+  /** The last result and when it was taken (epoch ms), or undefined before the first run. */
+  last(): { result: CheckResult; at: number } | undefined;
+  /** Forgets the last result, so the next report runs the check (e.g. when a breaker changes state). */
+  invalidate(): void;
+}
+
+/**
+ * Wraps a check so that frequent probes do not each hit the dependency: the
+ * last result is reused for `ttlMs`, and callers arriving while the check runs
+ * share that one run (a hung dependency never collects a pile of checks).
+ */
+export function cachedCheck(check: HealthCheck, options: CachedCheckOptions = {}): CachedHealthCheck {
+  const ttlMs = options.ttlMs ?? 1000;
+  let last: { result: CheckResult; at: number } | undefined;
+  let running: Promise<CheckResult> | undefined;
+  let generation = 0;
+  const run = (): Promise<CheckResult> => {
+    const started = generation;
+    const settled = Promise.resolve()
+      .then(() => check.check())
+      .catch((error: unknown): CheckResult => ({ state: "unhealthy", message: `Check failed: ${messageOf(error)}` }))
+      .then((result) => {
+        // A result that raced an invalidation is stale: keep it out of the cache.
+        if (started === generation) last = { result, at: Date.now() };
+        return result;
+      })
+      .finally(() => {
+        if (running === settled) running = undefined;
+      });
+    running = settled;
+    return settled;
+  };
+  const wrapped: CachedHealthCheck = {
+    name: check.name,
+    check(): Promise<CheckResult> {
+      if (last && Date.now() - last.at < ttlMs) return Promise.resolve(last.result);
+      return running ?? run();
+    },
+    last: () => last,
+    invalidate(): void {
+      generation++;
+      last = undefined;
+      running = undefined;
+    },
+  };
+  if (check.timeoutMs !== undefined) wrapped.timeoutMs = check.timeoutMs;
+  return wrapped;
+}
+
+/** Options of {@link databaseCheck}. */
+export interface DatabaseCheckOptions {
+  /** Milliseconds the store has to answer its ping (default 500). */
+  timeoutMs?: number;
+  /** Milliseconds a result is reused (default 1000); a store breaker's state change drops it at once. */
+  ttlMs?: number;
+}
+
+/**
+ * The `database` check: the store answers its ping within a short timeout.
+ * While the store's circuit breaker is open it answers unhealthy at once,
+ * without touching the store; results are cached for `ttlMs` and dropped
+ * whenever the breaker changes state, so recovery shows on the next probe.
+ */
+export function databaseCheck(db: Driver, options: DatabaseCheckOptions = {}): HealthCheck {
+  const timeoutMs = options.timeoutMs ?? 500;
+  const ping = cachedCheck({
     name: "database",
-    timeoutMs,
     async check(): Promise<CheckResult> {
       try {
         await db.ping(timeoutMs);
@@ -41,6 +131,22 @@ export function databaseCheck(db: Driver, timeoutMs = 5000): HealthCheck {
         return { state: "unhealthy", message: `Database connection failed: ${messageOf(error)}` };
       }
     },
+  }, options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs });
+  db.circuit?.onStateChange(() => ping.invalidate());
+  return {
+    name: "database",
+    timeoutMs: timeoutMs + 100,
+    check(): CheckResult | Promise<CheckResult> {
+      const circuit = db.circuit;
+      if (circuit && circuit.state !== "closed") {
+        const why = circuit.snapshot().lastError ?? "unreachable";
+        return {
+          state: "unhealthy",
+          message: `Database connection failed: ${why} (circuit ${circuit.state}, next probe in ${circuit.retryAfterMs()} ms)`,
+        };
+      }
+      return ping.check();
+    },
   };
 }
 
@@ -48,8 +154,8 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function runCheck(check: HealthCheck): Promise<CheckResult> {
-  const timeoutMs = check.timeoutMs ?? 5000;
+async function runCheck(check: HealthCheck, budgetMs: number): Promise<CheckResult> {
+  const timeoutMs = Math.min(check.timeoutMs ?? budgetMs, budgetMs);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<CheckResult>((resolve) => {
     timer = setTimeout(() => resolve({ state: "unhealthy", message: `Check timed out after ${timeoutMs} ms` }), timeoutMs);
@@ -66,10 +172,15 @@ async function runCheck(check: HealthCheck): Promise<CheckResult> {
   }
 }
 
-/** Runs every check (concurrently, each with its timeout) and combines them. */
-export async function healthReport(checks: readonly HealthCheck[]): Promise<HealthReport> {
+/**
+ * Runs every check (concurrently, each bounded by its own timeout and by
+ * `options.timeoutMs`) and combines them: unhealthy if any is, else degraded
+ * if any is, else healthy. Answers within the bound whatever the checks do.
+ */
+export async function healthReport(checks: readonly HealthCheck[], options: HealthReportOptions = {}): Promise<HealthReport> {
   if (checks.length === 0) return { status: "healthy" };
-  const results = await Promise.all(checks.map(runCheck));
+  const budgetMs = options.timeoutMs ?? HEALTH_TIMEOUT_MS;
+  const results = await Promise.all(checks.map((check) => runCheck(check, budgetMs)));
   const report: Record<string, CheckResult> = {};
   let status: CheckResult["state"] = "healthy";
   results.forEach((result, index) => {
@@ -93,7 +204,8 @@ export const HealthReportSchema = Type.Object({
 
 /**
  * `GET /api/v1/health`: 200 when healthy or degraded, 503 when any check is
- * unhealthy (readiness semantics).
+ * unhealthy (readiness semantics), always within `timeoutMs` (default
+ * {@link HEALTH_TIMEOUT_MS}).
  */
 export function healthRoutes(options: HealthRoutesOptions = {}): AnyElysia {
   const prefix = options.prefix ?? "/api/v1/health";
@@ -104,8 +216,9 @@ export function healthRoutes(options: HealthRoutesOptions = {}): AnyElysia {
     }
   }
   const app = new Elysia();
+  const reportOptions = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
   addRoute(app, "GET", prefix, async ({ set }: { set: { status?: number } }) => {
-    const report = await healthReport(checks);
+    const report = await healthReport(checks, reportOptions);
     if (report.status === "unhealthy") set.status = 503;
     return report;
   }, {

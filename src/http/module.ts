@@ -18,7 +18,10 @@ export interface HealthCheck {
   name: string;
   /** Runs the check; a throw or a timeout counts as unhealthy. */
   check(): CheckResult | Promise<CheckResult>;
-  /** Milliseconds before the check counts as unhealthy (default 5000). */
+  /**
+   * Milliseconds before the check counts as unhealthy (default, and upper
+   * bound, the health answer's own timeout: 900 unless the route sets another).
+   */
   timeoutMs?: number;
 }
 

@@ -45,8 +45,10 @@ export interface HealthOptions {
   tags?: string[];
   /** Custom checks, reported before module checks and the database check. */
   checks?: HealthCheck[];
-  /** Add the `database` check (`SELECT 1`), default true. */
+  /** Add the `database` check (a ping with a 500 ms timeout, cached for 1 s), default true. */
   includeDatabaseCheck?: boolean;
+  /** Milliseconds within which every health answer is sent (default 900). */
+  timeoutMs?: number;
 }
 
 /** Options of {@link BaseServiceBuilder.withSystem}. */
