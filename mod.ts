@@ -121,10 +121,10 @@ export type {
   JobRecord,
   JobRunner,
   JobStatus,
-} from "./src/core/jobs.ts";
-export type { JobLease, JobOutcome, JobStore, SweepOptions } from "./src/core/job-store.ts";
-export { InProcessJobRunner } from "./src/core/job-runner.ts";
-export { MemoryJobStore } from "./src/core/memory-job-store.ts";
+} from "./src/modules/jobs/types.ts";
+export type { JobLease, JobOutcome, JobStore, SweepOptions } from "./src/modules/jobs/job-store.ts";
+export { InProcessJobRunner } from "./src/modules/jobs/runner.ts";
+export { MemoryJobStore } from "./src/modules/jobs/memory-store.ts";
 
 // Stores
 export { openDatabase, DEFAULT_DATABASE_URL } from "./src/db/open.ts";

@@ -2,7 +2,7 @@
 // (SqlJobStore on a SQLite file and on PostgreSQL), against calling the same
 // function directly. Two shapes: one job at a time (submit, wait, next) and a
 // burst submitted at once then awaited.
-import { InProcessJobRunner } from "../../src/core/job-runner.ts";
+import { InProcessJobRunner } from "../../src/modules/jobs/runner.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import { openDatabase } from "../../src/db/open.ts";
 import { JOBS_MIGRATIONS } from "../../src/modules/jobs/migrations.ts";

@@ -1,5 +1,15 @@
-import { InProcessJobRunner } from "../../core/job-runner.ts";
-import type { JobRunner } from "../../core/jobs.ts";
+/**
+ * Durable jobs, in one folder: the record and runner types (`types.ts`), the
+ * error text of a failed job (`job-error.ts`), the store interface with its
+ * in-memory and SQL implementations (`job-store.ts`, `memory-store.ts`,
+ * `store.ts`, `migrations.ts`), the runner that claims and runs jobs
+ * (`runner.ts`), the HTTP routes (`routes.ts`, `schema.ts`) and this module,
+ * which wires them into a service.
+ *
+ * @module
+ */
+import { InProcessJobRunner } from "./runner.ts";
+import type { JobRunner } from "./types.ts";
 import type { Driver } from "../../db/driver.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { JOBS_MIGRATIONS } from "./migrations.ts";

@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import { InvalidQueryError, NotFoundError, ValidationError } from "../../core/errors.ts";
-import { isFinishedStatus, JOB_STATUSES, type JobRecord, type JobRunner, type JobStatus } from "../../core/jobs.ts";
+import { isFinishedStatus, JOB_STATUSES, type JobRecord, type JobRunner, type JobStatus } from "./types.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { routeDetail } from "../../http/route-doc.ts";
 import { sleepUnlessAborted, sseResponse } from "../../http/sse.ts";

@@ -1,5 +1,5 @@
 import { type TObject, type TSchema, Type } from "@sinclair/typebox";
-import { JOB_STATUSES } from "../../core/jobs.ts";
+import { JOB_STATUSES } from "./types.ts";
 import { UlidSchema } from "../../core/schema.ts";
 
 /** TypeBox schema of a job status. */

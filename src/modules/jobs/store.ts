@@ -5,8 +5,8 @@ import {
   type JobOutcome,
   type JobStore,
   type SweepOptions,
-} from "../../core/job-store.ts";
-import type { JobRecord, JobStatus } from "../../core/jobs.ts";
+} from "./job-store.ts";
+import type { JobRecord, JobStatus } from "./types.ts";
 import { toIso } from "../../core/time.ts";
 import type { Driver, Row, SqlValue } from "../../db/driver.ts";
 

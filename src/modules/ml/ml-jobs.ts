@@ -1,5 +1,5 @@
 import { BadRequestError, NotFoundError } from "../../core/errors.ts";
-import type { JobContext, JobFunction } from "../../core/jobs.ts";
+import type { JobContext, JobFunction } from "../jobs/types.ts";
 import { DataFrame } from "../../ml/dataframe.ts";
 import { KeyError, ValueError } from "../../ml/errors.ts";
 import type { FeatureCollection } from "../../ml/geojson.ts";

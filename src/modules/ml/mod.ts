@@ -1,6 +1,6 @@
 import type { AnyElysia } from "elysia";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
-import type { JobRunner } from "../../core/jobs.ts";
+import type { JobRunner } from "../jobs/types.ts";
 import type { ModelRunner } from "../../ml/runner.ts";
 import type { ArtifactManager } from "../artifact/manager.ts";
 import { ARTIFACTS_KEY, CONFIG_LINKS_KEY } from "../artifact/mod.ts";

@@ -1,6 +1,6 @@
 import { type AnyElysia, Elysia } from "elysia";
 import { NotFoundError } from "../../core/errors.ts";
-import type { JobRunner } from "../../core/jobs.ts";
+import type { JobRunner } from "../jobs/types.ts";
 import { newUlid } from "../../core/ulid.ts";
 import { mountOperation } from "../../http/crud/operation.ts";
 import { validateFeatureCollection, type FeatureCollection } from "../../ml/geojson.ts";

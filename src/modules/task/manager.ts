@@ -1,6 +1,6 @@
 import type { Static } from "@sinclair/typebox";
 import { BadRequestError, NotFoundError, ValidationError } from "../../core/errors.ts";
-import type { JobRunner } from "../../core/jobs.ts";
+import type { JobRunner } from "../jobs/types.ts";
 import { Manager } from "../../core/manager.ts";
 import type { Repository, UpdateValues } from "../../core/repository.ts";
 import { validateValue } from "../../core/validation.ts";

@@ -1,4 +1,4 @@
-import type { JobRunner } from "../../core/jobs.ts";
+import type { JobRunner } from "../jobs/types.ts";
 import type { CrudPermissions } from "../../http/crud/crud-router.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import type { TaskFunctions } from "./functions.ts";

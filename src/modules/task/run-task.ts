@@ -1,5 +1,5 @@
 import { NotFoundError } from "../../core/errors.ts";
-import type { JobContext } from "../../core/jobs.ts";
+import type { JobContext } from "../jobs/types.ts";
 import type { Repository } from "../../core/repository.ts";
 import { validateValue } from "../../core/validation.ts";
 import type { TaskFunction, TaskFunctions } from "./functions.ts";

@@ -1,5 +1,5 @@
 /** Helpers for job tests: stores with the jobs schema, runners, and waiting. */
-import { InProcessJobRunner, type InProcessJobRunnerOptions } from "../../../src/core/job-runner.ts";
+import { InProcessJobRunner, type InProcessJobRunnerOptions } from "../../../src/modules/jobs/runner.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import { migrate } from "../../../src/db/migrate.ts";
 import { JOBS_MIGRATIONS } from "../../../src/modules/jobs/migrations.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { InProcessJobRunner } from "../../../src/core/job-runner.ts";
-import { jobInterruptedError, type JobLease } from "../../../src/core/job-store.ts";
-import type { JobRecord, JobStatus } from "../../../src/core/jobs.ts";
+import { InProcessJobRunner } from "../../../src/modules/jobs/runner.ts";
+import { jobInterruptedError, type JobLease } from "../../../src/modules/jobs/job-store.ts";
+import type { JobRecord, JobStatus } from "../../../src/modules/jobs/types.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import { openDatabase } from "../../../src/db/open.ts";

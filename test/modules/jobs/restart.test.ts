@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { jobInterruptedError } from "../../../src/core/job-store.ts";
+import { jobInterruptedError } from "../../../src/modules/jobs/job-store.ts";
 import { jobsModule } from "../../../src/modules/jobs/mod.ts";
 import { ServiceBuilder } from "../../../src/service/service-builder.ts";
 import { RUNTIME, sqliteFileStore } from "../../_support/stores.ts";

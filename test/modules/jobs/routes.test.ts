@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { JobRunner } from "../../../src/core/jobs.ts";
+import type { JobRunner } from "../../../src/modules/jobs/types.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import { jobsModule } from "../../../src/modules/jobs/mod.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ConflictError, NotFoundError } from "../../../src/core/errors.ts";
-import type { InProcessJobRunner } from "../../../src/core/job-runner.ts";
-import type { JobContext } from "../../../src/core/jobs.ts";
+import type { InProcessJobRunner } from "../../../src/modules/jobs/runner.ts";
+import type { JobContext } from "../../../src/modules/jobs/types.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import { testStores } from "../../_support/stores.ts";

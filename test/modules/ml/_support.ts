@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { Type } from "@sinclair/typebox";
 import type { TSchema } from "@sinclair/typebox";
-import type { JobRecord } from "../../../src/core/jobs.ts";
+import type { JobRecord } from "../../../src/modules/jobs/types.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import type { ModelRunner } from "../../../src/ml/runner.ts";
 import type { ServiceApp } from "../../../src/service/lifecycle.ts";

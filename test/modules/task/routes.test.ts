@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Type } from "@sinclair/typebox";
-import type { JobRecord, JobRunner } from "../../../src/core/jobs.ts";
+import type { JobRecord, JobRunner } from "../../../src/modules/jobs/types.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import { jobsModule } from "../../../src/modules/jobs/mod.ts";

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from "./errors.ts";
+import { ConflictError, NotFoundError } from "../../core/errors.ts";
 import { describeJobError } from "./job-error.ts";
 import { jobInterruptedError, type JobOutcome, type JobStore } from "./job-store.ts";
 import {
@@ -7,9 +7,9 @@ import {
   type JobListOptions,
   type JobRecord,
   type JobRunner,
-} from "./jobs.ts";
-import type { Logger } from "./logging.ts";
-import { isUlid, newUlid } from "./ulid.ts";
+} from "./types.ts";
+import type { Logger } from "../../core/logging.ts";
+import { isUlid, newUlid } from "../../core/ulid.ts";
 
 /** Options of {@link InProcessJobRunner}. */
 export interface InProcessJobRunnerOptions {
@@ -95,8 +95,8 @@ function sleep(ms: number): Promise<void> {
  *
  * @example
  * ```ts
- * import { InProcessJobRunner } from "./job-runner.ts";
- * import { MemoryJobStore } from "./memory-job-store.ts";
+ * import { InProcessJobRunner } from "./runner.ts";
+ * import { MemoryJobStore } from "./memory-store.ts";
  * const runner = new InProcessJobRunner({ store: new MemoryJobStore(), maxConcurrency: 2 });
  * await runner.start();
  * const id = await runner.submit(() => 42);

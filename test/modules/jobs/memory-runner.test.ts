@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { NotFoundError } from "../../src/core/errors.ts";
-import { describeJobError } from "../../src/core/job-error.ts";
-import { InProcessJobRunner } from "../../src/core/job-runner.ts";
-import { jobInterruptedError } from "../../src/core/job-store.ts";
-import { isFinishedStatus, JOB_STATUSES } from "../../src/core/jobs.ts";
-import { MemoryJobStore } from "../../src/core/memory-job-store.ts";
-import { newUlid } from "../../src/core/ulid.ts";
+import { NotFoundError } from "../../../src/core/errors.ts";
+import { describeJobError } from "../../../src/modules/jobs/job-error.ts";
+import { InProcessJobRunner } from "../../../src/modules/jobs/runner.ts";
+import { jobInterruptedError } from "../../../src/modules/jobs/job-store.ts";
+import { isFinishedStatus, JOB_STATUSES } from "../../../src/modules/jobs/types.ts";
+import { MemoryJobStore } from "../../../src/modules/jobs/memory-store.ts";
+import { newUlid } from "../../../src/core/ulid.ts";
 
 describe("job errors", () => {
   test("an error is '<ErrorName>: <message>'", () => {

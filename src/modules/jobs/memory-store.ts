@@ -1,6 +1,6 @@
 import type { JobLease, JobOutcome, JobStore, SweepOptions } from "./job-store.ts";
 import { jobInterruptedError } from "./job-store.ts";
-import { isFinishedStatus, type JobRecord, type JobStatus } from "./jobs.ts";
+import { isFinishedStatus, type JobRecord, type JobStatus } from "./types.ts";
 
 interface Entry {
   record: JobRecord;

@@ -1,4 +1,4 @@
-import type { JobRecord, JobStatus } from "./jobs.ts";
+import type { JobRecord, JobStatus } from "./types.ts";
 
 /** Who holds a job: the instance running it and when it last said so. */
 export interface JobLease {
