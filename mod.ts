@@ -84,6 +84,17 @@ export type {
   CircuitStateListener,
 } from "./src/core/circuit-breaker.ts";
 export type { AssessedStatus, MLServiceInfo, ServiceInfo } from "./src/core/info.ts";
+export { defineEntity, field, inferColumnType } from "./src/core/entity-definition.ts";
+export type {
+  EntityDefinition,
+  EntityDefinitionOptions,
+  EntityInputOf,
+  EntityInputProperties,
+  EntityOutputProperties,
+  EntityRecordOf,
+  FieldColumn,
+  OutputField,
+} from "./src/core/entity-definition.ts";
 export { defineTable } from "./src/core/entity.ts";
 export type {
   Column,
@@ -139,6 +150,10 @@ export { tableMigration } from "./src/db/table-migration.ts";
 export { createRepository, SqlRepository } from "./src/db/repository.ts";
 
 // Modules
+export { entityKey, entityManagerOf, entityModule } from "./src/modules/entity/mod.ts";
+export type { EntityOptions } from "./src/modules/entity/mod.ts";
+export { createEntityManager } from "./src/modules/entity/manager.ts";
+export type { EntityHooks, EntityManager } from "./src/modules/entity/manager.ts";
 export { configModule } from "./src/modules/config/mod.ts";
 export type { ConfigModuleOptions } from "./src/modules/config/mod.ts";
 export { ConfigManager } from "./src/modules/config/manager.ts";

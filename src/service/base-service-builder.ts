@@ -1,4 +1,5 @@
 import { type AnyElysia, Elysia } from "elysia";
+import type { EntityDefinition } from "../core/entity-definition.ts";
 import type { ServiceInfo } from "../core/info.ts";
 import { createLogger, type Logger, type LoggerOptions, type LogLevel } from "../core/logging.ts";
 import { newUlid } from "../core/ulid.ts";
@@ -18,6 +19,7 @@ import { systemRoutes } from "../http/system.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import { routeEntries } from "../http/auth-guard-permissions.ts";
 import { type AuthModule, authModule, type AuthOptions } from "../modules/auth/mod.ts";
+import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
 import { createLifecycle, type LifecycleHook, type ServiceApp } from "./lifecycle.ts";
 import { listenService, type ListenOptions, type RunningService } from "./listen.ts";
 import { orderModules } from "./module-order.ts";
@@ -145,6 +147,22 @@ export class BaseServiceBuilder {
   withDatabase(database: string | Driver): this {
     this.#database = database;
     return this;
+  }
+
+  /**
+   * Serves an entity from its one definition: the table's migration, a
+   * manager (`service.chapkit.manager(definition)`, typed by the definition)
+   * and CRUD routes under `/api/v1/<table>` with filters, sort, fields,
+   * search, cursors, ETags and bulk operations.
+   *
+   * @example
+   * ```ts ignore
+   * const Note = defineEntity({ table: "notes", fields: { title: Type.String() } });
+   * const app = await new ServiceBuilder({ info }).withEntity(Note, { hooks: { beforeCreate: (n) => n } }).build();
+   * ```
+   */
+  withEntity<D extends EntityDefinition>(definition: D, options: EntityOptions<D> = {}): this {
+    return this.module(entityModule(definition, options));
   }
 
   /** Installs a module: its migrations, set-up, routes, health checks and lifecycle. */

@@ -1,5 +1,8 @@
 import type { AnyElysia } from "elysia";
+import type { EntityDefinition } from "../core/entity-definition.ts";
 import type { ServiceContext, ServiceModule } from "../http/module.ts";
+import { entityManagerOf } from "../modules/entity/mod.ts";
+import type { EntityManager } from "../modules/entity/manager.ts";
 
 /** A start-up or shutdown hook. */
 export type LifecycleHook = (context: ServiceContext) => void | Promise<void>;
@@ -8,6 +11,13 @@ export type LifecycleHook = (context: ServiceContext) => void | Promise<void>;
 export interface ServiceHandle {
   /** The context modules share (store, logger, provided managers). */
   readonly context: ServiceContext;
+  /**
+   * The manager of an entity installed with `withEntity`, for direct calls
+   * (scripts, jobs, start-up seeding) that share the service's store and hooks.
+   *
+   * @throws {Error} when the entity is not installed.
+   */
+  manager<D extends EntityDefinition>(definition: D): EntityManager<D>;
   /** Whether {@link ServiceHandle.close} has run. */
   readonly closed: boolean;
   /**
@@ -59,6 +69,7 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
   };
   const handle: ServiceHandle = {
     context,
+    manager: (definition) => entityManagerOf(context, definition),
     get closed(): boolean {
       return closing !== undefined;
     },

@@ -9,7 +9,8 @@ import { bulkOperations } from "../bulk-routes.ts";
 import { requireIfMatch, withEtag } from "../etag.ts";
 import { listRoute, type ListRouteOptions } from "../list-query-route.ts";
 import { patchEntity } from "../merge-patch-route.ts";
-import { routeDetail } from "../route-doc.ts";
+import { type RouteDoc, routeDetail } from "../route-doc.ts";
+import { type RoutePermission, withPermission } from "../auth-guard-permissions.ts";
 import { paginationQuery, type ListQueryParser } from "./list-query.ts";
 import { mountOperation, type Operation, requireBody, type ResponseSet } from "./operation.ts";
 import { outputSchemaDocument } from "./output-schema.ts";
@@ -54,6 +55,11 @@ export interface CrudRouterOptions<R extends EntityRecord, I extends TObject, O 
   list?: ListRouteOptions | false;
   /** `$bulk-create`, `$bulk-update` and `$bulk-delete` (default true; each follows its permission). */
   bulk?: boolean;
+  /**
+   * What the auth guard requires of reads (GET) and writes (everything else)
+   * when auth is on; unset keeps the convention (`<resource>:read` / `:write`).
+   */
+  access?: { read?: RoutePermission; write?: RoutePermission };
 }
 
 function locate(error: unknown, instance: string): unknown {
@@ -88,11 +94,15 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
   const allow = { create: true, read: true, update: true, delete: true, ...options.permissions };
   const parseList = options.listQuery ?? paginationQuery;
   const app: AnyElysia = new Elysia();
+  const { read, write } = options.access ?? {};
+  const reading = (doc: RouteDoc) => read ? withPermission(routeDetail(doc), read) : routeDetail(doc);
+  const writing = (doc: RouteDoc) => write ? withPermission(routeDetail(doc), write) : routeDetail(doc);
   const listing = options.list === false ? undefined : listRoute(manager, options.list ?? {});
 
   const table = options.list === false ? undefined : options.list?.table ?? (manager.repository as { table?: TableDefinition }).table;
   const bulk = options.bulk === false ? [] : bulkOperations(manager, table).filter((op) =>
-    op.name === "$bulk-create" ? allow.create : op.name === "$bulk-update" ? allow.update : allow.delete);
+    op.name === "$bulk-create" ? allow.create : op.name === "$bulk-update" ? allow.update : allow.delete)
+    .map((op) => write ? { ...op, permission: write } : op);
   for (const op of [...bulk, ...options.collectionOperations ?? []]) mountOperation(app, prefix, op, { entity: false, tags });
 
   if (allow.create) {
@@ -104,7 +114,7 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       }
       return output;
     }, {
-      detail: routeDetail({
+      detail: writing({
         summary: `Create ${noun}`,
         description: "Creates an entity; a body whose `id` exists updates it instead (200).",
         tags,
@@ -130,7 +140,7 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
         ? manager.page(parsed.page.page, parsed.page.size, parsed.query)
         : manager.list(parsed.query);
     }, {
-      detail: routeDetail({
+      detail: reading({
         summary: `List ${noun}`,
         description: "All entities, or one page in an envelope when both `page` and `size` are given.",
         tags,
@@ -143,7 +153,7 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
     });
     const schemaDocument = outputSchemaDocument(manager.output, options.nestedSchemas);
     addRoute(app, "GET", `${prefix}/$schema`, () => schemaDocument, {
-      detail: routeDetail({
+      detail: reading({
         summary: `Get ${noun} schema`,
         tags,
         response: Type.Object({}, { additionalProperties: true }),
@@ -157,7 +167,7 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       } catch (error) {
         throw locate(error, instance);
       }
-    }, { detail: routeDetail({ summary: `Get ${noun} by id`, tags, response: manager.output }) });
+    }, { detail: reading({ summary: `Get ${noun} by id`, tags, response: manager.output }) });
   }
 
   if (allow.update) {
@@ -172,7 +182,7 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
         throw locate(error, instance);
       }
     }, {
-      detail: routeDetail({ summary: `Update ${noun}`, tags, body: manager.input, response: manager.output }),
+      detail: writing({ summary: `Update ${noun}`, tags, body: manager.input, response: manager.output }),
     });
   }
 
@@ -187,7 +197,7 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
         throw locate(error, instance);
       }
     }, {
-      detail: routeDetail({
+      detail: writing({
         summary: `Patch ${noun}`,
         description: "JSON Merge Patch (RFC 7396): nested objects merge, `null` removes a key (clears a top-level field).",
         tags,
@@ -208,7 +218,7 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
         throw locate(error, instance);
       }
       return new Response(null, { status: 204 });
-    }, { detail: routeDetail({ summary: `Delete ${noun}`, tags, status: 204 }) });
+    }, { detail: writing({ summary: `Delete ${noun}`, tags, status: 204 }) });
   }
 
   for (const op of options.entityOperations ?? []) mountOperation(app, prefix, op, { entity: true, tags });

@@ -4,6 +4,7 @@ import { ValidationError } from "../../core/errors.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { validateValue } from "../../core/validation.ts";
 import { addRoute } from "../_route.ts";
+import { type RoutePermission, withPermission } from "../auth-guard-permissions.ts";
 import { routeDetail } from "../route-doc.ts";
 
 /** HTTP methods an operation may use. */
@@ -58,6 +59,8 @@ export interface Operation {
   status?: number;
   /** Entity operations only: check the id is a ULID first (default true). */
   validateId?: boolean;
+  /** What the auth guard requires when auth is on (default: the route convention). */
+  permission?: RoutePermission;
   /** Runs the operation; returns a JSON value or a `Response`. */
   handler(context: OperationContext): unknown;
 }
@@ -119,7 +122,7 @@ export function mountOperation(
   const path = options.entity
     ? `${prefix}/:entity_id/${operationSegment(op.name)}`
     : `${prefix}/${operationSegment(op.name)}`;
-  const detail = routeDetail({
+  let detail = routeDetail({
     summary: op.summary,
     tags: options.tags,
     ...(op.description ? { description: op.description } : {}),
@@ -129,6 +132,7 @@ export function mountOperation(
     ...(op.status ? { status: op.status } : {}),
   });
   const run = runner(op, prefix, options.entity);
+  if (op.permission) detail = withPermission(detail, op.permission);
   // Two shapes so the framework parses a body only for operations that declare one.
   const handler = op.body
     ? ({ params, query, body, request, set }: RawContext) => run({ params, query, body, request, set })

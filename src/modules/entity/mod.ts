@@ -1,0 +1,87 @@
+/**
+ * A user's own entity as one module: the table's migration, the manager
+ * (provided under {@link entityKey}) and the CRUD routes with every list
+ * feature, all from one `defineEntity` definition. `builder.withEntity(...)`
+ * installs it.
+ *
+ * @module
+ */
+import type { AnyElysia } from "elysia";
+import type { EntityDefinition } from "../../core/entity-definition.ts";
+import { tableMigration } from "../../db/table-migration.ts";
+import type { RoutePermission } from "../../http/auth-guard-permissions.ts";
+import { type CrudPermissions, crudRouter } from "../../http/crud/crud-router.ts";
+import type { Operation } from "../../http/crud/operation.ts";
+import type { ListRouteOptions } from "../../http/list-query-route.ts";
+import type { ServiceContext, ServiceModule } from "../../http/module.ts";
+import { createEntityManager, type EntityHooks, type EntityManager } from "./manager.ts";
+
+/** What `withEntity` takes besides the definition; every key is optional. */
+export interface EntityOptions<D extends EntityDefinition> {
+  /** Route prefix (default `/api/v1/<table>`). */
+  prefix?: string;
+  /** OpenAPI tags (default `[<table>]`). */
+  tags?: string[];
+  /** Which generic routes exist (all by default); bulk routes follow them. */
+  permissions?: CrudPermissions;
+  /**
+   * What the auth guard requires when `withAuth` is on (default by
+   * convention: `<table>:read` for reads, `<table>:write` for the rest).
+   */
+  access?: { read?: RoutePermission; write?: RoutePermission };
+  /** Manager hooks, typed by the definition; a `before*` hook may change the input or refuse by throwing. */
+  hooks?: EntityHooks<D>;
+  /** List settings (page size limits, cursor secret, sortable fields…); `false` leaves only plain pagination. */
+  list?: ListRouteOptions | false;
+  /** `$bulk-create`, `$bulk-update` and `$bulk-delete` (default true). */
+  bulk?: boolean;
+  /** Extra operations on the collection: `{prefix}/$name`. */
+  collectionOperations?: Operation[];
+  /** Extra operations on one record: `{prefix}/{id}/$name`. */
+  entityOperations?: Operation[];
+  /** Modules that must be installed first (for foreign keys to their tables). */
+  requires?: string[];
+}
+
+/** The key an entity's manager is provided under: `entity:<table>`. */
+export function entityKey(definition: EntityDefinition): string {
+  return `entity:${definition.table.name}`;
+}
+
+/** The manager of an installed entity, typed by its definition. @throws {Error} when the entity is not installed. */
+export function entityManagerOf<D extends EntityDefinition>(context: ServiceContext, definition: D): EntityManager<D> {
+  return context.get<EntityManager<D>>(entityKey(definition));
+}
+
+/**
+ * The module of one entity: migration `entity:<table>` v1, its manager under
+ * `entity:<table>`, and CRUD routes (create/upsert, list with filters, sort,
+ * fields, search, cursors and ETag, `$schema`, get, PUT, PATCH, DELETE with
+ * `If-Match`, bulk operations).
+ */
+export function entityModule<D extends EntityDefinition>(definition: D, options: EntityOptions<D> = {}): ServiceModule {
+  const key = entityKey(definition);
+  const prefix = options.prefix ?? `/api/v1/${definition.table.name}`;
+  return {
+    name: key,
+    requires: options.requires ?? [],
+    migrations: [tableMigration(definition.table, key)],
+    setup(context: ServiceContext): void {
+      context.provide(key, createEntityManager(context.db, definition, options.hooks));
+    },
+    routes(context: ServiceContext): AnyElysia {
+      return crudRouter({
+        prefix,
+        manager: entityManagerOf(context, definition),
+        tags: options.tags ?? [definition.table.name],
+        entityName: definition.name,
+        ...(options.permissions ? { permissions: options.permissions } : {}),
+        ...(options.access ? { access: options.access } : {}),
+        ...(options.list !== undefined ? { list: options.list } : {}),
+        ...(options.bulk !== undefined ? { bulk: options.bulk } : {}),
+        ...(options.collectionOperations ? { collectionOperations: options.collectionOperations } : {}),
+        ...(options.entityOperations ? { entityOperations: options.entityOperations } : {}),
+      });
+    },
+  };
+}

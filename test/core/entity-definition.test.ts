@@ -1,0 +1,105 @@
+/**
+ * One definition per entity: the table, the input and output schemas and the
+ * static types all come from the fields.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { type Static, Type } from "@sinclair/typebox";
+import { defineEntity, field, inferColumnType } from "../../src/core/entity-definition.ts";
+import { UlidSchema } from "../../src/core/schema.ts";
+import { validateValue } from "../../src/core/validation.ts";
+
+const Author = defineEntity({ table: "authors", fields: { name: Type.String() } });
+
+const Book = defineEntity({
+  table: "books",
+  name: "Book",
+  fields: {
+    title: field(Type.String({ minLength: 1 }), { unique: true }),
+    pages: Type.Integer({ minimum: 1 }),
+    price: Type.Number(),
+    in_print: Type.Boolean({ default: true }),
+    published_at: Type.Optional(Type.String({ format: "date-time" })),
+    author_id: field(UlidSchema, { references: { table: Author.table.name, onDelete: "cascade" } }),
+    meta: Type.Object({ isbn: Type.String() }),
+    status: Type.Union([Type.Literal("draft"), Type.Literal("final")]),
+    note: Type.Union([Type.String(), Type.Null()], { default: null }),
+    shelf: field(Type.String({ default: "A" }), { indexed: true }),
+  },
+  indexes: [{ columns: ["author_id", "pages"] }],
+  jsonIndexes: ["meta.isbn"],
+  searchable: ["title"],
+});
+
+describe("defineEntity", () => {
+  it("derives each column's type and nullability from its schema", () => {
+    assert.deepEqual(Book.table.columns, {
+      title: { type: "text", nullable: false, unique: true },
+      pages: { type: "integer", nullable: false },
+      price: { type: "real", nullable: false },
+      in_print: { type: "boolean", nullable: false },
+      published_at: { type: "timestamp", nullable: true },
+      author_id: { type: "ulid", nullable: false, references: { table: "authors", onDelete: "cascade" } },
+      meta: { type: "json", nullable: false },
+      status: { type: "text", nullable: false },
+      note: { type: "text", nullable: true },
+      shelf: { type: "text", nullable: false, indexed: true },
+    });
+    assert.deepEqual(Book.table.indexes, [{ columns: ["author_id", "pages"] }]);
+    assert.deepEqual(Book.table.jsonIndexes, ["meta.isbn"]);
+    assert.deepEqual(Book.table.searchable, ["title"]);
+  });
+
+  it("names its schemas after the entity, or after the table in PascalCase", () => {
+    assert.equal(Book.input.title, "BookIn");
+    assert.equal(Book.output.title, "BookOut");
+    assert.equal(Author.name, "Authors");
+    assert.equal(Author.output.title, "AuthorsOut");
+  });
+
+  it("gives the input an optional id and the fields as declared", () => {
+    const input = validateValue<Static<typeof Book.input>>(Book.input, {
+      title: "Dune", pages: "412", price: 9.5, author_id: "01K79YAHJ7BR4E87VVTG8FNBMA", meta: { isbn: "x" }, status: "final",
+    });
+    assert.equal(input.pages, 412);
+    assert.equal(input.in_print, true);
+    assert.equal(input.shelf, "A");
+    assert.equal(input.published_at, undefined);
+    assert.equal((Book.input.required as string[]).includes("published_at"), false);
+    assert.equal((Book.input.required as string[]).includes("id"), false);
+  });
+
+  it("makes every output field required, optional ones nullable", () => {
+    assert.deepEqual(Book.output.required, ["id", "created_at", "updated_at", ...Object.keys(Book.fields)]);
+    const published = JSON.parse(JSON.stringify(Book.output.properties.published_at));
+    assert.deepEqual(published, { anyOf: [{ format: "date-time", type: "string" }, { type: "null" }] });
+  });
+
+  it("keeps column settings out of the JSON Schema", () => {
+    assert.equal(JSON.stringify(Book.input.properties.title), JSON.stringify(Type.String({ minLength: 1 })));
+  });
+
+  it("infers the record type from the output schema", () => {
+    type BookRecord = Static<typeof Book.output>;
+    const record: BookRecord = {
+      id: "01K79YAHJ7BR4E87VVTG8FNBMA", created_at: "", updated_at: "", title: "t", pages: 1, price: 1, in_print: true,
+      published_at: null, author_id: "01K79YAHJ7BR4E87VVTG8FNBMA", meta: { isbn: "i" }, status: "draft", note: null, shelf: "A",
+    };
+    // @ts-expect-error a status outside the union is not a BookRecord
+    const wrong: BookRecord = { ...record, status: "lost" };
+    assert.ok(record && wrong);
+  });
+
+  it("infers json for mixed unions and unknown values", () => {
+    assert.equal(inferColumnType(Type.Union([Type.String(), Type.Integer()])), "json");
+    assert.equal(inferColumnType(Type.Unknown()), "json");
+    assert.equal(inferColumnType(Type.Literal(1.5)), "real");
+    assert.equal(inferColumnType(Type.Uint8Array()), "blob");
+  });
+
+  it("refuses an identifier that is not a plain SQL name", () => {
+    assert.throws(() => defineEntity({ table: "bad name", fields: { a: Type.String() } }), /Invalid SQL identifier/);
+    assert.throws(() => defineEntity({ table: "t", fields: { id: Type.String() } }), /implicit/);
+    assert.throws(() => defineEntity({ table: "t", fields: { n: Type.Integer() }, searchable: ["n"] }), /text or json/);
+  });
+});
