@@ -1,7 +1,8 @@
 /**
  * Builds the npm package into `dist/` from the same sources JSR publishes.
  *
- * - `mod.ts` is bundled to `dist/mod.js`; every `src/**\/*-worker.ts` is bundled
+ * - `mod.ts` is bundled to `dist/mod.js`, each subpath entry (`src/cli/mod.ts`,
+ *   the `chapkit` executable `src/cli/bin.ts`) to its path under `dist/`, and every `src/**\/*-worker.ts` is bundled
  *   as its own entry to `dist/src/**\/*-worker.js`. Dependencies, `bun:` and
  *   `node:` modules stay external, so the bundle holds only chapkit's code.
  * - `new URL("./x.ts", import.meta.url)` in a source file is rewritten to the
@@ -42,7 +43,9 @@ function toPosix(path: string): string {
 }
 
 const workers = walk(join(ROOT, "src"), (name) => name.endsWith("-worker.ts"));
-const entries = [join(ROOT, "mod.ts"), ...workers];
+/** Subpath entries (package.json `exports`, deno.json `exports`) and the `chapkit` executable. */
+const subpaths = ["src/cli/mod.ts", "src/cli/bin.ts"].map((path) => join(ROOT, path));
+const entries = [join(ROOT, "mod.ts"), ...subpaths, ...workers];
 const entrySet = new Set(entries);
 
 /** Rewrites relative `new URL(…, import.meta.url)` for a bundle written to `outFile`. */

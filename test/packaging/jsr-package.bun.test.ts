@@ -139,4 +139,10 @@ describe("JSR package", () => {
     const { stdout } = await run(["deno", "run", "-A", "main.ts"], { cwd: app });
     expect(JSON.parse(stdout.trim())).toEqual([6, 5]);
   }, 300_000);
+
+  test("deno run -A jsr:@chapkit/core/cli runs the chapkit command from the published files", async () => {
+    const app = denoConsumer("cli", "");
+    const { stdout } = await run(["deno", "run", "-A", `jsr:${denoConfig.name}/cli`, "--version"], { cwd: app });
+    expect(stdout.trim()).toBe(denoConfig.version);
+  }, 300_000);
 });

@@ -142,4 +142,11 @@ describe("npm package", () => {
     const { stdout } = await run(["node", "index.mjs"], { cwd: app });
     expect(stdout.trim()).toMatch(ULID);
   }, 60_000);
+
+  test("the installed package's chapkit executable runs under bunx and Node.js", async () => {
+    const viaBunx = await run(["bunx", "chapkit", "--version"], { cwd: app });
+    expect(viaBunx.stdout.trim()).toBe(pkg.version);
+    const viaNode = await run(["node", join(app, "node_modules", ".bin", "chapkit"), "test", "--help"], { cwd: app });
+    expect(viaNode.stdout).toContain("Usage: chapkit test");
+  }, 60_000);
 });

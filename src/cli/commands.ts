@@ -1,0 +1,12 @@
+/**
+ * The commands of the chapkit executable, in the order `chapkit --help` lists
+ * them. A new command is a file in `commands/` exporting a {@link CliCommandFactory}
+ * and one line here.
+ */
+import type { CliCommandFactory } from "./context.ts";
+import { testCommand } from "./commands/test.ts";
+
+/** Every command, in help order. */
+export const COMMANDS: readonly CliCommandFactory[] = [
+  testCommand,
+];
