@@ -185,6 +185,19 @@ export type { TaskFunction, TaskFunctionContext, TaskFunctions } from "./src/mod
 export type { TaskSnapshot } from "./src/modules/task/schema.ts";
 export { mlModule } from "./src/modules/ml/mod.ts";
 export type { MlModuleOptions } from "./src/modules/ml/mod.ts";
+export { MONITORING_KEY, monitoringModule } from "./src/modules/monitoring/mod.ts";
+export type { MonitoringModuleOptions } from "./src/modules/monitoring/mod.ts";
+export { Monitoring } from "./src/observability/monitoring.ts";
+export type { MonitoringOptions } from "./src/observability/monitoring.ts";
+export { Counter, Gauge, Histogram, Registry } from "./src/observability/metrics.ts";
+export type {
+  CounterChild,
+  ExpositionFormat,
+  GaugeChild,
+  HistogramChild,
+  HistogramOptions,
+  MetricOptions,
+} from "./src/observability/metrics.ts";
 export { AUTH_KEY, authModule, staticKeysFromEnv } from "./src/modules/auth/mod.ts";
 export type { AuthModule, AuthOptions } from "./src/modules/auth/mod.ts";
 export { AuthManager } from "./src/modules/auth/manager.ts";

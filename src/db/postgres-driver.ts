@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { UnavailableError } from "../core/errors.ts";
 import type { Driver, Executor, Row, SqlValue } from "./driver.ts";
 import { withDeadline } from "./_deadline.ts";
+import type { PooledDriver, PoolStats } from "./instrumented-driver.ts";
 import { isConnectionError, mapDriverError } from "./sql-errors.ts";
 
 /** Options of a PostgreSQL store. */
@@ -78,15 +79,34 @@ function redact(url: string): string {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A PostgreSQL store on postgres.js: a pool, transactions on one pooled connection. */
-class PostgresDriver implements Driver {
+class PostgresDriver implements PooledDriver {
   readonly dialect = "postgres" as const;
   readonly url: string;
   readonly #sql: Sql;
   readonly #scope = new AsyncLocalStorage<Tx>();
+  readonly #max: number;
+  /** Statements outside a transaction plus open transactions: what holds or waits for a connection. */
+  #inFlight = 0;
 
-  constructor(url: string, sql: Sql) {
+  constructor(url: string, sql: Sql, max: number) {
     this.url = redact(url);
     this.#sql = sql;
+    this.#max = max;
+  }
+
+  poolStats(): PoolStats {
+    const active = Math.min(this.#inFlight, this.#max);
+    return { max: this.#max, active, waiting: this.#inFlight - active };
+  }
+
+  async #pooled<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#scope.getStore()) return await run();
+    this.#inFlight += 1;
+    try {
+      return await run();
+    } finally {
+      this.#inFlight -= 1;
+    }
   }
 
   #handle(): Sql | Tx {
@@ -95,7 +115,7 @@ class PostgresDriver implements Driver {
 
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     try {
-      const rows = await this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true });
+      const rows = await this.#pooled(() => this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true }));
       return rows as unknown as T[];
     } catch (error) {
       throw mapDriverError(error);
@@ -104,9 +124,11 @@ class PostgresDriver implements Driver {
 
   async exec(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
     try {
-      const result = params.length === 0 && !sql.includes("?")
-        ? await this.#handle().unsafe(sql)
-        : await this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true });
+      const result = await this.#pooled(() =>
+        params.length === 0 && !sql.includes("?")
+          ? this.#handle().unsafe(sql)
+          : this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true })
+      );
       return { changes: result.count ?? 0 };
     } catch (error) {
       throw mapDriverError(error);
@@ -124,7 +146,7 @@ class PostgresDriver implements Driver {
         // A nested transaction is a savepoint: its failure undoes only its own work.
         return await outer.savepoint((sp) => this.#scope.run(sp as unknown as Tx, () => fn(this))) as T;
       }
-      return await this.#sql.begin((tx) => this.#scope.run(tx, () => fn(this))) as T;
+      return await this.#pooled(() => this.#sql.begin((tx) => this.#scope.run(tx, () => fn(this)))) as T;
     } catch (error) {
       throw mapDriverError(error);
     }
@@ -185,5 +207,5 @@ export async function openPostgresDriver(url: string, options: PostgresOptions =
       delay *= 2;
     }
   }
-  return new PostgresDriver(url, sql);
+  return new PostgresDriver(url, sql, options.max ?? 10);
 }

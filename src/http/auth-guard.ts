@@ -36,6 +36,12 @@ export interface AuthGuardOptions {
   authenticate(request: Request): Promise<AuthPrincipal | null>;
   /** Whether the principal holds the permission. */
   authorize(principal: AuthPrincipal, permission: string): boolean;
+  /**
+   * Lets a request through without credentials when it proves itself
+   * otherwise (e.g. the metrics scrape token on `/metrics`); `path` is
+   * relative to the base path.
+   */
+  admit?(request: Request, path: string): boolean;
   /** Called when an authenticated principal is refused (e.g. to audit it). */
   onDenied?(principal: AuthPrincipal, permission: string, request: Request): void | Promise<void>;
   /** Exact paths, or prefixes ending in `/*`, open without credentials (default {@link DEFAULT_PUBLIC_PATHS}). */
@@ -47,6 +53,15 @@ export interface AuthGuardOptions {
    */
   basePath?: string;
 }
+
+/**
+ * The service-context key under which modules provide extra admission rules
+ * (an array of {@link AuthGuardOptions.admit} functions) to the auth guard.
+ */
+export const AUTH_ADMIT_KEY = "auth.admit";
+
+/** An admission rule: whether a request may pass without credentials. */
+export type AdmitRule = (request: Request, path: string) => boolean;
 
 const principals = new WeakMap<Request, AuthPrincipal>();
 
@@ -94,7 +109,7 @@ export function authGuard(options: AuthGuardOptions): Elysia {
     const full = pathnameOf(request.url);
     if (base && full !== base && !full.startsWith(`${base}/`)) return;
     const path = base ? full.slice(base.length) || "/" : full;
-    if (isPublicPath(path, publicPaths)) return;
+    if (isPublicPath(path, publicPaths) || options.admit?.(request, path)) return;
     const permission = options.permissions.resolve(request.method, path);
     if (permission === PUBLIC) return;
     const principal = await options.authenticate(request);

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import type { Logger } from "../core/logging.ts";
+import type { Monitoring } from "../observability/monitoring.ts";
 import { fromElysiaError } from "./elysia-errors.ts";
 import { problemResponse } from "./problem-response.ts";
 
@@ -7,6 +8,8 @@ import { problemResponse } from "./problem-response.ts";
 export interface ErrorHandlerOptions {
   /** Where unexpected errors are logged with their stack. */
   logger: Logger;
+  /** Counts each problem answered in `chapkit_errors_total{type}`. */
+  monitoring?: Monitoring;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface ErrorHandlerOptions {
  * The hooks apply to the app that uses this plugin and to its plugins.
  */
 export function errorHandler(options: ErrorHandlerOptions): Elysia {
-  const { logger } = options;
+  const { logger, monitoring } = options;
   return new Elysia().onError({ as: "scoped" }, ({ code, error, path, set, request }) => {
     const problem = fromElysiaError(code, error);
     if (problem.status >= 500) {
@@ -30,6 +33,7 @@ export function errorHandler(options: ErrorHandlerOptions): Elysia {
     } else {
       logger.debug("chapkit.error", { path, status: problem.status, type: problem.type, detail: problem.message });
     }
+    monitoring?.recordError(problem.type);
     set.status = problem.status;
     return problemResponse(problem, path);
   }) as unknown as Elysia;

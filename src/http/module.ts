@@ -3,6 +3,7 @@ import type { ServiceInfo } from "../core/info.ts";
 import type { Logger } from "../core/logging.ts";
 import type { Driver } from "../db/driver.ts";
 import type { Migration } from "../db/migration.ts";
+import type { Monitoring } from "../observability/monitoring.ts";
 
 /** The outcome of one health check. */
 export interface CheckResult {
@@ -38,6 +39,11 @@ export interface ServiceContext {
   readonly logger: Logger;
   /** A ULID naming this running instance (job leases use it). */
   readonly instanceId: string;
+  /**
+   * The service's metrics when `withMonitoring()` is on: modules time their
+   * work through it (jobs, ML runs, artifact sizes); absent otherwise.
+   */
+  readonly monitoring?: Monitoring;
   /** Publishes a value (a manager, the job runner…) under a key for other modules. */
   provide<T>(key: string, value: T): void;
   /** The value under `key`. @throws {Error} naming the module that should have provided it. */

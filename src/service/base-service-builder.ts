@@ -17,6 +17,10 @@ import { requestContext } from "../http/request-context.ts";
 import { closeRoutes } from "../http/routing.ts";
 import { systemRoutes } from "../http/system.ts";
 import { ConfigurationError } from "./configuration-error.ts";
+import { instrumentDriver } from "../db/instrumented-driver.ts";
+import { httpMetrics } from "../http/metrics.ts";
+import { Monitoring } from "../observability/monitoring.ts";
+import { monitoringModule, type MonitoringModuleOptions } from "../modules/monitoring/mod.ts";
 import { routeEntries } from "../http/auth-guard-permissions.ts";
 import { type AuthModule, authModule, type AuthOptions } from "../modules/auth/mod.ts";
 import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
@@ -96,6 +100,7 @@ export class BaseServiceBuilder {
   #logging: LoggingOptions | undefined;
   #landingPage = false;
   #auth: AuthModule | undefined;
+  #monitoring: MonitoringModuleOptions | undefined;
   readonly #modules: ServiceModule[] = [];
   readonly #plugins: AnyElysia[] = [];
   readonly #startup: LifecycleHook[] = [];
@@ -141,6 +146,17 @@ export class BaseServiceBuilder {
   withAuth(options: AuthOptions = {}): this {
     this.#auth = authModule({ ...(this.options.basePath ? { basePath: this.options.basePath } : {}), ...options });
     return this.module(this.#auth);
+  }
+
+  /**
+   * Turns on monitoring: Prometheus metrics of HTTP requests, store
+   * statements, jobs, ML runs, artifacts and the process at `GET /metrics`
+   * (see docs/monitoring.md). Under auth `/metrics` needs `metrics:read` or
+   * the scrape token (`CHAPKIT_METRICS_TOKEN`).
+   */
+  withMonitoring(options: MonitoringModuleOptions = {}): this {
+    this.#monitoring = options;
+    return this;
   }
 
   /** Uses this store: a URL (opened and closed by the service) or an open driver (left open). */
@@ -225,13 +241,22 @@ export class BaseServiceBuilder {
     this.#checkHealthNames(this.#health?.checks ?? []);
     const { logger, logRequests } = this.#logger();
     const ownsDb = typeof this.#database === "string";
-    const db = typeof this.#database === "string" ? await openDatabase(this.#database) : this.#database;
-    const context = createServiceContext({ db, info: this.options.info, logger, instanceId: newUlid() });
+    const opened = typeof this.#database === "string" ? await openDatabase(this.#database) : this.#database;
+    const monitoring = this.#monitoring ? new Monitoring(this.#monitoring) : undefined;
+    const db = monitoring ? instrumentDriver(opened, monitoring) : opened;
+    if (monitoring) modules.push(monitoringModule(monitoring, this.#monitoring));
+    const context = createServiceContext({
+      db,
+      info: this.options.info,
+      logger,
+      instanceId: newUlid(),
+      ...(monitoring ? { monitoring } : {}),
+    });
     const lifecycle = createLifecycle({
       context,
       modules,
       shutdownHooks: this.#shutdown,
-      closeDb: ownsDb ? () => db.close() : undefined,
+      closeDb: ownsDb ? () => opened.close() : undefined,
     });
     try {
       await migrate(db, modules.flatMap((module) => module.migrations ?? []));
@@ -250,8 +275,10 @@ export class BaseServiceBuilder {
     const maxBodyBytes = this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const basePath = this.options.basePath ?? "";
     const app: AnyElysia = new Elysia()
-      .use(requestContext({ logger, logRequests, maxBodyBytes }))
-      .use(errorHandler({ logger }))
+      .use(requestContext({ logger, logRequests, maxBodyBytes }));
+    if (context.monitoring) app.use(httpMetrics(context.monitoring));
+    app
+      .use(errorHandler({ logger, ...(context.monitoring ? { monitoring: context.monitoring } : {}) }))
       .use(jsonBody({ maxBodyBytes }));
     if (this.#health) {
       const checks = [...(this.#health.checks ?? [])];

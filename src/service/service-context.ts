@@ -2,6 +2,7 @@ import type { ServiceInfo } from "../core/info.ts";
 import type { Logger } from "../core/logging.ts";
 import type { Driver } from "../db/driver.ts";
 import type { ServiceContext } from "../http/module.ts";
+import type { Monitoring } from "../observability/monitoring.ts";
 
 /** The parts a {@link ServiceContext} is made of. */
 export interface ServiceContextParts {
@@ -9,6 +10,7 @@ export interface ServiceContextParts {
   info: ServiceInfo;
   logger: Logger;
   instanceId: string;
+  monitoring?: Monitoring;
 }
 
 /** Creates the context modules share while a service is assembled and runs. */
@@ -19,6 +21,7 @@ export function createServiceContext(parts: ServiceContextParts): ServiceContext
     info: parts.info,
     logger: parts.logger,
     instanceId: parts.instanceId,
+    ...(parts.monitoring ? { monitoring: parts.monitoring } : {}),
     provide<T>(key: string, value: T): void {
       if (registry.has(key)) throw new Error(`A value is already provided under "${key}"`);
       registry.set(key, value);

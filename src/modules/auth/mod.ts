@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type AnyElysia, Elysia } from "elysia";
 import type { Logger } from "../../core/logging.ts";
-import { authGuard, DEFAULT_PUBLIC_PATHS } from "../../http/auth-guard.ts";
+import { type AdmitRule, AUTH_ADMIT_KEY, authGuard, DEFAULT_PUBLIC_PATHS } from "../../http/auth-guard.ts";
 import { type RouteEntry, RoutePermissions } from "../../http/auth-guard-permissions.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { AuthManager, type AuthManagerOptions } from "./manager.ts";
@@ -122,6 +122,9 @@ export function authModule(options: AuthOptions = {}): AuthModule {
         permissions,
         publicPaths: options.publicPaths ?? DEFAULT_PUBLIC_PATHS,
         ...(options.basePath ? { basePath: options.basePath } : {}),
+        ...(context.has(AUTH_ADMIT_KEY)
+          ? { admit: (request: Request, path: string) => context.get<AdmitRule[]>(AUTH_ADMIT_KEY).some((rule) => rule(request, path)) }
+          : {}),
         authenticate: (request) => manager.authenticate(request.headers, apiKeyHeader),
         authorize: (principal, permission) => manager.authorize(principal, permission),
         onDenied: (principal, permission, request) =>

@@ -22,6 +22,7 @@ export const PERMISSIONS: readonly string[] = [
   "ml:train",
   "ml:predict",
   "system:read",
+  "metrics:read",
   "auth:admin",
 ];
 

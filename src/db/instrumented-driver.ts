@@ -1,0 +1,140 @@
+import type { HistogramChild } from "../observability/metrics.ts";
+import type { Monitoring } from "../observability/monitoring.ts";
+import type { Driver, Executor, Row, SqlValue } from "./driver.ts";
+
+/** The `operation` label of a statement: its verb, from a bounded set. */
+export type StatementOperation = "select" | "insert" | "update" | "delete" | "transaction" | "ddl" | "other";
+
+const operations = new Map<string, StatementOperation>();
+
+/** Classifies a statement by its leading keyword (a `WITH` by the verb after its CTEs). */
+export function statementOperation(sql: string): StatementOperation {
+  const cached = operations.get(sql);
+  if (cached !== undefined) return cached;
+  const word = /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toLowerCase() ?? "";
+  let operation: StatementOperation;
+  if (word === "select" || word === "insert" || word === "update" || word === "delete") operation = word;
+  else if (word === "with") operation = (/\b(insert|update|delete)\b/i.exec(sql)?.[1]?.toLowerCase() as StatementOperation) ?? "select";
+  else if (word === "begin" || word === "commit" || word === "rollback" || word === "savepoint" || word === "release") operation = "transaction";
+  else if (word === "create" || word === "alter" || word === "drop") operation = "ddl";
+  else operation = "other";
+  if (operations.size > 4000) operations.clear();
+  operations.set(sql, operation);
+  return operation;
+}
+
+/** Pool occupancy as the driver sees it (PostgreSQL). */
+export interface PoolStats {
+  /** Configured pool size. */
+  max: number;
+  /** Connections serving a statement or transaction. */
+  active: number;
+  /** Statements and transactions waiting for a connection. */
+  waiting: number;
+}
+
+/** A driver that can report its pool occupancy. */
+export interface PooledDriver extends Driver {
+  /** The pool's occupancy now. */
+  poolStats(): PoolStats;
+}
+
+function isPooled(driver: Driver): driver is PooledDriver {
+  return typeof (driver as Partial<PooledDriver>).poolStats === "function";
+}
+
+class InstrumentedExecutor implements Executor {
+  readonly dialect: Driver["dialect"];
+  readonly #children = new Map<StatementOperation, HistogramChild>();
+
+  constructor(protected readonly inner: Executor, protected readonly monitoring: Monitoring) {
+    this.dialect = inner.dialect;
+  }
+
+  protected histogram(operation: StatementOperation): HistogramChild {
+    let child = this.#children.get(operation);
+    if (!child) this.#children.set(operation, child = this.monitoring.dbQueryDuration.child(this.dialect, operation));
+    return child;
+  }
+
+  protected timed<T>(operation: StatementOperation, run: () => Promise<T>): Promise<T> {
+    const child = this.histogram(operation);
+    const start = performance.now();
+    const done = (): void => child.observe((performance.now() - start) / 1000);
+    return run().then((value) => {
+      done();
+      return value;
+    }, (error: unknown) => {
+      done();
+      throw error;
+    });
+  }
+
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.timed(statementOperation(sql), () => this.inner.query<T>(sql, params));
+  }
+
+  exec(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
+    return this.timed(statementOperation(sql), () => this.inner.exec(sql, params));
+  }
+}
+
+class InstrumentedDriver extends InstrumentedExecutor implements Driver {
+  readonly url: string;
+  readonly #driver: Driver;
+
+  constructor(driver: Driver, monitoring: Monitoring) {
+    super(driver, monitoring);
+    this.#driver = driver;
+    this.url = driver.url;
+  }
+
+  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+    return this.timed("transaction", () =>
+      this.#driver.transaction((tx) => fn(tx === this.#driver ? this : new InstrumentedExecutor(tx, this.monitoring))));
+  }
+
+  inTransaction(): boolean {
+    return this.#driver.inTransaction?.() ?? false;
+  }
+
+  ping(timeoutMs?: number): Promise<void> {
+    return this.#driver.ping(timeoutMs);
+  }
+
+  close(): Promise<void> {
+    return this.#driver.close();
+  }
+}
+
+class InstrumentedPool extends InstrumentedDriver implements PooledDriver {
+  constructor(readonly pooled: PooledDriver, monitoring: Monitoring) {
+    super(pooled, monitoring);
+  }
+
+  poolStats(): PoolStats {
+    return this.pooled.poolStats();
+  }
+}
+
+/**
+ * Wraps a driver so every statement and transaction is timed into
+ * `chapkit_db_query_duration_seconds{store,operation}` (the store is the
+ * dialect, the operation the statement's verb: never the statement itself).
+ * On a pooled driver (PostgreSQL) `chapkit_db_pool_connections{state}` is
+ * read at scrape time. The wrapper changes nothing else.
+ */
+export function instrumentDriver(driver: Driver, monitoring: Monitoring): Driver {
+  if (isPooled(driver)) {
+    const pool = monitoring.dbPool;
+    pool.collect(() => {
+      const stats = driver.poolStats();
+      pool.set(stats.active, "active");
+      pool.set(Math.max(0, stats.max - stats.active), "idle");
+      pool.set(stats.waiting, "waiting");
+      pool.set(stats.max, "max");
+    });
+    return new InstrumentedPool(driver, monitoring);
+  }
+  return new InstrumentedDriver(driver, monitoring);
+}

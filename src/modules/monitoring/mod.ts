@@ -1,0 +1,67 @@
+/**
+ * Monitoring of a service, switched on by `.withMonitoring()`. The metrics
+ * registry and the instrumentation of stores, jobs and ML live below HTTP in
+ * `src/observability/` (and the driver wrapper in `src/db/`); this module
+ * adds what needs a running service: the `/metrics` route, its admission
+ * under auth, and the samplers' lifecycle.
+ * @module
+ */
+import type { AnyElysia } from "elysia";
+import { type AdmitRule, AUTH_ADMIT_KEY } from "../../http/auth-guard.ts";
+import { hasScrapeToken, METRICS_PATH, metricsRoutes } from "../../http/metrics.ts";
+import type { ServiceContext, ServiceModule } from "../../http/module.ts";
+import type { Monitoring, MonitoringOptions } from "../../observability/monitoring.ts";
+
+/** Options of `withMonitoring()`. */
+export interface MonitoringModuleOptions extends MonitoringOptions {
+  /** Path of the metrics endpoint (default `/metrics`). */
+  metricsPath?: string;
+  /**
+   * The scrape token (default: `CHAPKIT_METRICS_TOKEN`). A request with
+   * `Authorization: Bearer <token>` may read the metrics even under auth; when
+   * set without auth, `/metrics` requires it.
+   */
+  metricsToken?: string;
+}
+
+/** The key under which the monitoring module provides its {@link Monitoring}. */
+export const MONITORING_KEY = "monitoring";
+
+function envValue(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+/**
+ * The monitoring module (name `monitoring`): provides the service's
+ * {@link Monitoring}, serves `/metrics`, and admits the scrape token past
+ * the auth guard on that path only.
+ */
+export function monitoringModule(monitoring: Monitoring, options: MonitoringModuleOptions = {}): ServiceModule {
+  const path = options.metricsPath ?? METRICS_PATH;
+  const token = options.metricsToken ?? envValue("CHAPKIT_METRICS_TOKEN") ?? undefined;
+  return {
+    name: "monitoring",
+    setup(context: ServiceContext): void {
+      context.provide(MONITORING_KEY, monitoring);
+      if (token) {
+        const rule: AdmitRule = (request, requestPath) =>
+          (requestPath === path || requestPath === `${path}/`) && hasScrapeToken(request, token);
+        if (context.has(AUTH_ADMIT_KEY)) context.get<AdmitRule[]>(AUTH_ADMIT_KEY).push(rule);
+        else context.provide<AdmitRule[]>(AUTH_ADMIT_KEY, [rule]);
+      }
+    },
+    routes(context: ServiceContext): AnyElysia {
+      return metricsRoutes(monitoring, {
+        path,
+        ...(token ? { token } : {}),
+        authEnabled: context.has("auth"),
+      });
+    },
+    start(): void {
+      monitoring.start();
+    },
+    stop(): void {
+      monitoring.stop();
+    },
+  };
+}

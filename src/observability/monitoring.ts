@@ -1,0 +1,147 @@
+import { type Counter, DEFAULT_SECONDS_BUCKETS, type Gauge, type Histogram, Registry } from "./metrics.ts";
+import { EventLoopLag, registerProcessMetrics } from "./process-metrics.ts";
+
+/** Options of {@link Monitoring}. */
+export interface MonitoringOptions {
+  /** Register process metrics (CPU, memory, heap, event-loop lag); default true. */
+  processMetrics?: boolean;
+  /** Buckets of the request, query, job and ML duration histograms, in seconds. */
+  durationBuckets?: readonly number[];
+  /** Milliseconds between event-loop lag samples (default 500). */
+  lagIntervalMs?: number;
+}
+
+/** Buckets of `chapkit_artifact_size_bytes`: 256 B to 256 MiB by factors of 4. */
+export const ARTIFACT_SIZE_BUCKETS: readonly number[] = Array.from({ length: 11 }, (_, i) => 256 * 4 ** i);
+
+/** Buckets of job and training durations: 10 ms to an hour. */
+export const LONG_RUN_BUCKETS: readonly number[] = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+
+/** The label of requests that matched no route: unknown paths collapse to one series. */
+export const UNMATCHED_ROUTE = "unmatched";
+
+/** The `type` label of an error: the last segment of its problem type URN (`urn:chapkit:error:not-found` → `not-found`). */
+export function errorTypeLabel(type: string): string {
+  const index = type.lastIndexOf(":");
+  const suffix = index < 0 ? type : type.slice(index + 1);
+  return suffix === "" || suffix.length > 64 ? "other" : suffix;
+}
+
+/**
+ * The metrics of one chapkit service, below HTTP: the HTTP layer, stores,
+ * the job runner and ML jobs report through it without knowing each other.
+ * `withMonitoring()` creates one per service; embedding code can create its
+ * own and pass it to {@link instrumentDriver} and friends.
+ *
+ * @example
+ * ```ts
+ * import { Monitoring } from "./monitoring.ts";
+ * const monitoring = new Monitoring({ processMetrics: false });
+ * monitoring.dbQueryDuration.observe(0.002, "sqlite", "select");
+ * const text = await monitoring.registry.expose("prometheus");
+ * ```
+ */
+export class Monitoring {
+  /** Where every metric below is registered; add your own here. */
+  readonly registry: Registry = new Registry();
+  /** `http_server_request_duration_seconds{method,route,status_code}`. */
+  readonly httpDuration: Histogram;
+  /** `http_server_active_requests{method}`. */
+  readonly httpActive: Gauge;
+  /** `chapkit_errors_total{type}`. */
+  readonly errors: Counter;
+  /** `chapkit_db_query_duration_seconds{store,operation}`. */
+  readonly dbQueryDuration: Histogram;
+  /** `chapkit_db_pool_connections{state}` (PostgreSQL). */
+  readonly dbPool: Gauge;
+  /** `chapkit_jobs{status}`. */
+  readonly jobs: Gauge;
+  /** `chapkit_job_duration_seconds{kind,outcome}`. */
+  readonly jobDuration: Histogram;
+  /** `chapkit_ml_train_duration_seconds{outcome}`. */
+  readonly mlTrainDuration: Histogram;
+  /** `chapkit_ml_predict_duration_seconds{outcome}`. */
+  readonly mlPredictDuration: Histogram;
+  /** `chapkit_ml_predict_rows_total`. */
+  readonly mlPredictRows: Counter;
+  /** `chapkit_artifact_size_bytes`. */
+  readonly artifactSize: Histogram;
+  /** The event-loop lag sampler (started by {@link Monitoring.start}). */
+  readonly lag: EventLoopLag = new EventLoopLag();
+  readonly #options: MonitoringOptions;
+
+  /** Registers chapkit's metrics (and, unless turned off, the process metrics). */
+  constructor(options: MonitoringOptions = {}) {
+    this.#options = options;
+    const buckets = options.durationBuckets ?? DEFAULT_SECONDS_BUCKETS;
+    const r = this.registry;
+    this.httpDuration = r.histogram({
+      name: "http_server_request_duration_seconds",
+      help: "Duration of HTTP requests, by method, route template and status code.",
+      labelNames: ["method", "route", "status_code"],
+      buckets,
+    });
+    this.httpActive = r.gauge({
+      name: "http_server_active_requests",
+      help: "HTTP requests being served now.",
+      labelNames: ["method"],
+    });
+    this.errors = r.counter({
+      name: "chapkit_errors_total",
+      help: "Problems answered, by the last segment of the problem type URN.",
+      labelNames: ["type"],
+    });
+    this.dbQueryDuration = r.histogram({
+      name: "chapkit_db_query_duration_seconds",
+      help: "Duration of store statements and transactions, by store and operation.",
+      labelNames: ["store", "operation"],
+      buckets,
+    });
+    this.dbPool = r.gauge({
+      name: "chapkit_db_pool_connections",
+      help: "PostgreSQL pool connections by state (active, idle, waiting, max).",
+      labelNames: ["state"],
+    });
+    this.jobs = r.gauge({ name: "chapkit_jobs", help: "Job records by status.", labelNames: ["status"] });
+    this.jobDuration = r.histogram({
+      name: "chapkit_job_duration_seconds",
+      help: "Run time of jobs, by kind and outcome.",
+      labelNames: ["kind", "outcome"],
+      buckets: LONG_RUN_BUCKETS,
+    });
+    this.mlTrainDuration = r.histogram({
+      name: "chapkit_ml_train_duration_seconds",
+      help: "Duration of model training runs, by outcome.",
+      labelNames: ["outcome"],
+      buckets: LONG_RUN_BUCKETS,
+    });
+    this.mlPredictDuration = r.histogram({
+      name: "chapkit_ml_predict_duration_seconds",
+      help: "Duration of prediction runs, by outcome.",
+      labelNames: ["outcome"],
+      buckets,
+    });
+    this.mlPredictRows = r.counter({ name: "chapkit_ml_predict_rows_total", help: "Rows predicted." });
+    this.artifactSize = r.histogram({
+      name: "chapkit_artifact_size_bytes",
+      help: "Size of stored artifacts (JSON data plus binary payload), in bytes.",
+      buckets: ARTIFACT_SIZE_BUCKETS,
+    });
+    if (options.processMetrics !== false) registerProcessMetrics(r, this.lag);
+  }
+
+  /** Starts the samplers (event-loop lag); their timers do not keep the process alive. */
+  start(): void {
+    if (this.#options.processMetrics !== false) this.lag.start(this.#options.lagIntervalMs);
+  }
+
+  /** Stops the samplers. */
+  stop(): void {
+    this.lag.stop();
+  }
+
+  /** Records one problem answered, by its type URN. */
+  recordError(type: string): void {
+    this.errors.inc(1, errorTypeLabel(type));
+  }
+}
