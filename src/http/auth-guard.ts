@@ -64,10 +64,25 @@ export const AUTH_ADMIT_KEY = "auth.admit";
 export type AdmitRule = (request: Request, path: string) => boolean;
 
 const principals = new WeakMap<Request, AuthPrincipal>();
+const authorizers = new WeakMap<Request, (permission: string) => boolean>();
 
 /** The principal the guard authenticated for this request, if any. */
 export function principalOf(request: Request): AuthPrincipal | undefined {
   return principals.get(request);
+}
+
+/**
+ * Refuses a request whose authenticated caller lacks `permission`, for
+ * checks that depend on the body (creating a shell task needs
+ * `tasks:shell`). A request the guard did not authenticate (a service
+ * without auth, or a public route) passes.
+ *
+ * @throws {ForbiddenError} when the caller's role and scopes do not grant it.
+ */
+export function requirePermission(request: Request, permission: string, instance?: string): void {
+  const authorize = authorizers.get(request);
+  if (!authorize || authorize(permission)) return;
+  throw new ForbiddenError(`Permission ${permission} required`, instance === undefined ? {} : { instance });
 }
 
 function pathnameOf(url: string): string {
@@ -115,6 +130,7 @@ export function authGuard(options: AuthGuardOptions): Elysia {
     const principal = await options.authenticate(request);
     if (!principal) throw new UnauthorizedError("Authentication required", { instance: full });
     principals.set(request, principal);
+    authorizers.set(request, (wanted) => options.authorize(principal, wanted));
     if (permission === AUTHENTICATED || options.authorize(principal, permission)) return;
     await options.onDenied?.(principal, permission, request);
     throw new ForbiddenError(`Permission ${permission} required`, { instance: full });

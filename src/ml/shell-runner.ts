@@ -13,7 +13,8 @@ import { RuntimeError } from "./errors.ts";
 import { type FeatureCollection, withoutNullMembers } from "./geojson.ts";
 import { pyFormat } from "./py-format.ts";
 import { pyJsonDumps } from "./py-json.ts";
-import { runShell, withTempDir } from "./_subprocess.ts";
+import { runCommand, scriptEnvironment } from "../runtime/subprocess.ts";
+import { withTempDir } from "./_temp-dir.ts";
 import {
   binaryModel,
   type ConfigData,
@@ -42,8 +43,14 @@ export interface ShellModelRunnerOptions {
   modelFormat?: string;
   /** Parent of the temp dirs (default: the system temp dir). */
   tempDir?: string;
-  /** Extra environment variables for the scripts. */
+  /**
+   * Extra environment variables for the scripts. The scripts see the
+   * service's environment minus secrets (`DATABASE_URL` and names holding
+   * SECRET, TOKEN, KEY or PASSWORD) plus these, which are passed as given.
+   */
   env?: Record<string, string>;
+  /** Bytes of stdout and of stderr kept for the log and error messages (default 1 MiB each). */
+  maxOutputBytes?: number;
   /** Where script output is logged (debug level). */
   logger?: Logger;
 }
@@ -137,11 +144,17 @@ export class ShellModelRunner<C = ConfigData> implements ModelRunner<C> {
     const command = pyFormat(template, files);
     const log = this.#options.logger;
     log?.debug("ml.shell.start", { operation: what.toLowerCase(), command });
-    const env = this.#options.env;
-    const result = await runShell(command, env ? { cwd, signal, env } : { cwd, signal });
-    log?.debug("ml.shell.end", { operation: what.toLowerCase(), code: result.code, stdout: result.stdout, stderr: result.stderr });
-    if (result.code !== 0) {
-      throw new RuntimeError(`${what} script failed with exit code ${result.code}: ${result.stderr}`);
+    signal.throwIfAborted();
+    const result = await runCommand(command, {
+      cwd,
+      signal,
+      env: scriptEnvironment(this.#options.env),
+      ...(this.#options.maxOutputBytes === undefined ? {} : { maxOutputBytes: this.#options.maxOutputBytes }),
+    });
+    if (result.aborted) throw signal.reason;
+    log?.debug("ml.shell.end", { operation: what.toLowerCase(), code: result.exitCode, stdout: result.stdout, stderr: result.stderr });
+    if (result.exitCode !== 0) {
+      throw new RuntimeError(`${what} script failed with exit code ${result.exitCode}: ${result.stderr}`);
     }
   }
 }

@@ -19,6 +19,7 @@ export const PERMISSIONS: readonly string[] = [
   "tasks:read",
   "tasks:write",
   "tasks:execute",
+  "tasks:shell",
   "ml:train",
   "ml:predict",
   "system:read",

@@ -83,6 +83,10 @@ function progressReporter(
   };
 }
 
+function withoutNul(text: string): string {
+  return text.replaceAll("\u0000", "");
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -118,6 +122,8 @@ export class InProcessJobRunner implements JobRunner {
   readonly #local = new Map<string, LocalJob>();
   readonly #queue: LocalJob[] = [];
   readonly #listeners = new Map<string, Set<() => void>>();
+  // Outcomes the store refused; retried at each tick so no job stays `running`.
+  readonly #unfinished = new Map<string, JobOutcome>();
   #running = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #ticking = false;
@@ -258,6 +264,7 @@ export class InProcessJobRunner implements JobRunner {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     while (this.#ticking) await sleep(5);
+    await this.#retryUnfinished();
     const jobs = [...this.#local.values()];
     this.#queue.length = 0;
     const error = jobInterruptedError(this.instanceId);
@@ -315,13 +322,52 @@ export class InProcessJobRunner implements JobRunner {
         if (!controller.signal.aborted) this.#logger?.warn("jobs.failed", { job_id: id, error: outcome.error });
       }
       // A canceled or swept job keeps the status it was given.
-      if (!controller.signal.aborted) await this.#store.finish(id, outcome);
+      if (!controller.signal.aborted) await this.#finish(id, outcome);
     } catch (failure) {
       this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
     } finally {
       this.#running -= 1;
       this.#release(job);
       this.#pump();
+    }
+  }
+
+  /**
+   * Stores a job's outcome. When the store refuses it (a value it cannot
+   * hold, a lost connection), the job still ends: failed, with the store's
+   * error; if even that write fails it is retried at every tick.
+   */
+  async #finish(id: string, outcome: JobOutcome): Promise<void> {
+    try {
+      await this.#store.finish(id, outcome);
+      return;
+    } catch (failure) {
+      this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
+      const described = describeJobError(failure);
+      const fallback: JobOutcome = {
+        status: "failed",
+        finished_at: outcome.finished_at,
+        artifact_id: null,
+        error: withoutNul(`JobStoreError: the job's outcome could not be stored: ${described.error}`),
+        error_traceback: withoutNul(`${outcome.error_traceback ?? outcome.error ?? outcome.status}\n\n${described.error_traceback}`),
+      };
+      try {
+        await this.#store.finish(id, fallback);
+      } catch {
+        this.#unfinished.set(id, fallback);
+      }
+    }
+  }
+
+  async #retryUnfinished(): Promise<void> {
+    for (const [id, outcome] of [...this.#unfinished]) {
+      try {
+        await this.#store.finish(id, outcome);
+        this.#unfinished.delete(id);
+        this.#notify(id);
+      } catch (failure) {
+        this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
+      }
     }
   }
 
@@ -368,6 +414,7 @@ export class InProcessJobRunner implements JobRunner {
     if (this.#ticking || this.#closed) return;
     this.#ticking = true;
     try {
+      await this.#retryUnfinished();
       const now = Date.now();
       await this.#store.heartbeat(this.instanceId, new Date(now).toISOString());
       // Another instance may have canceled, deleted or swept one of our jobs.

@@ -6,6 +6,7 @@ import type { Repository, UpdateValues } from "../../core/repository.ts";
 import { validateValue } from "../../core/validation.ts";
 import type { TaskFunctions } from "./functions.ts";
 import { runTask, type TaskArtifacts } from "./run-task.ts";
+import { ShellPolicy } from "./shell-policy.ts";
 import { type TaskInSchema, TaskInSchema as TaskIn, type TaskOutSchema, TaskOutSchema as TaskOut, type TaskRecord } from "./schema.ts";
 
 /** The message of `$execute` when the service has no job runner (contract §11.2). */
@@ -21,6 +22,8 @@ export interface TaskManagerOptions {
   jobs(): JobRunner | null;
   /** Where result artifacts go (read at each execution). */
   artifacts(): TaskArtifacts;
+  /** Whether and which shell tasks may be stored and run (default: none). */
+  shell?: ShellPolicy;
 }
 
 /** The 202 answer of `$execute`. */
@@ -47,13 +50,17 @@ type TaskInput = Static<TaskInSchema>;
 export class TaskManager extends Manager<TaskRecord, TaskInSchema, TaskOutSchema> {
   /** Task functions by name. */
   readonly functions: TaskFunctions;
+  /** Whether and which shell tasks may be stored and run. */
+  readonly shell: ShellPolicy;
   readonly #jobs: () => JobRunner | null;
   readonly #artifacts: () => TaskArtifacts;
 
   constructor(options: TaskManagerOptions) {
     const functions = options.functions ?? {};
+    const shell = options.shell ?? new ShellPolicy();
     const check = (input: TaskInput, existing: TaskRecord | null): void => {
       const type = input.task_type ?? existing?.task_type ?? "shell";
+      if (type === "shell") shell.check(input.command);
       if (type === "function" && !Object.hasOwn(functions, input.command)) {
         const known = Object.keys(functions);
         throw new ValidationError([{
@@ -88,6 +95,7 @@ export class TaskManager extends Manager<TaskRecord, TaskInSchema, TaskOutSchema
       },
     });
     this.functions = functions;
+    this.shell = shell;
     this.#jobs = options.jobs;
     this.#artifacts = options.artifacts;
   }
@@ -97,6 +105,7 @@ export class TaskManager extends Manager<TaskRecord, TaskInSchema, TaskOutSchema
    * against the function's schema now; shell tasks ignore them.
    *
    * @throws {BadRequestError} when jobs are not enabled.
+   * @throws {ForbiddenError} for a shell task while shell tasks are off or the command is not allowed.
    * @throws {NotFoundError} when the task does not exist.
    * @throws {ValidationError} when `params` do not fit the function.
    */
@@ -110,8 +119,10 @@ export class TaskManager extends Manager<TaskRecord, TaskInSchema, TaskOutSchema
       const fn = this.functions[task.command];
       if (!fn) throw new BadRequestError(`Task function "${task.command}" is not registered in this service`);
       checked = fn.params ? validateValue(fn.params, params ?? {}, { loc: ["body", "params"] }) : params ?? {};
+    } else {
+      this.shell.check(task.command);
     }
-    const parts = { tasks: this.repository, functions: this.functions, artifacts: this.#artifacts() };
+    const parts = { tasks: this.repository, functions: this.functions, artifacts: this.#artifacts(), shell: this.shell };
     const jobId = await runner.submit((context) => runTask(parts, id, checked, context));
     return { job_id: jobId, message: `Task submitted for execution. Job ID: ${jobId}` };
   }

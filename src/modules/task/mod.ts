@@ -5,6 +5,7 @@ import type { TaskFunctions } from "./functions.ts";
 import { TaskManager } from "./manager.ts";
 import { tasksRoutes } from "./routes.ts";
 import type { TaskArtifacts } from "./run-task.ts";
+import { type ShellSetting, ShellPolicy } from "./shell-policy.ts";
 import { createTaskRepository, TASKS_MIGRATIONS } from "./store.ts";
 
 /** The key under which the tasks module provides its {@link TaskManager}. */
@@ -20,13 +21,21 @@ export interface TasksModuleOptions {
   permissions?: CrudPermissions;
   /** TypeScript task functions by name, run by tasks with `task_type: "function"` and `command` = the name. */
   functions?: TaskFunctions;
+  /**
+   * Shell tasks run any command the service's user may run, so they are
+   * off by default: creating or running one answers 403. `true` allows any
+   * command; `{ commands }` an allowlist. With auth, creating or changing a
+   * shell task also needs the `tasks:shell` permission (admin only by default).
+   */
+  shell?: ShellSetting;
 }
 
 /**
  * The tasks module (module name and provided key `tasks`; requires
  * `artifacts`): task CRUD under `/api/v1/tasks` and `$execute`, which runs a
- * shell command (`/bin/sh -c`) or a registered TypeScript function as a job
- * (with the `jobs` module) and stores the outcome as a new root artifact.
+ * registered TypeScript function, or (only when `shell` enables them) a
+ * shell command (`/bin/sh -c`, minimal environment), as a job (with the
+ * `jobs` module) and stores the outcome as a new root artifact.
  *
  * @example
  * ```ts ignore
@@ -53,6 +62,7 @@ export function tasksModule(options: TasksModuleOptions = {}): ServiceModule {
       const manager = new TaskManager({
         repository: createTaskRepository(context.db),
         ...(options.functions ? { functions: options.functions } : {}),
+        shell: new ShellPolicy(options.shell ?? false),
         jobs: () => (context.has("jobs") ? context.get<JobRunner>("jobs") : null),
         artifacts: () => context.get<TaskArtifacts>("artifacts"),
       });

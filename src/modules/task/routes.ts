@@ -1,6 +1,7 @@
 import { type AnyElysia, Elysia } from "elysia";
 import { NotFoundError, ValidationError } from "../../core/errors.ts";
 import { parseUlid } from "../../core/ulid.ts";
+import { requirePermission } from "../../http/auth-guard.ts";
 import { type CrudPermissions, crudRouter } from "../../http/crud/crud-router.ts";
 import { routeDetail } from "../../http/route-doc.ts";
 import type { TaskManager } from "./manager.ts";
@@ -29,10 +30,27 @@ function executeParams(body: unknown): unknown {
   return params;
 }
 
+const WRITES = new Set(["POST", "PUT", "PATCH"]);
+
+/** Whether a write body (one task, or a bulk array) may leave a shell task behind. */
+async function touchesShell(manager: TaskManager, body: unknown, id: string | undefined): Promise<boolean> {
+  const items = Array.isArray(body) ? body : [body];
+  for (const item of items) {
+    const fields = item !== null && typeof item === "object" ? item as { id?: unknown; task_type?: unknown } : {};
+    if (fields.task_type === "shell") return true;
+    if (fields.task_type === "function") continue;
+    const target = id ?? (typeof fields.id === "string" ? fields.id : undefined);
+    const existing = target === undefined ? null : await manager.repository.findById(target).catch(() => null);
+    if (existing ? existing.task_type === "shell" : fields.task_type === undefined) return true;
+  }
+  return false;
+}
+
 /**
  * The task routes: generic CRUD under `/api/v1/tasks` and
  * `POST {prefix}/{id}/$execute` → 202 `{job_id, message}`. Malformed ids
  * answer 400 `invalid-ulid`, unknown tasks 404, a service without jobs 400.
+ * Writes that create or change a shell task need `tasks:shell` (with auth).
  */
 export function tasksRoutes(manager: TaskManager, options: TasksRoutesOptions = {}): AnyElysia {
   const prefix = options.prefix ?? "/api/v1/tasks";
@@ -45,6 +63,12 @@ export function tasksRoutes(manager: TaskManager, options: TasksRoutesOptions = 
     ...(options.permissions ? { permissions: options.permissions } : {}),
   });
   return new Elysia({ name: `chapkit:tasks:${prefix}` })
+    .onBeforeHandle(async ({ request, body, params }) => {
+      const path = new URL(request.url).pathname;
+      if (!WRITES.has(request.method) || path.endsWith("/$execute") || path.endsWith("/$bulk-delete")) return;
+      const id = (params as Record<string, string | undefined> | undefined)?.entity_id;
+      if (await touchesShell(manager, body, id)) requirePermission(request, "tasks:shell", path);
+    })
     .use(crud)
     .post(`${prefix}/:entity_id/$execute`, async ({ params, body, set }) => {
       const taskParams = executeParams(body);

@@ -4,7 +4,8 @@ import type { Repository } from "../../core/repository.ts";
 import { validateValue } from "../../core/validation.ts";
 import type { TaskFunction, TaskFunctions } from "./functions.ts";
 import type { TaskRecord, TaskSnapshot } from "./schema.ts";
-import { runShell } from "./shell.ts";
+import { minimalEnvironment, runCommand } from "../../runtime/subprocess.ts";
+import type { ShellPolicy } from "./shell-policy.ts";
 
 /**
  * What the tasks module needs of the artifacts module: creating a root
@@ -20,6 +21,8 @@ export interface TaskRunParts {
   tasks: Repository<TaskRecord>;
   functions: TaskFunctions;
   artifacts: TaskArtifacts;
+  /** Checked again at run time: the task may predate a stricter policy. */
+  shell: ShellPolicy;
 }
 
 /** The `task` member of a result artifact. */
@@ -66,8 +69,10 @@ async function callFunction(
  * The work of one task job (contract §11.3): re-reads the task (a task
  * deleted since submission fails the job with `Task … not found`), runs it,
  * stores the outcome as a new root artifact and returns the artifact's id.
- * Shell tasks store `{task, stdout, stderr, exit_code}`; function tasks
- * store `{task, params, result}`.
+ * Shell tasks store `{task, stdout, stderr, exit_code}` (plus
+ * `stdout_truncated`/`stderr_truncated: true` when output passed the cap);
+ * function tasks store `{task, params, result}`. A canceled run stores
+ * nothing: the job ends with the cancellation.
  */
 export async function runTask(
   parts: TaskRunParts,
@@ -85,12 +90,19 @@ export async function runTask(
     const result = await callFunction(fn, checked, task, context);
     data = { task: taskSnapshot(task), params: checked, result: result === undefined ? null : result };
   } else {
-    const outcome = await runShell(task.command, {
+    parts.shell.check(task.command);
+    const options = parts.shell.options!;
+    const outcome = await runCommand(task.command, {
+      env: minimalEnvironment(options.env),
       timeoutMs: task.timeout_seconds === null ? null : task.timeout_seconds * 1000,
       signal: context.signal,
+      ...(options.maxOutputBytes === undefined ? {} : { maxOutputBytes: options.maxOutputBytes }),
     });
-    data = { task: taskSnapshot(task), stdout: outcome.stdout, stderr: outcome.stderr, exit_code: outcome.exit_code };
+    data = { task: taskSnapshot(task), stdout: outcome.stdout, stderr: outcome.stderr, exit_code: outcome.exitCode };
+    if (outcome.stdoutTruncated) data.stdout_truncated = true;
+    if (outcome.stderrTruncated) data.stderr_truncated = true;
   }
+  context.signal.throwIfAborted();
   const artifact = await parts.artifacts.create({ data });
   return artifact.id;
 }

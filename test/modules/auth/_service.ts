@@ -34,7 +34,7 @@ export async function authService(
     .withConfig(Type.Object({ min_samples: Type.Integer({ default: 3 }) }, { title: "TestConfig" }))
     .withArtifacts({ hierarchy: { name: "auth_test", level_labels: { 0: "root" } }, enableConfigLinking: true })
     .withJobs()
-    .withTasks()
+    .withTasks({ shell: true })
     .withAuth({ jwtSecret: JWT_SECRET, staticKeys: [ADMIN_KEY], passwordCost: TEST_COST, env: {}, ...options.auth });
   if (options.db) builder.withDatabase(options.db);
   const logs = options.logs;

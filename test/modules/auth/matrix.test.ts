@@ -23,6 +23,9 @@ const routes = [...new Map(all.map((route) => [`${route.method} ${route.path}`, 
 const concrete = (path: string): string => path.replace(/:name\b/, "ghost").replace(/:[A-Za-z_]+/g, ULID);
 const isPublic = (path: string): boolean => PUBLIC.has(path);
 const isAuthAdmin = (path: string): boolean => path.startsWith("/api/v1/auth/") && !isPublic(path) && !SELF_SERVICE.has(path);
+// The matrix writes `{}`, which for tasks means a shell task: that needs `tasks:shell`, which editors lack.
+const isShellTaskWrite = (method: string, path: string): boolean =>
+  !READS.has(method) && method !== "DELETE" && path.startsWith("/api/v1/tasks") && !/\$(execute|bulk-delete)$/.test(path);
 
 describe("the permission matrix over every route", () => {
   const keys: Record<string, string> = {};
@@ -70,7 +73,7 @@ describe("the permission matrix over every route", () => {
     if (isPublic(path)) {
       it(`${label}: open without credentials`, async () => {
         const res = await send(method, path);
-        assert.ok(![401, 403].includes(res.status), `got ${res.status}`);
+        assert.ok(![401, 403].includes(res.status) && res.status < 500, `got ${res.status}`);
         await res.body?.cancel();
       });
       continue;
@@ -90,21 +93,22 @@ describe("the permission matrix over every route", () => {
         assert.equal(res.status, 403);
         assert.equal((await res.json()).type, "urn:chapkit:error:forbidden");
       } else {
-        assert.ok(![401, 403].includes(res.status), `got ${res.status}`);
+        assert.ok(![401, 403].includes(res.status) && res.status < 500, `got ${res.status}`);
         await res.body?.cancel();
       }
     });
 
-    it(`${label}: editor ${isAuthAdmin(path) ? "403" : "allowed"}`, async () => {
+    const editorDenied = isAuthAdmin(path) || isShellTaskWrite(method, path);
+    it(`${label}: editor ${editorDenied ? "403" : "allowed"}`, async () => {
       const res = await send(method, path, keys.editor);
-      if (isAuthAdmin(path)) assert.equal(res.status, 403);
-      else assert.ok(![401, 403].includes(res.status), `got ${res.status}`);
+      if (editorDenied) assert.equal(res.status, 403);
+      else assert.ok(![401, 403].includes(res.status) && res.status < 500, `got ${res.status}`);
       await res.body?.cancel();
     });
 
     it(`${label}: admin allowed`, async () => {
       const res = await send(method, path, keys.admin);
-      assert.ok(![401, 403].includes(res.status), `got ${res.status}`);
+      assert.ok(![401, 403].includes(res.status) && res.status < 500, `got ${res.status}`);
       await res.body?.cancel();
     });
   }

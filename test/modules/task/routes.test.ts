@@ -73,7 +73,7 @@ for (const store of testStores()) {
         .withDatabase(db)
         .module(jobsModule({ maxConcurrency: 3 }))
         .module(resultArtifactsModule())
-        .module(tasksModule({ functions }))
+        .module(tasksModule({ functions, shell: true }))
         .build();
       runner = app.chapkit.context.get<JobRunner>("jobs");
       artifacts = app.chapkit.context.get<ResultArtifacts>("artifacts");
@@ -264,7 +264,7 @@ describe("tasks without the jobs module", () => {
   test("$execute is a 400 problem with the contract's message", async () => {
     const app = await new ServiceBuilder({ info: { display_name: "No jobs" } })
       .module(resultArtifactsModule())
-      .module(tasksModule())
+      .module(tasksModule({ shell: true }))
       .build();
     try {
       const task = await json(await call(app, "POST", "/api/v1/tasks", { command: "echo" }), 201);
