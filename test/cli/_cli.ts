@@ -57,6 +57,6 @@ export function seedService(): ServiceBuilder {
     .withSystem()
     .withConfig(Type.Object({ min_samples: Type.Integer({ minimum: 2 }), label: Type.String() }, { title: "TestConfig" }))
     .withArtifacts({ hierarchy: { name: "test", level_labels: { 0: "root" } } })
-    .withTasks()
+    .withTasks({ shell: { commands: ["echo chapkit-conformance"] } })
     .withJobs();
 }
