@@ -1,6 +1,7 @@
 // The chapkit side of the crud suite: the config service as a deployment
 // would run it (health, configs, default logging to stderr), on DATABASE_URL.
 // BENCH_SEED rows are inserted at start-up, before the port opens.
+// BENCH_MONITORING=1 turns on withMonitoring() (metrics of requests and statements).
 import { ServiceBuilder } from "../../src/service/service-builder.ts";
 import { CONFIG_KEY } from "../../src/modules/config/mod.ts";
 import type { ConfigManager } from "../../src/modules/config/manager.ts";
@@ -8,10 +9,12 @@ import { BENCH_DATA, BenchConfigData, seedCount, seedName } from "./bench-config
 
 const seed = seedCount();
 
-await new ServiceBuilder({
+const builder = new ServiceBuilder({
   info: { display_name: "Bench Config Service", version: "1.0.0" },
   databaseUrl: process.env.DATABASE_URL ?? "sqlite::memory:",
-})
+});
+if (process.env.BENCH_MONITORING === "1") builder.withMonitoring();
+await builder
   .withLogging()
   .withHealth()
   .withConfig(BenchConfigData)

@@ -2,7 +2,8 @@
 // same routes, bodies and validation, on a SQLite file and on PostgreSQL.
 // Each round starts a fresh server (and store) per side, seeds 10,000 rows,
 // and loads it from a separate process: GET by id, GET a list page, POST.
-// Sides alternate (chapkit, baseline, chapkit, baseline…) to spread drift.
+// Sides alternate (chapkit, chapkit with monitoring, baseline, …) to spread drift;
+// the monitored side gives the cost of withMonitoring() as on/off ratios.
 import { BENCH_DATA } from "../servers/bench-config.ts";
 import { type LoadResult, runLoad, startServer } from "../lib/process.ts";
 import { type BenchStore, median, sqliteStore, storeFactories } from "../lib/stores.ts";
@@ -14,7 +15,8 @@ const PROCESSES = Number(process.env.BENCH_LOAD_PROCESSES ?? 1);
 const CHAPKIT = new URL("../servers/crud-chapkit.ts", import.meta.url).pathname;
 const BASELINE = new URL("../baselines/crud-baseline.ts", import.meta.url).pathname;
 
-type Side = "chapkit" | "baseline";
+type Side = "chapkit" | "monitored" | "baseline";
+const SIDES: readonly Side[] = ["chapkit", "monitored", "baseline"];
 type Case = "GET by id" | "GET list page" | "POST create";
 const CASES: Case[] = ["GET by id", "GET list page", "POST create"];
 
@@ -55,8 +57,9 @@ interface RunResult {
 }
 
 async function runSide(side: Side, store: BenchStore, timing: Timing, processes: number, cases: Case[]): Promise<RunResult> {
-  const server = await startServer(side === "chapkit" ? CHAPKIT : BASELINE, {
+  const server = await startServer(side === "baseline" ? BASELINE : CHAPKIT, {
     DATABASE_URL: store.url,
+    BENCH_MONITORING: side === "monitored" ? "1" : "0",
     BENCH_SEED: String(SEED),
   });
   try {
@@ -110,9 +113,9 @@ async function run(context: SuiteContext): Promise<BenchRow[]> {
   const rounds = context.quick ? 1 : 2;
   const rows: BenchRow[] = [];
   for (const factory of storeFactories(context.postgresUrl)) {
-    const results: Record<Side, RunResult[]> = { chapkit: [], baseline: [] };
+    const results: Record<Side, RunResult[]> = { chapkit: [], monitored: [], baseline: [] };
     for (let round = 0; round < rounds; round++) {
-      for (const side of ["chapkit", "baseline"] as const) {
+      for (const side of SIDES) {
         const store = await factory.open();
         try {
           const result = await runSide(side, store, timing, PROCESSES, CASES);
@@ -133,6 +136,13 @@ async function run(context: SuiteContext): Promise<BenchRow[]> {
       rows.push(compare({ ...base, metric: "throughput", unit: "req/s" }, pick("chapkit", kind, "rps"), pick("baseline", kind, "rps"), true));
       rows.push(compare({ ...base, metric: "p50 latency", unit: "ms" }, pick("chapkit", kind, "p50_ms"), pick("baseline", kind, "p50_ms"), false));
       rows.push(compare({ ...base, metric: "p99 latency", unit: "ms" }, pick("chapkit", kind, "p99_ms"), pick("baseline", kind, "p99_ms"), false));
+      // Monitoring on (value) against off (baseline_value): the price of withMonitoring().
+      rows.push(compare(
+        { suite: "crud", case: `${kind}: monitoring on vs off`, store: factory.kind, metric: "throughput", unit: "req/s" },
+        pick("monitored", kind, "rps"),
+        pick("chapkit", kind, "rps"),
+        true,
+      ));
     }
     rows.push(compare(
       { suite: "crud", case: "server (all cases)", store: factory.kind, metric: "peak RSS", unit: "MiB" },

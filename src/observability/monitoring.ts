@@ -111,13 +111,13 @@ export class Monitoring {
     });
     this.mlTrainDuration = r.histogram({
       name: "chapkit_ml_train_duration_seconds",
-      help: "Duration of model training runs, by outcome.",
+      help: "Duration of model training runs, by outcome (success or error).",
       labelNames: ["outcome"],
       buckets: LONG_RUN_BUCKETS,
     });
     this.mlPredictDuration = r.histogram({
       name: "chapkit_ml_predict_duration_seconds",
-      help: "Duration of prediction runs, by outcome.",
+      help: "Duration of prediction runs, by outcome (success or error).",
       labelNames: ["outcome"],
       buckets,
     });
@@ -138,6 +138,44 @@ export class Monitoring {
   /** Stops the samplers. */
   stop(): void {
     this.lag.stop();
+  }
+
+  /**
+   * Wraps a job function so its run is timed into
+   * `chapkit_job_duration_seconds{kind,outcome}` (`completed`, `failed`, or
+   * `canceled` when its signal was aborted). `kind` names what the job does
+   * (`ml.train`, `task`…), from a bounded set.
+   */
+  timedJob<C extends { readonly signal: AbortSignal }, R>(
+    kind: string,
+    fn: (context: C) => R | Promise<R>,
+  ): (context: C) => Promise<R> {
+    return async (context: C): Promise<R> => {
+      const start = performance.now();
+      let outcome = "completed";
+      try {
+        return await fn(context);
+      } catch (error) {
+        outcome = context.signal.aborted ? "canceled" : "failed";
+        throw error;
+      } finally {
+        this.jobDuration.observe((performance.now() - start) / 1000, kind, outcome);
+      }
+    };
+  }
+
+  /** Runs `work` and times it into `histogram{outcome}` (`success` or `error`). */
+  async timed<T>(histogram: Histogram, work: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    let outcome = "success";
+    try {
+      return await work();
+    } catch (error) {
+      outcome = "error";
+      throw error;
+    } finally {
+      histogram.observe((performance.now() - start) / 1000, outcome);
+    }
   }
 
   /** Records one problem answered, by its type URN. */

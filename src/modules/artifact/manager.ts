@@ -27,7 +27,11 @@ export interface ArtifactManagerOptions {
   store: ArtifactStore;
   /** The hierarchy `$expand` and `$tree` describe nodes with. */
   hierarchy: ArtifactHierarchy;
+  /** Called after each write with the artifact's size in bytes (JSON `data` plus payload), e.g. for metrics. */
+  onStored?: (bytes: number) => void;
 }
+
+const encoder = new TextEncoder();
 
 /** Options of {@link ArtifactManager.delete}. */
 export interface ArtifactDeleteOptions {
@@ -66,6 +70,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
   /** The hierarchy nodes are described with. */
   readonly hierarchy: ArtifactHierarchy;
   #links: ArtifactConfigLinks | null = null;
+  readonly #onStored: ((bytes: number) => void) | undefined;
 
   /** Creates the manager over a store and a hierarchy. */
   constructor(options: ArtifactManagerOptions) {
@@ -77,6 +82,12 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
     });
     this.store = options.store;
     this.hierarchy = options.hierarchy;
+    this.#onStored = options.onStored;
+  }
+
+  #stored(data: unknown, payload?: ArtifactPayload): void {
+    if (!this.#onStored) return;
+    this.#onStored(encoder.encode(JSON.stringify(data) ?? "").byteLength + (payload?.bytes.byteLength ?? 0));
   }
 
   /** Connects config links, so trees show linked configs and linked roots cannot be moved. */
@@ -118,12 +129,14 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
   override async save(body: unknown, payload?: ArtifactPayload): Promise<SaveResult<ArtifactOut>> {
     const input = this.parse(body);
     if (payload) input.data = substituteMarkers(input.data, payloadPlaceholder(payload.bytes.byteLength, payload.contentType));
-    return this.store.transaction(async () => {
+    const result = await this.store.transaction(async () => {
       const existing = input.id === undefined ? null : await this.store.findById(input.id);
       const record = existing ? await this.#change(existing, input) : await this.#insert(input);
       if (payload) await this.store.putPayload(record.id, payload);
       return { output: toArtifactOut(record), created: existing === null };
     });
+    this.#stored(input.data, payload);
+    return result;
   }
 
   /** Creates an artifact (see {@link ArtifactManager.save}), optionally holding a binary payload. */

@@ -56,7 +56,12 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
     provides: linking ? ["config-links"] : [],
     migrations: linking ? [...artifactMigrations, ...configLinkMigrations] : artifactMigrations,
     setup(context: ServiceContext): void {
-      const artifacts = new ArtifactManager({ store: createArtifactStore(context.db), hierarchy: options.hierarchy });
+      const size = context.monitoring?.artifactSize;
+      const artifacts = new ArtifactManager({
+        store: createArtifactStore(context.db),
+        hierarchy: options.hierarchy,
+        ...(size ? { onStored: (bytes: number) => size.observe(bytes) } : {}),
+      });
       context.provide(ARTIFACTS_KEY, artifacts);
       if (!linking) return;
       const links = new ConfigLinkManager({

@@ -9,7 +9,7 @@
  * @module
  */
 import { InProcessJobRunner } from "./runner.ts";
-import type { JobRunner } from "./types.ts";
+import { JOB_STATUSES, type JobRunner } from "./types.ts";
 import type { Driver } from "../../db/driver.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { JOBS_MIGRATIONS } from "./migrations.ts";
@@ -63,8 +63,14 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
     name: "jobs",
     migrations: JOBS_MIGRATIONS,
     async setup(context: ServiceContext): Promise<void> {
+      const store = new SqlJobStore(context.db);
+      const gauge = context.monitoring?.jobs;
+      gauge?.collect(async () => {
+        const counts = await store.countByStatus();
+        for (const status of JOB_STATUSES) gauge.set(counts.get(status) ?? 0, status);
+      });
       runner = new InProcessJobRunner({
-        store: new SqlJobStore(context.db),
+        store,
         instanceId: context.instanceId,
         identity: options.identity === undefined ? defaultIdentity(context.db) : options.identity,
         maxConcurrency: options.maxConcurrency ?? null,

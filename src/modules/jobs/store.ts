@@ -74,6 +74,14 @@ export class SqlJobStore implements JobStore {
     );
   }
 
+  /** How many job records are in each status (statuses without jobs are absent). */
+  async countByStatus(): Promise<Map<JobStatus, number>> {
+    const rows = await this.#db.query<{ status: JobStatus; n: number | string }>(
+      "SELECT status, COUNT(*) AS n FROM jobs GROUP BY status",
+    );
+    return new Map(rows.map((row) => [row.status, Number(row.n)]));
+  }
+
   async start(id: string, startedAt: string): Promise<JobRecord | null> {
     const rows = await this.#db.query(
       `UPDATE jobs SET status = 'running', started_at = ? WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`,

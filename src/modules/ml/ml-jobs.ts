@@ -15,6 +15,8 @@ import { isPayloadPlaceholder, PAYLOAD_MARKER } from "../artifact/payload.ts";
 import type { ArtifactOut } from "../artifact/schema.ts";
 import type { ConfigLinkManager } from "../config-link/manager.ts";
 import type { ConfigManager } from "../config/manager.ts";
+import type { Histogram } from "../../observability/metrics.ts";
+import type { Monitoring } from "../../observability/monitoring.ts";
 
 /** What the ML jobs work with. */
 export interface MlJobDeps {
@@ -22,6 +24,12 @@ export interface MlJobDeps {
   artifacts: ArtifactManager;
   links: ConfigLinkManager;
   runner: ModelRunner;
+  /** Times train and predict runs and counts predicted rows, when monitoring is on. */
+  monitoring?: Monitoring;
+}
+
+function timed<T>(deps: MlJobDeps, pick: (monitoring: Monitoring) => Histogram, work: () => Promise<T>): Promise<T> {
+  return deps.monitoring ? deps.monitoring.timed(pick(deps.monitoring), work) : work();
 }
 
 async function configData(deps: MlJobDeps, id: string): Promise<Record<string, unknown>> {
@@ -70,7 +78,8 @@ export function trainJob(
   return async ({ signal }: JobContext): Promise<string> => {
     const config = await configData(deps, input.configId);
     const frame = DataFrame.fromJSON(input.data, { loc: ["data"] });
-    const model = await runTrain(deps.runner, { config, data: frame, geo: input.geo, signal });
+    const model = await timed(deps, (m) => m.mlTrainDuration, () =>
+      runTrain(deps.runner, { config, data: frame, geo: input.geo, signal }));
     signal.throwIfAborted();
     const data = {
       ml_type: "trained_model",
@@ -111,15 +120,17 @@ export function predictJob(
     const model = await loadModel(deps, artifact.id, data);
     const future = DataFrame.fromJSON(input.future, { loc: ["future"] });
     const historic = input.historic ? DataFrame.fromJSON(input.historic, { loc: ["historic"] }) : null;
-    const predictions = await runPredict(deps.runner, {
-      config,
-      model,
-      modelKey: artifact.id,
-      historic,
-      future,
-      geo: input.geo,
-      signal,
-    });
+    const predictions = await timed(deps, (m) => m.mlPredictDuration, () =>
+      runPredict(deps.runner, {
+        config,
+        model,
+        modelKey: artifact.id,
+        historic,
+        future,
+        geo: input.geo,
+        signal,
+      }));
+    deps.monitoring?.mlPredictRows.inc(predictions.rowCount);
     signal.throwIfAborted();
     await deps.artifacts.create({
       id: input.predictionArtifactId,

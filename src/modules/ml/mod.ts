@@ -39,6 +39,7 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
         artifacts: context.get<ArtifactManager>(ARTIFACTS_KEY),
         links: context.get<ConfigLinkManager>(CONFIG_LINKS_KEY),
         runner,
+        ...(context.monitoring ? { monitoring: context.monitoring } : {}),
       };
     },
     routes(context: ServiceContext): AnyElysia {

@@ -1,6 +1,6 @@
 import { type AnyElysia, Elysia } from "elysia";
 import { NotFoundError } from "../../core/errors.ts";
-import type { JobRunner } from "../jobs/types.ts";
+import type { JobFunction, JobRunner } from "../jobs/types.ts";
 import { newUlid } from "../../core/ulid.ts";
 import { mountOperation } from "../../http/crud/operation.ts";
 import { validateFeatureCollection, type FeatureCollection } from "../../ml/geojson.ts";
@@ -20,6 +20,11 @@ export interface MlRoutesOptions {
   prefix?: string;
   /** OpenAPI tags (default `["ml"]`). */
   tags?: string[];
+}
+
+/** The job, timed by kind when monitoring is on. */
+function monitored(deps: MlJobDeps, kind: string, job: JobFunction): JobFunction {
+  return deps.monitoring ? deps.monitoring.timedJob(kind, job) : job;
 }
 
 function geoOf(value: unknown, loc: (string | number)[]): FeatureCollection | null {
@@ -53,12 +58,12 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
         throw new NotFoundError(`Config ${request.config_id} not found`);
       }
       const modelArtifactId = newUlid();
-      const jobId = await jobs.submit(trainJob(deps, {
+      const jobId = await jobs.submit(monitored(deps, "ml.train", trainJob(deps, {
         configId: request.config_id,
         modelArtifactId,
         data: request.data,
         geo,
-      }));
+      })));
       return { job_id: jobId, model_artifact_id: modelArtifactId, message: `Training job submitted. Job ID: ${jobId}` };
     },
   }, { entity: false, tags });
@@ -78,13 +83,13 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
       const geo = geoOf(request.geo, ["body", "geo"]);
       await checkModelArtifact(deps, request.model_artifact_id);
       const predictionArtifactId = newUlid();
-      const jobId = await jobs.submit(predictJob(deps, {
+      const jobId = await jobs.submit(monitored(deps, "ml.predict", predictJob(deps, {
         modelArtifactId: request.model_artifact_id,
         predictionArtifactId,
         future: request.future,
         historic: request.historic ?? null,
         geo,
-      }));
+      })));
       return {
         job_id: jobId,
         prediction_artifact_id: predictionArtifactId,

@@ -1,6 +1,7 @@
 import type { Static } from "@sinclair/typebox";
 import { BadRequestError, NotFoundError, ValidationError } from "../../core/errors.ts";
-import type { JobRunner } from "../jobs/types.ts";
+import type { JobFunction, JobRunner } from "../jobs/types.ts";
+import type { Monitoring } from "../../observability/monitoring.ts";
 import { Manager } from "../../core/manager.ts";
 import type { Repository, UpdateValues } from "../../core/repository.ts";
 import { validateValue } from "../../core/validation.ts";
@@ -24,6 +25,8 @@ export interface TaskManagerOptions {
   artifacts(): TaskArtifacts;
   /** Whether and which shell tasks may be stored and run (default: none). */
   shell?: ShellPolicy;
+  /** Times task jobs (kind `task`) when monitoring is on. */
+  monitoring?: Monitoring;
 }
 
 /** The 202 answer of `$execute`. */
@@ -53,6 +56,7 @@ export class TaskManager extends Manager<TaskRecord, TaskInSchema, TaskOutSchema
   /** Whether and which shell tasks may be stored and run. */
   readonly shell: ShellPolicy;
   readonly #jobs: () => JobRunner | null;
+  readonly #monitoring: Monitoring | undefined;
   readonly #artifacts: () => TaskArtifacts;
 
   constructor(options: TaskManagerOptions) {
@@ -98,6 +102,7 @@ export class TaskManager extends Manager<TaskRecord, TaskInSchema, TaskOutSchema
     this.shell = shell;
     this.#jobs = options.jobs;
     this.#artifacts = options.artifacts;
+    this.#monitoring = options.monitoring;
   }
 
   /**
@@ -123,7 +128,8 @@ export class TaskManager extends Manager<TaskRecord, TaskInSchema, TaskOutSchema
       this.shell.check(task.command);
     }
     const parts = { tasks: this.repository, functions: this.functions, artifacts: this.#artifacts(), shell: this.shell };
-    const jobId = await runner.submit((context) => runTask(parts, id, checked, context));
+    const job: JobFunction = (context) => runTask(parts, id, checked, context);
+    const jobId = await runner.submit(this.#monitoring ? this.#monitoring.timedJob("task", job) : job);
     return { job_id: jobId, message: `Task submitted for execution. Job ID: ${jobId}` };
   }
 }

@@ -65,6 +65,7 @@ export function tasksModule(options: TasksModuleOptions = {}): ServiceModule {
         shell: new ShellPolicy(options.shell ?? false),
         jobs: () => (context.has("jobs") ? context.get<JobRunner>("jobs") : null),
         artifacts: () => context.get<TaskArtifacts>("artifacts"),
+        ...(context.monitoring ? { monitoring: context.monitoring } : {}),
       });
       context.provide<TaskManager>(TASKS_KEY, manager);
     },
