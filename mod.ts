@@ -38,6 +38,10 @@ export { ConfigurationError } from "./src/service/configuration-error.ts";
 export type { LifecycleHook, ServiceApp, ServiceHandle } from "./src/service/lifecycle.ts";
 export { listenService } from "./src/service/listen.ts";
 export type { ListenOptions, RunningService } from "./src/service/listen.ts";
+export { serve } from "./src/runtime/serve.ts";
+export type { FetchHandler, RunningServer, ServeOptions } from "./src/runtime/serve.ts";
+export { onTermination } from "./src/runtime/signals.ts";
+export type { TerminationSignal } from "./src/runtime/signals.ts";
 
 // HTTP building blocks
 export { crudRouter } from "./src/http/crud/crud-router.ts";

@@ -1,6 +1,9 @@
 /**
  * Mounting a chapkit service inside an existing Elysia app under a prefix.
- * The host keeps its own routes; the service answers under `/chapkit`.
+ * `basePath` is the one setting: the built service answers under `/chapkit`
+ * (routes, `Location` headers, problem `instance` values, the OpenAPI
+ * `servers` entry and the docs page agree), and the host keeps its own routes
+ * and hooks, which the service's hooks leave alone.
  *
  *   bun examples/embed_in_existing_app.ts   # or: deno run -A examples/embed_in_existing_app.ts
  *   curl http://127.0.0.1:8000/                          # the host's route
@@ -8,9 +11,7 @@
  *   open http://127.0.0.1:8000/chapkit/docs              # the service's docs
  */
 import { Elysia } from "elysia";
-import { serve } from "../src/runtime/serve.ts";
-import { onTermination } from "../src/runtime/signals.ts";
-import { ServiceBuilder } from "../src/service/service-builder.ts";
+import { onTermination, serve, ServiceBuilder } from "chapkit";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 
@@ -23,9 +24,13 @@ const chapkit = await new ServiceBuilder({
   .withLandingPage()
   .build();
 
+// The service goes in before the host's hooks: Elysia applies a hook only to routes added after it.
 const host = new Elysia()
-  .get("/", () => ({ app: "existing", chapkit: "/chapkit/" }))
-  .group("/chapkit", (app) => app.use(chapkit));
+  .use(chapkit)
+  .onAfterHandle(({ set }) => {
+    set.headers["x-served-by"] = "host";
+  })
+  .get("/", () => ({ app: "existing", chapkit: "/chapkit/" }));
 
 // `host.fetch` works with Bun.serve and Deno.serve alike; `serve` picks the runtime's own.
 const server = await serve((request) => host.fetch(request), { port: Number(env.PORT ?? 8000) });

@@ -1,3 +1,4 @@
+import { stripBasePath } from "./base-path.ts";
 /**
  * What a route requires: a permission `resource:action`, `public` (no
  * credentials) or `authenticated` (any valid credentials).
@@ -203,14 +204,15 @@ function tableOf(source: Record<string, RoutePermission> | undefined): RouteTabl
   return table;
 }
 
-/** Reads the route entries (with declared permissions) of an Elysia app's `routes`. */
+/** Reads the route entries (with declared permissions) of an Elysia app's `routes`, paths relative to `basePath`. */
 export function routeEntries(
   routes: readonly { method: string; path: string; hooks?: unknown }[],
+  basePath = "",
 ): RouteEntry[] {
   return routes.map((route) => {
     const detail = (route.hooks as { detail?: Record<string, unknown> } | undefined)?.detail;
     const declared = detail?.[PERMISSION_DETAIL_KEY];
-    const entry: RouteEntry = { method: route.method.toUpperCase(), path: route.path };
+    const entry: RouteEntry = { method: route.method.toUpperCase(), path: stripBasePath(route.path, basePath) };
     if (typeof declared === "string") entry.permission = declared;
     if (detail?.hide === true) entry.hidden = true;
     return entry;

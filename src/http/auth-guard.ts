@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
-import { ForbiddenError, UnauthorizedError } from "../core/errors.ts";
+import { ChapkitError, ForbiddenError, UnauthorizedError } from "../core/errors.ts";
 import { AUTHENTICATED, PUBLIC, type RoutePermissions } from "./auth-guard-permissions.ts";
+import { problemResponse } from "./problem-response.ts";
 
 /** Who made a request, once authenticated. */
 export interface AuthPrincipal {
@@ -120,19 +121,32 @@ export function isPublicPath(path: string, publicPaths: readonly string[]): bool
 export function authGuard(options: AuthGuardOptions): Elysia {
   const publicPaths = options.publicPaths ?? DEFAULT_PUBLIC_PATHS;
   const base = options.basePath ? normalise(options.basePath) : "";
-  return new Elysia({ name: "chapkit-auth-guard" }).onRequest(async ({ request }) => {
-    const full = pathnameOf(request.url);
-    if (base && full !== base && !full.startsWith(`${base}/`)) return;
-    const path = base ? full.slice(base.length) || "/" : full;
+  const guard = async (request: Request, path: string): Promise<void> => {
     if (isPublicPath(path, publicPaths) || options.admit?.(request, path)) return;
     const permission = options.permissions.resolve(request.method, path);
     if (permission === PUBLIC) return;
     const principal = await options.authenticate(request);
-    if (!principal) throw new UnauthorizedError("Authentication required", { instance: full });
+    if (!principal) throw new UnauthorizedError("Authentication required", { instance: path });
     principals.set(request, principal);
     authorizers.set(request, (wanted) => options.authorize(principal, wanted));
     if (permission === AUTHENTICATED || options.authorize(principal, permission)) return;
     await options.onDenied?.(principal, permission, request);
-    throw new ForbiddenError(`Permission ${permission} required`, { instance: full });
+    throw new ForbiddenError(`Permission ${permission} required`, { instance: path });
+  };
+  return new Elysia({ name: "chapkit-auth-guard" }).onRequest(async ({ request, set }) => {
+    const full = pathnameOf(request.url);
+    if (base && full !== base && !full.startsWith(`${base}/`)) return;
+    if (!base) return guard(request, full);
+    try {
+      await guard(request, full.slice(base.length) || "/");
+    } catch (error) {
+      // Embedded, it answers itself: before routing, the host's error handler would get the error, not the service's.
+      if (!(error instanceof ChapkitError)) throw error;
+      const response = problemResponse(error, full, base);
+      for (const [name, value] of Object.entries(set.headers)) {
+        if (typeof value === "string" && !response.headers.has(name)) response.headers.set(name, value);
+      }
+      return response;
+    }
   }) as unknown as Elysia;
 }

@@ -10,6 +10,8 @@ export interface ErrorHandlerOptions {
   logger: Logger;
   /** Counts each problem answered in `chapkit_errors_total{type}`. */
   monitoring?: Monitoring;
+  /** The prefix the service is mounted under: added to problem `instance` paths the raiser wrote without it. */
+  basePath?: string;
 }
 
 /**
@@ -21,6 +23,7 @@ export interface ErrorHandlerOptions {
  */
 export function errorHandler(options: ErrorHandlerOptions): Elysia {
   const { logger, monitoring } = options;
+  const basePath = options.basePath ?? "";
   return new Elysia().onError({ as: "scoped" }, ({ code, error, path, set, request }) => {
     const problem = fromElysiaError(code, error);
     if (problem.status >= 500) {
@@ -35,6 +38,6 @@ export function errorHandler(options: ErrorHandlerOptions): Elysia {
     }
     monitoring?.recordError(problem.type);
     set.status = problem.status;
-    return problemResponse(problem, path);
+    return problemResponse(problem, path, basePath);
   }) as unknown as Elysia;
 }

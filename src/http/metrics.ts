@@ -6,6 +6,7 @@ import { CONTENT_TYPES, negotiateExposition } from "../observability/metrics.ts"
 import { type Monitoring, UNMATCHED_ROUTE } from "../observability/monitoring.ts";
 import { addRoute } from "./_route.ts";
 import { withPermission } from "./auth-guard-permissions.ts";
+import { isUnderBasePath, requestPath } from "./base-path.ts";
 import { routeDetail } from "./route-doc.ts";
 
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
@@ -25,9 +26,9 @@ function routeLabel(route: string | undefined): string {
  * method, the route template never the raw path, status code) and counts
  * the requests in flight in `http_server_active_requests`. Unknown methods
  * are `_OTHER` and unknown paths `unmatched`, so label cardinality is
- * bounded by the route table.
+ * bounded by the route table. With `basePath`, only requests under it count.
  */
-export function httpMetrics(monitoring: Monitoring): Elysia {
+export function httpMetrics(monitoring: Monitoring, basePath = ""): Elysia {
   const children = new Map<string, HistogramChild>();
   const histogram = (method: string, route: string, status: number): HistogramChild => {
     const key = `${method} ${status} ${route}`;
@@ -37,6 +38,8 @@ export function httpMetrics(monitoring: Monitoring): Elysia {
   };
   return new Elysia({ name: "chapkit-http-metrics" })
     .onRequest((context) => {
+      // Embedded under a prefix, a host app's own requests are not the service's to measure.
+      if (basePath && !isUnderBasePath(requestPath(context.request.url), basePath)) return;
       const method = KNOWN_METHODS.has(context.request.method) ? context.request.method : "_OTHER";
       const measured = context as unknown as MeasuredContext;
       measured.chapkitMetricsStart = performance.now();

@@ -6,9 +6,13 @@ export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 /**
  * Renders a chapkit error as an RFC 9457 response: the problem body,
  * `Content-Type: application/problem+json` and the error's own headers
- * (e.g. `Allow`, `Retry-After`).
+ * (e.g. `Allow`, `Retry-After`). An `instance` the raiser wrote is a path
+ * of the service (`/api/v1/notes/x`) and gets `basePath` in front; the
+ * fallback `instance` is the request's own path and is used as it is.
  */
-export function problemResponse(error: ChapkitError, instance: string): Response {
+export function problemResponse(error: ChapkitError, instance: string, basePath = ""): Response {
   const headers: Record<string, string> = { ...error.headers, "content-type": PROBLEM_CONTENT_TYPE };
-  return new Response(JSON.stringify(error.toProblem(instance)), { status: error.status, headers });
+  const problem = error.toProblem(instance);
+  if (basePath && error.instance !== undefined) problem.instance = `${basePath}${error.instance}`;
+  return new Response(JSON.stringify(problem), { status: error.status, headers });
 }

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { PayloadTooLargeError } from "../core/errors.ts";
 import type { Logger } from "../core/logging.ts";
+import { isUnderBasePath } from "./base-path.ts";
 import { problemResponse } from "./problem-response.ts";
 import { REQUEST_ID_HEADER, resolveRequestId } from "./request-id.ts";
 
@@ -12,6 +13,11 @@ export interface RequestContextOptions {
   logRequests?: boolean;
   /** Requests whose `Content-Length` exceeds this answer 413 before routing. */
   maxBodyBytes?: number;
+  /**
+   * The prefix the service is mounted under: a host app's requests outside
+   * it are left alone (the hook runs before routing, for the host's too).
+   */
+  basePath?: string;
 }
 
 interface TimedContext {
@@ -35,9 +41,11 @@ function pathOf(url: string): string {
  */
 export function requestContext(options: RequestContextOptions = {}): Elysia {
   const { logger, maxBodyBytes } = options;
+  const basePath = options.basePath ?? "";
   const logRequests = options.logRequests === true && logger !== undefined;
   const app = new Elysia().onRequest((context) => {
     const { request, set } = context;
+    if (basePath && !isUnderBasePath(pathOf(request.url), basePath)) return;
     const id = resolveRequestId(request.headers.get(REQUEST_ID_HEADER));
     set.headers[REQUEST_ID_HEADER] = id;
     if (maxBodyBytes !== undefined) {

@@ -1,6 +1,7 @@
 import type { AnyElysia } from "elysia";
 import { MethodNotAllowedError, NotFoundError } from "../core/errors.ts";
 import { addRoute } from "./_route.ts";
+import { stripBasePath } from "./base-path.ts";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 const HIDDEN: Record<string, unknown> = { detail: { hide: true } };
@@ -12,12 +13,15 @@ const HIDDEN: Record<string, unknown> = { detail: { hide: true } };
  * is registered. A path left with no route at all answers 404.
  */
 export function closeRoutes<App extends AnyElysia>(app: App): App {
+  // Routes are listed with the app's prefix, and `addRoute` adds it again.
+  const prefix = (app.config as { prefix?: string }).prefix ?? "";
   const methodsByPath = new Map<string, Set<string>>();
   for (const route of app.routes) {
     if (route.path.includes("*")) continue;
-    const methods = methodsByPath.get(route.path) ?? new Set<string>();
+    const path = stripBasePath(route.path, prefix);
+    const methods = methodsByPath.get(path) ?? new Set<string>();
     methods.add(route.method.toUpperCase());
-    methodsByPath.set(route.path, methods);
+    methodsByPath.set(path, methods);
   }
   for (const [path, methods] of methodsByPath) {
     if (methods.has("ALL")) continue;

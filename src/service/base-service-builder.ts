@@ -39,7 +39,13 @@ export interface ServiceBuilderOptions {
   maxBodyBytes?: number;
   /** Serve `/openapi.json` and `/docs` (default true). */
   docs?: boolean;
-  /** The prefix the service is mounted under inside a host app, for links in pages (default none). */
+  /**
+   * The prefix the service answers under, e.g. `/svc` (default none). It is
+   * the one setting for embedding: the built app carries it, so a host mounts
+   * it with `host.use(service)`, and routes, `Location` headers, problem
+   * `instance` values, the OpenAPI `servers` entry and the docs page all
+   * agree on it. The service's request hooks leave the host's other paths alone.
+   */
   basePath?: string;
 }
 
@@ -77,6 +83,17 @@ function envValue(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
 }
 
+const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)*$/;
+
+/** `/svc/` → `/svc`; `""` and `/` → `""`. @throws {ConfigurationError} for anything but plain path segments. */
+function normaliseBasePath(basePath: string | undefined): string {
+  const trimmed = (basePath ?? "").replace(/\/+$/, "");
+  if (!BASE_PATH.test(trimmed)) {
+    throw new ConfigurationError(`Invalid basePath ${JSON.stringify(basePath)}: use /segment[/segment…] of letters, digits and . _ ~ -`);
+  }
+  return trimmed;
+}
+
 /**
  * Assembles a chapkit service from the core pieces: health, system, info,
  * landing page, docs, logging, the store and any {@link ServiceModule}.
@@ -95,6 +112,7 @@ export class BaseServiceBuilder {
   /** The options the builder was made with. */
   protected readonly options: ServiceBuilderOptions;
   #database: string | Driver;
+  readonly #basePath: string;
   #health: HealthOptions | undefined;
   #system: SystemOptions | undefined;
   #logging: LoggingOptions | undefined;
@@ -112,6 +130,7 @@ export class BaseServiceBuilder {
       ? options as ServiceBuilderOptions
       : { info: options as ServiceInfo };
     this.#database = this.options.databaseUrl ?? DEFAULT_DATABASE_URL;
+    this.#basePath = normaliseBasePath(this.options.basePath);
   }
 
   /** Adds `GET /api/v1/health` (with a database check unless turned off). */
@@ -144,7 +163,7 @@ export class BaseServiceBuilder {
    * serves login, tokens, API keys, users, roles and the audit log.
    */
   withAuth(options: AuthOptions = {}): this {
-    this.#auth = authModule({ ...(this.options.basePath ? { basePath: this.options.basePath } : {}), ...options });
+    this.#auth = authModule({ ...(this.#basePath ? { basePath: this.#basePath } : {}), ...options });
     return this.module(this.#auth);
   }
 
@@ -273,12 +292,12 @@ export class BaseServiceBuilder {
 
   #assemble(context: ServiceContext, modules: ServiceModule[], logger: Logger, logRequests: boolean): AnyElysia {
     const maxBodyBytes = this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    const basePath = this.options.basePath ?? "";
-    const app: AnyElysia = new Elysia()
-      .use(requestContext({ logger, logRequests, maxBodyBytes }));
-    if (context.monitoring) app.use(httpMetrics(context.monitoring));
+    const basePath = this.#basePath;
+    const app: AnyElysia = new Elysia(basePath ? { prefix: basePath } : {})
+      .use(requestContext({ logger, logRequests, maxBodyBytes, basePath }));
+    if (context.monitoring) app.use(httpMetrics(context.monitoring, basePath));
     app
-      .use(errorHandler({ logger, ...(context.monitoring ? { monitoring: context.monitoring } : {}) }))
+      .use(errorHandler({ logger, basePath, ...(context.monitoring ? { monitoring: context.monitoring } : {}) }))
       .use(jsonBody({ maxBodyBytes }));
     if (this.#health) {
       const checks = [...(this.#health.checks ?? [])];
@@ -298,7 +317,7 @@ export class BaseServiceBuilder {
     if (this.options.docs !== false) app.use(docsRoutes({ info: this.options.info, basePath }));
     closeRoutes(app);
     // The guard runs at onRequest, so it covers every route whatever the order; it reads the final route table.
-    if (this.#auth) app.use(this.#auth.guard(context, () => routeEntries(app.routes)));
+    if (this.#auth) app.use(this.#auth.guard(context, () => routeEntries(app.routes, basePath)));
     return app;
   }
 
