@@ -118,6 +118,7 @@ export function defineTable(definition: TableDefinition): TableDefinition {
     // FTS5 reserves these column names.
     if (column === "rank" || column === "rowid") throw new TypeError(`Column ${column} cannot be searchable`);
   }
+  if ("_version" in definition.columns) throw new TypeError(`Column _version is reserved for the row version of ${definition.name}`);
   if (definition.searchable?.length && "_search" in definition.columns) {
     throw new TypeError(`Column _search is reserved for the search index of ${definition.name}`);
   }

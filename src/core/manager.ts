@@ -1,8 +1,8 @@
 import type { Static, TObject } from "@sinclair/typebox";
 import type { EntityRecord } from "./entity.ts";
-import { type FieldError, NotFoundError, ValidationError } from "./errors.ts";
+import { type FieldError, NotFoundError, type PreconditionFailedError, ValidationError } from "./errors.ts";
 import type { ListQuery } from "./query.ts";
-import type { InsertValues, Repository, UpdateValues } from "./repository.ts";
+import type { InsertValues, Repository, UpdateValues, WriteCondition } from "./repository.ts";
 import { validateValue } from "./validation.ts";
 
 /** A page of results in the contract's envelope (§5). */
@@ -55,6 +55,12 @@ export interface ManagerOptions<R extends EntityRecord, I extends TObject, O ext
   toOutput?(record: R): Static<O> | Promise<Static<O>>;
   /** Lifecycle hooks. */
   hooks?: ManagerHooks<R, Static<I>>;
+}
+
+/** Options of a manager's `update` and `delete`. */
+export interface ManagerWriteOptions {
+  /** Apply only while the row is still the one checked (`If-Match`); tested inside the write. */
+  condition?: WriteCondition;
 }
 
 /** What {@link Manager.save} did. */
@@ -170,11 +176,12 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
 
   /**
    * Replaces the record's fields with the body's: every top-level field is
-   * assigned, and `null` clears an optional field. @throws {NotFoundError}
+   * assigned, and `null` clears an optional field.
+   * @throws {NotFoundError} unknown id; {@link PreconditionFailedError} when `options.condition` no longer holds.
    */
-  async update(id: string, body: unknown): Promise<Static<O>> {
+  async update(id: string, body: unknown, options: ManagerWriteOptions = {}): Promise<Static<O>> {
     const input = this.parse(body);
-    return this.#update(await this.require(id), input);
+    return this.#update(await this.require(id), input, options.condition);
   }
 
   /**
@@ -217,11 +224,11 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
     });
   }
 
-  /** Deletes the record. @throws {NotFoundError} */
-  async delete(id: string): Promise<void> {
+  /** Deletes the record. @throws {NotFoundError} unknown id; {@link PreconditionFailedError} when `options.condition` no longer holds. */
+  async delete(id: string, options: ManagerWriteOptions = {}): Promise<void> {
     const record = await this.require(id);
     await this.#options.hooks?.beforeDelete?.(record);
-    await this.repository.delete(id);
+    await this.repository.delete(id, options.condition);
     await this.#options.hooks?.afterDelete?.(record);
   }
 
@@ -241,10 +248,10 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
     return this.toOutput(record);
   }
 
-  async #update(existing: R, input: Static<I>): Promise<Static<O>> {
+  async #update(existing: R, input: Static<I>, condition?: WriteCondition): Promise<Static<O>> {
     const hooks = this.#options.hooks;
     const prepared = (await hooks?.beforeUpdate?.(input, existing)) ?? input;
-    const record = await this.repository.update(existing.id, this.#values(prepared, existing));
+    const record = await this.repository.update(existing.id, this.#values(prepared, existing), condition);
     if (!record) throw new NotFoundError(`Entity with id ${existing.id} not found`);
     await hooks?.afterUpdate?.(record, existing);
     return this.toOutput(record);

@@ -8,6 +8,18 @@ export type InsertValues<R extends EntityRecord> = Omit<R, keyof EntityRecord> &
 export type UpdateValues<R extends EntityRecord> = Partial<Omit<R, keyof EntityRecord>>;
 
 /**
+ * A write that applies only while the row is still the one the caller
+ * checked (e.g. against an `If-Match` tag). The store tests it inside the
+ * write, as a conditional `UPDATE`/`DELETE` on the row's internal version
+ * (or, for a table without one, its `updated_at`), so of two concurrent
+ * writers holding the same tag exactly one succeeds.
+ */
+export interface WriteCondition {
+  /** The row as the caller read and checked it. */
+  expected: EntityRecord;
+}
+
+/**
  * Storage of one entity type. Implementations translate every operation to
  * SQL with bound parameters and map driver errors to chapkit errors (a unique
  * violation to `ConflictError`).
@@ -25,12 +37,18 @@ export interface Repository<R extends EntityRecord> {
   insert(values: InsertValues<R>): Promise<R>;
   /** Inserts many rows in batches (one statement per batch) and returns them. */
   insertMany(values: InsertValues<R>[]): Promise<R[]>;
-  /** Updates the row; returns it, or null when no row has this id. `updated_at` changes only when a column does. */
-  update(id: string, values: UpdateValues<R>): Promise<R | null>;
+  /**
+   * Updates the row; returns it, or null when no row has this id. `updated_at` changes only when a column does.
+   * @throws {PreconditionFailedError} when `condition` no longer holds.
+   */
+  update(id: string, values: UpdateValues<R>, condition?: WriteCondition): Promise<R | null>;
   /** Inserts, or updates the row with `values.id`; says which happened. */
   upsert(values: InsertValues<R> & { id: string }): Promise<{ record: R; created: boolean }>;
-  /** Deletes the row; true when one was deleted. */
-  delete(id: string): Promise<boolean>;
+  /**
+   * Deletes the row; true when one was deleted.
+   * @throws {PreconditionFailedError} when `condition` no longer holds.
+   */
+  delete(id: string, condition?: WriteCondition): Promise<boolean>;
   /** Deletes the rows with these ids, or matching this filter; returns how many. */
   deleteMany(target: string[] | Filter): Promise<number>;
   /** Runs `fn` in one transaction with a repository bound to it; a throw rolls everything back. */

@@ -1,7 +1,7 @@
 import type { Column, EntityRecord, TableDefinition } from "../core/entity.ts";
-import { InvalidQueryError } from "../core/errors.ts";
+import { InvalidQueryError, PreconditionFailedError } from "../core/errors.ts";
 import type { Filter, ListQuery } from "../core/query.ts";
-import type { InsertValues, Repository, UpdateValues } from "../core/repository.ts";
+import type { InsertValues, Repository, UpdateValues, WriteCondition } from "../core/repository.ts";
 import { toIso } from "../core/time.ts";
 import { newUlid } from "../core/ulid.ts";
 import { ident } from "./dialect.ts";
@@ -10,6 +10,20 @@ import { FilterCompiler, type SqlFragment } from "./filter-sql.ts";
 import { compileSearch } from "./search-sql.ts";
 
 const MAX_PARAMS = 30000;
+
+/** The internal column every write of a versioned table increments (see {@link versionColumnMigration}). */
+export const VERSION_COLUMN = "_version";
+
+const ROW_VERSION: unique symbol = Symbol("chapkit.rowVersion");
+
+/** The internal version of a row read from a versioned table (never part of its JSON). */
+export function rowVersionOf(record: EntityRecord): number | undefined {
+  return (record as { [ROW_VERSION]?: number })[ROW_VERSION];
+}
+
+function changedSince(id: string): PreconditionFailedError {
+  return new PreconditionFailedError(`Entity ${id} changed since its ETag was read: If-Match no longer holds`);
+}
 
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -36,8 +50,9 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   readonly #columns: [string, Column | undefined][];
   readonly #compiler: FilterCompiler;
   readonly #name: string;
-  readonly #selectList: string;
-  readonly #byIdSql: string;
+  readonly #columnList: string;
+  // Whether the table has the internal version column; learnt at the first call.
+  #versioned: boolean | undefined;
 
   /** Creates a repository of one table on a database. */
   constructor(db: Driver, table: TableDefinition) {
@@ -51,8 +66,35 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
       ...Object.entries(table.columns),
     ];
     this.#compiler = new FilterCompiler(table, db.dialect);
-    this.#selectList = this.#columns.map(([name]) => ident(name)).join(", ");
-    this.#byIdSql = `SELECT ${this.#selectList} FROM ${this.#name} WHERE "id" = ?`;
+    this.#columnList = this.#columns.map(([name]) => ident(name)).join(", ");
+  }
+
+  get #selectList(): string {
+    return this.#versioned ? `${this.#columnList}, ${ident(VERSION_COLUMN)}` : this.#columnList;
+  }
+
+  async #ready(): Promise<void> {
+    if (this.#versioned !== undefined) return;
+    const rows = await this.db.query(
+      this.db.dialect === "sqlite"
+        ? `SELECT 1 AS one FROM pragma_table_info(?) WHERE "name" = ?`
+        : `SELECT 1 AS one FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?`,
+      [this.table.name, VERSION_COLUMN],
+    );
+    this.#versioned = rows.length > 0;
+  }
+
+  /** The SQL test that a row is still the one `expected` was read from. */
+  #unchanged(expected: EntityRecord): SqlFragment {
+    const version = rowVersionOf(expected);
+    if (this.#versioned && version !== undefined) return { sql: `${ident(VERSION_COLUMN)} = ?`, params: [version] };
+    return { sql: `"updated_at" = ?`, params: [toIso(expected.updated_at)] };
+  }
+
+  #same(current: EntityRecord, expected: EntityRecord): boolean {
+    const version = rowVersionOf(expected);
+    if (this.#versioned && version !== undefined) return rowVersionOf(current) === version;
+    return toIso(current.updated_at) === toIso(expected.updated_at);
   }
 
   /** The dialect of the store. */
@@ -109,6 +151,8 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
           out[name] = value;
       }
     }
+    const version = row[VERSION_COLUMN];
+    if (version !== undefined && version !== null) Object.defineProperty(out, ROW_VERSION, { value: Number(version) });
     return out as R;
   }
 
@@ -148,7 +192,8 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   async findById(id: string): Promise<R | null> {
-    const rows = await this.db.query(this.#byIdSql, [id]);
+    await this.#ready();
+    const rows = await this.db.query(`SELECT ${this.#selectList} FROM ${this.#name} WHERE "id" = ?`, [id]);
     return rows[0] ? this.decode(rows[0]) : null;
   }
 
@@ -156,6 +201,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
     // Search results come best match first unless a sort is given; ranks cannot be keyset.
     const ranked = Boolean(query.search?.trim()) && !query.sort?.length;
     if (ranked && query.after) throw new InvalidQueryError("Continuing search results after a row needs a sort");
+    await this.#ready();
     const where = this.#where(query, ranked);
     const order = this.#compiler.orderBy(query.sort);
     const orderSql = where.rank ? `${where.rank.sql}, ${order.sql}` : order.sql;
@@ -207,6 +253,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
 
   async insertMany(values: InsertValues<R>[]): Promise<R[]> {
     if (values.length === 0) return [];
+    await this.#ready();
     const now = new Date().toISOString();
     const width = this.#columns.length;
     const batch = Math.max(1, Math.floor(MAX_PARAMS / width));
@@ -217,7 +264,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
         const chunk = values.slice(start, start + batch);
         const params = chunk.flatMap((value) => this.#insertRow(value, now));
         const rows = await this.db.query(
-          `INSERT INTO ${this.#name} (${this.#selectList}) VALUES ${chunk.map(() => tuple).join(", ")} RETURNING ${this.#selectList}`,
+          `INSERT INTO ${this.#name} (${this.#columnList}) VALUES ${chunk.map(() => tuple).join(", ")} RETURNING ${this.#selectList}`,
           params,
         );
         for (const row of rows) out.push(this.decode(row));
@@ -232,10 +279,12 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
     return this.db.inTransaction?.() ? work() : this.db.transaction(work);
   }
 
-  async update(id: string, values: UpdateValues<R>): Promise<R | null> {
+  async update(id: string, values: UpdateValues<R>, condition?: WriteCondition): Promise<R | null> {
+    await this.#ready();
     return this.#atomic(async () => {
       const existing = await this.findById(id);
       if (!existing) return null;
+      if (condition && !this.#same(existing, condition.expected)) throw changedSince(id);
       const sets: string[] = [];
       const params: SqlValue[] = [];
       for (const [name, value] of Object.entries(values as Record<string, unknown>)) {
@@ -247,14 +296,23 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
         params.push(this.encode(column, value));
       }
       if (sets.length === 0) return existing;
+      if (this.#versioned) sets.push(`${ident(VERSION_COLUMN)} = ${ident(VERSION_COLUMN)} + 1`);
       sets.push(`"updated_at" = ?`);
       // Strictly later than before, even within the millisecond of the last write.
       const now = Math.max(Date.now(), Date.parse(existing.updated_at) + 1);
       params.push(new Date(now).toISOString(), id);
+      let where = `"id" = ?`;
+      if (condition) {
+        // Checked by the write itself: a concurrent writer holding the same tag finds no row.
+        const unchanged = this.#unchanged(condition.expected);
+        where += ` AND ${unchanged.sql}`;
+        params.push(...unchanged.params);
+      }
       const rows = await this.db.query(
-        `UPDATE ${this.#name} SET ${sets.join(", ")} WHERE "id" = ? RETURNING ${this.#selectList}`,
+        `UPDATE ${this.#name} SET ${sets.join(", ")} WHERE ${where} RETURNING ${this.#selectList}`,
         params,
       );
+      if (!rows[0] && condition) throw changedSince(id);
       return rows[0] ? this.decode(rows[0]) : null;
     });
   }
@@ -270,8 +328,33 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
     });
   }
 
-  async delete(id: string): Promise<boolean> {
-    const { changes } = await this.db.exec(`DELETE FROM ${this.#name} WHERE "id" = ?`, [id]);
+  /**
+   * Marks the row written (its version, or `updated_at` without one, moves
+   * on) if it is still the one `condition` expects, inside the caller's
+   * transaction: work that deletes or rewrites it through other statements
+   * then holds the condition atomically.
+   * @throws {PreconditionFailedError} when it changed or is gone.
+   */
+  async claim(id: string, condition: WriteCondition): Promise<void> {
+    await this.#ready();
+    const unchanged = this.#unchanged(condition.expected);
+    const bump = this.#versioned
+      ? `${ident(VERSION_COLUMN)} = ${ident(VERSION_COLUMN)} + 1`
+      : `"updated_at" = ?`;
+    const params: SqlValue[] = this.#versioned ? [] : [new Date(Math.max(Date.now(), Date.parse(condition.expected.updated_at) + 1)).toISOString()];
+    const { changes } = await this.db.exec(`UPDATE ${this.#name} SET ${bump} WHERE "id" = ? AND ${unchanged.sql}`, [...params, id, ...unchanged.params]);
+    if (changes === 0) throw changedSince(id);
+  }
+
+  async delete(id: string, condition?: WriteCondition): Promise<boolean> {
+    if (!condition) {
+      const { changes } = await this.db.exec(`DELETE FROM ${this.#name} WHERE "id" = ?`, [id]);
+      return changes > 0;
+    }
+    await this.#ready();
+    const unchanged = this.#unchanged(condition.expected);
+    const { changes } = await this.db.exec(`DELETE FROM ${this.#name} WHERE "id" = ? AND ${unchanged.sql}`, [id, ...unchanged.params]);
+    if (changes === 0 && (await this.exists(id))) throw changedSince(id);
     return changes > 0;
   }
 

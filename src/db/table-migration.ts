@@ -73,3 +73,25 @@ export function tableMigration(table: TableDefinition, module: string = `entity:
       : `DROP TABLE ${ident(table.name)};`,
   };
 }
+
+/**
+ * Adds the internal `_version` column to an existing entity table: every
+ * write through the repository increments it, and conditional writes
+ * (`If-Match`) test it inside the `UPDATE`/`DELETE`. Tables created before it
+ * get it as a later migration of their module.
+ */
+export function versionColumnMigration(table: TableDefinition, module: string, version: number): Migration {
+  const name = ident(table.name);
+  return {
+    module,
+    version,
+    name: `add _version to ${table.name}`,
+    up: `ALTER TABLE ${name} ADD COLUMN "_version" INTEGER NOT NULL DEFAULT 0;`,
+    down: `ALTER TABLE ${name} DROP COLUMN "_version";`,
+  };
+}
+
+/** The migrations of a new entity table: {@link tableMigration} (version 1) and its `_version` column (version 2). */
+export function entityTableMigrations(table: TableDefinition, module: string = `entity:${table.name}`): Migration[] {
+  return [tableMigration(table, module), versionColumnMigration(table, module, 2)];
+}

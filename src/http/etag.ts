@@ -1,4 +1,6 @@
+import type { EntityRecord } from "../core/entity.ts";
 import { checkIfMatch, computeEtag, ifNoneMatchHits } from "../core/etag.ts";
+import type { WriteCondition } from "../core/repository.ts";
 import type { ResponseSet } from "./crud/operation.ts";
 
 /**
@@ -17,13 +19,29 @@ export function withEtag(request: Request, set: ResponseSet, body: unknown): Res
   return json;
 }
 
+/** What {@link ifMatchCondition} reads: the stored row and its output (whose tag the client holds). */
+export interface ConditionTarget<R extends EntityRecord> {
+  /** The stored row. @throws {NotFoundError} */
+  require(id: string): Promise<R>;
+  /** The row as answered. */
+  toOutput(record: R): Promise<unknown>;
+}
+
 /**
- * Enforces `If-Match` on a write: when the header is present, the current
- * representation (read by `current`) must carry one of its tags, else 412
- * `precondition-failed`. Without the header nothing is read.
+ * Checks `If-Match` on a write and returns the condition the write must
+ * carry, so the store tests it again inside the `UPDATE`/`DELETE` itself
+ * (two concurrent writers holding the same tag: one succeeds, one gets 412).
+ * Without the header nothing is read and there is no condition.
  */
-export async function requireIfMatch(request: Request, current: () => Promise<unknown>, instance?: string): Promise<void> {
+export async function ifMatchCondition<R extends EntityRecord>(
+  request: Request,
+  target: ConditionTarget<R>,
+  id: string,
+  instance?: string,
+): Promise<WriteCondition | undefined> {
   const header = request.headers.get("if-match");
-  if (header === null) return;
-  checkIfMatch(header, computeEtag(JSON.stringify(await current())), instance);
+  if (header === null) return undefined;
+  const record = await target.require(id);
+  checkIfMatch(header, computeEtag(JSON.stringify(await target.toOutput(record))), instance);
+  return { expected: record };
 }

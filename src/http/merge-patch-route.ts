@@ -1,12 +1,13 @@
 import { ValidationError } from "../core/errors.ts";
 import { applyMergePatch } from "../core/merge-patch.ts";
+import type { WriteCondition } from "../core/repository.ts";
 
 /** The part of a manager a merge patch needs. */
 export interface PatchTarget {
   /** The current output of the entity. @throws {NotFoundError} */
   get(id: string): Promise<unknown>;
-  /** Replaces the entity with a full body (PUT semantics). */
-  update(id: string, body: unknown): Promise<unknown>;
+  /** Replaces the entity with a full body (PUT semantics), under a write condition when given. */
+  update(id: string, body: unknown, options?: { condition?: WriteCondition }): Promise<unknown>;
 }
 
 /**
@@ -27,6 +28,6 @@ export function mergedBody(current: unknown, patch: unknown, loc: (string | numb
 }
 
 /** Applies a JSON Merge Patch to an entity and saves it with PUT semantics; returns the new output. */
-export async function patchEntity(target: PatchTarget, id: string, patch: unknown): Promise<unknown> {
-  return target.update(id, mergedBody(await target.get(id), patch));
+export async function patchEntity(target: PatchTarget, id: string, patch: unknown, condition?: WriteCondition): Promise<unknown> {
+  return target.update(id, mergedBody(await target.get(id), patch), condition ? { condition } : {});
 }

@@ -6,7 +6,7 @@ import type { Manager } from "../../core/manager.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { addRoute } from "../_route.ts";
 import { bulkOperations } from "../bulk-routes.ts";
-import { requireIfMatch, withEtag } from "../etag.ts";
+import { ifMatchCondition, withEtag } from "../etag.ts";
 import { listRoute, type ListRouteOptions } from "../list-query-route.ts";
 import { patchEntity } from "../merge-patch-route.ts";
 import { type RouteDoc, routeDetail } from "../route-doc.ts";
@@ -176,8 +176,8 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       manager.parse(requireBody(body));
       const id = parseUlid(params.entity_id, instance);
       try {
-        await requireIfMatch(request, () => manager.get(id), instance);
-        return await manager.update(id, body);
+        const condition = await ifMatchCondition(request, manager, id, instance);
+        return await manager.update(id, body, condition ? { condition } : {});
       } catch (error) {
         throw locate(error, instance);
       }
@@ -191,8 +191,8 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       const instance = `${prefix}/${params.entity_id}`;
       const id = parseUlid(params.entity_id, instance);
       try {
-        await requireIfMatch(request, () => manager.get(id), instance);
-        return await patchEntity(manager, id, requireBody(body));
+        const condition = await ifMatchCondition(request, manager, id, instance);
+        return await patchEntity(manager, id, requireBody(body), condition);
       } catch (error) {
         throw locate(error, instance);
       }
@@ -212,8 +212,8 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       const instance = `${prefix}/${params.entity_id}`;
       const id = parseUlid(params.entity_id, instance);
       try {
-        await requireIfMatch(request, () => manager.get(id), instance);
-        await manager.delete(id);
+        const condition = await ifMatchCondition(request, manager, id, instance);
+        await manager.delete(id, condition ? { condition } : {});
       } catch (error) {
         throw locate(error, instance);
       }

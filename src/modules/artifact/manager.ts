@@ -1,5 +1,6 @@
 import { ConflictError, type FieldError, NotFoundError, ValidationError } from "../../core/errors.ts";
-import { Manager, type SaveResult } from "../../core/manager.ts";
+import { Manager, type ManagerWriteOptions, type SaveResult } from "../../core/manager.ts";
+import type { WriteCondition } from "../../core/repository.ts";
 import { isUlid } from "../../core/ulid.ts";
 import { type ArtifactPayload, payloadPlaceholder, substituteMarkers } from "./payload.ts";
 import {
@@ -34,7 +35,7 @@ export interface ArtifactManagerOptions {
 const encoder = new TextEncoder();
 
 /** Options of {@link ArtifactManager.delete}. */
-export interface ArtifactDeleteOptions {
+export interface ArtifactDeleteOptions extends ManagerWriteOptions {
   /** Delete the whole subtree (default true); false detaches the children and recomputes their levels. */
   cascade?: boolean;
 }
@@ -151,9 +152,9 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
    * @throws {NotFoundError} unknown artifact or parent; {@link ConflictError}
    * moving it under itself or a descendant, or moving a linked root.
    */
-  override async update(id: string, body: unknown): Promise<ArtifactOut> {
+  override async update(id: string, body: unknown, options: ManagerWriteOptions = {}): Promise<ArtifactOut> {
     const input = this.parse(body);
-    return this.store.transaction(async () => toArtifactOut(await this.#change(await this.require(id), input)));
+    return this.store.transaction(async () => toArtifactOut(await this.#change(await this.require(id), input, options.condition)));
   }
 
   /**
@@ -166,6 +167,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
   override async delete(id: string, options: ArtifactDeleteOptions = {}): Promise<void> {
     await this.store.transaction(async () => {
       const record = await this.require(id);
+      if (options.condition) await this.store.claim(id, options.condition);
       if (options.cascade === false) {
         await this.store.shiftDescendantLevels(id, -(record.level + 1));
         await this.store.detachChildren(id);
@@ -222,7 +224,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
     return this.store.insert(input.id === undefined ? values : { ...values, id: input.id });
   }
 
-  async #change(existing: ArtifactRecord, input: ArtifactIn): Promise<ArtifactRecord> {
+  async #change(existing: ArtifactRecord, input: ArtifactIn, condition?: WriteCondition): Promise<ArtifactRecord> {
     const parentId = input.parent_id === undefined ? existing.parent_id : input.parent_id;
     if (parentId !== existing.parent_id && parentId !== null) {
       const path = await this.store.pathToRoot(parentId);
@@ -236,7 +238,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
       }
     }
     const level = await this.#levelUnder(parentId);
-    const record = await this.store.update(existing.id, { data: input.data, parent_id: parentId, level });
+    const record = await this.store.update(existing.id, { data: input.data, parent_id: parentId, level }, condition);
     if (!record) throw new NotFoundError(`Entity with id ${existing.id} not found`);
     await this.store.shiftDescendantLevels(existing.id, level - existing.level);
     return record;

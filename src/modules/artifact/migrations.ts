@@ -1,7 +1,7 @@
 import type { DialectName } from "../../db/driver.ts";
 import type { Migration } from "../../db/migration.ts";
 import { sqlType } from "../../db/dialect.ts";
-import { createTableSql } from "../../db/table-migration.ts";
+import { createTableSql, versionColumnMigration } from "../../db/table-migration.ts";
 import { artifactsTable } from "./schema.ts";
 
 function createSql(dialect: DialectName): string {
@@ -23,4 +23,5 @@ export const artifactMigrations: readonly Migration[] = [
     up: { sqlite: createSql("sqlite"), postgres: createSql("postgres") },
     down: `DROP TABLE "artifact_payloads";\nDROP TABLE "artifacts";`,
   },
+  versionColumnMigration(artifactsTable, "artifacts", 2),
 ];

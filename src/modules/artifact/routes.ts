@@ -13,6 +13,7 @@ import { validateValue } from "../../core/validation.ts";
 import { addRoute } from "../../http/_route.ts";
 import { type CrudPermissions, crudRouter } from "../../http/crud/crud-router.ts";
 import type { Operation, ResponseSet } from "../../http/crud/operation.ts";
+import { ifMatchCondition } from "../../http/etag.ts";
 import { routeDetail } from "../../http/route-doc.ts";
 import type { ArtifactManager } from "./manager.ts";
 import { type ArtifactPayload, PAYLOAD_MARKER } from "./payload.ts";
@@ -178,7 +179,12 @@ export function artifactRoutes(manager: ArtifactManager, options: ArtifactRoutes
       const instance = `${prefix}/${params.entity_id}`;
       const id = parseUlid(params.entity_id, instance);
       const cascade = cascadeOf(request.url);
-      await manager.delete(id, { cascade }).catch((error) => Promise.reject(locate(error, instance)));
+      try {
+        const condition = await ifMatchCondition(request, manager, id, instance);
+        await manager.delete(id, condition ? { cascade, condition } : { cascade });
+      } catch (error) {
+        throw locate(error, instance);
+      }
       return new Response(null, { status: 204 });
     }, {
       detail: routeDetail({

@@ -2,7 +2,7 @@ import type { TSchema } from "@sinclair/typebox";
 import type { AnyElysia } from "elysia";
 import type { ManagerHooks } from "../../core/manager.ts";
 import type { Migration } from "../../db/migration.ts";
-import { tableMigration } from "../../db/table-migration.ts";
+import { entityTableMigrations } from "../../db/table-migration.ts";
 import type { CrudPermissions } from "../../http/crud/crud-router.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { ConfigManager, type ConfigInput } from "./manager.ts";
@@ -32,7 +32,7 @@ export interface ConfigModuleOptions {
 }
 
 /** The migrations of the `config` module. */
-export const configMigrations: readonly Migration[] = [tableMigration(configsTable, "config")];
+export const configMigrations: readonly Migration[] = entityTableMigrations(configsTable, "config");
 
 /**
  * The config module (contract §7): the `configs` table, a {@link ConfigManager}

@@ -1,5 +1,5 @@
 import { ConflictError } from "../../core/errors.ts";
-import type { InsertValues, UpdateValues } from "../../core/repository.ts";
+import type { InsertValues, UpdateValues, WriteCondition } from "../../core/repository.ts";
 import type { Driver } from "../../db/driver.ts";
 import { SqlRepository } from "../../db/repository.ts";
 import { type ConfigRecord, configsTable } from "./schema.ts";
@@ -44,9 +44,9 @@ export class ConfigStore extends SqlRepository<ConfigRecord> {
   }
 
   /** Updates a row; a name conflict answers 409 naming the config. */
-  override async update(id: string, values: UpdateValues<ConfigRecord>): Promise<ConfigRecord | null> {
+  override async update(id: string, values: UpdateValues<ConfigRecord>, condition?: WriteCondition): Promise<ConfigRecord | null> {
     try {
-      return await super.update(id, values);
+      return await super.update(id, values, condition);
     } catch (error) {
       throw renameConflict(error, values.name);
     }

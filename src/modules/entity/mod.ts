@@ -8,7 +8,7 @@
  */
 import type { AnyElysia } from "elysia";
 import type { EntityDefinition } from "../../core/entity-definition.ts";
-import { tableMigration } from "../../db/table-migration.ts";
+import { entityTableMigrations } from "../../db/table-migration.ts";
 import type { RoutePermission } from "../../http/auth-guard-permissions.ts";
 import { type CrudPermissions, crudRouter } from "../../http/crud/crud-router.ts";
 import type { Operation } from "../../http/crud/operation.ts";
@@ -54,7 +54,8 @@ export function entityManagerOf<D extends EntityDefinition>(context: ServiceCont
 }
 
 /**
- * The module of one entity: migration `entity:<table>` v1, its manager under
+ * The module of one entity: migrations `entity:<table>` v1 (the table) and v2
+ * (its internal `_version` column for atomic `If-Match`), its manager under
  * `entity:<table>`, and CRUD routes (create/upsert, list with filters, sort,
  * fields, search, cursors and ETag, `$schema`, get, PUT, PATCH, DELETE with
  * `If-Match`, bulk operations).
@@ -65,7 +66,7 @@ export function entityModule<D extends EntityDefinition>(definition: D, options:
   return {
     name: key,
     requires: options.requires ?? [],
-    migrations: [tableMigration(definition.table, key)],
+    migrations: entityTableMigrations(definition.table, key),
     setup(context: ServiceContext): void {
       context.provide(key, createEntityManager(context.db, definition, options.hooks));
     },
