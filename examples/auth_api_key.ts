@@ -17,7 +17,7 @@
  * `sqlite:./auth_api_key.db`).
  */
 import { Type } from "@sinclair/typebox";
-import { ServiceBuilder } from "../src/service/service-builder.ts";
+import { ServiceBuilder } from "chapkit";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 

@@ -21,7 +21,7 @@
  * (default `sqlite:./auth_jwt.db`).
  */
 import { Type } from "@sinclair/typebox";
-import { ServiceBuilder } from "../src/service/service-builder.ts";
+import { ServiceBuilder } from "chapkit";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 

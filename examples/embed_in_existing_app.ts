@@ -39,4 +39,5 @@ console.log(`Host app on http://127.0.0.1:${server.port}, chapkit under /chapkit
 onTermination(async () => {
   await server.stop(10_000);
   await chapkit.chapkit.close();
+  console.log("Stopped: host server and chapkit service closed");
 });

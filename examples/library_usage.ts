@@ -23,7 +23,7 @@ import {
   openDatabase,
   parseUlid,
   tableMigration,
-} from "../mod.ts";
+} from "chapkit";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const url = env.DATABASE_URL || "sqlite::memory:";

@@ -13,7 +13,7 @@ import {
   type LinearModel,
   MLServiceBuilder,
   predictLinear,
-} from "../mod.ts";
+} from "chapkit";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const FEATURES = ["rainfall", "mean_temperature"];

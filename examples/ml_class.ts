@@ -22,7 +22,7 @@ import {
   type TrainedModel,
   validateValue,
   ValueError,
-} from "../mod.ts";
+} from "chapkit";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const FEATURES = ["rainfall", "mean_temperature", "humidity"] as const;

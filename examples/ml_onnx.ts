@@ -11,7 +11,7 @@
  * `ONNX_WORKERS` (pool size, default: the number of cores).
  */
 import { Type } from "@sinclair/typebox";
-import { fitLinearRegression, linearRegressionOnnx, MLServiceBuilder, OnnxModelRunner } from "../mod.ts";
+import { fitLinearRegression, linearRegressionOnnx, MLServiceBuilder, OnnxModelRunner } from "chapkit";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const FEATURES = ["rainfall", "mean_temperature"];

@@ -11,7 +11,7 @@
  */
 import { Type } from "@sinclair/typebox";
 import { fileURLToPath } from "node:url";
-import { MLServiceBuilder, ShellModelRunner } from "../mod.ts";
+import { MLServiceBuilder, ShellModelRunner } from "chapkit";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const scripts = fileURLToPath(new URL("./scripts/", import.meta.url).href);

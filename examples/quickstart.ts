@@ -10,7 +10,7 @@
  * `sqlite:./quickstart.db`), `LOG_FORMAT` (`console`|`json`), `LOG_LEVEL`.
  */
 import { Type } from "@sinclair/typebox";
-import { ServiceBuilder } from "../mod.ts";
+import { ServiceBuilder } from "chapkit";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 
