@@ -43,6 +43,15 @@ export type { FetchHandler, RunningServer, ServeOptions } from "./src/runtime/se
 export { onTermination } from "./src/runtime/signals.ts";
 export type { TerminationSignal } from "./src/runtime/signals.ts";
 
+// Settings (typed configuration)
+export { SettingsSchema } from "./src/core/settings/schema.ts";
+export type { SettingAnnotations, Settings, SettingsInput } from "./src/core/settings/schema.ts";
+export { loadSettings } from "./src/core/settings/load.ts";
+export type { LoadedSettings, SecretResolver, SettingSource, SettingsFile, SettingsLayers } from "./src/core/settings/load.ts";
+export { maskedSettings, renderSettings } from "./src/core/settings/render.ts";
+export { describeConfiguration, ServiceSettings } from "./src/service/settings.ts";
+export type { SettingsChange, SettingsListener, SettingsOptions } from "./src/service/settings.ts";
+
 // HTTP building blocks
 export { crudRouter } from "./src/http/crud/crud-router.ts";
 export type { CrudPermissions, CrudRouterOptions } from "./src/http/crud/crud-router.ts";
@@ -127,7 +136,7 @@ export { applyMergePatch } from "./src/core/merge-patch.ts";
 export { checkIfMatch, computeEtag, ifNoneMatchHits } from "./src/core/etag.ts";
 export { validateValue } from "./src/core/validation.ts";
 export type { ValidateOptions } from "./src/core/validation.ts";
-export { createLogger } from "./src/core/logging.ts";
+export { createLogger, LogLevelSwitch } from "./src/core/logging.ts";
 export type { LogFields, Logger, LoggerOptions, LogLevel } from "./src/core/logging.ts";
 export type {
   JobContext,

@@ -234,6 +234,18 @@ export class UnavailableError extends ChapkitError {
   }
 }
 
+/**
+ * A service configured wrongly: a bad setting (naming the variable or file key
+ * and the expected form), a missing required module, a bad health-check name.
+ * Raised at start-up, so the service never serves with a broken configuration.
+ */
+export class ConfigurationError extends ChapkitError {
+  /** Creates the error with what is wrong. */
+  constructor(detail: string, options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("configuration"), title: "Invalid Service Configuration", status: 500 }, options);
+  }
+}
+
 /** 500 `urn:chapkit:error:internal`. Its detail never carries a stack trace. */
 export class InternalError extends ChapkitError {
   /** Creates a 500 error; keep internals in `cause`, not in the detail. */

@@ -20,22 +20,47 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
+/**
+ * A log level that can change while the service runs (a reload on SIGHUP);
+ * every logger made with it, children included, follows the change at once.
+ */
+export class LogLevelSwitch {
+  #threshold: number;
+  #level: LogLevel;
+
+  /** Starts at `level`. */
+  constructor(level: LogLevel = "info") {
+    this.#level = level;
+    this.#threshold = ORDER[level] ?? ORDER.info;
+  }
+
+  /** The lowest level written now. */
+  get level(): LogLevel {
+    return this.#level;
+  }
+
+  set level(level: LogLevel) {
+    this.#level = level;
+    this.#threshold = ORDER[level] ?? ORDER.info;
+  }
+
+  /** Whether events of `level` are written now. */
+  enabled(level: LogLevel): boolean {
+    return ORDER[level] >= this.#threshold;
+  }
+}
+
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
-  /** `json` (one object per line) or `console` (readable). Default: `LOG_FORMAT` or `console`. */
+  /** `json` (one object per line) or `console` (readable). Default `console`; services take it from the `log.format` setting (`LOG_FORMAT`). */
   format?: "json" | "console";
-  /** Lowest level written. Default: `LOG_LEVEL` or `info`. */
-  level?: LogLevel;
+  /** Lowest level written, fixed or switchable. Default `info`; services take it from the `log.level` setting (`LOG_LEVEL`). */
+  level?: LogLevel | LogLevelSwitch;
   /** Where lines go (default: stderr, written once per event-loop turn and at exit). */
   write?: (line: string) => void;
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-function env(name: string): string | undefined {
-  const process = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return process?.env?.[name];
-}
 
 interface ProcessLike {
   on?(event: "exit", listener: () => void): unknown;
@@ -110,13 +135,12 @@ function shown(value: unknown): string {
  * ```
  */
 export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
-  const format = options.format ?? (env("LOG_FORMAT")?.toLowerCase() === "json" ? "json" : "console");
-  const levelName = (options.level ?? env("LOG_LEVEL")?.toLowerCase() ?? "info") as LogLevel;
-  const threshold = ORDER[levelName === ("warning" as LogLevel) ? "warn" : levelName] ?? ORDER.info;
+  const format = options.format ?? "console";
+  const threshold = options.level instanceof LogLevelSwitch ? options.level : new LogLevelSwitch(options.level ?? "info");
   const write = options.write ?? writeStderr;
   const hasBound = Object.keys(bound).length > 0;
   const emit = (level: LogLevel, event: string, fields?: LogFields): void => {
-    if (ORDER[level] < threshold) return;
+    if (!threshold.enabled(level)) return;
     const all: LogFields | undefined = hasBound ? { ...bound, ...fields } : fields;
     if (format === "json") {
       const record: LogFields = { timestamp: timestamp(), level, event };
@@ -133,6 +157,6 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
     info: (event, fields) => emit("info", event, fields),
     warn: (event, fields) => emit("warn", event, fields),
     error: (event, fields) => emit("error", event, fields),
-    child: (fields) => createLogger({ format, level: levelName, write }, { ...bound, ...fields }),
+    child: (fields) => createLogger({ format, level: threshold, write }, { ...bound, ...fields }),
   };
 }

@@ -1,6 +1,7 @@
 import type { AnyElysia } from "elysia";
 import type { ServiceInfo } from "../core/info.ts";
 import type { Logger } from "../core/logging.ts";
+import type { Settings } from "../core/settings/schema.ts";
 import type { Driver } from "../db/driver.ts";
 import type { Migration } from "../db/migration.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
@@ -44,6 +45,8 @@ export interface ServiceContext {
    * work through it (jobs, ML runs, artifact sizes); absent otherwise.
    */
   readonly monitoring?: Monitoring;
+  /** The effective settings (see `SettingsSchema`); reloadable ones change in place on reload. */
+  readonly settings: Settings;
   /** Publishes a value (a manager, the job runner…) under a key for other modules. */
   provide<T>(key: string, value: T): void;
   /** The value under `key`. @throws {Error} naming the module that should have provided it. */

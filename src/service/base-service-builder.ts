@@ -1,16 +1,18 @@
+import { writeSync } from "node:fs";
 import { type AnyElysia, Elysia } from "elysia";
 import type { EntityDefinition } from "../core/entity-definition.ts";
 import type { ServiceInfo } from "../core/info.ts";
-import { createLogger, type Logger, type LoggerOptions, type LogLevel } from "../core/logging.ts";
+import { createLogger, type Logger, type LoggerOptions, LogLevelSwitch } from "../core/logging.ts";
+import type { SettingsInput } from "../core/settings/schema.ts";
 import { newUlid } from "../core/ulid.ts";
 import type { Driver } from "../db/driver.ts";
 import { migrate } from "../db/migrate.ts";
-import { DEFAULT_DATABASE_URL, openDatabase } from "../db/open.ts";
+import { openDatabase } from "../db/open.ts";
 import { docsRoutes } from "../http/docs.ts";
 import { errorHandler } from "../http/error-handler.ts";
 import { databaseCheck, healthRoutes, isValidCheckName } from "../http/health.ts";
 import { infoRoutes } from "../http/info.ts";
-import { DEFAULT_MAX_BODY_BYTES, jsonBody } from "../http/json-body.ts";
+import { jsonBody } from "../http/json-body.ts";
 import { landingPage } from "../http/landing-page.ts";
 import type { HealthCheck, ServiceContext, ServiceModule } from "../http/module.ts";
 import { requestContext } from "../http/request-context.ts";
@@ -24,19 +26,27 @@ import { monitoringModule, type MonitoringModuleOptions } from "../modules/monit
 import { routeEntries } from "../http/auth-guard-permissions.ts";
 import { type AuthModule, authModule, type AuthOptions } from "../modules/auth/mod.ts";
 import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
+import { exitProcess } from "../runtime/signals.ts";
 import { createLifecycle, type LifecycleHook, type ServiceApp } from "./lifecycle.ts";
 import { listenService, type ListenOptions, type RunningService } from "./listen.ts";
 import { orderModules } from "./module-order.ts";
 import { createServiceContext } from "./service-context.ts";
+import { ServiceSettings, type SettingsOptions } from "./settings.ts";
 
 /** Options of a service builder. */
 export interface ServiceBuilderOptions {
   /** What `/api/v1/info` answers; `display_name` titles the docs. */
   info: ServiceInfo;
-  /** Store URL (default `sqlite::memory:`). */
+  /** Store URL (default `sqlite::memory:`); shorthand for `settings.database.url`. */
   databaseUrl?: string;
-  /** Largest accepted request body in bytes (default 10 MiB); larger ones answer 413. */
+  /** Largest accepted request body in bytes (default 10 MiB); shorthand for `settings.http.maxBodyBytes`. */
   maxBodyBytes?: number;
+  /**
+   * Settings chosen in code. They replace the schema defaults; a config file
+   * and the environment override them once the service reads those
+   * (`listen()` always does, `build()` after {@link BaseServiceBuilder.withSettings}).
+   */
+  settings?: SettingsInput;
   /** Serve `/openapi.json` and `/docs` (default true). */
   docs?: boolean;
   /**
@@ -77,11 +87,8 @@ export interface LoggingOptions extends LoggerOptions {
   requests?: boolean;
 }
 
-const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-function envValue(name: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-}
+/** Exit status of a process whose configuration is invalid (`EX_CONFIG` of sysexits.h). */
+const EXIT_CONFIG = 78;
 
 const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)*$/;
 
@@ -111,7 +118,8 @@ function normaliseBasePath(basePath: string | undefined): string {
 export class BaseServiceBuilder {
   /** The options the builder was made with. */
   protected readonly options: ServiceBuilderOptions;
-  #database: string | Driver;
+  #database: Driver | undefined;
+  #settingsSource: SettingsOptions | undefined;
   readonly #basePath: string;
   #health: HealthOptions | undefined;
   #system: SystemOptions | undefined;
@@ -129,8 +137,18 @@ export class BaseServiceBuilder {
     this.options = "info" in options && typeof options.info === "object" && options.info !== null
       ? options as ServiceBuilderOptions
       : { info: options as ServiceInfo };
-    this.#database = this.options.databaseUrl ?? DEFAULT_DATABASE_URL;
     this.#basePath = normaliseBasePath(this.options.basePath);
+  }
+
+  /**
+   * Reads settings from a JSON config file (`file`, default
+   * `CHAPKIT_CONFIG_FILE`) and the environment (`CHAPKIT_*`, `PORT`, `HOST`,
+   * `DATABASE_URL`, `LOG_LEVEL`…) over the code's. `listen()` does this
+   * anyway; call it when the app is built and served some other way.
+   */
+  withSettings(options: SettingsOptions = {}): this {
+    this.#settingsSource = options;
+    return this;
   }
 
   /** Adds `GET /api/v1/health` (with a database check unless turned off). */
@@ -145,7 +163,7 @@ export class BaseServiceBuilder {
     return this;
   }
 
-  /** Turns on structured logs (`LOG_FORMAT`, `LOG_LEVEL`) and request logging. */
+  /** Turns on structured logs (settings `log.format`/`log.level`: `LOG_FORMAT`, `LOG_LEVEL`) and request logging. */
   withLogging(options: LoggingOptions = {}): this {
     this.#logging = options;
     return this;
@@ -178,9 +196,10 @@ export class BaseServiceBuilder {
     return this;
   }
 
-  /** Uses this store: a URL (opened and closed by the service) or an open driver (left open). */
+  /** Uses this store: a URL (opened and closed by the service; shorthand for `settings.database.url`) or an open driver (left open). */
   withDatabase(database: string | Driver): this {
-    this.#database = database;
+    if (typeof database === "string") this.#codeSettings.database = { ...this.#codeSettings.database, url: database };
+    else this.#database = database;
     return this;
   }
 
@@ -229,13 +248,39 @@ export class BaseServiceBuilder {
     return this.#modules.some((module) => module.name === name);
   }
 
-  #logger(): { logger: Logger; logRequests: boolean } {
+  /** Code settings: the `settings` option plus the shorthands (`databaseUrl`, `maxBodyBytes`, logging options). */
+  get #codeSettings(): SettingsInput {
+    this.#code ??= this.#initialCodeSettings();
+    return this.#code;
+  }
+
+  #code: SettingsInput | undefined;
+
+  #initialCodeSettings(): SettingsInput {
+    const code = structuredClone(this.options.settings ?? {});
+    if (this.options.databaseUrl !== undefined) code.database = { ...code.database, url: this.options.databaseUrl };
+    if (this.options.maxBodyBytes !== undefined) code.http = { ...code.http, maxBodyBytes: this.options.maxBodyBytes };
+    return code;
+  }
+
+  #logger(settings: ServiceSettings): { logger: Logger; logRequests: boolean } {
     const options = this.#logging ?? {};
-    const logger = createLogger(options);
-    const level = (options.level ?? envValue("LOG_LEVEL")?.toLowerCase() ?? "info") as LogLevel;
-    const threshold = LEVELS[level === ("warning" as LogLevel) ? "warn" : level] ?? LEVELS.info;
-    const logRequests = this.#logging !== undefined && options.requests !== false && threshold <= LEVELS.info;
+    const level = new LogLevelSwitch(settings.current.log.level);
+    settings.onReload((current) => {
+      level.level = current.log.level;
+    });
+    const logger = createLogger({ ...options, level, format: settings.current.log.format });
+    const logRequests = this.#logging !== undefined && options.requests !== false && level.enabled("info");
     return { logger, logRequests };
+  }
+
+  /** Settings as code gives them, with what `withLogging` pins. */
+  #settingsCode(): SettingsInput {
+    const code = structuredClone(this.#codeSettings);
+    const logging = this.#logging;
+    if (logging?.level !== undefined && typeof logging.level === "string") code.log = { ...code.log, level: logging.level };
+    if (logging?.format !== undefined) code.log = { ...code.log, format: logging.format };
+    return code;
   }
 
   #checkHealthNames(checks: readonly HealthCheck[]): void {
@@ -255,12 +300,17 @@ export class BaseServiceBuilder {
    *
    * @throws {ConfigurationError} for a missing required module or a bad health-check name.
    */
-  async build(): Promise<ServiceApp> {
+  build(): Promise<ServiceApp> {
+    return this.#build(this.#settingsSource);
+  }
+
+  async #build(source: SettingsOptions | undefined): Promise<ServiceApp> {
     const modules = orderModules(this.#modules);
     this.#checkHealthNames(this.#health?.checks ?? []);
-    const { logger, logRequests } = this.#logger();
-    const ownsDb = typeof this.#database === "string";
-    const opened = typeof this.#database === "string" ? await openDatabase(this.#database) : this.#database;
+    const settings = await ServiceSettings.load(this.#settingsCode(), source);
+    const { logger, logRequests } = this.#logger(settings);
+    const ownsDb = this.#database === undefined;
+    const opened = this.#database ?? await openDatabase(settings.current.database.url);
     const monitoring = this.#monitoring ? new Monitoring(this.#monitoring) : undefined;
     const db = monitoring ? instrumentDriver(opened, monitoring) : opened;
     if (monitoring) modules.push(monitoringModule(monitoring, this.#monitoring));
@@ -269,6 +319,7 @@ export class BaseServiceBuilder {
       info: this.options.info,
       logger,
       instanceId: newUlid(),
+      settings,
       ...(monitoring ? { monitoring } : {}),
     });
     const lifecycle = createLifecycle({
@@ -291,7 +342,7 @@ export class BaseServiceBuilder {
   }
 
   #assemble(context: ServiceContext, modules: ServiceModule[], logger: Logger, logRequests: boolean): AnyElysia {
-    const maxBodyBytes = this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const maxBodyBytes = context.settings.http.maxBodyBytes;
     const basePath = this.#basePath;
     const app: AnyElysia = new Elysia(basePath ? { prefix: basePath } : {})
       .use(requestContext({ logger, logRequests, maxBodyBytes, basePath }));
@@ -322,11 +373,31 @@ export class BaseServiceBuilder {
   }
 
   /**
-   * Builds the service and serves it (`Bun.serve` / `Deno.serve`) on `port`
-   * (default `PORT` or 8000). SIGTERM/SIGINT stop it gracefully.
+   * Builds the service with its settings read from the config file and the
+   * environment, and serves it (`Bun.serve` / `Deno.serve`). `port` and
+   * `options` are code settings (`server.port`, `server.host`,
+   * `server.graceMs`): `PORT`, `HOST` and the config file override them.
+   * SIGTERM/SIGINT stop it gracefully.
+   *
+   * @throws {ConfigurationError} when a setting is invalid, naming the variable and the expected form.
    */
   async listen(port?: number, options: ListenOptions = {}): Promise<RunningService> {
-    const app = await this.build();
-    return listenService(app, { ...options, port: port ?? options.port });
+    const server = { ...this.#codeSettings.server };
+    if ((port ?? options.port) !== undefined) server.port = port ?? options.port;
+    if (options.hostname !== undefined) server.host = options.hostname;
+    if (options.graceMs !== undefined) server.graceMs = options.graceMs;
+    this.#codeSettings.server = server;
+    let app: ServiceApp;
+    try {
+      app = await this.#build(this.#settingsSource ?? {});
+    } catch (error) {
+      // A process started to serve stops with one readable line, not a stack trace.
+      if (!(error instanceof ConfigurationError) || options.handleSignals === false) throw error;
+      writeSync(2, `chapkit: ${error.message}\n`);
+      exitProcess(EXIT_CONFIG);
+      throw error;
+    }
+    const effective = app.chapkit.context.settings.server;
+    return listenService(app, { ...options, port: effective.port, hostname: effective.host, graceMs: effective.graceMs });
   }
 }

@@ -4,9 +4,9 @@ import type { ServiceApp } from "./lifecycle.ts";
 
 /** Options of {@link listenService}. */
 export interface ListenOptions {
-  /** TCP port (default `PORT` or 8000; 0 picks a free one). */
+  /** TCP port (default 8000; 0 picks a free one). Through a builder's `listen()`, `PORT` overrides it. */
   port?: number;
-  /** Interface (default `HOST` or `0.0.0.0`). */
+  /** Interface (default `0.0.0.0`). Through a builder's `listen()`, `HOST` overrides it. */
   hostname?: string;
   /** How long in-flight requests may take to finish on shutdown (default 10 s). */
   graceMs?: number;
@@ -29,14 +29,10 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-function envValue(name: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-}
-
 /** Serves a built service with the runtime's HTTP server and wires graceful shutdown. */
 export async function listenService(app: ServiceApp, options: ListenOptions = {}): Promise<RunningService> {
-  const port = options.port ?? Number(envValue("PORT") ?? 8000);
-  const hostname = options.hostname ?? envValue("HOST") ?? "0.0.0.0";
+  const port = options.port ?? 8000;
+  const hostname = options.hostname ?? "0.0.0.0";
   const logger = app.chapkit.context.logger;
   const server = await serve((request) => app.handle(request), { port, hostname });
   let removeSignals = (): void => {};

@@ -3,6 +3,7 @@ import type { Logger } from "../core/logging.ts";
 import type { Driver } from "../db/driver.ts";
 import type { ServiceContext } from "../http/module.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
+import type { Settings } from "../core/settings/schema.ts";
 
 /** The parts a {@link ServiceContext} is made of. */
 export interface ServiceContextParts {
@@ -11,6 +12,8 @@ export interface ServiceContextParts {
   logger: Logger;
   instanceId: string;
   monitoring?: Monitoring;
+  /** The live settings; `context.settings` always shows the current values. */
+  settings: { readonly current: Settings };
 }
 
 /** Creates the context modules share while a service is assembled and runs. */
@@ -22,6 +25,9 @@ export function createServiceContext(parts: ServiceContextParts): ServiceContext
     logger: parts.logger,
     instanceId: parts.instanceId,
     ...(parts.monitoring ? { monitoring: parts.monitoring } : {}),
+    get settings(): Settings {
+      return parts.settings.current;
+    },
     provide<T>(key: string, value: T): void {
       if (registry.has(key)) throw new Error(`A value is already provided under "${key}"`);
       registry.set(key, value);

@@ -2,6 +2,9 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type AnyElysia, Elysia } from "elysia";
 import type { Logger } from "../../core/logging.ts";
+import { loadSettings } from "../../core/settings/load.ts";
+import type { Settings } from "../../core/settings/schema.ts";
+import { processEnvironment } from "../../runtime/env.ts";
 import { type AdmitRule, AUTH_ADMIT_KEY, authGuard, DEFAULT_PUBLIC_PATHS } from "../../http/auth-guard.ts";
 import { type RouteEntry, RoutePermissions } from "../../http/auth-guard-permissions.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
@@ -21,9 +24,9 @@ export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger">>
   routePermissions?: Record<string, string>;
   /** Where the service is mounted inside a host app (default none). */
   basePath?: string;
-  /** A first administrator created when no user exists (default from `CHAPKIT_ADMIN_USERNAME` / `CHAPKIT_ADMIN_PASSWORD`). */
+  /** A first administrator created when no user exists (default: settings `auth.adminUsername` / `auth.adminPassword`, i.e. `CHAPKIT_ADMIN_USERNAME` / `CHAPKIT_ADMIN_PASSWORD`). */
   bootstrapAdmin?: { username: string; password: string };
-  /** The environment to read defaults from (default `process.env`). */
+  /** Variables to take the `auth.*` settings from instead of the service's settings (for tests and tools). */
   env?: Record<string, string | undefined>;
 }
 
@@ -38,14 +41,10 @@ export interface AuthModule extends ServiceModule {
   guard(context: ServiceContext, routes: () => readonly RouteEntry[]): AnyElysia;
 }
 
-function processEnv(): Record<string, string | undefined> {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-}
-
-/** Static API keys from `CHAPKIT_API_KEYS` (comma-separated) and `CHAPKIT_API_KEY_FILE` (one a line, `#` comments). */
-export function staticKeysFromEnv(env: Record<string, string | undefined> = processEnv()): string[] {
-  const keys = (env.CHAPKIT_API_KEYS ?? "").split(",").map((key) => key.trim()).filter(Boolean);
-  const file = env.CHAPKIT_API_KEY_FILE;
+/** Static API keys of the `auth.apiKeys` setting plus those of the `auth.apiKeyFile` file (one a line, `#` comments). */
+function staticKeysOf(settings: Settings["auth"]): string[] {
+  const keys = [...settings.apiKeys];
+  const file = settings.apiKeyFile;
   if (file) {
     for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
       const key = line.trim();
@@ -55,6 +54,12 @@ export function staticKeysFromEnv(env: Record<string, string | undefined> = proc
   return keys;
 }
 
+/** Static API keys from `CHAPKIT_API_KEYS` (comma-separated) and `CHAPKIT_API_KEY_FILE` (one a line, `#` comments). */
+export function staticKeysFromEnv(env: Record<string, string | undefined> = processEnvironment()): string[] {
+  const keys = (env.CHAPKIT_API_KEYS ?? "").split(",").map((key) => key.trim()).filter(Boolean);
+  return staticKeysOf({ apiKeys: keys, apiKeyFile: env.CHAPKIT_API_KEY_FILE || undefined });
+}
+
 function defaultPermissions(prefix: string): Record<string, string> {
   return {
     [`* ${prefix}/*`]: AUTH_ADMIN,
@@ -62,8 +67,8 @@ function defaultPermissions(prefix: string): Record<string, string> {
   };
 }
 
-function resolveSecret(options: AuthOptions, env: Record<string, string | undefined>, logger: Logger): string {
-  const secret = options.jwtSecret ?? env.CHAPKIT_JWT_SECRET;
+function resolveSecret(options: AuthOptions, settings: Settings["auth"], logger: Logger): string {
+  const secret = options.jwtSecret ?? settings.jwtSecret;
   if (secret) return secret;
   logger.warn("auth.jwt.ephemeral_secret", {
     detail: "CHAPKIT_JWT_SECRET is not set: tokens are signed with a random secret and do not survive a restart",
@@ -83,7 +88,6 @@ function resolveSecret(options: AuthOptions, env: Record<string, string | undefi
  * ```
  */
 export function authModule(options: AuthOptions = {}): AuthModule {
-  const env = options.env ?? processEnv();
   const prefix = options.prefix ?? "/api/v1/auth";
   const apiKeyHeader = (options.apiKeyHeader ?? "X-API-Key").toLowerCase();
   return {
@@ -91,16 +95,17 @@ export function authModule(options: AuthOptions = {}): AuthModule {
     options,
     migrations: AUTH_MIGRATIONS,
     async setup(context: ServiceContext): Promise<void> {
+      const settings = options.env ? (await loadSettings({ env: options.env })).settings.auth : context.settings.auth;
       const manager = new AuthManager(context.db, {
         ...options,
-        jwtSecret: resolveSecret(options, env, context.logger),
-        staticKeys: options.staticKeys ?? staticKeysFromEnv(env),
+        jwtSecret: resolveSecret(options, settings, context.logger),
+        staticKeys: options.staticKeys ?? staticKeysOf(settings),
         logger: context.logger.child({ module: "auth" }),
       });
       await manager.loadRoles();
       const admin = options.bootstrapAdmin ??
-        (env.CHAPKIT_ADMIN_USERNAME && env.CHAPKIT_ADMIN_PASSWORD
-          ? { username: env.CHAPKIT_ADMIN_USERNAME, password: env.CHAPKIT_ADMIN_PASSWORD }
+        (settings.adminUsername && settings.adminPassword
+          ? { username: settings.adminUsername, password: settings.adminPassword }
           : undefined);
       if (admin && (await manager.stores.users.count()) === 0) {
         await manager.users.create({ username: admin.username, password: admin.password, role: "admin" });

@@ -17,7 +17,7 @@ export interface MonitoringModuleOptions extends MonitoringOptions {
   /** Path of the metrics endpoint (default `/metrics`). */
   metricsPath?: string;
   /**
-   * The scrape token (default: `CHAPKIT_METRICS_TOKEN`). A request with
+   * The scrape token (default: the `monitoring.metricsToken` setting, `CHAPKIT_METRICS_TOKEN`). A request with
    * `Authorization: Bearer <token>` may read the metrics even under auth; when
    * set without auth, `/metrics` requires it.
    */
@@ -27,10 +27,6 @@ export interface MonitoringModuleOptions extends MonitoringOptions {
 /** The key under which the monitoring module provides its {@link Monitoring}. */
 export const MONITORING_KEY = "monitoring";
 
-function envValue(name: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-}
-
 /**
  * The monitoring module (name `monitoring`): provides the service's
  * {@link Monitoring}, serves `/metrics`, and admits the scrape token past
@@ -38,10 +34,12 @@ function envValue(name: string): string | undefined {
  */
 export function monitoringModule(monitoring: Monitoring, options: MonitoringModuleOptions = {}): ServiceModule {
   const path = options.metricsPath ?? METRICS_PATH;
-  const token = options.metricsToken ?? envValue("CHAPKIT_METRICS_TOKEN") ?? undefined;
+  const tokenOf = (context: ServiceContext): string | undefined =>
+    options.metricsToken ?? context.settings.monitoring.metricsToken;
   return {
     name: "monitoring",
     setup(context: ServiceContext): void {
+      const token = tokenOf(context);
       context.provide(MONITORING_KEY, monitoring);
       if (token) {
         const rule: AdmitRule = (request, requestPath) =>
@@ -51,6 +49,7 @@ export function monitoringModule(monitoring: Monitoring, options: MonitoringModu
       }
     },
     routes(context: ServiceContext): AnyElysia {
+      const token = tokenOf(context);
       return metricsRoutes(monitoring, {
         path,
         ...(token ? { token } : {}),

@@ -1,0 +1,149 @@
+import { type Static, type TObject, Type } from "@sinclair/typebox";
+
+/**
+ * Annotations a setting may carry besides its TypeBox type and `default`:
+ *
+ * - `env`: standard variable names read besides the derived `CHAPKIT_<GROUP>_<NAME>`
+ *   (e.g. `PORT`); the derived name wins when both are set.
+ * - `secret`: masked wherever settings are shown, and may be a secret reference
+ *   (`file:`, `vault:`, `aws-sm:`) resolved at start-up and reload.
+ * - `reload`: takes effect on reload (SIGHUP or a config-file change) without a restart.
+ * - `aliases`: other spellings accepted for a choice (`warning` for `warn`).
+ */
+export interface SettingAnnotations {
+  env?: readonly string[];
+  secret?: boolean;
+  reload?: boolean;
+  aliases?: Readonly<Record<string, string>>;
+}
+
+const server = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, env: ["PORT"], description: "TCP port; 0 picks a free one" }),
+  host: Type.String({ minLength: 1, default: "0.0.0.0", env: ["HOST"], description: "Interface to bind" }),
+  graceMs: Type.Integer({ minimum: 0, default: 10_000, description: "How long in-flight requests may take to finish on shutdown (ms)" }),
+});
+
+const database = Type.Object({
+  url: Type.String({
+    minLength: 1,
+    default: "sqlite::memory:",
+    env: ["DATABASE_URL"],
+    secret: true,
+    description: "Store URL: sqlite::memory:, sqlite:./file.db or postgres://user:password@host:5432/db",
+  }),
+});
+
+const log = Type.Object({
+  level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], {
+    default: "info",
+    env: ["LOG_LEVEL"],
+    aliases: { warning: "warn" },
+    reload: true,
+    description: "Lowest level written",
+  }),
+  format: Type.Union([Type.Literal("console"), Type.Literal("json")], {
+    default: "console",
+    env: ["LOG_FORMAT"],
+    description: "console (readable) or json (one object a line)",
+  }),
+});
+
+const http = Type.Object({
+  maxBodyBytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024, description: "Largest accepted request body; larger ones answer 413" }),
+});
+
+const auth = Type.Object({
+  jwtSecret: Type.Optional(Type.String({
+    minLength: 32,
+    env: ["CHAPKIT_JWT_SECRET"],
+    secret: true,
+    description: "Signs access tokens; at least 32 characters (without it tokens do not survive a restart)",
+  })),
+  apiKeys: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    env: ["CHAPKIT_API_KEYS"],
+    secret: true,
+    description: "Static API keys (comma-separated in the environment)",
+  }),
+  apiKeyFile: Type.Optional(Type.String({ minLength: 1, env: ["CHAPKIT_API_KEY_FILE"], description: "File of static API keys, one a line, # comments" })),
+  adminUsername: Type.Optional(Type.String({ minLength: 1, env: ["CHAPKIT_ADMIN_USERNAME"], description: "First administrator, created while no user exists" })),
+  adminPassword: Type.Optional(Type.String({ minLength: 1, env: ["CHAPKIT_ADMIN_PASSWORD"], secret: true, description: "Password of the first administrator" })),
+});
+
+const monitoring = Type.Object({
+  metricsToken: Type.Optional(Type.String({
+    minLength: 1,
+    env: ["CHAPKIT_METRICS_TOKEN"],
+    secret: true,
+    description: "Bearer token that may read /metrics even under auth; without auth, /metrics requires it",
+  })),
+});
+
+const schema = Type.Object({ server, database, log, http, auth, monitoring });
+
+/**
+ * The one schema of every chapkit setting, grouped by concern. Adding a
+ * setting is a change to this file only: add a property to its group above
+ * with its type, its `default` and, where useful, the annotations of
+ * {@link SettingAnnotations}, and the same field to {@link Settings} (the
+ * compiler checks they agree). It is then read from the config file (same
+ * nesting, JSON) and from the environment (`CHAPKIT_<GROUP>_<NAME>`,
+ * camelCase turned to UPPER_SNAKE), validated, shown by `chapkit config`.
+ */
+export const SettingsSchema: TObject = schema;
+
+/** Every setting, resolved and typed. Kept equal to the schema by the check below. */
+export interface Settings {
+  /** The HTTP server (restart to change). */
+  server: {
+    /** TCP port; 0 picks a free one (`PORT`, default 8000). */
+    port: number;
+    /** Interface to bind (`HOST`, default `0.0.0.0`). */
+    host: string;
+    /** Milliseconds in-flight requests may take to finish on shutdown (default 10 000). */
+    graceMs: number;
+  };
+  /** The store. */
+  database: {
+    /** `sqlite::memory:` (default), `sqlite:./file.db` or `postgres://…` (`DATABASE_URL`; a secret). */
+    url: string;
+  };
+  /** Logging. */
+  log: {
+    /** Lowest level written (`LOG_LEVEL`, default `info`; reloadable). */
+    level: "debug" | "info" | "warn" | "error";
+    /** `console` (default) or `json` (`LOG_FORMAT`). */
+    format: "console" | "json";
+  };
+  /** HTTP limits. */
+  http: {
+    /** Largest accepted request body in bytes (default 10 MiB); larger ones answer 413. */
+    maxBodyBytes: number;
+  };
+  /** Authentication defaults (used by `withAuth`). */
+  auth: {
+    /** JWT signing secret, ≥ 32 characters (`CHAPKIT_JWT_SECRET`). */
+    jwtSecret?: string;
+    /** Static API keys (`CHAPKIT_API_KEYS`, comma-separated). */
+    apiKeys: string[];
+    /** File of static API keys, one a line (`CHAPKIT_API_KEY_FILE`). */
+    apiKeyFile?: string;
+    /** First administrator's name (`CHAPKIT_ADMIN_USERNAME`). */
+    adminUsername?: string;
+    /** First administrator's password (`CHAPKIT_ADMIN_PASSWORD`). */
+    adminPassword?: string;
+  };
+  /** Monitoring (used by `withMonitoring`). */
+  monitoring: {
+    /** Scrape token for `/metrics` (`CHAPKIT_METRICS_TOKEN`; a secret). */
+    metricsToken?: string;
+  };
+}
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// Fails to compile when Settings and the schema disagree.
+const agree: Same<Static<typeof schema>, Settings> = true;
+void agree;
+
+/** Settings as code, a config file or the environment give them: any subset. */
+export type SettingsInput = { [G in keyof Settings]?: Partial<Settings[G]> };

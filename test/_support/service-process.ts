@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { RUNTIME } from "./stores.ts";
+
+/** A service running in its own process (a real subprocess of the test runner's runtime). */
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  /** The port it printed as `READY <port>`; 0 when it exited before. */
+  readonly port: number;
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves once its output matches `pattern` (rejects after `timeoutMs`). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Its exit code (Deno's child_process may report null after a signal). */
+  readonly exited: Promise<number | null>;
+  /** Sends `signal` and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Runs `script` (a file that prints `READY <port>` once serving) with `env`
+ * added to the test's environment (with an in-memory store unless `env` names
+ * one); resolves when it is ready or has exited.
+ */
+export function startService(script: string, env: Record<string, string | undefined> = {}): Promise<ServiceProcess> {
+  const args = RUNTIME === "deno" ? ["run", "-A", script] : [script];
+  const child = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: "1", DATABASE_URL: "sqlite::memory:", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const waiters = new Set<() => void>();
+  const append = (chunk: unknown): void => {
+    output += String(chunk);
+    for (const waiter of waiters) waiter();
+  };
+  child.stdout!.on("data", append);
+  child.stderr!.on("data", append);
+  let done = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      done = true;
+      for (const waiter of waiters) waiter();
+      resolve(code);
+    })
+  );
+  const waitFor = (pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`timed out waiting for ${pattern}: ${output}`)), timeoutMs);
+      const check = (): void => {
+        const match = pattern.exec(output);
+        if (match) finish(undefined, match);
+        else if (done) finish(new Error(`process exited before ${pattern}: ${output}`));
+      };
+      const finish = (error?: Error, match?: RegExpExecArray): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (error) reject(error);
+        else resolve(match!);
+      };
+      waiters.add(check);
+      check();
+    });
+  return waitFor(/READY (\d+)/).then(
+    (match) => service(Number(match[1])),
+    (error) => (done ? service(0) : Promise.reject(error)),
+  );
+
+  function service(port: number): ServiceProcess {
+    return {
+      child,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      output: () => output,
+      waitFor,
+      exited,
+      stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+        if (!done) child.kill(signal);
+        return exited;
+      },
+    };
+  }
+}
