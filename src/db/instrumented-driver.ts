@@ -1,3 +1,4 @@
+import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import type { HistogramChild } from "../observability/metrics.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
 import type { Driver, Executor, Row, SqlValue } from "./driver.ts";
@@ -92,6 +93,11 @@ class InstrumentedDriver extends InstrumentedExecutor implements Driver {
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
     return this.timed("transaction", () =>
       this.#driver.transaction((tx) => fn(tx === this.#driver ? this : new InstrumentedExecutor(tx, this.monitoring))));
+  }
+
+  /** The wrapped store's breaker, so health checks see through the instrumentation. */
+  get circuit(): CircuitBreaker | undefined {
+    return this.#driver.circuit;
   }
 
   inTransaction(): boolean {

@@ -2,9 +2,12 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
 import { UnavailableError } from "../core/errors.ts";
 import type { Driver, Executor, Row, SqlValue } from "./driver.ts";
+import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import { withDeadline } from "./_deadline.ts";
 import type { PooledDriver, PoolStats } from "./instrumented-driver.ts";
+import { lostTransactionError, runGuardedTransaction, type TransactionState } from "./_pg-transaction.ts";
 import { isConnectionError, mapDriverError } from "./sql-errors.ts";
+import { type StoreCircuitOptions, storeCircuit, throughCircuit } from "./store-circuit.ts";
 
 /** Options of a PostgreSQL store. */
 export interface PostgresOptions {
@@ -24,6 +27,14 @@ export interface PostgresOptions {
   retryDelayMs?: number;
   /** Schema to use (created when missing); default `public`. */
   schema?: string;
+  /**
+   * The store's circuit breaker (on by default): after `failureThreshold`
+   * consecutive connection failures (default 3) calls answer 503 with
+   * `Retry-After` at once, and the server is probed every `probeIntervalMs`
+   * (default 500) until it accepts connections again; then the pool is new.
+   * `false` turns it off.
+   */
+  breaker?: StoreCircuitOptions | false;
 }
 
 type Sql = postgres.Sql<Record<string, never>>;
@@ -76,22 +87,39 @@ function redact(url: string): string {
   }
 }
 
+/** Seconds a pooled connection waits before reconnecting after a failure. */
+const RECONNECT_DELAY_SECONDS = 0.05;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A PostgreSQL store on postgres.js: a pool, transactions on one pooled connection. */
 class PostgresDriver implements PooledDriver {
   readonly dialect = "postgres" as const;
   readonly url: string;
-  readonly #sql: Sql;
-  readonly #scope = new AsyncLocalStorage<Tx>();
+  readonly circuit: CircuitBreaker | undefined;
+  readonly #connect: () => Sql;
+  #sql: Sql;
+  readonly #scope = new AsyncLocalStorage<{ tx: Tx; state: TransactionState }>();
   readonly #max: number;
   /** Statements outside a transaction plus open transactions: what holds or waits for a connection. */
   #inFlight = 0;
 
-  constructor(url: string, sql: Sql, max: number) {
+  constructor(url: string, sql: Sql, connect: () => Sql, options: { max: number; circuit: StoreCircuitOptions | false }) {
     this.url = redact(url);
     this.#sql = sql;
-    this.#max = max;
+    this.#connect = connect;
+    this.#max = options.max;
+    const circuit = options.circuit;
+    if (circuit === false) {
+      this.circuit = undefined;
+    } else {
+      const probeMs = circuit.probeIntervalMs ?? 500;
+      this.circuit = storeCircuit(circuit, () => this.#answer(Math.max(probeMs, 200)));
+      // A fresh pool once the server is gone: no connection waits on the old pool's reconnect backoff.
+      this.circuit.onStateChange(({ to }) => {
+        if (to === "open") this.#rebuildPool();
+      });
+    }
   }
 
   poolStats(): PoolStats {
@@ -100,7 +128,6 @@ class PostgresDriver implements PooledDriver {
   }
 
   async #pooled<T>(run: () => Promise<T>): Promise<T> {
-    if (this.#scope.getStore()) return await run();
     this.#inFlight += 1;
     try {
       return await run();
@@ -110,29 +137,38 @@ class PostgresDriver implements PooledDriver {
   }
 
   #handle(): Sql | Tx {
-    return this.#scope.getStore() ?? this.#sql;
+    return this.#scope.getStore()?.tx ?? this.#sql;
   }
 
-  async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    try {
-      const rows = await this.#pooled(() => this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true }));
+  /** Runs a statement through the breaker (a statement inside a transaction was admitted with it). */
+  #guarded<T>(work: () => Promise<T>): Promise<T> {
+    const scope = this.#scope.getStore();
+    if (scope?.state.lost !== undefined) return Promise.reject(lostTransactionError(scope.state));
+    if (scope) return this.#mapped(work);
+    const circuit = this.circuit;
+    return this.#pooled(() => circuit ? throughCircuit(circuit, work) : this.#mapped(work));
+  }
+
+  #mapped<T>(work: () => Promise<T>): Promise<T> {
+    return work().catch((error: unknown) => {
+      throw mapDriverError(error);
+    });
+  }
+
+  query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.#guarded(async () => {
+      const rows = await this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true });
       return rows as unknown as T[];
-    } catch (error) {
-      throw mapDriverError(error);
-    }
+    });
   }
 
-  async exec(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
-    try {
-      const result = await this.#pooled(() =>
-        params.length === 0 && !sql.includes("?")
-          ? this.#handle().unsafe(sql)
-          : this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true })
-      );
+  exec(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
+    return this.#guarded(async () => {
+      const result = params.length === 0 && !sql.includes("?")
+        ? await this.#handle().unsafe(sql)
+        : await this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true });
       return { changes: result.count ?? 0 };
-    } catch (error) {
-      throw mapDriverError(error);
-    }
+    });
   }
 
   inTransaction(): boolean {
@@ -144,23 +180,56 @@ class PostgresDriver implements PooledDriver {
     try {
       if (outer) {
         // A nested transaction is a savepoint: its failure undoes only its own work.
-        return await outer.savepoint((sp) => this.#scope.run(sp as unknown as Tx, () => fn(this))) as T;
+        const { state } = outer;
+        return await runGuardedTransaction<Tx, T>(
+          (callback) => outer.tx.savepoint((sp) => callback(sp as unknown as Tx)),
+          state,
+          (sp) => this.#scope.run({ tx: sp, state }, () => fn(this)),
+        );
       }
-      return await this.#pooled(() => this.#sql.begin((tx) => this.#scope.run(tx, () => fn(this)))) as T;
+      // A connection lost mid-transaction rolls it back on the server: nothing is half-applied.
+      const state: TransactionState = {};
+      return await this.#guarded(() =>
+        runGuardedTransaction<Tx, T>(
+          (callback) => this.#sql.begin((tx) => callback(tx as Tx)),
+          state,
+          (tx) => this.#scope.run({ tx, state }, () => fn(this)),
+        )
+      );
     } catch (error) {
       throw mapDriverError(error);
     }
   }
 
-  async ping(timeoutMs = 2000): Promise<void> {
+  /** `SELECT 1` on the current pool within `timeoutMs`, outside the breaker. */
+  #answer(timeoutMs: number): Promise<void> {
     const answer = this.#sql`SELECT 1 AS ok`.execute().then(() => undefined, (error: unknown) => {
       throw mapDriverError(error);
     });
     answer.catch(() => {});
-    await withDeadline(answer, timeoutMs, "Database");
+    return withDeadline(answer, timeoutMs, "Database");
+  }
+
+  async ping(timeoutMs = 2000): Promise<void> {
+    try {
+      await this.#answer(timeoutMs);
+    } catch (error) {
+      // A failed ping is evidence too: with no traffic, health checks alone open the circuit.
+      if (this.circuit?.state === "closed") this.circuit.record(error);
+      throw error;
+    }
+    // The server answered: no reason to keep callers waiting for the next probe.
+    this.circuit?.record();
+  }
+
+  #rebuildPool(): void {
+    const old = this.#sql;
+    this.#sql = this.#connect();
+    void old.end({ timeout: 5 }).catch(() => {});
   }
 
   async close(): Promise<void> {
+    this.circuit?.dispose();
     await this.#sql.end({ timeout: 5 });
   }
 }
@@ -179,13 +248,18 @@ export async function openPostgresDriver(url: string, options: PostgresOptions =
   const connection: Record<string, string> = { application_name: "chapkit" };
   if (statementTimeout > 0) connection.statement_timeout = String(statementTimeout);
   if (schema) connection.search_path = schema;
-  const sql = postgres(url, {
-    max: options.max ?? 10,
-    idle_timeout: options.idleTimeoutSeconds ?? 30,
-    connect_timeout: options.connectTimeoutSeconds ?? 10,
-    onnotice: () => {},
-    connection,
-  }) as unknown as Sql;
+  const connect = (): Sql =>
+    postgres(url, {
+      max: options.max ?? 10,
+      idle_timeout: options.idleTimeoutSeconds ?? 30,
+      connect_timeout: options.connectTimeoutSeconds ?? 10,
+      // postgres.js backs reconnects off up to 20 s after repeated failures; a query
+      // would wait that long once the server is back. The breaker paces retries instead.
+      backoff: () => RECONNECT_DELAY_SECONDS,
+      onnotice: () => {},
+      connection,
+    }) as unknown as Sql;
+  const sql = connect();
   const retries = options.connectRetries ?? 5;
   let delay = options.retryDelayMs ?? 200;
   for (let attempt = 0;; attempt++) {
@@ -207,5 +281,5 @@ export async function openPostgresDriver(url: string, options: PostgresOptions =
       delay *= 2;
     }
   }
-  return new PostgresDriver(url, sql, options.max ?? 10);
+  return new PostgresDriver(url, sql, connect, { max: options.max ?? 10, circuit: options.breaker ?? {} });
 }

@@ -1,0 +1,187 @@
+/**
+ * The PostgreSQL store's circuit breaker, against a real server behind a TCP
+ * proxy the test cuts: it opens after consecutive connection failures and
+ * answers 503 with Retry-After without waiting on the server, a transaction
+ * cut in flight leaves nothing behind, the circuit closes by itself through
+ * its probe once the server is back, and a service on the store answers its
+ * routes and its health accordingly.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Type } from "@sinclair/typebox";
+import postgres from "postgres";
+import { CircuitOpenError, type CircuitStateChange } from "../../src/core/circuit-breaker.ts";
+import { ConflictError, UnavailableError } from "../../src/core/errors.ts";
+import type { Driver } from "../../src/db/driver.ts";
+import { openDatabase } from "../../src/db/open.ts";
+import type { ServiceApp } from "../../src/service/lifecycle.ts";
+import { ServiceBuilder } from "../../src/service/service-builder.ts";
+import { DATABASE_URL } from "../_support/stores.ts";
+import { call } from "../http/_notes.ts";
+import { eventually } from "../modules/jobs/_support.ts";
+import { TcpProxy } from "./_tcp-proxy.ts";
+
+const upstreamUrl = new URL(DATABASE_URL);
+const schema = `chapkit_circuit_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+
+function proxiedUrl(proxy: TcpProxy): string {
+  const url = new URL(DATABASE_URL);
+  url.hostname = "127.0.0.1";
+  url.port = String(proxy.port);
+  return url.toString();
+}
+
+after(async () => {
+  const sql = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+});
+
+describe("the PostgreSQL store's circuit breaker", () => {
+  const proxy = new TcpProxy({ host: upstreamUrl.hostname, port: Number(upstreamUrl.port || 5432) });
+  const changes: CircuitStateChange[] = [];
+  let db: Driver;
+
+  const restore = async (): Promise<void> => {
+    await proxy.listen();
+    await eventually(() => db.circuit?.state === "closed");
+  };
+
+  before(async () => {
+    await proxy.listen();
+    db = await openDatabase(proxiedUrl(proxy), {
+      postgres: { schema, max: 4, connectRetries: 0, breaker: { failureThreshold: 2, probeIntervalMs: 50 } },
+    });
+    db.circuit?.onStateChange((change) => changes.push(change));
+    await db.exec("CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+  });
+  after(async () => {
+    await proxy.listen().catch(() => {});
+    // A connection lost inside a transaction can keep the pool's graceful end waiting for its 5 s limit.
+    await Promise.race([db.close(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+    await proxy.cut();
+  });
+
+  it("stays closed on errors that prove the server answered", async () => {
+    await db.exec("INSERT INTO items (id, name) VALUES (?, ?)", [1, "one"]);
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(db.exec("INSERT INTO items (id, name) VALUES (?, ?)", [1, "again"]), ConflictError);
+    }
+    assert.equal(db.circuit?.state, "closed");
+  });
+
+  it("opens after consecutive connection failures and then answers 503 with Retry-After at once", async () => {
+    await proxy.cut();
+    try {
+      const first = await db.query("SELECT 1").catch((e: unknown) => e);
+      assert.ok(first instanceof UnavailableError, String(first));
+      assert.equal(first.headers["Retry-After"], "1");
+      await assert.rejects(db.query("SELECT 1"), UnavailableError);
+      assert.equal(db.circuit?.state, "open");
+      const rejected = await db.exec("INSERT INTO items (id, name) VALUES (?, ?)", [2, "two"]).catch((e: unknown) => e);
+      assert.ok(rejected instanceof CircuitOpenError, String(rejected));
+      assert.equal(rejected.status, 503);
+      assert.equal(rejected.headers["Retry-After"], "1");
+      await assert.rejects(db.transaction((tx) => tx.exec("SELECT 1")), CircuitOpenError);
+    } finally {
+      await restore();
+    }
+    assert.deepEqual(changes.map((c) => c.to).slice(0, 1), ["open"]);
+  });
+
+  it("closes by itself once the server accepts connections again, without any request, on a new pool", async () => {
+    await proxy.cut();
+    await assert.rejects(db.query("SELECT 1"));
+    await assert.rejects(db.query("SELECT 1"));
+    assert.equal(db.circuit?.state, "open");
+    changes.length = 0;
+    await proxy.listen();
+    await eventually(() => db.circuit?.state === "closed");
+    assert.deepEqual(changes.map((c) => c.to), ["half-open", "closed"]);
+    assert.equal((await db.query<{ n: number }>("SELECT count(*)::int AS n FROM items"))[0]?.n, 1);
+  });
+
+  it("rolls back a transaction whose connection is lost in flight: nothing of it is applied", async () => {
+    let inserted!: () => void;
+    const firstDone = new Promise<void>((resolve) => (inserted = resolve));
+    const tx = db.transaction(async (t) => {
+      await t.exec("INSERT INTO items (id, name) VALUES (?, ?)", [10, "first half"]);
+      inserted();
+      await t.query("SELECT pg_sleep(2)");
+      await t.exec("INSERT INTO items (id, name) VALUES (?, ?)", [11, "second half"]);
+    }).then(() => undefined, (e: unknown) => e);
+    await firstDone;
+    await proxy.cut();
+    const error = await tx;
+    assert.ok(error instanceof UnavailableError, String(error));
+    await restore();
+    const rows = await db.query<{ id: number }>("SELECT id FROM items WHERE id IN (10, 11)");
+    assert.equal(rows.length, 0);
+  });
+
+  it("can be turned off", async () => {
+    const plain = await openDatabase(DATABASE_URL, { postgres: { schema, breaker: false } });
+    try {
+      assert.equal(plain.circuit, undefined);
+      await plain.ping(1000);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+describe("a service on a PostgreSQL store that goes away", () => {
+  const proxy = new TcpProxy({ host: upstreamUrl.hostname, port: Number(upstreamUrl.port || 5432) });
+  let db: Driver;
+  let app: ServiceApp;
+
+  before(async () => {
+    await proxy.listen();
+    db = await openDatabase(proxiedUrl(proxy), {
+      postgres: { schema, max: 4, connectRetries: 0, breaker: { failureThreshold: 2, probeIntervalMs: 50 } },
+    });
+    app = await new ServiceBuilder({ info: { display_name: "Outage" } })
+      .withDatabase(db)
+      .withHealth()
+      .withConfig(Type.Object({ n: Type.Integer() }, { title: "OutageConfig" }))
+      .build();
+  });
+  after(async () => {
+    await proxy.listen().catch(() => {});
+    await app.chapkit.close();
+    await db.close();
+    await proxy.cut();
+  });
+
+  it("answers writes and reads with 503 problems carrying Retry-After, and health 503 naming the database", async () => {
+    const created = await call(app, "POST", "/api/v1/config", { name: "before", data: { n: 1 } });
+    assert.equal(created.status, 201, created.text);
+    await proxy.cut();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const write = await call(app, "POST", "/api/v1/config", { name: `during-${i}`, data: { n: 2 } });
+        assert.equal(write.status, 503);
+        assert.equal(write.headers.get("content-type"), "application/problem+json");
+        assert.equal(write.body.type, "urn:chapkit:error:unavailable");
+        assert.ok(Number(write.headers.get("retry-after")) >= 1);
+      }
+      const read = await call(app, "GET", "/api/v1/config");
+      assert.equal(read.status, 503);
+      assert.ok(Number(read.headers.get("retry-after")) >= 1);
+      const health = await call(app, "GET", "/api/v1/health");
+      assert.equal(health.status, 503);
+      assert.equal(health.body.status, "unhealthy");
+      assert.equal(health.body.checks.database.state, "unhealthy");
+      assert.match(health.body.checks.database.message, /^Database connection failed: /);
+    } finally {
+      await proxy.listen();
+    }
+    await eventually(async () => (await call(app, "GET", "/api/v1/health")).status === 200);
+    const list = await call(app, "GET", "/api/v1/config");
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.map((c: { name: string }) => c.name), ["before"]);
+  });
+});
