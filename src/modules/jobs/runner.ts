@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from "../../core/errors.ts";
+import { ConflictError, NotFoundError, UnavailableError } from "../../core/errors.ts";
 import { describeJobError } from "./job-error.ts";
 import { jobInterruptedError, type JobOutcome, type JobStore } from "./job-store.ts";
 import {
@@ -33,6 +33,12 @@ export interface InProcessJobRunnerOptions {
   cancelGraceMs?: number;
   /** Milliseconds between store polls while waiting for another instance's job (default 250). */
   pollMs?: number;
+  /**
+   * Longest wait in milliseconds between retries of a claim, completion or
+   * heartbeat the store could not take because it was unreachable (default
+   * 500): jobs pause while the store is away and go on as soon as it is back.
+   */
+  storeRetryMaxMs?: number;
   /** Where runner events are logged. */
   logger?: Logger;
 }
@@ -118,6 +124,7 @@ export class InProcessJobRunner implements JobRunner {
   readonly #leaseTtlMs: number;
   readonly #graceMs: number;
   readonly #pollMs: number;
+  readonly #storeRetryMaxMs: number;
   readonly #logger: Logger | undefined;
   readonly #local = new Map<string, LocalJob>();
   readonly #queue: LocalJob[] = [];
@@ -127,6 +134,9 @@ export class InProcessJobRunner implements JobRunner {
   #running = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #ticking = false;
+  /** Epoch ms before which no sweep runs: after an outage, other instances first renew their leases. */
+  #sweepNotBefore = 0;
+  #storeAway = false;
   #closed = false;
 
   /** Creates a runner over a job store; call `start()` to begin taking jobs. */
@@ -139,6 +149,7 @@ export class InProcessJobRunner implements JobRunner {
     this.#leaseTtlMs = options.leaseTtlMs ?? 60_000;
     this.#graceMs = options.cancelGraceMs ?? 5_000;
     this.#pollMs = options.pollMs ?? 250;
+    this.#storeRetryMaxMs = Math.max(1, options.storeRetryMaxMs ?? 500);
     this.#logger = options.logger;
   }
 
@@ -299,7 +310,7 @@ export class InProcessJobRunner implements JobRunner {
   async #run(job: LocalJob): Promise<void> {
     const { id, controller } = job;
     try {
-      const started = await this.#store.start(id, new Date().toISOString());
+      const started = await this.#claim(id);
       if (!started || controller.signal.aborted) return;
       this.#notify(id);
       let outcome: JobOutcome;
@@ -333,13 +344,14 @@ export class InProcessJobRunner implements JobRunner {
   }
 
   /**
-   * Stores a job's outcome. When the store refuses it (a value it cannot
-   * hold, a lost connection), the job still ends: failed, with the store's
-   * error; if even that write fails it is retried at every tick.
+   * Stores a job's outcome. While the store is unreachable the outcome waits
+   * and is retried until it is back (the job pauses, it does not fail). When
+   * the store refuses it (a value it cannot hold), the job still ends: failed,
+   * with the store's error; if even that write fails it is retried at every tick.
    */
   async #finish(id: string, outcome: JobOutcome): Promise<void> {
     try {
-      await this.#store.finish(id, outcome);
+      await this.#untilStored("finish", () => this.#store.finish(id, outcome));
       return;
     } catch (failure) {
       this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
@@ -369,6 +381,57 @@ export class InProcessJobRunner implements JobRunner {
         this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
       }
     }
+  }
+
+  /** `pending` → `running`; a claim whose answer was lost to an outage is recognised on retry. */
+  async #claim(id: string): Promise<boolean> {
+    let retried = false;
+    const started = await this.#untilStored("start", () => {
+      const attempt = this.#store.start(id, new Date().toISOString());
+      return retried ? attempt : attempt.catch((error: unknown) => {
+        retried = true;
+        throw error;
+      });
+    });
+    if (started) return true;
+    // Only this instance starts its own jobs: `running` after a retry means the lost attempt applied.
+    return retried && (await this.#untilStored("get", () => this.#store.get(id)))?.status === "running";
+  }
+
+  /**
+   * Runs a store call, retrying it while the store is unreachable
+   * (`UnavailableError`) with a backoff capped at `storeRetryMaxMs`, until it
+   * succeeds or the runner closes; other errors are thrown at once.
+   */
+  async #untilStored<T>(what: string, call: () => Promise<T>): Promise<T> {
+    let delay = Math.min(50, this.#storeRetryMaxMs);
+    for (;;) {
+      try {
+        const result = await call();
+        this.#storeBack();
+        return result;
+      } catch (error) {
+        if (!(error instanceof UnavailableError) || this.#closed) throw error;
+        this.#storeGone(what, error);
+        await sleep(delay);
+        delay = Math.min(delay * 2, this.#storeRetryMaxMs);
+      }
+    }
+  }
+
+  #storeGone(what: string, error: unknown): void {
+    if (this.#storeAway) return;
+    this.#storeAway = true;
+    this.#logger?.warn("jobs.store.unavailable", { operation: what, error });
+  }
+
+  #storeBack(): void {
+    if (!this.#storeAway) return;
+    this.#storeAway = false;
+    this.#sweepNotBefore = Date.now() + this.#heartbeatMs;
+    this.#logger?.info("jobs.store.recovered", {});
+    // Renew the leases of this instance's jobs at once rather than at the next tick.
+    void this.#tick();
   }
 
   #release(job: LocalJob): void {
@@ -415,8 +478,10 @@ export class InProcessJobRunner implements JobRunner {
     this.#ticking = true;
     try {
       await this.#retryUnfinished();
+      // While the store is away the heartbeat is retried (and the tick waits), so the leases
+      // of running jobs are renewed as soon as it is back.
+      await this.#untilStored("heartbeat", () => this.#store.heartbeat(this.instanceId, new Date().toISOString()));
       const now = Date.now();
-      await this.#store.heartbeat(this.instanceId, new Date(now).toISOString());
       // Another instance may have canceled, deleted or swept one of our jobs.
       const running = [...this.#local.values()].filter((job) => job.running).map((job) => job.id);
       if (running.length > 0) {
@@ -426,6 +491,7 @@ export class InProcessJobRunner implements JobRunner {
           if (status === undefined || isFinishedStatus(status)) this.#abandon(id);
         }
       }
+      if (now < this.#sweepNotBefore) return;
       const swept = await this.#store.sweep({
         now: new Date(now).toISOString(),
         staleBefore: new Date(now - this.#leaseTtlMs).toISOString(),
