@@ -203,6 +203,24 @@ export type { MonitoringModuleOptions } from "./src/modules/monitoring/mod.ts";
 export { Monitoring } from "./src/observability/monitoring.ts";
 export type { MonitoringOptions } from "./src/observability/monitoring.ts";
 export { Counter, Gauge, Histogram, Registry } from "./src/observability/metrics.ts";
+export { Span, SpanKind, Tracer } from "./src/observability/tracing.ts";
+export type {
+  AttributeValue,
+  Attributes,
+  ReadableSpan,
+  Sampler,
+  SpanExporter,
+  SpanKindValue,
+  SpanLink,
+  StartSpanOptions,
+  TracerOptions,
+} from "./src/observability/tracing.ts";
+export { formatTraceparent, parseTraceparent } from "./src/observability/trace-context.ts";
+export type { SpanContext } from "./src/observability/trace-context.ts";
+export { OtlpHttpExporter, tracerFromEnv } from "./src/observability/otlp-exporter.ts";
+export type { OtlpExporterOptions, OtlpProtocol } from "./src/observability/otlp-exporter.ts";
+export type { Environment } from "./src/runtime/env.ts";
+
 export type {
   CounterChild,
   ExpositionFormat,

@@ -58,6 +58,11 @@ export interface LoggerOptions {
   level?: LogLevel | LogLevelSwitch;
   /** Where lines go (default: stderr, written once per event-loop turn and at exit). */
   write?: (line: string) => void;
+  /**
+   * Fields of the current asynchronous flow added to every line, e.g. the
+   * active span's `trace_id` and `span_id` when tracing is on.
+   */
+  context?: () => LogFields | undefined;
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -138,10 +143,13 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
   const format = options.format ?? "console";
   const threshold = options.level instanceof LogLevelSwitch ? options.level : new LogLevelSwitch(options.level ?? "info");
   const write = options.write ?? writeStderr;
+  const context = options.context;
   const hasBound = Object.keys(bound).length > 0;
   const emit = (level: LogLevel, event: string, fields?: LogFields): void => {
     if (!threshold.enabled(level)) return;
-    const all: LogFields | undefined = hasBound ? { ...bound, ...fields } : fields;
+    const current = context?.();
+    let all: LogFields | undefined = hasBound ? { ...bound, ...fields } : fields;
+    if (current) all = { ...all, ...current };
     if (format === "json") {
       const record: LogFields = { timestamp: timestamp(), level, event };
       for (const key in all) record[key] = serialise(all[key]);
@@ -157,6 +165,7 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
     info: (event, fields) => emit("info", event, fields),
     warn: (event, fields) => emit("warn", event, fields),
     error: (event, fields) => emit("error", event, fields),
-    child: (fields) => createLogger({ format, level: threshold, write }, { ...bound, ...fields }),
+    child: (fields) =>
+      createLogger({ format, level: threshold, write, ...(context ? { context } : {}) }, { ...bound, ...fields }),
   };
 }

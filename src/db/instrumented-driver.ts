@@ -1,6 +1,7 @@
 import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import type { HistogramChild } from "../observability/metrics.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
+import { type Span, SpanKind } from "../observability/tracing.ts";
 import type { Driver, Executor, Row, SqlValue } from "./driver.ts";
 
 /** The `operation` label of a statement: its verb, from a bounded set. */
@@ -58,25 +59,48 @@ class InstrumentedExecutor implements Executor {
     return child;
   }
 
-  protected timed<T>(operation: StatementOperation, run: () => Promise<T>): Promise<T> {
+  /** A client span for the statement, only under a live recorded span (a request, a job). */
+  #span(operation: StatementOperation, sql: string | undefined): Span | undefined {
+    const tracer = this.monitoring.tracer;
+    const parent = tracer?.active();
+    if (!tracer || !parent?.recording) return undefined;
+    return tracer.startSpan(operation === "transaction" ? "transaction" : `${operation}`, {
+      kind: SpanKind.CLIENT,
+      parent,
+      attributes: {
+        "db.system.name": this.dialect === "postgres" ? "postgresql" : "sqlite",
+        "db.operation.name": operation,
+        // The statement's shape: values are bound parameters, never part of the text.
+        ...(sql === undefined ? {} : { "db.query.text": sql.length > 2000 ? `${sql.slice(0, 2000)}…` : sql }),
+      },
+    });
+  }
+
+  protected timed<T>(operation: StatementOperation, run: () => Promise<T>, sql?: string): Promise<T> {
     const child = this.histogram(operation);
+    const span = this.#span(operation, sql);
     const start = performance.now();
-    const done = (): void => child.observe((performance.now() - start) / 1000);
-    return run().then((value) => {
+    const done = (): void => {
+      child.observe((performance.now() - start) / 1000);
+      span?.end();
+    };
+    const running = span && operation === "transaction" ? this.monitoring.tracer!.withSpan(span, run) : run();
+    return running.then((value) => {
       done();
       return value;
     }, (error: unknown) => {
+      span?.recordError(error);
       done();
       throw error;
     });
   }
 
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    return this.timed(statementOperation(sql), () => this.inner.query<T>(sql, params));
+    return this.timed(statementOperation(sql), () => this.inner.query<T>(sql, params), sql);
   }
 
   exec(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
-    return this.timed(statementOperation(sql), () => this.inner.exec(sql, params));
+    return this.timed(statementOperation(sql), () => this.inner.exec(sql, params), sql);
   }
 }
 

@@ -4,6 +4,8 @@ import { UnauthorizedError } from "../core/errors.ts";
 import type { HistogramChild } from "../observability/metrics.ts";
 import { CONTENT_TYPES, negotiateExposition } from "../observability/metrics.ts";
 import { type Monitoring, UNMATCHED_ROUTE } from "../observability/monitoring.ts";
+import { parseTraceparent } from "../observability/trace-context.ts";
+import { type Span, SpanKind } from "../observability/tracing.ts";
 import { addRoute } from "./_route.ts";
 import { withPermission } from "./auth-guard-permissions.ts";
 import { isUnderBasePath, requestPath } from "./base-path.ts";
@@ -14,6 +16,14 @@ const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", 
 interface MeasuredContext {
   chapkitMetricsStart?: number;
   chapkitMetricsMethod?: string;
+  chapkitSpan?: Span;
+}
+
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
 }
 
 /** The `route` label: the route template Elysia matched; the catch-all and no match collapse to `unmatched`. */
@@ -36,6 +46,7 @@ export function httpMetrics(monitoring: Monitoring, basePath = ""): Elysia {
     if (!child) children.set(key, child = monitoring.httpDuration.child(method, route, String(status)));
     return child;
   };
+  const tracer = monitoring.tracer;
   return new Elysia({ name: "chapkit-http-metrics" })
     .onRequest((context) => {
       // Embedded under a prefix, a host app's own requests are not the service's to measure.
@@ -45,6 +56,18 @@ export function httpMetrics(monitoring: Monitoring, basePath = ""): Elysia {
       measured.chapkitMetricsStart = performance.now();
       measured.chapkitMetricsMethod = method;
       monitoring.httpActive.child(method).inc();
+      if (tracer) {
+        const headers = context.request.headers;
+        const remote = parseTraceparent(headers.get("traceparent"), headers.get("tracestate"));
+        const span = tracer.startSpan(method, {
+          kind: SpanKind.SERVER,
+          parent: remote,
+          attributes: { "http.request.method": method, "url.path": pathOf(context.request.url) },
+        });
+        measured.chapkitSpan = span;
+        // Handlers, store queries and jobs submitted by this request run under its span.
+        tracer.enter(span);
+      }
     })
     .onAfterResponse({ as: "global" }, (context) => {
       const measured = context as unknown as MeasuredContext;
@@ -55,8 +78,19 @@ export function httpMetrics(monitoring: Monitoring, basePath = ""): Elysia {
       monitoring.httpActive.child(method).dec();
       const value = (context as { responseValue?: unknown }).responseValue;
       const status = value instanceof Response ? value.status : Number(context.set.status ?? 200) || 200;
-      histogram(method, routeLabel((context as { route?: string }).route), status)
-        .observe((performance.now() - start) / 1000);
+      const route = routeLabel((context as { route?: string }).route);
+      histogram(method, route, status).observe((performance.now() - start) / 1000);
+      const span = measured.chapkitSpan;
+      if (span) {
+        span.name = route === UNMATCHED_ROUTE ? method : `${method} ${route}`;
+        if (route !== UNMATCHED_ROUTE) span.setAttribute("http.route", route);
+        span.setAttribute("http.response.status_code", status);
+        if (status >= 500) {
+          span.statusCode = 2;
+          span.setAttribute("error.type", String(status));
+        }
+        span.end();
+      }
     }) as unknown as Elysia;
 }
 

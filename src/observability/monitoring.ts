@@ -1,5 +1,6 @@
 import { type Counter, DEFAULT_SECONDS_BUCKETS, type Gauge, type Histogram, Registry } from "./metrics.ts";
 import { EventLoopLag, registerProcessMetrics } from "./process-metrics.ts";
+import { SpanKind, type Tracer } from "./tracing.ts";
 
 /** Options of {@link Monitoring}. */
 export interface MonitoringOptions {
@@ -9,6 +10,8 @@ export interface MonitoringOptions {
   durationBuckets?: readonly number[];
   /** Milliseconds between event-loop lag samples (default 500). */
   lagIntervalMs?: number;
+  /** Spans of requests, queries, jobs and ML runs go here (tracing is off without one). */
+  tracer?: Tracer;
 }
 
 /** Buckets of `chapkit_artifact_size_bytes`: 256 B to 256 MiB by factors of 4. */
@@ -16,6 +19,11 @@ export const ARTIFACT_SIZE_BUCKETS: readonly number[] = Array.from({ length: 11 
 
 /** Buckets of job and training durations: 10 ms to an hour. */
 export const LONG_RUN_BUCKETS: readonly number[] = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+
+function jobIdOf(context: unknown): { "chapkit.job.id"?: string } {
+  const id = (context as { jobId?: unknown }).jobId;
+  return typeof id === "string" ? { "chapkit.job.id": id } : {};
+}
 
 /** The label of requests that matched no route: unknown paths collapse to one series. */
 export const UNMATCHED_ROUTE = "unmatched";
@@ -68,11 +76,14 @@ export class Monitoring {
   readonly artifactSize: Histogram;
   /** The event-loop lag sampler (started by {@link Monitoring.start}). */
   readonly lag: EventLoopLag = new EventLoopLag();
+  /** The tracer, when tracing is on. */
+  readonly tracer: Tracer | undefined;
   readonly #options: MonitoringOptions;
 
   /** Registers chapkit's metrics (and, unless turned off, the process metrics). */
   constructor(options: MonitoringOptions = {}) {
     this.#options = options;
+    this.tracer = options.tracer;
     const buckets = options.durationBuckets ?? DEFAULT_SECONDS_BUCKETS;
     const r = this.registry;
     this.httpDuration = r.histogram({
@@ -135,9 +146,10 @@ export class Monitoring {
     if (this.#options.processMetrics !== false) this.lag.start(this.#options.lagIntervalMs);
   }
 
-  /** Stops the samplers. */
-  stop(): void {
+  /** Stops the samplers and sends the spans still buffered. */
+  async stop(): Promise<void> {
     this.lag.stop();
+    await this.tracer?.shutdown();
   }
 
   /**
@@ -150,11 +162,20 @@ export class Monitoring {
     kind: string,
     fn: (context: C) => R | Promise<R>,
   ): (context: C) => Promise<R> {
+    const tracer = this.tracer;
+    // Captured at submission: the request that submits a job is the parent of the job's span.
+    const parent = tracer?.active();
     return async (context: C): Promise<R> => {
       const start = performance.now();
       let outcome = "completed";
       try {
-        return await fn(context);
+        if (!tracer) return await fn(context);
+        return await tracer.inSpan(`job ${kind}`, () => fn(context), {
+          kind: SpanKind.CONSUMER,
+          parent: parent ?? null,
+          attributes: { "chapkit.job.kind": kind, ...jobIdOf(context) },
+          ...(parent ? { links: [{ context: parent.context, attributes: { "chapkit.link": "submitted_by" } }] } : {}),
+        });
       } catch (error) {
         outcome = context.signal.aborted ? "canceled" : "failed";
         throw error;
@@ -164,12 +185,15 @@ export class Monitoring {
     };
   }
 
-  /** Runs `work` and times it into `histogram{outcome}` (`success` or `error`). */
-  async timed<T>(histogram: Histogram, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` and times it into `histogram{outcome}` (`success` or
+   * `error`); with tracing on, inside a span named `spanName`.
+   */
+  async timed<T>(histogram: Histogram, work: () => Promise<T>, spanName?: string): Promise<T> {
     const start = performance.now();
     let outcome = "success";
     try {
-      return await work();
+      return this.tracer && spanName ? await this.tracer.inSpan(spanName, work) : await work();
     } catch (error) {
       outcome = "error";
       throw error;

@@ -22,7 +22,8 @@ import { ConfigurationError } from "./configuration-error.ts";
 import { instrumentDriver } from "../db/instrumented-driver.ts";
 import { httpMetrics } from "../http/metrics.ts";
 import { Monitoring } from "../observability/monitoring.ts";
-import { monitoringModule, type MonitoringModuleOptions } from "../modules/monitoring/mod.ts";
+import { monitoringModule, type MonitoringModuleOptions, monitoringTracer } from "../modules/monitoring/mod.ts";
+import type { Tracer } from "../observability/tracing.ts";
 import { routeEntries } from "../http/auth-guard-permissions.ts";
 import { type AuthModule, authModule, type AuthOptions } from "../modules/auth/mod.ts";
 import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
@@ -263,13 +264,18 @@ export class BaseServiceBuilder {
     return code;
   }
 
-  #logger(settings: ServiceSettings): { logger: Logger; logRequests: boolean } {
+  #logger(settings: ServiceSettings, tracer: Tracer | undefined): { logger: Logger; logRequests: boolean } {
     const options = this.#logging ?? {};
     const level = new LogLevelSwitch(settings.current.log.level);
     settings.onReload((current) => {
       level.level = current.log.level;
     });
-    const logger = createLogger({ ...options, level, format: settings.current.log.format });
+    const logger = createLogger({
+      ...options,
+      level,
+      format: settings.current.log.format,
+      ...(tracer ? { context: () => tracer.logFields() } : {}),
+    });
     const logRequests = this.#logging !== undefined && options.requests !== false && level.enabled("info");
     return { logger, logRequests };
   }
@@ -281,6 +287,14 @@ export class BaseServiceBuilder {
     if (logging?.level !== undefined && typeof logging.level === "string") code.log = { ...code.log, level: logging.level };
     if (logging?.format !== undefined) code.log = { ...code.log, format: logging.format };
     return code;
+  }
+
+  #tracer(options: MonitoringModuleOptions): Tracer | undefined {
+    try {
+      return monitoringTracer(options, this.options.info);
+    } catch (error) {
+      throw new ConfigurationError((error as Error).message);
+    }
   }
 
   #checkHealthNames(checks: readonly HealthCheck[]): void {
@@ -308,10 +322,13 @@ export class BaseServiceBuilder {
     const modules = orderModules(this.#modules);
     this.#checkHealthNames(this.#health?.checks ?? []);
     const settings = await ServiceSettings.load(this.#settingsCode(), source);
-    const { logger, logRequests } = this.#logger(settings);
+    const tracer = this.#monitoring ? this.#tracer(this.#monitoring) : undefined;
+    const { logger, logRequests } = this.#logger(settings, tracer);
     const ownsDb = this.#database === undefined;
     const opened = this.#database ?? await openDatabase(settings.current.database.url);
-    const monitoring = this.#monitoring ? new Monitoring(this.#monitoring) : undefined;
+    const monitoring = this.#monitoring
+      ? new Monitoring({ ...this.#monitoring, ...(tracer ? { tracer } : {}) })
+      : undefined;
     const db = monitoring ? instrumentDriver(opened, monitoring) : opened;
     if (monitoring) modules.push(monitoringModule(monitoring, this.#monitoring));
     const context = createServiceContext({

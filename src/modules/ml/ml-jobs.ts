@@ -28,8 +28,13 @@ export interface MlJobDeps {
   monitoring?: Monitoring;
 }
 
-function timed<T>(deps: MlJobDeps, pick: (monitoring: Monitoring) => Histogram, work: () => Promise<T>): Promise<T> {
-  return deps.monitoring ? deps.monitoring.timed(pick(deps.monitoring), work) : work();
+function timed<T>(
+  deps: MlJobDeps,
+  pick: (monitoring: Monitoring) => Histogram,
+  span: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  return deps.monitoring ? deps.monitoring.timed(pick(deps.monitoring), work, span) : work();
 }
 
 async function configData(deps: MlJobDeps, id: string): Promise<Record<string, unknown>> {
@@ -78,7 +83,7 @@ export function trainJob(
   return async ({ signal }: JobContext): Promise<string> => {
     const config = await configData(deps, input.configId);
     const frame = DataFrame.fromJSON(input.data, { loc: ["data"] });
-    const model = await timed(deps, (m) => m.mlTrainDuration, () =>
+    const model = await timed(deps, (m) => m.mlTrainDuration, "ml.train", () =>
       runTrain(deps.runner, { config, data: frame, geo: input.geo, signal }));
     signal.throwIfAborted();
     const data = {
@@ -120,7 +125,7 @@ export function predictJob(
     const model = await loadModel(deps, artifact.id, data);
     const future = DataFrame.fromJSON(input.future, { loc: ["future"] });
     const historic = input.historic ? DataFrame.fromJSON(input.historic, { loc: ["historic"] }) : null;
-    const predictions = await timed(deps, (m) => m.mlPredictDuration, () =>
+    const predictions = await timed(deps, (m) => m.mlPredictDuration, "ml.predict", () =>
       runPredict(deps.runner, {
         config,
         model,

@@ -11,6 +11,11 @@ import { type AdmitRule, AUTH_ADMIT_KEY } from "../../http/auth-guard.ts";
 import { hasScrapeToken, METRICS_PATH, metricsRoutes } from "../../http/metrics.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import type { Monitoring, MonitoringOptions } from "../../observability/monitoring.ts";
+import { tracerFromEnv } from "../../observability/otlp-exporter.ts";
+import { type Environment, processEnvironment } from "../../runtime/env.ts";
+import type { Tracer } from "../../observability/tracing.ts";
+import type { ServiceInfo } from "../../core/info.ts";
+import { createLogger } from "../../core/logging.ts";
 
 /** Options of `withMonitoring()`. */
 export interface MonitoringModuleOptions extends MonitoringOptions {
@@ -22,6 +27,27 @@ export interface MonitoringModuleOptions extends MonitoringOptions {
    * set without auth, `/metrics` requires it.
    */
   metricsToken?: string;
+  /**
+   * Where the `OTEL_*` variables are read (default the process environment).
+   * Tracing is on when they name an OTLP endpoint; see docs/monitoring.md.
+   */
+  env?: Environment;
+}
+
+/**
+ * The tracer of a monitored service: `options.tracer` when given, else one
+ * exporting over OTLP/HTTP as the `OTEL_*` variables say, else none.
+ *
+ * @throws {TypeError} when `OTEL_EXPORTER_OTLP_PROTOCOL` names an encoding chapkit does not send.
+ */
+export function monitoringTracer(options: MonitoringModuleOptions, info: ServiceInfo): Tracer | undefined {
+  if (options.tracer) return options.tracer;
+  const env = options.env ?? processEnvironment();
+  return tracerFromEnv(env, {
+    serviceName: info.display_name,
+    version: info.version ?? "0.0.0",
+    logger: createLogger({}),
+  }) ?? undefined;
 }
 
 /** The key under which the monitoring module provides its {@link Monitoring}. */
@@ -59,8 +85,8 @@ export function monitoringModule(monitoring: Monitoring, options: MonitoringModu
     start(): void {
       monitoring.start();
     },
-    stop(): void {
-      monitoring.stop();
+    async stop(): Promise<void> {
+      await monitoring.stop();
     },
   };
 }
