@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
-import { PayloadTooLargeError } from "../core/errors.ts";
 import type { Logger } from "../core/logging.ts";
+import { assignBodyLimit, type BodyLimits, bodyLimitFor, bodyTooLarge, DEFAULT_BODY_LIMITS } from "./body-limit.ts";
 import { isUnderBasePath } from "./base-path.ts";
 import { problemResponse } from "./problem-response.ts";
 import { REQUEST_ID_HEADER, resolveRequestId } from "./request-id.ts";
@@ -11,7 +11,13 @@ export interface RequestContextOptions {
   logger?: Logger;
   /** Log `http.request.start` and `http.request.complete` at info level (default false). */
   logRequests?: boolean;
-  /** Requests whose `Content-Length` exceeds this answer 413 before routing. */
+  /**
+   * Body limits by kind of route (default {@link DEFAULT_BODY_LIMITS}): a
+   * `Content-Length` above the route's limit answers 413 before routing, and
+   * body parsers stop reading at it.
+   */
+  bodyLimits?: Partial<BodyLimits>;
+  /** Shorthand for `bodyLimits.json`. */
   maxBodyBytes?: number;
   /**
    * The prefix the service is mounted under: a host app's requests outside
@@ -40,7 +46,12 @@ function pathOf(url: string): string {
  * allocated for logs when request logging is off.
  */
 export function requestContext(options: RequestContextOptions = {}): Elysia {
-  const { logger, maxBodyBytes } = options;
+  const { logger } = options;
+  const limits: BodyLimits = {
+    ...DEFAULT_BODY_LIMITS,
+    ...(options.maxBodyBytes === undefined ? {} : { json: options.maxBodyBytes }),
+    ...options.bodyLimits,
+  };
   const basePath = options.basePath ?? "";
   const logRequests = options.logRequests === true && logger !== undefined;
   const app = new Elysia().onRequest((context) => {
@@ -48,13 +59,13 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
     if (basePath && !isUnderBasePath(pathOf(request.url), basePath)) return;
     const id = resolveRequestId(request.headers.get(REQUEST_ID_HEADER));
     set.headers[REQUEST_ID_HEADER] = id;
-    if (maxBodyBytes !== undefined) {
+    if (request.body !== null) {
+      const path = pathOf(request.url);
+      const limit = bodyLimitFor(path, limits);
+      assignBodyLimit(request, limit);
       const length = request.headers.get("content-length");
-      if (length !== null && Number(length) > maxBodyBytes) {
-        const response = problemResponse(
-          new PayloadTooLargeError(`Request body exceeds ${maxBodyBytes} bytes`),
-          pathOf(request.url),
-        );
+      if (length !== null && Number(length) > limit) {
+        const response = problemResponse(bodyTooLarge(limit), path);
         response.headers.set(REQUEST_ID_HEADER, id);
         return response;
       }

@@ -1,3 +1,5 @@
+import { PayloadTooLargeError } from "../core/errors.ts";
+
 /** A request handler in the web-standard shape. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
@@ -5,9 +7,15 @@ export type FetchHandler = (request: Request) => Response | Promise<Response>;
 export interface ServeOptions {
   /** TCP port; 0 picks a free one (default 8000). */
   port?: number;
-  /** Interface to bind (default `0.0.0.0`). */
+  /** Interface to bind (default `127.0.0.1`; `0.0.0.0` to accept connections from elsewhere, e.g. in a container). */
   hostname?: string;
-  /** Largest accepted request body in bytes, where the runtime enforces one. */
+  /**
+   * Largest accepted request body in bytes: `Bun.serve`'s own
+   * `maxRequestBodySize` (whose default, 128 MiB, would cut ML bodies short);
+   * on Deno, whose server has no such setting, a larger `Content-Length`
+   * answers 413 before the handler runs. Chunked bodies are counted by the
+   * app's body parsers.
+   */
   maxRequestBodySize?: number;
 }
 
@@ -45,6 +53,13 @@ interface ServeGlobals {
 
 const globals = globalThis as unknown as ServeGlobals;
 
+function tooLarge(request: Request, limit: number): Response | undefined {
+  const length = request.headers.get("content-length");
+  if (length === null || !(Number(length) > limit)) return undefined;
+  const problem = new PayloadTooLargeError(`Request body exceeds ${limit} bytes`).toProblem(new URL(request.url).pathname);
+  return new Response(JSON.stringify(problem), { status: 413, headers: { "content-type": "application/problem+json" } });
+}
+
 function within(promise: Promise<void>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<boolean>((resolve) => {
@@ -65,7 +80,7 @@ function within(promise: Promise<void>, ms: number): Promise<boolean> {
  */
 export function serve(fetch: FetchHandler, options: ServeOptions = {}): Promise<RunningServer> {
   const port = options.port ?? 8000;
-  const hostname = options.hostname ?? "0.0.0.0";
+  const hostname = options.hostname ?? "127.0.0.1";
   if (globals.Bun) {
     const server = globals.Bun.serve({
       port,
@@ -85,6 +100,8 @@ export function serve(fetch: FetchHandler, options: ServeOptions = {}): Promise<
   }
   if (globals.Deno) {
     const deno = globals.Deno;
+    const limit = options.maxRequestBodySize;
+    const handler: FetchHandler = limit ? (request) => tooLarge(request, limit) ?? fetch(request) : fetch;
     const abort = new AbortController();
     return new Promise((resolve) => {
       const server: DenoServer = deno.serve({
@@ -102,7 +119,7 @@ export function serve(fetch: FetchHandler, options: ServeOptions = {}): Promise<
             },
           });
         },
-      }, fetch);
+      }, handler);
     });
   }
   return Promise.reject(new Error("serve() needs Bun or Deno; on Node.js pass app.fetch to an adapter"));

@@ -13,6 +13,7 @@ import { errorHandler } from "../http/error-handler.ts";
 import { databaseCheck, healthRoutes, isValidCheckName } from "../http/health.ts";
 import { infoRoutes } from "../http/info.ts";
 import { jsonBody } from "../http/json-body.ts";
+import type { BodyLimits } from "../http/body-limit.ts";
 import { landingPage } from "../http/landing-page.ts";
 import type { HealthCheck, ServiceContext, ServiceModule } from "../http/module.ts";
 import { requestContext } from "../http/request-context.ts";
@@ -48,6 +49,12 @@ export interface ServiceBuilderOptions {
    * (`listen()` always does, `build()` after {@link BaseServiceBuilder.withSettings}).
    */
   settings?: SettingsInput;
+  /**
+   * Body limits by kind of route, over the settings `http.maxBodyBytes`
+   * (JSON), `http.maxMlBodyBytes` (`$train`, `$predict`, `$validate`) and
+   * `http.maxUploadBytes` (`$upload`). Bodies are counted while they are read.
+   */
+  bodyLimits?: Partial<BodyLimits>;
   /** Serve `/openapi.json` and `/docs` (default true). */
   docs?: boolean;
   /**
@@ -344,6 +351,7 @@ export class BaseServiceBuilder {
       modules,
       shutdownHooks: this.#shutdown,
       closeDb: ownsDb ? () => opened.close() : undefined,
+      bodyLimits: this.#bodyLimits(context),
     });
     try {
       await migrate(db, modules.flatMap((module) => module.migrations ?? []));
@@ -358,11 +366,17 @@ export class BaseServiceBuilder {
     }
   }
 
+  #bodyLimits(context: ServiceContext): BodyLimits {
+    const http = context.settings.http;
+    return { json: http.maxBodyBytes, ml: http.maxMlBodyBytes, upload: http.maxUploadBytes, ...this.options.bodyLimits };
+  }
+
   #assemble(context: ServiceContext, modules: ServiceModule[], logger: Logger, logRequests: boolean): AnyElysia {
-    const maxBodyBytes = context.settings.http.maxBodyBytes;
+    const bodyLimits = this.#bodyLimits(context);
+    const maxBodyBytes = bodyLimits.json;
     const basePath = this.#basePath;
     const app: AnyElysia = new Elysia(basePath ? { prefix: basePath } : {})
-      .use(requestContext({ logger, logRequests, maxBodyBytes, basePath }));
+      .use(requestContext({ logger, logRequests, bodyLimits, basePath }));
     if (context.monitoring) app.use(httpMetrics(context.monitoring, basePath));
     app
       .use(errorHandler({ logger, basePath, ...(context.monitoring ? { monitoring: context.monitoring } : {}) }))

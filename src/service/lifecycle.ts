@@ -1,5 +1,6 @@
 import type { AnyElysia } from "elysia";
 import type { EntityDefinition } from "../core/entity-definition.ts";
+import type { BodyLimits } from "../http/body-limit.ts";
 import type { ServiceContext, ServiceModule } from "../http/module.ts";
 import { entityManagerOf } from "../modules/entity/mod.ts";
 import type { EntityManager } from "../modules/entity/manager.ts";
@@ -18,6 +19,8 @@ export interface ServiceHandle {
    * @throws {Error} when the entity is not installed.
    */
   manager<D extends EntityDefinition>(definition: D): EntityManager<D>;
+  /** The request body limits in force; `listen()` tells the HTTP server the largest. */
+  readonly bodyLimits: BodyLimits;
   /** Whether {@link ServiceHandle.close} has run. */
   readonly closed: boolean;
   /**
@@ -36,6 +39,7 @@ export interface LifecycleParts {
   modules: readonly ServiceModule[];
   shutdownHooks: readonly LifecycleHook[];
   closeDb: (() => Promise<void>) | undefined;
+  bodyLimits: BodyLimits;
 }
 
 /** The shutdown sequence of a service, and a way to attach it to the app. */
@@ -70,6 +74,7 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
   const handle: ServiceHandle = {
     context,
     manager: (definition) => entityManagerOf(context, definition),
+    bodyLimits: parts.bodyLimits,
     get closed(): boolean {
       return closing !== undefined;
     },

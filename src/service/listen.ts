@@ -1,3 +1,4 @@
+import { largestBodyLimit } from "../http/body-limit.ts";
 import { serve } from "../runtime/serve.ts";
 import { exitProcess, onTermination } from "../runtime/signals.ts";
 import type { ServiceApp } from "./lifecycle.ts";
@@ -6,7 +7,7 @@ import type { ServiceApp } from "./lifecycle.ts";
 export interface ListenOptions {
   /** TCP port (default 8000; 0 picks a free one). Through a builder's `listen()`, `PORT` overrides it. */
   port?: number;
-  /** Interface (default `0.0.0.0`). Through a builder's `listen()`, `HOST` overrides it. */
+  /** Interface (default `127.0.0.1`; `0.0.0.0` in containers). Through a builder's `listen()`, `HOST` overrides it. */
   hostname?: string;
   /** How long in-flight requests may take to finish on shutdown (default 10 s). */
   graceMs?: number;
@@ -32,9 +33,13 @@ export interface RunningService {
 /** Serves a built service with the runtime's HTTP server and wires graceful shutdown. */
 export async function listenService(app: ServiceApp, options: ListenOptions = {}): Promise<RunningService> {
   const port = options.port ?? 8000;
-  const hostname = options.hostname ?? "0.0.0.0";
+  const hostname = options.hostname ?? "127.0.0.1";
   const logger = app.chapkit.context.logger;
-  const server = await serve((request) => app.handle(request), { port, hostname });
+  const server = await serve((request) => app.handle(request), {
+    port,
+    hostname,
+    maxRequestBodySize: largestBodyLimit(app.chapkit.bodyLimits),
+  });
   let removeSignals = (): void => {};
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

@@ -19,7 +19,7 @@ export interface SettingAnnotations {
 
 const server = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, env: ["PORT"], description: "TCP port; 0 picks a free one" }),
-  host: Type.String({ minLength: 1, default: "0.0.0.0", env: ["HOST"], description: "Interface to bind" }),
+  host: Type.String({ minLength: 1, default: "127.0.0.1", env: ["HOST"], description: "Interface to bind; 0.0.0.0 in containers" }),
   graceMs: Type.Integer({ minimum: 0, default: 10_000, description: "How long in-flight requests may take to finish on shutdown (ms)" }),
 });
 
@@ -49,7 +49,9 @@ const log = Type.Object({
 });
 
 const http = Type.Object({
-  maxBodyBytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024, description: "Largest accepted request body; larger ones answer 413" }),
+  maxBodyBytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024, description: "Largest accepted JSON request body; larger ones answer 413" }),
+  maxMlBodyBytes: Type.Integer({ minimum: 1, default: 256 * 1024 * 1024, description: "Largest accepted $train, $predict and $validate body" }),
+  maxUploadBytes: Type.Integer({ minimum: 1, default: 256 * 1024 * 1024, description: "Largest accepted $upload body" }),
 });
 
 const auth = Type.Object({
@@ -98,7 +100,7 @@ export interface Settings {
   server: {
     /** TCP port; 0 picks a free one (`PORT`, default 8000). */
     port: number;
-    /** Interface to bind (`HOST`, default `0.0.0.0`). */
+    /** Interface to bind (`HOST`, default `127.0.0.1`; `0.0.0.0` in containers). */
     host: string;
     /** Milliseconds in-flight requests may take to finish on shutdown (default 10 000). */
     graceMs: number;
@@ -117,8 +119,12 @@ export interface Settings {
   };
   /** HTTP limits. */
   http: {
-    /** Largest accepted request body in bytes (default 10 MiB); larger ones answer 413. */
+    /** Largest accepted JSON request body in bytes (default 10 MiB); larger ones answer 413. */
     maxBodyBytes: number;
+    /** Largest `$train`, `$predict` and `$validate` body in bytes (default 256 MiB). */
+    maxMlBodyBytes: number;
+    /** Largest `$upload` body in bytes (default 256 MiB). */
+    maxUploadBytes: number;
   };
   /** Authentication defaults (used by `withAuth`). */
   auth: {

@@ -13,6 +13,7 @@ import { validateValue } from "../../core/validation.ts";
 import { addRoute } from "../../http/_route.ts";
 import { type CrudPermissions, crudRouter } from "../../http/crud/crud-router.ts";
 import type { Operation, ResponseSet } from "../../http/crud/operation.ts";
+import { readBodyLimited } from "../../http/body-limit.ts";
 import { ifMatchCondition } from "../../http/etag.ts";
 import { routeDetail } from "../../http/route-doc.ts";
 import type { ArtifactManager } from "./manager.ts";
@@ -67,8 +68,8 @@ interface UploadContext {
   set: ResponseSet;
 }
 
-async function rawBytes({ request }: { request: Request }): Promise<Uint8Array> {
-  return new Uint8Array(await request.arrayBuffer());
+function rawBytes({ request }: { request: Request }): Promise<Uint8Array> {
+  return readBodyLimited(request);
 }
 
 async function upload(manager: ArtifactManager, context: UploadContext, linked?: LinkedUpload): Promise<ArtifactOut> {

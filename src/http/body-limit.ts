@@ -1,0 +1,79 @@
+import { PayloadTooLargeError } from "../core/errors.ts";
+
+/** The largest request bodies a service accepts, by kind of route, in bytes. */
+export interface BodyLimits {
+  /** JSON bodies of every other route (default 10 MiB). */
+  json: number;
+  /** `$train`, `$predict` and `$validate`, whose DataFrames are large (default 256 MiB). */
+  ml: number;
+  /** Raw `$upload` bodies (default 256 MiB). */
+  upload: number;
+}
+
+/** The default limits: JSON 10 MiB, ML operations and uploads 256 MiB. */
+export const DEFAULT_BODY_LIMITS: Readonly<BodyLimits> = {
+  json: 10 * 1024 * 1024,
+  ml: 256 * 1024 * 1024,
+  upload: 256 * 1024 * 1024,
+};
+
+const ML_OPERATION = /\/\$(train|predict|validate)\/*$/;
+const UPLOAD = /\/\$upload\/*$/;
+
+/** The limit that applies to a request path. */
+export function bodyLimitFor(pathname: string, limits: BodyLimits): number {
+  if (ML_OPERATION.test(pathname)) return limits.ml;
+  if (UPLOAD.test(pathname)) return limits.upload;
+  return limits.json;
+}
+
+/** The largest of the limits: what the HTTP server itself is told to accept. */
+export function largestBodyLimit(limits: BodyLimits): number {
+  return Math.max(limits.json, limits.ml, limits.upload);
+}
+
+const assigned = new WeakMap<Request, number>();
+
+/** Records the limit of a request (done once, before routing), for the parsers that read its body. */
+export function assignBodyLimit(request: Request, limit: number): void {
+  assigned.set(request, limit);
+}
+
+/** The tooLarge problem of a limit. */
+export function bodyTooLarge(limit: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`Request body exceeds ${limit} bytes`);
+}
+
+/**
+ * Reads a request body, counting bytes as they arrive: a body (chunked or
+ * not, whatever its `Content-Length` claims) that passes the limit is
+ * refused with 413 before it is buffered whole, and the rest is not read.
+ *
+ * @throws {PayloadTooLargeError} past the limit (the request's assigned one, else `fallback`).
+ */
+export async function readBodyLimited(request: Request, fallback: number = DEFAULT_BODY_LIMITS.json): Promise<Uint8Array> {
+  const limit = assigned.get(request) ?? fallback;
+  const body = request.body;
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw bodyTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
