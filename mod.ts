@@ -50,6 +50,10 @@ export { loadSettings } from "./src/core/settings/load.ts";
 export type { LoadedSettings, SecretResolver, SettingSource, SettingsFile, SettingsLayers } from "./src/core/settings/load.ts";
 export { maskedSettings, renderSettings } from "./src/core/settings/render.ts";
 export { describeConfiguration, ServiceSettings } from "./src/service/settings.ts";
+
+// Outbound resilience
+export { backoffDelay, OutboundPolicy, outboundOptions, resilientFetch, retryAfterMs } from "./src/core/resilient-fetch.ts";
+export type { OutboundAttempt, OutboundPolicyOptions } from "./src/core/resilient-fetch.ts";
 export type { SettingsChange, SettingsListener, SettingsOptions } from "./src/service/settings.ts";
 
 // HTTP building blocks

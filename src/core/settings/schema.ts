@@ -81,7 +81,16 @@ const monitoring = Type.Object({
   })),
 });
 
-const schema = Type.Object({ server, database, log, http, auth, monitoring });
+const outbound = Type.Object({
+  timeoutMs: Type.Integer({ minimum: 1, default: 10_000, description: "Milliseconds one outbound attempt may take" }),
+  retries: Type.Integer({ minimum: 0, maximum: 10, default: 2, description: "Retries of a failed idempotent outbound call" }),
+  backoffMs: Type.Integer({ minimum: 0, default: 200, description: "Base of the exponential back-off between retries (ms)" }),
+  maxBackoffMs: Type.Integer({ minimum: 0, default: 5000, description: "Longest wait before a retry (ms)" }),
+  breakerThreshold: Type.Integer({ minimum: 1, default: 5, description: "Consecutive failures that open an origin's circuit" }),
+  breakerProbeMs: Type.Integer({ minimum: 1, default: 5000, description: "Milliseconds between trial calls while a circuit is open" }),
+});
+
+const schema = Type.Object({ server, database, log, http, auth, monitoring, outbound });
 
 /**
  * The one schema of every chapkit setting, grouped by concern. Adding a
@@ -143,6 +152,21 @@ export interface Settings {
   monitoring: {
     /** Scrape token for `/metrics` (`CHAPKIT_METRICS_TOKEN`; a secret). */
     metricsToken?: string;
+  };
+  /** Outbound calls (webhooks, alerts, registration, remote models) through `OutboundPolicy`. */
+  outbound: {
+    /** Milliseconds one attempt may take, body included (default 10 000). */
+    timeoutMs: number;
+    /** Retries of a failed idempotent call (default 2). */
+    retries: number;
+    /** Base of the exponential back-off with full jitter (default 200 ms). */
+    backoffMs: number;
+    /** Longest wait before a retry, also the longest `Retry-After` honoured (default 5000 ms). */
+    maxBackoffMs: number;
+    /** Consecutive failures that open an origin's circuit (default 5). */
+    breakerThreshold: number;
+    /** Milliseconds between trial calls while a circuit is open (default 5000). */
+    breakerProbeMs: number;
   };
 }
 
