@@ -78,6 +78,7 @@ export {
   ChapkitError,
   ConflictError,
   ForbiddenError,
+  InsufficientStorageError,
   InternalError,
   InvalidQueryError,
   InvalidUlidError,

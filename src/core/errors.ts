@@ -246,6 +246,17 @@ export class ConfigurationError extends ChapkitError {
   }
 }
 
+/**
+ * 507 `urn:chapkit:error:insufficient-storage`: the store has no room for the
+ * write (a full disk); the write was not applied and what is stored is intact.
+ */
+export class InsufficientStorageError extends ChapkitError {
+  /** Creates a 507 error: the write did not fit in the store. */
+  constructor(detail: string, options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("insufficient-storage"), title: "Insufficient Storage", status: 507 }, options);
+  }
+}
+
 /** 500 `urn:chapkit:error:internal`. Its detail never carries a stack trace. */
 export class InternalError extends ChapkitError {
   /** Creates a 500 error; keep internals in `cause`, not in the detail. */

@@ -2,17 +2,25 @@ import {
   BadRequestError,
   ChapkitError,
   ConflictError,
+  InsufficientStorageError,
   UnavailableError,
 } from "../core/errors.ts";
 
 interface DriverErrorShape {
   code?: unknown;
+  /** node:sqlite's numeric (extended) SQLite result code; bun:sqlite names it in `code`. */
   errcode?: unknown;
   message?: unknown;
   detail?: unknown;
   constraint_name?: unknown;
   table_name?: unknown;
   column_name?: unknown;
+}
+
+/** Whether a SQLite error has this primary result code (`SQLITE_FULL`…) on bun:sqlite or node:sqlite. */
+function isSqliteCode(shape: DriverErrorShape, name: string, primary: number): boolean {
+  if (typeof shape.code === "string" && shape.code.startsWith(name)) return true;
+  return shape.code === "ERR_SQLITE_ERROR" && typeof shape.errcode === "number" && (shape.errcode & 0xff) === primary;
 }
 
 const CONNECTION_CODES = new Set([
@@ -57,6 +65,7 @@ export function isBusyError(error: unknown): boolean {
  * Maps a driver error to a chapkit error: unique violations become
  * `ConflictError`, foreign-key violations `ConflictError`, not-null violations
  * `BadRequestError`, values the column cannot hold (PostgreSQL) `BadRequestError`,
+ * a full disk `InsufficientStorageError` (507), a read-only store and
  * unreachable stores `UnavailableError`. Anything else is
  * returned unchanged (and ends as a 500 problem).
  */
@@ -80,6 +89,12 @@ export function mapDriverError(error: unknown): unknown {
   }
   if (INVALID_VALUE_CODES.has(code)) {
     return new BadRequestError(`Invalid value: ${message}`, { cause: error });
+  }
+  if (code === "53100" || isSqliteCode(shape, "SQLITE_FULL", 13) || /database or disk is full/i.test(message)) {
+    return new InsufficientStorageError("The database's storage is full: the write was not applied", { cause: error });
+  }
+  if (code === "25006" || isSqliteCode(shape, "SQLITE_READONLY", 8) || /readonly database/i.test(message)) {
+    return new UnavailableError("The database is read-only: the write was not applied", { cause: error });
   }
   if (isConnectionError(error)) {
     return new UnavailableError(`Database unavailable: ${message || code}`, { cause: error });

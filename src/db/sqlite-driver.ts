@@ -82,7 +82,7 @@ class SqliteDriver implements Driver {
     }
     throw new UnavailableError(
       `Database is busy: another connection held the write lock for more than ${this.#busyTimeoutMs} ms`,
-      { cause: last },
+      { cause: last, headers: { "Retry-After": "1" } },
     );
   }
 

@@ -14,6 +14,7 @@ import {
   PayloadTooLargeError,
   PreconditionFailedError,
   RateLimitedError,
+  InsufficientStorageError,
   toChapkitError,
   UnauthorizedError,
   UnavailableError,
@@ -37,6 +38,7 @@ describe("problem types", () => {
     [new UnsupportedMediaTypeError("x"), "unsupported-media-type", "Unsupported Media Type", 415],
     [new RateLimitedError(3), "rate-limited", "Too Many Requests", 429],
     [new UnavailableError("x"), "unavailable", "Service Unavailable", 503],
+    [new InsufficientStorageError("x"), "insufficient-storage", "Insufficient Storage", 507],
     [new InternalError(), "internal", "Internal Server Error", 500],
   ];
   for (const [error, name, title, status] of cases) {
