@@ -4,9 +4,11 @@
  * and one line here.
  */
 import type { CliCommandFactory } from "./context.ts";
+import { configCommand } from "./commands/config.ts";
 import { testCommand } from "./commands/test.ts";
 
 /** Every command, in help order. */
 export const COMMANDS: readonly CliCommandFactory[] = [
   testCommand,
+  configCommand,
 ];

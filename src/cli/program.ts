@@ -2,6 +2,7 @@
 import process from "node:process";
 import { Command, CommanderError } from "commander";
 import { type CliOutput, paint, processOutput } from "./_output.ts";
+import { processEnvironment } from "../runtime/env.ts";
 import { COMMANDS } from "./commands.ts";
 import { type CliContext, CliExit } from "./context.ts";
 import { CLI_VERSION } from "./version.ts";
@@ -41,7 +42,7 @@ export function createProgram(cli: CliContext): Command {
  */
 export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<number> {
   const output = options.output ?? processOutput();
-  const cli: CliContext = { output, cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env };
+  const cli: CliContext = { output, cwd: options.cwd ?? process.cwd(), env: options.env ?? processEnvironment() };
   const program = createProgram(cli);
   // exitOverride must reach every subcommand, or commander exits the process itself.
   const override = (command: Command): void => {
