@@ -203,11 +203,24 @@ export type { TaskFunction, TaskFunctionContext, TaskFunctions } from "./src/mod
 export type { TaskSnapshot } from "./src/modules/task/schema.ts";
 export { mlModule } from "./src/modules/ml/mod.ts";
 export type { MlModuleOptions } from "./src/modules/ml/mod.ts";
-export { MONITORING_KEY, monitoringModule } from "./src/modules/monitoring/mod.ts";
+export { MONITORING_KEY, monitoringModule, THRESHOLDS_KEY } from "./src/modules/monitoring/mod.ts";
 export type { MonitoringModuleOptions } from "./src/modules/monitoring/mod.ts";
 export { Monitoring } from "./src/observability/monitoring.ts";
 export type { MonitoringOptions } from "./src/observability/monitoring.ts";
 export { Counter, Gauge, Histogram, Registry } from "./src/observability/metrics.ts";
+export { nextState, ThresholdMonitor } from "./src/observability/thresholds.ts";
+export type {
+  HealthState,
+  HealthThresholds,
+  ThresholdChange,
+  ThresholdLevels,
+  ThresholdResult,
+} from "./src/observability/thresholds.ts";
+export { AlertNotifier, alertPayload } from "./src/observability/alerts.ts";
+export type { Alert, AlertFormat, AlertNotifierOptions, AlertWebhook } from "./src/observability/alerts.ts";
+export { RequestSeries } from "./src/observability/request-series.ts";
+export type { SeriesSlot, SeriesSummary } from "./src/observability/request-series.ts";
+
 export { Span, SpanKind, Tracer } from "./src/observability/tracing.ts";
 export type {
   AttributeValue,

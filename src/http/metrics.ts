@@ -79,7 +79,9 @@ export function httpMetrics(monitoring: Monitoring, basePath = ""): Elysia {
       const value = (context as { responseValue?: unknown }).responseValue;
       const status = value instanceof Response ? value.status : Number(context.set.status ?? 200) || 200;
       const route = routeLabel((context as { route?: string }).route);
-      histogram(method, route, status).observe((performance.now() - start) / 1000);
+      const seconds = (performance.now() - start) / 1000;
+      histogram(method, route, status).observe(seconds);
+      monitoring.requests.record(seconds, status);
       const span = measured.chapkitSpan;
       if (span) {
         span.name = route === UNMATCHED_ROUTE ? method : `${method} ${route}`;

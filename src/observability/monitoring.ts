@@ -1,5 +1,6 @@
 import { type Counter, DEFAULT_SECONDS_BUCKETS, type Gauge, type Histogram, Registry } from "./metrics.ts";
 import { EventLoopLag, registerProcessMetrics } from "./process-metrics.ts";
+import { RequestSeries } from "./request-series.ts";
 import { SpanKind, type Tracer } from "./tracing.ts";
 
 /** Options of {@link Monitoring}. */
@@ -12,6 +13,8 @@ export interface MonitoringOptions {
   lagIntervalMs?: number;
   /** Spans of requests, queries, jobs and ML runs go here (tracing is off without one). */
   tracer?: Tracer;
+  /** Milliseconds per slot of the recent-requests series (default 10 000; one hour is kept). */
+  seriesSlotMs?: number;
 }
 
 /** Buckets of `chapkit_artifact_size_bytes`: 256 B to 256 MiB by factors of 4. */
@@ -76,6 +79,8 @@ export class Monitoring {
   readonly artifactSize: Histogram;
   /** The event-loop lag sampler (started by {@link Monitoring.start}). */
   readonly lag: EventLoopLag = new EventLoopLag();
+  /** Requests per time slot over the last hour: what thresholds and the status page read. */
+  readonly requests: RequestSeries;
   /** The tracer, when tracing is on. */
   readonly tracer: Tracer | undefined;
   readonly #options: MonitoringOptions;
@@ -85,6 +90,7 @@ export class Monitoring {
     this.#options = options;
     this.tracer = options.tracer;
     const buckets = options.durationBuckets ?? DEFAULT_SECONDS_BUCKETS;
+    this.requests = new RequestSeries(buckets, options.seriesSlotMs === undefined ? {} : { slotMs: options.seriesSlotMs });
     const r = this.registry;
     this.httpDuration = r.histogram({
       name: "http_server_request_duration_seconds",

@@ -9,7 +9,9 @@
 import type { AnyElysia } from "elysia";
 import { type AdmitRule, AUTH_ADMIT_KEY } from "../../http/auth-guard.ts";
 import { hasScrapeToken, METRICS_PATH, metricsRoutes } from "../../http/metrics.ts";
-import type { ServiceContext, ServiceModule } from "../../http/module.ts";
+import type { HealthCheck, ServiceContext, ServiceModule } from "../../http/module.ts";
+import { AlertNotifier, type AlertWebhook } from "../../observability/alerts.ts";
+import { type HealthThresholds, ThresholdMonitor } from "../../observability/thresholds.ts";
 import type { Monitoring, MonitoringOptions } from "../../observability/monitoring.ts";
 import { tracerFromEnv } from "../../observability/otlp-exporter.ts";
 import { type Environment, processEnvironment } from "../../runtime/env.ts";
@@ -32,6 +34,21 @@ export interface MonitoringModuleOptions extends MonitoringOptions {
    * Tracing is on when they name an OTLP endpoint; see docs/monitoring.md.
    */
   env?: Environment;
+  /** Health thresholds; none is active unless declared (see docs/monitoring.md). */
+  thresholds?: HealthThresholds;
+  /** Milliseconds between threshold evaluations (default 10 000). */
+  evaluationIntervalMs?: number;
+  /** Webhooks that receive an alert when a threshold check changes state. */
+  alerts?: {
+    /** Where alerts go. */
+    webhooks: AlertWebhook[];
+    /** Attempts per webhook (default 5). */
+    attempts?: number;
+    /** First back-off in milliseconds (default 500). */
+    backoffMs?: number;
+    /** Link to the service's status page carried by the payloads that have one. */
+    link?: string;
+  };
 }
 
 /**
@@ -53,6 +70,9 @@ export function monitoringTracer(options: MonitoringModuleOptions, info: Service
 /** The key under which the monitoring module provides its {@link Monitoring}. */
 export const MONITORING_KEY = "monitoring";
 
+/** The key under which the monitoring module provides its {@link ThresholdMonitor}, when thresholds are declared. */
+export const THRESHOLDS_KEY = "monitoring.thresholds";
+
 /**
  * The monitoring module (name `monitoring`): provides the service's
  * {@link Monitoring}, serves `/metrics`, and admits the scrape token past
@@ -60,6 +80,8 @@ export const MONITORING_KEY = "monitoring";
  */
 export function monitoringModule(monitoring: Monitoring, options: MonitoringModuleOptions = {}): ServiceModule {
   const path = options.metricsPath ?? METRICS_PATH;
+  const thresholds = options.thresholds ? new ThresholdMonitor(monitoring, options.thresholds) : undefined;
+  let notifier: AlertNotifier | undefined;
   const tokenOf = (context: ServiceContext): string | undefined =>
     options.metricsToken ?? context.settings.monitoring.metricsToken;
   return {
@@ -67,6 +89,36 @@ export function monitoringModule(monitoring: Monitoring, options: MonitoringModu
     setup(context: ServiceContext): void {
       const token = tokenOf(context);
       context.provide(MONITORING_KEY, monitoring);
+      if (thresholds) context.provide(THRESHOLDS_KEY, thresholds);
+      if (options.alerts && options.alerts.webhooks.length > 0) {
+        const alerts = options.alerts;
+        notifier = new AlertNotifier({
+          webhooks: alerts.webhooks,
+          service: context.info.display_name,
+          ...(alerts.link ? { link: alerts.link } : {}),
+          ...(alerts.attempts === undefined ? {} : { attempts: alerts.attempts }),
+          ...(alerts.backoffMs === undefined ? {} : { backoffMs: alerts.backoffMs }),
+          logger: context.logger.child({ module: "alerts" }),
+        });
+      }
+      thresholds?.onChange((change) => {
+        context.logger.warn("health.threshold.changed", {
+          check: change.name,
+          state: change.state,
+          previous: change.previous,
+          value: change.value,
+        });
+        notifier?.notify({
+          status: change.state === "healthy" ? "resolved" : "firing",
+          name: change.name,
+          state: change.state,
+          previous: change.previous,
+          value: change.value,
+          threshold: change.threshold,
+          message: change.message ?? change.name,
+          at: new Date(change.at).toISOString(),
+        });
+      });
       if (token) {
         const rule: AdmitRule = (request, requestPath) =>
           (requestPath === path || requestPath === `${path}/`) && hasScrapeToken(request, token);
@@ -82,10 +134,27 @@ export function monitoringModule(monitoring: Monitoring, options: MonitoringModu
         authEnabled: context.has("auth"),
       });
     },
-    start(): void {
+    healthChecks(): HealthCheck[] {
+      if (!thresholds) return [];
+      return thresholds.names.map((name) => ({
+        name,
+        check: () => {
+          const result = thresholds.result(name)!;
+          return result.message === undefined ? { state: result.state } : { state: result.state, message: result.message };
+        },
+      }));
+    },
+    async start(): Promise<void> {
       monitoring.start();
+      if (thresholds) {
+        await thresholds.evaluate();
+        thresholds.start(options.evaluationIntervalMs);
+      }
     },
     async stop(): Promise<void> {
+      thresholds?.stop();
+      // Alerts still being retried get a short grace period, not the whole back-off.
+      if (notifier) await Promise.race([notifier.settled(), new Promise((resolve) => setTimeout(resolve, 2000))]);
       await monitoring.stop();
     },
   };
