@@ -25,8 +25,8 @@
 
 // Services
 export { ServiceBuilder } from "./src/service/service-builder.ts";
-export { MLServiceBuilder, DEFAULT_ML_HIERARCHY } from "./src/service/ml-service-builder.ts";
-export type { MLServiceBuilderOptions } from "./src/service/ml-service-builder.ts";
+export { CHAP_ML_HIERARCHY, MLServiceBuilder, DEFAULT_ML_HIERARCHY } from "./src/service/ml-service-builder.ts";
+export type { MLServiceBuilderOptions, WireProfile } from "./src/service/ml-service-builder.ts";
 export { BaseServiceBuilder } from "./src/service/base-service-builder.ts";
 export type {
   HealthOptions,
@@ -101,7 +101,7 @@ export type {
   CircuitStateChange,
   CircuitStateListener,
 } from "./src/core/circuit-breaker.ts";
-export type { AssessedStatus, MLServiceInfo, ServiceInfo } from "./src/core/info.ts";
+export type { AssessedStatus, ChapServiceInfo, MLServiceInfo, ModelMetadata, ServiceInfo } from "./src/core/info.ts";
 export { defineEntity, field, inferColumnType } from "./src/core/entity-definition.ts";
 export type {
   EntityDefinition,
@@ -295,11 +295,16 @@ export type {
   PredictContext,
   TrainContext,
   TrainedModel,
+  WorkspacePredictContext,
+  WorkspaceRunner,
 } from "./src/ml/runner.ts";
 export { functionalRunner } from "./src/ml/functional-runner.ts";
 export type { FunctionalPredictInput, FunctionalRunnerOptions } from "./src/ml/functional-runner.ts";
 export { ShellModelRunner } from "./src/ml/shell-runner.ts";
 export type { ShellModelRunnerOptions } from "./src/ml/shell-runner.ts";
+export { ShellWorkspaceRunner } from "./src/ml/shell-workspace-runner.ts";
+export type { ShellWorkspaceRunnerOptions } from "./src/ml/shell-workspace-runner.ts";
+export type { ConfigFormat, Workspace } from "./src/ml/workspace.ts";
 export { OnnxModelRunner, onnxRunner, ONNX_CONTENT_TYPE } from "./src/ml/onnx-runner.ts";
 export type { OnnxRunnerOptions } from "./src/ml/onnx-runner.ts";
 export { OnnxWorkerPool } from "./src/ml/onnx-pool.ts";

@@ -36,3 +36,50 @@ export interface MLServiceInfo extends ServiceInfo {
   /** How to cite the model. */
   citation_info?: string | null;
 }
+
+/** Who made a model and how to reach and cite them (chapkit 1.x `ModelMetadata`, nested in the chap profile's info). */
+export interface ModelMetadata {
+  /** Who built the model. */
+  author?: string | null;
+  /** The author's note on the model. */
+  author_note?: string | null;
+  /** How far the author trusts the model (chap-core shows a missing one as `red`). */
+  author_assessed_status?: AssessedStatus | null;
+  /** Where to reach the author. */
+  contact_email?: string | null;
+  /** The organization behind the model. */
+  organization?: string | null;
+  /** URL of the organization's logo. */
+  organization_logo_url?: string | null;
+  /** How to cite the model. */
+  citation_info?: string | null;
+  /** An http(s) URL of the model's source (chap-core uses the service URL when absent). */
+  repository_url?: string | null;
+  /** An http(s) URL of the model's documentation. */
+  documentation_url?: string | null;
+}
+
+/**
+ * The info of an ML service in the chap profile (chapkit 1.x
+ * `MLServiceInfo`). chap-core validates `/api/v1/info` strictly, so the
+ * service answers exactly these keys; the seed fields of {@link MLServiceInfo}
+ * (`author` …) are moved into `model_metadata` when it is not given.
+ */
+export interface ChapServiceInfo extends MLServiceInfo {
+  /** Slug naming the model template in chap-core (`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`); default: from `display_name`. */
+  id?: string;
+  /** Author, contact and links of the model. */
+  model_metadata?: ModelMetadata;
+  /** The time resolution of the data the model works on (default `monthly`). */
+  period_type?: "weekly" | "monthly";
+  /** Lowest accepted `prediction_periods` of a config (default 0). */
+  min_prediction_periods?: number;
+  /** Highest accepted `prediction_periods` of a config (default 100). */
+  max_prediction_periods?: number;
+  /** Whether users may add continuous covariates of their own (default false). */
+  allow_free_additional_continuous_covariates?: boolean;
+  /** Covariates the model needs in its data (default `[]`). */
+  required_covariates?: string[];
+  /** Whether the model needs GeoJSON (default false). */
+  requires_geo?: boolean;
+}

@@ -12,6 +12,8 @@ export interface ErrorHandlerOptions {
   monitoring?: Monitoring;
   /** The prefix the service is mounted under: added to problem `instance` paths the raiser wrote without it. */
   basePath?: string;
+  /** Replaces `urn:chapkit:error:` in problem types (the chap profile uses `urn:servicekit:error:`). */
+  typePrefix?: string;
 }
 
 /**
@@ -38,6 +40,6 @@ export function errorHandler(options: ErrorHandlerOptions): Elysia {
     }
     monitoring?.recordError(problem.type);
     set.status = problem.status;
-    return problemResponse(problem, path, basePath);
+    return problemResponse(problem, path, basePath, options.typePrefix);
   }) as unknown as Elysia;
 }

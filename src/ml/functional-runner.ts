@@ -61,6 +61,7 @@ export function functionalRunner<C = ConfigData, M = unknown>(
   options: FunctionalRunnerOptions<C, M>,
 ): ModelRunner<C> {
   return {
+    layout: "workspace",
     async train(ctx: TrainContext<C>): Promise<TrainedModel> {
       const model = await options.onTrain(ctx);
       return model instanceof Uint8Array ? binaryModel(model, options.contentType) : jsonModel(model);

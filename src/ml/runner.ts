@@ -15,6 +15,7 @@
  */
 import { DataFrame } from "./dataframe.ts";
 import type { FeatureCollection } from "./geojson.ts";
+import type { Workspace } from "./workspace.ts";
 
 /** A trained model as a JSON value. */
 export interface JsonModel {
@@ -82,6 +83,47 @@ export interface ModelRunner<C = ConfigData> {
   onCleanup?(): Promise<void> | void;
   /** Releases long-lived resources (worker pools) at service shutdown. */
   close?(): Promise<void>;
+  /**
+   * How the chap profile stores what this runner trains (contract-chapcore
+   * §8.6, §9.2): `workspace` zips the model with its inputs (`config.yml`,
+   * `data.csv`, `model.json` or `model.bin`) and adds a level-2 prediction
+   * workspace; `object` (default) stores the model itself.
+   */
+  readonly layout?: "workspace" | "object";
+}
+
+/** Input of {@link WorkspaceRunner.predictWorkspace}. */
+export interface WorkspacePredictContext<C = ConfigData> {
+  /** The stored config data of the model's config. */
+  config: C;
+  /** The training workspace zip. */
+  workspace: Uint8Array;
+  /** The historic frame (may have no rows). */
+  historic: DataFrame | null;
+  /** The frame to predict for. */
+  future: DataFrame;
+  /** Optional GeoJSON. */
+  geo: FeatureCollection | null;
+  /** Aborted when the job is cancelled. */
+  signal: AbortSignal;
+}
+
+/**
+ * A runner that works in a directory (the chapkit 1.x shell contract): the
+ * training workspace itself is the model, and a script's failure is recorded
+ * in the workspace's status rather than failing the job.
+ */
+export interface WorkspaceRunner<C = ConfigData> extends ModelRunner<C> {
+  /** Trains in a fresh workspace and returns it zipped. */
+  trainWorkspace(ctx: TrainContext<C>): Promise<Workspace>;
+  /** Restores the training workspace, predicts, and returns the predictions with the prediction workspace. */
+  predictWorkspace(ctx: WorkspacePredictContext<C>): Promise<{ predictions: DataFrame; workspace: Workspace }>;
+}
+
+/** Whether a runner implements the workspace contract. */
+export function isWorkspaceRunner<C>(runner: ModelRunner<C>): runner is WorkspaceRunner<C> {
+  const candidate = runner as Partial<WorkspaceRunner<C>>;
+  return typeof candidate.trainWorkspace === "function" && typeof candidate.predictWorkspace === "function";
 }
 
 /** A JSON-valued trained model. */

@@ -98,6 +98,9 @@ export interface LoggingOptions extends LoggerOptions {
 /** Exit status of a process whose configuration is invalid (`EX_CONFIG` of sysexits.h). */
 const EXIT_CONFIG = 78;
 
+const SERVICEKIT_URN = "urn:servicekit:error:";
+const CHAP_HEALTH_PATH = "/health";
+
 const BASE_PATH = /^(\/[A-Za-z0-9._~-]+)*$/;
 
 /** `/svc/` → `/svc`; `""` and `/` → `""`. @throws {ConfigurationError} for anything but plain path segments. */
@@ -251,6 +254,16 @@ export class BaseServiceBuilder {
     return this;
   }
 
+  /**
+   * Which wire contract the service speaks where the seed contract and
+   * chapkit 1.x conflict: `chap` adds `GET /health`, answers the strict
+   * MLServiceInfo on `/api/v1/info` and names problem types
+   * `urn:servicekit:error:*`. The base builder always speaks `seed`.
+   */
+  protected wireProfile(): "seed" | "chap" {
+    return "seed";
+  }
+
   /** Whether a module with this name is installed. */
   protected hasModule(name: string): boolean {
     return this.#modules.some((module) => module.name === name);
@@ -378,8 +391,14 @@ export class BaseServiceBuilder {
     const app: AnyElysia = new Elysia(basePath ? { prefix: basePath } : {})
       .use(requestContext({ logger, logRequests, bodyLimits, basePath }));
     if (context.monitoring) app.use(httpMetrics(context.monitoring, basePath));
+    const chap = this.wireProfile() === "chap";
     app
-      .use(errorHandler({ logger, basePath, ...(context.monitoring ? { monitoring: context.monitoring } : {}) }))
+      .use(errorHandler({
+        logger,
+        basePath,
+        ...(context.monitoring ? { monitoring: context.monitoring } : {}),
+        ...(chap ? { typePrefix: SERVICEKIT_URN } : {}),
+      }))
       .use(jsonBody({ maxBodyBytes }));
     if (this.#health) {
       const checks = [...(this.#health.checks ?? [])];
@@ -387,6 +406,7 @@ export class BaseServiceBuilder {
       if (this.#health.includeDatabaseCheck !== false) checks.push(databaseCheck(context.db));
       this.#checkHealthNames(checks);
       app.use(healthRoutes({ ...this.#health, checks }));
+      if (chap && this.#health.prefix !== CHAP_HEALTH_PATH) app.use(healthRoutes({ ...this.#health, prefix: CHAP_HEALTH_PATH, checks }));
     }
     if (this.#system) app.use(systemRoutes(this.#system));
     for (const module of modules) {
@@ -394,7 +414,7 @@ export class BaseServiceBuilder {
       if (routes) app.use(routes);
     }
     for (const plugin of this.#plugins) app.use(plugin);
-    app.use(infoRoutes(this.options.info));
+    app.use(infoRoutes(this.options.info, chap ? { profile: "chap" } : {}));
     if (this.#landingPage) app.use(landingPage({ basePath }));
     if (this.options.docs !== false) app.use(docsRoutes({ info: this.options.info, basePath }));
     closeRoutes(app);

@@ -1,14 +1,28 @@
 import type { TSchema } from "@sinclair/typebox";
-import type { MLServiceInfo, ServiceInfo } from "../core/info.ts";
+import type { ChapServiceInfo, MLServiceInfo, ServiceInfo } from "../core/info.ts";
+import { chapInfoDocument } from "../http/info.ts";
 import type { ModelRunner } from "../ml/runner.ts";
+import { artifactsModule } from "../modules/artifact/mod.ts";
 import type { ArtifactHierarchy } from "../modules/artifact/schema.ts";
+import { configModule } from "../modules/config/mod.ts";
+import { jobsModule } from "../modules/jobs/mod.ts";
+import { mlModule } from "../modules/ml/mod.ts";
 import type { ServiceBuilderOptions } from "./base-service-builder.ts";
+import { ConfigurationError } from "./configuration-error.ts";
+import type { ServiceApp } from "./lifecycle.ts";
 import { ServiceBuilder } from "./service-builder.ts";
+
+/** Which wire contract an ML service speaks where the seed contract and chapkit 1.x conflict. */
+export type WireProfile = "seed" | "chap";
 
 /** Options of {@link MLServiceBuilder}. */
 export interface MLServiceBuilderOptions extends Omit<ServiceBuilderOptions, "info"> {
-  /** What `/api/v1/info` answers (`MLServiceInfo` adds author, status, organisation…). */
-  info: ServiceInfo | MLServiceInfo;
+  /**
+   * What `/api/v1/info` answers: `MLServiceInfo` in the seed profile,
+   * `ChapServiceInfo` (`id`, `model_metadata`, `period_type`, bounds…) in
+   * the chap profile.
+   */
+  info: ServiceInfo | MLServiceInfo | ChapServiceInfo;
   /** TypeBox object schema of config `data`. */
   configSchema: TSchema;
   /** Levels of the artifact tree (`0` = trained models, `1` = predictions by default). */
@@ -17,6 +31,13 @@ export interface MLServiceBuilderOptions extends Omit<ServiceBuilderOptions, "in
   runner: ModelRunner;
   /** Request logging (default on, as in Python Chapkit's ML builder). */
   logging?: boolean;
+  /**
+   * The wire contract where the two conflict (docs/chap-core.md):
+   * `seed` (Chapkit 0.1) or `chap` (chapkit 1.x, what chap-core drives).
+   * Default: `chap` when `withRegistration()` is called, else `seed`; an
+   * explicit value always wins.
+   */
+  profile?: WireProfile;
 }
 
 /** The hierarchy ML services use unless told otherwise. */
@@ -25,11 +46,19 @@ export const DEFAULT_ML_HIERARCHY: ArtifactHierarchy = {
   level_labels: { 0: "trained_model", 1: "predictions" },
 };
 
+/** The hierarchy of the chap profile (chapkit 1.x level names). */
+export const CHAP_ML_HIERARCHY: ArtifactHierarchy = {
+  name: "ml_pipeline",
+  level_labels: { 0: "ml_training_workspace", 1: "ml_prediction", 2: "ml_prediction_workspace" },
+};
+
 /**
  * A service that wraps a model (contract §1.3): health (with the database
  * check), system, config, artifacts with config linking, jobs (unlimited
- * concurrency), `$train`/`$predict`, and request logging, all set up by the
- * constructor. Further `with…` calls add to it.
+ * concurrency), `$train`/`$predict`, and request logging. Further `with…`
+ * calls add to it. In the chap profile it speaks chapkit 1.x beside the
+ * seed paths: `/api/v1/configs`, `/health`, the strict MLServiceInfo, ML
+ * artifact envelopes, `$validate` and `$generate-sample-data`.
  *
  * @example
  * ```ts ignore
@@ -42,15 +71,69 @@ export const DEFAULT_ML_HIERARCHY: ArtifactHierarchy = {
  * ```
  */
 export class MLServiceBuilder extends ServiceBuilder {
-  /** Creates a builder with health, system, logging (unless `logging: false`), configs, config-linked artifacts, jobs and the ML module. */
+  readonly #ml: MLServiceBuilderOptions;
+  #registration = false;
+  #installed = false;
+
+  /** Creates a builder with health, system and logging (unless `logging: false`); the ML modules are installed at build time, in the chosen profile. */
   constructor(options: MLServiceBuilderOptions) {
-    const { configSchema, hierarchy, runner, logging, ...rest } = options;
-    super(rest);
+    const { configSchema: _c, hierarchy: _h, runner: _r, logging, profile: _p, ...rest } = options;
+    super(rest as ServiceBuilderOptions);
+    this.#ml = options;
     this.withHealth().withSystem();
     if (logging !== false) this.withLogging();
-    this.withConfig(configSchema)
-      .withArtifacts({ hierarchy: hierarchy ?? DEFAULT_ML_HIERARCHY, enableConfigLinking: true })
-      .withJobs()
-      .withMl(runner);
+  }
+
+  /** The profile the service speaks: the explicit option, else `chap` when registration is on, else `seed`. */
+  get profile(): WireProfile {
+    return this.#ml.profile ?? (this.#registration ? "chap" : "seed");
+  }
+
+  /** Marks the service for self-registration; without an explicit `profile`, this selects the chap profile. */
+  protected enableRegistration(): void {
+    this.#registration = true;
+  }
+
+  protected override wireProfile(): WireProfile {
+    return this.profile;
+  }
+
+  #install(): void {
+    if (this.#installed) return;
+    this.#installed = true;
+    const chap = this.profile === "chap";
+    const { configSchema, hierarchy, runner } = this.#ml;
+    let info: ChapServiceInfo = this.#ml.info as ChapServiceInfo;
+    if (chap) {
+      try {
+        chapInfoDocument(info);
+      } catch (error) {
+        throw new ConfigurationError((error as Error).message);
+      }
+    } else {
+      info = {} as ChapServiceInfo;
+    }
+    this.module(configModule({ schema: configSchema, profile: this.profile }))
+      .module(artifactsModule({
+        hierarchy: hierarchy ?? (chap ? CHAP_ML_HIERARCHY : DEFAULT_ML_HIERARCHY),
+        enableConfigLinking: true,
+        profile: this.profile,
+      }))
+      .module(jobsModule())
+      .module(mlModule(runner, chap
+        ? {
+          profile: "chap",
+          bounds: { min: info.min_prediction_periods ?? 0, max: info.max_prediction_periods ?? 100 },
+          periodType: info.period_type ?? "monthly",
+          requiresGeo: info.requires_geo ?? false,
+          requiredCovariates: info.required_covariates ?? [],
+        }
+        : {}));
+  }
+
+  /** Installs the ML modules in the chosen profile, then builds (see `BaseServiceBuilder.build`). */
+  override build(): Promise<ServiceApp> {
+    this.#install();
+    return super.build();
   }
 }

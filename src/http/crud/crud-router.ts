@@ -1,6 +1,7 @@
 import { type TObject, type TSchema, Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import type { EntityRecord, TableDefinition } from "../../core/entity.ts";
+import type { ListSource } from "../../core/list-result.ts";
 import { NotFoundError } from "../../core/errors.ts";
 import type { Manager } from "../../core/manager.ts";
 import { parseUlid } from "../../core/ulid.ts";
@@ -60,6 +61,12 @@ export interface CrudRouterOptions<R extends EntityRecord, I extends TObject, O 
    * when auth is on; unset keeps the convention (`<resource>:read` / `:write`).
    */
   access?: { read?: RoutePermission; write?: RoutePermission };
+  /** What `GET {prefix}/$schema` answers (default: the output schema with `nestedSchemas` under `$defs`). */
+  schemaDocument?: unknown;
+  /** Maps rows to list items for the list-query endpoint (default: the manager's output), e.g. summaries without heavy keys. */
+  listSource?: ListSource<R, unknown>;
+  /** Adds `GET {prefix}/$stats` answering `{"total": N}` (chapkit 1.x). */
+  stats?: boolean;
 }
 
 function locate(error: unknown, instance: string): unknown {
@@ -97,7 +104,8 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
   const { read, write } = options.access ?? {};
   const reading = (doc: RouteDoc) => read ? withPermission(routeDetail(doc), read) : routeDetail(doc);
   const writing = (doc: RouteDoc) => write ? withPermission(routeDetail(doc), write) : routeDetail(doc);
-  const listing = options.list === false ? undefined : listRoute(manager, options.list ?? {});
+  const listed: ListSource<R, unknown> = options.listSource ?? manager;
+  const listing = options.list === false ? undefined : listRoute(listed, options.list ?? {});
 
   const table = options.list === false ? undefined : options.list?.table ?? (manager.repository as { table?: TableDefinition }).table;
   const bulk = options.bulk === false ? [] : bulkOperations(manager, table).filter((op) =>
@@ -151,7 +159,16 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
         response: listing?.response(manager.output) ?? Type.Union([Type.Array(manager.output), envelope]),
       }),
     });
-    const schemaDocument = outputSchemaDocument(manager.output, options.nestedSchemas);
+    const schemaDocument = options.schemaDocument ?? outputSchemaDocument(manager.output, options.nestedSchemas);
+    if (options.stats) {
+      addRoute(app, "GET", `${prefix}/$stats`, async () => ({ total: await manager.repository.count() }), {
+        detail: routeDetail({
+          summary: `Count ${noun}`,
+          tags,
+          response: Type.Object({ total: Type.Integer({ minimum: 0 }) }, { title: "CollectionStats" }),
+        }),
+      });
+    }
     addRoute(app, "GET", `${prefix}/$schema`, () => schemaDocument, {
       detail: reading({
         summary: `Get ${noun} schema`,

@@ -1,6 +1,7 @@
 import { ConflictError, type FieldError, NotFoundError, ValidationError } from "../../core/errors.ts";
 import { Manager, type ManagerWriteOptions, type SaveResult } from "../../core/manager.ts";
 import type { WriteCondition } from "../../core/repository.ts";
+import { parseTags } from "../../core/tags.ts";
 import { isUlid } from "../../core/ulid.ts";
 import { type ArtifactPayload, payloadPlaceholder, substituteMarkers } from "./payload.ts";
 import {
@@ -14,7 +15,7 @@ import {
   type LinkedConfig,
 } from "./schema.ts";
 import type { ArtifactStore } from "./store.ts";
-import { buildTree, toArtifactOut, treeNode } from "./tree.ts";
+import { buildTree, toArtifactOut, toTaggedArtifactOut, treeNode } from "./tree.ts";
 
 /** What the artifact manager needs to know about config links (set when linking is enabled). */
 export interface ArtifactConfigLinks {
@@ -30,6 +31,8 @@ export interface ArtifactManagerOptions {
   hierarchy: ArtifactHierarchy;
   /** Called after each write with the artifact's size in bytes (JSON `data` plus payload), e.g. for metrics. */
   onStored?: (bytes: number) => void;
+  /** Accept and answer `tags` (the chap profile's `ArtifactOut`: `id, created_at, updated_at, tags, data, parent_id, level`). */
+  tags?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -70,26 +73,33 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
   readonly store: ArtifactStore;
   /** The hierarchy nodes are described with. */
   readonly hierarchy: ArtifactHierarchy;
+  /** Whether artifacts carry `tags` (chap profile). */
+  readonly tags: boolean;
   #links: ArtifactConfigLinks | null = null;
   readonly #onStored: ((bytes: number) => void) | undefined;
 
   /** Creates the manager over a store and a hierarchy. */
   constructor(options: ArtifactManagerOptions) {
+    const out = options.tags ? toTaggedArtifactOut : toArtifactOut;
     super({
       repository: options.store,
       input: ArtifactInSchema,
       output: ArtifactOutSchema,
-      toOutput: toArtifactOut,
+      toOutput: out,
     });
     this.store = options.store;
     this.hierarchy = options.hierarchy;
     this.#onStored = options.onStored;
+    this.tags = options.tags === true;
+    this.#out = out;
   }
 
   #stored(data: unknown, payload?: ArtifactPayload): void {
     if (!this.#onStored) return;
     this.#onStored(encoder.encode(JSON.stringify(data) ?? "").byteLength + (payload?.bytes.byteLength ?? 0));
   }
+
+  readonly #out: (record: ArtifactRecord) => ArtifactOut;
 
   /** Connects config links, so trees show linked configs and linked roots cannot be moved. */
   useConfigLinks(links: ArtifactConfigLinks): void {
@@ -115,6 +125,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
     const input: ArtifactIn = { data: source.data };
     if (typeof source.id === "string") input.id = source.id;
     if (source.parent_id !== undefined) input.parent_id = source.parent_id as string | null;
+    if (this.tags && source.tags !== undefined) input.tags = parseTags(source.tags, [...loc, "tags"]);
     return input;
   }
 
@@ -134,7 +145,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
       const existing = input.id === undefined ? null : await this.store.findById(input.id);
       const record = existing ? await this.#change(existing, input) : await this.#insert(input);
       if (payload) await this.store.putPayload(record.id, payload);
-      return { output: toArtifactOut(record), created: existing === null };
+      return { output: this.#out(record), created: existing === null };
     });
     this.#stored(input.data, payload);
     return result;
@@ -154,7 +165,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
    */
   override async update(id: string, body: unknown, options: ManagerWriteOptions = {}): Promise<ArtifactOut> {
     const input = this.parse(body);
-    return this.store.transaction(async () => toArtifactOut(await this.#change(await this.require(id), input, options.condition)));
+    return this.store.transaction(async () => this.#out(await this.#change(await this.require(id), input, options.condition)));
   }
 
   /**
@@ -182,12 +193,12 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
   async expand(id: string): Promise<ArtifactTreeNode> {
     const record = await this.store.findById(id);
     if (!record) throw new NotFoundError(`Artifact with id ${id} not found`);
-    return treeNode(record, this.hierarchy, null, await this.#configOf(id));
+    return treeNode(record, this.hierarchy, null, await this.#configOf(id), this.#out);
   }
 
   /** The artifact's subtree, children in ascending id order, leaves `[]` (`$tree`). @throws {NotFoundError} */
   async tree(id: string): Promise<ArtifactTreeNode> {
-    const node = buildTree(await this.store.subtree(id), this.hierarchy, null);
+    const node = buildTree(await this.store.subtree(id), this.hierarchy, null, this.#out);
     if (!node) throw new NotFoundError(`Artifact with id ${id} not found`);
     node.config = await this.#configOf(id);
     return node;
@@ -220,7 +231,9 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
   async #insert(input: ArtifactIn): Promise<ArtifactRecord> {
     const parentId = input.parent_id ?? null;
     const level = await this.#levelUnder(parentId);
-    const values = { data: input.data, parent_id: parentId, level };
+    const values = this.tags
+      ? { data: input.data, parent_id: parentId, level, tags: input.tags ?? [] }
+      : { data: input.data, parent_id: parentId, level };
     return this.store.insert(input.id === undefined ? values : { ...values, id: input.id });
   }
 
@@ -238,7 +251,8 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
       }
     }
     const level = await this.#levelUnder(parentId);
-    const record = await this.store.update(existing.id, { data: input.data, parent_id: parentId, level }, condition);
+    const values = input.tags === undefined ? { data: input.data, parent_id: parentId, level } : { data: input.data, parent_id: parentId, level, tags: input.tags };
+    const record = await this.store.update(existing.id, values, condition);
     if (!record) throw new NotFoundError(`Entity with id ${existing.id} not found`);
     await this.store.shiftDescendantLevels(existing.id, level - existing.level);
     return record;

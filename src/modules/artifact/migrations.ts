@@ -2,7 +2,7 @@ import type { DialectName } from "../../db/driver.ts";
 import type { Migration } from "../../db/migration.ts";
 import { sqlType } from "../../db/dialect.ts";
 import { createTableSql, versionColumnMigration } from "../../db/table-migration.ts";
-import { artifactsTable } from "./schema.ts";
+import { artifactsTableV1 } from "./schema.ts";
 
 function createSql(dialect: DialectName): string {
   const payloads = `CREATE TABLE "artifact_payloads" (
@@ -11,7 +11,7 @@ function createSql(dialect: DialectName): string {
   "size" ${dialect === "postgres" ? "BIGINT" : "INTEGER"} NOT NULL,
   "bytes" ${sqlType(dialect, "blob")} NOT NULL
 );`;
-  return `${createTableSql(dialect, artifactsTable)}\n${payloads}`;
+  return `${createTableSql(dialect, artifactsTableV1)}\n${payloads}`;
 }
 
 /** The migrations of the `artifacts` module: the artifact table and its payload table. */
@@ -23,5 +23,12 @@ export const artifactMigrations: readonly Migration[] = [
     up: { sqlite: createSql("sqlite"), postgres: createSql("postgres") },
     down: `DROP TABLE "artifact_payloads";\nDROP TABLE "artifacts";`,
   },
-  versionColumnMigration(artifactsTable, "artifacts", 2),
+  versionColumnMigration(artifactsTableV1, "artifacts", 2),
+  {
+    module: "artifacts",
+    version: 3,
+    name: "artifact tags",
+    up: { sqlite: `ALTER TABLE "artifacts" ADD COLUMN "tags" TEXT;`, postgres: `ALTER TABLE "artifacts" ADD COLUMN "tags" JSON;` },
+    down: `ALTER TABLE "artifacts" DROP COLUMN "tags";`,
+  },
 ];

@@ -5,7 +5,7 @@ import { ConfigLinkManager } from "../config-link/manager.ts";
 import { artifactConfigOperation, configLinkRoutes } from "../config-link/routes.ts";
 import { ConfigLinkStore, configLinkMigrations } from "../config-link/store.ts";
 import type { ConfigManager } from "../config/manager.ts";
-import { CONFIG_KEY, CONFIG_PREFIX_KEY, DEFAULT_CONFIG_PREFIX } from "../config/mod.ts";
+import { CONFIG_KEY, CONFIG_PREFIX_KEY, CONFIG_PREFIXES_KEY, DEFAULT_CONFIG_PREFIX } from "../config/mod.ts";
 import { ArtifactManager } from "./manager.ts";
 import { artifactMigrations } from "./migrations.ts";
 import { PAYLOAD_MARKER } from "./payload.ts";
@@ -30,6 +30,8 @@ export interface ArtifactsModuleOptions {
   tags?: string[];
   /** Which generic routes exist; `$` operations stay, `$upload` follows `create`. */
   permissions?: CrudPermissions;
+  /** `chap`: tags and the chapkit 1.x views (see `artifactRoutes`); default `seed`. */
+  profile?: "seed" | "chap";
 }
 
 /**
@@ -61,6 +63,7 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
         store: createArtifactStore(context.db),
         hierarchy: options.hierarchy,
         ...(size ? { onStored: (bytes: number) => size.observe(bytes) } : {}),
+        tags: options.profile === "chap",
       });
       context.provide(ARTIFACTS_KEY, artifacts);
       if (!linking) return;
@@ -74,13 +77,20 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
     },
     routes(context: ServiceContext): AnyElysia {
       const artifacts = context.get<ArtifactManager>(ARTIFACTS_KEY);
-      const base = { prefix, ...(options.tags ? { tags: options.tags } : {}), ...(options.permissions ? { permissions: options.permissions } : {}) };
+      const base = {
+        prefix,
+        ...(options.tags ? { tags: options.tags } : {}),
+        ...(options.permissions ? { permissions: options.permissions } : {}),
+        ...(options.profile === "chap" ? { chap: true } : {}),
+      };
       if (!linking) return artifactRoutes(artifacts, base);
       const links = context.get<ConfigLinkManager>(CONFIG_LINKS_KEY);
-      const configPrefix = context.has(CONFIG_PREFIX_KEY) ? context.get<string>(CONFIG_PREFIX_KEY) : DEFAULT_CONFIG_PREFIX;
-      return new Elysia()
-        .use(configLinkRoutes(links, { configPrefix }))
-        .use(artifactRoutes(artifacts, {
+      const configPrefixes = context.has(CONFIG_PREFIXES_KEY)
+        ? context.get<string[]>(CONFIG_PREFIXES_KEY)
+        : [context.has(CONFIG_PREFIX_KEY) ? context.get<string>(CONFIG_PREFIX_KEY) : DEFAULT_CONFIG_PREFIX];
+      const app = new Elysia();
+      for (const configPrefix of configPrefixes) app.use(configLinkRoutes(links, { configPrefix }));
+      return app.use(artifactRoutes(artifacts, {
           ...base,
           entityOperations: [artifactConfigOperation(links)],
           linkedUpload: (configId, payload) =>

@@ -18,7 +18,8 @@ import { ifMatchCondition } from "../../http/etag.ts";
 import { routeDetail } from "../../http/route-doc.ts";
 import type { ArtifactManager } from "./manager.ts";
 import { type ArtifactPayload, PAYLOAD_MARKER } from "./payload.ts";
-import { ArtifactOutSchema, type ArtifactOut } from "./schema.ts";
+import { artifactMetadata, chapTreeNode, downloadContent, withoutContent } from "./chap-view.ts";
+import { ArtifactOutSchema, type ArtifactOut, type ArtifactRecord } from "./schema.ts";
 
 /** The default route prefix of artifacts. */
 export const DEFAULT_ARTIFACT_PREFIX = "/api/v1/artifacts";
@@ -38,6 +39,13 @@ export interface ArtifactRoutesOptions {
   linkedUpload?: LinkedUpload;
   /** More entity operations (e.g. `$config`). */
   entityOperations?: Operation[];
+  /**
+   * The chap profile's views (contract-chapcore §6): content-less list items,
+   * `$tree`/`$expand` without `config` and without `content`, `$stats`,
+   * `$metadata`, and `$download` of the `content` (payload bytes, DataFrame
+   * records, JSON) named `artifact_{id}.{ext}`.
+   */
+  chap?: boolean;
 }
 
 const TreeNodeSchema: TObject = Type.Object({}, { title: "ArtifactTreeNode", additionalProperties: true });
@@ -100,6 +108,45 @@ async function upload(manager: ArtifactManager, context: UploadContext, linked?:
   return created;
 }
 
+function chapOperations(manager: ArtifactManager): Operation[] {
+  return [
+    {
+      name: "$expand",
+      method: "GET",
+      summary: "Expand artifact",
+      description: "The artifact with its level label and hierarchy, without `content`; `children` is null.",
+      response: TreeNodeSchema,
+      handler: async ({ id, instance }) =>
+        chapTreeNode(await manager.expand(id).catch((error) => Promise.reject(locate(error, instance)))),
+    },
+    {
+      name: "$tree",
+      method: "GET",
+      summary: "Artifact subtree",
+      description: "The artifact's subtree without `content`; children in ascending id order, leaves have `[]`.",
+      response: TreeNodeSchema,
+      handler: async ({ id, instance }) =>
+        chapTreeNode(await manager.tree(id).catch((error) => Promise.reject(locate(error, instance)))),
+    },
+    {
+      name: "$download",
+      method: "GET",
+      summary: "Download artifact content",
+      description: "The artifact's `content` as a file: binary content verbatim, a DataFrame as records JSON, other objects as JSON.",
+      handler: ({ id, instance }) => downloadContent(manager, id).catch((error) => Promise.reject(locate(error, instance))),
+    },
+    {
+      name: "$metadata",
+      method: "GET",
+      summary: "Artifact metadata",
+      description: "`data.metadata`, or `{}` when there is none.",
+      response: Type.Object({}, { additionalProperties: true }),
+      handler: async ({ id, instance }) =>
+        artifactMetadata((await manager.get(id).catch((error) => Promise.reject(locate(error, instance)))).data),
+    },
+  ];
+}
+
 /**
  * Gives a not-found error without an `instance` the route's
  * `{prefix}/{raw id}` (contract §4.1), as the CRUD routes do.
@@ -118,7 +165,7 @@ export function artifactRoutes(manager: ArtifactManager, options: ArtifactRoutes
   const prefix = options.prefix ?? DEFAULT_ARTIFACT_PREFIX;
   const tags = options.tags ?? ["artifacts"];
   const allow = { create: true, read: true, update: true, delete: true, ...options.permissions };
-  const entityOperations: Operation[] = [
+  const entityOperations: Operation[] = options.chap ? chapOperations(manager) : [
     {
       name: "$expand",
       method: "GET",
@@ -159,6 +206,18 @@ export function artifactRoutes(manager: ArtifactManager, options: ArtifactRoutes
     entityName: "artifact",
     permissions: { ...allow, delete: false },
     entityOperations,
+    ...(options.chap
+      ? {
+        stats: true,
+        listSource: {
+          repository: manager.repository,
+          toOutput: async (record: ArtifactRecord) => {
+            const out = await manager.toOutput(record);
+            return { ...out, data: withoutContent(out.data) };
+          },
+        },
+      }
+      : {}),
   }));
   if (allow.create) {
     addRoute(app, "POST", `${prefix}/$upload`, (context: UploadContext) => upload(manager, context, options.linkedUpload), {

@@ -10,6 +10,8 @@ export interface ArtifactRecord extends EntityRecord {
   parent_id: string | null;
   /** Depth in its tree, computed by the server: root 0, child 1 … */
   level: number;
+  /** Tags (chap profile); null when written without tags. */
+  tags?: string[] | null;
 }
 
 /** An artifact as the API answers it: `id`, `created_at`, `updated_at`, `data`, `parent_id`, `level`. */
@@ -20,6 +22,8 @@ export interface ArtifactOut {
   created_at: string;
   /** ISO 8601 UTC time of the last change. */
   updated_at: string;
+  /** Tags (chap profile only, between `updated_at` and `data`). */
+  tags?: string[];
   /** Any JSON value; payload references render as placeholders. */
   data: unknown;
   /** The parent artifact, or null for a root. */
@@ -36,6 +40,8 @@ export interface ArtifactIn {
   data: unknown;
   /** The parent; null makes (or keeps) it a root, absent keeps the current parent on update. */
   parent_id?: string | null;
+  /** Tags (chap profile only; absent keeps them on update). */
+  tags?: string[];
 }
 
 /** A config as embedded in tree nodes (stored data, as is). */
@@ -72,13 +78,24 @@ export interface ArtifactHierarchy {
   level_labels?: Record<number, string>;
 }
 
-/** The `artifacts` table; binary payloads live in `artifact_payloads`. */
+/** The `artifacts` table as version 1 of its migrations created it (kept for that migration's checksum). */
+export const artifactsTableV1: TableDefinition = defineTable({
+  name: "artifacts",
+  columns: {
+    parent_id: { type: "ulid", nullable: true, references: { table: "artifacts", onDelete: "set null" } },
+    level: { type: "integer", indexed: true },
+    data: { type: "json" },
+  },
+});
+
+/** The `artifacts` table (with `tags`, null when written without tags); binary payloads live in `artifact_payloads`. */
 export const artifactsTable: TableDefinition = defineTable({
   name: "artifacts",
   columns: {
     parent_id: { type: "ulid", nullable: true, references: { table: "artifacts", onDelete: "set null" } },
     level: { type: "integer", indexed: true },
     data: { type: "json" },
+    tags: { type: "json", nullable: true },
   },
 });
 

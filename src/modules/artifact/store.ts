@@ -6,7 +6,7 @@ import { type ArtifactRecord, artifactsTable } from "./schema.ts";
 /** A row of a subtree with its distance from the subtree's top. */
 export type SubtreeRecord = ArtifactRecord & { depth: number };
 
-const COLUMNS = `a."id", a."created_at", a."updated_at", a."parent_id", a."level", a."data"`;
+const COLUMNS = `a."id", a."created_at", a."updated_at", a."parent_id", a."level", a."data", a."tags"`;
 // Guards the recursive queries against a cycle that a concurrent writer might have slipped in.
 const MAX_DEPTH = 10000;
 

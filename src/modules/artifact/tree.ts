@@ -13,6 +13,19 @@ export function toArtifactOut(record: ArtifactRecord): ArtifactOut {
   };
 }
 
+/** A stored artifact row as the chap profile answers it: `id, created_at, updated_at, tags, data, parent_id, level`. */
+export function toTaggedArtifactOut(record: ArtifactRecord): ArtifactOut {
+  return {
+    id: record.id,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+    tags: record.tags ?? [],
+    data: record.data,
+    parent_id: record.parent_id,
+    level: record.level,
+  } as ArtifactOut;
+}
+
 /** The label of a level: the hierarchy's label, or `level_{n}`. */
 export function levelLabel(hierarchy: ArtifactHierarchy, level: number): string {
   return hierarchy.level_labels?.[level] ?? `level_${level}`;
@@ -24,9 +37,10 @@ export function treeNode(
   hierarchy: ArtifactHierarchy,
   children: ArtifactTreeNode[] | null,
   config: LinkedConfig | null,
+  out: (record: ArtifactRecord) => ArtifactOut = toArtifactOut,
 ): ArtifactTreeNode {
   return {
-    ...toArtifactOut(record),
+    ...out(record),
     level_label: levelLabel(hierarchy, record.level),
     hierarchy: hierarchy.name,
     children,
@@ -43,13 +57,14 @@ export function buildTree(
   rows: SubtreeRecord[],
   hierarchy: ArtifactHierarchy,
   config: LinkedConfig | null,
+  out: (record: ArtifactRecord) => ArtifactOut = toArtifactOut,
 ): ArtifactTreeNode | null {
   const [top] = rows;
   if (!top) return null;
   const byId = new Map<string, ArtifactTreeNode>();
   for (const row of rows) {
     const { depth: _depth, ...record } = row;
-    const node = treeNode(record, hierarchy, [], row === top ? config : null);
+    const node = treeNode(record, hierarchy, [], row === top ? config : null, out);
     byId.set(row.id, node);
     if (row !== top && row.parent_id !== null) byId.get(row.parent_id)?.children?.push(node);
   }

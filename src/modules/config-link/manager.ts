@@ -95,6 +95,15 @@ export class ConfigLinkManager implements ArtifactConfigLinks {
     await this.store.unlink(configId, artifactId);
   }
 
+  /** Deletes every root artifact linked to the config with its whole subtree (the chap profile's config delete). */
+  async deleteLinkedTrees(configId: string): Promise<void> {
+    await this.artifacts.store.transaction(async () => {
+      for (const id of await this.store.artifactIdsOf(configId)) {
+        if (await this.artifacts.store.exists(id)) await this.artifacts.delete(id);
+      }
+    });
+  }
+
   /** The root artifacts linked to the config, ascending id; `[]` for an unknown config (contract §9.3). */
   async artifactsOf(configId: string): Promise<ArtifactOut[]> {
     const out: ArtifactOut[] = [];

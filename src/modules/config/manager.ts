@@ -1,7 +1,9 @@
 import type { TObject, TSchema } from "@sinclair/typebox";
 import { ConflictError, ValidationError } from "../../core/errors.ts";
-import { Manager, type ManagerHooks } from "../../core/manager.ts";
+import { Manager, type ManagerHooks, type SaveResult } from "../../core/manager.ts";
+import { parseTags } from "../../core/tags.ts";
 import { compiledCheck, validateValue, validLeavesUnchanged } from "../../core/validation.ts";
+import { chapConfigDataSchema, chapConfigInputSchema, chapConfigOutputSchema } from "./chap-schema.ts";
 import { dropConfigNulls, validateConfigData } from "./config-data.ts";
 import {
   type ConfigInSchema,
@@ -22,6 +24,8 @@ export interface ConfigInput {
   name: string;
   /** Validated data, nulls dropped. */
   data: Record<string, unknown>;
+  /** Tags (chap profile only). */
+  tags?: string[];
 }
 
 /** How a {@link ConfigManager} is made. */
@@ -32,11 +36,19 @@ export interface ConfigManagerOptions {
   schema: TSchema;
   /** Extra lifecycle hooks (run after the name check). */
   hooks?: ManagerHooks<ConfigRecord, ConfigInput>;
+  /**
+   * `seed` (default): unique names (409), the schema as given, no tags.
+   * `chap` (chapkit 1.x `/api/v1/configs`): duplicate names accepted, the
+   * reserved `prediction_periods` and `additional_continuous_covariates`
+   * always in `data`, `tags` in input and output, and deletes run in one
+   * transaction with the `beforeDelete` hook (which cascades to linked artifacts).
+   */
+  profile?: "seed" | "chap";
 }
 
 async function assertNameFree(store: ConfigStore, name: string, ownId: string | null): Promise<void> {
-  const holder = await store.idOfName(name);
-  if (holder !== null && holder !== ownId) throw new ConflictError(nameTakenMessage(name));
+  await store.lockName(name);
+  if (await store.nameHeldByOther(name, ownId)) throw new ConflictError(nameTakenMessage(name));
 }
 
 /**
@@ -55,19 +67,27 @@ export class ConfigManager extends Manager<ConfigRecord, ConfigInSchema, ConfigO
   readonly dataSchema: TObject;
   /** The config store. */
   readonly store: ConfigStore;
+  /** Which contract the manager serves. */
+  readonly profile: "seed" | "chap";
 
   /** Creates the manager over a store and a data schema. */
   constructor(options: ConfigManagerOptions) {
-    const dataSchema = normalizeConfigSchema(options.schema);
+    const profile = options.profile ?? "seed";
+    const dataSchema = profile === "chap"
+      ? chapConfigDataSchema(normalizeConfigSchema(options.schema))
+      : normalizeConfigSchema(options.schema);
     const store = options.store;
     const user = options.hooks;
+    const chap = profile === "chap";
     super({
       repository: store,
-      input: configInputSchema(dataSchema),
-      output: configOutputSchema(dataSchema),
-      toValues: (input) => ({ name: input.name, data: input.data }),
-      toOutput: (record) => toConfigOut(dataSchema, record),
-      hooks: {
+      input: chap ? chapConfigInputSchema(dataSchema) as unknown as ConfigInSchema : configInputSchema(dataSchema),
+      output: chap ? chapConfigOutputSchema(dataSchema) as unknown as ConfigOutSchema : configOutputSchema(dataSchema),
+      toValues: chap
+        ? (input) => ({ name: input.name, data: input.data, tags: (input as ConfigInput).tags ?? [] })
+        : (input) => ({ name: input.name, data: input.data }),
+      toOutput: (record) => chap ? toChapConfigOut(dataSchema, record) : toConfigOut(dataSchema, record),
+      hooks: chap ? user ?? {} : {
         ...user,
         beforeCreate: async (input) => {
           await assertNameFree(store, input.name, null);
@@ -81,6 +101,22 @@ export class ConfigManager extends Manager<ConfigRecord, ConfigInSchema, ConfigO
     });
     this.dataSchema = dataSchema;
     this.store = store;
+    this.profile = profile;
+  }
+
+  /** Saves in one transaction, so the seed path's name check and the write cannot interleave with another writer's. */
+  override save(body: unknown): Promise<SaveResult<ConfigOut>> {
+    return this.store.transaction(() => super.save(body));
+  }
+
+  /** Updates in one transaction (see {@link ConfigManager.save}). */
+  override update(id: string, body: unknown): Promise<ConfigOut> {
+    return this.store.transaction(() => super.update(id, body));
+  }
+
+  /** Deletes in one transaction with the `beforeDelete` hook (the chap profile cascades there). */
+  override delete(id: string): Promise<void> {
+    return this.store.transaction(() => super.delete(id));
   }
 
   /**
@@ -101,14 +137,32 @@ export class ConfigManager extends Manager<ConfigRecord, ConfigInSchema, ConfigO
       ? prepared as unknown as ConfigInput
       : validateValue<ConfigInput>(this.input, prepared, { loc, clean: false });
     const data = validateConfigData(this.dataSchema, valid.data, [...loc, "data"]);
-    return valid.id === undefined ? { name: valid.name, data } : { id: valid.id, name: valid.name, data };
+    const input: ConfigInput = valid.id === undefined ? { name: valid.name, data } : { id: valid.id, name: valid.name, data };
+    if (this.profile === "chap") input.tags = parseTags(source.tags, [...loc, "tags"]);
+    return input;
   }
 
   /** The config with this name, as output, or null. */
   async findByName(name: string): Promise<ConfigOut | null> {
     const record = await this.store.findByName(name);
-    return record ? toConfigOut(this.dataSchema, record) : null;
+    return record ? await this.toOutput(record) : null;
   }
+}
+
+/**
+ * A stored config as the chap profile answers it: `id, created_at,
+ * updated_at, tags, name, data`, with the reserved fields filled in (a
+ * config written on the seed path gets the schema defaults).
+ */
+export function toChapConfigOut(schema: TObject, record: ConfigRecord): ConfigOut {
+  return {
+    id: record.id,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+    tags: record.tags ?? [],
+    name: record.name,
+    data: validateConfigData(schema, record.data, ["data"]),
+  } as ConfigOut;
 }
 
 /** A stored config as output, with `data` re-validated (defaults filled, declared fields first). */

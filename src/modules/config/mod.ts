@@ -1,12 +1,13 @@
 import type { TSchema } from "@sinclair/typebox";
-import type { AnyElysia } from "elysia";
+import { type AnyElysia, Elysia } from "elysia";
 import type { ManagerHooks } from "../../core/manager.ts";
 import type { Migration } from "../../db/migration.ts";
 import { entityTableMigrations } from "../../db/table-migration.ts";
 import type { CrudPermissions } from "../../http/crud/crud-router.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { ConfigManager, type ConfigInput } from "./manager.ts";
-import { type ConfigRecord, configsTable } from "./schema.ts";
+import { type ConfigRecord, configsTableV1 } from "./schema.ts";
+import { CHAP_CONFIG_PREFIX, chapConfigRoutes } from "./chap-routes.ts";
 import { configRoutes } from "./routes.ts";
 import { createConfigStore } from "./store.ts";
 
@@ -16,6 +17,15 @@ export const CONFIG_KEY = "config";
 export const CONFIG_PREFIX_KEY = "config.prefix";
 /** The default route prefix of configs (singular, as in Chapkit). */
 export const DEFAULT_CONFIG_PREFIX = "/api/v1/config";
+/** The key the config module provides the chap profile's {@link ConfigManager} under (chap profile only). */
+export const CHAP_CONFIG_KEY = "config.chap";
+/** The key the config module provides every config route prefix under (seed first). */
+export const CONFIG_PREFIXES_KEY = "config.prefixes";
+
+/** What the chap profile's config delete cascades to (provided under `config-links` by the artifacts module). */
+interface LinkedTrees {
+  deleteLinkedTrees(configId: string): Promise<void>;
+}
 
 /** Options of {@link configModule}. */
 export interface ConfigModuleOptions {
@@ -29,10 +39,27 @@ export interface ConfigModuleOptions {
   permissions?: CrudPermissions;
   /** Lifecycle hooks of the manager. */
   hooks?: ManagerHooks<ConfigRecord, ConfigInput>;
+  /**
+   * `seed` (default): only the seed path. `chap`: also `/api/v1/configs`
+   * over the same table with the chapkit 1.x semantics (see {@link chapConfigRoutes}).
+   */
+  profile?: "seed" | "chap";
 }
 
 /** The migrations of the `config` module. */
-export const configMigrations: readonly Migration[] = entityTableMigrations(configsTable, "config");
+export const configMigrations: readonly Migration[] = [
+  ...entityTableMigrations(configsTableV1, "config"),
+  {
+    module: "config",
+    version: 3,
+    name: "non-unique config names, config tags",
+    up: {
+      sqlite: `DROP INDEX "ux_configs_name";\nCREATE INDEX "ix_configs_name" ON "configs" ("name");\nALTER TABLE "configs" ADD COLUMN "tags" TEXT;`,
+      postgres: `DROP INDEX "ux_configs_name";\nCREATE INDEX "ix_configs_name" ON "configs" ("name");\nALTER TABLE "configs" ADD COLUMN "tags" JSON;`,
+    },
+    down: `ALTER TABLE "configs" DROP COLUMN "tags";\nDROP INDEX "ix_configs_name";\nCREATE UNIQUE INDEX "ux_configs_name" ON "configs" ("name");`,
+  },
+];
 
 /**
  * The config module (contract §7): the `configs` table, a {@link ConfigManager}
@@ -46,6 +73,7 @@ export const configMigrations: readonly Migration[] = entityTableMigrations(conf
  */
 export function configModule(options: ConfigModuleOptions): ServiceModule {
   const prefix = options.prefix ?? DEFAULT_CONFIG_PREFIX;
+  const chap = options.profile === "chap";
   return {
     name: "config",
     migrations: configMigrations,
@@ -57,13 +85,30 @@ export function configModule(options: ConfigModuleOptions): ServiceModule {
       });
       context.provide(CONFIG_KEY, manager);
       context.provide(CONFIG_PREFIX_KEY, prefix);
+      context.provide(CONFIG_PREFIXES_KEY, chap ? [prefix, CHAP_CONFIG_PREFIX] : [prefix]);
+      if (!chap) return;
+      const user = options.hooks;
+      context.provide(CHAP_CONFIG_KEY, new ConfigManager({
+        store: manager.store,
+        schema: options.schema,
+        profile: "chap",
+        hooks: {
+          ...user,
+          beforeDelete: async (record) => {
+            await user?.beforeDelete?.(record);
+            if (context.has("config-links")) await context.get<LinkedTrees>("config-links").deleteLinkedTrees(record.id);
+          },
+        },
+      }));
     },
     routes(context: ServiceContext): AnyElysia {
-      return configRoutes(context.get<ConfigManager>(CONFIG_KEY), {
-        prefix,
+      const shared = {
         ...(options.tags ? { tags: options.tags } : {}),
         ...(options.permissions ? { permissions: options.permissions } : {}),
-      });
+      };
+      const seed = configRoutes(context.get<ConfigManager>(CONFIG_KEY), { prefix, ...shared });
+      if (!chap) return seed;
+      return new Elysia().use(seed).use(chapConfigRoutes(context.get<ConfigManager>(CHAP_CONFIG_KEY), shared));
     },
   };
 }

@@ -8,6 +8,8 @@ export interface ConfigRecord extends EntityRecord {
   name: string;
   /** The config data, declared fields first (with defaults), then extras. */
   data: Record<string, unknown>;
+  /** Tags (chap profile); null when written without tags. */
+  tags?: string[] | null;
 }
 
 /** A config as the API answers it: `id`, `created_at`, `updated_at`, `name`, `data`. */
@@ -18,14 +20,31 @@ export interface ConfigOut {
   created_at: string;
   /** ISO 8601 UTC time of the last change. */
   updated_at: string;
+  /** Tags (chap profile only, between `updated_at` and `name`). */
+  tags?: string[];
   /** Unique name. */
   name: string;
   /** Validated data: declared fields first (with defaults), then extras. */
   data: Record<string, unknown>;
 }
 
-/** The `configs` table: a unique `name` and a JSON `data` column. */
+/**
+ * The `configs` table: an indexed `name`, a JSON `data` column and JSON
+ * `tags` (null for rows written without tags). Names are not unique in the
+ * table: the seed path refuses duplicates in its own transaction, the chap
+ * profile's `/api/v1/configs` accepts them.
+ */
 export const configsTable: TableDefinition = defineTable({
+  name: "configs",
+  columns: {
+    name: { type: "text", indexed: true },
+    data: { type: "json" },
+    tags: { type: "json", nullable: true },
+  },
+});
+
+/** The table as version 1 of the `config` migrations created it (kept for that migration's checksum). */
+export const configsTableV1: TableDefinition = defineTable({
   name: "configs",
   columns: {
     name: { type: "text", unique: true },

@@ -4,6 +4,9 @@ import type { Driver } from "../../db/driver.ts";
 import { SqlRepository } from "../../db/repository.ts";
 import { type ConfigRecord, configsTable } from "./schema.ts";
 
+// The first key of the advisory locks that serialise config-name checks on PostgreSQL.
+const NAME_LOCK_SPACE = 0x636667;
+
 /** The message of a name conflict. */
 export function nameTakenMessage(name: string): string {
   return `Config name '${name}' already exists`;
@@ -32,6 +35,26 @@ export class ConfigStore extends SqlRepository<ConfigRecord> {
   async idOfName(name: string): Promise<string | null> {
     const [row] = await this.db.query<{ id: string }>(`SELECT "id" FROM "configs" WHERE "name" = ?`, [name]);
     return row?.id ?? null;
+  }
+
+  /**
+   * Within a transaction, holds the name until it ends so that a concurrent
+   * writer's name check waits (PostgreSQL advisory lock; a SQLite transaction
+   * already holds the connection exclusively).
+   */
+  async lockName(name: string): Promise<void> {
+    if (this.db.dialect === "postgres") {
+      await this.db.query(`SELECT pg_advisory_xact_lock(${NAME_LOCK_SPACE}, hashtext(?)) AS "locked"`, [name]);
+    }
+  }
+
+  /** Whether a config other than `ownId` holds this name (an index-only lookup). */
+  async nameHeldByOther(name: string, ownId: string | null): Promise<boolean> {
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT "id" FROM "configs" WHERE "name" = ? AND "id" <> ? LIMIT 1`,
+      [name, ownId ?? ""],
+    );
+    return rows.length > 0;
   }
 
   /** Inserts rows; a name conflict answers 409 naming the config. */

@@ -6,7 +6,9 @@ import type { ArtifactManager } from "../artifact/manager.ts";
 import { ARTIFACTS_KEY, CONFIG_LINKS_KEY } from "../artifact/mod.ts";
 import type { ConfigLinkManager } from "../config-link/manager.ts";
 import type { ConfigManager } from "../config/manager.ts";
-import { CONFIG_KEY } from "../config/mod.ts";
+import { CHAP_CONFIG_KEY, CONFIG_KEY } from "../config/mod.ts";
+import type { ChapMlDeps, PeriodBounds } from "./chap-jobs.ts";
+import { chapMlRoutes } from "./chap-routes.ts";
 import { JOBS_KEY } from "../jobs/mod.ts";
 import type { MlJobDeps } from "./ml-jobs.ts";
 import { mlRoutes } from "./routes.ts";
@@ -17,6 +19,19 @@ export interface MlModuleOptions {
   prefix?: string;
   /** OpenAPI tags (default `["ml"]`). */
   tags?: string[];
+  /**
+   * `chap`: the chapkit 1.x routes and artifact layouts (see `chapMlRoutes`),
+   * with `prediction_periods` bounded by `bounds`; default `seed`.
+   */
+  profile?: "seed" | "chap";
+  /** Bounds of a config's `prediction_periods` (chap profile; default 0–100). */
+  bounds?: PeriodBounds;
+  /** The service's period type (chap profile: default of `$generate-sample-data`). */
+  periodType?: "monthly" | "weekly";
+  /** Whether the model needs GeoJSON (chap profile: default of generated `geo`). */
+  requiresGeo?: boolean;
+  /** Covariates the model needs (chap profile: added to generated frames). */
+  requiredCovariates?: readonly string[];
 }
 
 /**
@@ -44,7 +59,20 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
     },
     routes(context: ServiceContext): AnyElysia {
       if (!deps) throw new Error("The ml module was not set up");
-      return mlRoutes(deps, context.get<JobRunner>(JOBS_KEY), options);
+      const jobs = context.get<JobRunner>(JOBS_KEY);
+      if (options.profile !== "chap") return mlRoutes(deps, jobs, options);
+      const chap: ChapMlDeps = {
+        ...deps,
+        configs: context.has(CHAP_CONFIG_KEY) ? context.get<ConfigManager>(CHAP_CONFIG_KEY) : deps.configs,
+        bounds: options.bounds ?? { min: 0, max: 100 },
+      };
+      return chapMlRoutes(chap, jobs, {
+        ...(options.prefix ? { prefix: options.prefix } : {}),
+        ...(options.tags ? { tags: options.tags } : {}),
+        ...(options.periodType ? { periodType: options.periodType } : {}),
+        ...(options.requiresGeo !== undefined ? { requiresGeo: options.requiresGeo } : {}),
+        ...(options.requiredCovariates ? { requiredCovariates: options.requiredCovariates } : {}),
+      });
     },
     async stop(): Promise<void> {
       await runner.close?.();

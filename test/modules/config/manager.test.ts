@@ -97,11 +97,23 @@ for (const store of testStores()) {
       assert.equal((await m.configs.get(b.id)).name, "b");
     });
 
-    it("maps a unique violation of the store to the same 409", async () => {
-      await m.configs.create({ name: "race", data: {} });
-      const error = await failure(m.configs.store.insert({ name: "race", data: {} }));
-      assert.ok(error instanceof ConflictError);
-      assert.equal(error.message, "Config name 'race' already exists");
+    it("refuses one of two concurrent creates of the same name with 409, storing one", async () => {
+      const results = await Promise.allSettled([
+        m.configs.create({ name: "race", data: {} }),
+        m.configs.create({ name: "race", data: { min_samples: 2 } }),
+      ]);
+      const refused = results.filter((result) => result.status === "rejected");
+      assert.equal(refused.length, 1);
+      const reason = (refused[0] as PromiseRejectedResult).reason;
+      assert.ok(reason instanceof ConflictError);
+      assert.equal(reason.message, "Config name 'race' already exists");
+      assert.equal(await m.configs.repository.count(), 1);
+    });
+
+    it("leaves name uniqueness to the manager: the table itself accepts a duplicate name", async () => {
+      await m.configs.create({ name: "twice", data: {} });
+      await m.configs.store.insert({ name: "twice", data: {} });
+      assert.equal((await m.configs.store.findMany({ filter: { kind: "compare", field: "name", op: "eq", value: "twice" } })).length, 2);
     });
 
     it("keeps its own name on update", async () => {
