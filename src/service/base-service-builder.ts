@@ -338,7 +338,11 @@ export class BaseServiceBuilder {
     return this.#build(this.#settingsSource);
   }
 
+  /** Runs first in `build()` and `listen()`: a subclass installs what depends on choices made after its constructor. */
+  protected prepare(): void {}
+
   async #build(source: SettingsOptions | undefined): Promise<ServiceApp> {
+    this.prepare();
     const modules = orderModules(this.#modules);
     this.#checkHealthNames(this.#health?.checks ?? []);
     const settings = await ServiceSettings.load(this.#settingsCode(), source);

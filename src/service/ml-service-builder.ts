@@ -9,7 +9,6 @@ import { jobsModule } from "../modules/jobs/mod.ts";
 import { mlModule } from "../modules/ml/mod.ts";
 import type { ServiceBuilderOptions } from "./base-service-builder.ts";
 import { ConfigurationError } from "./configuration-error.ts";
-import type { ServiceApp } from "./lifecycle.ts";
 import { ServiceBuilder } from "./service-builder.ts";
 
 /** Which wire contract an ML service speaks where the seed contract and chapkit 1.x conflict. */
@@ -98,7 +97,8 @@ export class MLServiceBuilder extends ServiceBuilder {
     return this.profile;
   }
 
-  #install(): void {
+  /** Installs the ML modules in the chosen profile (once), before the service is built. */
+  protected override prepare(): void {
     if (this.#installed) return;
     this.#installed = true;
     const chap = this.profile === "chap";
@@ -129,11 +129,5 @@ export class MLServiceBuilder extends ServiceBuilder {
           requiredCovariates: info.required_covariates ?? [],
         }
         : {}));
-  }
-
-  /** Installs the ML modules in the chosen profile, then builds (see `BaseServiceBuilder.build`). */
-  override build(): Promise<ServiceApp> {
-    this.#install();
-    return super.build();
   }
 }

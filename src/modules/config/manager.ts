@@ -1,6 +1,6 @@
 import type { TObject, TSchema } from "@sinclair/typebox";
 import { ConflictError, ValidationError } from "../../core/errors.ts";
-import { Manager, type ManagerHooks, type SaveResult } from "../../core/manager.ts";
+import { Manager, type ManagerHooks, type ManagerWriteOptions, type SaveResult } from "../../core/manager.ts";
 import { parseTags } from "../../core/tags.ts";
 import { compiledCheck, validateValue, validLeavesUnchanged } from "../../core/validation.ts";
 import { chapConfigDataSchema, chapConfigInputSchema, chapConfigOutputSchema } from "./chap-schema.ts";
@@ -110,13 +110,13 @@ export class ConfigManager extends Manager<ConfigRecord, ConfigInSchema, ConfigO
   }
 
   /** Updates in one transaction (see {@link ConfigManager.save}). */
-  override update(id: string, body: unknown): Promise<ConfigOut> {
-    return this.store.transaction(() => super.update(id, body));
+  override update(id: string, body: unknown, options: ManagerWriteOptions = {}): Promise<ConfigOut> {
+    return this.store.transaction(() => super.update(id, body, options));
   }
 
   /** Deletes in one transaction with the `beforeDelete` hook (the chap profile cascades there). */
-  override delete(id: string): Promise<void> {
-    return this.store.transaction(() => super.delete(id));
+  override delete(id: string, options: ManagerWriteOptions = {}): Promise<void> {
+    return this.store.transaction(() => super.delete(id, options));
   }
 
   /**
