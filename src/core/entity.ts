@@ -24,6 +24,11 @@ export interface Column {
   indexed?: boolean;
   /** A foreign key to another entity table's `id`. */
   references?: { table: string; onDelete?: OnDelete };
+  /**
+   * A secret (a password or token hash): never selectable, filterable,
+   * sortable or searchable through list queries, which name it as unknown.
+   */
+  secret?: boolean;
 }
 
 /** An extra (possibly multi-column) index. */
@@ -78,6 +83,17 @@ export interface EntityRecord {
   updated_at: string;
 }
 
+/**
+ * The column a list query may reach by this name: an own, non-secret column
+ * of the table. Names of JavaScript prototype members (`constructor`,
+ * `__proto__`, `valueOf`…) are no columns.
+ */
+export function queryableColumn(table: TableDefinition, name: string): Column | undefined {
+  if (!Object.hasOwn(table.columns, name)) return undefined;
+  const column = table.columns[name];
+  return column?.secret ? undefined : column;
+}
+
 /** The names of the base fields, in wire order. */
 export const BASE_FIELDS: readonly ["id", "created_at", "updated_at"] = ["id", "created_at", "updated_at"];
 
@@ -115,6 +131,7 @@ export function defineTable(definition: TableDefinition): TableDefinition {
   for (const column of definition.searchable ?? []) {
     const type = definition.columns[column]?.type;
     if (type !== "text" && type !== "json") throw new TypeError(`Searchable column ${column} of ${definition.name} must be a text or json column`);
+    if (definition.columns[column]?.secret) throw new TypeError(`Secret column ${column} of ${definition.name} cannot be searchable`);
     // FTS5 reserves these column names.
     if (column === "rank" || column === "rowid") throw new TypeError(`Column ${column} cannot be searchable`);
   }

@@ -1,4 +1,4 @@
-import type { ColumnType, TableDefinition } from "./entity.ts";
+import { type ColumnType, queryableColumn, type TableDefinition } from "./entity.ts";
 import { InvalidQueryError } from "./errors.ts";
 import type { FilterOperator, FilterValue } from "./query.ts";
 
@@ -42,7 +42,8 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 /** Resolves a field (column or dotted JSON path) of a table; unknown fields are a 400. */
 export function resolveQueryField(table: TableDefinition, name: string, where: QueryLocation): QueryField {
   const [column = "", ...path] = name.split(".");
-  const type = BASE_TYPES[column] ?? (FIELD.test(column) ? table.columns[column]?.type : undefined);
+  const base = Object.hasOwn(BASE_TYPES, column) ? BASE_TYPES[column] : undefined;
+  const type = base ?? (FIELD.test(column) ? queryableColumn(table, column)?.type : undefined);
   if (type === undefined) throw invalidQuery(`unknown field ${JSON.stringify(name)}`, where);
   if (path.length === 0) return { name, column, path, type };
   if (type !== "json") throw invalidQuery(`field ${column} has no nested fields (${name})`, where);

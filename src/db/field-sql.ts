@@ -19,7 +19,8 @@ const BASE = new Set(["id", "created_at", "updated_at"]);
 /** Resolves a field name against a table; unknown fields are an `InvalidQueryError`. */
 export function resolveField(table: TableDefinition, field: string): FieldRef {
   const [column = "", ...path] = field.split(".");
-  const definition = table.columns[column];
+  // Own columns only: prototype names (`constructor`) are no columns. Secret columns stay reachable to the stores' own lookups.
+  const definition = Object.hasOwn(table.columns, column) ? table.columns[column] : undefined;
   if (!BASE.has(column) && !definition) throw new InvalidQueryError(`Unknown field: ${field}`);
   if (path.length > 0) {
     if (definition?.type !== "json") throw new InvalidQueryError(`Field ${column} has no nested fields: ${field}`);

@@ -289,7 +289,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
       const params: SqlValue[] = [];
       for (const [name, value] of Object.entries(values as Record<string, unknown>)) {
         if (value === undefined) continue;
-        const column = this.table.columns[name];
+        const column = Object.hasOwn(this.table.columns, name) ? this.table.columns[name] : undefined;
         if (!column) continue;
         if (sameValue((existing as Record<string, unknown>)[name], value)) continue;
         sets.push(`${ident(name)} = ?`);

@@ -1,5 +1,5 @@
 import { type TObject, type TSchema, Type } from "@sinclair/typebox";
-import type { EntityRecord, TableDefinition } from "../core/entity.ts";
+import { type EntityRecord, queryableColumn, type TableDefinition } from "../core/entity.ts";
 import { type ListQueryOptions, parseListQuery } from "../core/list-query.ts";
 import { type ListSource, runListRequest } from "../core/list-result.ts";
 import type { ResponseSet } from "./crud/operation.ts";
@@ -33,7 +33,7 @@ export function listRoute<R extends EntityRecord, T>(
   const table = options.table ?? (source.repository as { table?: TableDefinition }).table;
   if (!table) return undefined;
   const settings: ListQueryOptions = { ...options, table };
-  const fields = ["id", "created_at", "updated_at", ...Object.keys(table.columns)];
+  const fields = ["id", "created_at", "updated_at", ...Object.keys(table.columns).filter((name) => queryableColumn(table, name))];
   const filters: Record<string, TSchema> = {};
   for (const field of fields) {
     filters[field] = Type.Optional(Type.String({

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, RateLimitedError, ValidationError } from "../../core/errors.ts";
+import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from "../../core/errors.ts";
 import type { Repository } from "../../core/repository.ts";
 import { validateValue } from "../../core/validation.ts";
 import type { AuthPrincipal } from "../../http/auth-guard.ts";
@@ -34,6 +34,16 @@ export interface ApiKeyView {
 
 /** A freshly issued API key: `key` is shown this once and stored only as a hash. */
 export type IssuedApiKey = ApiKeyView & { key: string };
+
+/** Who issues a key: its id is recorded, its role and scopes bound the key's. */
+export interface IssuerPrincipal {
+  /** The issuing user's or key's id. */
+  id: string;
+  /** The issuer's role. */
+  role: string;
+  /** Scopes narrowing the issuer's role; null or absent for the whole role. */
+  scopes?: string[] | null;
+}
 
 /** Options of {@link ApiKeys}. */
 export interface ApiKeysOptions {
@@ -86,13 +96,22 @@ export class ApiKeys {
     this.#staticHashes = (options.staticKeys ?? []).filter((key) => key.length > 0).map(hashSecret);
   }
 
-  /** Issues a key; the returned `key` is never retrievable again. */
-  async issue(body: unknown, createdBy: string | null = null, now: number = Date.now()): Promise<IssuedApiKey> {
+  /**
+   * Issues a key; the returned `key` is never retrievable again. With an
+   * `issuer`, the key's role and scopes must grant nothing the issuer lacks.
+   *
+   * @throws {ForbiddenError} when the key would hold more than its issuer.
+   */
+  async issue(body: unknown, issuer: IssuerPrincipal | null = null, now: number = Date.now()): Promise<IssuedApiKey> {
     const input = validateValue<ApiKeyInput>(ApiKeyIn, body, { loc: ["body"] });
     const role = input.role ?? this.#options.defaultRole ?? "viewer";
     if (!this.#options.roles.has(role)) {
       throw new ValidationError([{ loc: ["body", "role"], msg: `Unknown role ${role}`, type: "value_error" }]);
     }
+    if (issuer && !this.#options.roles.canGrant(issuer, role, input.scopes ?? null)) {
+      throw new ForbiddenError(`A key with role ${role}${input.scopes ? ` and scopes ${input.scopes.join(", ")}` : ""} would hold permissions its issuer lacks`);
+    }
+    const createdBy = issuer?.id ?? null;
     let expires = input.expires_at ?? null;
     if (input.expires_in !== undefined) expires = new Date(now + input.expires_in * 1000).toISOString();
     const key = newSecret(API_KEY_PREFIX);

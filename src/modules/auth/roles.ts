@@ -45,6 +45,20 @@ export function isPermissionPattern(value: string): boolean {
   return PATTERN.test(value) && (value === "*" || value.includes(":"));
 }
 
+/**
+ * Whether pattern `outer` grants everything pattern `inner` grants
+ * (`*` ⊇ `config:*` ⊇ `config:read`; `*:read` ⊇ `config:read`).
+ */
+export function covers(outer: string, inner: string): boolean {
+  if (outer === "*" || outer === inner) return true;
+  if (inner === "*") return false;
+  const [outerResource, outerAction] = outer.split(":", 2);
+  const [innerResource, innerAction] = inner.split(":", 2);
+  const resource = outerResource === "*" || outerResource === innerResource;
+  const action = outerAction === "*" || outerAction === innerAction;
+  return resource && action;
+}
+
 /** Whether a pattern (`*`, `config:*`, `*:read`, `config:read`) grants a permission. */
 export function grants(pattern: string, permission: string): boolean {
   if (pattern === "*" || pattern === permission) return true;
@@ -100,6 +114,19 @@ export class RoleRegistry {
     const list = [...out];
     this.#resolved.set(name, list);
     return list;
+  }
+
+  /**
+   * Whether a holder of `holder` (a role narrowed by scopes) holds every
+   * permission a key or user with role `role` and `scopes` would: no one may
+   * hand out more than they have.
+   */
+  canGrant(holder: { role: string; scopes?: readonly string[] | null }, role: string, scopes?: readonly string[] | null): boolean {
+    const held = (pattern: string): boolean =>
+      this.permissionsOf(holder.role).some((own) => covers(own, pattern)) &&
+      (holder.scopes === undefined || holder.scopes === null || holder.scopes.some((scope) => covers(scope, pattern)));
+    const wanted = scopes === undefined || scopes === null ? this.permissionsOf(role) : scopes;
+    return wanted.every(held);
   }
 
   /**

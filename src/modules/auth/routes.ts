@@ -114,7 +114,7 @@ export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): 
 
   app.post(`${prefix}/keys`, h(async ({ request, body, set }: Ctx) => {
     const who = principal(request);
-    const issued = await auth.keys.issue(requireBody(body), who.id);
+    const issued = await auth.keys.issue(requireBody(body), who);
     await auth.audit.record({ event: "auth.key.issued", outcome: "success", actor: who, target: issued.id, method: "POST", path: `${prefix}/keys`, details: { name: issued.name, role: issued.role, scopes: issued.scopes } });
     set.status = 201;
     Object.assign(set.headers, NO_STORE);
@@ -159,6 +159,17 @@ export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): 
     return auth.audit.page(input.page, input.size, { ...(input.event ? { event: input.event } : {}), ...(input.outcome ? { outcome: input.outcome } : {}) });
   }), doc(AUTH_ADMIN, { summary: "List audit events", description: "Newest first, paginated.", query: AuditQuery }));
 
-  app.use(crudRouter({ prefix: `${prefix}/users`, manager: auth.users, tags, entityName: "user" }));
+  // No one makes a user who holds more than they do.
+  const usersApp = new Elysia().onBeforeHandle(({ request, body }) => {
+    if (request.method === "GET" || request.method === "HEAD" || request.method === "DELETE") return;
+    const items = Array.isArray(body) ? body : [body];
+    for (const item of items) {
+      const role = item !== null && typeof item === "object" ? (item as { role?: unknown }).role : undefined;
+      if (typeof role === "string" && auth.roles.has(role) && !auth.roles.canGrant(principal(request), role, null)) {
+        throw new ForbiddenError(`A user with role ${role} would hold permissions you lack`);
+      }
+    }
+  });
+  app.use(usersApp.use(crudRouter({ prefix: `${prefix}/users`, manager: auth.users, tags, entityName: "user" })));
   return app;
 }

@@ -7,7 +7,7 @@ export const USERS_TABLE: TableDefinition = defineTable({
   name: "auth_users",
   columns: {
     username: { type: "text", unique: true },
-    password_hash: { type: "text" },
+    password_hash: { type: "text", secret: true },
     role: { type: "text" },
     disabled: { type: "boolean" },
     failed_logins: { type: "integer" },
@@ -43,7 +43,7 @@ export const API_KEYS_TABLE: TableDefinition = defineTable({
   name: "auth_api_keys",
   columns: {
     name: { type: "text" },
-    key_hash: { type: "text", unique: true },
+    key_hash: { type: "text", unique: true, secret: true },
     prefix: { type: "text" },
     role: { type: "text" },
     scopes: { type: "json", nullable: true },
@@ -113,7 +113,7 @@ export const REFRESH_TOKENS_TABLE: TableDefinition = defineTable({
   name: "auth_refresh_tokens",
   columns: {
     session_id: { type: "ulid", references: { table: "auth_sessions", onDelete: "cascade" } },
-    token_hash: { type: "text", unique: true },
+    token_hash: { type: "text", unique: true, secret: true },
     expires_at: { type: "timestamp" },
     used_at: { type: "timestamp", nullable: true },
   },
