@@ -216,7 +216,7 @@ export type {
   ThresholdLevels,
   ThresholdResult,
 } from "./src/observability/thresholds.ts";
-export { AlertNotifier, alertPayload } from "./src/observability/alerts.ts";
+export { AlertNotifier, alertOutboundPolicy, alertPayload } from "./src/observability/alerts.ts";
 export type { Alert, AlertFormat, AlertNotifierOptions, AlertWebhook } from "./src/observability/alerts.ts";
 export { RequestSeries } from "./src/observability/request-series.ts";
 export type { SeriesSlot, SeriesSummary } from "./src/observability/request-series.ts";

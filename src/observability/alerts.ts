@@ -1,4 +1,5 @@
 import type { Logger } from "../core/logging.ts";
+import { OutboundPolicy } from "../core/resilient-fetch.ts";
 import type { HealthState } from "./thresholds.ts";
 
 /** The payload shapes a webhook can receive. */
@@ -46,12 +47,12 @@ export interface AlertNotifierOptions {
   service: string;
   /** A link back to the service (its `/status` page), in payloads that carry one. */
   link?: string;
-  /** Attempts per webhook (default 5). */
-  attempts?: number;
-  /** First back-off in milliseconds, doubled per attempt with jitter (default 500). */
-  backoffMs?: number;
-  /** Milliseconds one attempt may take (default 10 000). */
-  timeoutMs?: number;
+  /**
+   * The outbound policy deliveries go through (timeouts, retries with back-off
+   * and jitter, a breaker per origin). Default: 4 retries from 500 ms, POSTs
+   * retried (receivers deduplicate alerts by their labels or dedup key).
+   */
+  outbound?: OutboundPolicy;
   /** Where undelivered alerts are logged. */
   logger?: Logger;
 }
@@ -101,16 +102,21 @@ export function alertPayload(alert: Alert, webhook: AlertWebhook, link?: string)
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** The outbound policy of alert deliveries unless one is given. */
+export function alertOutboundPolicy(options: { retries?: number; backoffMs?: number } = {}): OutboundPolicy {
+  return new OutboundPolicy({ retries: options.retries ?? 4, backoffMs: options.backoffMs ?? 500, retryNonIdempotent: true });
+}
 
 /**
- * Posts each alert to every webhook once, in the webhook's format, retrying
- * failures (network errors, 408, 429, 5xx) with exponential back-off and
- * jitter; a webhook that still fails is logged and skipped. Deliveries run in
- * the background: {@link AlertNotifier.notify} never blocks the caller.
+ * Posts each alert to every webhook once, in the webhook's format, through
+ * the outbound policy (`resilientFetch`'s: failures — network errors, 408,
+ * 429, 5xx — retried with exponential back-off and jitter, a breaker per
+ * origin); a webhook that still fails is logged and skipped. Deliveries run
+ * in the background: {@link AlertNotifier.notify} never blocks the caller.
  */
 export class AlertNotifier {
   readonly #options: AlertNotifierOptions;
+  readonly #outbound: OutboundPolicy;
   readonly #pending = new Set<Promise<void>>();
 
   /** Creates a notifier over `options.webhooks`. */
@@ -121,6 +127,7 @@ export class AlertNotifier {
       }
     }
     this.#options = options;
+    this.#outbound = options.outbound ?? alertOutboundPolicy();
   }
 
   /** Sends `alert` to every webhook (in the background). */
@@ -139,29 +146,18 @@ export class AlertNotifier {
 
   async #deliver(alert: Alert, webhook: AlertWebhook): Promise<void> {
     const body = JSON.stringify(alertPayload(alert, webhook, this.#options.link));
-    const attempts = Math.max(1, this.#options.attempts ?? 5);
-    let delay = this.#options.backoffMs ?? 500;
-    let failure = "";
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        const response = await fetch(webhook.url, {
-          method: "POST",
-          headers: { "content-type": "application/json", ...webhook.headers },
-          body,
-          signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
-        });
-        await response.body?.cancel();
-        if (response.ok) return;
-        failure = `HTTP ${response.status}`;
-        const retryable = response.status === 408 || response.status === 429 || response.status >= 500;
-        if (!retryable) break;
-      } catch (error) {
-        failure = error instanceof Error ? error.message : String(error);
-      }
-      if (attempt < attempts) {
-        await sleep(delay / 2 + Math.random() * delay / 2);
-        delay *= 2;
-      }
+    let failure: string;
+    try {
+      const response = await this.#outbound.fetch(webhook.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...webhook.headers },
+        body,
+      });
+      await response.body?.cancel();
+      if (response.ok) return;
+      failure = `HTTP ${response.status}`;
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
     }
     this.#options.logger?.error("alerts.delivery.failed", { url: webhook.url, alert: alert.name, status: alert.status, error: failure });
   }

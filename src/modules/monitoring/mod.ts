@@ -11,6 +11,7 @@ import { type AdmitRule, AUTH_ADMIT_KEY } from "../../http/auth-guard.ts";
 import { hasScrapeToken, METRICS_PATH, metricsRoutes } from "../../http/metrics.ts";
 import type { HealthCheck, ServiceContext, ServiceModule } from "../../http/module.ts";
 import { AlertNotifier, type AlertWebhook } from "../../observability/alerts.ts";
+import { OutboundPolicy, outboundOptions } from "../../core/resilient-fetch.ts";
 import { type HealthThresholds, ThresholdMonitor } from "../../observability/thresholds.ts";
 import type { Monitoring, MonitoringOptions } from "../../observability/monitoring.ts";
 import { tracerFromEnv } from "../../observability/otlp-exporter.ts";
@@ -44,7 +45,7 @@ export interface MonitoringModuleOptions extends MonitoringOptions {
     webhooks: AlertWebhook[];
     /** Attempts per webhook (default 5). */
     attempts?: number;
-    /** First back-off in milliseconds (default 500). */
+    /** First back-off in milliseconds (default: the `outbound.backoffMs` setting). */
     backoffMs?: number;
     /** Link to the service's status page carried by the payloads that have one. */
     link?: string;
@@ -96,8 +97,11 @@ export function monitoringModule(monitoring: Monitoring, options: MonitoringModu
           webhooks: alerts.webhooks,
           service: context.info.display_name,
           ...(alerts.link ? { link: alerts.link } : {}),
-          ...(alerts.attempts === undefined ? {} : { attempts: alerts.attempts }),
-          ...(alerts.backoffMs === undefined ? {} : { backoffMs: alerts.backoffMs }),
+          outbound: new OutboundPolicy(outboundOptions(context.settings.outbound, {
+            retryNonIdempotent: true,
+            retries: (alerts.attempts ?? 5) - 1,
+            ...(alerts.backoffMs === undefined ? {} : { backoffMs: alerts.backoffMs }),
+          })),
           logger: context.logger.child({ module: "alerts" }),
         });
       }
