@@ -36,6 +36,16 @@ export type {
 } from "./src/service/base-service-builder.ts";
 export { ConfigurationError } from "./src/service/configuration-error.ts";
 export type { LifecycleHook, ServiceApp, ServiceHandle } from "./src/service/lifecycle.ts";
+export type {
+  ArtifactRouteTypes,
+  ConfigRouteTypes,
+  HealthRouteTypes,
+  InfoRouteTypes,
+  JobRouteTypes,
+  TypedConfigIn,
+  TypedConfigOut,
+  WithRoutes,
+} from "./src/service/route-types.ts";
 export { listenService } from "./src/service/listen.ts";
 export type { ListenOptions, RunningService } from "./src/service/listen.ts";
 export { serve } from "./src/runtime/serve.ts";
@@ -62,6 +72,15 @@ export type { CrudPermissions, CrudRouterOptions } from "./src/http/crud/crud-ro
 export type { ListQueryParser, ParsedListQuery } from "./src/http/crud/list-query.ts";
 export type { ListRouteOptions } from "./src/http/list-query-route.ts";
 export type { HttpMethod, Operation, OperationContext, ResponseSet } from "./src/http/crud/operation.ts";
+export type {
+  CollectionRouteTypes,
+  CrudRouteTypes,
+  EntityRouteTypes,
+  ListAnswer,
+  ListRouteQuery,
+  ProblemAnswers,
+  RouteType,
+} from "./src/http/crud/route-types.ts";
 export { errorHandler } from "./src/http/error-handler.ts";
 export type { ErrorHandlerOptions } from "./src/http/error-handler.ts";
 export { problemResponse } from "./src/http/problem-response.ts";

@@ -58,11 +58,11 @@ export type EntityOutputProperties<F extends TProperties> = EntityBaseProperties
  * and output schemas, and through them its static types. Made by
  * {@link defineEntity}; served by `builder.withEntity(definition)`.
  */
-export interface EntityDefinition<F extends TProperties = TProperties> {
+export interface EntityDefinition<F extends TProperties = TProperties, Table extends string = string> {
   /** The noun that titles the schemas (`NoteIn`, `NoteOut`) and the routes' summaries. */
   readonly name: string;
-  /** The table derived from the fields. */
-  readonly table: TableDefinition;
+  /** The table derived from the fields; its name is kept as a literal type (the default route segment). */
+  readonly table: TableDefinition & { readonly name: Table };
   /** The fields as declared. */
   readonly fields: F;
   /** Create and update bodies: an optional `id`, then the fields (defaults filled, unknown keys dropped). */
@@ -78,9 +78,9 @@ export type EntityRecordOf<D extends EntityDefinition> = Static<D["output"]> & E
 export type EntityInputOf<D extends EntityDefinition> = Static<D["input"]>;
 
 /** What {@link defineEntity} takes. */
-export interface EntityDefinitionOptions<F extends TProperties> {
+export interface EntityDefinitionOptions<F extends TProperties, Table extends string = string> {
   /** SQL table name (letters, digits and `_`); also the default route segment (`/api/v1/<table>`). */
-  table: string;
+  table: Table;
   /** The noun that titles the schemas (default: the table name in PascalCase). */
   name?: string;
   /**
@@ -169,7 +169,9 @@ function outputField(schema: TSchema): TSchema {
  * });
  * ```
  */
-export function defineEntity<F extends TProperties>(options: EntityDefinitionOptions<F>): EntityDefinition<F> {
+export function defineEntity<F extends TProperties, const Table extends string>(
+  options: EntityDefinitionOptions<F, Table>,
+): EntityDefinition<F, Table> {
   const name = options.name ?? pascalCase(options.table);
   const columns: Record<string, Column> = {};
   const output: TProperties = {};
@@ -187,7 +189,7 @@ export function defineEntity<F extends TProperties>(options: EntityDefinitionOpt
   });
   return {
     name,
-    table,
+    table: table as TableDefinition & { readonly name: Table },
     fields: options.fields,
     input: entityInputSchema(`${name}In`, options.fields),
     output: entityOutputSchema(`${name}Out`, output) as TObject<EntityOutputProperties<F>>,

@@ -1,6 +1,8 @@
 import { writeSync } from "node:fs";
 import { type AnyElysia, Elysia } from "elysia";
-import type { EntityDefinition } from "../core/entity-definition.ts";
+import type { EntityDefinition, EntityInputOf, EntityRecordOf } from "../core/entity-definition.ts";
+import type { CrudRouteTypes } from "../http/crud/route-types.ts";
+import type { HealthRouteTypes, InfoRouteTypes, WithRoutes } from "./route-types.ts";
 import type { ServiceInfo } from "../core/info.ts";
 import { createLogger, type Logger, type LoggerOptions, LogLevelSwitch } from "../core/logging.ts";
 import type { SettingsInput } from "../core/settings/schema.ts";
@@ -127,6 +129,8 @@ function normaliseBasePath(basePath: string | undefined): string {
  * ```
  */
 export class BaseServiceBuilder {
+  /** Route types collected by the `with…` methods, for `build()`'s return type; never set. */
+  declare readonly "~routes"?: InfoRouteTypes;
   /** The options the builder was made with. */
   protected readonly options: ServiceBuilderOptions;
   #database: Driver | undefined;
@@ -163,9 +167,11 @@ export class BaseServiceBuilder {
   }
 
   /** Adds `GET /api/v1/health` (with a database check unless turned off). */
-  withHealth(options: HealthOptions = {}): this {
+  withHealth<const Path extends string = "/api/v1/health">(
+    options: HealthOptions & { prefix?: Path } = {},
+  ): this & WithRoutes<HealthRouteTypes<Path>> {
     this.#health = options;
-    return this;
+    return this.withRouteTypes<HealthRouteTypes<Path>>();
   }
 
   /** Adds `GET /api/v1/system`. */
@@ -226,8 +232,11 @@ export class BaseServiceBuilder {
    * const app = await new ServiceBuilder({ info }).withEntity(Note, { hooks: { beforeCreate: (n) => n } }).build();
    * ```
    */
-  withEntity<D extends EntityDefinition>(definition: D, options: EntityOptions<D> = {}): this {
-    return this.module(entityModule(definition, options));
+  withEntity<D extends EntityDefinition, const Prefix extends string = `/api/v1/${D["table"]["name"]}`>(
+    definition: D,
+    options: EntityOptions<D> & { prefix?: Prefix } = {},
+  ): this & WithRoutes<CrudRouteTypes<Prefix, EntityInputOf<D>, EntityRecordOf<D>>> {
+    return this.module(entityModule(definition, options)).withRouteTypes<CrudRouteTypes<Prefix, EntityInputOf<D>, EntityRecordOf<D>>>();
   }
 
   /** Installs a module: its migrations, set-up, routes, health checks and lifecycle. */
@@ -262,6 +271,14 @@ export class BaseServiceBuilder {
    */
   protected wireProfile(): "seed" | "chap" {
     return "seed";
+  }
+
+  /**
+   * Adds route types to the builder's type (nothing at run time), for a
+   * method or a user's module whose routes a typed client should see.
+   */
+  withRouteTypes<Routes>(): this & WithRoutes<Routes> {
+    return this as this & WithRoutes<Routes>;
   }
 
   /** Whether a module with this name is installed. */
@@ -334,7 +351,7 @@ export class BaseServiceBuilder {
    *
    * @throws {ConfigurationError} for a missing required module or a bad health-check name.
    */
-  build(): Promise<ServiceApp> {
+  build(): Promise<ServiceApp<NonNullable<this["~routes"]>>> {
     return this.#build(this.#settingsSource);
   }
 

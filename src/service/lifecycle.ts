@@ -1,4 +1,4 @@
-import type { AnyElysia } from "elysia";
+import type { AnyElysia, Elysia } from "elysia";
 import type { EntityDefinition } from "../core/entity-definition.ts";
 import type { BodyLimits } from "../http/body-limit.ts";
 import type { ServiceContext, ServiceModule } from "../http/module.ts";
@@ -30,8 +30,27 @@ export interface ServiceHandle {
   close(): Promise<void>;
 }
 
-/** The Elysia app `build()` returns, with its {@link ServiceHandle} under `chapkit`. */
-export type ServiceApp = AnyElysia & { readonly chapkit: ServiceHandle };
+/** Lifecycle hooks and schemas a built service adds to nothing: the empty ones of a new Elysia app. */
+type NoEphemeral = { derive: {}; resolve: {}; schema: {}; standaloneSchema: {}; response: {} };
+
+/**
+ * The Elysia app `build()` returns, with its {@link ServiceHandle} under
+ * `chapkit`. `Routes` are the route types the builder collected, so a typed
+ * client (`treaty<typeof app>` of `@elysiajs/eden`) types its calls; the
+ * default `any` accepts an app of any routes.
+ */
+// deno-lint-ignore no-explicit-any
+export type ServiceApp<Routes extends Record<string, unknown> = any> =
+  & Elysia<
+    "",
+    { decorator: {}; store: {}; derive: {}; resolve: {} },
+    { typebox: {}; error: {} },
+    { schema: {}; standaloneSchema: {}; macro: {}; macroFn: {}; parser: {}; response: {} },
+    Routes,
+    NoEphemeral,
+    NoEphemeral
+  >
+  & { readonly chapkit: ServiceHandle };
 
 /** What a lifecycle closes. */
 export interface LifecycleParts {

@@ -9,6 +9,7 @@ import { jobsModule } from "../modules/jobs/mod.ts";
 import { mlModule } from "../modules/ml/mod.ts";
 import type { ServiceBuilderOptions } from "./base-service-builder.ts";
 import { ConfigurationError } from "./configuration-error.ts";
+import type { ArtifactRouteTypes, ConfigRouteTypes, HealthRouteTypes, InfoRouteTypes, JobRouteTypes } from "./route-types.ts";
 import { ServiceBuilder } from "./service-builder.ts";
 
 /** Which wire contract an ML service speaks where the seed contract and chapkit 1.x conflict. */
@@ -70,6 +71,14 @@ export const CHAP_ML_HIERARCHY: ArtifactHierarchy = {
  * ```
  */
 export class MLServiceBuilder extends ServiceBuilder {
+  /** The routes the constructor installs, for a typed client (`$train`/`$predict` are not typed). */
+  declare readonly "~routes"?:
+    & InfoRouteTypes
+    & HealthRouteTypes
+    & ConfigRouteTypes<TSchema>
+    & ArtifactRouteTypes
+    & JobRouteTypes;
+
   readonly #ml: MLServiceBuilderOptions;
   #registration = false;
   #installed = false;

@@ -6,6 +6,7 @@ import { mlModule, type MlModuleOptions } from "../modules/ml/mod.ts";
 import type { ModelRunner } from "../ml/runner.ts";
 import { tasksModule, type TasksModuleOptions } from "../modules/task/mod.ts";
 import { BaseServiceBuilder } from "./base-service-builder.ts";
+import type { ArtifactRouteTypes, ConfigRouteTypes, JobRouteTypes, WithRoutes } from "./route-types.ts";
 
 /**
  * The full service builder: everything {@link BaseServiceBuilder} offers,
@@ -26,18 +27,25 @@ import { BaseServiceBuilder } from "./base-service-builder.ts";
  */
 export class ServiceBuilder extends BaseServiceBuilder {
   /** Config CRUD under `/api/v1/config`; `schema` types each config's `data`. */
-  withConfig(schema: TSchema, options: Omit<ConfigModuleOptions, "schema"> = {}): this {
-    return this.module(configModule({ ...options, schema }));
+  withConfig<S extends TSchema, const Prefix extends string = "/api/v1/config">(
+    schema: S,
+    options: Omit<ConfigModuleOptions, "schema"> & { prefix?: Prefix } = {},
+  ): this & WithRoutes<ConfigRouteTypes<S, Prefix>> {
+    return this.module(configModule({ ...options, schema })).withRouteTypes<ConfigRouteTypes<S, Prefix>>();
   }
 
   /** Hierarchical artifacts under `/api/v1/artifacts` (with config links when `enableConfigLinking`). */
-  withArtifacts(options: ArtifactsModuleOptions): this {
-    return this.module(artifactsModule(options));
+  withArtifacts<const Prefix extends string = "/api/v1/artifacts">(
+    options: ArtifactsModuleOptions & { prefix?: Prefix },
+  ): this & WithRoutes<ArtifactRouteTypes<Prefix>> {
+    return this.module(artifactsModule(options)).withRouteTypes<ArtifactRouteTypes<Prefix>>();
   }
 
   /** The persistent job runner and `/api/v1/jobs`. */
-  withJobs(options: JobsModuleOptions = {}): this {
-    return this.module(jobsModule(options));
+  withJobs<const Prefix extends string = "/api/v1/jobs">(
+    options: JobsModuleOptions & { prefix?: Prefix } = {},
+  ): this & WithRoutes<JobRouteTypes<Prefix>> {
+    return this.module(jobsModule(options)).withRouteTypes<JobRouteTypes<Prefix>>();
   }
 
   /** Task CRUD and `$execute` under `/api/v1/tasks`; needs artifacts (and jobs to execute). */

@@ -24,7 +24,9 @@ const tsconfig = read("tsconfig.json") as { compilerOptions: { paths: Record<str
 /** `.` → `chapkit`, `./cli` → `chapkit/cli`. */
 const entryName = (key: string): string => `chapkit${key.slice(1)}`;
 const ENTRIES = Object.keys(deno.exports).map(entryName);
-const PACKAGES = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
+/** Packages a user adds beside chapkit for a client of the service (the typed-client example). */
+const CLIENT_PACKAGES = ["@elysiajs/eden"];
+const PACKAGES = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), ...CLIENT_PACKAGES]);
 
 function examples(dir = join(ROOT, "examples")): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -35,8 +37,9 @@ function examples(dir = join(ROOT, "examples")): string[] {
 }
 
 function specifiers(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
   const found: string[] = [];
-  for (const match of source.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g)) found.push(match[1]!);
+  for (const match of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g)) found.push(match[1]!);
   return found;
 }
 
