@@ -4,11 +4,13 @@
  * and one line here.
  */
 import type { CliCommandFactory } from "./context.ts";
+import { initCommand } from "./commands/init.ts";
 import { configCommand } from "./commands/config.ts";
 import { testCommand } from "./commands/test.ts";
 
 /** Every command, in help order. */
 export const COMMANDS: readonly CliCommandFactory[] = [
+  initCommand,
   testCommand,
   configCommand,
 ];

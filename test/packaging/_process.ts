@@ -1,5 +1,5 @@
 /** Helpers for packaging tests: real subprocesses and scratch directories. */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -64,4 +64,23 @@ export async function run(cmd: readonly string[], options: RunOptions = {}): Pro
 export function scratchDir(label: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `chapkit-${label}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+let packed: Promise<string> | undefined;
+
+/**
+ * The npm tarball of this checkout, built and packed once per test process
+ * (`bun test` runs every packaging file in one process) into a directory that
+ * is removed when the process exits. `prepack` builds dist/ first.
+ */
+export function packedTarball(): Promise<string> {
+  packed ??= (async () => {
+    const dir = scratchDir("tarball");
+    process.on("exit", () => dir.remove());
+    await run(["npm", "pack", "--pack-destination", dir.path]);
+    const name = readdirSync(dir.path).find((file) => file.endsWith(".tgz"));
+    if (!name) throw new Error("npm pack wrote no tarball");
+    return join(dir.path, name);
+  })();
+  return packed;
 }

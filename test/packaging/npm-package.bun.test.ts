@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, posix, relative } from "node:path";
-import { ROOT, run, scratchDir } from "./_process.ts";
+import { packedTarball, ROOT, run, scratchDir } from "./_process.ts";
 
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   name: string;
@@ -24,11 +24,8 @@ describe("npm package", () => {
   const unpacked = join(scratch.path, "unpacked");
 
   beforeAll(async () => {
-    // prepack builds dist/ (bun build + tsc) before npm packs it.
-    await run(["npm", "pack", "--pack-destination", scratch.path]);
-    const name = readdirSync(scratch.path).find((f) => f.endsWith(".tgz"));
-    if (!name) throw new Error("npm pack wrote no tarball");
-    tarball = join(scratch.path, name);
+    // prepack builds dist/ (bun build + tsc) before npm packs it; the tarball is shared with the other packaging tests.
+    tarball = await packedTarball();
     const listing = await run(["tar", "-tzf", tarball]);
     files = listing.stdout.split("\n").filter(Boolean).map((f) => f.replace(/^package\//, ""));
     mkdirSync(unpacked);

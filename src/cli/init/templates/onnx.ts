@@ -1,0 +1,53 @@
+/** `onnx`: a model exported as ONNX bytes, predictions in a pool of WASM workers. */
+import type { ProjectTemplate } from "../template.ts";
+import { ENV_IMPORT } from "./_test-prelude.ts";
+import { mlInfo, mlTest, ML_USAGE } from "./ml.ts";
+
+/** The onnx template. */
+export const onnxTemplate: ProjectTemplate = {
+  name: "onnx",
+  description: "ONNX models run by onnxruntime-web in worker threads; upload your own .onnx files",
+  usage: `${ML_USAGE} Trained models are ONNX bytes; upload a model of your own with ` +
+    "`POST /api/v1/artifacts/$upload?config_id=…` (the .onnx bytes as the body) and predict with it.",
+  main: ({ name, title }) => `/**
+ * ${title}: a linear model fitted in TypeScript, exported as ONNX and served by a WASM worker pool.
+ *
+ * Environment: PORT (default 8000), DATABASE_URL (default sqlite:./${name}.db), ONNX_WORKERS (pool size).
+ */
+${ENV_IMPORT}
+import { Type } from "@sinclair/typebox";
+import { fitLinearRegression, linearRegressionOnnx, MLServiceBuilder, OnnxModelRunner } from "chapkit";
+
+const FEATURES = ["rainfall", "mean_temperature"];
+
+/** Trains into ONNX bytes; predicts in the worker pool. */
+export function createRunner(): OnnxModelRunner {
+  const size = process.env.ONNX_WORKERS ? Number(process.env.ONNX_WORKERS) : undefined;
+  return new OnnxModelRunner({
+    inputColumns: FEATURES,
+    outputColumns: ["sample_0"],
+    train: ({ data }) => {
+      const model = fitLinearRegression(data, { features: FEATURES, target: "disease_cases" });
+      return linearRegressionOnnx({ weights: model.weights, bias: model.bias });
+    },
+    ...(size ? { executor: { size } } : {}),
+  });
+}
+
+/** The service, not yet listening; main.test.ts builds it in-process. */
+export function createService(databaseUrl = process.env.DATABASE_URL ?? "sqlite:./${name}.db"): MLServiceBuilder {
+  return new MLServiceBuilder({
+    ${mlInfo(title, "Disease cases from weather data, inferred with ONNX")},
+    configSchema: Type.Object({}, { title: "OnnxConfig", additionalProperties: true }),
+    runner: createRunner(),
+    databaseUrl,
+  });
+}
+
+if (import.meta.main) {
+  const service = await createService().listen(Number(process.env.PORT ?? 8000));
+  console.log(\`${title} listening on \${service.url} (docs at \${service.url}/docs)\`);
+}
+`,
+  test: mlTest,
+};
