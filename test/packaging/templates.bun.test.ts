@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { TEMPLATES } from "../../src/cli/init/templates.ts";
 import { packedTarball, ROOT, run, scratchDir, stripAnsi } from "./_process.ts";
@@ -73,9 +74,18 @@ describe("chapkit init", () => {
   }
 
   test("every generated Deno project type-checks (main.ts and main.test.ts)", async () => {
+    // One deno check over copies inside one project shares the type-checking of chapkit itself.
+    const host = join(scratch.path, "basic-deno");
+    const files: string[] = [];
     for (const template of TEMPLATES) {
-      const checked = await run(["deno", "check", "main.ts", "main.test.ts"], { cwd: join(scratch.path, `${template.name}-deno`) });
-      expect(checked.code).toBe(0);
+      const target = join(host, "check", template.name);
+      mkdirSync(target, { recursive: true });
+      for (const file of ["main.ts", "main.test.ts"]) {
+        copyFileSync(join(scratch.path, `${template.name}-deno`, file), join(target, file));
+        files.push(join("check", template.name, file));
+      }
     }
+    const checked = await run(["deno", "check", ...files], { cwd: host });
+    expect(checked.code).toBe(0);
   }, 300_000);
 });
