@@ -4,8 +4,10 @@
  * and one line here.
  */
 import type { CliCommandFactory } from "./context.ts";
+import { artifactCommand } from "./commands/artifact.ts";
 import { initCommand } from "./commands/init.ts";
 import { configCommand } from "./commands/config.ts";
+import { openapiCommand } from "./commands/openapi.ts";
 import { testCommand } from "./commands/test.ts";
 
 /** Every command, in help order. */
@@ -13,4 +15,6 @@ export const COMMANDS: readonly CliCommandFactory[] = [
   initCommand,
   testCommand,
   configCommand,
+  openapiCommand,
+  artifactCommand,
 ];

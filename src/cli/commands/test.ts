@@ -6,37 +6,21 @@ import { elapsed, paint, spinner } from "../_output.ts";
 import type { MlFixture } from "../conformance/check.ts";
 import { profileNames, runConformance } from "../conformance/run.ts";
 import { type CliContext, CliExit } from "../context.ts";
+import { parseHeaders, type ServiceOptions, serviceOptions } from "../_http.ts";
 
-interface TestOptions {
-  url: string;
+interface TestOptions extends ServiceOptions {
   profile: string;
-  header: string[];
   mlData?: string;
   jobTimeout: string;
   json?: boolean;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function parseHeaders(values: string[]): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const value of values) {
-    const colon = value.indexOf(":");
-    if (colon <= 0) throw new CliExit(2, `--header must look like "Name: value", got "${value}"`);
-    headers[value.slice(0, colon).trim()] = value.slice(colon + 1).trim();
-  }
-  return headers;
-}
-
 /** The `test` command. */
 export function testCommand(cli: CliContext): Command {
-  return new Command("test")
-    .description("Check that a running service answers the chapkit contract; exits 1 on any deviation.")
-    .requiredOption("-u, --url <url>", "base URL of the service, e.g. http://127.0.0.1:8000")
+  return serviceOptions(
+    new Command("test").description("Check that a running service answers the chapkit contract; exits 1 on any deviation."),
+  )
     .addOption(new Option("-p, --profile <profile>", "which checks to run (auto picks by probing the service)").choices(profileNames()).default("auto"))
-    .option("-H, --header <header>", "extra request header \"Name: value\" (repeatable, e.g. for an API key)", collect, [])
     .option("--ml-data <file>", "JSON file {config?, train, predict, historic?} for a full train → predict round trip")
     .option("--job-timeout <ms>", "how long to wait for each job", "30000")
     .option("--json", "print the report as JSON on stdout")
