@@ -366,7 +366,11 @@ export class BaseServiceBuilder {
     const tracer = this.#monitoring ? this.#tracer(this.#monitoring) : undefined;
     const { logger, logRequests } = this.#logger(settings, tracer);
     const ownsDb = this.#database === undefined;
-    const opened = this.#database ?? await openDatabase(settings.current.database.url);
+    const store = settings.current.database;
+    const opened = this.#database ??
+      await openDatabase(store.url, {
+        postgres: { breaker: { failureThreshold: store.breakerThreshold, probeIntervalMs: store.breakerProbeMs } },
+      });
     const monitoring = this.#monitoring
       ? new Monitoring({ ...this.#monitoring, ...(tracer ? { tracer } : {}) })
       : undefined;

@@ -185,3 +185,27 @@ describe("a service on a PostgreSQL store that goes away", () => {
     assert.deepEqual(list.body.map((c: { name: string }) => c.name), ["before"]);
   });
 });
+
+describe("the store breaker's settings", () => {
+  it("opens after database.breakerThreshold connection failures of a service that opened its own store", async () => {
+    const proxy = new TcpProxy({ host: upstreamUrl.hostname, port: Number(upstreamUrl.port || 5432) });
+    await proxy.listen();
+    const url = new URL(proxiedUrl(proxy));
+    url.searchParams.set("search_path", schema);
+    const app = await new ServiceBuilder({
+      info: { display_name: "Settings" },
+      settings: { database: { url: url.toString(), breakerThreshold: 1, breakerProbeMs: 60_000 } },
+    }).withConfig(Type.Object({ n: Type.Integer() }, { title: "SettingsConfig" })).build();
+    const db = app.chapkit.context.db;
+    try {
+      await proxy.cut();
+      assert.equal((await call(app, "GET", "/api/v1/config")).status, 503);
+      assert.equal(db.circuit?.state, "open");
+      assert.equal((await call(app, "GET", "/api/v1/config")).headers.get("retry-after"), "60");
+    } finally {
+      await proxy.listen();
+      await Promise.race([app.chapkit.close(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+      await proxy.cut();
+    }
+  });
+});

@@ -31,6 +31,8 @@ const database = Type.Object({
     secret: true,
     description: "Store URL: sqlite::memory:, sqlite:./file.db or postgres://user:password@host:5432/db",
   }),
+  breakerThreshold: Type.Integer({ minimum: 1, default: 3, description: "Consecutive connection failures that open the PostgreSQL store's circuit" }),
+  breakerProbeMs: Type.Integer({ minimum: 50, default: 500, description: "Milliseconds between probes of the PostgreSQL server while its circuit is open" }),
 });
 
 const log = Type.Object({
@@ -118,6 +120,10 @@ export interface Settings {
   database: {
     /** `sqlite::memory:` (default), `sqlite:./file.db` or `postgres://…` (`DATABASE_URL`; a secret). */
     url: string;
+    /** Consecutive connection failures that open the PostgreSQL store's circuit (default 3). */
+    breakerThreshold: number;
+    /** Milliseconds between probes of the PostgreSQL server while its circuit is open (default 500). */
+    breakerProbeMs: number;
   };
   /** Logging. */
   log: {
