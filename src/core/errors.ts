@@ -257,6 +257,21 @@ export class InsufficientStorageError extends ChapkitError {
   }
 }
 
+/**
+ * 504 `urn:chapkit:error:timeout`: the request took longer than its route's
+ * timeout; its work was told to stop (see `requestSignal`).
+ */
+export class RequestTimeoutError extends ChapkitError {
+  /** Creates the error for a request cut after `timeoutMs`. */
+  constructor(timeoutMs: number, options?: ChapkitErrorOptions) {
+    super(`The request took longer than ${timeoutMs} ms and was stopped`, {
+      type: urn("timeout"),
+      title: "Gateway Timeout",
+      status: 504,
+    }, options);
+  }
+}
+
 /** 500 `urn:chapkit:error:internal`. Its detail never carries a stack trace. */
 export class InternalError extends ChapkitError {
   /** Creates a 500 error; keep internals in `cause`, not in the detail. */

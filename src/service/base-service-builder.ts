@@ -34,6 +34,7 @@ import { exitProcess } from "../runtime/signals.ts";
 import { createLifecycle, type LifecycleHook, type ServiceApp } from "./lifecycle.ts";
 import { listenService, type ListenOptions, type RunningService } from "./listen.ts";
 import { orderModules } from "./module-order.ts";
+import { installEdge } from "./edge.ts";
 import { createServiceContext } from "./service-context.ts";
 import { ServiceSettings, type SettingsOptions } from "./settings.ts";
 
@@ -397,6 +398,7 @@ export class BaseServiceBuilder {
       const app = this.#assemble(context, modules, logger, logRequests);
       for (const module of modules) await module.start?.(context);
       for (const hook of this.#startup) await hook(context);
+      installEdge(app, context, { basePath: this.#basePath });
       return lifecycle.attach(app);
     } catch (error) {
       await lifecycle.close().catch(() => {});

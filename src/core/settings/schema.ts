@@ -54,6 +54,20 @@ const http = Type.Object({
   maxBodyBytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024, description: "Largest accepted JSON request body; larger ones answer 413" }),
   maxMlBodyBytes: Type.Integer({ minimum: 1, default: 256 * 1024 * 1024, description: "Largest accepted $train, $predict and $validate body" }),
   maxUploadBytes: Type.Integer({ minimum: 1, default: 256 * 1024 * 1024, description: "Largest accepted $upload body" }),
+  requestTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, reload: true, description: "Milliseconds a request may take before it answers 504 (0: no limit); streams are exempt" }),
+  routeTimeouts: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), {
+    default: {},
+    reload: true,
+    description: 'Per-route request timeouts, e.g. {"POST /api/v1/ml/*": 120000} (JSON in the environment)',
+  }),
+});
+
+const load = Type.Object({
+  maxInFlight: Type.Integer({ minimum: 0, default: 0, reload: true, description: "Requests handled at once (0: no cap); more wait in the queue" }),
+  queueSize: Type.Integer({ minimum: 0, default: 64, reload: true, description: "Requests that may wait for a slot; beyond it they answer 503" }),
+  queueTimeoutMs: Type.Integer({ minimum: 0, default: 1000, reload: true, description: "Milliseconds a request may wait for a slot before it answers 503" }),
+  memoryHighWaterMb: Type.Integer({ minimum: 0, default: 0, reload: true, description: "Resident memory above which requests answer 503 (0: off)" }),
+  retryAfterSeconds: Type.Integer({ minimum: 1, default: 1, reload: true, description: "Retry-After of a shed request" }),
 });
 
 const auth = Type.Object({
@@ -92,7 +106,7 @@ const outbound = Type.Object({
   breakerProbeMs: Type.Integer({ minimum: 1, default: 5000, description: "Milliseconds between trial calls while a circuit is open" }),
 });
 
-const schema = Type.Object({ server, database, log, http, auth, monitoring, outbound });
+const schema = Type.Object({ server, database, log, http, load, auth, monitoring, outbound });
 
 /**
  * The one schema of every chapkit setting, grouped by concern. Adding a
@@ -140,6 +154,23 @@ export interface Settings {
     maxMlBodyBytes: number;
     /** Largest `$upload` body in bytes (default 256 MiB). */
     maxUploadBytes: number;
+    /** Milliseconds before a request answers 504 (default 30 000, 0: none; streams exempt; reloadable). */
+    requestTimeoutMs: number;
+    /** Per-route timeouts keyed by `METHOD /path` (`*` ends a prefix), over `requestTimeoutMs` (reloadable). */
+    routeTimeouts: Record<string, number>;
+  };
+  /** Load shedding: what a busy instance refuses with 503 + `Retry-After` (all reloadable; health and metrics never shed). */
+  load: {
+    /** Requests handled at once; 0 (default) for no cap. */
+    maxInFlight: number;
+    /** Requests that may wait for a slot (default 64). */
+    queueSize: number;
+    /** Milliseconds a request waits for a slot before 503 (default 1000). */
+    queueTimeoutMs: number;
+    /** Resident memory in MiB above which requests answer 503; 0 (default) for off. */
+    memoryHighWaterMb: number;
+    /** `Retry-After` seconds of a shed request (default 1). */
+    retryAfterSeconds: number;
   };
   /** Authentication defaults (used by `withAuth`). */
   auth: {
