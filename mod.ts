@@ -163,16 +163,32 @@ export type { ValidateOptions } from "./src/core/validation.ts";
 export { createLogger, LogLevelSwitch } from "./src/core/logging.ts";
 export type { LogFields, Logger, LoggerOptions, LogLevel } from "./src/core/logging.ts";
 export type {
+  Enqueued,
+  EnqueueOptions,
+  JobBackoff,
   JobContext,
   JobFunction,
+  JobHandler,
+  JobHandlerContext,
   JobListOptions,
   JobRecord,
   JobRunner,
   JobStatus,
 } from "./src/modules/jobs/types.ts";
-export type { JobLease, JobOutcome, JobStore, SweepOptions } from "./src/modules/jobs/job-store.ts";
+export type {
+  AttemptEnd,
+  ClaimedJob,
+  ClaimOptions,
+  JobLease,
+  JobOutcome,
+  JobStore,
+  NewJob,
+  SweepOptions,
+} from "./src/modules/jobs/job-store.ts";
 export { InProcessJobRunner } from "./src/modules/jobs/runner.ts";
-export { MemoryJobStore } from "./src/modules/jobs/memory-store.ts";
+export type { InProcessJobRunnerOptions } from "./src/modules/jobs/runner.ts";
+export { memoryJobStore } from "./src/modules/jobs/memory-store.ts";
+export { SqlJobStore } from "./src/modules/jobs/store.ts";
 
 // Stores
 export { openDatabase, DEFAULT_DATABASE_URL } from "./src/db/open.ts";

@@ -45,6 +45,12 @@ export interface Driver extends Executor {
    * it without touching the store.
    */
   readonly circuit?: CircuitBreaker;
+  /**
+   * Subscribes to notifications on `channel` (PostgreSQL `LISTEN`, on a
+   * connection of its own); resolves with the function that unsubscribes.
+   * Absent on stores without notifications (SQLite): callers poll instead.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   /** Resolves when the store answers `SELECT 1` within `timeoutMs`; rejects otherwise. */
   ping(timeoutMs?: number): Promise<void>;
   /** Closes the connection(s); later calls fail. */

@@ -201,6 +201,19 @@ class PostgresDriver implements PooledDriver {
     }
   }
 
+  // Bound to the pool of the moment: when the breaker replaces the pool the subscription ends
+  // with it, and listeners fall back to polling.
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    try {
+      const subscription = await this.#sql.listen(channel, onNotify);
+      return async () => {
+        await subscription.unlisten().catch(() => {});
+      };
+    } catch (error) {
+      throw mapDriverError(error);
+    }
+  }
+
   /** `SELECT 1` on the current pool within `timeoutMs`, outside the breaker. */
   #answer(timeoutMs: number): Promise<void> {
     const answer = this.#sql`SELECT 1 AS ok`.execute().then(() => undefined, (error: unknown) => {

@@ -20,9 +20,53 @@ CREATE INDEX ix_jobs_submitted_at ON jobs (submitted_at);
 CREATE INDEX ix_jobs_status_heartbeat_at ON jobs (status, heartbeat_at);`;
 }
 
+/** The channel on which PostgreSQL announces new jobs, so idle runners claim at once instead of at their next poll. */
+export const JOBS_CHANNEL = "chapkit_jobs";
+
+const NOTIFY_TRIGGER = `CREATE FUNCTION chapkit_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('${JOBS_CHANNEL}', ''); RETURN NULL; END $$;
+CREATE TRIGGER jobs_notify AFTER INSERT ON jobs FOR EACH STATEMENT EXECUTE FUNCTION chapkit_jobs_notify();`;
+
+function queueColumns(id: string, timestamp: string, boolean: string, falsy: string): string {
+  return `ALTER TABLE jobs ADD COLUMN name TEXT;
+ALTER TABLE jobs ADD COLUMN payload TEXT;
+ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN backoff TEXT;
+ALTER TABLE jobs ADD COLUMN timeout_ms INTEGER;
+ALTER TABLE jobs ADD COLUMN dedup_key TEXT;
+ALTER TABLE jobs ADD COLUMN run_at ${timestamp};
+ALTER TABLE jobs ADD COLUMN last_error TEXT;
+ALTER TABLE jobs ADD COLUMN dead_letter ${boolean} NOT NULL DEFAULT ${falsy};
+ALTER TABLE jobs ADD COLUMN deps INTEGER NOT NULL DEFAULT 0;
+UPDATE jobs SET run_at = submitted_at, attempts = CASE WHEN status = 'pending' THEN 0 ELSE 1 END;
+CREATE TABLE job_dependencies (
+  job_id ${id} NOT NULL,
+  depends_on ${id} NOT NULL,
+  PRIMARY KEY (job_id, depends_on)
+);
+CREATE INDEX ix_job_dependencies_depends_on ON job_dependencies (depends_on);
+CREATE UNIQUE INDEX ux_jobs_dedup_key ON jobs (dedup_key)
+  WHERE dedup_key IS NOT NULL AND status IN ('pending', 'running');
+CREATE INDEX ix_jobs_queue ON jobs (priority DESC, id) WHERE status = 'pending';
+CREATE INDEX ix_jobs_owner_active ON jobs (owner) WHERE status IN ('pending', 'running');`;
+}
+
+function dropQueue(): string {
+  const columns = ["deps", "dead_letter", "last_error", "run_at", "dedup_key", "timeout_ms", "backoff", "max_attempts",
+    "attempts", "priority", "payload", "name"];
+  return `DROP INDEX ix_jobs_owner_active;
+DROP INDEX ix_jobs_queue;
+DROP INDEX ux_jobs_dedup_key;
+DROP TABLE job_dependencies;
+${columns.map((column) => `ALTER TABLE jobs DROP COLUMN ${column};`).join("\n")}`;
+}
+
 /**
- * The schema of the jobs module (module `jobs`): one `jobs` table holding
- * each record with its lease (`owner`, `owner_key`, `heartbeat_at`).
+ * The schema of the jobs module (module `jobs`): the `jobs` table holding
+ * each record with its lease (`owner`, `owner_key`, `heartbeat_at`), its
+ * progress and its queue fields (name, payload, priority, attempts, run
+ * time, dedup key), and `job_dependencies` (which job waits for which).
  */
 export const JOBS_MIGRATIONS: readonly Migration[] = [
   {
@@ -41,5 +85,19 @@ export const JOBS_MIGRATIONS: readonly Migration[] = [
       postgres: "ALTER TABLE jobs ADD COLUMN progress DOUBLE PRECISION;\nALTER TABLE jobs ADD COLUMN progress_message TEXT;",
     },
     down: "ALTER TABLE jobs DROP COLUMN progress_message;\nALTER TABLE jobs DROP COLUMN progress;",
+  },
+  {
+    module: "jobs",
+    version: 3,
+    name: "job queue",
+    up: {
+      sqlite: queueColumns("TEXT", "TEXT", "INTEGER", "0"),
+      postgres: `${queueColumns("VARCHAR(26)", "TIMESTAMPTZ(3)", "BOOLEAN", "FALSE")};
+${NOTIFY_TRIGGER}`,
+    },
+    down: {
+      sqlite: dropQueue(),
+      postgres: `DROP TRIGGER IF EXISTS jobs_notify ON jobs;\nDROP FUNCTION IF EXISTS chapkit_jobs_notify();\n${dropQueue()}`,
+    },
   },
 ];

@@ -9,10 +9,10 @@
  * @module
  */
 import { InProcessJobRunner } from "./runner.ts";
-import { JOB_STATUSES, type JobRunner } from "./types.ts";
+import { JOB_STATUSES, type JobHandler, type JobRunner } from "./types.ts";
 import type { Driver } from "../../db/driver.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
-import { JOBS_MIGRATIONS } from "./migrations.ts";
+import { JOBS_CHANNEL, JOBS_MIGRATIONS } from "./migrations.ts";
 import { jobsRoutes } from "./routes.ts";
 import { SqlJobStore } from "./store.ts";
 
@@ -27,18 +27,45 @@ export interface JobsModuleOptions {
   tags?: string[];
   /** Jobs running at once; null or 0 (the default) means unlimited. */
   maxConcurrency?: number | null;
-  /** Milliseconds between lease heartbeats and sweeps (default 10 000). */
+  /** Milliseconds between lease heartbeats and sweeps (default a third of the lease, at most 10 000). */
   heartbeatMs?: number;
-  /** Milliseconds after its last heartbeat that an active job counts as abandoned (default 60 000). */
+  /**
+   * Milliseconds after its last heartbeat that an active job counts as
+   * abandoned: the lease (default `CHAPKIT_JOB_LEASE_MS`, else 60 000). A
+   * named job whose instance died is retried by the others after it, when
+   * attempts remain.
+   */
   leaseTtlMs?: number;
+  /** Job handlers by name, registered before the runner starts claiming. */
+  handlers?: Record<string, JobHandler<never>>;
+  /** Jobs claimed per round trip at most (default: the concurrency, or 64 when unlimited). */
+  claimBatch?: number;
+  /** Milliseconds between queue polls when no wake-up arrives (default 1 000; PostgreSQL also wakes on `NOTIFY`). */
+  queuePollMs?: number;
   /**
    * A name of this instance that survives restarts: at start-up, active jobs
    * left under this name by an earlier run fail at once instead of when their
    * lease expires. Default: `"sqlite"` on SQLite (a SQLite file is served by
    * one instance, so any other owner is an earlier run), none on PostgreSQL
-   * (leases only; set it to e.g. a StatefulSet pod name).
+   * (leases only; set it to e.g. a StatefulSet pod name). Several processes
+   * sharing one SQLite file must set it to null or to a name per process.
    */
   identity?: string | null;
+}
+
+function envValue(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+/** The lease from `CHAPKIT_JOB_LEASE_MS`, when it holds a positive integer. */
+function envLeaseMs(): number | undefined {
+  const raw = envValue("CHAPKIT_JOB_LEASE_MS");
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms <= 0) {
+    throw new TypeError(`CHAPKIT_JOB_LEASE_MS must be a positive integer of milliseconds, got ${JSON.stringify(raw)}`);
+  }
+  return ms;
 }
 
 function defaultIdentity(db: Driver): string | null {
@@ -46,15 +73,19 @@ function defaultIdentity(db: Driver): string | null {
 }
 
 /**
- * The jobs module (module name and provided key `jobs`): a persistent
- * in-process job runner and the routes under `/api/v1/jobs`. Records live in
- * the service's store and survive restarts; jobs whose instance stopped
- * before they finished end `failed` with a `JobInterrupted` error.
+ * The jobs module (module name and provided key `jobs`): the durable job
+ * queue with its in-process worker, and the routes under `/api/v1/jobs`.
+ * Records live in the service's store and survive restarts; named jobs run
+ * on any instance sharing the store; jobs whose instance stopped are retried
+ * when attempts remain and otherwise end `failed` with a `JobInterrupted`
+ * error.
  *
  * @example
  * ```ts ignore
- * const app = await new ServiceBuilder({ info }).module(jobsModule({ maxConcurrency: 4 })).build();
+ * const handlers = { email: { payload: Type.Object({ to: Type.String() }), run: ({ to }) => send(to) } };
+ * const app = await new ServiceBuilder({ info }).module(jobsModule({ maxConcurrency: 4, handlers })).build();
  * const runner = app.chapkit.context.get<JobRunner>("jobs");
+ * await runner.enqueue("email", { to: "a@example.org" }, { maxAttempts: 5, priority: 10 });
  * ```
  */
 export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
@@ -69,15 +100,23 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
         const counts = await store.countByStatus();
         for (const status of JOB_STATUSES) gauge.set(counts.get(status) ?? 0, status);
       });
+      const leaseTtlMs = options.leaseTtlMs ?? envLeaseMs() ?? 60_000;
+      const db = context.db;
       runner = new InProcessJobRunner({
         store,
         instanceId: context.instanceId,
-        identity: options.identity === undefined ? defaultIdentity(context.db) : options.identity,
+        identity: options.identity === undefined ? defaultIdentity(db) : options.identity,
         maxConcurrency: options.maxConcurrency ?? null,
-        ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
-        ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
+        heartbeatMs: options.heartbeatMs ?? Math.max(10, Math.min(10_000, Math.floor(leaseTtlMs / 3))),
+        leaseTtlMs,
+        ...(options.claimBatch === undefined ? {} : { claimBatch: options.claimBatch }),
+        ...(options.queuePollMs === undefined ? {} : { queuePollMs: options.queuePollMs }),
+        ...(db.listen ? { listen: (wake: () => void) => db.listen!(JOBS_CHANNEL, wake) } : {}),
         logger: context.logger.child({ module: "jobs" }),
       });
+      for (const [name, handler] of Object.entries(options.handlers ?? {})) {
+        runner.register(name, handler as JobHandler<unknown>);
+      }
       await runner.start();
       context.provide<JobRunner>(JOBS_KEY, runner);
     },

@@ -1,11 +1,21 @@
 import { Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import { InvalidQueryError, NotFoundError, ValidationError } from "../../core/errors.ts";
-import { isFinishedStatus, JOB_STATUSES, type JobRecord, type JobRunner, type JobStatus } from "./types.ts";
+import {
+  type EnqueueOptions,
+  isFinishedStatus,
+  type JobBackoff,
+  type JobListOptions,
+  type JobRecord,
+  type JobRunner,
+  JOB_STATUSES,
+  type JobStatus,
+} from "./types.ts";
+import { validateValue } from "../../core/validation.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { routeDetail } from "../../http/route-doc.ts";
 import { sleepUnlessAborted, sseResponse } from "../../http/sse.ts";
-import { JobListQuerySchema, JobRecordSchema, JobStreamQuerySchema } from "./schema.ts";
+import { JobEnqueueSchema, JobListQuerySchema, JobRecordSchema, JobStreamQuerySchema } from "./schema.ts";
 
 /** Options of {@link jobsRoutes}. */
 export interface JobsRoutesOptions {
@@ -18,18 +28,49 @@ export interface JobsRoutesOptions {
 const STATUS_LIST = JOB_STATUSES.map((status) => `'${status}'`);
 const STATUS_MESSAGE = `Input should be ${STATUS_LIST.slice(0, -1).join(", ")} or ${STATUS_LIST.at(-1)}`;
 
-function statusFilter(query: Record<string, unknown>): JobStatus | undefined {
+function lastValue(query: Record<string, unknown>, name: string): unknown {
+  const raw = query[name];
+  return Array.isArray(raw) ? raw.at(-1) : raw;
+}
+
+function listFilter(query: Record<string, unknown>): JobListOptions {
   for (const name of Object.keys(query)) {
-    if (name !== "status_filter" && !name.startsWith("_")) {
-      throw new InvalidQueryError(`Unknown query parameter "${name}"; the job list accepts status_filter only`);
+    if (name !== "status_filter" && name !== "dead_letter" && !name.startsWith("_")) {
+      throw new InvalidQueryError(
+        `Unknown query parameter "${name}"; the job list accepts status_filter and dead_letter only`,
+      );
     }
   }
-  const raw = Array.isArray(query.status_filter) ? query.status_filter.at(-1) : query.status_filter;
-  if (raw === undefined) return undefined;
-  if (!(JOB_STATUSES as readonly unknown[]).includes(raw)) {
-    throw new ValidationError([{ loc: ["query", "status_filter"], msg: STATUS_MESSAGE, type: "enum" }]);
+  const options: JobListOptions = {};
+  const status = lastValue(query, "status_filter");
+  if (status !== undefined) {
+    if (!(JOB_STATUSES as readonly unknown[]).includes(status)) {
+      throw new ValidationError([{ loc: ["query", "status_filter"], msg: STATUS_MESSAGE, type: "enum" }]);
+    }
+    options.status = status as JobStatus;
   }
-  return raw as JobStatus;
+  const deadLetter = lastValue(query, "dead_letter");
+  if (deadLetter !== undefined) {
+    if (deadLetter !== "true" && deadLetter !== "false") {
+      throw new ValidationError([{ loc: ["query", "dead_letter"], msg: "Input should be true or false", type: "bool_parsing" }]);
+    }
+    options.deadLetter = deadLetter === "true";
+  }
+  return options;
+}
+
+/** `POST {prefix}`'s body as {@link JobRunner.enqueue} arguments. */
+function enqueueArguments(body: Record<string, unknown>): { name: string; payload: unknown; options: EnqueueOptions } {
+  const options: EnqueueOptions = {};
+  if (body.priority !== undefined) options.priority = body.priority as number;
+  if (body.run_at !== undefined) options.runAt = body.run_at as string;
+  if (body.delay_ms !== undefined) options.delayMs = body.delay_ms as number;
+  if (body.max_attempts !== undefined) options.maxAttempts = body.max_attempts as number;
+  if (body.backoff !== undefined) options.backoff = body.backoff as JobBackoff;
+  if (body.timeout_ms !== undefined) options.timeoutMs = body.timeout_ms as number;
+  if (body.dedup_key !== undefined) options.dedupKey = body.dedup_key as string;
+  if (body.depends_on !== undefined) options.dependsOn = body.depends_on as string[];
+  return { name: body.name as string, payload: body.payload ?? null, options };
 }
 
 function pollIntervalMs(query: Record<string, unknown>): number {
@@ -99,13 +140,33 @@ export function jobsRoutes(runner: JobRunner, options: JobsRoutesOptions = {}): 
     return { id: parseUlid(raw, instance), instance };
   };
   return new Elysia({ name: `chapkit:jobs:${prefix}` })
-    .get(prefix, ({ query }) => runner.list({ status: statusFilter(query) }), {
+    .get(prefix, ({ query }) => runner.list(listFilter(query)), {
       detail: routeDetail({
         summary: "List jobs",
-        description: "Job records, newest `submitted_at` first; `status_filter` keeps one status.",
+        description: "Job records, newest `submitted_at` first; `status_filter` keeps one status, " +
+          "`dead_letter=true` the jobs that failed after their last attempt.",
         tags,
         query: JobListQuerySchema,
         response: Type.Array(JobRecordSchema),
+      }),
+    })
+    .post(prefix, async ({ body: raw }) => {
+      const body = validateValue<Record<string, unknown>>(JobEnqueueSchema, raw ?? undefined);
+      const { name, payload, options } = enqueueArguments(body);
+      const { record, created } = await runner.enqueue(name, payload, options);
+      return new Response(JSON.stringify(record), {
+        status: created ? 202 : 200,
+        headers: { "content-type": "application/json" },
+      });
+    }, {
+      detail: routeDetail({
+        summary: "Enqueue a job",
+        description: "Adds a job for a registered handler: 202 with its record, or 200 with the pending or " +
+          "running job that already holds `dedup_key`.",
+        tags,
+        body: JobEnqueueSchema,
+        response: JobRecordSchema,
+        status: 202,
       }),
     })
     .get(`${prefix}/:job_id`, ({ params }) => {
@@ -138,6 +199,18 @@ export function jobsRoutes(runner: JobRunner, options: JobsRoutesOptions = {}): 
         description: "Cancels the job if it is pending or running, waits for it, then removes its record.",
         tags,
         status: 204,
+      }),
+    })
+    .post(`${prefix}/:job_id/$retry`, ({ params }) => {
+      const job = id(params.job_id);
+      return located(job.instance, () => runner.retry(job.id));
+    }, {
+      detail: routeDetail({
+        summary: "Retry job",
+        description: "Puts a failed or canceled queue job (a dead letter, say) back in the queue with fresh attempts; " +
+          "an active job, or one submitted as a function, answers 409.",
+        tags,
+        response: JobRecordSchema,
       }),
     })
     .post(`${prefix}/:job_id/$cancel`, ({ params }) => {

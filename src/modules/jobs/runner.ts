@@ -1,38 +1,57 @@
-import { ConflictError, NotFoundError, UnavailableError } from "../../core/errors.ts";
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from "../../core/errors.ts";
+import type { Logger } from "../../core/logging.ts";
+import { isUlid, newUlid } from "../../core/ulid.ts";
+import { compiledCheck, validateValue } from "../../core/validation.ts";
+import { backoffDelay, resolveEnqueue } from "./enqueue-options.ts";
 import { describeJobError } from "./job-error.ts";
-import { jobInterruptedError, type JobOutcome, type JobStore } from "./job-store.ts";
+import { type AttemptEnd, type ClaimedJob, jobInterruptedError, type JobOutcome, type JobStore } from "./job-store.ts";
+import { progressReporter } from "./progress.ts";
 import {
+  type Enqueued,
+  type EnqueueOptions,
   isFinishedStatus,
   type JobFunction,
+  type JobHandler,
   type JobListOptions,
   type JobRecord,
   type JobRunner,
 } from "./types.ts";
-import type { Logger } from "../../core/logging.ts";
-import { isUlid, newUlid } from "../../core/ulid.ts";
 
 /** Options of {@link InProcessJobRunner}. */
 export interface InProcessJobRunnerOptions {
   /** Where records live. */
   store: JobStore;
-  /** This instance's id, written as the owner of its jobs (default: a fresh ULID). */
+  /** This instance's id, written as the owner of the jobs it runs (default: a fresh ULID). */
   instanceId?: string;
   /**
    * A name of this instance that survives restarts. At start-up, active jobs
    * with this name but another instance id were left by an earlier run and
-   * fail at once instead of when their lease expires. Null: leases only.
+   * end at once instead of when their lease expires. Null: leases only.
    */
   identity?: string | null;
   /** Jobs running at once; null or 0 means unlimited. */
   maxConcurrency?: number | null;
+  /**
+   * Jobs claimed per round trip at most (default: the concurrency, or 64
+   * when unlimited). Above the concurrency, the surplus waits in this
+   * process as claimed (`running`) jobs, as pg-boss's fetch batches do.
+   */
+  claimBatch?: number;
   /** Milliseconds between heartbeats and sweeps (default 10 000). */
   heartbeatMs?: number;
-  /** Milliseconds after its last heartbeat that an active job counts as abandoned (default 60 000). */
+  /** Milliseconds after its last heartbeat that an active job counts as abandoned: the lease (default 60 000). */
   leaseTtlMs?: number;
   /** Milliseconds `delete` and `close` wait for a canceled function to settle (default 5 000). */
   cancelGraceMs?: number;
   /** Milliseconds between store polls while waiting for another instance's job (default 250). */
   pollMs?: number;
+  /** Milliseconds between queue polls, the fallback when no wake-up arrives (default 1 000). */
+  queuePollMs?: number;
+  /**
+   * Subscribes to the store's new-job announcements (PostgreSQL
+   * `LISTEN`); resolves with an unsubscribe function.
+   */
+  listen?: (wake: () => void) => Promise<() => Promise<void>>;
   /**
    * Longest wait in milliseconds between retries of a claim, completion or
    * heartbeat the store could not take because it was unreachable (default
@@ -43,100 +62,129 @@ export interface InProcessJobRunnerOptions {
   logger?: Logger;
 }
 
-interface LocalJob {
+/** A job this process holds: a function job from submission on, a named job while claimed. */
+interface Held {
   readonly id: string;
-  readonly fn: JobFunction;
+  readonly fn: JobFunction | null;
   readonly controller: AbortController;
   running: boolean;
   readonly settled: Promise<void>;
   settle(): void;
 }
 
-/**
- * A job's `progress` function: checks the fraction, keeps only the latest
- * value while a write is in flight, and resolves each call once its value
- * (or a later one) is stored. A failed write is reported to `failed`, never
- * to the job, which may not await its progress calls.
- */
-function progressReporter(
-  write: (fraction: number, message: string | null) => Promise<unknown>,
-  written: () => void,
-  failed: (error: unknown) => void,
-): (fraction: number, message?: string) => Promise<void> {
-  let latest: { fraction: number; message: string | null } | undefined;
-  let flushing: Promise<void> | undefined;
-  const flush = async (): Promise<void> => {
-    try {
-      while (latest !== undefined) {
-        const value = latest;
-        latest = undefined;
-        await write(value.fraction, value.message);
-        written();
-      }
-    } catch (error) {
-      failed(error);
-    } finally {
-      flushing = undefined;
-    }
-  };
-  return (fraction, message) => {
-    if (typeof fraction !== "number" || !Number.isFinite(fraction) || fraction < 0 || fraction > 1) {
-      throw new RangeError(`Job progress must be a number from 0 to 1, got ${String(fraction)}`);
-    }
-    latest = { fraction, message: message ?? null };
-    flushing ??= flush();
-    return flushing;
-  };
-}
-
-function withoutNul(text: string): string {
-  return text.replaceAll("\u0000", "");
+interface RegisteredHandler {
+  readonly handler: JobHandler<unknown>;
+  readonly check: (value: unknown) => boolean;
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+function unref(timer: unknown): void {
+  const handle = timer as { unref?: () => void };
+  if (typeof handle === "object" && handle !== null && typeof handle.unref === "function") handle.unref();
+}
+
+function held(id: string, fn: JobFunction | null): Held {
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  return { id, fn, controller: new AbortController(), running: false, settled, settle };
+}
+
+function withoutNul(text: string): string {
+  return text.replaceAll("\u0000", "");
+}
+
+/** The end written instead of one the store refused: the job fails with the store's error. */
+function storeFailure(end: AttemptEnd, failure: unknown): AttemptEnd {
+  const described = describeJobError(failure);
+  const original = "retryAt" in end.outcome
+    ? end.outcome.lastError
+    : end.outcome.error_traceback ?? end.outcome.error ?? end.outcome.status;
+  return {
+    ...end,
+    outcome: {
+      status: "failed",
+      finished_at: new Date().toISOString(),
+      artifact_id: null,
+      error: withoutNul(`JobStoreError: the job's outcome could not be stored: ${described.error}`),
+      error_traceback: withoutNul(`${original}\n\n${described.error_traceback}`),
+    },
+  };
+}
+
+/** The error of an attempt that ran past its timeout. */
+class JobTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`Job attempt timed out after ${ms} ms`);
+    this.name = "JobTimeout";
+  }
+}
+
 /**
- * The in-process {@link JobRunner}: runs job functions in this process with a
- * concurrency limit and keeps their records in a {@link JobStore}. Active jobs
- * hold a lease (owner instance id + heartbeat); {@link InProcessJobRunner.start}
- * and a periodic sweep fail the jobs whose owner is gone.
+ * The job queue and its in-process worker ({@link JobRunner}). Jobs live in
+ * a {@link JobStore}: named jobs (`enqueue`) run on any instance that
+ * registered their handler, function jobs (`submit`) on the instance that
+ * holds the function. The runner claims eligible jobs in batches (highest
+ * priority first, FIFO within one), runs them under a concurrency limit,
+ * retries failed attempts with back-off, and writes attempt ends in batches.
+ * Active jobs hold a lease (owner + heartbeat); a sweep requeues or fails the
+ * jobs of instances that stopped.
  *
  * @example
  * ```ts
+ * import { Type } from "@sinclair/typebox";
  * import { InProcessJobRunner } from "./runner.ts";
- * import { MemoryJobStore } from "./memory-store.ts";
- * const runner = new InProcessJobRunner({ store: new MemoryJobStore(), maxConcurrency: 2 });
+ * import { memoryJobStore } from "./memory-store.ts";
+ * const runner = new InProcessJobRunner({ store: await memoryJobStore(), maxConcurrency: 2 });
+ * runner.register("add", { payload: Type.Object({ a: Type.Number(), b: Type.Number() }), run: ({ a, b }) => a + b });
  * await runner.start();
- * const id = await runner.submit(() => 42);
- * const record = await runner.wait(id, 5_000); // record.status === "completed"
+ * const { record } = await runner.enqueue("add", { a: 1, b: 2 });
+ * (await runner.wait(record.id, 5_000)).status; // "completed"
  * await runner.close();
  * ```
  */
 export class InProcessJobRunner implements JobRunner {
-  /** The id written as the owner of this runner's jobs. */
+  /** The id written as the owner of the jobs this runner runs. */
   readonly instanceId: string;
   readonly #store: JobStore;
   readonly #identity: string | null;
   readonly #limit: number;
+  readonly #batch: number;
   readonly #heartbeatMs: number;
   readonly #leaseTtlMs: number;
   readonly #graceMs: number;
   readonly #pollMs: number;
+  readonly #queuePollMs: number;
+  readonly #listen: InProcessJobRunnerOptions["listen"];
   readonly #storeRetryMaxMs: number;
   readonly #logger: Logger | undefined;
-  readonly #local = new Map<string, LocalJob>();
-  readonly #queue: LocalJob[] = [];
+  readonly #handlers = new Map<string, RegisteredHandler>();
+  readonly #held = new Map<string, Held>();
+  readonly #ready: { job: ClaimedJob; held: Held }[] = [];
   readonly #listeners = new Map<string, Set<() => void>>();
-  // Outcomes the store refused; retried at each tick so no job stays `running`.
-  readonly #unfinished = new Map<string, JobOutcome>();
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Jobs that jobs enqueued here depend on: completing one may make a dependent eligible. */
+  readonly #awaited = new Set<string>();
+  // Attempt ends the store refused even as a failure; retried at each tick so no job stays `running`.
+  readonly #unfinished = new Map<string, AttemptEnd>();
+  readonly #ends: { end: AttemptEnd; done: (applied: boolean) => void }[] = [];
   #running = 0;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #claiming = false;
+  #again = false;
+  #maybeMore = true;
+  #flushing: Promise<void> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #poll: ReturnType<typeof setInterval> | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
   #ticking = false;
   /** Epoch ms before which no sweep runs: after an outage, other instances first renew their leases. */
   #sweepNotBefore = 0;
   #storeAway = false;
+  /** A claim failed while the store was away: its answer may be lost, so claimed jobs are reconciled on return. */
+  #claimLost = false;
+  #started = false;
   #closed = false;
 
   /** Creates a runner over a job store; call `start()` to begin taking jobs. */
@@ -145,10 +193,13 @@ export class InProcessJobRunner implements JobRunner {
     this.instanceId = options.instanceId ?? newUlid();
     this.#identity = options.identity ?? null;
     this.#limit = options.maxConcurrency && options.maxConcurrency > 0 ? options.maxConcurrency : 0;
+    this.#batch = Math.max(1, options.claimBatch ?? (this.#limit || 64));
     this.#heartbeatMs = options.heartbeatMs ?? 10_000;
     this.#leaseTtlMs = options.leaseTtlMs ?? 60_000;
     this.#graceMs = options.cancelGraceMs ?? 5_000;
     this.#pollMs = options.pollMs ?? 250;
+    this.#queuePollMs = options.queuePollMs ?? 1_000;
+    this.#listen = options.listen;
     this.#storeRetryMaxMs = Math.max(1, options.storeRetryMaxMs ?? 500);
     this.#logger = options.logger;
   }
@@ -159,24 +210,41 @@ export class InProcessJobRunner implements JobRunner {
   }
 
   /**
-   * Fails the jobs left behind by stopped instances (expired leases and,
-   * with an identity, this instance's earlier runs), then starts the
-   * periodic heartbeat and sweep. Returns the jobs it failed.
+   * Ends the jobs left behind by stopped instances (expired leases and,
+   * with an identity, this instance's earlier runs), subscribes to wake-ups
+   * and starts the heartbeat, sweep and queue poll. Returns the jobs it failed.
    */
   async start(): Promise<JobRecord[]> {
-    const now = Date.now();
-    const swept = await this.#store.sweep({
-      now: new Date(now).toISOString(),
-      staleBefore: new Date(now - this.#leaseTtlMs).toISOString(),
-      ...(this.#identity === null ? {} : { previous: { key: this.#identity, instance: this.instanceId } }),
-    });
-    this.#logSwept(swept);
-    if (this.#timer === undefined && !this.#closed) {
-      this.#timer = setInterval(() => void this.#tick(), this.#heartbeatMs);
-      const timer = this.#timer as unknown as { unref?: () => void };
-      if (typeof timer === "object" && typeof timer.unref === "function") timer.unref();
+    const swept = await this.#sweep(true);
+    if (this.#started || this.#closed) return swept;
+    this.#started = true;
+    if (this.#listen) {
+      try {
+        this.#unlisten = await this.#listen(() => this.#wake());
+      } catch (failure) {
+        this.#logger?.warn("jobs.listen.failed", { error: failure });
+      }
     }
+    this.#heartbeat = setInterval(() => void this.#tick(), this.#heartbeatMs);
+    this.#poll = setInterval(() => this.#wake(), this.#queuePollMs);
+    unref(this.#heartbeat);
+    unref(this.#poll);
+    this.#wake();
     return swept;
+  }
+
+  register<P>(name: string, handler: JobHandler<P>): void {
+    if (typeof name !== "string" || !/^[A-Za-z0-9_.:-]{1,100}$/.test(name)) {
+      throw new TypeError(`Invalid job handler name ${JSON.stringify(name)}: use 1 to 100 letters, digits, _ . : -`);
+    }
+    if (this.#handlers.has(name)) throw new TypeError(`A job handler named "${name}" is already registered`);
+    this.#handlers.set(name, { handler: handler as JobHandler<unknown>, check: compiledCheck(handler.payload) });
+    this.#wake();
+  }
+
+  /** The names of the registered handlers. */
+  handlerNames(): string[] {
+    return [...this.#handlers.keys()];
   }
 
   async submit(fn: JobFunction): Promise<string> {
@@ -193,14 +261,61 @@ export class InProcessJobRunner implements JobRunner {
       error_traceback: null,
       artifact_id: null,
     };
-    await this.#store.insert(record, { owner: this.instanceId, ownerKey: this.#identity, heartbeatAt: now });
-    let settle!: () => void;
-    const settled = new Promise<void>((resolve) => (settle = resolve));
-    const job: LocalJob = { id, fn, controller: new AbortController(), running: false, settled, settle };
-    this.#local.set(id, job);
-    this.#queue.push(job);
-    this.#pump();
+    this.#held.set(id, held(id, fn));
+    try {
+      await this.#store.insert(record, { owner: this.instanceId, ownerKey: this.#identity, heartbeatAt: now });
+    } catch (error) {
+      this.#held.delete(id);
+      throw error;
+    }
+    this.#wake();
     return id;
+  }
+
+  async enqueue(name: string, payload: unknown, options: EnqueueOptions = {}): Promise<Enqueued> {
+    const [result] = await this.enqueueMany([{ name, payload, options }]);
+    return result!;
+  }
+
+  /** Enqueues several jobs in one round trip (one transaction when some have dependencies). */
+  async enqueueMany(
+    jobs: readonly { name: string; payload: unknown; options?: EnqueueOptions }[],
+  ): Promise<Enqueued[]> {
+    if (this.#closed) throw new Error("The job runner is closed");
+    const now = Date.now();
+    const submittedAt = new Date(now).toISOString();
+    const rows = jobs.map(({ name, payload, options = {} }) => {
+      const registered = this.#handlers.get(name);
+      if (!registered) {
+        throw new ValidationError([{ loc: ["body", "name"], msg: `No job handler named "${name}"`, type: "value_error" }]);
+      }
+      const checked = registered.check(payload)
+        ? payload
+        : validateValue(registered.handler.payload, payload, { loc: ["body", "payload"] });
+      const resolved = resolveEnqueue(registered.handler, options, now);
+      return { id: newUlid(), name, payload: checked, submittedAt, owner: this.instanceId, ...resolved };
+    });
+    const results = await this.#store.enqueue(rows);
+    for (const row of rows) for (const dependency of row.dependsOn) this.#awaited.add(dependency);
+    let earliest = Infinity;
+    for (const row of rows) earliest = Math.min(earliest, Date.parse(row.runAt));
+    if (earliest > now) this.#wakeAt(earliest - now);
+    this.#wake();
+    return results;
+  }
+
+  async retry(id: string): Promise<JobRecord> {
+    const record = await this.#store.requeue(id, new Date().toISOString());
+    if (record) {
+      this.#notify(id);
+      this.#wake();
+      return record;
+    }
+    const current = await this.get(id);
+    if (current.name === undefined) {
+      throw new ConflictError(`Job ${id} was submitted as a function and cannot be retried; submit it again`);
+    }
+    throw new ConflictError(`Job ${id} is ${current.status}; only failed or canceled jobs can be retried`);
   }
 
   async get(id: string): Promise<JobRecord> {
@@ -210,7 +325,7 @@ export class InProcessJobRunner implements JobRunner {
   }
 
   list(options: JobListOptions = {}): Promise<JobRecord[]> {
-    return this.#store.list(options.status);
+    return this.#store.list(options.status, options.deadLetter);
   }
 
   async cancel(id: string): Promise<JobRecord> {
@@ -226,6 +341,7 @@ export class InProcessJobRunner implements JobRunner {
       throw new ConflictError(`Job ${id} has already finished (${current.status}) and cannot be canceled`);
     }
     this.#abandon(id);
+    await this.#failBlocked();
     return record;
   }
 
@@ -238,26 +354,27 @@ export class InProcessJobRunner implements JobRunner {
         if (!(error instanceof ConflictError)) throw error;
       }
     }
-    const local = this.#local.get(id);
+    const local = this.#held.get(id);
     if (local) await Promise.race([local.settled, sleep(this.#graceMs)]);
     await this.#store.delete(id);
     this.#notify(id);
+    await this.#failBlocked();
   }
 
   async wait(id: string, timeoutMs?: number): Promise<JobRecord> {
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + Math.max(0, timeoutMs);
-    let wasLocal = this.#local.has(id);
+    let wasLocal = this.#held.has(id);
     let record = await this.get(id);
     while (!isFinishedStatus(record.status)) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
-      const local = this.#local.has(id);
+      const local = this.#held.has(id);
       // Released while the record was being read: read it again at once.
       if (wasLocal && !local) {
         wasLocal = false;
       } else {
         await this.#changeOf(id, Math.min(remaining, local ? 60_000 : this.#pollMs));
-        wasLocal = this.#local.has(id);
+        wasLocal = this.#held.has(id);
       }
       record = await this.get(id);
     }
@@ -265,29 +382,34 @@ export class InProcessJobRunner implements JobRunner {
   }
 
   /**
-   * Stops heartbeats and sweeps, fails the jobs this instance still has
-   * pending or running as interrupted, aborts their signals and waits
-   * briefly for their functions to settle.
+   * Stops claiming, heartbeats and sweeps. Function jobs this instance still
+   * holds fail as interrupted; claimed named jobs go back to the queue when
+   * attempts remain (and fail as interrupted otherwise). Signals abort and
+   * functions get a short grace to settle.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-    while (this.#ticking) await sleep(5);
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    if (this.#poll !== undefined) clearInterval(this.#poll);
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    await this.#unlisten?.().catch(() => {});
+    while (this.#ticking || this.#claiming) await sleep(5);
     await this.#retryUnfinished();
-    const jobs = [...this.#local.values()];
-    this.#queue.length = 0;
+    const jobs = [...this.#held.values()];
+    const unstarted = this.#ready.splice(0).filter((entry) => entry.job.name !== null).map((entry) => entry.job.id);
+    try {
+      if (unstarted.length > 0) await this.#store.unclaim(unstarted, this.instanceId);
+    } catch (failure) {
+      this.#logger?.error("jobs.close.failed", { jobs: unstarted, error: failure });
+    }
     const error = jobInterruptedError(this.instanceId);
+    const finishedAt = new Date().toISOString();
+    const interrupted: JobOutcome = { status: "failed", finished_at: finishedAt, error, error_traceback: error, artifact_id: null };
     for (const job of jobs) {
       try {
-        await this.#store.finish(job.id, {
-          status: "failed",
-          finished_at: new Date().toISOString(),
-          error,
-          error_traceback: error,
-          artifact_id: null,
-        });
+        if (job.fn !== null) await this.#store.finish(job.id, interrupted);
       } catch (failure) {
         this.#logger?.error("jobs.close.failed", { job_id: job.id, error: failure });
       }
@@ -295,33 +417,143 @@ export class InProcessJobRunner implements JobRunner {
       if (!job.running) this.#release(job);
     }
     await Promise.race([Promise.all(jobs.map((job) => job.settled)), sleep(this.#graceMs)]);
+    await this.#flushing;
   }
 
-  #pump(): void {
-    while (!this.#closed && this.#queue.length > 0 && (this.#limit === 0 || this.#running < this.#limit)) {
-      const job = this.#queue.shift()!;
-      if (job.controller.signal.aborted) continue;
-      this.#running += 1;
-      job.running = true;
-      void this.#run(job);
+  /** Claims what fits now; a wake-up means the queue may hold more than the last claim saw. */
+  #wake(): void {
+    this.#maybeMore = true;
+    this.#pump();
+  }
+
+  #wakeAt(ms: number): void {
+    if (this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#wake();
+    }, Math.min(ms + 1, 2 ** 31 - 1));
+    unref(timer);
+    this.#timers.add(timer);
+  }
+
+  /** How many more jobs this runner may claim now. */
+  #room(): number {
+    const capacity = this.#limit === 0 ? this.#batch + this.#running : Math.max(this.#limit, this.#batch);
+    return capacity - this.#running - this.#ready.length;
+  }
+
+  /** Claims if there is room; a refill after a job ends waits until half a batch is free while jobs are queued here. */
+  #pump(refill = false): void {
+    if (this.#closed || !this.#started) return;
+    if (refill && this.#ready.length > 0 && this.#room() < Math.ceil(this.#batch / 2)) return;
+    if (this.#claiming) {
+      this.#again = true;
+      return;
+    }
+    if (!this.#maybeMore || this.#room() <= 0) return;
+    void this.#claimLoop();
+  }
+
+  async #claimLoop(): Promise<void> {
+    this.#claiming = true;
+    try {
+      do {
+        this.#again = false;
+        while (!this.#closed && this.#maybeMore) {
+          const room = this.#room();
+          if (room <= 0) break;
+          const want = Math.min(room, this.#batch);
+          const claimed = await this.#untilStored("claim", () =>
+            this.#store.claim({
+              owner: this.instanceId,
+              ownerKey: this.#identity,
+              names: [...this.#handlers.keys()],
+              limit: want,
+              now: new Date().toISOString(),
+            }).catch((error: unknown) => {
+              if (error instanceof UnavailableError) this.#claimLost = true;
+              throw error;
+            })
+          );
+          if (this.#claimLost) await this.#reconcileClaims(claimed);
+          if (claimed.length < want) this.#maybeMore = false;
+          for (const job of claimed) this.#accept(job);
+          this.#drain();
+        }
+      } while (this.#again && !this.#closed && this.#maybeMore);
+    } catch (failure) {
+      // The store is unreachable: jobs stay where they are and the next poll tries again.
+      this.#logger?.warn("jobs.claim.failed", { error: failure });
+    } finally {
+      this.#claiming = false;
     }
   }
 
-  async #run(job: LocalJob): Promise<void> {
-    const { id, controller } = job;
+  #accept(job: ClaimedJob): void {
+    let local = this.#held.get(job.id);
+    if (job.name === null && !local) {
+      // A function job whose function this process no longer holds cannot run.
+      const error = jobInterruptedError(this.instanceId);
+      void this.#end({
+        id: job.id,
+        owner: this.instanceId,
+        attempt: job.attempt,
+        outcome: { status: "failed", finished_at: new Date().toISOString(), error, error_traceback: error, artifact_id: null },
+      });
+      return;
+    }
+    if (!local) {
+      local = held(job.id, null);
+      this.#held.set(job.id, local);
+    }
+    this.#ready.push({ job, held: local });
+  }
+
+  #drain(): void {
+    while (!this.#closed && this.#ready.length > 0 && (this.#limit === 0 || this.#running < this.#limit)) {
+      const { job, held } = this.#ready.shift()!;
+      if (held.controller.signal.aborted) {
+        this.#release(held);
+        continue;
+      }
+      this.#running += 1;
+      held.running = true;
+      void this.#run(job, held);
+    }
+  }
+
+  async #run(job: ClaimedJob, local: Held): Promise<void> {
+    const { id } = job;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const started = await this.#claim(id);
-      if (!started || controller.signal.aborted) return;
       this.#notify(id);
-      let outcome: JobOutcome;
+      const attempt = new AbortController();
+      const onAbort = (): void => attempt.abort(local.controller.signal.reason);
+      local.controller.signal.addEventListener("abort", onAbort, { once: true });
+      const progress = progressReporter(
+        (fraction, message) => this.#store.progress(id, fraction, message),
+        () => this.#notify(id),
+        (error) => this.#logger?.warn("jobs.progress.failed", { job_id: id, error }),
+      );
+      const context = { jobId: id, signal: attempt.signal, progress, attempt: job.attempt, name: job.name ?? "" };
+      let end: AttemptEnd["outcome"];
       try {
-        const progress = progressReporter(
-          (fraction, message) => this.#store.progress(id, fraction, message),
-          () => this.#notify(id),
-          (error) => this.#logger?.warn("jobs.progress.failed", { job_id: id, error }),
+        let work: Promise<unknown> = Promise.resolve().then(() =>
+          local.fn !== null ? local.fn(context) : this.#handlers.get(job.name!)!.handler.run(job.payload, context)
         );
-        const value = await job.fn({ jobId: id, signal: controller.signal, progress });
-        outcome = {
+        if (job.timeoutMs !== null) {
+          const ms = job.timeoutMs;
+          const timedOut = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              const error = new JobTimeoutError(ms);
+              attempt.abort(error);
+              reject(error);
+            }, ms);
+          });
+          work = Promise.race([work, timedOut]);
+        }
+        const value = await work;
+        end = {
           status: "completed",
           finished_at: new Date().toISOString(),
           error: null,
@@ -329,73 +561,122 @@ export class InProcessJobRunner implements JobRunner {
           artifact_id: isUlid(value) ? value : null,
         };
       } catch (thrown) {
-        outcome = { status: "failed", finished_at: new Date().toISOString(), artifact_id: null, ...describeJobError(thrown) };
-        if (!controller.signal.aborted) this.#logger?.warn("jobs.failed", { job_id: id, error: outcome.error });
+        // A canceled or swept job keeps the status it was given; a closing runner requeues it.
+        if (local.controller.signal.aborted) {
+          if (!this.#closed || job.name === null) return;
+          end = this.#afterFailure(job, describeJobError(new Error(jobInterruptedError(this.instanceId))).error, null);
+        } else {
+          const described = describeJobError(thrown);
+          this.#logger?.warn("jobs.failed", { job_id: id, error: described.error, attempt: job.attempt });
+          end = this.#afterFailure(job, described.error, described.error_traceback);
+        }
+      } finally {
+        local.controller.signal.removeEventListener("abort", onAbort);
       }
-      // A canceled or swept job keeps the status it was given.
-      if (!controller.signal.aborted) await this.#finish(id, outcome);
+      await this.#end({ id, owner: this.instanceId, attempt: job.attempt, outcome: end });
     } catch (failure) {
       this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
     } finally {
+      clearTimeout(timer);
       this.#running -= 1;
-      this.#release(job);
-      this.#pump();
+      this.#release(local);
+      this.#drain();
+      this.#pump(true);
+    }
+  }
+
+  /** A retry while attempts remain (named jobs only), otherwise the final failure. */
+  #afterFailure(job: ClaimedJob, error: string, traceback: string | null): AttemptEnd["outcome"] {
+    if (job.name !== null && job.attempt < job.maxAttempts && !this.#closed) {
+      const delay = backoffDelay(job.backoff, job.attempt);
+      this.#wakeAt(delay);
+      return { retryAt: new Date(Date.now() + delay).toISOString(), lastError: error };
+    }
+    if (job.name !== null && this.#closed && job.attempt < job.maxAttempts) {
+      return { retryAt: new Date().toISOString(), lastError: error };
+    }
+    return {
+      status: "failed",
+      finished_at: new Date().toISOString(),
+      error,
+      error_traceback: traceback ?? error,
+      artifact_id: null,
+      dead_letter: job.name !== null,
+    };
+  }
+
+  /** Queues an attempt end for the next batched write; resolves once written (or dropped as stale). */
+  #end(end: AttemptEnd): Promise<boolean> {
+    return new Promise((done) => {
+      this.#ends.push({ end, done });
+      this.#flushing ??= this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#ends.length > 0) {
+        const batch = this.#ends.splice(0);
+        let applied: Set<string>;
+        try {
+          // While the store is unreachable the ends wait and are retried: jobs pause, no result is lost.
+          applied = await this.#untilStored("finish", () => this.#store.finishMany(batch.map((entry) => entry.end)));
+        } catch {
+          applied = await this.#finishOneByOne(batch);
+        }
+        this.#settleEnds(batch, applied);
+      }
+    } finally {
+      this.#flushing = undefined;
     }
   }
 
   /**
-   * Stores a job's outcome. While the store is unreachable the outcome waits
-   * and is retried until it is back (the job pauses, it does not fail). When
-   * the store refuses it (a value it cannot hold), the job still ends: failed,
-   * with the store's error; if even that write fails it is retried at every tick.
+   * Writes each end alone after a batch was refused, so one value the store
+   * cannot hold fails only its own job: that job still ends, failed with the
+   * store's error; if even that write fails it is retried at every tick.
    */
-  async #finish(id: string, outcome: JobOutcome): Promise<void> {
-    try {
-      await this.#untilStored("finish", () => this.#store.finish(id, outcome));
-      return;
-    } catch (failure) {
-      this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
-      const described = describeJobError(failure);
-      const fallback: JobOutcome = {
-        status: "failed",
-        finished_at: outcome.finished_at,
-        artifact_id: null,
-        error: withoutNul(`JobStoreError: the job's outcome could not be stored: ${described.error}`),
-        error_traceback: withoutNul(`${outcome.error_traceback ?? outcome.error ?? outcome.status}\n\n${described.error_traceback}`),
-      };
+  async #finishOneByOne(batch: readonly { end: AttemptEnd }[]): Promise<Set<string>> {
+    const applied = new Set<string>();
+    for (const { end } of batch) {
       try {
-        await this.#store.finish(id, fallback);
-      } catch {
-        this.#unfinished.set(id, fallback);
+        if ((await this.#store.finishMany([end])).has(end.id)) applied.add(end.id);
+        continue;
+      } catch (failure) {
+        this.#logger?.error("jobs.store.failed", { job_id: end.id, error: failure });
+        const fallback = storeFailure(end, failure);
+        try {
+          if ((await this.#store.finishMany([fallback])).has(end.id)) applied.add(end.id);
+        } catch {
+          this.#unfinished.set(end.id, fallback);
+        }
       }
     }
+    return applied;
+  }
+
+  #settleEnds(batch: readonly { end: AttemptEnd; done: (applied: boolean) => void }[], applied: Set<string>): void {
+    let failed = false;
+    for (const { end, done } of batch) {
+      if (!("retryAt" in end.outcome) && end.outcome.status !== "completed") failed = true;
+      // A dependency that completed makes its dependents eligible.
+      if (this.#awaited.delete(end.id)) this.#maybeMore = true;
+      done(applied.has(end.id));
+      this.#notify(end.id);
+    }
+    if (failed) void this.#failBlocked();
   }
 
   async #retryUnfinished(): Promise<void> {
-    for (const [id, outcome] of [...this.#unfinished]) {
+    for (const [id, end] of [...this.#unfinished]) {
       try {
-        await this.#store.finish(id, outcome);
+        await this.#store.finishMany([end]);
         this.#unfinished.delete(id);
         this.#notify(id);
       } catch (failure) {
         this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
       }
     }
-  }
-
-  /** `pending` → `running`; a claim whose answer was lost to an outage is recognised on retry. */
-  async #claim(id: string): Promise<boolean> {
-    let retried = false;
-    const started = await this.#untilStored("start", () => {
-      const attempt = this.#store.start(id, new Date().toISOString());
-      return retried ? attempt : attempt.catch((error: unknown) => {
-        retried = true;
-        throw error;
-      });
-    });
-    if (started) return true;
-    // Only this instance starts its own jobs: `running` after a retry means the lost attempt applied.
-    return retried && (await this.#untilStored("get", () => this.#store.get(id)))?.status === "running";
   }
 
   /**
@@ -434,20 +715,40 @@ export class InProcessJobRunner implements JobRunner {
     void this.#tick();
   }
 
-  #release(job: LocalJob): void {
+  /**
+   * After a claim whose answer may have been lost: jobs the store shows as
+   * running here that this runner does not hold go back to the queue.
+   */
+  async #reconcileClaims(claimed: readonly ClaimedJob[]): Promise<void> {
+    this.#claimLost = false;
+    const known = new Set([...claimed.map((job) => job.id), ...this.#held.keys()]);
+    const orphans = (await this.#store.runningOf(this.instanceId)).filter((id) => !known.has(id));
+    if (orphans.length > 0) await this.#store.unclaim(orphans, this.instanceId);
+  }
+
+  async #failBlocked(): Promise<void> {
+    try {
+      const failed = await this.#store.failBlocked(new Date().toISOString());
+      for (const id of failed) this.#notify(id);
+    } catch (failure) {
+      this.#logger?.warn("jobs.dependencies.failed", { error: failure });
+    }
+  }
+
+  #release(job: Held): void {
     job.running = false;
-    this.#local.delete(job.id);
+    if (this.#held.get(job.id) === job) this.#held.delete(job.id);
     job.settle();
     this.#notify(job.id);
   }
 
   #abandon(id: string): void {
-    const job = this.#local.get(id);
+    const job = this.#held.get(id);
     if (!job) return;
     job.controller.abort(new Error(`Job ${id} was canceled`));
     if (!job.running) {
-      const index = this.#queue.indexOf(job);
-      if (index >= 0) this.#queue.splice(index, 1);
+      const index = this.#ready.findIndex((entry) => entry.held === job);
+      if (index >= 0) this.#ready.splice(index, 1);
       this.#release(job);
     }
     this.#notify(id);
@@ -481,22 +782,22 @@ export class InProcessJobRunner implements JobRunner {
       // While the store is away the heartbeat is retried (and the tick waits), so the leases
       // of running jobs are renewed as soon as it is back.
       await this.#untilStored("heartbeat", () => this.#store.heartbeat(this.instanceId, new Date().toISOString()));
-      const now = Date.now();
-      // Another instance may have canceled, deleted or swept one of our jobs.
-      const running = [...this.#local.values()].filter((job) => job.running).map((job) => job.id);
-      if (running.length > 0) {
-        const statuses = await this.#store.statuses(running);
-        for (const id of running) {
-          const status = statuses.get(id);
-          if (status === undefined || isFinishedStatus(status)) this.#abandon(id);
+      // Another instance may have canceled, deleted, swept or re-claimed one of our jobs.
+      const mine = [...this.#held.values()].filter((job) => job.running || job.fn === null).map((job) => job.id);
+      if (mine.length > 0) {
+        const statuses = await this.#store.statuses(mine);
+        for (const id of mine) {
+          const current = statuses.get(id);
+          const local = this.#held.get(id);
+          if (!local) continue;
+          const lost = current === undefined || isFinishedStatus(current.status) ||
+            (local.fn === null && (current.status !== "running" || current.owner !== this.instanceId));
+          if (lost) this.#abandon(id);
         }
       }
-      if (now < this.#sweepNotBefore) return;
-      const swept = await this.#store.sweep({
-        now: new Date(now).toISOString(),
-        staleBefore: new Date(now - this.#leaseTtlMs).toISOString(),
-      });
-      this.#logSwept(swept);
+      if (Date.now() < this.#sweepNotBefore) return;
+      await this.#sweep(false);
+      await this.#failBlocked();
     } catch (failure) {
       this.#logger?.error("jobs.heartbeat.failed", { error: failure });
     } finally {
@@ -504,9 +805,15 @@ export class InProcessJobRunner implements JobRunner {
     }
   }
 
-  #logSwept(swept: JobRecord[]): void {
-    for (const record of swept) {
-      this.#logger?.warn("jobs.interrupted", { job_id: record.id, error: record.error });
-    }
+  async #sweep(starting: boolean): Promise<JobRecord[]> {
+    const now = Date.now();
+    const swept = await this.#store.sweep({
+      now: new Date(now).toISOString(),
+      staleBefore: new Date(now - this.#leaseTtlMs).toISOString(),
+      ...(starting && this.#identity !== null ? { previous: { key: this.#identity, instance: this.instanceId } } : {}),
+    });
+    for (const record of swept) this.#logger?.warn("jobs.interrupted", { job_id: record.id, error: record.error });
+    if (!starting) this.#wake();
+    return swept;
   }
 }

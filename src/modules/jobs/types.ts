@@ -1,3 +1,5 @@
+import type { TSchema } from "@sinclair/typebox";
+
 /** The state of a job: `pending → running → completed | failed | canceled`. */
 export type JobStatus = "pending" | "running" | "completed" | "failed" | "canceled";
 
@@ -41,6 +43,95 @@ export interface JobRecord {
   progress?: number;
   /** The message reported with the last progress, when there was one. */
   progress_message?: string;
+  /**
+   * The queue fields below are present on jobs enqueued by handler name
+   * ({@link JobRunner.enqueue}) and absent on jobs submitted as functions,
+   * which keep the contract's shape.
+   */
+  /** The handler that runs it. */
+  name?: string;
+  /** The payload the handler receives. */
+  payload?: unknown;
+  /** Higher runs first; FIFO within a priority. */
+  priority?: number;
+  /** Attempts started so far. */
+  attempts?: number;
+  /** Attempts allowed before the job fails for good (a dead letter). */
+  max_attempts?: number;
+  /** The error of the last failed attempt, or null. */
+  last_error?: string | null;
+  /** While `pending`: when it becomes eligible to run (a delay or a retry's back-off); otherwise null. */
+  next_run_at?: string | null;
+  /** True when it failed after using every attempt (listed by `?status_filter=failed&dead_letter=true`). */
+  dead_letter?: boolean;
+  /** The key that made its enqueue idempotent while it is pending or running, or null. */
+  dedup_key?: string | null;
+  /** Jobs that must complete before it runs. */
+  depends_on?: string[];
+}
+
+/** How long to wait before each retry: `delay_ms × factor^(attempt−1)`, capped at `max_ms`, with full jitter. */
+export interface JobBackoff {
+  /** The first retry's delay in milliseconds (default 1 000). */
+  delay_ms?: number;
+  /** Growth per attempt (default 2). */
+  factor?: number;
+  /** The longest delay in milliseconds (default 300 000). */
+  max_ms?: number;
+  /** Whether to draw each delay uniformly from [delay/2, delay] (default true), so retries of many jobs spread out. */
+  jitter?: boolean;
+}
+
+/** Options of {@link JobRunner.enqueue}; they override the handler's defaults. */
+export interface EnqueueOptions {
+  /** Higher runs first (an integer from -1000 to 1000, default 0). */
+  priority?: number;
+  /** Not before this time (ISO 8601 or a Date). */
+  runAt?: string | Date;
+  /** Not before this many milliseconds from now. */
+  delayMs?: number;
+  /** Attempts allowed (default the handler's, else 1). */
+  maxAttempts?: number;
+  /** Delays between attempts. */
+  backoff?: JobBackoff;
+  /** Milliseconds an attempt may run before its signal aborts and it fails (default none). */
+  timeoutMs?: number;
+  /** While a job with this key is pending or running, enqueue returns it instead of adding another. */
+  dedupKey?: string;
+  /** Ids of jobs that must complete first; if one fails, is canceled or deleted, this job fails. */
+  dependsOn?: readonly string[];
+}
+
+/** What {@link JobRunner.enqueue} did. */
+export interface Enqueued {
+  /** The new job, or the pending or running job with the same dedup key. */
+  record: JobRecord;
+  /** False when an existing job with the same dedup key was returned. */
+  created: boolean;
+}
+
+/** What a named handler receives besides its payload. */
+export interface JobHandlerContext extends JobContext {
+  /** This attempt's number, from 1. */
+  readonly attempt: number;
+  /** The handler's name. */
+  readonly name: string;
+}
+
+/** A job handler registered by name (see {@link JobRunner.register}). */
+export interface JobHandler<P = unknown> {
+  /** TypeBox (JSON) schema every payload must match; checked at enqueue. */
+  payload: TSchema;
+  /** The work. A return value that is a ULID becomes `artifact_id`; a throw fails the attempt. */
+  run(payload: P, context: JobHandlerContext): unknown;
+  /** Default attempts (default 1). */
+  maxAttempts?: number;
+  /** Default back-off between attempts. */
+  backoff?: JobBackoff;
+  /** Default per-attempt timeout in milliseconds. */
+  timeoutMs?: number;
+  /** Default priority. */
+  priority?: number;
 }
 
 /** What a job function receives. */
@@ -69,6 +160,8 @@ export type JobFunction = (context: JobContext) => unknown;
 export interface JobListOptions {
   /** Only jobs in this status. */
   status?: JobStatus;
+  /** Only dead letters (true) or only other jobs (false). */
+  deadLetter?: boolean;
 }
 
 /**
@@ -84,8 +177,26 @@ export interface JobListOptions {
  * ```
  */
 export interface JobRunner {
-  /** Records a new `pending` job and schedules `fn`; resolves with the job id. */
+  /**
+   * Records a new `pending` job that runs `fn` in this process (the queue's
+   * only job kind that cannot move: its function lives here); one attempt.
+   * Resolves with the job id.
+   */
   submit(fn: JobFunction): Promise<string>;
+  /** Registers the handler of jobs named `name`; this instance then claims them. @throws {TypeError} when the name is taken. */
+  register<P>(name: string, handler: JobHandler<P>): void;
+  /**
+   * Adds a job for handler `name` that any instance with that handler may
+   * run. @throws {ValidationError} when the name is unknown, the payload
+   * does not match the handler's schema or an option is out of range.
+   */
+  enqueue(name: string, payload: unknown, options?: EnqueueOptions): Promise<Enqueued>;
+  /**
+   * Puts a failed or canceled job enqueued by name back in the queue with
+   * fresh attempts. @throws {NotFoundError} @throws {ConflictError} when it is
+   * active or was submitted as a function.
+   */
+  retry(id: string): Promise<JobRecord>;
   /** The job's record. @throws {NotFoundError} */
   get(id: string): Promise<JobRecord>;
   /** Job records, newest `submitted_at` first. */

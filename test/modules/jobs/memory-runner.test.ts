@@ -5,7 +5,7 @@ import { describeJobError } from "../../../src/modules/jobs/job-error.ts";
 import { InProcessJobRunner } from "../../../src/modules/jobs/runner.ts";
 import { jobInterruptedError } from "../../../src/modules/jobs/job-store.ts";
 import { isFinishedStatus, JOB_STATUSES } from "../../../src/modules/jobs/types.ts";
-import { MemoryJobStore } from "../../../src/modules/jobs/memory-store.ts";
+import { memoryJobStore } from "../../../src/modules/jobs/memory-store.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
 
 describe("job errors", () => {
@@ -45,7 +45,7 @@ describe("job errors", () => {
 
 describe("in-process runner on the memory job store", () => {
   test("runs a job to completion and forgets nothing until deleted", async () => {
-    const runner = new InProcessJobRunner({ store: new MemoryJobStore(), maxConcurrency: 1 });
+    const runner = new InProcessJobRunner({ store: await memoryJobStore(), maxConcurrency: 1 });
     await runner.start();
     try {
       const artifact = newUlid();
@@ -62,7 +62,7 @@ describe("in-process runner on the memory job store", () => {
   });
 
   test("start-up fails jobs whose lease expired in the memory store", async () => {
-    const store = new MemoryJobStore();
+    const store = await memoryJobStore();
     const id = newUlid();
     await store.insert({
       id,
