@@ -106,7 +106,16 @@ const outbound = Type.Object({
   breakerProbeMs: Type.Integer({ minimum: 1, default: 5000, description: "Milliseconds between trial calls while a circuit is open" }),
 });
 
-const schema = Type.Object({ server, database, log, http, load, auth, monitoring, outbound });
+const jobs = Type.Object({
+  leaseMs: Type.Integer({
+    minimum: 1,
+    default: 60_000,
+    env: ["CHAPKIT_JOB_LEASE_MS"],
+    description: "Milliseconds after its last heartbeat that a job's instance counts as gone; its job is then retried or fails",
+  }),
+});
+
+const schema = Type.Object({ server, database, log, http, load, auth, monitoring, outbound, jobs });
 
 /**
  * The one schema of every chapkit setting, grouped by concern. Adding a
@@ -204,6 +213,11 @@ export interface Settings {
     breakerThreshold: number;
     /** Milliseconds between trial calls while a circuit is open (default 5000). */
     breakerProbeMs: number;
+  };
+  /** The job queue (used by `withJobs`). */
+  jobs: {
+    /** Job lease in milliseconds (`CHAPKIT_JOB_LEASE_MS`, default 60 000; restart to change). */
+    leaseMs: number;
   };
 }
 

@@ -31,7 +31,7 @@ export interface JobsModuleOptions {
   heartbeatMs?: number;
   /**
    * Milliseconds after its last heartbeat that an active job counts as
-   * abandoned: the lease (default `CHAPKIT_JOB_LEASE_MS`, else 60 000). A
+   * abandoned: the lease (default the `jobs.leaseMs` setting, `CHAPKIT_JOB_LEASE_MS`, 60 000). A
    * named job whose instance died is retried by the others after it, when
    * attempts remain.
    */
@@ -51,21 +51,6 @@ export interface JobsModuleOptions {
    * sharing one SQLite file must set it to null or to a name per process.
    */
   identity?: string | null;
-}
-
-function envValue(name: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-}
-
-/** The lease from `CHAPKIT_JOB_LEASE_MS`, when it holds a positive integer. */
-function envLeaseMs(): number | undefined {
-  const raw = envValue("CHAPKIT_JOB_LEASE_MS");
-  if (raw === undefined || raw.trim() === "") return undefined;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms <= 0) {
-    throw new TypeError(`CHAPKIT_JOB_LEASE_MS must be a positive integer of milliseconds, got ${JSON.stringify(raw)}`);
-  }
-  return ms;
 }
 
 function defaultIdentity(db: Driver): string | null {
@@ -100,7 +85,7 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
         const counts = await store.countByStatus();
         for (const status of JOB_STATUSES) gauge.set(counts.get(status) ?? 0, status);
       });
-      const leaseTtlMs = options.leaseTtlMs ?? envLeaseMs() ?? 60_000;
+      const leaseTtlMs = options.leaseTtlMs ?? context.settings.jobs?.leaseMs ?? 60_000;
       const db = context.db;
       runner = new InProcessJobRunner({
         store,
