@@ -243,6 +243,7 @@ export type { MonitoringModuleOptions } from "./src/modules/monitoring/mod.ts";
 export { Monitoring } from "./src/observability/monitoring.ts";
 export type { MonitoringOptions } from "./src/observability/monitoring.ts";
 export { Counter, Gauge, Histogram, Registry } from "./src/observability/metrics.ts";
+export { instrumentDriver } from "./src/db/instrumented-driver.ts";
 export { nextState, ThresholdMonitor } from "./src/observability/thresholds.ts";
 export type {
   HealthState,

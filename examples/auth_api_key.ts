@@ -31,6 +31,7 @@ const service = await new ServiceBuilder({
 })
   .withLogging()
   .withHealth()
+  .withMonitoring()
   .withSystem()
   .withLandingPage()
   .withConfig(Type.Object({ threshold: Type.Number({ default: 0.5 }) }, { title: "ThresholdConfig" }))

@@ -41,6 +41,7 @@ const service = await new ServiceBuilder({
   databaseUrl: env.DATABASE_URL || "sqlite::memory:",
 })
   .withHealth()
+  .withMonitoring()
   .withEntity(Note, {
     hooks: {
       // Hooks see validated input; a before-hook may change it or refuse by throwing.

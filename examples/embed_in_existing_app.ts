@@ -20,6 +20,7 @@ const chapkit = await new ServiceBuilder({
   basePath: "/chapkit",
 })
   .withHealth()
+  .withMonitoring()
   .withSystem()
   .withLandingPage()
   .build();

@@ -38,7 +38,7 @@ if (import.meta.main) {
     configSchema: Type.Object({}, { title: "DiseaseConfig", additionalProperties: true }),
     runner,
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
-  }).listen(Number(env.PORT ?? 8000));
+  }).withMonitoring().listen(Number(env.PORT ?? 8000));
 
   console.log(`ML basic service on ${service.url} (docs at ${service.url}/docs)`);
 }

@@ -107,6 +107,6 @@ if (import.meta.main) {
     configSchema: WeatherConfig,
     runner: new WeatherRunner(),
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
-  }).listen(Number(env.PORT ?? 8000));
+  }).withMonitoring().listen(Number(env.PORT ?? 8000));
   console.log(`ML class service on ${service.url} (docs at ${service.url}/docs)`);
 }

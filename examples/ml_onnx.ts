@@ -41,6 +41,6 @@ if (import.meta.main) {
     configSchema: Type.Object({}, { title: "OnnxConfig", additionalProperties: true }),
     runner: createRunner(env.ONNX_WORKERS ? Number(env.ONNX_WORKERS) : undefined),
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
-  }).listen(Number(env.PORT ?? 8000));
+  }).withMonitoring().listen(Number(env.PORT ?? 8000));
   console.log(`ML ONNX service on ${service.url} (docs at ${service.url}/docs)`);
 }

@@ -43,6 +43,6 @@ if (import.meta.main) {
     configSchema: ShellConfig,
     runner,
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
-  }).listen(Number(env.PORT ?? 8000));
+  }).withMonitoring().listen(Number(env.PORT ?? 8000));
   console.log(`ML shell service on ${service.url} (docs at ${service.url}/docs)`);
 }

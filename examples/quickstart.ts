@@ -30,6 +30,7 @@ const service = await new ServiceBuilder({
 })
   .withLogging()
   .withHealth()
+  .withMonitoring()
   .withSystem()
   .withConfig(ModelConfig)
   .withJobs({ maxConcurrency: 4 })

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { negotiateExposition, Registry } from "../../src/observability/metrics.ts";
 import { errorTypeLabel, Monitoring } from "../../src/observability/monitoring.ts";
@@ -107,5 +108,31 @@ describe("metrics registry", () => {
     const result = promtoolCheck(await monitoring.registry.expose("prometheus"));
     assert.equal(result.status, 0, result.output);
     assert.equal(result.output, "");
+  });
+});
+
+describe("monitoring docs", () => {
+  const docs = readFileSync(new URL("../../docs/monitoring.md", import.meta.url), "utf8");
+  const dashboard = readFileSync(new URL("../../docs/grafana-dashboard.json", import.meta.url), "utf8");
+  const registered = new Monitoring();
+  const exists = (name: string): boolean =>
+    registered.registry.get(name) !== undefined || registered.registry.get(name.replace(/_(bucket|sum|count)$/, "")) !== undefined;
+
+  it("documents exactly the metrics a monitored service registers", () => {
+    const table = docs.slice(docs.indexOf("## Metrics"), docs.indexOf("### Cost"));
+    const documented = new Set([...table.matchAll(/^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \|/gm)].flatMap((m) => m[1]!.match(/[a-z_]+/g)!));
+    for (const name of documented) assert.ok(exists(name), `${name} is documented but not registered`);
+    const text = registered.registry;
+    for (const name of ["http_server_request_duration_seconds", "chapkit_jobs", "process_cpu_seconds_total", "chapkit_event_loop_lag_seconds"]) {
+      assert.ok(documented.has(name), `${name} is registered but not documented`);
+      assert.ok(text.get(name));
+    }
+  });
+
+  it("ships a Grafana dashboard that queries only registered metrics", () => {
+    const parsed = JSON.parse(dashboard) as { panels: { targets: { expr: string }[] }[] };
+    const names = parsed.panels.flatMap((panel) => panel.targets.flatMap((t) => t.expr.match(/\b(?:http_server|chapkit|process)_[a-z_]+/g) ?? []));
+    assert.ok(names.length > 10);
+    for (const name of names) assert.ok(exists(name), `the dashboard queries ${name}, which is not registered`);
   });
 });
