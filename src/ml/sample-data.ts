@@ -23,7 +23,7 @@ export interface SampleOptions {
   startPeriod?: number;
   /** Seed of the generator; negative or absent means random. */
   seed?: number;
-  /** Extra covariate columns by name (after the features). */
+  /** Extra covariate columns by name (after the features; names already present are not repeated). */
   covariates?: readonly string[];
 }
 
@@ -54,8 +54,10 @@ export function sampleFrame(options: SampleOptions = {}): DataFrameJSON {
   const periods = options.periods ?? 50;
   const weekly = options.periodType === "weekly";
   const perYear = weekly ? 52 : 12;
-  const extra = [...Array.from({ length: options.features ?? 3 }, (_, i) => `feature_${i}`), ...(options.covariates ?? [])];
-  const columns = ["time_period", "location", "disease_cases", "population", "rainfall", "mean_temperature", ...extra];
+  const base = ["time_period", "location", "disease_cases", "population", "rainfall", "mean_temperature"];
+  const features = Array.from({ length: options.features ?? 3 }, (_, i) => `feature_${i}`);
+  const extra = [...features, ...(options.covariates ?? []).filter((name) => !base.includes(name) && !features.includes(name))];
+  const columns = [...base, ...extra];
   const params = Array.from({ length: locations }, () => ({
     population: 50_000 + Math.floor(random() * 1_450_000),
     phase: random(),

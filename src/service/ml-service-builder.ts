@@ -1,6 +1,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import type { ChapServiceInfo, MLServiceInfo, ServiceInfo } from "../core/info.ts";
-import { chapInfoDocument } from "../http/info.ts";
+import { outboundOptions } from "../core/resilient-fetch.ts";
+import { chapInfoDocument, infoDocument } from "../http/info.ts";
 import type { ModelRunner } from "../ml/runner.ts";
 import { artifactsModule } from "../modules/artifact/mod.ts";
 import type { ArtifactHierarchy } from "../modules/artifact/schema.ts";
@@ -10,6 +11,8 @@ import { mlModule } from "../modules/ml/mod.ts";
 import type { ServiceBuilderOptions } from "./base-service-builder.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import type { ArtifactRouteTypes, ConfigRouteTypes, HealthRouteTypes, InfoRouteTypes, JobRouteTypes } from "./route-types.ts";
+import type { ListenOptions, RunningService } from "./listen.ts";
+import { type Registration, startRegistration } from "./registration.ts";
 import { ServiceBuilder } from "./service-builder.ts";
 
 /** Which wire contract an ML service speaks where the seed contract and chapkit 1.x conflict. */
@@ -82,6 +85,7 @@ export class MLServiceBuilder extends ServiceBuilder {
   readonly #ml: MLServiceBuilderOptions;
   #registration = false;
   #installed = false;
+  #registered: Registration | undefined;
 
   /** Creates a builder with health, system and logging (unless `logging: false`); the ML modules are installed at build time, in the chosen profile. */
   constructor(options: MLServiceBuilderOptions) {
@@ -97,9 +101,44 @@ export class MLServiceBuilder extends ServiceBuilder {
     return this.#ml.profile ?? (this.#registration ? "chap" : "seed");
   }
 
-  /** Marks the service for self-registration; without an explicit `profile`, this selects the chap profile. */
-  protected enableRegistration(): void {
-    this.#registration = true;
+  /**
+   * Self-registration with chap-core (contract-chapcore §10). When
+   * `SERVICEKIT_ORCHESTRATOR_URL` is set, `listen()` waits for the service's
+   * own health, registers `{id, url, info}` (5 attempts, 2 s apart), pings
+   * the returned `ping_url` every 10 s, registers again after a 404 ping, and
+   * deregisters on shutdown; `SERVICEKIT_HOST`, `SERVICEKIT_PORT` (else the
+   * port listened on) and `SERVICEKIT_REGISTRATION_KEY` (`X-Service-Key`)
+   * shape the calls, the `registration.*` settings tune them. Without that
+   * variable it does nothing. Without an explicit `profile`, it selects the
+   * chap profile.
+   */
+  withRegistration(): this {
+    if (!this.#registration) {
+      this.#registration = true;
+      this.onShutdown(async () => {
+        await this.#registered?.stop();
+        this.#registered = undefined;
+      });
+    }
+    return this;
+  }
+
+  /** Serves the service (see `BaseServiceBuilder.listen`), then starts self-registration when it is on. */
+  override async listen(port?: number, options: ListenOptions = {}): Promise<RunningService> {
+    const running = await super.listen(port, options);
+    if (this.#registration) {
+      const context = running.app.chapkit.context;
+      const chap = this.profile === "chap";
+      this.#registered = startRegistration({
+        settings: context.settings.registration,
+        info: chap ? chapInfoDocument(this.#ml.info as ChapServiceInfo) : infoDocument(this.#ml.info),
+        listenPort: running.port,
+        healthPath: chap ? "/health" : "/api/v1/health",
+        logger: context.logger,
+        outbound: outboundOptions(context.settings.outbound),
+      });
+    }
+    return running;
   }
 
   protected override wireProfile(): WireProfile {

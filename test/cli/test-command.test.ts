@@ -120,7 +120,7 @@ describe("chapkit test", () => {
   it("refuses an unknown profile as a usage error (exit 2)", async () => {
     const run = await runCaptured(["test", "--url", seed.url, "--profile", "nope"]);
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /Allowed choices are auto, seed/);
+    assert.match(run.stderr, /Allowed choices are auto, chap, seed/);
   });
 
   it("--profile auto takes the first profile whose probe recognises the service, else seed", async () => {

@@ -6,10 +6,12 @@
  */
 import type { ConformanceProfile } from "./check.ts";
 import type { ServiceClient } from "./client.ts";
+import { chapProfile } from "./chap.ts";
 import { seedProfile } from "./seed.ts";
 
 /** The known profiles; more specific ones (with a `detect` probe) come first. */
 export const PROFILES: readonly ConformanceProfile[] = [
+  chapProfile,
   seedProfile,
 ];
 

@@ -115,7 +115,23 @@ const jobs = Type.Object({
   }),
 });
 
-const schema = Type.Object({ server, database, log, http, load, auth, monitoring, outbound, jobs });
+const registration = Type.Object({
+  orchestratorUrl: Type.Optional(Type.String({
+    minLength: 1,
+    env: ["SERVICEKIT_ORCHESTRATOR_URL"],
+    description: "chap-core's register URL, e.g. http://chap:8000/v2/services/$register; unset: no registration",
+  })),
+  host: Type.Optional(Type.String({ minLength: 1, env: ["SERVICEKIT_HOST"], description: "Host the orchestrator calls back (default: the machine's hostname)" })),
+  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, env: ["SERVICEKIT_PORT"], description: "Port the orchestrator calls back (default: the port listened on)" })),
+  key: Type.Optional(Type.String({ minLength: 1, env: ["SERVICEKIT_REGISTRATION_KEY"], secret: true, description: "Sent as X-Service-Key" })),
+  keepaliveMs: Type.Integer({ minimum: 1, default: 10_000, description: "Milliseconds between keepalive pings" }),
+  reRegisterGraceMs: Type.Integer({ minimum: 0, default: 30_000, description: "Wait after a 404 ping before registering again (ms)" }),
+  attempts: Type.Integer({ minimum: 1, default: 5, description: "Register attempts" }),
+  retryDelayMs: Type.Integer({ minimum: 0, default: 2000, description: "Wait between register attempts (ms)" }),
+  readinessTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: "How long to wait for the own /health before registering (ms)" }),
+});
+
+const schema = Type.Object({ server, database, log, http, load, auth, monitoring, outbound, jobs, registration });
 
 /**
  * The one schema of every chapkit setting, grouped by concern. Adding a
@@ -218,6 +234,27 @@ export interface Settings {
   jobs: {
     /** Job lease in milliseconds (`CHAPKIT_JOB_LEASE_MS`, default 60 000; restart to change). */
     leaseMs: number;
+
+  /** Self-registration with chap-core (used by `MLServiceBuilder.withRegistration`). */
+  registration: {
+    /** chap-core's `.../v2/services/$register` URL (`SERVICEKIT_ORCHESTRATOR_URL`); unset: no registration. */
+    orchestratorUrl?: string;
+    /** Host chap-core calls back (`SERVICEKIT_HOST`, default the machine's hostname). */
+    host?: string;
+    /** Port chap-core calls back (`SERVICEKIT_PORT`, default the port listened on). */
+    port?: number;
+    /** Registration key sent as `X-Service-Key` (`SERVICEKIT_REGISTRATION_KEY`; a secret). */
+    key?: string;
+    /** Milliseconds between keepalive pings (default 10 000). */
+    keepaliveMs: number;
+    /** Wait after a 404 ping before registering again (default 30 000 ms). */
+    reRegisterGraceMs: number;
+    /** Register attempts (default 5). */
+    attempts: number;
+    /** Wait between register attempts (default 2000 ms). */
+    retryDelayMs: number;
+    /** How long to wait for the service's own `/health` before registering (default 30 000 ms). */
+    readinessTimeoutMs: number;
   };
 }
 
