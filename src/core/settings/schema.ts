@@ -234,7 +234,7 @@ export interface Settings {
   jobs: {
     /** Job lease in milliseconds (`CHAPKIT_JOB_LEASE_MS`, default 60 000; restart to change). */
     leaseMs: number;
-
+  };
   /** Self-registration with chap-core (used by `MLServiceBuilder.withRegistration`). */
   registration: {
     /** chap-core's `.../v2/services/$register` URL (`SERVICEKIT_ORCHESTRATOR_URL`); unset: no registration. */
