@@ -123,8 +123,22 @@ function serialise(value: unknown): unknown {
   return value;
 }
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/g;
+const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/;
+
+// A value cannot end its line or fake another entry: control characters (and `\`) are escaped.
+function escapeControl(text: string): string {
+  return text.replace(CONTROL, (char) => {
+    if (char === "\\") return "\\\\";
+    if (char === "\n") return "\\n";
+    if (char === "\r") return "\\r";
+    if (char === "\t") return "\\t";
+    return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+
 function shown(value: unknown): string {
-  if (typeof value === "string") return value;
+  if (typeof value === "string") return HAS_CONTROL.test(value) ? escapeControl(value) : value;
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
   return JSON.stringify(serialise(value));
 }
@@ -156,8 +170,8 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
       write(JSON.stringify(record));
       return;
     }
-    let line = `${timestamp()} [${LABELS[level]}] ${event}`;
-    for (const key in all) line += ` ${key}=${shown(all[key])}`;
+    let line = `${timestamp()} [${LABELS[level]}] ${escapeControl(event)}`;
+    for (const key in all) line += ` ${escapeControl(key)}=${shown(all[key])}`;
     write(line);
   };
   return {

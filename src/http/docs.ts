@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { toOpenAPISchema } from "@elysiajs/openapi";
-import { ScalarRender } from "@elysiajs/openapi/scalar";
 import { type AnyElysia, Elysia } from "elysia";
 import type { ServiceInfo } from "../core/info.ts";
 import { addRoute } from "./_route.ts";
 import { isUnderBasePath, stripBasePath } from "./base-path.ts";
+import { escapeHtml, pageHeaders } from "./html.ts";
 
 /** Options of {@link docsRoutes}. */
 export interface DocsOptions {
@@ -19,17 +19,71 @@ export interface DocsOptions {
 export const DOCS_SCRIPT_PATH = "/docs/scalar.js";
 
 const OPENAPI_VERSION = "3.1.2";
+
+// The browser itself refuses any source but the service.
+const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+  "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 const HIDDEN = { detail: { hide: true } };
 
 let script: Promise<Uint8Array> | undefined;
 
+/**
+ * The Scalar bundle from the installed `@scalar/api-reference`: read from
+ * disk where the package sits in a `node_modules` tree (sources, the npm
+ * tarball), else imported as text through the import map (the JSR file set,
+ * whose modules have no `node_modules` beside them).
+ */
 function scalarScript(): Promise<Uint8Array> {
   script ??= (async () => {
-    const require = createRequire(import.meta.url);
-    const file = require.resolve("@scalar/api-reference/browser/standalone.js");
-    return new Uint8Array(await readFile(file));
+    try {
+      const require = createRequire(import.meta.url);
+      return new Uint8Array(await readFile(require.resolve("@scalar/api-reference/browser/standalone.js")));
+    } catch {
+      // @ts-ignore: a text import of a JavaScript bundle has no declaration file (Deno types it as a string module).
+      const module = await import("@scalar/api-reference/browser/standalone.js", { with: { type: "text" } }) as { default: string };
+      return new TextEncoder().encode(module.default);
+    }
   })();
+  script.catch(() => (script = undefined));
   return script;
+}
+
+/**
+ * The Scalar configuration of the page: everything it loads comes from the
+ * service (no fonts, proxy, telemetry, AI agent or client/deploy buttons
+ * that call other hosts).
+ */
+function scalarConfiguration(base: string): Record<string, unknown> {
+  return {
+    url: `${base}/openapi.json`,
+    withDefaultFonts: false,
+    telemetry: false,
+    hideClientButton: true,
+    showDeveloperTools: "never",
+    showToolbar: "never",
+    agent: { disabled: true, hideAddApi: true },
+    _integration: "elysiajs",
+  };
+}
+
+/** The docs page; the service info is HTML-escaped wherever it appears. */
+export function docsPageHtml(info: ServiceInfo, basePath = ""): string {
+  const description = info.summary ?? info.description ?? "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(info.display_name)}</title>
+<meta name="description" content="${escapeHtml(description)}">
+<style>body { margin: 0; }</style>
+</head>
+<body>
+<script id="api-reference" data-configuration="${escapeHtml(JSON.stringify(scalarConfiguration(basePath)))}"></script>
+<script src="${escapeHtml(`${basePath}${DOCS_SCRIPT_PATH}`)}"></script>
+</body>
+</html>
+`;
 }
 
 /**
@@ -60,7 +114,8 @@ function openApiDocument(app: AnyElysia, options: DocsOptions): Record<string, u
 /**
  * The OpenAPI 3.1 document at `/openapi.json` and its UI (Scalar) at `/docs`.
  * The UI's script comes from the `@scalar/api-reference` package and is
- * served at `/docs/scalar.js`, so the docs work with no internet access.
+ * served at `/docs/scalar.js`, so the docs work with no internet access and
+ * the page asks no other host for anything.
  * Under a `basePath` the document's paths stay those of the service and its
  * `servers` entry carries the prefix, which the page follows.
  */
@@ -75,17 +130,8 @@ export function docsRoutes(options: DocsOptions): AnyElysia {
     if (document?.routes !== routes) document = { routes, body: openApiDocument(app, options) };
     return document.body;
   }, HIDDEN);
-  const page = ScalarRender(
-    { title: info.display_name, version: info.version ?? "1.0.0", description: info.summary ?? info.description ?? "" },
-    {
-      url: `${base}/openapi.json`,
-      cdn: `${base}${DOCS_SCRIPT_PATH}`,
-      withDefaultFonts: false,
-      telemetry: false,
-      _integration: "elysiajs",
-    } as never,
-  );
-  addRoute(app, "GET", "/docs", () => new Response(page, { headers: { "content-type": "text/html; charset=utf8" } }), HIDDEN);
+  const page = docsPageHtml(info, base);
+  addRoute(app, "GET", "/docs", () => new Response(page, { headers: pageHeaders(DOCS_CSP) }), HIDDEN);
   addRoute(app, "GET", DOCS_SCRIPT_PATH, async () =>
     new Response(await scalarScript() as BodyInit, {
       headers: {

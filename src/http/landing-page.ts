@@ -1,10 +1,16 @@
 import { type AnyElysia, Elysia } from "elysia";
 import { addRoute } from "./_route.ts";
+import { escapeHtml, pageHeaders } from "./html.ts";
 
 /** Options of {@link landingPage}. */
 export interface LandingPageOptions {
   /** Prefix the service is mounted under inside a host app (default none). */
   basePath?: string;
+}
+
+// The base path inside a single-quoted script string: it cannot end the string or the script.
+function inScript(text: string): string {
+  return text.replace(/[\\'<>\n\r\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** The landing page HTML: it loads `/api/v1/info` and renders it. */
@@ -27,7 +33,7 @@ a { color: #1d4ed8; }
 </head>
 <body>
 <main id="content"><p>Loading...</p></main>
-<p><a href="${basePath}/docs">API documentation</a></p>
+<p><a href="${escapeHtml(`${basePath}/docs`)}">API documentation</a></p>
 <script>
 const SHOWN = ["display_name", "version", "summary", "description", "contact", "license_info"];
 function label(key) {
@@ -46,7 +52,7 @@ function entry(list, title, value) {
   }
   list.append(dt, dd);
 }
-fetch('${basePath}/api/v1/info')
+fetch('${inScript(basePath)}/api/v1/info')
   .then((response) => {
     if (!response.ok) throw new Error("HTTP " + response.status);
     return response.json();
@@ -83,6 +89,6 @@ export function landingPage(options: LandingPageOptions = {}): AnyElysia {
   const html = landingPageHtml(options.basePath ?? "");
   const app = new Elysia();
   addRoute(app, "GET", "/", () =>
-    new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } }), { detail: { hide: true } });
+    new Response(html, { headers: pageHeaders() }), { detail: { hide: true } });
   return app;
 }

@@ -19,12 +19,20 @@ export interface RequestContextOptions {
   bodyLimits?: Partial<BodyLimits>;
   /** Shorthand for `bodyLimits.json`. */
   maxBodyBytes?: number;
+  /** `Strict-Transport-Security` max-age in seconds on every response; 0 or absent: none (set it only behind HTTPS). */
+  hstsMaxAge?: number;
   /**
    * The prefix the service is mounted under: a host app's requests outside
    * it are left alone (the hook runs before routing, for the host's too).
    */
   basePath?: string;
 }
+
+/** Headers on every response: no MIME sniffing, no referrer leaking paths to other sites. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
 
 interface TimedContext {
   chapkitStart?: number;
@@ -38,7 +46,8 @@ function pathOf(url: string): string {
 }
 
 /**
- * Per-request plumbing: every response carries `X-Request-ID` (an incoming
+ * Per-request plumbing: every response carries `X-Request-ID`, the
+ * {@link SECURITY_HEADERS} and, when configured, HSTS (an incoming
  * id of 1–128 characters from `[A-Za-z0-9._-]` is kept, otherwise a fresh
  * ULID), oversized bodies are refused by their `Content-Length`, and, when
  * enabled, each request logs `http.request.start` and
@@ -47,6 +56,8 @@ function pathOf(url: string): string {
  */
 export function requestContext(options: RequestContextOptions = {}): Elysia {
   const { logger } = options;
+  const security: Record<string, string> = { ...SECURITY_HEADERS };
+  if (options.hstsMaxAge) security["strict-transport-security"] = `max-age=${Math.floor(options.hstsMaxAge)}; includeSubDomains`;
   const limits: BodyLimits = {
     ...DEFAULT_BODY_LIMITS,
     ...(options.maxBodyBytes === undefined ? {} : { json: options.maxBodyBytes }),
@@ -59,6 +70,7 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
     if (basePath && !isUnderBasePath(pathOf(request.url), basePath)) return;
     const id = resolveRequestId(request.headers.get(REQUEST_ID_HEADER));
     set.headers[REQUEST_ID_HEADER] = id;
+    Object.assign(set.headers, security);
     if (request.body !== null) {
       const path = pathOf(request.url);
       const limit = bodyLimitFor(path, limits);
@@ -67,6 +79,7 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
       if (length !== null && Number(length) > limit) {
         const response = problemResponse(bodyTooLarge(limit), path);
         response.headers.set(REQUEST_ID_HEADER, id);
+        for (const [name, value] of Object.entries(security)) response.headers.set(name, value);
         return response;
       }
     }

@@ -416,7 +416,7 @@ export class BaseServiceBuilder {
     const maxBodyBytes = bodyLimits.json;
     const basePath = this.#basePath;
     const app: AnyElysia = new Elysia(basePath ? { prefix: basePath } : {})
-      .use(requestContext({ logger, logRequests, bodyLimits, basePath }));
+      .use(requestContext({ logger, logRequests, bodyLimits, basePath, hstsMaxAge: context.settings.http.hstsMaxAge }));
     if (context.monitoring) app.use(httpMetrics(context.monitoring, basePath));
     const chap = this.wireProfile() === "chap";
     app

@@ -1,9 +1,10 @@
 import { type Browser, chromium, type Page } from "playwright-core";
 
-/** Launches the system Chromium headless; nothing is downloaded. */
+/** Launches the system Chromium headless (`CHROMIUM_PATH`, default `/usr/bin/chromium`); nothing is downloaded. */
 export function launchChromium(): Promise<Browser> {
+  const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
   return chromium.launch({
-    executablePath: "/usr/bin/chromium",
+    executablePath: env.CHROMIUM_PATH || "/usr/bin/chromium",
     args: [
       "--headless",
       "--no-sandbox",

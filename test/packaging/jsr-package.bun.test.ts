@@ -140,6 +140,28 @@ describe("JSR package", () => {
     expect(JSON.parse(stdout.trim())).toEqual([6, 5]);
   }, 300_000);
 
+  test("the docs page and its script load from the published files", async () => {
+    const app = denoConsumer(
+      "docs",
+      [
+        `import { ServiceBuilder } from "jsr:${denoConfig.name}";`,
+        `const app = await new ServiceBuilder({ info: { display_name: "Docs" } }).build();`,
+        `const page = await app.handle(new Request("http://localhost/docs"));`,
+        `const script = await app.handle(new Request("http://localhost/docs/scalar.js"));`,
+        `const size = (await script.arrayBuffer()).byteLength;`,
+        `await page.body?.cancel();`,
+        `console.log(JSON.stringify({ page: page.status, script: script.status, size }));`,
+        `await app.chapkit.close();`,
+        ``,
+      ].join("\n"),
+    );
+    const { stdout } = await run(["deno", "run", "-A", "main.ts"], { cwd: app });
+    const answer = JSON.parse(stdout.trim().split("\n").pop()!) as { page: number; script: number; size: number };
+    expect(answer.page).toBe(200);
+    expect(answer.script).toBe(200);
+    expect(answer.size).toBeGreaterThan(100_000);
+  }, 300_000);
+
   test("deno run -A jsr:@chapkit/core/cli runs the chapkit command from the published files", async () => {
     const app = denoConsumer("cli", "");
     const { stdout } = await run(["deno", "run", "-A", `jsr:${denoConfig.name}/cli`, "--version"], { cwd: app });

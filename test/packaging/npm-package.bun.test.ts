@@ -84,6 +84,24 @@ describe("npm package", () => {
     expect(stdout.trim()).toMatch(ULID);
   }, 60_000);
 
+  test("the installed package serves the docs page and its script", async () => {
+    writeFileSync(
+      join(app, "docs.ts"),
+      [
+        `import { ServiceBuilder } from "chapkit";`,
+        `const app = await new ServiceBuilder({ info: { display_name: "Docs" } }).build();`,
+        `const script = await app.handle(new Request("http://localhost/docs/scalar.js"));`,
+        `console.log(JSON.stringify({ script: script.status, size: (await script.arrayBuffer()).byteLength }));`,
+        `await app.chapkit.close();`,
+        ``,
+      ].join("\n"),
+    );
+    const { stdout } = await run(["bun", "docs.ts"], { cwd: app });
+    const answer = JSON.parse(stdout.trim().split("\n").pop()!) as { script: number; size: number };
+    expect(answer.script).toBe(200);
+    expect(answer.size).toBeGreaterThan(100_000);
+  }, 60_000);
+
   test("the installed package runs ONNX inference in its worker bundled under dist/", async () => {
     writeFileSync(
       join(app, "onnx.ts"),
