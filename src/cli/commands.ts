@@ -7,7 +7,9 @@ import type { CliCommandFactory } from "./context.ts";
 import { artifactCommand } from "./commands/artifact.ts";
 import { initCommand } from "./commands/init.ts";
 import { configCommand } from "./commands/config.ts";
+import { dbCommand } from "./commands/db.ts";
 import { openapiCommand } from "./commands/openapi.ts";
+import { schemaCommand } from "./commands/schema.ts";
 import { testCommand } from "./commands/test.ts";
 
 /** Every command, in help order. */
@@ -17,4 +19,6 @@ export const COMMANDS: readonly CliCommandFactory[] = [
   configCommand,
   openapiCommand,
   artifactCommand,
+  dbCommand,
+  schemaCommand,
 ];

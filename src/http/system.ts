@@ -1,6 +1,9 @@
 import { Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import { nowIso } from "../core/time.ts";
+import type { Driver } from "../db/driver.ts";
+import { describeSchema } from "../db/introspect.ts";
+import { svgDiagram } from "../db/schema-diagram.ts";
 import { hostName, platformName, runtimeName, runtimeVersion, timeZoneName } from "../runtime/runtime.ts";
 import { addRoute } from "./_route.ts";
 import { routeDetail } from "./route-doc.ts";
@@ -48,13 +51,25 @@ export interface SystemRoutesOptions {
   prefix?: string;
   /** OpenAPI tags (default `["Service"]`). */
   tags?: string[];
+  /** Serve `GET {prefix}/schema.svg` (an ER diagram of `db`'s tables). */
+  schemaDiagram?: boolean;
+  /** The store the diagram draws. */
+  db?: Driver;
 }
 
-/** `GET /api/v1/system`: time, time zone, runtime, platform and host name. */
+/** `GET /api/v1/system`: time, time zone, runtime, platform and host name; with `schemaDiagram`, `GET /api/v1/system/schema.svg`. */
 export function systemRoutes(options: SystemRoutesOptions = {}): AnyElysia {
   const app = new Elysia();
-  addRoute(app, "GET", options.prefix ?? "/api/v1/system", () => systemInfo(), {
+  const prefix = options.prefix ?? "/api/v1/system";
+  addRoute(app, "GET", prefix, () => systemInfo(), {
     detail: routeDetail({ summary: "System information", tags: options.tags ?? ["Service"], response: SystemInfoSchema }),
   });
+  const db = options.db;
+  if (options.schemaDiagram && db) {
+    addRoute(app, "GET", `${prefix}/schema.svg`, async () =>
+      new Response(svgDiagram(await describeSchema(db)), { headers: { "content-type": "image/svg+xml; charset=utf-8" } }), {
+      detail: routeDetail({ summary: "ER diagram of the database tables (SVG)", tags: options.tags ?? ["Service"] }),
+    });
+  }
   return app;
 }

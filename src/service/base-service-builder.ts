@@ -9,6 +9,7 @@ import type { SettingsInput } from "../core/settings/schema.ts";
 import { newUlid } from "../core/ulid.ts";
 import type { Driver } from "../db/driver.ts";
 import { migrate } from "../db/migrate.ts";
+import type { Migration } from "../db/migration.ts";
 import { openDatabase } from "../db/open.ts";
 import { docsRoutes } from "../http/docs.ts";
 import { errorHandler } from "../http/error-handler.ts";
@@ -90,6 +91,11 @@ export interface SystemOptions {
   prefix?: string;
   /** OpenAPI tags. */
   tags?: string[];
+  /**
+   * Also serve `GET {prefix}/schema.svg`, an ER diagram of the live database's
+   * tables (default false: it shows table and column names to any caller).
+   */
+  schemaDiagram?: boolean;
 }
 
 /** Options of {@link BaseServiceBuilder.withLogging}. */
@@ -356,6 +362,16 @@ export class BaseServiceBuilder {
     return this.#build(this.#settingsSource);
   }
 
+  /**
+   * The schema migrations `build()` applies, in the order it applies them:
+   * every installed module's. `chapkit db` runs, previews and reverts them
+   * without starting the service.
+   */
+  migrations(): Migration[] {
+    this.prepare();
+    return orderModules(this.#modules).flatMap((module) => [...(module.migrations ?? [])]);
+  }
+
   /** Runs first in `build()` and `listen()`: a subclass installs what depends on choices made after its constructor. */
   protected prepare(): void {}
 
@@ -435,7 +451,7 @@ export class BaseServiceBuilder {
       app.use(healthRoutes({ ...this.#health, checks }));
       if (chap && this.#health.prefix !== CHAP_HEALTH_PATH) app.use(healthRoutes({ ...this.#health, prefix: CHAP_HEALTH_PATH, checks }));
     }
-    if (this.#system) app.use(systemRoutes(this.#system));
+    if (this.#system) app.use(systemRoutes({ ...this.#system, db: context.db }));
     for (const module of modules) {
       const routes = module.routes?.(context);
       if (routes) app.use(routes);

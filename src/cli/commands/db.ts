@@ -1,0 +1,154 @@
+/** `chapkit db migrate|rollback|status|preview`: the service's schema migrations against DATABASE_URL. */
+import { Command } from "commander";
+import type { Driver } from "../../db/driver.ts";
+import { migrate, migrateDown, MIGRATIONS_TABLE, splitStatements } from "../../db/migrate.ts";
+import type { Migration } from "../../db/migration.ts";
+import { openDatabase } from "../../db/open.ts";
+import { paint, withSpinner } from "../_output.ts";
+import { ENTRY_OPTION, loadServiceBuilder } from "../_entry.ts";
+import { type CliContext, CliExit } from "../context.ts";
+
+interface DbOptions {
+  entry: string;
+  databaseUrl?: string;
+}
+
+interface AppliedRow extends Record<string, unknown> {
+  module: string;
+  version: number;
+  name: string;
+  applied_at: string;
+}
+
+/** Statements that lose data or rewrite a table; `preview` marks them. */
+const DESTRUCTIVE = /^\s*(DROP\s+(TABLE|COLUMN|SCHEMA)|TRUNCATE|DELETE\s+FROM|ALTER\s+TABLE\s+\S+\s+(DROP|ALTER\s+COLUMN\s+\S+\s+(SET\s+DATA\s+)?TYPE|RENAME))/i;
+
+/** Whether a statement drops, truncates, deletes or retypes data. */
+export function isDestructive(statement: string): boolean {
+  return DESTRUCTIVE.test(statement);
+}
+
+function label(m: { module: string; version: number }): string {
+  return `${m.module}#${m.version}`;
+}
+
+async function appliedRows(db: Driver): Promise<AppliedRow[]> {
+  try {
+    const rows = await db.query<AppliedRow>(`SELECT module, version, name, applied_at FROM ${MIGRATIONS_TABLE} ORDER BY applied_at, module, version`);
+    return rows.map((row) => ({ ...row, version: Number(row.version), applied_at: String(row.applied_at) }));
+  } catch {
+    return []; // no history table yet: nothing applied
+  }
+}
+
+/** Opens the database and loads the migrations; runs `work`, then closes. */
+async function withDatabase<T>(
+  cli: CliContext,
+  options: DbOptions,
+  work: (db: Driver, migrations: Migration[]) => Promise<T>,
+): Promise<T> {
+  const url = options.databaseUrl ?? cli.env.DATABASE_URL;
+  if (!url) throw new CliExit(2, "set DATABASE_URL (or pass --database-url) to the database to migrate");
+  const builder = await loadServiceBuilder(options.entry, cli.cwd, url);
+  const migrations = builder.migrations();
+  const db = await openDatabase(url);
+  try {
+    return await work(db, migrations);
+  } finally {
+    await db.close();
+  }
+}
+
+function pendingOf(migrations: Migration[], applied: AppliedRow[]): Migration[] {
+  const done = new Set(applied.map(label));
+  return migrations.filter((m) => !done.has(label(m)));
+}
+
+function sqlOf(migration: Migration, direction: "up" | "down", dialect: Driver["dialect"]): string {
+  const sql = migration[direction];
+  if (sql === undefined) return "";
+  return typeof sql === "string" ? sql : sql[dialect];
+}
+
+function withDbOptions(command: Command): Command {
+  return command
+    .option(...ENTRY_OPTION)
+    .option("--database-url <url>", "the database (default: DATABASE_URL)");
+}
+
+/** The `db` command and its subcommands. */
+export function dbCommand(cli: CliContext): Command {
+  const { output } = cli;
+  const db = new Command("db").description("Apply, inspect and revert the service's schema migrations (DATABASE_URL).");
+
+  db.addCommand(withDbOptions(new Command("status").description("List every migration as applied or pending.")).action(
+    (options: DbOptions) =>
+      withDatabase(cli, options, async (driver, migrations) => {
+        const applied = await appliedRows(driver);
+        const at = new Map(applied.map((row) => [label(row), row.applied_at]));
+        for (const m of migrations) {
+          const when = at.get(label(m));
+          output.out(`${when ? paint(output, "green", "applied") : paint(output, "yellow", "pending")}  ${label(m).padEnd(28)} ${m.name}${when ? paint(output, "dim", `  ${when}`) : ""}\n`);
+        }
+        const declared = new Set(migrations.map(label));
+        for (const row of applied.filter((r) => !declared.has(label(r)))) {
+          output.out(`${paint(output, "red", "unknown")}  ${label(row).padEnd(28)} ${row.name}  (applied, not declared by the service)\n`);
+        }
+        output.err(`${applied.length} applied, ${pendingOf(migrations, applied).length} pending\n`);
+      }),
+  ));
+
+  db.addCommand(withDbOptions(new Command("migrate").description("Apply the pending migrations in one transaction.")).action(
+    (options: DbOptions) =>
+      withDatabase(cli, options, async (driver, migrations) => {
+        const report = await withSpinner(output, "applying migrations", () => migrate(driver, migrations));
+        for (const applied of report.applied) output.out(`applied ${applied}\n`);
+        if (report.applied.length === 0) output.out("nothing to apply: the database is up to date\n");
+      }),
+  ));
+
+  db.addCommand(
+    withDbOptions(new Command("rollback").description("Revert the last N applied migrations (default 1), newest first."))
+      .argument("[n]", "how many", "1")
+      .action((n: string, options: DbOptions) =>
+        withDatabase(cli, options, async (driver, migrations) => {
+          const count = Number(n);
+          if (!Number.isInteger(count) || count < 1) throw new CliExit(2, `N must be a positive integer, got "${n}"`);
+          // Newest first: by time applied, then (same transaction) by the order the service declares them.
+          const order = new Map(migrations.map((m, i) => [label(m), i]));
+          const rank = (row: AppliedRow): number => order.get(label(row)) ?? -1;
+          const latest = (await appliedRows(driver))
+            .sort((a, b) => a.applied_at === b.applied_at ? rank(b) - rank(a) : b.applied_at.localeCompare(a.applied_at))
+            .slice(0, count);
+          if (latest.length === 0) return void output.out("nothing to revert\n");
+          for (const row of latest) {
+            const report = await migrateDown(driver, migrations, { module: row.module, toVersion: row.version - 1 });
+            for (const reverted of report.applied) output.out(`reverted ${reverted}\n`);
+          }
+        })
+      ),
+  );
+
+  db.addCommand(
+    withDbOptions(new Command("preview").description("Print the SQL of the pending migrations; mark destructive statements.")).action(
+      (options: DbOptions) =>
+        withDatabase(cli, options, async (driver, migrations) => {
+          const pending = pendingOf(migrations, await appliedRows(driver));
+          let destructive = 0;
+          for (const m of pending) {
+            output.out(`-- ${label(m)}: ${m.name}\n`);
+            for (const statement of splitStatements(sqlOf(m, "up", driver.dialect))) {
+              if (isDestructive(statement)) {
+                destructive++;
+                output.out(`-- ${paint(output, "red", "DESTRUCTIVE")}: may lose data\n`);
+              }
+              output.out(`${statement};\n`);
+            }
+            output.out("\n");
+          }
+          output.err(`${pending.length} pending migration(s), ${destructive} destructive statement(s)\n`);
+        }),
+    ),
+  );
+  return db;
+}
