@@ -4,6 +4,7 @@ import type { Driver } from "../db/driver.ts";
 import { addRoute } from "./_route.ts";
 import type { CheckResult, HealthCheck } from "./module.ts";
 import { routeDetail } from "./route-doc.ts";
+import { pollIntervalMs, sleepUnlessAborted, sseResponse } from "./sse.ts";
 
 /**
  * Milliseconds within which every health answer is sent (default of
@@ -27,6 +28,8 @@ export interface HealthRoutesOptions {
    * `timeoutMs` can only shorten it.
    */
   timeoutMs?: number;
+  /** Adds `GET {prefix}/$stream`: the answer as server-sent events every `poll_interval` seconds, never ending (chapkit 1.x). */
+  stream?: boolean;
 }
 
 /** Options of {@link healthReport}. */
@@ -217,6 +220,26 @@ export function healthRoutes(options: HealthRoutesOptions = {}): AnyElysia {
   }
   const app = new Elysia();
   const reportOptions = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  if (options.stream) {
+    addRoute(app, "GET", `${prefix}/$stream`, ({ query, request }: { query: Record<string, unknown>; request: Request }) => {
+      const intervalMs = pollIntervalMs(query, 1000, "the health stream");
+      return sseResponse(async ({ send, signal }) => {
+        while (send({ data: await healthReport(checks, reportOptions) })) {
+          await sleepUnlessAborted(intervalMs, signal);
+          if (signal.aborted) return;
+        }
+      }, { signal: request.signal });
+    }, {
+      detail: routeDetail({
+        summary: "Stream health",
+        description: "Server-sent events: the health answer at once, then one every `poll_interval` seconds (default 1), until the client leaves.",
+        tags: options.tags ?? ["Observability"],
+        query: Type.Object({ poll_interval: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 1 })) }),
+        response: Type.String({ description: "`data:` events, each a health answer as compact JSON" }),
+        responseType: "text/event-stream",
+      }),
+    });
+  }
   addRoute(app, "GET", prefix, async ({ set }: { set: { status?: number } }) => {
     const report = await healthReport(checks, reportOptions);
     if (report.status === "unhealthy") set.status = 503;

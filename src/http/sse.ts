@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { InvalidQueryError, ValidationError } from "../core/errors.ts";
 
 /** One event. `data` that is not a string is sent as compact JSON. */
 export interface SseEvent {
@@ -184,4 +185,30 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<voi
     const timer = setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
   });
+}
+
+/**
+ * The `poll_interval` (seconds, 0 < x ≤ 3600) of a polling stream in
+ * milliseconds, `defaultMs` when absent. Other query parameters (except
+ * `_`-prefixed cache busters) are refused, naming `stream`.
+ *
+ * @throws {InvalidQueryError} an unknown parameter; {@link ValidationError} a bad interval.
+ */
+export function pollIntervalMs(query: Record<string, unknown>, defaultMs: number, stream: string): number {
+  for (const name of Object.keys(query)) {
+    if (name !== "poll_interval" && !name.startsWith("_")) {
+      throw new InvalidQueryError(`Unknown query parameter "${name}"; ${stream} accepts poll_interval only`);
+    }
+  }
+  const raw = Array.isArray(query.poll_interval) ? query.poll_interval.at(-1) : query.poll_interval;
+  if (raw === undefined) return defaultMs;
+  const seconds = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new ValidationError([{
+      loc: ["query", "poll_interval"],
+      msg: "Input should be a number of seconds greater than 0 and at most 3600",
+      type: "value_error",
+    }]);
+  }
+  return seconds * 1000;
 }

@@ -448,8 +448,8 @@ export class BaseServiceBuilder {
       for (const module of modules) checks.push(...(module.healthChecks?.(context) ?? []));
       if (this.#health.includeDatabaseCheck !== false) checks.push(databaseCheck(context.db));
       this.#checkHealthNames(checks);
-      app.use(healthRoutes({ ...this.#health, checks }));
-      if (chap && this.#health.prefix !== CHAP_HEALTH_PATH) app.use(healthRoutes({ ...this.#health, prefix: CHAP_HEALTH_PATH, checks }));
+      app.use(healthRoutes({ ...this.#health, checks, stream: chap && this.#health.prefix === CHAP_HEALTH_PATH }));
+      if (chap && this.#health.prefix !== CHAP_HEALTH_PATH) app.use(healthRoutes({ ...this.#health, prefix: CHAP_HEALTH_PATH, checks, stream: true }));
     }
     if (this.#system) app.use(systemRoutes({ ...this.#system, db: context.db }));
     for (const module of modules) {

@@ -14,7 +14,7 @@ import {
 import { validateValue } from "../../core/validation.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { routeDetail } from "../../http/route-doc.ts";
-import { sleepUnlessAborted, sseResponse } from "../../http/sse.ts";
+import { pollIntervalMs, sleepUnlessAborted, sseResponse } from "../../http/sse.ts";
 import { JobEnqueueSchema, JobListQuerySchema, JobRecordSchema, JobStreamQuerySchema } from "./schema.ts";
 
 /** Options of {@link jobsRoutes}. */
@@ -73,24 +73,6 @@ function enqueueArguments(body: Record<string, unknown>): { name: string; payloa
   return { name: body.name as string, payload: body.payload ?? null, options };
 }
 
-function pollIntervalMs(query: Record<string, unknown>): number {
-  for (const name of Object.keys(query)) {
-    if (name !== "poll_interval" && !name.startsWith("_")) {
-      throw new InvalidQueryError(`Unknown query parameter "${name}"; the job stream accepts poll_interval only`);
-    }
-  }
-  const raw = Array.isArray(query.poll_interval) ? query.poll_interval.at(-1) : query.poll_interval;
-  if (raw === undefined) return 500;
-  const seconds = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
-    throw new ValidationError([{
-      loc: ["query", "poll_interval"],
-      msg: "Input should be a number of seconds greater than 0 and at most 3600",
-      type: "value_error",
-    }]);
-  }
-  return seconds * 1000;
-}
 
 /** The deleted-job event of contract-chapcore §7.3, byte for byte (Python's `json.dumps` spacing). */
 const DELETED_EVENT = '{"status": "deleted"}';
@@ -175,7 +157,7 @@ export function jobsRoutes(runner: JobRunner, options: JobsRoutesOptions = {}): 
     }, { detail: routeDetail({ summary: "Get job by id", tags, response: JobRecordSchema }) })
     .get(`${prefix}/:job_id/$stream`, async ({ params, query, request }) => {
       const job = id(params.job_id);
-      const intervalMs = pollIntervalMs(query);
+      const intervalMs = pollIntervalMs(query, 500, "the job stream");
       const first = await located(job.instance, () => runner.get(job.id));
       return jobStream(runner, first, intervalMs, request.signal);
     }, {

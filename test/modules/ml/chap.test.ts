@@ -114,6 +114,19 @@ for (const store of testStores()) {
       assert.deepEqual(body, { status: "healthy", checks: { database: { state: "healthy" } } });
     });
 
+    test("streams the health answer as server-sent events every poll_interval until the client leaves", async () => {
+      const response = await call(app, "GET", "/health/$stream?poll_interval=0.02");
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
+      const reader = response.body!.getReader();
+      let text = "";
+      while ((text.match(/^data: /gm) ?? []).length < 2) text += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
+      const [first] = text.split("\n\n");
+      assert.deepEqual(JSON.parse(first!.replace(/^data: /, "")), { status: "healthy", checks: { database: { state: "healthy" } } });
+      await problem(await call(app, "GET", "/health/$stream?poll_interval=0"), 422);
+    });
+
     test("answers /api/v1/info with exactly the MLServiceInfo keys in declaration order, nulls included", async () => {
       const body = await json(await call(app, "GET", "/api/v1/info"), 200);
       strict(MLServiceInfo, body, "MLServiceInfo");
