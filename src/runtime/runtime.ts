@@ -25,6 +25,21 @@ export function runtimeVersion(): string {
   return globals.process?.versions?.node ?? "unknown";
 }
 
+/** The runtimes a chapkit service runs on, as the README and package.json `engines` state them. */
+export const SERVICE_RUNTIMES = "Bun (>= 1.4) or Deno (>= 2.9)";
+
+/**
+ * Why a service cannot start on this runtime, or undefined where it can.
+ * Node.js installs the package and runs the `chapkit` command, but has
+ * neither `Bun.serve`/`Deno.serve` nor, before 22.5, `node:sqlite`, so a
+ * service there would otherwise die on a module error.
+ */
+export function unsupportedRuntime(): string | undefined {
+  if (globals.Bun || globals.Deno) return undefined;
+  return `a chapkit service runs on ${SERVICE_RUNTIMES}, not on Node.js ${runtimeVersion()}: ` +
+    "start this file with `bun <file>` or `deno run -A <file>` (Node.js only installs the package and runs the chapkit command)";
+}
+
 /** The operating-system platform string, e.g. `Linux-6.8.0-x64`. */
 export function platformName(): string {
   return `${type()}-${release()}-${arch()}`;

@@ -32,6 +32,7 @@ import { routeEntries } from "../http/auth-guard-permissions.ts";
 import { type AuthModule, authModule, type AuthOptions } from "../modules/auth/mod.ts";
 import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
 import { exitProcess } from "../runtime/signals.ts";
+import { unsupportedRuntime } from "../runtime/runtime.ts";
 import { createLifecycle, type LifecycleHook, type ServiceApp } from "./lifecycle.ts";
 import { listenService, type ListenOptions, type RunningService } from "./listen.ts";
 import { orderModules } from "./module-order.ts";
@@ -356,7 +357,7 @@ export class BaseServiceBuilder {
    * (health, system, modules with jobs first, custom plugins, info, `/`,
    * docs) and runs the start-up hooks.
    *
-   * @throws {ConfigurationError} for a missing required module or a bad health-check name.
+   * @throws {ConfigurationError} on a runtime other than Bun or Deno, for a missing required module or a bad health-check name.
    */
   build(): Promise<ServiceApp<NonNullable<this["~routes"]>>> {
     return this.#build(this.#settingsSource);
@@ -376,6 +377,8 @@ export class BaseServiceBuilder {
   protected prepare(): void {}
 
   async #build(source: SettingsOptions | undefined): Promise<ServiceApp> {
+    const unsupported = unsupportedRuntime();
+    if (unsupported) throw new ConfigurationError(unsupported);
     this.prepare();
     const modules = orderModules(this.#modules);
     this.#checkHealthNames(this.#health?.checks ?? []);

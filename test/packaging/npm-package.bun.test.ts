@@ -158,6 +158,16 @@ describe("npm package", () => {
     expect(stdout.trim()).toMatch(ULID);
   }, 60_000);
 
+  test("a service started on Node.js stops with one line naming the runtimes it runs on", async () => {
+    writeFileSync(join(app, "serve.mjs"), `import { ServiceBuilder } from "chapkit";\nawait new ServiceBuilder({ info: { display_name: "On Node" } }).withHealth().listen(0);\n`);
+    const result = await run(["node", "serve.mjs"], { cwd: app, check: false });
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^chapkit: a chapkit service runs on Bun \(>= 1\.4\) or Deno \(>= 2\.9\), not on Node\.js \d+\.\d+\.\d+: start this file with `bun <file>`/),
+    ]);
+  }, 60_000);
+
   test("the installed package's chapkit executable runs under bunx and Node.js", async () => {
     const viaBunx = await run(["bunx", "chapkit", "--version"], { cwd: app });
     expect(viaBunx.stdout.trim()).toBe(pkg.version);
