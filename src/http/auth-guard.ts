@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { ChapkitError, ForbiddenError, UnauthorizedError } from "../core/errors.ts";
 import { AUTHENTICATED, PUBLIC, type RoutePermissions } from "./auth-guard-permissions.ts";
+import { requestPath } from "./base-path.ts";
 import { problemResponse } from "./problem-response.ts";
 
 /** Who made a request, once authenticated. */
@@ -86,13 +87,6 @@ export function requirePermission(request: Request, permission: string, instance
   throw new ForbiddenError(`Permission ${permission} required`, instance === undefined ? {} : { instance });
 }
 
-function pathnameOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const end = url.slice(start).search(/[?#]/);
-  return end < 0 ? url.slice(start) : url.slice(start, start + end);
-}
-
 function normalise(path: string): string {
   const trimmed = path.replace(/\/+$/, "");
   return trimmed === "" ? "/" : trimmed;
@@ -134,7 +128,7 @@ export function authGuard(options: AuthGuardOptions): Elysia {
     throw new ForbiddenError(`Permission ${permission} required`, { instance: path });
   };
   return new Elysia({ name: "chapkit-auth-guard" }).onRequest(async ({ request, set }) => {
-    const full = pathnameOf(request.url);
+    const full = requestPath(request.url);
     if (base && full !== base && !full.startsWith(`${base}/`)) return;
     if (!base) return guard(request, full);
     try {

@@ -14,10 +14,10 @@ export function stripBasePath(path: string, basePath: string): string {
   return path.slice(basePath.length) || "/";
 }
 
-/** The path of a request URL without parsing the whole URL (`http://h/a/b?q` → `/a/b`). */
+/** The path of a request URL without parsing the whole URL (`http://h/a/b?q` → `/a/b`; request URLs carry no fragment). */
 export function requestPath(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return "/";
-  const end = url.slice(start).search(/[?#]/);
-  return end < 0 ? url.slice(start) : url.slice(start, start + end);
+  const query = url.indexOf("?", start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
 }

@@ -19,13 +19,6 @@ interface MeasuredContext {
   chapkitSpan?: Span;
 }
 
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const query = url.indexOf("?", start);
-  return query < 0 ? url.slice(start) : url.slice(start, query);
-}
-
 /** The `route` label: the route template Elysia matched; the catch-all and no match collapse to `unmatched`. */
 function routeLabel(route: string | undefined): string {
   return route === undefined || route === "" || route === "/*" || route === "*" ? UNMATCHED_ROUTE : route;
@@ -62,7 +55,7 @@ export function httpMetrics(monitoring: Monitoring, basePath = ""): Elysia {
         const span = tracer.startSpan(method, {
           kind: SpanKind.SERVER,
           parent: remote,
-          attributes: { "http.request.method": method, "url.path": pathOf(context.request.url) },
+          attributes: { "http.request.method": method, "url.path": requestPath(context.request.url) },
         });
         measured.chapkitSpan = span;
         // Handlers, store queries and jobs submitted by this request run under its span.

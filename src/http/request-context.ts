@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { Logger } from "../core/logging.ts";
 import { assignBodyLimit, type BodyLimits, bodyLimitFor, bodyTooLarge, DEFAULT_BODY_LIMITS } from "./body-limit.ts";
-import { isUnderBasePath } from "./base-path.ts";
+import { isUnderBasePath, requestPath } from "./base-path.ts";
 import { problemResponse } from "./problem-response.ts";
 import { REQUEST_ID_HEADER, resolveRequestId } from "./request-id.ts";
 
@@ -38,13 +38,6 @@ interface TimedContext {
   chapkitStart?: number;
 }
 
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return "/";
-  const query = url.indexOf("?", start);
-  return query < 0 ? url.slice(start) : url.slice(start, query);
-}
-
 /**
  * Per-request plumbing: every response carries `X-Request-ID`, the
  * {@link SECURITY_HEADERS} and, when configured, HSTS (an incoming
@@ -67,12 +60,12 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
   const logRequests = options.logRequests === true && logger !== undefined;
   const app = new Elysia().onRequest((context) => {
     const { request, set } = context;
-    if (basePath && !isUnderBasePath(pathOf(request.url), basePath)) return;
+    if (basePath && !isUnderBasePath(requestPath(request.url), basePath)) return;
     const id = resolveRequestId(request.headers.get(REQUEST_ID_HEADER));
     set.headers[REQUEST_ID_HEADER] = id;
     Object.assign(set.headers, security);
     if (request.body !== null) {
-      const path = pathOf(request.url);
+      const path = requestPath(request.url);
       const limit = bodyLimitFor(path, limits);
       assignBodyLimit(request, limit);
       const length = request.headers.get("content-length");
@@ -85,7 +78,7 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
     }
     if (logRequests) {
       (context as TimedContext).chapkitStart = performance.now();
-      logger!.info("http.request.start", { request_id: id, method: request.method, path: pathOf(request.url) });
+      logger!.info("http.request.start", { request_id: id, method: request.method, path: requestPath(request.url) });
     }
   });
   if (!logRequests) return app as unknown as Elysia;

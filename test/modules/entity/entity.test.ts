@@ -19,10 +19,10 @@ const Note = defineEntity({
   table: "notes",
   name: "Note",
   fields: {
-    title: field(Type.String({ minLength: 1, maxLength: 200 }), { unique: true }),
+    title: field(Type.String({ minLength: 1, maxLength: 120 }), { unique: true }),
+    stars: Type.Integer({ minimum: 0, default: 0 }),
     body: Type.String({ default: "" }),
     tags: Type.Array(Type.String(), { default: [] }),
-    stars: Type.Integer({ minimum: 0, default: 0 }),
     due: Type.Optional(Type.String({ format: "date-time" })),
   },
   searchable: ["title", "body"],
