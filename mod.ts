@@ -255,6 +255,10 @@ export type {
 export { AlertNotifier, alertOutboundPolicy, alertPayload } from "./src/observability/alerts.ts";
 export type { Alert, AlertFormat, AlertNotifierOptions, AlertWebhook } from "./src/observability/alerts.ts";
 export { RequestSeries } from "./src/observability/request-series.ts";
+export { MlMonitor } from "./src/observability/ml-monitor.ts";
+export type { MlMonitorOptions, ModelReport, NumericColumns } from "./src/observability/ml-monitor.ts";
+export { featureDrift, featureReference, ksPValue, ksStatistic, psi } from "./src/observability/drift.ts";
+export type { FeatureDrift, FeatureReference } from "./src/observability/drift.ts";
 export type { SeriesSlot, SeriesSummary } from "./src/observability/request-series.ts";
 
 export { Span, SpanKind, Tracer } from "./src/observability/tracing.ts";

@@ -1,5 +1,6 @@
 import { type Counter, DEFAULT_SECONDS_BUCKETS, type Gauge, type Histogram, Registry } from "./metrics.ts";
 import { EventLoopLag, registerProcessMetrics } from "./process-metrics.ts";
+import { MlMonitor, type MlMonitorOptions } from "./ml-monitor.ts";
 import { RequestSeries } from "./request-series.ts";
 import { SpanKind, type Tracer } from "./tracing.ts";
 
@@ -15,6 +16,8 @@ export interface MonitoringOptions {
   tracer?: Tracer;
   /** Milliseconds per slot of the recent-requests series (default 10 000; one hour is kept). */
   seriesSlotMs?: number;
+  /** Per-model ML monitoring: models tracked, prediction sampling, feedback window. */
+  ml?: MlMonitorOptions;
 }
 
 /** Buckets of `chapkit_artifact_size_bytes`: 256 B to 256 MiB by factors of 4. */
@@ -79,6 +82,8 @@ export class Monitoring {
   readonly artifactSize: Histogram;
   /** The event-loop lag sampler (started by {@link Monitoring.start}). */
   readonly lag: EventLoopLag = new EventLoopLag();
+  /** Per-model latency, errors, drift and accuracy of a model service. */
+  readonly ml: MlMonitor;
   /** Requests per time slot over the last hour: what thresholds and the status page read. */
   readonly requests: RequestSeries;
   /** The tracer, when tracing is on. */
@@ -144,6 +149,8 @@ export class Monitoring {
       help: "Size of stored artifacts (JSON data plus binary payload), in bytes.",
       buckets: ARTIFACT_SIZE_BUCKETS,
     });
+    this.ml = new MlMonitor(options.ml);
+    this.ml.registerMetrics(r);
     if (options.processMetrics !== false) registerProcessMetrics(r, this.lag);
   }
 

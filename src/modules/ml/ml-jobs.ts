@@ -37,6 +37,16 @@ function timed<T>(
   return deps.monitoring ? deps.monitoring.timed(pick(deps.monitoring), work, span) : work();
 }
 
+/** The int and float columns of a frame, for drift profiles. */
+function numericColumns(frame: DataFrame): Record<string, Float64Array> {
+  const out: Record<string, Float64Array> = {};
+  for (const name of frame.columns) {
+    const dtype = frame.dtype(name);
+    if (dtype === "int" || dtype === "float") out[name] = frame.column(name);
+  }
+  return out;
+}
+
 async function configData(deps: MlJobDeps, id: string): Promise<Record<string, unknown>> {
   const record = await deps.configs.repository.findById(id);
   if (!record) throw new ValueError(`Config ${id} not found`);
@@ -86,6 +96,7 @@ export function trainJob(
     const model = await timed(deps, (m) => m.mlTrainDuration, "ml.train", () =>
       runTrain(deps.runner, { config, data: frame, geo: input.geo, signal }));
     signal.throwIfAborted();
+    deps.monitoring?.ml.recordTraining(input.modelArtifactId, numericColumns(frame));
     const data = {
       ml_type: "trained_model",
       config_id: input.configId,
@@ -125,17 +136,32 @@ export function predictJob(
     const model = await loadModel(deps, artifact.id, data);
     const future = DataFrame.fromJSON(input.future, { loc: ["future"] });
     const historic = input.historic ? DataFrame.fromJSON(input.historic, { loc: ["historic"] }) : null;
-    const predictions = await timed(deps, (m) => m.mlPredictDuration, "ml.predict", () =>
-      runPredict(deps.runner, {
-        config,
-        model,
-        modelKey: artifact.id,
-        historic,
-        future,
-        geo: input.geo,
-        signal,
-      }));
-    deps.monitoring?.mlPredictRows.inc(predictions.rowCount);
+    const started = performance.now();
+    let predictions: DataFrame;
+    try {
+      predictions = await timed(deps, (m) => m.mlPredictDuration, "ml.predict", () =>
+        runPredict(deps.runner, {
+          config,
+          model,
+          modelKey: artifact.id,
+          historic,
+          future,
+          geo: input.geo,
+          signal,
+        }));
+    } catch (error) {
+      deps.monitoring?.ml.recordPrediction(artifact.id, { seconds: (performance.now() - started) / 1000, ok: false, rows: 0 });
+      throw error;
+    }
+    if (deps.monitoring) {
+      deps.monitoring.mlPredictRows.inc(predictions.rowCount);
+      deps.monitoring.ml.recordPrediction(artifact.id, {
+        seconds: (performance.now() - started) / 1000,
+        ok: true,
+        rows: predictions.rowCount,
+        inputs: numericColumns(future),
+      });
+    }
     signal.throwIfAborted();
     await deps.artifacts.create({
       id: input.predictionArtifactId,
@@ -147,6 +173,19 @@ export function predictJob(
         predictions: predictions.toJSON(),
       },
     });
+    if (deps.monitoring?.ml.shouldSample()) {
+      // A sample keeps the inputs beside the outputs, under the prediction, for later review.
+      await deps.artifacts.create({
+        parent_id: input.predictionArtifactId,
+        data: {
+          ml_type: "prediction_sample",
+          model_artifact_id: artifact.id,
+          prediction_artifact_id: input.predictionArtifactId,
+          future: future.toJSON(),
+          predictions: predictions.toJSON(),
+        },
+      });
+    }
     return input.predictionArtifactId;
   };
 }

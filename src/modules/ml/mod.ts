@@ -11,6 +11,7 @@ import type { ChapMlDeps, PeriodBounds } from "./chap-jobs.ts";
 import { chapMlRoutes } from "./chap-routes.ts";
 import { JOBS_KEY } from "../jobs/mod.ts";
 import type { MlJobDeps } from "./ml-jobs.ts";
+import { mlMonitoringRoutes } from "./monitoring-routes.ts";
 import { mlRoutes } from "./routes.ts";
 
 /** Options of {@link mlModule}. */
@@ -60,19 +61,25 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
     routes(context: ServiceContext): AnyElysia {
       if (!deps) throw new Error("The ml module was not set up");
       const jobs = context.get<JobRunner>(JOBS_KEY);
-      if (options.profile !== "chap") return mlRoutes(deps, jobs, options);
+      if (options.profile !== "chap") {
+        const routes = mlRoutes(deps, jobs, options);
+        if (context.monitoring) routes.use(mlMonitoringRoutes(context.monitoring, deps.artifacts, options.prefix));
+        return routes;
+      }
       const chap: ChapMlDeps = {
         ...deps,
         configs: context.has(CHAP_CONFIG_KEY) ? context.get<ConfigManager>(CHAP_CONFIG_KEY) : deps.configs,
         bounds: options.bounds ?? { min: 0, max: 100 },
       };
-      return chapMlRoutes(chap, jobs, {
+      const chapRoutes = chapMlRoutes(chap, jobs, {
         ...(options.prefix ? { prefix: options.prefix } : {}),
         ...(options.tags ? { tags: options.tags } : {}),
         ...(options.periodType ? { periodType: options.periodType } : {}),
         ...(options.requiresGeo !== undefined ? { requiresGeo: options.requiresGeo } : {}),
         ...(options.requiredCovariates ? { requiredCovariates: options.requiredCovariates } : {}),
       });
+      if (context.monitoring) chapRoutes.use(mlMonitoringRoutes(context.monitoring, deps.artifacts, options.prefix));
+      return chapRoutes;
     },
     async stop(): Promise<void> {
       await runner.close?.();
