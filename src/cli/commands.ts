@@ -8,6 +8,7 @@ import { artifactCommand } from "./commands/artifact.ts";
 import { initCommand } from "./commands/init.ts";
 import { configCommand } from "./commands/config.ts";
 import { dbCommand } from "./commands/db.ts";
+import { devCommand } from "./commands/dev.ts";
 import { openapiCommand } from "./commands/openapi.ts";
 import { schemaCommand } from "./commands/schema.ts";
 import { testCommand } from "./commands/test.ts";
@@ -15,6 +16,7 @@ import { testCommand } from "./commands/test.ts";
 /** Every command, in help order. */
 export const COMMANDS: readonly CliCommandFactory[] = [
   initCommand,
+  devCommand,
   testCommand,
   configCommand,
   openapiCommand,
