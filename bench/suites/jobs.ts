@@ -8,6 +8,7 @@ import { openDatabase } from "../../src/db/open.ts";
 import { JOBS_MIGRATIONS } from "../../src/modules/jobs/migrations.ts";
 import { SqlJobStore } from "../../src/modules/jobs/store.ts";
 import { storeFactories } from "../lib/stores.ts";
+import { queueVersusPgBoss } from "../lib/jobs-queue.ts";
 import { type BenchRow, compare, round, type Suite, type SuiteContext } from "../lib/types.ts";
 
 const noop = (): number => 1;
@@ -58,12 +59,13 @@ async function run(context: SuiteContext): Promise<BenchRow[]> {
       await store.drop();
     }
   }
+  if (context.postgresUrl) rows.push(...await queueVersusPgBoss(context.postgresUrl, context.quick, context.log));
   return rows;
 }
 
 /** The jobs suite: durable no-op jobs against direct calls. */
 export const suite: Suite = {
   name: "jobs",
-  description: "no-op jobs through InProcessJobRunner + SqlJobStore vs calling the function directly",
+  description: "no-op jobs through InProcessJobRunner + SqlJobStore vs calling the function directly, and the queue vs pg-boss on PostgreSQL",
   run,
 };

@@ -171,6 +171,8 @@ export class InProcessJobRunner implements JobRunner {
   readonly #unfinished = new Map<string, AttemptEnd>();
   readonly #ends: { end: AttemptEnd; done: (applied: boolean) => void }[] = [];
   #running = 0;
+  /** Attempt ends queued or being written: their jobs still count against the claim room. */
+  #unwritten = 0;
   #claiming = false;
   #again = false;
   #maybeMore = true;
@@ -438,8 +440,14 @@ export class InProcessJobRunner implements JobRunner {
 
   /** How many more jobs this runner may claim now. */
   #room(): number {
-    const capacity = this.#limit === 0 ? this.#batch + this.#running : Math.max(this.#limit, this.#batch);
-    return capacity - this.#running - this.#ready.length;
+    // A claim batch above the concurrency prefetches: room for two batches lets the next claim overlap
+    // the writes of the last one. Otherwise jobs claimed never outnumber the concurrency.
+    const capacity = this.#limit === 0
+      ? this.#batch + this.#running
+      : this.#batch > this.#limit
+      ? 2 * this.#batch
+      : this.#limit;
+    return capacity - this.#running - this.#ready.length - this.#unwritten;
   }
 
   /** Claims if there is room; a refill after a job ends waits until half a batch is free while jobs are queued here. */
@@ -525,6 +533,7 @@ export class InProcessJobRunner implements JobRunner {
   async #run(job: ClaimedJob, local: Held): Promise<void> {
     const { id } = job;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let slotFree = false;
     try {
       this.#notify(id);
       const attempt = new AbortController();
@@ -573,12 +582,17 @@ export class InProcessJobRunner implements JobRunner {
       } finally {
         local.controller.signal.removeEventListener("abort", onAbort);
       }
+      // The slot frees as the function returns; its end joins the next batched write.
+      clearTimeout(timer);
+      this.#running -= 1;
+      slotFree = true;
+      this.#drain();
       await this.#end({ id, owner: this.instanceId, attempt: job.attempt, outcome: end });
     } catch (failure) {
       this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
     } finally {
       clearTimeout(timer);
-      this.#running -= 1;
+      if (!slotFree) this.#running -= 1;
       this.#release(local);
       this.#drain();
       this.#pump(true);
@@ -607,7 +621,12 @@ export class InProcessJobRunner implements JobRunner {
 
   /** Queues an attempt end for the next batched write; resolves once written (or dropped as stale). */
   #end(end: AttemptEnd): Promise<boolean> {
-    return new Promise((done) => {
+    this.#unwritten += 1;
+    return new Promise((resolve) => {
+      const done = (applied: boolean): void => {
+        this.#unwritten -= 1;
+        resolve(applied);
+      };
       this.#ends.push({ end, done });
       this.#flushing ??= this.#flush();
     });

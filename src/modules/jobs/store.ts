@@ -68,10 +68,6 @@ function decode(row: Row, dependsOn?: string[]): JobRecord {
   return record;
 }
 
-function prefixed(columns: string): string {
-  return columns.split(", ").map((column) => `jobs.${column}`).join(", ");
-}
-
 function placeholders(count: number): string {
   return Array.from({ length: count }, () => "?").join(", ");
 }
@@ -242,11 +238,12 @@ export class SqlJobStore implements JobStore {
        attempts = attempts + 1, progress = NULL, progress_message = NULL`;
     const setParams = [options.owner, options.ownerKey, options.now, options.now];
     const eligibleParams = [options.now, ...options.names, options.owner, options.limit];
-    // On PostgreSQL the locked selection is a CTE, evaluated once: an IN (… LIMIT) may run again and over-claim.
+    // On PostgreSQL the locked selection is a CTE, evaluated once (an IN (… LIMIT) may run again and
+    // over-claim), and its ids reach the update as an array, so the primary key is used, not a hash join.
     const rows = this.#postgres
       ? await this.#db.query(
         `WITH next AS (${eligible} FOR UPDATE SKIP LOCKED)
-         UPDATE jobs SET ${set} FROM next WHERE jobs.id = next.id RETURNING ${prefixed(CLAIMED)}`,
+         UPDATE jobs SET ${set} WHERE jobs.id = ANY(ARRAY(SELECT id FROM next)) RETURNING ${CLAIMED}`,
         [...eligibleParams, ...setParams],
       )
       : await this.#db.query(
