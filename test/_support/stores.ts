@@ -98,3 +98,13 @@ export function memoryStore(): TestStore {
 export function testStores(): TestStore[] {
   return [memoryStore(), sqliteFileStore(), postgresStore()];
 }
+
+/** Drops a PostgreSQL schema of the test server (and everything in it), if it exists. */
+export async function dropSchema(schema: string): Promise<void> {
+  const sql = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}

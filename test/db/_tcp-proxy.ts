@@ -1,5 +1,6 @@
 /** A TCP proxy a test can cut and restore, to play a database server that goes away and comes back. */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { DATABASE_URL } from "../_support/stores.ts";
 
 /** A proxy from a local port to an upstream host and port. */
 export class TcpProxy {
@@ -66,4 +67,19 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (!address || typeof address !== "object") throw new Error("no port");
   return address.port;
+}
+
+/** DATABASE_URL pointed at a local port (and optionally with a password). */
+export function databaseUrlAt(port: number, password?: string): string {
+  const url = new URL(DATABASE_URL);
+  url.hostname = "127.0.0.1";
+  url.port = String(port);
+  if (password) url.password = password;
+  return url.toString();
+}
+
+/** A proxy in front of the test PostgreSQL server (`DATABASE_URL`), not yet listening. */
+export function postgresProxy(port = 0): TcpProxy {
+  const upstream = new URL(DATABASE_URL);
+  return new TcpProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) }, port);
 }

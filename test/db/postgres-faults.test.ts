@@ -6,35 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import postgres from "postgres";
 import { UnavailableError } from "../../src/core/errors.ts";
 import type { Driver } from "../../src/db/driver.ts";
 import { openDatabase } from "../../src/db/open.ts";
-import { DATABASE_URL } from "../_support/stores.ts";
-import { freePort, TcpProxy } from "./_tcp-proxy.ts";
+import { DATABASE_URL, dropSchema } from "../_support/stores.ts";
+import { databaseUrlAt, freePort, TcpProxy } from "./_tcp-proxy.ts";
 
 const upstreamUrl = new URL(DATABASE_URL);
 const upstream = { host: upstreamUrl.hostname, port: Number(upstreamUrl.port || 5432) };
 
-/** DATABASE_URL pointed at a local port (and optionally with a password). */
-function urlAt(port: number, password?: string): string {
-  const url = new URL(DATABASE_URL);
-  url.hostname = "127.0.0.1";
-  url.port = String(port);
-  if (password) url.password = password;
-  return url.toString();
-}
 
 const schema = `chapkit_faults_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 
-after(async () => {
-  const sql = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-});
+after(() => dropSchema(schema));
 
 describe("PostgreSQL behind a proxy that goes away and comes back", () => {
   const proxy = new TcpProxy(upstream);
@@ -42,7 +26,7 @@ describe("PostgreSQL behind a proxy that goes away and comes back", () => {
 
   before(async () => {
     await proxy.listen();
-    db = await openDatabase(urlAt(proxy.port), { postgres: { schema, max: 2, connectRetries: 0, connectTimeoutSeconds: 2 } });
+    db = await openDatabase(databaseUrlAt(proxy.port), { postgres: { schema, max: 2, connectRetries: 0, connectTimeoutSeconds: 2 } });
     await db.exec("CREATE TABLE IF NOT EXISTS beats (n INTEGER NOT NULL)");
   });
   after(async () => {
@@ -109,7 +93,7 @@ describe("PostgreSQL start-up", () => {
     const proxy = new TcpProxy(upstream, port);
     const late = new Promise<void>((resolve) => setTimeout(resolve, 400)).then(() => proxy.listen());
     try {
-      const db = await openDatabase(urlAt(port), { postgres: { schema, connectRetries: 8, retryDelayMs: 25 } });
+      const db = await openDatabase(databaseUrlAt(port), { postgres: { schema, connectRetries: 8, retryDelayMs: 25 } });
       await late;
       try {
         await db.ping(1000);
@@ -124,7 +108,7 @@ describe("PostgreSQL start-up", () => {
 
   it("gives up after its retries with an UnavailableError naming the server, without the password", async () => {
     const port = await freePort();
-    const error = await openDatabase(urlAt(port, "s3cret"), { postgres: { connectRetries: 2, retryDelayMs: 5 } })
+    const error = await openDatabase(databaseUrlAt(port, "s3cret"), { postgres: { connectRetries: 2, retryDelayMs: 5 } })
       .catch((e: unknown) => e);
     assert.ok(error instanceof UnavailableError, String(error));
     assert.match(error.message, /Could not connect to PostgreSQL/);
@@ -134,7 +118,7 @@ describe("PostgreSQL start-up", () => {
   });
 
   it("keeps the password out of the driver's url", async () => {
-    const db = await openDatabase(urlAt(upstream.port, "s3cret"), { postgres: { schema } });
+    const db = await openDatabase(databaseUrlAt(upstream.port, "s3cret"), { postgres: { schema } });
     try {
       assert.doesNotMatch(db.url, /s3cret/);
     } finally {

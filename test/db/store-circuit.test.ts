@@ -9,39 +9,25 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Type } from "@sinclair/typebox";
-import postgres from "postgres";
 import { CircuitOpenError, type CircuitStateChange } from "../../src/core/circuit-breaker.ts";
 import { ConflictError, UnavailableError } from "../../src/core/errors.ts";
 import type { Driver } from "../../src/db/driver.ts";
 import { openDatabase } from "../../src/db/open.ts";
 import type { ServiceApp } from "../../src/service/lifecycle.ts";
 import { ServiceBuilder } from "../../src/service/service-builder.ts";
-import { DATABASE_URL } from "../_support/stores.ts";
+import { DATABASE_URL, dropSchema } from "../_support/stores.ts";
 import { call } from "../http/_notes.ts";
 import { eventually } from "../modules/jobs/_support.ts";
-import { TcpProxy } from "./_tcp-proxy.ts";
+import { databaseUrlAt, postgresProxy, type TcpProxy } from "./_tcp-proxy.ts";
 
-const upstreamUrl = new URL(DATABASE_URL);
 const schema = `chapkit_circuit_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 
-function proxiedUrl(proxy: TcpProxy): string {
-  const url = new URL(DATABASE_URL);
-  url.hostname = "127.0.0.1";
-  url.port = String(proxy.port);
-  return url.toString();
-}
+const proxiedUrl = (proxy: TcpProxy): string => databaseUrlAt(proxy.port);
 
-after(async () => {
-  const sql = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-});
+after(() => dropSchema(schema));
 
 describe("the PostgreSQL store's circuit breaker", () => {
-  const proxy = new TcpProxy({ host: upstreamUrl.hostname, port: Number(upstreamUrl.port || 5432) });
+  const proxy = postgresProxy();
   const changes: CircuitStateChange[] = [];
   let db: Driver;
 
@@ -134,7 +120,7 @@ describe("the PostgreSQL store's circuit breaker", () => {
 });
 
 describe("a service on a PostgreSQL store that goes away", () => {
-  const proxy = new TcpProxy({ host: upstreamUrl.hostname, port: Number(upstreamUrl.port || 5432) });
+  const proxy = postgresProxy();
   let db: Driver;
   let app: ServiceApp;
 
@@ -188,7 +174,7 @@ describe("a service on a PostgreSQL store that goes away", () => {
 
 describe("the store breaker's settings", () => {
   it("opens after database.breakerThreshold connection failures of a service that opened its own store", async () => {
-    const proxy = new TcpProxy({ host: upstreamUrl.hostname, port: Number(upstreamUrl.port || 5432) });
+    const proxy = postgresProxy();
     await proxy.listen();
     const url = new URL(proxiedUrl(proxy));
     url.searchParams.set("search_path", schema);

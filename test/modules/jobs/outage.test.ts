@@ -13,14 +13,13 @@ import { newUlid } from "../../../src/core/ulid.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import { openDatabase } from "../../../src/db/open.ts";
 import { DATABASE_URL } from "../../_support/stores.ts";
-import { TcpProxy } from "../../db/_tcp-proxy.ts";
+import { databaseUrlAt, postgresProxy } from "../../db/_tcp-proxy.ts";
 import { eventually, gate, runnerOn } from "./_support.ts";
 
-const upstreamUrl = new URL(DATABASE_URL);
 const schema = `chapkit_jobs_outage_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 
 describe("jobs while PostgreSQL is away", () => {
-  const proxy = new TcpProxy({ host: upstreamUrl.hostname, port: Number(upstreamUrl.port || 5432) });
+  const proxy = postgresProxy();
   const events: string[] = [];
   const logger = createLogger({ format: "json", level: "debug", write: (line) => events.push(JSON.parse(line).event) });
   let db: Driver;
@@ -47,10 +46,7 @@ describe("jobs while PostgreSQL is away", () => {
 
   before(async () => {
     await proxy.listen();
-    const url = new URL(DATABASE_URL);
-    url.hostname = "127.0.0.1";
-    url.port = String(proxy.port);
-    db = await openDatabase(url.toString(), { postgres: { schema, max: 4, connectRetries: 0, connectTimeoutSeconds: 2, breaker: { probeIntervalMs: 50 } } });
+    db = await openDatabase(databaseUrlAt(proxy.port), { postgres: { schema, max: 4, connectRetries: 0, connectTimeoutSeconds: 2, breaker: { probeIntervalMs: 50 } } });
     direct = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
     runner = await runnerOn(db, { heartbeatMs: 40, leaseTtlMs: 60_000, storeRetryMaxMs: 20, maxConcurrency: 1, logger });
   });
