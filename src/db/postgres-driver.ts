@@ -189,12 +189,18 @@ class PostgresDriver implements PooledDriver {
       }
       // A connection lost mid-transaction rolls it back on the server: nothing is half-applied.
       const state: TransactionState = {};
+      const pool = this.#sql;
       return await this.#guarded(() =>
         runGuardedTransaction<Tx, T>(
-          (callback) => this.#sql.begin((tx) => callback(tx as Tx)),
+          (callback) => pool.begin((tx) => callback(tx as Tx)),
           state,
           (tx) => this.#scope.run({ tx, state }, () => fn(this)),
-        )
+        ).catch((error: unknown) => {
+          // postgres.js may leave the connection of a lost transaction unusable (porsager/postgres#1215):
+          // start a fresh pool rather than hand that connection to the next caller.
+          if (state.lost !== undefined && this.#sql === pool) this.#rebuildPool();
+          throw error;
+        })
       );
     } catch (error) {
       throw mapDriverError(error);

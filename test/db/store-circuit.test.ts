@@ -108,6 +108,35 @@ describe("the PostgreSQL store's circuit breaker", () => {
     assert.equal(rows.length, 0);
   });
 
+  it("serves the next statements after a transaction lost its connection, even on a one-connection pool", async () => {
+    const single = await openDatabase(proxiedUrl(proxy), {
+      postgres: { schema, max: 1, connectRetries: 0, breaker: { failureThreshold: 100, probeIntervalMs: 50 } },
+    });
+    try {
+      for (let round = 0; round < 2; round++) {
+        let started!: () => void;
+        const inFlight = new Promise<void>((resolve) => (started = resolve));
+        const tx = single.transaction(async (t) => {
+          await t.exec("INSERT INTO items (id, name) VALUES (?, ?)", [20 + round, "lost"]);
+          started();
+          await t.query("SELECT pg_sleep(2)");
+        }).then(() => undefined, (e: unknown) => e);
+        await inFlight;
+        await proxy.cut();
+        assert.ok((await tx) instanceof UnavailableError);
+        await proxy.listen();
+        const answered = await Promise.race([
+          single.query<{ n: number }>("SELECT count(*)::int AS n FROM items WHERE id >= 20").then((rows) => rows[0]?.n),
+          new Promise((resolve) => setTimeout(() => resolve("hung"), 5000)),
+        ]);
+        assert.equal(answered, 0);
+        await single.transaction((t) => t.exec("SELECT 1"));
+      }
+    } finally {
+      await Promise.race([single.close(), new Promise((resolve) => setTimeout(resolve, 1000))]);
+    }
+  });
+
   it("can be turned off", async () => {
     const plain = await openDatabase(DATABASE_URL, { postgres: { schema, breaker: false } });
     try {
