@@ -1,4 +1,5 @@
 import { PayloadTooLargeError } from "../core/errors.ts";
+import { rememberClientAddress } from "./client-address.ts";
 
 /** A request handler in the web-standard shape. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -35,6 +36,7 @@ export interface RunningServer {
 interface BunServer {
   port: number;
   hostname: string;
+  requestIP?(request: Request): { address: string } | null;
   stop(closeActiveConnections?: boolean): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ interface DenoServer {
 interface ServeGlobals {
   Bun?: { serve(options: Record<string, unknown>): BunServer };
   Deno?: {
-    serve(options: Record<string, unknown>, handler: FetchHandler): DenoServer;
+    serve(options: Record<string, unknown>, handler: (request: Request, info: { remoteAddr?: { hostname?: string } }) => Response | Promise<Response>): DenoServer;
   };
 }
 
@@ -85,7 +87,10 @@ export function serve(fetch: FetchHandler, options: ServeOptions = {}): Promise<
     const server = globals.Bun.serve({
       port,
       hostname,
-      fetch,
+      fetch(request: Request, bun: BunServer) {
+        rememberClientAddress(request, bun.requestIP?.(request)?.address);
+        return fetch(request);
+      },
       development: false,
       ...(options.maxRequestBodySize ? { maxRequestBodySize: options.maxRequestBodySize } : {}),
     });
@@ -101,7 +106,10 @@ export function serve(fetch: FetchHandler, options: ServeOptions = {}): Promise<
   if (globals.Deno) {
     const deno = globals.Deno;
     const limit = options.maxRequestBodySize;
-    const handler: FetchHandler = limit ? (request) => tooLarge(request, limit) ?? fetch(request) : fetch;
+    const handler = (request: Request, info: { remoteAddr?: { hostname?: string } }): Response | Promise<Response> => {
+      rememberClientAddress(request, info.remoteAddr?.hostname);
+      return (limit ? tooLarge(request, limit) : undefined) ?? fetch(request);
+    };
     const abort = new AbortController();
     return new Promise((resolve) => {
       const server: DenoServer = deno.serve({

@@ -16,6 +16,7 @@ export type AuditEvent =
   | "auth.key.revoked"
   | "auth.user.created"
   | "auth.user.deleted"
+  | "auth.user.unlocked"
   | "auth.role.changed"
   | "auth.permission.denied";
 

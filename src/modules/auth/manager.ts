@@ -11,6 +11,7 @@ import { RoleIn, type RoleInput, type UserRecord } from "./schema.ts";
 import { RefreshRefused, Sessions, type TokenPair } from "./sessions.ts";
 import { type AuthStores, createAuthStores } from "./store.ts";
 import { AccessTokens } from "./tokens.ts";
+import { LoginThrottle } from "./login-throttle.ts";
 import { createUserManager, LoginRefused, type LoginPolicy, PasswordCheck, type UserManager } from "./users.ts";
 
 /** Settings of {@link AuthManager} (see `authModule` for their defaults from the environment). */
@@ -45,6 +46,8 @@ export interface RequestOrigin {
   path?: string;
   /** The client's `User-Agent` header. */
   userAgent?: string | null;
+  /** The client's address (the throttle key beside the username). */
+  address?: string;
 }
 
 /**
@@ -64,6 +67,8 @@ export class AuthManager {
   readonly roles: RoleRegistry;
   /** The repositories. */
   readonly stores: AuthStores;
+  /** Failed-login counting per (username, client address). */
+  readonly throttle: LoginThrottle;
   readonly #codeRoles: Record<string, RoleDefinition>;
   readonly #passwords: PasswordCheck;
 
@@ -74,8 +79,8 @@ export class AuthManager {
     this.roles = new RoleRegistry(this.#codeRoles);
     this.audit = new AuditLog(this.stores.audit, options.logger);
     this.users = createUserManager(this.stores.users, { roles: this.roles, ...(options.passwordCost ? { cost: options.passwordCost } : {}) });
-    this.#passwords = new PasswordCheck(this.stores.users, {
-      ...(options.loginPolicy ? { policy: options.loginPolicy } : {}),
+    this.throttle = new LoginThrottle(db, options.loginPolicy ?? {});
+    this.#passwords = new PasswordCheck(this.stores.users, this.throttle, {
       ...(options.passwordCost ? { cost: options.passwordCost } : {}),
     });
     this.keys = new ApiKeys(this.stores.apiKeys, {
@@ -160,11 +165,22 @@ export class AuthManager {
     return principal;
   }
 
+  /**
+   * Lifts every login throttle and lock of a user, from every address.
+   * @throws {NotFoundError} unknown user.
+   */
+  async unlock(userId: string): Promise<void> {
+    const user = await this.stores.users.findById(userId);
+    if (!user) throw new NotFoundError(`User ${userId} not found`);
+    await this.throttle.unlock(user.username);
+    await this.stores.users.update(userId, { failed_logins: 0, locked_until: null, last_failed_at: null });
+  }
+
   /** Logs a user in: a token pair, audited either way. @throws {UnauthorizedError} @throws {RateLimitedError} */
   async login(username: string, password: string, origin: RequestOrigin = {}): Promise<TokenPair> {
     let user: UserRecord;
     try {
-      user = await this.#passwords.check(username, password);
+      user = await this.#passwords.check(username, password, origin.address);
     } catch (error) {
       if (!(error instanceof LoginRefused)) throw error;
       await this.audit.record({

@@ -114,7 +114,7 @@ export function authModule(options: AuthOptions = {}): AuthModule {
       context.provide(AUTH_KEY, manager);
     },
     routes(context: ServiceContext): AnyElysia {
-      return authRoutes(context.get<AuthManager>(AUTH_KEY), { prefix });
+      return authRoutes(context.get<AuthManager>(AUTH_KEY), { prefix, trustProxy: context.settings.http.trustProxy });
     },
     guard(context: ServiceContext, routes: () => readonly RouteEntry[]): AnyElysia {
       const manager = context.get<AuthManager>(AUTH_KEY);

@@ -1,6 +1,7 @@
 import { type TObject, Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import { ForbiddenError, UnauthorizedError } from "../../core/errors.ts";
+import { clientAddressOf } from "../../runtime/client-address.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { validateValue } from "../../core/validation.ts";
 import { AUTHENTICATED, PUBLIC, withPermission } from "../../http/auth-guard-permissions.ts";
@@ -41,8 +42,8 @@ const h = (fn: (ctx: Ctx) => unknown): never => fn as never;
 
 const NO_STORE = { "cache-control": "no-store" };
 
-function origin(request: Request, path: string): RequestOrigin {
-  return { method: request.method, path, userAgent: request.headers.get("user-agent") };
+function origin(request: Request, path: string, trustProxy = false): RequestOrigin {
+  return { method: request.method, path, userAgent: request.headers.get("user-agent"), address: clientAddressOf(request, { trustProxy }) };
 }
 
 function principal(request: Request): AuthPrincipal {
@@ -59,6 +60,8 @@ export interface AuthRoutesOptions {
   prefix?: string;
   /** OpenAPI tags (default `["auth"]`). */
   tags?: string[];
+  /** Take the client address from `X-Forwarded-For` (only behind a proxy that sets it; default false). */
+  trustProxy?: boolean;
 }
 
 /**
@@ -75,7 +78,7 @@ export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): 
   app.post(`${prefix}/login`, h(async ({ request, body, set }: Ctx) => {
     const input = validateValue<{ username: string; password: string }>(LoginIn, requireBody(body));
     Object.assign(set.headers, NO_STORE);
-    return auth.login(input.username, input.password, origin(request, `${prefix}/login`));
+    return auth.login(input.username, input.password, origin(request, `${prefix}/login`, options.trustProxy));
   }), doc(PUBLIC, { summary: "Log in", description: "Exchanges a username and password for an access and a refresh token.", body: LoginIn, response: TokenOut }));
 
   app.post(`${prefix}/refresh`, h(async ({ request, body, set }: Ctx) => {
@@ -158,6 +161,13 @@ export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): 
     const input = validateValue<{ page: number; size: number; event?: string; outcome?: string }>(AuditQuery, query, { loc: ["query"] });
     return auth.audit.page(input.page, input.size, { ...(input.event ? { event: input.event } : {}), ...(input.outcome ? { outcome: input.outcome } : {}) });
   }), doc(AUTH_ADMIN, { summary: "List audit events", description: "Newest first, paginated.", query: AuditQuery }));
+
+  app.post(`${prefix}/users/:entity_id/$unlock`, h(async ({ request, params }: Ctx) => {
+    const id = parseUlid(params.entity_id ?? "", `${prefix}/users/${params.entity_id}/$unlock`);
+    await auth.unlock(id);
+    await auth.audit.record({ event: "auth.user.unlocked", outcome: "success", actor: principal(request), target: id, method: "POST", path: `${prefix}/users/${id}/$unlock` });
+    return noContent();
+  }), doc(AUTH_ADMIN, { summary: "Unlock a user", description: "Lifts every failed-login wait and lock of the user, from every address.", status: 204 }));
 
   // No one makes a user who holds more than they do.
   const usersApp = new Elysia().onBeforeHandle(({ request, body }) => {

@@ -2,6 +2,7 @@ import type { Driver } from "../../db/driver.ts";
 import type { Migration } from "../../db/migration.ts";
 import { createRepository, type SqlRepository } from "../../db/repository.ts";
 import { tableMigration } from "../../db/table-migration.ts";
+import { loginThrottleMigration } from "./login-throttle.ts";
 import {
   API_KEYS_TABLE,
   type ApiKeyRecord,
@@ -25,7 +26,7 @@ export const AUTH_MIGRATIONS: readonly Migration[] = [
   REFRESH_TOKENS_TABLE,
   ROLES_TABLE,
   AUDIT_TABLE,
-].map((table, i) => ({ ...tableMigration(table, "auth"), version: i + 1 }));
+].map((table, i): Migration => ({ ...tableMigration(table, "auth"), version: i + 1 })).concat([loginThrottleMigration(7)]);
 
 /** The repositories of every auth table on one store. */
 export interface AuthStores {

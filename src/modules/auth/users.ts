@@ -2,28 +2,11 @@ import { RateLimitedError, UnauthorizedError, ValidationError } from "../../core
 import { Manager } from "../../core/manager.ts";
 import type { Repository, UpdateValues } from "../../core/repository.ts";
 import { DEFAULT_SCRYPT_COST, hashPassword, needsRehash, type ScryptCost, verifyPassword } from "./password.ts";
+import { isRefused, type LoginThrottle } from "./login-throttle.ts";
 import type { RoleRegistry } from "./roles.ts";
 import { UserIn, type UserInput as UserBody, UserOut, type UserRecord } from "./schema.ts";
 
-/** How repeated failed logins slow down and then lock an account. */
-export interface LoginPolicy {
-  /** Failures after which each further attempt must wait (default 3). */
-  slowDownAfter: number;
-  /** Seconds of the first wait; it doubles with every further failure (default 1, at most 60). */
-  backoffSeconds: number;
-  /** Failures after which the account locks (default 10). */
-  lockAfter: number;
-  /** Seconds an account stays locked (default 900). */
-  lockSeconds: number;
-}
-
-/** The default login policy. */
-export const DEFAULT_LOGIN_POLICY: Readonly<LoginPolicy> = {
-  slowDownAfter: 3,
-  backoffSeconds: 1,
-  lockAfter: 10,
-  lockSeconds: 900,
-};
+export { DEFAULT_LOGIN_POLICY, type LoginPolicy } from "./login-throttle.ts";
 
 /** The users manager type. */
 export type UserManager = Manager<UserRecord, typeof UserIn, typeof UserOut>;
@@ -104,53 +87,46 @@ export class LoginRefused extends Error {
 const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
 
 /**
- * Checks usernames and passwords with throttling: after `slowDownAfter`
- * failures each attempt must wait an exponentially growing delay (429 with
- * `Retry-After`), after `lockAfter` failures the account locks for
- * `lockSeconds`. Unknown users cost a hash too, so timing does not reveal
- * which usernames exist.
+ * Checks usernames and passwords with throttling keyed by (username, client
+ * address): after `slowDownAfter` failures each attempt must wait an
+ * exponentially growing delay (429 with `Retry-After`), after `lockAfter`
+ * failures the pair locks for `lockSeconds`, so a stranger elsewhere cannot
+ * lock a user out. Unknown usernames are throttled and answered exactly like
+ * known ones and cost a hash too.
  */
 export class PasswordCheck {
   readonly #repository: Repository<UserRecord>;
-  readonly #policy: LoginPolicy;
+  readonly #throttle: LoginThrottle;
   readonly #cost: ScryptCost;
   readonly #decoy: Promise<string>;
 
-  constructor(repository: Repository<UserRecord>, options: { policy?: Partial<LoginPolicy>; cost?: ScryptCost } = {}) {
+  constructor(repository: Repository<UserRecord>, throttle: LoginThrottle, options: { cost?: ScryptCost } = {}) {
     this.#repository = repository;
-    this.#policy = { ...DEFAULT_LOGIN_POLICY, ...options.policy };
+    this.#throttle = throttle;
     this.#cost = options.cost ?? DEFAULT_SCRYPT_COST;
     this.#decoy = hashPassword("decoy password never used", this.#cost);
   }
 
-  /** The user with these credentials. @throws {LoginRefused} */
-  async check(username: string, password: string, now: number = Date.now()): Promise<UserRecord> {
+  /** The user with these credentials, tried from `address`. @throws {LoginRefused} */
+  async check(username: string, password: string, address = "unknown", now: number = Date.now()): Promise<UserRecord> {
     const [user] = await this.#repository.findMany({
       filter: { kind: "compare", field: "username", op: "eq", value: username },
       limit: 1,
     });
+    const attempt = await this.#throttle.claim(username, address, now);
+    if (isRefused(attempt)) {
+      throw new LoginRefused(attempt.locked ? "locked" : "throttled", new RateLimitedError(seconds(attempt.waitMs)), user ?? null);
+    }
     const invalid = new UnauthorizedError("Invalid username or password");
-    if (!user) {
-      await verifyPassword(password, await this.#decoy);
-      throw new LoginRefused("unknown_user", invalid, null);
-    }
-    const wait = this.#waitMs(user, now);
-    if (wait > 0) {
-      const reason = user.locked_until && Date.parse(user.locked_until) > now ? "locked" : "throttled";
-      throw new LoginRefused(reason, new RateLimitedError(seconds(wait)), user);
-    }
-    const ok = await verifyPassword(password, user.password_hash);
-    if (!ok) {
-      const failures = user.failed_logins + 1;
-      const lock = failures >= this.#policy.lockAfter;
-      await this.#repository.update(user.id, {
-        failed_logins: lock ? 0 : failures,
-        last_failed_at: new Date(now).toISOString(),
-        locked_until: lock ? new Date(now + this.#policy.lockSeconds * 1000).toISOString() : user.locked_until,
-      });
-      throw new LoginRefused(lock ? "locked" : "bad_password", invalid, user);
+    // The same work for unknown users: a hash is always verified.
+    const ok = await verifyPassword(password, user?.password_hash ?? await this.#decoy);
+    if (!user || !ok) {
+      if (user && attempt.locked) await this.#repository.update(user.id, { locked_until: new Date(now + this.#lockMs()).toISOString(), last_failed_at: new Date(now).toISOString() });
+      const reason = attempt.locked ? "locked" : user ? "bad_password" : "unknown_user";
+      throw new LoginRefused(reason, invalid, user ?? null);
     }
     if (user.disabled) throw new LoginRefused("disabled", invalid, user);
+    await this.#throttle.clear(username, address);
     const values: UpdateValues<UserRecord> = {
       failed_logins: 0,
       locked_until: null,
@@ -161,15 +137,7 @@ export class PasswordCheck {
     return (await this.#repository.update(user.id, values)) ?? user;
   }
 
-  /** Milliseconds the user must still wait before the next attempt. */
-  #waitMs(user: UserRecord, now: number): number {
-    if (user.locked_until) {
-      const left = Date.parse(user.locked_until) - now;
-      if (left > 0) return left;
-    }
-    const over = user.failed_logins - this.#policy.slowDownAfter;
-    if (over < 0 || !user.last_failed_at) return 0;
-    const backoff = Math.min(60, this.#policy.backoffSeconds * 2 ** over) * 1000;
-    return Math.max(0, Date.parse(user.last_failed_at) + backoff - now);
+  #lockMs(): number {
+    return this.#throttle.policy.lockSeconds * 1000;
   }
 }
