@@ -244,6 +244,8 @@ export { Monitoring } from "./src/observability/monitoring.ts";
 export type { MonitoringOptions } from "./src/observability/monitoring.ts";
 export { Counter, Gauge, Histogram, Registry } from "./src/observability/metrics.ts";
 export { instrumentDriver } from "./src/db/instrumented-driver.ts";
+export { renderStatusPage, statusPage } from "./src/http/status-page.ts";
+export type { StatusPageOptions } from "./src/http/status-page.ts";
 export { nextState, ThresholdMonitor } from "./src/observability/thresholds.ts";
 export type {
   HealthState,

@@ -129,6 +129,11 @@ abstract class Metric<Child> {
     return child;
   }
 
+  /** Every series: its label pairs as written, and its child. */
+  series(): { labels: string; child: Child }[] {
+    return [...this.children.values()];
+  }
+
   /** Drops every series (a collector that rebuilds its values from scratch calls it first). */
   reset(): void {
     this.children.clear();
@@ -284,11 +289,6 @@ export class Histogram extends Metric<HistogramChild> {
     const out = this.buckets.map((bound, i) => ({ bound, count: (running += value.counts[i]!) }));
     out.push({ bound: Infinity, count: value.n });
     return out;
-  }
-
-  /** Every series: its label values joined by commas as written, and its child. */
-  series(): { labels: string; child: HistogramChild }[] {
-    return [...this.children.values()];
   }
 
   write(format: ExpositionFormat): string {

@@ -25,6 +25,7 @@ import { systemRoutes } from "../http/system.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import { instrumentDriver } from "../db/instrumented-driver.ts";
 import { httpMetrics } from "../http/metrics.ts";
+import { statusPage } from "../http/status-page.ts";
 import { Monitoring } from "../observability/monitoring.ts";
 import { monitoringModule, type MonitoringModuleOptions, monitoringTracer } from "../modules/monitoring/mod.ts";
 import type { Tracer } from "../observability/tracing.ts";
@@ -446,13 +447,18 @@ export class BaseServiceBuilder {
         ...(chap ? { typePrefix: SERVICEKIT_URN } : {}),
       }))
       .use(jsonBody({ maxBodyBytes }));
+    let healthChecks: HealthCheck[] | undefined;
     if (this.#health) {
       const checks = [...(this.#health.checks ?? [])];
+      healthChecks = checks;
       for (const module of modules) checks.push(...(module.healthChecks?.(context) ?? []));
       if (this.#health.includeDatabaseCheck !== false) checks.push(databaseCheck(context.db));
       this.#checkHealthNames(checks);
       app.use(healthRoutes({ ...this.#health, checks, stream: chap && this.#health.prefix === CHAP_HEALTH_PATH }));
       if (chap && this.#health.prefix !== CHAP_HEALTH_PATH) app.use(healthRoutes({ ...this.#health, prefix: CHAP_HEALTH_PATH, checks, stream: true }));
+    }
+    if (context.monitoring) {
+      app.use(statusPage(context.monitoring, { title: this.options.info.display_name, ...(healthChecks ? { checks: healthChecks } : {}) }));
     }
     if (this.#system) app.use(systemRoutes({ ...this.#system, db: context.db }));
     for (const module of modules) {
