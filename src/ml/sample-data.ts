@@ -8,6 +8,7 @@
  */
 import type { Cell } from "./_columns.ts";
 import type { DataFrameJSON } from "./dataframe.ts";
+import { seededRandom } from "./onnx-models.ts";
 
 /** Options of {@link sampleFrame}. */
 export interface SampleOptions {
@@ -25,18 +26,6 @@ export interface SampleOptions {
   seed?: number;
   /** Extra covariate columns by name (after the features; names already present are not repeated). */
   covariates?: readonly string[];
-}
-
-/** A small seeded generator (mulberry32), so a seed gives the same data on every runtime. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function round(value: number, digits: number): number {

@@ -11,9 +11,8 @@ import type { Logger } from "../core/logging.ts";
 import { DataFrame } from "./dataframe.ts";
 import { RuntimeError } from "./errors.ts";
 import { type FeatureCollection, withoutNullMembers } from "./geojson.ts";
-import { pyFormat } from "./py-format.ts";
 import { pyJsonDumps } from "./py-json.ts";
-import { runCommand, scriptEnvironment } from "../runtime/subprocess.ts";
+import { runScript } from "./_script.ts";
 import { withTempDir } from "./_temp-dir.ts";
 import {
   binaryModel,
@@ -141,18 +140,7 @@ export class ShellModelRunner<C = ConfigData> implements ModelRunner<C> {
     cwd: string,
     signal: AbortSignal,
   ): Promise<void> {
-    const command = pyFormat(template, files);
-    const log = this.#options.logger;
-    log?.debug("ml.shell.start", { operation: what.toLowerCase(), command });
-    signal.throwIfAborted();
-    const result = await runCommand(command, {
-      cwd,
-      signal,
-      env: scriptEnvironment(this.#options.env),
-      ...(this.#options.maxOutputBytes === undefined ? {} : { maxOutputBytes: this.#options.maxOutputBytes }),
-    });
-    if (result.aborted) throw signal.reason;
-    log?.debug("ml.shell.end", { operation: what.toLowerCase(), code: result.exitCode, stdout: result.stdout, stderr: result.stderr });
+    const result = await runScript(what.toLowerCase(), template, files, { cwd, signal }, this.#options);
     if (result.exitCode !== 0) {
       throw new RuntimeError(`${what} script failed with exit code ${result.exitCode}: ${result.stderr}`);
     }

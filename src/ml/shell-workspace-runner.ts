@@ -14,9 +14,8 @@ import type { Logger } from "../core/logging.ts";
 import type { DataFrame } from "./dataframe.ts";
 import { RuntimeError } from "./errors.ts";
 import { type FeatureCollection, withoutNullMembers } from "./geojson.ts";
-import { pyFormat } from "./py-format.ts";
 import { pyJsonDumps } from "./py-json.ts";
-import { runCommand, scriptEnvironment } from "../runtime/subprocess.ts";
+import { runScript } from "./_script.ts";
 import { withTempDir } from "./_temp-dir.ts";
 import {
   binaryModel,
@@ -162,18 +161,7 @@ export class ShellWorkspaceRunner<C = ConfigData> implements WorkspaceRunner<C> 
   }
 
   async #run(what: string, template: string, files: Record<string, string>, cwd: string, signal: AbortSignal): Promise<ScriptResult> {
-    const command = pyFormat(template, files);
-    const log = this.#options.logger;
-    log?.debug("ml.shell.start", { operation: what, command });
-    signal.throwIfAborted();
-    const result = await runCommand(command, {
-      cwd,
-      signal,
-      env: scriptEnvironment(this.#options.env),
-      ...(this.#options.maxOutputBytes === undefined ? {} : { maxOutputBytes: this.#options.maxOutputBytes }),
-    });
-    if (result.aborted) throw signal.reason;
-    log?.debug("ml.shell.end", { operation: what, code: result.exitCode, stdout: result.stdout, stderr: result.stderr });
+    const result = await runScript(what, template, files, { cwd, signal }, this.#options);
     return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
   }
 }
