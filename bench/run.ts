@@ -1,14 +1,44 @@
-// The bundled benchmark suite: `bun bench [--quick] [SUITE...]`.
+// The bundled benchmark suite: `bun bench [--quick] [--compare FILE [--max-regression PCT]] [SUITE...]`.
+// --compare exits 1 when a ratio fell more than PCT % (default 10) below the saved run's;
+// with --against FILE2 it compares two saved runs without running anything.
 // All suites write bench/results/latest.json; some suites, latest-<suites>.json.
 // Every figure is measured beside its baseline in the same invocation.
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import postgres from "postgres";
+import { readFileSync } from "node:fs";
+import { compareRuns, comparisonReport } from "./lib/compare.ts";
 import type { BenchRow, Suite } from "./lib/types.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const wanted = args.filter((a) => !a.startsWith("--"));
+const VALUED = ["--compare", "--against", "--max-regression"];
+const option = (name: string): string | undefined => {
+  const index = args.indexOf(name);
+  return index < 0 ? undefined : args[index + 1];
+};
+const wanted = args.filter((a, i) => !a.startsWith("--") && !VALUED.includes(args[i - 1] ?? ""));
+const compareFile = option("--compare");
+const maxDrop = Number(option("--max-regression") ?? "10") / 100;
+if (args.includes("--compare") && !compareFile || !(maxDrop >= 0)) {
+  console.error("Usage: bun bench [--quick] [--compare FILE [--against FILE2] [--max-regression PCT]] [SUITE...]");
+  process.exit(2);
+}
+const readRows = (file: string): BenchRow[] => (JSON.parse(readFileSync(file, "utf8")) as { rows: BenchRow[] }).rows;
+
+/** Prints the comparison with the saved run and exits 1 on a regression. */
+function compareAndExit(current: BenchRow[]): void {
+  if (!compareFile) return;
+  const result = compareRuns(readRows(compareFile), current, maxDrop);
+  console.log(`\n${comparisonReport(result, maxDrop, compareFile)}`);
+  if (result.regressions.length > 0) process.exit(1);
+}
+
+const against = option("--against");
+if (compareFile && against) {
+  compareAndExit(readRows(against));
+  process.exit(0);
+}
 const suitesDir = new URL("./suites/", import.meta.url);
 
 const available = readdirSync(suitesDir).filter((f) => f.endsWith(".ts")).sort();
@@ -82,3 +112,4 @@ mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const file = wanted.length === 0 ? "latest.json" : `latest-${[...wanted].sort().join("-")}.json`;
 writeFileSync(new URL(`./results/${file}`, import.meta.url), JSON.stringify({ header, rows }, null, 2) + "\n");
 console.log(`\nwrote bench/results/${file} (${rows.length} rows, ${header.seconds} s)`);
+compareAndExit(rows);
