@@ -195,6 +195,7 @@ export { openDatabase, DEFAULT_DATABASE_URL } from "./src/db/open.ts";
 export type { DatabaseOptions } from "./src/db/open.ts";
 export type { DialectName, Driver, Executor, Row, SqlValue } from "./src/db/driver.ts";
 export type { PostgresOptions } from "./src/db/postgres-driver.ts";
+export type { StoreCircuitOptions } from "./src/db/store-circuit.ts";
 export type { SqliteOptions } from "./src/db/sqlite-driver.ts";
 export { migrate, migrateDown, MigrationError } from "./src/db/migrate.ts";
 export type { MigrationReport } from "./src/db/migrate.ts";

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { CircuitOpenError } from "../core/circuit-breaker.ts";
 import type { Logger } from "../core/logging.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
 import { fromElysiaError } from "./elysia-errors.ts";
@@ -28,7 +29,9 @@ export function errorHandler(options: ErrorHandlerOptions): Elysia {
   const basePath = options.basePath ?? "";
   return new Elysia().onError({ as: "scoped" }, ({ code, error, path, set, request }) => {
     const problem = fromElysiaError(code, error);
-    if (problem.status >= 500) {
+    // A request refused by an open breaker is expected while a dependency is down: the
+    // breaker's own state change is logged once, not a stack per request.
+    if (problem.status >= 500 && !(problem instanceof CircuitOpenError)) {
       logger.error("http.request.error", {
         request_id: set.headers["x-request-id"],
         method: request.method,

@@ -123,6 +123,14 @@ function normaliseBasePath(basePath: string | undefined): string {
   return trimmed;
 }
 
+/** One log line when the store becomes unreachable and one when it is back, not one per refused request. */
+function logCircuitChanges(db: Driver, logger: Logger): void {
+  db.circuit?.onStateChange(({ from, to, failures, error }) => {
+    if (to === "open" && from === "closed") logger.warn("db.circuit.open", { failures, error });
+    else if (to === "closed") logger.info("db.circuit.closed", {});
+  });
+}
+
 /**
  * Assembles a chapkit service from the core pieces: health, system, info,
  * landing page, docs, logging, the store and any {@link ServiceModule}.
@@ -396,6 +404,7 @@ export class BaseServiceBuilder {
       ? new Monitoring({ ...this.#monitoring, ...(tracer ? { tracer } : {}) })
       : undefined;
     const db = monitoring ? instrumentDriver(opened, monitoring) : opened;
+    logCircuitChanges(db, logger);
     if (monitoring) modules.push(monitoringModule(monitoring, this.#monitoring));
     const context = createServiceContext({
       db,

@@ -150,6 +150,7 @@ describe("the PostgreSQL store's circuit breaker", () => {
 
 describe("a service on a PostgreSQL store that goes away", () => {
   const proxy = postgresProxy();
+  const events: string[] = [];
   let db: Driver;
   let app: ServiceApp;
 
@@ -160,6 +161,7 @@ describe("a service on a PostgreSQL store that goes away", () => {
     });
     app = await new ServiceBuilder({ info: { display_name: "Outage" } })
       .withDatabase(db)
+      .withLogging({ format: "json", requests: false, write: (line) => events.push(JSON.parse(line).event) })
       .withHealth()
       .withConfig(Type.Object({ n: Type.Integer() }, { title: "OutageConfig" }))
       .build();
@@ -198,6 +200,13 @@ describe("a service on a PostgreSQL store that goes away", () => {
     const list = await call(app, "GET", "/api/v1/config");
     assert.equal(list.status, 200);
     assert.deepEqual(list.body.map((c: { name: string }) => c.name), ["before"]);
+  });
+
+  it("logs the outage once when the circuit opens and once when it closes, not a stack per refused request", () => {
+    assert.equal(events.filter((e) => e === "db.circuit.open").length, 1);
+    assert.equal(events.filter((e) => e === "db.circuit.closed").length, 1);
+    // Only the failures that opened the circuit (threshold 2) are logged as request errors.
+    assert.equal(events.filter((e) => e === "http.request.error").length, 2);
   });
 });
 
