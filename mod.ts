@@ -61,6 +61,11 @@ export type { LoadedSettings, SecretResolver, SettingSource, SettingsFile, Setti
 export { maskedSettings, renderSettings } from "./src/core/settings/render.ts";
 export { describeConfiguration, ServiceSettings } from "./src/service/settings.ts";
 
+// Overload, readiness and draining
+export { requestSignal } from "./src/http/overload.ts";
+export { Readiness, READINESS_KEY } from "./src/http/readiness.ts";
+export type { DrainListener } from "./src/http/readiness.ts";
+
 // Outbound resilience
 export { backoffDelay, OutboundPolicy, outboundOptions, resilientFetch, retryAfterMs } from "./src/core/resilient-fetch.ts";
 export type { OutboundAttempt, OutboundPolicyOptions } from "./src/core/resilient-fetch.ts";
@@ -106,6 +111,7 @@ export {
   PayloadTooLargeError,
   PreconditionFailedError,
   RateLimitedError,
+  RequestTimeoutError,
   UnauthorizedError,
   UnavailableError,
   UnsupportedMediaTypeError,

@@ -27,6 +27,8 @@ export const DEFAULT_PUBLIC_PATHS: readonly string[] = [
   "/docs/*",
   "/openapi.json",
   "/api/v1/health",
+  "/health/live",
+  "/health/ready",
   "/api/v1/info",
 ];
 

@@ -2,6 +2,7 @@ import { Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import type { Driver } from "../db/driver.ts";
 import { addRoute } from "./_route.ts";
+import type { Readiness } from "./readiness.ts";
 import type { CheckResult, HealthCheck } from "./module.ts";
 import { routeDetail } from "./route-doc.ts";
 import { pollIntervalMs, sleepUnlessAborted, sseResponse } from "./sse.ts";
@@ -18,6 +19,8 @@ export const HEALTH_TIMEOUT_MS = 900;
 export interface HealthRoutesOptions {
   /** Path (default `/api/v1/health`). */
   prefix?: string;
+  /** The instance's readiness: while it drains, the answer is 503 without running the checks. */
+  readiness?: Readiness;
   /** OpenAPI tags (default `["Observability"]`). */
   tags?: string[];
   /** Checks, in the order they appear in the answer. */
@@ -205,6 +208,37 @@ export const HealthReportSchema = Type.Object({
   checks: Type.Optional(Type.Record(Type.String(), CheckSchema)),
 }, { title: "HealthStatus" });
 
+function drainingReport(readiness: Readiness): HealthReport {
+  return { status: "unhealthy", checks: { draining: { state: "unhealthy", message: `The instance is draining (${readiness.reason})` } } };
+}
+
+/** Options of {@link probeRoutes}. */
+export interface ProbeRoutesOptions {
+  /** Checks of the readiness probe (the same as the health route's). */
+  checks?: HealthCheck[];
+  /** The instance's readiness. */
+  readiness?: Readiness;
+  /** Bound of the readiness answer in ms (default {@link HEALTH_TIMEOUT_MS}). */
+  timeoutMs?: number;
+  /** OpenAPI tags (default `["Observability"]`). */
+  tags?: string[];
+}
+
+/**
+ * Kubernetes-style probes: `GET /health/live` answers 200 while the process
+ * serves at all (a failing liveness probe restarts the pod, so it checks no
+ * dependency), `GET /health/ready` answers like the health route: 503 while
+ * a check is unhealthy or the instance drains.
+ */
+export function probeRoutes(options: ProbeRoutesOptions = {}): AnyElysia {
+  const tags = options.tags ?? ["Observability"];
+  const app = new Elysia().use(healthRoutes({ ...options, prefix: "/health/ready", tags }));
+  addRoute(app, "GET", "/health/live", () => ({ status: "healthy" }), {
+    detail: routeDetail({ summary: "Liveness probe", description: "200 while the process serves.", tags, response: HealthReportSchema }),
+  });
+  return app;
+}
+
 /**
  * `GET /api/v1/health`: 200 when healthy or degraded, 503 when any check is
  * unhealthy (readiness semantics), always within `timeoutMs` (default
@@ -220,11 +254,14 @@ export function healthRoutes(options: HealthRoutesOptions = {}): AnyElysia {
   }
   const app = new Elysia();
   const reportOptions = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  const readiness = options.readiness;
+  const current = (): Promise<HealthReport> =>
+    readiness?.draining ? Promise.resolve(drainingReport(readiness)) : healthReport(checks, reportOptions);
   if (options.stream) {
     addRoute(app, "GET", `${prefix}/$stream`, ({ query, request }: { query: Record<string, unknown>; request: Request }) => {
       const intervalMs = pollIntervalMs(query, 1000, "the health stream");
       return sseResponse(async ({ send, signal }) => {
-        while (send({ data: await healthReport(checks, reportOptions) })) {
+        while (send({ data: await current() })) {
           await sleepUnlessAborted(intervalMs, signal);
           if (signal.aborted) return;
         }
@@ -241,7 +278,7 @@ export function healthRoutes(options: HealthRoutesOptions = {}): AnyElysia {
     });
   }
   addRoute(app, "GET", prefix, async ({ set }: { set: { status?: number } }) => {
-    const report = await healthReport(checks, reportOptions);
+    const report = await current();
     if (report.status === "unhealthy") set.status = 503;
     return report;
   }, {

@@ -6,6 +6,7 @@ import { describeSchema } from "../db/introspect.ts";
 import { svgDiagram } from "../db/schema-diagram.ts";
 import { hostName, platformName, runtimeName, runtimeVersion, timeZoneName } from "../runtime/runtime.ts";
 import { addRoute } from "./_route.ts";
+import type { Readiness } from "./readiness.ts";
 import { routeDetail } from "./route-doc.ts";
 
 /** What `GET /api/v1/system` answers. */
@@ -55,9 +56,17 @@ export interface SystemRoutesOptions {
   schemaDiagram?: boolean;
   /** The store the diagram draws. */
   db?: Driver;
+  /** The instance's readiness; with it, `POST {prefix}/$drain` starts draining. */
+  readiness?: Readiness;
 }
 
-/** `GET /api/v1/system`: time, time zone, runtime, platform and host name; with `schemaDiagram`, `GET /api/v1/system/schema.svg`. */
+/**
+ * `GET /api/v1/system`: time, time zone, runtime, platform and host name;
+ * with `schemaDiagram`, `GET /api/v1/system/schema.svg`; with a readiness,
+ * `POST /api/v1/system/$drain` (202) puts the instance in draining mode:
+ * every health path answers 503, in-flight requests and jobs finish, then a
+ * served process exits.
+ */
 export function systemRoutes(options: SystemRoutesOptions = {}): AnyElysia {
   const app = new Elysia();
   const prefix = options.prefix ?? "/api/v1/system";
@@ -69,6 +78,20 @@ export function systemRoutes(options: SystemRoutesOptions = {}): AnyElysia {
     addRoute(app, "GET", `${prefix}/schema.svg`, async () =>
       new Response(svgDiagram(await describeSchema(db)), { headers: { "content-type": "image/svg+xml; charset=utf-8" } }), {
       detail: routeDetail({ summary: "ER diagram of the database tables (SVG)", tags: options.tags ?? ["Service"] }),
+    });
+  }
+  const readiness = options.readiness;
+  if (readiness) {
+    addRoute(app, "POST", `${prefix}/$drain`, ({ set }: { set: { status?: number } }) => {
+      readiness.drain("POST /api/v1/system/$drain");
+      set.status = 202;
+      return { status: "draining" };
+    }, {
+      detail: routeDetail({
+        summary: "Drain this instance",
+        description: "Readiness answers 503 from now on; in-flight requests and jobs finish, then the process exits (blue-green and canary roll-outs).",
+        tags: options.tags ?? ["Service"],
+      }),
     });
   }
   return app;

@@ -3,12 +3,12 @@ export type TerminationSignal = "SIGTERM" | "SIGINT";
 
 interface SignalGlobals {
   Deno?: {
-    addSignalListener(signal: TerminationSignal, handler: () => void): void;
-    removeSignalListener(signal: TerminationSignal, handler: () => void): void;
+    addSignalListener(signal: string, handler: () => void): void;
+    removeSignalListener(signal: string, handler: () => void): void;
   };
   process?: {
-    on(signal: TerminationSignal, handler: () => void): void;
-    off(signal: TerminationSignal, handler: () => void): void;
+    on(signal: string, handler: () => void): void;
+    off(signal: string, handler: () => void): void;
   };
 }
 
@@ -40,6 +40,21 @@ export function onTermination(handler: (signal: TerminationSignal) => void): () 
       if (deno) deno.removeSignalListener(signal, listener);
       else process?.off(signal, listener);
     }
+  };
+}
+
+/**
+ * Calls `handler` each time the process receives SIGHUP (the conventional
+ * "reload your configuration" signal). Returns a function that removes it.
+ */
+export function onHangup(handler: () => void): () => void {
+  const deno = globals.Deno;
+  const process = globals.process;
+  if (deno) deno.addSignalListener("SIGHUP", handler);
+  else process?.on("SIGHUP", handler);
+  return () => {
+    if (deno) deno.removeSignalListener("SIGHUP", handler);
+    else process?.off("SIGHUP", handler);
   };
 }
 

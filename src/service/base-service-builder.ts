@@ -13,7 +13,8 @@ import type { Migration } from "../db/migration.ts";
 import { openDatabase } from "../db/open.ts";
 import { docsRoutes } from "../http/docs.ts";
 import { errorHandler } from "../http/error-handler.ts";
-import { databaseCheck, healthRoutes, isValidCheckName } from "../http/health.ts";
+import { databaseCheck, healthRoutes, isValidCheckName, probeRoutes } from "../http/health.ts";
+import { Readiness, READINESS_KEY } from "../http/readiness.ts";
 import { infoRoutes } from "../http/info.ts";
 import { jsonBody } from "../http/json-body.ts";
 import type { BodyLimits } from "../http/body-limit.ts";
@@ -416,12 +417,14 @@ export class BaseServiceBuilder {
     });
     const lifecycle = createLifecycle({
       context,
+      settings,
       modules,
       shutdownHooks: this.#shutdown,
       closeDb: ownsDb ? () => opened.close() : undefined,
       bodyLimits: this.#bodyLimits(context),
     });
     try {
+      context.provide(READINESS_KEY, new Readiness());
       await migrate(db, modules.flatMap((module) => module.migrations ?? []));
       for (const module of modules) await module.setup?.(context);
       const app = this.#assemble(context, modules, logger, logRequests);
@@ -442,6 +445,7 @@ export class BaseServiceBuilder {
 
   #assemble(context: ServiceContext, modules: ServiceModule[], logger: Logger, logRequests: boolean): AnyElysia {
     const bodyLimits = this.#bodyLimits(context);
+    const readiness = context.get<Readiness>(READINESS_KEY);
     const maxBodyBytes = bodyLimits.json;
     const basePath = this.#basePath;
     const app: AnyElysia = new Elysia(basePath ? { prefix: basePath } : {})
@@ -463,13 +467,14 @@ export class BaseServiceBuilder {
       for (const module of modules) checks.push(...(module.healthChecks?.(context) ?? []));
       if (this.#health.includeDatabaseCheck !== false) checks.push(databaseCheck(context.db));
       this.#checkHealthNames(checks);
-      app.use(healthRoutes({ ...this.#health, checks, stream: chap && this.#health.prefix === CHAP_HEALTH_PATH }));
-      if (chap && this.#health.prefix !== CHAP_HEALTH_PATH) app.use(healthRoutes({ ...this.#health, prefix: CHAP_HEALTH_PATH, checks, stream: true }));
+      app.use(healthRoutes({ ...this.#health, checks, readiness, stream: chap && this.#health.prefix === CHAP_HEALTH_PATH }));
+      if (chap && this.#health.prefix !== CHAP_HEALTH_PATH) app.use(healthRoutes({ ...this.#health, prefix: CHAP_HEALTH_PATH, checks, readiness, stream: true }));
+      app.use(probeRoutes({ checks, readiness, ...(this.#health.tags ? { tags: this.#health.tags } : {}) }));
     }
     if (context.monitoring) {
       app.use(statusPage(context.monitoring, { title: this.options.info.display_name, ...(healthChecks ? { checks: healthChecks } : {}) }));
     }
-    if (this.#system) app.use(systemRoutes({ ...this.#system, db: context.db }));
+    if (this.#system) app.use(systemRoutes({ ...this.#system, db: context.db, readiness }));
     for (const module of modules) {
       const routes = module.routes?.(context);
       if (routes) app.use(routes);
@@ -510,6 +515,13 @@ export class BaseServiceBuilder {
       throw error;
     }
     const effective = app.chapkit.context.settings.server;
-    return listenService(app, { ...options, port: effective.port, hostname: effective.host, graceMs: effective.graceMs });
+    return listenService(app, {
+      ...options,
+      port: effective.port,
+      hostname: effective.host,
+      graceMs: effective.graceMs,
+      drainDelayMs: effective.drainDelayMs,
+      watchConfig: effective.watchConfig,
+    });
   }
 }

@@ -1,3 +1,5 @@
+import { type Readiness, READINESS_KEY } from "../http/readiness.ts";
+import type { ServiceSettings, SettingsChange } from "./settings.ts";
 import type { AnyElysia, Elysia } from "elysia";
 import type { EntityDefinition } from "../core/entity-definition.ts";
 import type { BodyLimits } from "../http/body-limit.ts";
@@ -23,6 +25,18 @@ export interface ServiceHandle {
   readonly bodyLimits: BodyLimits;
   /** Whether {@link ServiceHandle.close} has run. */
   readonly closed: boolean;
+  /** The live settings: effective values, their sources, `render()` for `chapkit config`. */
+  readonly settings: ServiceSettings;
+  /** The instance's readiness; `drain(reason)` makes every health path answer 503. */
+  readonly readiness: Readiness;
+  /**
+   * Re-reads the config file and the environment and applies what can change
+   * live (log level, limits, timeouts…); the rest is reported as needing a
+   * restart. What SIGHUP and a config-file change do.
+   *
+   * @throws {ConfigurationError} when the new configuration is invalid (nothing changes then).
+   */
+  reload(): Promise<SettingsChange>;
   /**
    * Runs shutdown hooks, stops modules in reverse order and closes the store
    * when the service opened it. Safe to call more than once.
@@ -55,6 +69,7 @@ export type ServiceApp<Routes extends Record<string, unknown> = any> =
 /** What a lifecycle closes. */
 export interface LifecycleParts {
   context: ServiceContext;
+  settings: ServiceSettings;
   modules: readonly ServiceModule[];
   shutdownHooks: readonly LifecycleHook[];
   closeDb: (() => Promise<void>) | undefined;
@@ -94,6 +109,15 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
     context,
     manager: (definition) => entityManagerOf(context, definition),
     bodyLimits: parts.bodyLimits,
+    settings: parts.settings,
+    get readiness(): Readiness {
+      return context.get<Readiness>(READINESS_KEY);
+    },
+    async reload(): Promise<SettingsChange> {
+      const change = await parts.settings.reload();
+      context.logger.info("settings.reloaded", { applied: change.applied, needs_restart: change.needsRestart });
+      return change;
+    },
     get closed(): boolean {
       return closing !== undefined;
     },

@@ -1,6 +1,7 @@
 import { largestBodyLimit } from "../http/body-limit.ts";
 import { serve } from "../runtime/serve.ts";
-import { exitProcess, onTermination } from "../runtime/signals.ts";
+import { watch } from "node:fs";
+import { exitProcess, onHangup, onTermination } from "../runtime/signals.ts";
 import type { ServiceApp } from "./lifecycle.ts";
 
 /** Options of {@link listenService}. */
@@ -11,8 +12,17 @@ export interface ListenOptions {
   hostname?: string;
   /** How long in-flight requests may take to finish on shutdown (default 10 s). */
   graceMs?: number;
-  /** Stop gracefully and exit on SIGTERM/SIGINT (default true). */
+  /**
+   * Own the process (default true): SIGTERM/SIGINT and `POST /api/v1/system/$drain`
+   * drain the instance (readiness 503 for `drainDelayMs`, in-flight requests
+   * finish, the service closes, the process exits 0); SIGHUP and a change of
+   * the config file reload the settings.
+   */
   handleSignals?: boolean;
+  /** How long readiness answers 503 before the server stops accepting, when draining (default 0). */
+  drainDelayMs?: number;
+  /** Reload when the config file changes (default true). */
+  watchConfig?: boolean;
 }
 
 /** A service that is serving. */
@@ -40,27 +50,58 @@ export async function listenService(app: ServiceApp, options: ListenOptions = {}
     hostname,
     maxRequestBodySize: largestBodyLimit(app.chapkit.bodyLimits),
   });
-  let removeSignals = (): void => {};
+  const cleanups: Array<() => void> = [];
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      removeSignals();
+      for (const cleanup of cleanups) cleanup();
       await server.stop(options.graceMs ?? 10_000);
       await app.chapkit.close();
       logger.info("service.stopped", { port: server.port });
     })();
     return stopping;
   };
-  if (options.handleSignals !== false) {
-    removeSignals = onTermination((signal) => {
-      logger.info("service.stopping", { signal });
+  if (options.handleSignals !== false) ownProcess(app, stop, options, cleanups);
+  const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
+  logger.info("service.started", { url: `http://${host}:${server.port}` });
+  return { app, port: server.port, url: `http://${host}:${server.port}`, stop };
+}
+
+/** Wires draining (SIGTERM, SIGINT, `$drain`) and reloading (SIGHUP, config-file changes) of a served process. */
+function ownProcess(app: ServiceApp, stop: () => Promise<void>, options: ListenOptions, cleanups: Array<() => void>): void {
+  const { logger } = app.chapkit.context;
+  const readiness = app.chapkit.readiness;
+  cleanups.push(readiness.onDrain((reason) => {
+    logger.info("service.draining", { reason, drain_delay_ms: options.drainDelayMs ?? 0 });
+    setTimeout(() => {
       stop().then(() => exitProcess(0), (error) => {
         logger.error("service.stop_failed", { error });
         exitProcess(1);
       });
-    });
+    }, options.drainDelayMs ?? 0);
+  }));
+  cleanups.push(onTermination((signal) => readiness.drain(signal)));
+  const reload = (trigger: string): void => {
+    app.chapkit.reload().catch((error: unknown) =>
+      logger.error("settings.reload_failed", { trigger, detail: error instanceof Error ? error.message : String(error) })
+    );
+  };
+  cleanups.push(onHangup(() => reload("SIGHUP")));
+  const file = app.chapkit.settings.filePath;
+  if (file && options.watchConfig !== false) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      // Editors write a file in several steps: reload once, shortly after the last.
+      const watcher = watch(file, () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => reload("config file"), 100);
+      });
+      cleanups.push(() => {
+        clearTimeout(timer);
+        watcher.close();
+      });
+    } catch (error) {
+      logger.warn("settings.watch_failed", { file, detail: error instanceof Error ? error.message : String(error) });
+    }
   }
-  const host = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
-  logger.info("service.started", { url: `http://${host}:${server.port}` });
-  return { app, port: server.port, url: `http://${host}:${server.port}`, stop };
 }

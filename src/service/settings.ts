@@ -82,6 +82,12 @@ export class ServiceSettings {
     return this.#loaded.settings;
   }
 
+  /** The config file read, if any (watched for changes by a served process). */
+  get filePath(): string | undefined {
+    if (!this.#options) return undefined;
+    return configFilePath(this.#options, this.#options.env ?? processEnvironment());
+  }
+
   /** Per dotted key, where its value came from. */
   get sources(): Readonly<Record<string, SettingSource>> {
     return this.#loaded.sources;

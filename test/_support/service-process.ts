@@ -14,6 +14,8 @@ export interface ServiceProcess {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** Its exit code (Deno's child_process may report null after a signal). */
   readonly exited: Promise<number | null>;
+  /** Sends `signal` (any number of times, unlike Deno's `child.kill`, which sends one signal only). */
+  signal(signal: NodeJS.Signals): void;
   /** Sends `signal` and waits for the exit. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -72,8 +74,11 @@ export function startService(script: string, env: Record<string, string | undefi
       output: () => output,
       waitFor,
       exited,
+      signal(signal: NodeJS.Signals): void {
+        if (!done) process.kill(child.pid!, signal);
+      },
       stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-        if (!done) child.kill(signal);
+        if (!done) process.kill(child.pid!, signal);
         return exited;
       },
     };

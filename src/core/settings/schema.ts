@@ -20,6 +20,8 @@ export interface SettingAnnotations {
 const server = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, env: ["PORT"], description: "TCP port; 0 picks a free one" }),
   host: Type.String({ minLength: 1, default: "127.0.0.1", env: ["HOST"], description: "Interface to bind; 0.0.0.0 in containers" }),
+  drainDelayMs: Type.Integer({ minimum: 0, default: 0, description: "On SIGTERM or $drain, how long readiness answers 503 before the server stops accepting (ms)" }),
+  watchConfig: Type.Boolean({ default: true, description: "Reload when the config file changes" }),
   graceMs: Type.Integer({ minimum: 0, default: 10_000, description: "How long in-flight requests may take to finish on shutdown (ms)" }),
 });
 
@@ -154,6 +156,10 @@ export interface Settings {
     port: number;
     /** Interface to bind (`HOST`, default `127.0.0.1`; `0.0.0.0` in containers). */
     host: string;
+    /** Milliseconds readiness answers 503 before the server stops accepting, on SIGTERM or `$drain` (default 0; 5000 behind Kubernetes). */
+    drainDelayMs: number;
+    /** Reload when the config file changes (default true). */
+    watchConfig: boolean;
     /** Milliseconds in-flight requests may take to finish on shutdown (default 10 000). */
     graceMs: number;
   };

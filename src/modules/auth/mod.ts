@@ -64,6 +64,7 @@ function defaultPermissions(prefix: string): Record<string, string> {
   return {
     [`* ${prefix}/*`]: AUTH_ADMIN,
     "DELETE /api/v1/jobs/:job_id": "jobs:cancel",
+    "POST /api/v1/system/$drain": AUTH_ADMIN,
   };
 }
 
