@@ -194,6 +194,8 @@ export type {
 export { InProcessJobRunner } from "./src/modules/jobs/runner.ts";
 export type { InProcessJobRunnerOptions } from "./src/modules/jobs/runner.ts";
 export { memoryJobStore } from "./src/modules/jobs/memory-store.ts";
+export { JobScheduler } from "./src/modules/jobs/scheduler.ts";
+export type { JobSchedulerOptions, MissedPolicy, ScheduleRecord, ScheduleSpec } from "./src/modules/jobs/scheduler.ts";
 export { SqlJobStore } from "./src/modules/jobs/store.ts";
 
 // Stores

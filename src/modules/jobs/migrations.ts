@@ -62,11 +62,36 @@ DROP TABLE job_dependencies;
 ${columns.map((column) => `ALTER TABLE jobs DROP COLUMN ${column};`).join("\n")}`;
 }
 
+function createSchedules(id: string, timestamp: string): string {
+  return `CREATE TABLE job_schedules (
+  name TEXT PRIMARY KEY,
+  cron TEXT NOT NULL,
+  job TEXT NOT NULL,
+  payload TEXT,
+  timezone TEXT,
+  missed TEXT NOT NULL CHECK (missed IN ('skip', 'run_once')),
+  next_run_at ${timestamp} NOT NULL,
+  last_run_at ${timestamp},
+  last_job_id ${id},
+  created_at ${timestamp} NOT NULL,
+  updated_at ${timestamp} NOT NULL
+);
+CREATE INDEX ix_job_schedules_next_run_at ON job_schedules (next_run_at);
+CREATE TABLE job_schedule_ticks (
+  schedule TEXT NOT NULL,
+  tick ${timestamp} NOT NULL,
+  job_id ${id} NOT NULL,
+  PRIMARY KEY (schedule, tick)
+);`;
+}
+
 /**
  * The schema of the jobs module (module `jobs`): the `jobs` table holding
  * each record with its lease (`owner`, `owner_key`, `heartbeat_at`), its
  * progress and its queue fields (name, payload, priority, attempts, run
- * time, dedup key), and `job_dependencies` (which job waits for which).
+ * time, dedup key), `job_dependencies` (which job waits for which), and the
+ * cron schedules with one row per fired tick (`job_schedules`,
+ * `job_schedule_ticks`).
  */
 export const JOBS_MIGRATIONS: readonly Migration[] = [
   {
@@ -99,5 +124,12 @@ ${NOTIFY_TRIGGER}`,
       sqlite: dropQueue(),
       postgres: `DROP TRIGGER IF EXISTS jobs_notify ON jobs;\nDROP FUNCTION IF EXISTS chapkit_jobs_notify();\n${dropQueue()}`,
     },
+  },
+  {
+    module: "jobs",
+    version: 4,
+    name: "job schedules",
+    up: { sqlite: createSchedules("TEXT", "TEXT"), postgres: createSchedules("VARCHAR(26)", "TIMESTAMPTZ(3)") },
+    down: "DROP TABLE job_schedule_ticks;\nDROP TABLE job_schedules;",
   },
 ];

@@ -14,10 +14,16 @@ import type { Driver } from "../../db/driver.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { JOBS_CHANNEL, JOBS_MIGRATIONS } from "./migrations.ts";
 import { jobsRoutes } from "./routes.ts";
+import { scheduleRoutes } from "./schedule-routes.ts";
+import { JobScheduler, type ScheduleSpec } from "./scheduler.ts";
+import { type AnyElysia, Elysia } from "elysia";
 import { SqlJobStore } from "./store.ts";
 
 /** The key under which the jobs module provides its {@link JobRunner}. */
 export const JOBS_KEY = "jobs";
+
+/** The key under which the jobs module provides its {@link JobScheduler}. */
+export const SCHEDULES_KEY = "schedules";
 
 /** Options of {@link jobsModule}. */
 export interface JobsModuleOptions {
@@ -36,6 +42,12 @@ export interface JobsModuleOptions {
    * attempts remain.
    */
   leaseTtlMs?: number;
+  /** Cron schedules by name, created or replaced at start-up (also `/api/v1/schedules`). */
+  schedules?: Record<string, ScheduleSpec>;
+  /** Milliseconds between checks for due schedule ticks (default 1 000). */
+  scheduleTickMs?: number;
+  /** A tick found due more than this many milliseconds late counts as missed (default 10 000). */
+  missedAfterMs?: number;
   /** Job handlers by name, registered before the runner starts claiming. */
   handlers?: Record<string, JobHandler<never>>;
   /** Jobs claimed per round trip at most (default: the concurrency, or 64 when unlimited). */
@@ -75,6 +87,7 @@ function defaultIdentity(db: Driver): string | null {
  */
 export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
   let runner: InProcessJobRunner | undefined;
+  let scheduler: JobScheduler | undefined;
   return {
     name: "jobs",
     migrations: JOBS_MIGRATIONS,
@@ -104,14 +117,26 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
       }
       await runner.start();
       context.provide<JobRunner>(JOBS_KEY, runner);
+      scheduler = new JobScheduler(db, runner, {
+        ...(options.scheduleTickMs === undefined ? {} : { tickMs: options.scheduleTickMs }),
+        ...(options.missedAfterMs === undefined ? {} : { missedAfterMs: options.missedAfterMs }),
+        logger: context.logger.child({ module: "jobs" }),
+      });
+      for (const [name, spec] of Object.entries(options.schedules ?? {})) await scheduler.schedule(name, spec);
+      scheduler.start();
+      context.provide<JobScheduler>(SCHEDULES_KEY, scheduler);
     },
     routes(context: ServiceContext) {
-      return jobsRoutes(context.get<JobRunner>(JOBS_KEY), {
+      const jobs = jobsRoutes(context.get<JobRunner>(JOBS_KEY), {
         ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
         ...(options.tags === undefined ? {} : { tags: options.tags }),
       });
+      return new Elysia({ name: "chapkit:jobs-module" })
+        .use(jobs)
+        .use(scheduleRoutes(context.get<JobScheduler>(SCHEDULES_KEY))) as unknown as AnyElysia;
     },
     async stop(): Promise<void> {
+      await scheduler?.stop();
       await runner?.close();
     },
   };

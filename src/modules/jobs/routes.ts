@@ -70,7 +70,7 @@ function enqueueArguments(body: Record<string, unknown>): { name: string; payloa
   if (body.timeout_ms !== undefined) options.timeoutMs = body.timeout_ms as number;
   if (body.dedup_key !== undefined) options.dedupKey = body.dedup_key as string;
   if (body.depends_on !== undefined) options.dependsOn = body.depends_on as string[];
-  return { name: body.name as string, payload: body.payload ?? null, options };
+  return { name: body.name as string, payload: body.payload ?? {}, options };
 }
 
 

@@ -244,6 +244,20 @@ export class InProcessJobRunner implements JobRunner {
     this.#wake();
   }
 
+  /**
+   * The payload as handler `name` will receive it (defaults filled).
+   * @throws {ValidationError} when the name is unknown or the payload does not match.
+   */
+  checkPayload(name: string, payload: unknown): unknown {
+    const registered = this.#handlers.get(name);
+    if (!registered) {
+      throw new ValidationError([{ loc: ["body", "name"], msg: `No job handler named "${name}"`, type: "value_error" }]);
+    }
+    return registered.check(payload)
+      ? payload
+      : validateValue(registered.handler.payload, payload, { loc: ["body", "payload"] });
+  }
+
   /** The names of the registered handlers. */
   handlerNames(): string[] {
     return [...this.#handlers.keys()];
@@ -287,14 +301,8 @@ export class InProcessJobRunner implements JobRunner {
     const now = Date.now();
     const submittedAt = new Date(now).toISOString();
     const rows = jobs.map(({ name, payload, options = {} }) => {
-      const registered = this.#handlers.get(name);
-      if (!registered) {
-        throw new ValidationError([{ loc: ["body", "name"], msg: `No job handler named "${name}"`, type: "value_error" }]);
-      }
-      const checked = registered.check(payload)
-        ? payload
-        : validateValue(registered.handler.payload, payload, { loc: ["body", "payload"] });
-      const resolved = resolveEnqueue(registered.handler, options, now);
+      const checked = this.checkPayload(name, payload);
+      const resolved = resolveEnqueue(this.#handlers.get(name)!.handler, options, now);
       return { id: newUlid(), name, payload: checked, submittedAt, owner: this.instanceId, ...resolved };
     });
     const results = await this.#store.enqueue(rows);

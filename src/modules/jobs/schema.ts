@@ -44,7 +44,7 @@ export const JobBackoffSchema: TObject = Type.Object({
 /** TypeBox schema of the body of `POST /api/v1/jobs`. */
 export const JobEnqueueSchema: TObject = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100, description: "A registered handler's name" }),
-  payload: Type.Optional(Type.Unknown({ description: "Checked against the handler's schema" })),
+  payload: Type.Optional(Type.Unknown({ description: "Checked against the handler's schema (default {})" })),
   priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000, description: "Higher first (default 0)" })),
   run_at: Type.Optional(Type.String({ format: "date-time", description: "Not before this time" })),
   delay_ms: Type.Optional(Type.Integer({ minimum: 0, description: "Not before this many ms from now" })),
