@@ -21,13 +21,22 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs `script` (a file that prints `READY <port>` once serving) with `env`
- * added to the test's environment (with an in-memory store unless `env` names
+ * Runs `script` (a file that prints `READY <port>` once serving, or whatever
+ * `options.ready` matches with the port as its first group; `options.command`
+ * replaces the runtime's arguments) with `env` added to the test's environment (with an in-memory store unless `env` names
  * one); resolves when it is ready or has exited.
  */
-export function startService(script: string, env: Record<string, string | undefined> = {}): Promise<ServiceProcess> {
-  const args = RUNTIME === "deno" ? ["run", "-A", script] : [script];
-  const child = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: "1", DATABASE_URL: "sqlite::memory:", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function startService(
+  script: string,
+  env: Record<string, string | undefined> = {},
+  options: { command?: string[]; cwd?: string; ready?: RegExp } = {},
+): Promise<ServiceProcess> {
+  const args = options.command ?? (RUNTIME === "deno" ? ["run", "-A", script] : [script]);
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: "1", DATABASE_URL: "sqlite::memory:", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const waiters = new Set<() => void>();
   const append = (chunk: unknown): void => {
@@ -61,7 +70,7 @@ export function startService(script: string, env: Record<string, string | undefi
       waiters.add(check);
       check();
     });
-  return waitFor(/READY (\d+)/).then(
+  return waitFor(options.ready ?? /READY (\d+)/).then(
     (match) => service(Number(match[1])),
     (error) => (done ? service(0) : Promise.reject(error)),
   );
