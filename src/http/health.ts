@@ -151,6 +151,8 @@ export function databaseCheck(db: Driver, options: DatabaseCheckOptions = {}): H
           message: `Database connection failed: ${why} (circuit ${circuit.state}, next probe in ${circuit.retryAfterMs()} ms)`,
         };
       }
+      // A connection failure since the last answer makes a cached "healthy" stale.
+      if (circuit && circuit.failures > 0) ping.invalidate();
       return ping.check();
     },
   };

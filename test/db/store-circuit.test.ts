@@ -208,6 +208,21 @@ describe("a service on a PostgreSQL store that goes away", () => {
     // Only the failures that opened the circuit (threshold 2) are logged as request errors.
     assert.equal(events.filter((e) => e === "http.request.error").length, 2);
   });
+
+  it("pings afresh after a connection failure instead of answering its cached healthy state", async () => {
+    assert.equal((await call(app, "GET", "/api/v1/health")).status, 200);
+    await proxy.cut();
+    try {
+      await assert.rejects(db.query("SELECT 1"), UnavailableError);
+      assert.equal(db.circuit?.state, "closed");
+      const health = await call(app, "GET", "/api/v1/health");
+      assert.equal(health.status, 503);
+      assert.equal(health.body.checks.database.state, "unhealthy");
+    } finally {
+      await proxy.listen();
+    }
+    await eventually(async () => (await call(app, "GET", "/api/v1/health")).status === 200);
+  });
 });
 
 describe("the store breaker's settings", () => {
