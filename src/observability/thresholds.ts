@@ -1,3 +1,4 @@
+import { EwmaDetector, type EwmaOptions } from "./anomaly.ts";
 import type { Monitoring } from "./monitoring.ts";
 
 /** A health state, best first. */
@@ -38,6 +39,13 @@ export interface HealthThresholds {
    * clears below 0.9 s). A value hovering at a threshold does not flap.
    */
   hysteresis?: number;
+  /**
+   * Anomaly detection (EWMA + z-score) on p95 latency and error ratio, one
+   * value per evaluation over the window. Anomalies are reported as changes
+   * of `anomaly_latency` / `anomaly_error_ratio` (so they raise alerts) but do
+   * not change the health answer. Off unless declared.
+   */
+  anomalies?: EwmaOptions & { latency?: boolean; errorRatio?: boolean };
 }
 
 /** One threshold check's verdict. */
@@ -110,6 +118,7 @@ function fixed(value: number): string {
  */
 export class ThresholdMonitor {
   readonly #definitions: Definition[];
+  readonly #anomalies: { name: string; detector: EwmaDetector; measure(): number | null; describe(v: number): string }[] = [];
   readonly #hysteresis: number;
   readonly #results = new Map<string, ThresholdResult>();
   readonly #listeners: ((change: ThresholdChange) => void)[] = [];
@@ -181,12 +190,59 @@ export class ThresholdMonitor {
       },
     ];
     this.#definitions = defs.filter((d): d is Definition => d !== false);
+    const anomalies = thresholds.anomalies;
+    if (anomalies) {
+      const judged = (pick: (summary: ReturnType<typeof series.summary>) => number) => (): number | null => {
+        const summary = series.summary(windowMs);
+        return summary.count < minRequests ? null : pick(summary);
+      };
+      if (anomalies.latency !== false) {
+        this.#anomalies.push({
+          name: "anomaly_latency",
+          detector: new EwmaDetector(anomalies),
+          measure: judged((summary) => summary.p95),
+          describe: (v) => `p95 latency ${fixed(v)} s ${window} is far above its recent average`,
+        });
+      }
+      if (anomalies.errorRatio !== false) {
+        this.#anomalies.push({
+          name: "anomaly_error_ratio",
+          detector: new EwmaDetector(anomalies),
+          measure: judged((summary) => summary.errorRatio),
+          describe: (v) => `${fixed(v * 100)}% of requests failed ${window}, far above the recent average`,
+        });
+      }
+      for (const anomaly of this.#anomalies) this.#results.set(anomaly.name, { name: anomaly.name, state: "healthy", value: 0 });
+    }
     for (const def of this.#definitions) this.#results.set(def.name, { name: def.name, state: "healthy", value: 0 });
   }
 
-  /** The names of the declared checks. */
+  /** The names of the declared threshold checks (anomaly detectors are not health checks). */
   get names(): string[] {
     return this.#definitions.map((def) => def.name);
+  }
+
+  #evaluateAnomalies(): void {
+    for (const anomaly of this.#anomalies) {
+      const value = anomaly.measure();
+      if (value === null) continue;
+      const verdict = anomaly.detector.observe(value);
+      const previous = this.#results.get(anomaly.name)!;
+      const state: HealthState = verdict.anomalous ? "degraded" : "healthy";
+      const result: ThresholdResult = { name: anomaly.name, state, value };
+      if (state !== "healthy") result.message = `${anomaly.describe(value)} (z-score ${fixed(verdict.z)})`;
+      this.#results.set(anomaly.name, result);
+      if (state !== previous.state) {
+        const change: ThresholdChange = {
+          ...result,
+          ...(state === "healthy" ? { message: `${anomaly.describe(value).replace(/,? far above.*$|is far above.*$/, "")}: back to normal` } : {}),
+          previous: previous.state,
+          threshold: verdict.bound,
+          at: Date.now(),
+        };
+        for (const listener of this.#listeners) listener(change);
+      }
+    }
   }
 
   /** Calls `listener` on every state change. */
@@ -206,6 +262,7 @@ export class ThresholdMonitor {
   }
 
   async #evaluate(): Promise<void> {
+    this.#evaluateAnomalies();
     for (const def of this.#definitions) {
       let value: number;
       try {
@@ -237,7 +294,7 @@ export class ThresholdMonitor {
 
   /** Evaluates every `intervalMs` (default 10 000) until {@link ThresholdMonitor.stop}; the timer does not keep the process alive. */
   start(intervalMs = 10_000): void {
-    if (this.#timer !== undefined || this.#definitions.length === 0) return;
+    if (this.#timer !== undefined || this.#definitions.length + this.#anomalies.length === 0) return;
     this.#timer = setInterval(() => void this.evaluate(), intervalMs);
     const timer = this.#timer as unknown as { unref?: () => void };
     if (typeof timer === "object" && typeof timer.unref === "function") timer.unref();

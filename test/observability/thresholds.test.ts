@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { alertPayload, type Alert } from "../../src/observability/alerts.ts";
+import { EwmaDetector } from "../../src/observability/anomaly.ts";
 import { RequestSeries } from "../../src/observability/request-series.ts";
 import { nextState } from "../../src/observability/thresholds.ts";
 
@@ -111,5 +112,30 @@ describe("alert payloads", () => {
     const slack = alertPayload(alert, { url: "x", format: "slack" }) as Record<string, any>;
     assert.match(slack.text, /Demo error_ratio is unhealthy: 50% of requests failed/);
     assert.equal(slack.blocks[0].type, "section");
+  });
+});
+
+describe("EWMA anomaly detection", () => {
+  it("judges nothing during warm-up", () => {
+    const detector = new EwmaDetector({ warmup: 5 });
+    for (const value of [1, 1, 1, 1, 100]) assert.equal(detector.observe(value).anomalous, false);
+  });
+
+  it("ignores noise, flags a spike, holds while still high and clears below half the z threshold", () => {
+    const detector = new EwmaDetector({ alpha: 0.1, zThreshold: 3, warmup: 10 });
+    const noise = [10, 11, 9, 10, 12, 8, 10, 11, 9, 10, 11, 9, 10, 12, 8];
+    for (const value of noise) assert.equal(detector.observe(value).anomalous, false, String(value));
+    const spike = detector.observe(30);
+    assert.equal(spike.anomalous, true);
+    assert.ok(spike.z > 3 && spike.bound < 30, JSON.stringify(spike));
+    assert.equal(detector.observe(22).anomalous, true, "a still-high value keeps the anomaly");
+    let cleared = false;
+    for (let i = 0; i < 20 && !cleared; i++) cleared = !detector.observe(10).anomalous;
+    assert.ok(cleared, "back to normal values clear the anomaly");
+  });
+
+  it("does not flag a series that improves", () => {
+    const detector = new EwmaDetector({ warmup: 3 });
+    for (const value of [10, 11, 9, 10, 2, 1, 0]) assert.equal(detector.observe(value).anomalous, false);
   });
 });

@@ -183,3 +183,48 @@ describe("degraded thresholds", () => {
     }
   });
 });
+
+describe("latency anomalies", () => {
+  it("post an alert when p95 latency jumps far above its moving average, without changing health", async () => {
+    const webhooks = await startWebhooks();
+    const app = await new ServiceBuilder({ info: { display_name: "Anomalous" } })
+      .withHealth({ includeDatabaseCheck: false })
+      .withMonitoring({
+        seriesSlotMs: 50,
+        evaluationIntervalMs: 3_600_000,
+        thresholds: { windowSeconds: 0.15, minRequests: 2, anomalies: { warmup: 3, zThreshold: 3, errorRatio: false } },
+        alerts: { webhooks: [{ url: `http://127.0.0.1:${webhooks.port}/am`, format: "alertmanager" }] },
+      })
+      .use(new Elysia()
+        .get("/fast", () => "ok")
+        .get("/slow", async () => {
+          await new Promise((resolve) => setTimeout(resolve, 60));
+          return "late";
+        }))
+      .build();
+    const thresholds = app.chapkit.context.get<ThresholdMonitor>(THRESHOLDS_KEY);
+    try {
+      for (let round = 0; round < 4; round++) {
+        for (let i = 0; i < 3; i++) await call(app, "GET", "/fast");
+        await settle();
+        await thresholds.evaluate();
+        await new Promise((resolve) => setTimeout(resolve, 220));
+      }
+      assert.equal(webhooks.deliveries.length, 0);
+      for (let i = 0; i < 3; i++) await call(app, "GET", "/slow");
+      await settle();
+      await thresholds.evaluate();
+      await until(() => webhooks.deliveries.length === 1, "the anomaly alert");
+      const [alert] = webhooks.deliveries[0]!.body;
+      assert.equal(alert.labels.alertname, "anomaly_latency");
+      assert.match(alert.annotations.summary, /far above its recent average/);
+      assert.equal(thresholds.result("anomaly_latency")!.state, "degraded");
+      const health = await call(app, "GET", "/api/v1/health");
+      assert.equal(health.status, 200);
+      assert.equal((await health.json()).status, "healthy");
+    } finally {
+      await app.chapkit.close();
+      webhooks.server.close();
+    }
+  });
+});
