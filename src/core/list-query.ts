@@ -24,6 +24,32 @@ export interface ListQueryOptions {
   allow?: readonly string[];
   /** Makes cursors HMAC-signed with this secret (default: a plain checksum). */
   cursorSecret?: string;
+  /** Largest `size` accepted (default {@link DEFAULT_MAX_PAGE_SIZE}). */
+  maxSize?: number;
+}
+
+/** The default largest `size` of a page (contract §5 has none; a documented difference). */
+export const DEFAULT_MAX_PAGE_SIZE = 10_000;
+
+/** Longest `filter` expression accepted, in characters. */
+export const MAX_FILTER_LENGTH = 4096;
+/** Most values of one `in`/`nin` list. */
+export const MAX_IN_ITEMS = 1000;
+/** Most keys of one `sort`. */
+export const MAX_SORT_KEYS = 16;
+
+/**
+ * Checks that a page stays in range: `size` at most `maxSize` and the offset
+ * `(page - 1) * size` a safe integer, so no page number reaches the store as
+ * a value it cannot hold.
+ *
+ * @throws {InvalidQueryError} naming `size` or `page`.
+ */
+export function checkPageWindow(page: number, size: number, maxSize: number = DEFAULT_MAX_PAGE_SIZE): void {
+  if (size > maxSize) throw invalidQuery(`size must be at most ${maxSize}`, { parameter: "size", position: 1 });
+  if (!Number.isSafeInteger(page) || !Number.isSafeInteger((page - 1) * size)) {
+    throw invalidQuery("page is beyond the last page any store can reach", { parameter: "page", position: 1 });
+  }
 }
 
 /** How a list answers: a plain array, the `page`/`size` envelope, or a cursor page. */
@@ -96,7 +122,9 @@ export function parsePageNumber(name: string, raw: string, errors: FieldError[])
 export function parseSort(table: TableDefinition, raw: string, parameter: string = "sort"): SortKey[] {
   const keys: SortKey[] = [];
   let offset = 0;
-  for (const part of raw.split(",")) {
+  const parts = raw.split(",");
+  if (parts.length > MAX_SORT_KEYS) throw invalidQuery(`at most ${MAX_SORT_KEYS} sort keys`, { parameter, position: 1 });
+  for (const part of parts) {
     const at = offset + 1 + (part.length - part.trimStart().length);
     offset += part.length + 1;
     const text = part.trim();
@@ -152,7 +180,9 @@ function fieldFilter(table: TableDefinition, name: string, raw: string): Filter 
   } else if (operator === "in" || operator === "nin") {
     const items: FilterValue[] = [];
     let offset = 0;
-    for (const part of raw.split(",")) {
+    const parts = raw.split(",");
+    if (parts.length > MAX_IN_ITEMS) throw invalidQuery(`at most ${MAX_IN_ITEMS} values in one list`, { parameter: name, position: 1 });
+    for (const part of parts) {
       const where = { parameter: name, position: offset + 1 };
       items.push(checkComparison(ref, "eq", coerceParamValue(ref, part, where), where) as FilterValue);
       offset += part.length + 1;
@@ -225,6 +255,7 @@ export function parseListQuery(params: URLSearchParams | Record<string, unknown>
         request.fields = parseFields(table, raw);
         break;
       case "filter":
+        if (raw.length > MAX_FILTER_LENGTH) throw invalidQuery(`expression longer than ${MAX_FILTER_LENGTH} characters`, { parameter: name, position: MAX_FILTER_LENGTH + 1 });
         filters.push(parseFilter(raw, { table, parameter: "filter" }));
         break;
       case "q":
@@ -250,6 +281,7 @@ export function parseListQuery(params: URLSearchParams | Record<string, unknown>
     if (cursor !== undefined) resume(request, cursor, options);
     request.query.limit = request.limit + 1;
   } else if (page !== undefined && size !== undefined) {
+    checkPageWindow(page, size, options.maxSize);
     request.mode = "page";
     request.page = { page, size };
     request.query.limit = size;

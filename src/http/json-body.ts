@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { ValidationError } from "../core/errors.ts";
+import { BadRequestError, UnsupportedMediaTypeError, ValidationError } from "../core/errors.ts";
 import { DEFAULT_BODY_LIMITS, readBodyLimited } from "./body-limit.ts";
 
 /** Options of {@link jsonBody}. */
@@ -18,9 +18,46 @@ function isJson(contentType: string): boolean {
 
 const decoder = new TextDecoder();
 
+/** Deepest nesting of arrays and objects a JSON body may have. */
+export const MAX_JSON_DEPTH = 64;
+
+// Bodies a browser form (or a cross-site request) can send without a preflight.
+const FORM_TYPES = new Set(["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]);
+
+/** Whether a path takes raw bytes of any media type (`$upload`). */
+function takesRawBody(url: string): boolean {
+  const query = url.indexOf("?");
+  return /\/\$upload\/*$/.test(query < 0 ? url : url.slice(0, query));
+}
+
+/** The deepest nesting of a JSON text, counted without parsing it (strings skipped). */
+export function jsonDepth(text: string, limit: number = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 92) i++;
+      else if (char === 34) inString = false;
+    } else if (char === 34) {
+      inString = true;
+    } else if (char === 91 || char === 123) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if (char === 93 || char === 125) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
 /**
  * JSON body parsing as clients of the contract expect it: bodies without a
- * `Content-Type` are read as JSON too, an empty body is `null` (a required
+ * `Content-Type` are read as JSON too, form types and `text/plain` answer
+ * 415 (except on raw `$upload` routes), nesting deeper than
+ * {@link MAX_JSON_DEPTH} answers 400, an empty body is `null` (a required
  * body then answers 422 `missing`), malformed JSON answers 422 `json_invalid`
  * and a body above the size limit answers 413 as soon as the bytes read pass
  * it (chunked bodies included). Other media types are left to the
@@ -29,10 +66,17 @@ const decoder = new TextDecoder();
 export function jsonBody(options: JsonBodyOptions = {}): Elysia {
   const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return new Elysia().onParse({ as: "scoped" }, async ({ request, contentType }) => {
-    if (contentType && !isJson(contentType)) return undefined;
+    if (contentType && !isJson(contentType)) {
+      const type = contentType.split(";", 1)[0]!.trim().toLowerCase();
+      if (FORM_TYPES.has(type) && !takesRawBody(request.url)) {
+        throw new UnsupportedMediaTypeError(`This route takes application/json, not ${type}`);
+      }
+      return undefined;
+    }
     const bytes = await readBodyLimited(request, max);
     const text = decoder.decode(bytes);
     if (text.trim() === "") return null;
+    if (jsonDepth(text) > MAX_JSON_DEPTH) throw new BadRequestError(`JSON body nested deeper than ${MAX_JSON_DEPTH} levels`);
     try {
       return JSON.parse(text);
     } catch (error) {

@@ -5,6 +5,13 @@ import { type ListSource, runListRequest } from "../core/list-result.ts";
 import type { ResponseSet } from "./crud/operation.ts";
 import { withEtag } from "./etag.ts";
 
+const cursorSecrets = new WeakMap<Request, string>();
+
+/** Signs the list cursors of this request with the service's secret (set once per request, before routing). */
+export function assignCursorSecret(request: Request, secret: string): void {
+  cursorSecrets.set(request, secret);
+}
+
 /** List-query settings of a CRUD router; the table defaults to the SQL repository's. */
 export type ListRouteOptions = Omit<ListQueryOptions, "table"> & { table?: TableDefinition };
 
@@ -56,8 +63,9 @@ export function listRoute<R extends EntityRecord, T>(
   return {
     query,
     async answer(request: Request, set: ResponseSet): Promise<unknown> {
-      const parsed = parseListQuery(new URL(request.url).searchParams, settings);
-      const body = await runListRequest(source, parsed, options.cursorSecret === undefined ? {} : { cursorSecret: options.cursorSecret });
+      const cursorSecret = options.cursorSecret ?? cursorSecrets.get(request);
+      const parsed = parseListQuery(new URL(request.url).searchParams, cursorSecret === undefined ? settings : { ...settings, cursorSecret });
+      const body = await runListRequest(source, parsed, cursorSecret === undefined ? {} : { cursorSecret });
       return withEtag(request, set, body);
     },
     response(output: TSchema): TSchema {

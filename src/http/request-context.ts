@@ -1,5 +1,7 @@
 import { Elysia } from "elysia";
+import { ForbiddenError } from "../core/errors.ts";
 import type { Logger } from "../core/logging.ts";
+import { assignCursorSecret } from "./list-query-route.ts";
 import { assignBodyLimit, type BodyLimits, bodyLimitFor, bodyTooLarge, DEFAULT_BODY_LIMITS } from "./body-limit.ts";
 import { isUnderBasePath, requestPath } from "./base-path.ts";
 import { problemResponse } from "./problem-response.ts";
@@ -22,6 +24,15 @@ export interface RequestContextOptions {
   /** `Strict-Transport-Security` max-age in seconds on every response; 0 or absent: none (set it only behind HTTPS). */
   hstsMaxAge?: number;
   /**
+   * Origins besides the service's own whose browsers may send state-changing
+   * requests (e.g. the CORS origins). A `POST`, `PUT`, `PATCH` or `DELETE`
+   * whose `Origin` is neither answers 403: cross-site request forgery
+   * against services without auth. Requests without `Origin` pass.
+   */
+  allowedOrigins?: readonly string[];
+  /** The secret that signs list cursors (HMAC), so every instance accepts the others' cursors. */
+  cursorSecret?: string;
+  /**
    * The prefix the service is mounted under: a host app's requests outside
    * it are left alone (the hook runs before routing, for the host's too).
    */
@@ -33,6 +44,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
 };
+
+const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 interface TimedContext {
   chapkitStart?: number;
@@ -49,6 +62,7 @@ interface TimedContext {
  */
 export function requestContext(options: RequestContextOptions = {}): Elysia {
   const { logger } = options;
+  const allowed = new Set((options.allowedOrigins ?? []).map((origin) => origin.replace(/\/+$/, "")));
   const security: Record<string, string> = { ...SECURITY_HEADERS };
   if (options.hstsMaxAge) security["strict-transport-security"] = `max-age=${Math.floor(options.hstsMaxAge)}; includeSubDomains`;
   const limits: BodyLimits = {
@@ -64,6 +78,17 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
     const id = resolveRequestId(request.headers.get(REQUEST_ID_HEADER));
     set.headers[REQUEST_ID_HEADER] = id;
     Object.assign(set.headers, security);
+    if (options.cursorSecret !== undefined) assignCursorSecret(request, options.cursorSecret);
+    if (UNSAFE_METHODS.has(request.method)) {
+      const origin = request.headers.get("origin");
+      if (origin !== null && !allowed.has(origin) && origin !== new URL(request.url).origin) {
+        const error = new ForbiddenError(`Cross-site request refused: origin ${origin.slice(0, 200)} is not allowed to change this service`);
+        const response = problemResponse(error, requestPath(request.url));
+        response.headers.set(REQUEST_ID_HEADER, id);
+        for (const [name, value] of Object.entries(security)) response.headers.set(name, value);
+        return response;
+      }
+    }
     if (request.body !== null) {
       const path = requestPath(request.url);
       const limit = bodyLimitFor(path, limits);

@@ -18,6 +18,7 @@ import { Readiness, READINESS_KEY } from "../http/readiness.ts";
 import { infoRoutes } from "../http/info.ts";
 import { jsonBody } from "../http/json-body.ts";
 import type { BodyLimits } from "../http/body-limit.ts";
+import { SERVICE_SECRET_MIGRATIONS, storedSecret } from "../db/service-secret.ts";
 import { landingPage } from "../http/landing-page.ts";
 import type { HealthCheck, ServiceContext, ServiceModule } from "../http/module.ts";
 import { requestContext } from "../http/request-context.ts";
@@ -72,6 +73,12 @@ export interface ServiceBuilderOptions {
    * agree on it. The service's request hooks leave the host's other paths alone.
    */
   basePath?: string;
+  /**
+   * Browser origins besides the service's own that may send state-changing
+   * requests (e.g. the CORS origins, `https://app.example.org`); any other
+   * `Origin` on a POST, PUT, PATCH or DELETE answers 403.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /** Options of {@link BaseServiceBuilder.withHealth}. */
@@ -425,9 +432,10 @@ export class BaseServiceBuilder {
     });
     try {
       context.provide(READINESS_KEY, new Readiness());
-      await migrate(db, modules.flatMap((module) => module.migrations ?? []));
+      await migrate(db, [...SERVICE_SECRET_MIGRATIONS, ...modules.flatMap((module) => module.migrations ?? [])]);
+      const cursorSecret = context.settings.http.secret ?? await storedSecret(db, "cursor");
       for (const module of modules) await module.setup?.(context);
-      const app = this.#assemble(context, modules, logger, logRequests);
+      const app = this.#assemble(context, modules, logger, logRequests, cursorSecret);
       for (const module of modules) await module.start?.(context);
       for (const hook of this.#startup) await hook(context);
       installEdge(app, context, { basePath: this.#basePath });
@@ -443,13 +451,21 @@ export class BaseServiceBuilder {
     return { json: http.maxBodyBytes, ml: http.maxMlBodyBytes, upload: http.maxUploadBytes, ...this.options.bodyLimits };
   }
 
-  #assemble(context: ServiceContext, modules: ServiceModule[], logger: Logger, logRequests: boolean): AnyElysia {
+  #assemble(context: ServiceContext, modules: ServiceModule[], logger: Logger, logRequests: boolean, cursorSecret: string): AnyElysia {
     const bodyLimits = this.#bodyLimits(context);
     const readiness = context.get<Readiness>(READINESS_KEY);
     const maxBodyBytes = bodyLimits.json;
     const basePath = this.#basePath;
     const app: AnyElysia = new Elysia(basePath ? { prefix: basePath } : {})
-      .use(requestContext({ logger, logRequests, bodyLimits, basePath, hstsMaxAge: context.settings.http.hstsMaxAge }));
+      .use(requestContext({
+        logger,
+        logRequests,
+        bodyLimits,
+        basePath,
+        cursorSecret,
+        hstsMaxAge: context.settings.http.hstsMaxAge,
+        ...(this.options.allowedOrigins ? { allowedOrigins: this.options.allowedOrigins } : {}),
+      }));
     if (context.monitoring) app.use(httpMetrics(context.monitoring, basePath));
     const chap = this.wireProfile() === "chap";
     app

@@ -56,6 +56,12 @@ const http = Type.Object({
   maxBodyBytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024, description: "Largest accepted JSON request body; larger ones answer 413" }),
   maxMlBodyBytes: Type.Integer({ minimum: 1, default: 256 * 1024 * 1024, description: "Largest accepted $train, $predict and $validate body" }),
   maxUploadBytes: Type.Integer({ minimum: 1, default: 256 * 1024 * 1024, description: "Largest accepted $upload body" }),
+  secret: Type.Optional(Type.String({
+    minLength: 16,
+    env: ["CHAPKIT_SECRET"],
+    secret: true,
+    description: "Signs list cursors (HMAC); without it a secret is generated once and kept in the database",
+  })),
   trustProxy: Type.Boolean({ default: false, description: "Take the client address from X-Forwarded-For (only behind a proxy that sets it)" }),
   hstsMaxAge: Type.Integer({ minimum: 0, default: 0, description: "Strict-Transport-Security max-age in seconds; 0: no header (set it behind HTTPS only)" }),
   requestTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, reload: true, description: "Milliseconds a request may take before it answers 504 (0: no limit); streams are exempt" }),
@@ -191,6 +197,8 @@ export interface Settings {
     hstsMaxAge: number;
     /** Client addresses (login throttling) from `X-Forwarded-For` (default false). */
     trustProxy: boolean;
+    /** Signs list cursors (`CHAPKIT_SECRET`; a secret); absent: generated once and stored in the database. */
+    secret?: string;
     /** Milliseconds before a request answers 504 (default 30 000, 0: none; streams exempt; reloadable). */
     requestTimeoutMs: number;
     /** Per-route timeouts keyed by `METHOD /path` (`*` ends a prefix), over `requestTimeoutMs` (reloadable). */

@@ -1,5 +1,5 @@
 import { type FieldError, ValidationError } from "../../core/errors.ts";
-import { parsePageNumber } from "../../core/list-query.ts";
+import { checkPageWindow, parsePageNumber } from "../../core/list-query.ts";
 import type { ListQuery } from "../../core/query.ts";
 
 /** A list request, parsed. */
@@ -35,5 +35,6 @@ export function paginationQuery(params: Record<string, unknown>): ParsedListQuer
   const size = rawSize === undefined ? undefined : parsePageNumber("size", rawSize, errors);
   if (errors.length > 0) throw new ValidationError(errors);
   if (page === undefined || size === undefined) return { query: {} };
+  checkPageWindow(page, size);
   return { query: {}, page: { page, size } };
 }
