@@ -6,6 +6,7 @@
  */
 import { CircuitBreaker, CircuitOpenError } from "../core/circuit-breaker.ts";
 import { ChapkitError, UnavailableError } from "../core/errors.ts";
+import { NoAnswerError } from "./_deadline.ts";
 import { isConnectionError, mapDriverError } from "./sql-errors.ts";
 
 /** Options of a store's circuit breaker. */
@@ -19,7 +20,7 @@ export interface StoreCircuitOptions {
 /** Whether an error (raw, or a chapkit error wrapping one) says the store could not be reached. */
 export function isStoreUnreachable(error: unknown): boolean {
   if (error instanceof CircuitOpenError) return false;
-  if (isConnectionError(error)) return true;
+  if (isConnectionError(error) || error instanceof NoAnswerError) return true;
   return error instanceof ChapkitError && isConnectionError(error.cause);
 }
 

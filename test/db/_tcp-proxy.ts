@@ -7,6 +7,7 @@ export class TcpProxy {
   readonly #upstream: { host: string; port: number };
   readonly #sockets = new Set<Socket>();
   #server: Server | null = null;
+  #stalled = false;
   #port = 0;
 
   constructor(upstream: { host: string; port: number }, port = 0) {
@@ -40,7 +41,29 @@ export class TcpProxy {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * Plays a server that stops answering without refusing: connections are
+   * still accepted but no byte passes; the proxied connections are dropped.
+   */
+  stall(): void {
+    this.#stalled = true;
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+  }
+
+  /** Ends {@link TcpProxy.stall}: held connections are dropped, new ones pass again. */
+  resume(): void {
+    this.#stalled = false;
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+  }
+
   #pipe(client: Socket): void {
+    if (this.#stalled) {
+      this.#sockets.add(client);
+      client.on("error", () => client.destroy());
+      return;
+    }
     const upstream = createConnection(this.#upstream);
     this.#sockets.add(client);
     this.#sockets.add(upstream);

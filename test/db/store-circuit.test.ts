@@ -137,6 +137,19 @@ describe("the PostgreSQL store's circuit breaker", () => {
     }
   });
 
+  it("counts pings that get no answer, so a server that stops answering opens the circuit without any request", async () => {
+    proxy.stall();
+    try {
+      for (let i = 0; i < 2; i++) await assert.rejects(db.ping(100), /did not answer within 100 ms/);
+      assert.equal(db.circuit?.state, "open");
+      await assert.rejects(db.query("SELECT 1"), CircuitOpenError);
+    } finally {
+      proxy.resume();
+    }
+    await eventually(() => db.circuit?.state === "closed");
+    await db.query("SELECT 1");
+  });
+
   it("can be turned off", async () => {
     const plain = await openDatabase(DATABASE_URL, { postgres: { schema, breaker: false } });
     try {
