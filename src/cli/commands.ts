@@ -5,6 +5,7 @@
  */
 import type { CliCommandFactory } from "./context.ts";
 import { artifactCommand } from "./commands/artifact.ts";
+import { clientCommand } from "./commands/client.ts";
 import { initCommand } from "./commands/init.ts";
 import { configCommand } from "./commands/config.ts";
 import { dbCommand } from "./commands/db.ts";
@@ -23,4 +24,5 @@ export const COMMANDS: readonly CliCommandFactory[] = [
   artifactCommand,
   dbCommand,
   schemaCommand,
+  clientCommand,
 ];
