@@ -29,13 +29,19 @@ async function until(check: () => Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
+async function perSecond(n: number, run: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await run();
+  return n / ((performance.now() - start) / 1000);
+}
+
 interface Side {
   /** Seconds until `n` queued no-op jobs are completed in the database. */
   drain(n: number): Promise<number>;
-  /** Jobs per second enqueued one awaited call at a time. */
-  enqueueSingle(n: number): Promise<number>;
-  /** Jobs per second enqueued in batches of BATCH. */
-  enqueueBatched(n: number): Promise<number>;
+  /** Enqueues one job. */
+  send(): Promise<unknown>;
+  /** Enqueues `n` jobs in batches of BATCH. */
+  sendMany(n: number): Promise<void>;
   /** Milliseconds from enqueue to handler start, one job at a time on an idle queue. */
   pickup(n: number): Promise<number[]>;
   close(): Promise<void>;
@@ -86,16 +92,8 @@ async function chapkitSide(url: string): Promise<Side> {
       await running.close();
       return seconds;
     },
-    async enqueueSingle(n) {
-      const start = performance.now();
-      for (let i = 0; i < n; i++) await producer.enqueue(QUEUE, {});
-      return n / ((performance.now() - start) / 1000);
-    },
-    async enqueueBatched(n) {
-      const start = performance.now();
-      await enqueueMany(n);
-      return n / ((performance.now() - start) / 1000);
-    },
+    send: () => producer.enqueue(QUEUE, {}),
+    sendMany: enqueueMany,
     async pickup(n) {
       await db.exec("DELETE FROM jobs");
       const running = await startWorker();
@@ -148,16 +146,8 @@ async function pgBossSide(url: string): Promise<Side> {
       await boss.offWork(QUEUE, { id, wait: true } as never);
       return seconds;
     },
-    async enqueueSingle(n) {
-      const start = performance.now();
-      for (let i = 0; i < n; i++) await boss.send(QUEUE, {});
-      return n / ((performance.now() - start) / 1000);
-    },
-    async enqueueBatched(n) {
-      const start = performance.now();
-      await insertMany(n);
-      return n / ((performance.now() - start) / 1000);
-    },
+    send: () => boss.send(QUEUE, {}),
+    sendMany: insertMany,
     async pickup(n) {
       await boss.deleteQueuedJobs(QUEUE);
       const id = await work();
@@ -200,8 +190,10 @@ export async function queueVersusPgBoss(
       await side.drain(500); // warm-up: statements prepared, code compiled
       const drained = await side.drain(backlog);
       figures[name].drain = backlog / drained;
-      figures[name].single = await side.enqueueSingle(singles);
-      figures[name].batched = await side.enqueueBatched(backlog);
+      figures[name].single = await perSecond(singles, async () => {
+        for (let i = 0; i < singles; i++) await side.send();
+      });
+      figures[name].batched = await perSecond(backlog, () => side.sendMany(backlog));
       figures[name].pickup = await side.pickup(pickups);
       log(`${name}: ${round(figures[name].drain)} completions/s, enqueue ${round(figures[name].single)}/s single, ` +
         `${round(figures[name].batched)}/s batched, pickup p50 ${round(percentile(figures[name].pickup, 50))} ms`);

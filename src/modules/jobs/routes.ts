@@ -14,6 +14,7 @@ import {
 import { validateValue } from "../../core/validation.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { routeDetail } from "../../http/route-doc.ts";
+import { located } from "./_located.ts";
 import { pollIntervalMs, sleepUnlessAborted, sseResponse } from "../../http/sse.ts";
 import { JobEnqueueSchema, JobListQuerySchema, JobRecordSchema, JobStreamQuerySchema } from "./schema.ts";
 
@@ -99,14 +100,7 @@ function jobStream(runner: JobRunner, first: JobRecord, intervalMs: number, sign
   }, { signal });
 }
 
-async function located<T>(instance: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof NotFoundError) throw new NotFoundError("Job not found", { instance });
-    throw error;
-  }
-}
+const JOB_NOT_FOUND = "Job not found";
 
 /**
  * The job routes (contract §10.3 with chapkit's changes): list (newest
@@ -153,12 +147,12 @@ export function jobsRoutes(runner: JobRunner, options: JobsRoutesOptions = {}): 
     })
     .get(`${prefix}/:job_id`, ({ params }) => {
       const job = id(params.job_id);
-      return located(job.instance, () => runner.get(job.id));
+      return located(JOB_NOT_FOUND, job.instance, () => runner.get(job.id));
     }, { detail: routeDetail({ summary: "Get job by id", tags, response: JobRecordSchema }) })
     .get(`${prefix}/:job_id/$stream`, async ({ params, query, request }) => {
       const job = id(params.job_id);
       const intervalMs = pollIntervalMs(query, 500, "the job stream");
-      const first = await located(job.instance, () => runner.get(job.id));
+      const first = await located(JOB_NOT_FOUND, job.instance, () => runner.get(job.id));
       return jobStream(runner, first, intervalMs, request.signal);
     }, {
       detail: routeDetail({
@@ -173,7 +167,7 @@ export function jobsRoutes(runner: JobRunner, options: JobsRoutesOptions = {}): 
     })
     .delete(`${prefix}/:job_id`, async ({ params }) => {
       const job = id(params.job_id);
-      await located(job.instance, () => runner.delete(job.id));
+      await located(JOB_NOT_FOUND, job.instance, () => runner.delete(job.id));
       return new Response(null, { status: 204 });
     }, {
       detail: routeDetail({
@@ -185,7 +179,7 @@ export function jobsRoutes(runner: JobRunner, options: JobsRoutesOptions = {}): 
     })
     .post(`${prefix}/:job_id/$retry`, ({ params }) => {
       const job = id(params.job_id);
-      return located(job.instance, () => runner.retry(job.id));
+      return located(JOB_NOT_FOUND, job.instance, () => runner.retry(job.id));
     }, {
       detail: routeDetail({
         summary: "Retry job",
@@ -197,7 +191,7 @@ export function jobsRoutes(runner: JobRunner, options: JobsRoutesOptions = {}): 
     })
     .post(`${prefix}/:job_id/$cancel`, ({ params }) => {
       const job = id(params.job_id);
-      return located(job.instance, () => runner.cancel(job.id));
+      return located(JOB_NOT_FOUND, job.instance, () => runner.cancel(job.id));
     }, {
       detail: routeDetail({
         summary: "Cancel job",

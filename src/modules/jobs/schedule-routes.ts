@@ -1,8 +1,9 @@
 import { type TObject, Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
-import { NotFoundError, ValidationError } from "../../core/errors.ts";
+import { ValidationError } from "../../core/errors.ts";
 import { validateValue } from "../../core/validation.ts";
 import { routeDetail } from "../../http/route-doc.ts";
+import { located } from "./_located.ts";
 import type { JobScheduler, ScheduleSpec } from "./scheduler.ts";
 
 const NAME_PATTERN = "^[A-Za-z0-9_.:-]{1,100}$";
@@ -52,14 +53,7 @@ function named(raw: string): string {
   return raw;
 }
 
-async function located<T>(instance: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof NotFoundError) throw new NotFoundError("Schedule not found", { instance });
-    throw error;
-  }
-}
+const SCHEDULE_NOT_FOUND = "Schedule not found";
 
 /**
  * `/api/v1/schedules`: list, get, create (201; 409 when the name exists),
@@ -82,7 +76,7 @@ export function scheduleRoutes(scheduler: JobScheduler, options: { prefix?: stri
     })
     .get(`${prefix}/:name`, ({ params }) => {
       const instance = `${prefix}/${params.name}`;
-      return located(instance, () => scheduler.get(named(params.name)));
+      return located(SCHEDULE_NOT_FOUND, instance, () => scheduler.get(named(params.name)));
     }, { detail: routeDetail({ summary: "Get schedule", tags, response: ScheduleSchema }) })
     .put(`${prefix}/:name`, ({ params, body }) => {
       const instance = `${prefix}/${params.name}`;
@@ -93,7 +87,7 @@ export function scheduleRoutes(scheduler: JobScheduler, options: { prefix?: stri
     })
     .delete(`${prefix}/:name`, async ({ params }) => {
       const instance = `${prefix}/${params.name}`;
-      await located(instance, () => scheduler.unschedule(named(params.name)));
+      await located(SCHEDULE_NOT_FOUND, instance, () => scheduler.unschedule(named(params.name)));
       return new Response(null, { status: 204 });
     }, { detail: routeDetail({ summary: "Delete schedule", description: "Jobs it enqueued stay.", tags, status: 204 }) }) as unknown as AnyElysia;
 }

@@ -5,14 +5,12 @@ import { ValidationError } from "../../../src/core/errors.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import { backoffDelay } from "../../../src/modules/jobs/enqueue-options.ts";
-import { jobsModule } from "../../../src/modules/jobs/mod.ts";
 import type { InProcessJobRunner } from "../../../src/modules/jobs/runner.ts";
 import type { JobHandler, JobRecord, JobRunner } from "../../../src/modules/jobs/types.ts";
 import type { ServiceApp } from "../../../src/service/lifecycle.ts";
-import { ServiceBuilder } from "../../../src/service/service-builder.ts";
 import { call, json } from "../../_support/http.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";
-import { eventually, gate, runnerOn } from "./_support.ts";
+import { eventually, gate, jobsApp, type JobsApp, runnerOn } from "./_support.ts";
 
 const Step = Type.Object({ key: Type.String(), fail_times: Type.Optional(Type.Integer({ minimum: 0 })) });
 
@@ -223,36 +221,29 @@ for (const makeStore of [sqliteFileStore, postgresStore]) {
   });
 
   describe(`POST /api/v1/jobs and $retry on ${httpStore.name}`, () => {
-    let db: Driver;
     let app: ServiceApp;
     let runner: JobRunner;
     let failures = 1;
 
+    let service: JobsApp;
+
     before(async () => {
-      db = await httpStore.open();
-      app = await new ServiceBuilder({ info: { display_name: "Queue" } })
-        .withDatabase(db)
-        .module(jobsModule({
-          maxConcurrency: 2,
-          queuePollMs: 20,
-          handlers: {
-            echo: { payload: Type.Object({ text: Type.String() }), run: ({ text }: { text: string }) => text },
-            once: {
-              payload: Type.Object({}),
-              run: () => {
-                if (failures-- > 0) throw new Error("first time");
-              },
+      service = await jobsApp(httpStore, {
+        maxConcurrency: 2,
+        queuePollMs: 20,
+        handlers: {
+          echo: { payload: Type.Object({ text: Type.String() }), run: ({ text }: { text: string }) => text },
+          once: {
+            payload: Type.Object({}),
+            run: () => {
+              if (failures-- > 0) throw new Error("first time");
             },
           },
-        }))
-        .build();
-      runner = app.chapkit.context.get<JobRunner>("jobs");
+        },
+      });
+      ({ app, runner } = service);
     });
-    after(async () => {
-      await app.chapkit.close();
-      await db.close();
-      await httpStore.cleanup();
-    });
+    after(() => service.close());
 
     test("a valid body answers 202 with the pending record; the job then completes", async () => {
       const body = await json<JobRecord>(

@@ -2,14 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Type } from "@sinclair/typebox";
 import type { Driver } from "../../../src/db/driver.ts";
-import { jobsModule } from "../../../src/modules/jobs/mod.ts";
 import type { InProcessJobRunner } from "../../../src/modules/jobs/runner.ts";
 import { JobScheduler } from "../../../src/modules/jobs/scheduler.ts";
 import type { ServiceApp } from "../../../src/service/lifecycle.ts";
-import { ServiceBuilder } from "../../../src/service/service-builder.ts";
 import { call, json } from "../../_support/http.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";
-import { eventually, runnerOn } from "./_support.ts";
+import { eventually, jobsApp, type JobsApp, runnerOn } from "./_support.ts";
 
 const beat = { payload: Type.Object({ n: Type.Optional(Type.Integer()) }), run: () => null };
 
@@ -92,25 +90,19 @@ for (const makeStore of [sqliteFileStore, postgresStore]) {
   });
 
   describe(`/api/v1/schedules on ${httpStore.name}`, () => {
-    let db: Driver;
     let app: ServiceApp;
 
+    let service: JobsApp;
+
     before(async () => {
-      db = await httpStore.open();
-      app = await new ServiceBuilder({ info: { display_name: "Cron" } })
-        .withDatabase(db)
-        .module(jobsModule({
-          handlers: { beat },
-          schedules: { nightly: { cron: "0 2 * * *", job: "beat", timezone: "Europe/Oslo" } },
-          scheduleTickMs: 50,
-        }))
-        .build();
+      service = await jobsApp(httpStore, {
+        handlers: { beat },
+        schedules: { nightly: { cron: "0 2 * * *", job: "beat", timezone: "Europe/Oslo" } },
+        scheduleTickMs: 50,
+      });
+      app = service.app;
     });
-    after(async () => {
-      await app.chapkit.close();
-      await db.close();
-      await httpStore.cleanup();
-    });
+    after(() => service.close());
 
     test("schedules from code are listed with their next run times", async () => {
       const list = await json<Record<string, unknown>[]>(await call(app, "GET", "/api/v1/schedules"), 200);

@@ -3,12 +3,10 @@ import { after, before, describe, test } from "node:test";
 import type { JobRunner } from "../../../src/modules/jobs/types.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
 import type { Driver } from "../../../src/db/driver.ts";
-import { jobsModule } from "../../../src/modules/jobs/mod.ts";
 import type { ServiceApp } from "../../../src/service/lifecycle.ts";
-import { ServiceBuilder } from "../../../src/service/service-builder.ts";
 import { call } from "../../_support/http.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";
-import { eventually, gate } from "./_support.ts";
+import { eventually, gate, jobsApp, type JobsApp } from "./_support.ts";
 
 /** The `data:` payloads of an event stream, parsed. */
 function events(text: string): Record<string, unknown>[] {
@@ -23,19 +21,13 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
     let app: ServiceApp;
     let runner: JobRunner;
 
+    let service: JobsApp;
+
     before(async () => {
-      db = await store.open();
-      app = await new ServiceBuilder({ info: { display_name: "Jobs" } })
-        .withDatabase(db)
-        .module(jobsModule({ maxConcurrency: 4 }))
-        .build();
-      runner = app.chapkit.context.get<JobRunner>("jobs");
+      service = await jobsApp(store, { maxConcurrency: 4 });
+      ({ app, db, runner } = service);
     });
-    after(async () => {
-      await app.chapkit.close();
-      await db.close();
-      await store.cleanup();
-    });
+    after(() => service.close());
 
     test("a job's progress shows in its record; a job that reports none keeps the eight keys", async () => {
       const hold = gate();
