@@ -11,6 +11,7 @@ const BUILDER_METHOD: Record<string, string> = {
 };
 
 function methodOf(name: string): string {
+  if (name.startsWith("entity:")) return `withEntity(<${name.slice("entity:".length)} definition>)`;
   return BUILDER_METHOD[name] ?? `module(${name})`;
 }
 

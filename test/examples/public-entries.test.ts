@@ -92,7 +92,8 @@ function start(example: string, args: string[], env: Record<string, string> = {}
   const path = join(ROOT, "examples", example);
   const child = spawn(process.execPath, RUNTIME === "deno" ? ["run", "-A", path, ...args] : [path, ...args], {
     cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", ...env },
+    // The suite's DATABASE_URL names a shared PostgreSQL database: examples get a store of their own.
+    env: { ...process.env, NO_COLOR: "1", DATABASE_URL: "sqlite::memory:", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const run: Run = { code: null, stdout: "", stderr: "" };

@@ -20,7 +20,8 @@ const UNKNOWN = "01K79YAHJ7BR4E87VVTG8FNBMA";
 function startExample(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, RUNTIME === "deno" ? ["run", "-A", EXAMPLE] : [EXAMPLE], {
     cwd: ROOT,
-    env: { ...process.env, PORT: "0", NO_COLOR: "1" },
+    // The suite's DATABASE_URL names a shared PostgreSQL database: the example gets a store of its own.
+    env: { ...process.env, PORT: "0", NO_COLOR: "1", DATABASE_URL: "sqlite::memory:" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { Type } from "@sinclair/typebox";
 import { defineEntity, field } from "../../../src/core/entity-definition.ts";
 import { ConflictError } from "../../../src/core/errors.ts";
+import { UlidSchema } from "../../../src/core/schema.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import type { AuthManager } from "../../../src/modules/auth/manager.ts";
 import { AUTH_KEY } from "../../../src/modules/auth/mod.ts";
@@ -154,6 +155,49 @@ for (const store of testStores()) {
     });
   });
 }
+
+describe("entities that reference each other", () => {
+  const Author = defineEntity({ table: "authors", fields: { name: field(Type.String({ minLength: 1 }), { unique: true }) } });
+  const Book = defineEntity({
+    table: "books",
+    fields: {
+      title: Type.String(),
+      author_id: field(UlidSchema, { references: { table: "authors", onDelete: "cascade" } }),
+    },
+  });
+
+  for (const store of [testStores()[0]!, testStores()[2]!]) {
+    it(`migrates the referenced table first and cascades deletes on ${store.name}`, async () => {
+      const db = await store.open();
+      // Installed in the "wrong" order: `requires` puts authors first.
+      const app = await new ServiceBuilder({ info: { display_name: "Library" } })
+        .withDatabase(db)
+        .withEntity(Book, { requires: ["entity:authors"] })
+        .withEntity(Author)
+        .build();
+      try {
+        const author = await json(await call(app, "POST", "/api/v1/authors", { name: "Le Guin" }), 201);
+        await json(await call(app, "POST", "/api/v1/books", { title: "Earthsea", author_id: author.id }), 201);
+        const orphan = await call(app, "POST", "/api/v1/books", { title: "Nobody's", author_id: "01K79YAHJ7BR4E87VVTG8FNBMA" });
+        assert.ok(orphan.status >= 400 && orphan.status < 500, `status ${orphan.status}`);
+        await orphan.body?.cancel();
+        assert.equal((await call(app, "DELETE", `/api/v1/authors/${author.id}`)).status, 204);
+        assert.deepEqual(await app.chapkit.manager(Book).list(), []);
+      } finally {
+        await app.chapkit.close();
+        await db.close();
+        await store.cleanup();
+      }
+    });
+  }
+
+  it("names the missing entity when a required one is not installed", async () => {
+    await assert.rejects(
+      new ServiceBuilder({ info: { display_name: "Lonely" } }).withEntity(Book, { requires: ["entity:authors"] }).build(),
+      /withEntity\(<books definition>\) requires withEntity\(<authors definition>\)/,
+    );
+  });
+});
 
 describe("withEntity options", () => {
   it("mounts under a chosen prefix and leaves out routes that are turned off", async () => {
