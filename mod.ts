@@ -266,6 +266,8 @@ export type {
 export { AlertNotifier, alertOutboundPolicy, alertPayload } from "./src/observability/alerts.ts";
 export type { Alert, AlertFormat, AlertNotifierOptions, AlertWebhook } from "./src/observability/alerts.ts";
 export { RequestSeries } from "./src/observability/request-series.ts";
+export { SlowQueryLog } from "./src/observability/slow-queries.ts";
+export type { SlowQuery } from "./src/observability/slow-queries.ts";
 export { EwmaDetector } from "./src/observability/anomaly.ts";
 export type { EwmaOptions, EwmaVerdict } from "./src/observability/anomaly.ts";
 export { MlMonitor } from "./src/observability/ml-monitor.ts";

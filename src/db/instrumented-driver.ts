@@ -3,6 +3,7 @@ import type { HistogramChild } from "../observability/metrics.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
 import { type Span, SpanKind } from "../observability/tracing.ts";
 import type { Driver, Executor, Row, SqlValue } from "./driver.ts";
+import { toPostgresPlaceholders } from "./postgres-driver.ts";
 
 /** The `operation` label of a statement: its verb, from a bounded set. */
 export type StatementOperation = "select" | "insert" | "update" | "delete" | "transaction" | "ddl" | "other";
@@ -45,12 +46,57 @@ function isPooled(driver: Driver): driver is PooledDriver {
   return typeof (driver as Partial<PooledDriver>).poolStats === "function";
 }
 
+const EXPLAINED: ReadonlySet<StatementOperation> = new Set(["select", "insert", "update", "delete"]);
+
+let explained = 0;
+
+/**
+ * The plan of a statement, without running it and without bound values in
+ * the text: `EXPLAIN QUERY PLAN` on SQLite; on PostgreSQL the statement is
+ * prepared and `EXPLAIN EXECUTE` shows its generic plan
+ * (`plan_cache_mode = force_generic_plan`), so parameters stay `$n`.
+ */
+export async function explainStatement(driver: Driver, sql: string, params: readonly SqlValue[]): Promise<string[]> {
+  if (driver.dialect === "sqlite") {
+    const rows = await driver.query<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params);
+    return rows.map((row) => String(row.detail));
+  }
+  const name = `chapkit_explain_${++explained}`;
+  return await driver.transaction(async (tx) => {
+    await tx.exec("SET LOCAL plan_cache_mode = force_generic_plan");
+    await tx.exec(`PREPARE ${name} AS ${toPostgresPlaceholders(sql)}`);
+    try {
+      const args = params.length === 0 ? "" : `(${params.map(() => "NULL").join(", ")})`;
+      const rows = await tx.query<Record<string, unknown>>(`EXPLAIN EXECUTE ${name}${args}`);
+      return rows.map((row) => String(Object.values(row)[0]));
+    } finally {
+      await tx.exec(`DEALLOCATE ${name}`).catch(() => {});
+    }
+  });
+}
+
 class InstrumentedExecutor implements Executor {
   readonly dialect: Driver["dialect"];
   readonly #children = new Map<StatementOperation, HistogramChild>();
 
-  constructor(protected readonly inner: Executor, protected readonly monitoring: Monitoring) {
+  constructor(protected readonly inner: Executor, protected readonly monitoring: Monitoring, protected readonly root: Driver) {
     this.dialect = inner.dialect;
+  }
+
+  /** Logs a slow statement and captures its plan in the background. */
+  #slow(operation: StatementOperation, sql: string, params: readonly SqlValue[] | undefined, ms: number): void {
+    const log = this.monitoring.slowQueries;
+    if (!log || ms < log.thresholdMs) return;
+    this.monitoring.dbSlowQueries.inc(1, this.dialect, operation);
+    const entry = log.record({ sql, operation, store: this.dialect, durationMs: Math.round(ms * 100) / 100, at: new Date().toISOString() });
+    this.monitoring.logger?.warn("db.query.slow", { store: this.dialect, operation, duration_ms: entry.durationMs, sql });
+    if (!EXPLAINED.has(operation)) return;
+    // Not awaited: inside a transaction the plan waits for it to end (SQLite) or uses another connection.
+    explainStatement(this.root, sql, params ?? []).then((plan) => {
+      entry.plan = plan;
+    }, (error: unknown) => {
+      entry.plan = [`(no plan: ${error instanceof Error ? error.message : String(error)})`];
+    });
   }
 
   protected histogram(operation: StatementOperation): HistogramChild {
@@ -76,13 +122,15 @@ class InstrumentedExecutor implements Executor {
     });
   }
 
-  protected timed<T>(operation: StatementOperation, run: () => Promise<T>, sql?: string): Promise<T> {
+  protected timed<T>(operation: StatementOperation, run: () => Promise<T>, sql?: string, params?: readonly SqlValue[]): Promise<T> {
     const child = this.histogram(operation);
     const span = this.#span(operation, sql);
     const start = performance.now();
     const done = (): void => {
-      child.observe((performance.now() - start) / 1000);
+      const ms = performance.now() - start;
+      child.observe(ms / 1000);
       span?.end();
+      if (sql !== undefined) this.#slow(operation, sql, params, ms);
     };
     const running = span && operation === "transaction" ? this.monitoring.tracer!.withSpan(span, run) : run();
     return running.then((value) => {
@@ -96,11 +144,11 @@ class InstrumentedExecutor implements Executor {
   }
 
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
-    return this.timed(statementOperation(sql), () => this.inner.query<T>(sql, params), sql);
+    return this.timed(statementOperation(sql), () => this.inner.query<T>(sql, params), sql, params);
   }
 
   exec(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }> {
-    return this.timed(statementOperation(sql), () => this.inner.exec(sql, params), sql);
+    return this.timed(statementOperation(sql), () => this.inner.exec(sql, params), sql, params);
   }
 }
 
@@ -109,14 +157,14 @@ class InstrumentedDriver extends InstrumentedExecutor implements Driver {
   readonly #driver: Driver;
 
   constructor(driver: Driver, monitoring: Monitoring) {
-    super(driver, monitoring);
+    super(driver, monitoring, driver);
     this.#driver = driver;
     this.url = driver.url;
   }
 
   transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
     return this.timed("transaction", () =>
-      this.#driver.transaction((tx) => fn(tx === this.#driver ? this : new InstrumentedExecutor(tx, this.monitoring))));
+      this.#driver.transaction((tx) => fn(tx === this.#driver ? this : new InstrumentedExecutor(tx, this.monitoring, this.#driver))));
   }
 
   /** The wrapped store's breaker, so health checks see through the instrumentation. */

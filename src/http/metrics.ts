@@ -17,7 +17,15 @@ interface MeasuredContext {
   chapkitMetricsStart?: number;
   chapkitMetricsMethod?: string;
   chapkitSpan?: Span;
+  chapkitSample?: { cpu: { user: number; system: number }; heap: number };
 }
+
+interface ProcessUsage {
+  cpuUsage?(previous?: { user: number; system: number }): { user: number; system: number };
+  memoryUsage?(): { heapUsed: number };
+}
+
+const usage = (globalThis as { process?: ProcessUsage }).process ?? {};
 
 /** The `route` label: the route template Elysia matched; the catch-all and no match collapse to `unmatched`. */
 function routeLabel(route: string | undefined): string {
@@ -40,6 +48,8 @@ export function httpMetrics(monitoring: Monitoring, basePath = ""): Elysia {
     return child;
   };
   const tracer = monitoring.tracer;
+  const every = monitoring.resourceSampleEvery;
+  let counter = 0;
   return new Elysia({ name: "chapkit-http-metrics" })
     .onRequest((context) => {
       // Embedded under a prefix, a host app's own requests are not the service's to measure.
@@ -49,6 +59,10 @@ export function httpMetrics(monitoring: Monitoring, basePath = ""): Elysia {
       measured.chapkitMetricsStart = performance.now();
       measured.chapkitMetricsMethod = method;
       monitoring.httpActive.child(method).inc();
+      // One request in `every`: process CPU and heap before it, compared after it.
+      if (every > 0 && ++counter % every === 0 && usage.cpuUsage && usage.memoryUsage) {
+        measured.chapkitSample = { cpu: usage.cpuUsage(), heap: usage.memoryUsage().heapUsed };
+      }
       if (tracer) {
         const headers = context.request.headers;
         const remote = parseTraceparent(headers.get("traceparent"), headers.get("tracestate"));
@@ -75,6 +89,11 @@ export function httpMetrics(monitoring: Monitoring, basePath = ""): Elysia {
       const seconds = (performance.now() - start) / 1000;
       histogram(method, route, status).observe(seconds);
       monitoring.requests.record(seconds, status);
+      const sample = measured.chapkitSample;
+      if (sample) {
+        const cpu = usage.cpuUsage!(sample.cpu);
+        monitoring.recordResourceSample(route, (cpu.user + cpu.system) / 1e6, usage.memoryUsage!().heapUsed - sample.heap);
+      }
       const span = measured.chapkitSpan;
       if (span) {
         span.name = route === UNMATCHED_ROUTE ? method : `${method} ${route}`;

@@ -70,6 +70,18 @@ function modelsSection(monitoring: Monitoring): string {
   return `<table><thead><tr><th>model</th><th>predictions</th><th>errors</th><th>p50 ms</th><th>p95 ms</th><th>MAE</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+function slowQueriesSection(monitoring: Monitoring): string {
+  const entries = [...(monitoring.slowQueries?.entries() ?? [])].reverse().slice(0, 10);
+  if (!monitoring.slowQueries) return "<p>The slow-query log is off.</p>";
+  if (entries.length === 0) return `<p>No statement took ${monitoring.slowQueries.thresholdMs} ms or more.</p>`;
+  const rows = entries.map((q) =>
+    `<tr><td>${escapeHtml(q.at)}</td><td>${escapeHtml(q.store)}</td><td>${shortNumber(q.durationMs)}</td>` +
+    `<td><code>${escapeHtml(q.sql.length > 300 ? `${q.sql.slice(0, 300)}…` : q.sql)}</code>` +
+    `${q.plan.length ? `<pre>${escapeHtml(q.plan.join("\n"))}</pre>` : ""}</td></tr>`
+  ).join("");
+  return `<table data-slow-queries="${entries.length}"><thead><tr><th>at</th><th>store</th><th>ms</th><th>statement and plan</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222;max-width:1200px}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.5rem}dl{display:flex;flex-wrap:wrap;gap:1rem}
 .stat{border:1px solid #ddd;border-radius:6px;padding:.5rem .8rem;min-width:8rem}dt{color:#666;font-size:.8rem}
@@ -110,7 +122,8 @@ export async function renderStatusPage(monitoring: Monitoring, options: StatusPa
     `<h1>${escapeHtml(title)}</h1><p><small>Rendered ${new Date(now).toISOString()}; refreshes every minute.</small></p>` +
     `<h2>Health</h2>${healthSection(report)}` +
     `<h2>Traffic</h2><dl>${stats}</dl><div class="charts">${charts}</div>` +
-    `<h2>Models</h2>${modelsSection(monitoring)}</body></html>`;
+    `<h2>Models</h2>${modelsSection(monitoring)}` +
+    `<h2>Slow statements</h2>${slowQueriesSection(monitoring)}</body></html>`;
 }
 
 /**

@@ -1,7 +1,9 @@
+import type { Logger } from "../core/logging.ts";
 import { type Counter, DEFAULT_SECONDS_BUCKETS, type Gauge, type Histogram, Registry } from "./metrics.ts";
 import { EventLoopLag, registerProcessMetrics } from "./process-metrics.ts";
 import { MlMonitor, type MlMonitorOptions } from "./ml-monitor.ts";
 import { RequestSeries } from "./request-series.ts";
+import { SlowQueryLog } from "./slow-queries.ts";
 import { SpanKind, type Tracer } from "./tracing.ts";
 
 /** Options of {@link Monitoring}. */
@@ -18,6 +20,12 @@ export interface MonitoringOptions {
   seriesSlotMs?: number;
   /** Per-model ML monitoring: models tracked, prediction sampling, feedback window. */
   ml?: MlMonitorOptions;
+  /** Statements at or above this many milliseconds are logged with their plan (default 500; 0 turns it off). */
+  slowQueryMs?: number;
+  /** Where slow statements are logged (`db.query.slow`). */
+  logger?: Logger;
+  /** Sample process CPU and heap around one request in this many (default 20; 0 turns it off). */
+  resourceSampleEvery?: number;
 }
 
 /** Buckets of `chapkit_artifact_size_bytes`: 256 B to 256 MiB by factors of 4. */
@@ -82,6 +90,20 @@ export class Monitoring {
   readonly artifactSize: Histogram;
   /** The event-loop lag sampler (started by {@link Monitoring.start}). */
   readonly lag: EventLoopLag = new EventLoopLag();
+  /** Slow statements with their plans (absent when `slowQueryMs` is 0). */
+  readonly slowQueries: SlowQueryLog | undefined;
+  /** One request in this many is sampled for CPU and heap deltas (0: none). */
+  readonly resourceSampleEvery: number;
+  /** `chapkit_http_sampled_requests_total{route}`. */
+  readonly sampledRequests: Counter;
+  /** `chapkit_http_sampled_cpu_seconds_total{route}`. */
+  readonly sampledCpu: Counter;
+  /** `chapkit_http_sampled_heap_growth_bytes_total{route}`. */
+  readonly sampledHeap: Counter;
+  /** Where monitoring logs (slow statements). */
+  readonly logger: Logger | undefined;
+  /** `chapkit_db_slow_queries_total{store,operation}`. */
+  readonly dbSlowQueries: Counter;
   /** Per-model latency, errors, drift and accuracy of a model service. */
   readonly ml: MlMonitor;
   /** Requests per time slot over the last hour: what thresholds and the status page read. */
@@ -149,6 +171,30 @@ export class Monitoring {
       help: "Size of stored artifacts (JSON data plus binary payload), in bytes.",
       buckets: ARTIFACT_SIZE_BUCKETS,
     });
+    this.logger = options.logger;
+    this.resourceSampleEvery = Math.max(0, Math.floor(options.resourceSampleEvery ?? 20));
+    this.sampledRequests = r.counter({
+      name: "chapkit_http_sampled_requests_total",
+      help: "Requests sampled for CPU and heap deltas, by route template.",
+      labelNames: ["route"],
+    });
+    this.sampledCpu = r.counter({
+      name: "chapkit_http_sampled_cpu_seconds_total",
+      help: "Process CPU seconds spent while sampled requests ran, by route template.",
+      labelNames: ["route"],
+    });
+    this.sampledHeap = r.counter({
+      name: "chapkit_http_sampled_heap_growth_bytes_total",
+      help: "Growth of the JavaScript heap while sampled requests ran (drops count as 0), by route template.",
+      labelNames: ["route"],
+    });
+    const slowMs = options.slowQueryMs ?? 500;
+    this.slowQueries = slowMs > 0 ? new SlowQueryLog(slowMs) : undefined;
+    this.dbSlowQueries = r.counter({
+      name: "chapkit_db_slow_queries_total",
+      help: "Store statements that took at least the slow-query threshold, by store and operation.",
+      labelNames: ["store", "operation"],
+    });
     this.ml = new MlMonitor(options.ml);
     this.ml.registerMetrics(r);
     if (options.processMetrics !== false) registerProcessMetrics(r, this.lag);
@@ -213,6 +259,13 @@ export class Monitoring {
     } finally {
       histogram.observe((performance.now() - start) / 1000, outcome);
     }
+  }
+
+  /** Adds one sampled request's process CPU seconds and heap growth to its route's totals. */
+  recordResourceSample(route: string, cpuSeconds: number, heapDelta: number): void {
+    this.sampledRequests.inc(1, route);
+    this.sampledCpu.inc(Math.max(0, cpuSeconds), route);
+    this.sampledHeap.inc(Math.max(0, heapDelta), route);
   }
 
   /** Records one problem answered, by its type URN. */

@@ -409,7 +409,7 @@ export class BaseServiceBuilder {
         postgres: { breaker: { failureThreshold: store.breakerThreshold, probeIntervalMs: store.breakerProbeMs } },
       });
     const monitoring = this.#monitoring
-      ? new Monitoring({ ...this.#monitoring, ...(tracer ? { tracer } : {}) })
+      ? new Monitoring({ ...this.#monitoring, logger: logger.child({ module: "monitoring" }), ...(tracer ? { tracer } : {}) })
       : undefined;
     const db = monitoring ? instrumentDriver(opened, monitoring) : opened;
     logCircuitChanges(db, logger);

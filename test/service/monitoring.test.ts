@@ -41,7 +41,7 @@ for (const makeStore of [sqliteFileStore, postgresStore]) {
       app = await new ServiceBuilder({ info, databaseUrl: store.url() })
         .withHealth()
         .withConfig(schema)
-        .withMonitoring({ metricsToken: "" })
+        .withMonitoring({ metricsToken: "", resourceSampleEvery: 1 })
         .build();
       const created = await json<{ id: string }>(await call(app, "POST", "/api/v1/config", { name: "a", data: {} }), 201);
       configId = created.id;
@@ -96,6 +96,13 @@ for (const makeStore of [sqliteFileStore, postgresStore]) {
       const again = await scrape(app);
       assert.equal(value(again, `http_server_active_requests{method="GET"}`), 1);
       assert.equal(value(again, `http_server_active_requests{method="POST"}`), 0);
+    });
+
+    it("samples process CPU and heap growth per route template", () => {
+      const route = `route="/api/v1/config/:entity_id"`;
+      assert.equal(value(text, `chapkit_http_sampled_requests_total{${route}}`), 4);
+      assert.ok((value(text, `chapkit_http_sampled_cpu_seconds_total{${route}}`) ?? -1) >= 0);
+      assert.ok((value(text, `chapkit_http_sampled_heap_growth_bytes_total{${route}}`) ?? -1) >= 0);
     });
 
     it("reports process metrics and the runtime", () => {

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { instrumentDriver } from "../../src/db/instrumented-driver.ts";
+import { Monitoring } from "../../src/observability/monitoring.ts";
+import { memoryStore, postgresStore, type TestStore } from "../_support/stores.ts";
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+for (const makeStore of [memoryStore, postgresStore]) {
+  const store: TestStore = makeStore();
+  describe(`slow-query log on ${store.name}`, () => {
+    after(() => store.cleanup());
+
+    it("keeps statements over the threshold with a plan that holds no bound value, and counts them", async () => {
+      const raw = await store.open();
+      const monitoring = new Monitoring({ processMetrics: false, slowQueryMs: 40 });
+      const db = instrumentDriver(raw, monitoring);
+      try {
+        await db.exec("CREATE TABLE readings (id INTEGER PRIMARY KEY, site TEXT NOT NULL, v REAL)");
+        await db.exec("INSERT INTO readings (id, site, v) VALUES (?, ?, ?)", [1, "secret-site-value", 1.5]);
+        await db.query("SELECT * FROM readings WHERE site = ?", ["secret-site-value"]);
+        assert.equal(monitoring.slowQueries!.entries().length, 0, "a fast statement was logged");
+        const slow = store.kind === "sqlite"
+          ? "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) AS n FROM c, readings WHERE readings.site = ?"
+          : "SELECT pg_sleep(0.1), readings.v FROM readings WHERE readings.site = ?";
+        await db.query(slow, ["secret-site-value"]);
+        const [entry] = monitoring.slowQueries!.entries();
+        assert.ok(entry, "the slow statement was not logged");
+        assert.equal(entry.sql, slow);
+        assert.equal(entry.operation, "select");
+        assert.equal(entry.store, store.kind);
+        assert.ok(entry.durationMs >= 40, String(entry.durationMs));
+        await until(() => entry.plan.length > 0);
+        const plan = entry.plan.join("\n");
+        assert.ok(!plan.startsWith("(no plan"), plan);
+        assert.match(plan, store.kind === "sqlite" ? /SCAN/ : /Scan|Result/);
+        assert.ok(!plan.includes("secret-site-value"), `a bound value leaked into the plan: ${plan}`);
+        const text = await monitoring.registry.expose();
+        assert.match(text, new RegExp(`chapkit_db_slow_queries_total\\{store="${store.kind}",operation="select"\\} 1\\n`));
+      } finally {
+        await raw.close();
+      }
+    });
+
+    it("is off with a threshold of 0", async () => {
+      const monitoring = new Monitoring({ processMetrics: false, slowQueryMs: 0 });
+      assert.equal(monitoring.slowQueries, undefined);
+    });
+  });
+}
