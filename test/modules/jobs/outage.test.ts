@@ -38,6 +38,20 @@ describe("jobs while PostgreSQL is away", () => {
     await eventually(() => events.includes("jobs.store.unavailable"));
   };
 
+  /** Opens `hold` while the store is away (so what follows must be retried), then brings the store back. */
+  const releaseDuringOutage = async (hold: { open: () => void }): Promise<void> => {
+    hold.open();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await restore();
+  };
+
+  /** Submits `fn` and waits until it runs. */
+  const running = async (fn: () => unknown): Promise<string> => {
+    const id = await runner.submit(fn);
+    await eventually(async () => (await runner.get(id)).status === "running");
+    return id;
+  };
+
   /** Lets the store back in and waits until its breaker has closed again. */
   const restore = async (): Promise<void> => {
     await proxy.listen();
@@ -63,15 +77,12 @@ describe("jobs while PostgreSQL is away", () => {
   it("keeps the result of a job that finished while the store was away and completes it on return", async () => {
     const hold = gate();
     const artifact = newUlid();
-    const id = await runner.submit(async () => {
+    const id = await running(async () => {
       await hold.promise;
       return artifact;
     });
-    await eventually(async () => (await runner.get(id)).status === "running");
     await cutUntilNoticed();
-    hold.open();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await restore();
+    await releaseDuringOutage(hold);
     const record = await runner.wait(id, 10_000);
     assert.equal(record.status, "completed");
     assert.equal(record.artifact_id, artifact);
@@ -86,9 +97,7 @@ describe("jobs while PostgreSQL is away", () => {
     await eventually(async () => (await runner.get(first)).status === "running");
     await runner.cancel(first);
     await cutUntilNoticed();
-    hold.open();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await restore();
+    await releaseDuringOutage(hold);
     const record = await runner.wait(second, 10_000);
     assert.equal(record.status, "completed");
     assert.equal((await runner.get(first)).status, "canceled");
@@ -96,8 +105,7 @@ describe("jobs while PostgreSQL is away", () => {
 
   it("renews the lease of a running job as soon as the store is back", async () => {
     const hold = gate();
-    const id = await runner.submit(() => hold.promise);
-    await eventually(async () => (await runner.get(id)).status === "running");
+    const id = await running(() => hold.promise);
     await cutUntilNoticed();
     const cutAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -109,8 +117,7 @@ describe("jobs while PostgreSQL is away", () => {
 
   it("neither renews nor overwrites a job another instance took over during the outage", async () => {
     const hold = gate();
-    const id = await runner.submit(() => hold.promise);
-    await eventually(async () => (await runner.get(id)).status === "running");
+    const id = await running(() => hold.promise);
     await cutUntilNoticed();
     // Another instance declared it interrupted while this one could not reach the store.
     await direct.unsafe(
@@ -118,9 +125,7 @@ describe("jobs while PostgreSQL is away", () => {
       [id],
     );
     const takenOverBeat = await heartbeatOf(id);
-    hold.open();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await restore();
+    await releaseDuringOutage(hold);
     await eventually(() => events.includes("jobs.store.recovered"));
     // Let a few heartbeats pass: none may touch the job that is no longer ours.
     await new Promise((resolve) => setTimeout(resolve, 200));
