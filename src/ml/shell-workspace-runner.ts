@@ -89,6 +89,7 @@ interface ScriptResult {
  * ```
  */
 export class ShellWorkspaceRunner<C = ConfigData> implements WorkspaceRunner<C> {
+  /** The chap profile stores this runner's training workspace zip as the model. */
   readonly layout = "workspace" as const;
   readonly #options: ShellWorkspaceRunnerOptions;
 

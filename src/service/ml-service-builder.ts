@@ -141,6 +141,7 @@ export class MLServiceBuilder extends ServiceBuilder {
     return running;
   }
 
+  /** The chosen profile, for the base builder's health, info and problem types. */
   protected override wireProfile(): WireProfile {
     return this.profile;
   }

@@ -193,6 +193,19 @@ for (const store of testStores()) {
       assert.match(error!.msg, /must not be empty; .*invalid characters.*; Duplicate tag 'a'/);
     });
 
+    test("stores artifact tags in ArtifactOut order, refuses bad ones, and counts artifacts in $stats", async () => {
+      const created = await json(await call(app, "POST", "/api/v1/artifacts", { data: { note: 1 }, tags: ["x"] }), 201);
+      assert.deepEqual(Object.keys(created), ["id", "created_at", "updated_at", "tags", "data", "parent_id", "level"]);
+      assert.deepEqual(created.tags, ["x"]);
+      const kept = await json(await call(app, "PUT", `/api/v1/artifacts/${created.id}`, { data: { note: 2 } }), 200);
+      assert.deepEqual(kept.tags, ["x"]);
+      await problem(await call(app, "POST", "/api/v1/artifacts", { data: {}, tags: ["bad tag"] }), 422, "urn:servicekit:error:validation-failed");
+      const stats = await json(await call(app, "GET", "/api/v1/artifacts/$stats"), 200);
+      const all = await json<Json[]>(await call(app, "GET", "/api/v1/artifacts"), 200);
+      assert.deepEqual(stats, { total: all.length });
+      assert.deepEqual(await json(await call(app, "GET", `/api/v1/artifacts/${created.id}/$metadata`), 200), {});
+    });
+
     test("trains and predicts as chap-core does, with the five-key envelopes and +00:00 timestamps", async () => {
       const { config, training, prediction } = await trainAndPredict(app);
       strict(ArtifactOut, prediction, "ArtifactOut");
