@@ -1,7 +1,7 @@
 /**
  * Builds the npm package into `dist/` from the same sources JSR publishes.
  *
- * - `mod.ts` is bundled to `dist/mod.js`, each subpath entry (`src/cli/mod.ts`,
+ * - `mod.ts` is bundled to `dist/mod.js`, each subpath entry (`src/cli/mod.ts`, `src/testing/mod.ts`,
  *   the `chapkit` executable `src/cli/bin.ts`) to its path under `dist/`, and every `src/**\/*-worker.ts` is bundled
  *   as its own entry to `dist/src/**\/*-worker.js`. Dependencies, `bun:` and
  *   `node:` modules stay external, so the bundle holds only chapkit's code.
@@ -44,7 +44,7 @@ function toPosix(path: string): string {
 
 const workers = walk(join(ROOT, "src"), (name) => name.endsWith("-worker.ts"));
 /** Subpath entries (package.json `exports`, deno.json `exports`) and the `chapkit` executable. */
-const subpaths = ["src/cli/mod.ts", "src/cli/bin.ts"].map((path) => join(ROOT, path));
+const subpaths = ["src/cli/mod.ts", "src/cli/bin.ts", "src/testing/mod.ts"].map((path) => join(ROOT, path));
 const entries = [join(ROOT, "mod.ts"), ...subpaths, ...workers];
 const entrySet = new Set(entries);
 

@@ -5,6 +5,7 @@ import { after, describe, it } from "node:test";
 import { Type } from "@sinclair/typebox";
 import { isDestructive } from "../../src/cli/commands/db.ts";
 import { ServiceBuilder } from "../../src/service/service-builder.ts";
+import { testClient } from "chapkit/testing";
 import { postgresStore } from "../_support/stores.ts";
 import { ROOT, runCaptured } from "./_cli.ts";
 
@@ -130,30 +131,22 @@ describe("chapkit db and chapkit schema", () => {
 
 describe("GET /api/v1/system/schema.svg", () => {
   const build = (schemaDiagram?: boolean) =>
-    new ServiceBuilder({ info: { display_name: "svg" }, databaseUrl: "sqlite::memory:" })
-      .withSystem(schemaDiagram === undefined ? {} : { schemaDiagram })
-      .withConfig(Type.Object({}))
-      .build();
+    testClient(
+      new ServiceBuilder({ info: { display_name: "svg" }, databaseUrl: "sqlite::memory:" })
+        .withSystem(schemaDiagram === undefined ? {} : { schemaDiagram })
+        .withConfig(Type.Object({})),
+    );
 
   it("serves an SVG diagram of the live tables when enabled", async () => {
-    const app = await build(true);
-    try {
-      const response = await app.handle(new Request("http://localhost/api/v1/system/schema.svg"));
-      assert.equal(response.status, 200);
-      assert.match(response.headers.get("content-type") ?? "", /^image\/svg\+xml/);
-      assert.match(await response.text(), />configs<\/text>/);
-    } finally {
-      await app.chapkit.close();
-    }
+    await using client = await build(true);
+    const response = await client.get("/api/v1/system/schema.svg");
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /^image\/svg\+xml/);
+    assert.match(response.text, />configs<\/text>/);
   });
 
   it("is not served by default", async () => {
-    const app = await build();
-    try {
-      const response = await app.handle(new Request("http://localhost/api/v1/system/schema.svg"));
-      assert.equal(response.status, 404);
-    } finally {
-      await app.chapkit.close();
-    }
+    await using client = await build();
+    assert.equal((await client.get("/api/v1/system/schema.svg")).status, 404);
   });
 });

@@ -23,7 +23,11 @@ export function resolveChapkitSource(spec: string | undefined, cwd: string): Cha
   if (!existsSync(path)) return { kind: "registry", version: spec };
   if (statSync(path).isDirectory() && existsSync(join(path, "deno.json")) && existsSync(join(path, "mod.ts"))) {
     const deno = JSON.parse(readFileSync(join(path, "deno.json"), "utf8")) as { imports?: Record<string, string> };
-    return { kind: "source", path, imports: deno.imports ?? {} };
+    // The checkout's own entries ("./mod.ts") are relative to it: make them absolute.
+    const imports = Object.fromEntries(
+      Object.entries(deno.imports ?? {}).map(([key, target]) => [key, target.startsWith(".") ? join(path, target) : target]),
+    );
+    return { kind: "source", path, imports };
   }
   return { kind: "file", path };
 }

@@ -1,45 +1,22 @@
 /** The opening of every template's `main.test.ts`: the service built in-process and a request helper. */
 
-/** Imports, the built app (in-memory SQLite, closed after the tests) and `call(method, path, body?)`. */
-export function testPrelude(createArgs = `"sqlite::memory:"`, headers = "{}"): string {
+/** Imports and the service built in-process (in-memory SQLite, closed after the tests) behind a test client. */
+export function testPrelude(createArgs = `"sqlite::memory:"`): string {
   return `import assert from "node:assert/strict";
 import { after, test } from "node:test";
+import { testClient } from "chapkit/testing";
 import { createService } from "./main.ts";
 
 // The service runs in-process on an in-memory database: no port, no files.
-const app = await createService(${createArgs}).build();
-after(() => app.chapkit.close());
-
-/** Sends a request to the app and returns the status and the parsed JSON body. */
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = { ...${headers} };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const init: RequestInit = { method, headers };
-  if (body !== undefined) init.body = JSON.stringify(body);
-  const response = await app.handle(new Request(\`http://localhost\${path}\`, init));
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const client = await testClient(createService(${createArgs}));
+after(() => client.close());
 `;
 }
-
-/** A helper that polls a job until it finishes. */
-export const WAIT_FOR_JOB = `
-/** Polls a job until it is completed or failed and returns its record. */
-async function waitForJob(id: string): Promise<any> {
-  for (let attempt = 0; attempt < 500; attempt++) {
-    const { body } = await call("GET", \`/api/v1/jobs/\${id}\`);
-    if (body.status === "completed" || body.status === "failed") return body;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(\`job \${id} did not finish\`);
-}
-`;
 
 /** The standard health test. */
 export const HEALTH_TEST = `
 test("answers health with 200", async () => {
-  const { status, body } = await call("GET", "/api/v1/health");
+  const { status, body } = await client.get("/api/v1/health");
   assert.equal(status, 200);
   assert.equal(body.status, "healthy");
 });
@@ -49,22 +26,22 @@ test("answers health with 200", async () => {
 export function trainPredictTest(columns: string[], rows: number[][], future: number[][]): string {
   return `
 test("trains a model and predicts one value per future row", async () => {
-  const config = await call("POST", "/api/v1/config", { name: "test", data: {} });
+  const config = await client.post("/api/v1/config", { name: "test", data: {} });
   assert.equal(config.status, 201);
-  const train = await call("POST", "/api/v1/ml/$train", {
+  const train = await client.post("/api/v1/ml/$train", {
     config_id: config.body.id,
     data: { columns: ${JSON.stringify(columns)}, data: ${JSON.stringify(rows)} },
   });
   assert.equal(train.status, 202);
-  assert.equal((await waitForJob(train.body.job_id)).status, "completed");
-  const predict = await call("POST", "/api/v1/ml/$predict", {
+  assert.equal((await client.waitForJob(train.body.job_id)).status, "completed");
+  const predict = await client.post("/api/v1/ml/$predict", {
     model_artifact_id: train.body.model_artifact_id,
     future: { columns: ${JSON.stringify(columns.slice(0, -1))}, data: ${JSON.stringify(future)} },
   });
   assert.equal(predict.status, 202);
-  const job = await waitForJob(predict.body.job_id);
+  const job = await client.waitForJob(predict.body.job_id);
   assert.equal(job.status, "completed", job.error);
-  const artifact = await call("GET", \`/api/v1/artifacts/\${predict.body.prediction_artifact_id}\`);
+  const artifact = await client.get(\`/api/v1/artifacts/\${predict.body.prediction_artifact_id}\`);
   assert.equal(artifact.body.data.predictions.data.length, ${future.length});
 });
 `;

@@ -49,12 +49,12 @@ if (import.meta.main) {
 `,
   test: () => `${testPrelude(`"sqlite::memory:", ["test-key"]`)}${HEALTH_TEST}
 test("refuses a request without a key with 401", async () => {
-  const response = await app.handle(new Request("http://localhost/api/v1/config"));
+  const response = await client.get("/api/v1/config");
   assert.equal(response.status, 401);
 });
 
 test("serves configs to a request with an administrator key", async () => {
-  const response = await app.handle(new Request("http://localhost/api/v1/config", { headers: { "X-API-Key": "test-key" } }));
+  const response = await client.withHeaders({ "X-API-Key": "test-key" }).get("/api/v1/config");
   assert.equal(response.status, 200);
 });
 `,

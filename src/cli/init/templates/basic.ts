@@ -1,6 +1,6 @@
 /** `basic`: configs, artifacts, tasks and jobs. */
 import type { ProjectTemplate } from "../template.ts";
-import { ENV_IMPORT, HEALTH_TEST, testPrelude, WAIT_FOR_JOB } from "./_test-prelude.ts";
+import { ENV_IMPORT, HEALTH_TEST, testPrelude } from "./_test-prelude.ts";
 
 /** The basic template. */
 export const basicTemplate: ProjectTemplate = {
@@ -45,26 +45,26 @@ if (import.meta.main) {
   console.log(\`${title} listening on \${service.url} (docs at \${service.url}/docs)\`);
 }
 `,
-  test: () => `${testPrelude()}${WAIT_FOR_JOB}${HEALTH_TEST}
+  test: () => `${testPrelude()}${HEALTH_TEST}
 test("stores a config with its defaults filled in", async () => {
-  const created = await call("POST", "/api/v1/config", { name: "north", data: { region: "north" } });
+  const created = await client.post("/api/v1/config", { name: "north", data: { region: "north" } });
   assert.equal(created.status, 201);
   assert.deepEqual(created.body.data, { min_samples: 5, region: "north" });
-  const read = await call("GET", \`/api/v1/config/\${created.body.id}\`);
+  const read = await client.get(\`/api/v1/config/\${created.body.id}\`);
   assert.equal(read.body.name, "north");
 });
 
 test("rejects a config whose data breaks the schema", async () => {
-  const { status } = await call("POST", "/api/v1/config", { name: "bad", data: { min_samples: 0 } });
+  const { status } = await client.post("/api/v1/config", { name: "bad", data: { min_samples: 0 } });
   assert.equal(status, 422);
 });
 
 test("runs a task as a job and stores its output", async () => {
-  const task = await call("POST", "/api/v1/tasks", { command: "echo hello" });
-  const submitted = await call("POST", \`/api/v1/tasks/\${task.body.id}/$execute\`);
+  const task = await client.post("/api/v1/tasks", { command: "echo hello" });
+  const submitted = await client.post(\`/api/v1/tasks/\${task.body.id}/$execute\`);
   assert.equal(submitted.status, 202);
-  const job = await waitForJob(submitted.body.job_id);
-  const artifact = await call("GET", \`/api/v1/artifacts/\${job.artifact_id}\`);
+  const job = await client.waitForJob(submitted.body.job_id);
+  const artifact = await client.get(\`/api/v1/artifacts/\${job.artifact_id}\`);
   assert.equal(artifact.body.data.stdout, "hello\\n");
 });
 `,

@@ -1,6 +1,6 @@
 /** `ml`: a functional runner (least squares in TypeScript) behind `$train` and `$predict`. */
 import type { ProjectTemplate } from "../template.ts";
-import { ENV_IMPORT, HEALTH_TEST, ML_COLUMNS, ML_FUTURE, ML_ROWS, testPrelude, trainPredictTest, WAIT_FOR_JOB } from "./_test-prelude.ts";
+import { ENV_IMPORT, HEALTH_TEST, ML_COLUMNS, ML_FUTURE, ML_ROWS, testPrelude, trainPredictTest } from "./_test-prelude.ts";
 
 /** The usage paragraph the ML templates share. */
 export const ML_USAGE = "Create a config (`POST /api/v1/config`), train with `POST /api/v1/ml/$train` " +
@@ -19,7 +19,7 @@ export function mlInfo(title: string, summary: string): string {
 
 /** The test of every ML template: health plus a train → predict round trip. */
 export const mlTest = (): string =>
-  `${testPrelude()}${WAIT_FOR_JOB}${HEALTH_TEST}${trainPredictTest(ML_COLUMNS, ML_ROWS, ML_FUTURE)}`;
+  `${testPrelude()}${HEALTH_TEST}${trainPredictTest(ML_COLUMNS, ML_ROWS, ML_FUTURE)}`;
 
 /** The ml template. */
 export const mlTemplate: ProjectTemplate = {
