@@ -307,6 +307,8 @@ export class InProcessJobRunner implements JobRunner {
     });
     const results = await this.#store.enqueue(rows);
     for (const row of rows) for (const dependency of row.dependsOn) this.#awaited.add(dependency);
+    // A dependency may have failed before its dependent was stored: the failure's own pass missed it.
+    if (rows.some((row) => row.dependsOn.length > 0)) await this.#failBlocked();
     let earliest = Infinity;
     for (const row of rows) earliest = Math.min(earliest, Date.parse(row.runAt));
     if (earliest > now) this.#wakeAt(earliest - now);
@@ -823,8 +825,8 @@ export class InProcessJobRunner implements JobRunner {
         }
       }
       if (Date.now() < this.#sweepNotBefore) return;
-      await this.#sweep(false);
-      await this.#failBlocked();
+      // Dependents of a job that failed here are failed at once; a sweep's failures need this pass.
+      if ((await this.#sweep(false)).length > 0) await this.#failBlocked();
     } catch (failure) {
       this.#logger?.error("jobs.heartbeat.failed", { error: failure });
     } finally {
