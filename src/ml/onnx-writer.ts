@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ProtoWriter } from "./_protobuf.ts";
+import { ProtoWriter } from "../core/protobuf.ts";
 
 /** A tensor dimension: a fixed size or a symbolic name (e.g. `"N"` for the batch). */
 export type OnnxDim = number | string;

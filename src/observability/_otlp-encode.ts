@@ -1,5 +1,6 @@
 // OTLP trace export bodies (ExportTraceServiceRequest) in both HTTP encodings:
 // OTLP/JSON (hex ids, int64 as strings, enums as numbers) and binary protobuf.
+import { ProtoWriter } from "../core/protobuf.ts";
 import type { AttributeValue, Attributes, ReadableSpan } from "./tracing.ts";
 
 /** What the exported batch says about its origin. */
@@ -50,80 +51,6 @@ export function encodeJson(spans: readonly ReadableSpan[], resource: ExportResou
   });
 }
 
-/** A growable protobuf writer: tags, varints, fixed64/32, length-delimited fields. */
-class Writer {
-  #buf = new Uint8Array(1024);
-  #len = 0;
-
-  #ensure(n: number): void {
-    if (this.#len + n <= this.#buf.length) return;
-    const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#len + n));
-    next.set(this.#buf.subarray(0, this.#len));
-    this.#buf = next;
-  }
-
-  byte(b: number): void {
-    this.#ensure(1);
-    this.#buf[this.#len++] = b;
-  }
-
-  varint(value: number | bigint): void {
-    let v = BigInt.asUintN(64, BigInt(value));
-    while (v >= 0x80n) {
-      this.byte(Number(v & 0x7fn) | 0x80);
-      v >>= 7n;
-    }
-    this.byte(Number(v));
-  }
-
-  tag(field: number, wire: number): void {
-    this.varint((field << 3) | wire);
-  }
-
-  bytes(field: number, data: Uint8Array): void {
-    this.tag(field, 2);
-    this.varint(data.length);
-    this.#ensure(data.length);
-    this.#buf.set(data, this.#len);
-    this.#len += data.length;
-  }
-
-  string(field: number, value: string): void {
-    if (value !== "") this.bytes(field, new TextEncoder().encode(value));
-  }
-
-  message(field: number, build: (w: Writer) => void): void {
-    const inner = new Writer();
-    build(inner);
-    this.bytes(field, inner.finish());
-  }
-
-  fixed64(field: number, value: bigint): void {
-    this.tag(field, 1);
-    this.#ensure(8);
-    new DataView(this.#buf.buffer, this.#buf.byteOffset).setBigUint64(this.#len, value, true);
-    this.#len += 8;
-  }
-
-  fixed32(field: number, value: number): void {
-    this.tag(field, 5);
-    this.#ensure(4);
-    new DataView(this.#buf.buffer, this.#buf.byteOffset).setUint32(this.#len, value, true);
-    this.#len += 4;
-  }
-
-  double(field: number, value: number): void {
-    this.tag(field, 1);
-    this.#ensure(8);
-    new DataView(this.#buf.buffer, this.#buf.byteOffset).setFloat64(this.#len, value, true);
-    this.#len += 8;
-  }
-
-  finish(): Uint8Array {
-    return this.#buf.slice(0, this.#len);
-  }
-}
-
 function hexBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
@@ -131,40 +58,44 @@ function hexBytes(hex: string): Uint8Array {
 }
 
 // KeyValue { key = 1; AnyValue value = 2 }; AnyValue { string = 1; bool = 2; int64 = 3; double = 4 }
-function writeAttributes(w: Writer, field: number, attributes: Attributes): void {
+function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {
   for (const [key, value] of Object.entries(attributes)) {
     w.message(field, (kv) => {
       kv.string(1, key);
       kv.message(2, (any) => {
-        if (typeof value === "string") any.bytes(1, new TextEncoder().encode(value));
-        else if (typeof value === "boolean") (any.tag(2, 0), any.varint(value ? 1 : 0));
-        else if (Number.isInteger(value)) (any.tag(3, 0), any.varint(BigInt(value)));
+        if (typeof value === "string") any.string(1, value);
+        else if (typeof value === "boolean") any.int(2, value ? 1 : 0);
+        else if (Number.isInteger(value)) any.int(3, BigInt(value));
         else any.double(4, value);
       });
     });
   }
 }
 
+/** A string field, left out when empty (the protobuf default). */
+function text(w: ProtoWriter, field: number, value: string): void {
+  if (value !== "") w.string(field, value);
+}
+
 /** The protobuf body (`application/x-protobuf`) of a batch of spans. */
 export function encodeProtobuf(spans: readonly ReadableSpan[], resource: ExportResource): Uint8Array {
-  const w = new Writer();
+  const w = new ProtoWriter();
   // ExportTraceServiceRequest.resource_spans = 1
   w.message(1, (rs) => {
     rs.message(1, (res) => writeAttributes(res, 1, resource.attributes)); // Resource.attributes = 1
     rs.message(2, (ss) => { // ResourceSpans.scope_spans = 2
       ss.message(1, (scope) => {
-        scope.string(1, resource.scope.name);
-        scope.string(2, resource.scope.version);
+        text(scope, 1, resource.scope.name);
+        text(scope, 2, resource.scope.version);
       });
       for (const span of spans) {
         ss.message(2, (s) => { // ScopeSpans.spans = 2
           s.bytes(1, hexBytes(span.context.traceId));
           s.bytes(2, hexBytes(span.context.spanId));
-          s.string(3, span.context.traceState ?? "");
+          text(s, 3, span.context.traceState ?? "");
           if (span.parentSpanId) s.bytes(4, hexBytes(span.parentSpanId));
-          s.string(5, span.name);
-          s.tag(6, 0);
-          s.varint(span.kind);
+          text(s, 5, span.name);
+          s.int(6, span.kind);
           s.fixed64(7, span.startTimeUnixNano);
           s.fixed64(8, span.endTimeUnixNano);
           writeAttributes(s, 9, span.attributes);
@@ -176,8 +107,8 @@ export function encodeProtobuf(spans: readonly ReadableSpan[], resource: ExportR
             });
           }
           s.message(15, (status) => { // Status { message = 2; code = 3 }
-            status.string(2, span.statusMessage);
-            if (span.statusCode !== 0) (status.tag(3, 0), status.varint(span.statusCode));
+            text(status, 2, span.statusMessage);
+            if (span.statusCode !== 0) status.int(3, span.statusCode);
           });
           s.fixed32(16, span.context.traceFlags & 0xff);
         });

@@ -1,4 +1,5 @@
-// A minimal protobuf writer: varints, length-delimited fields, packed floats and int64s.
+// A minimal protobuf writer: varints, length-delimited fields, fixed-width numbers,
+// packed ints. ONNX model files (src/ml) and OTLP trace exports (src/observability) use it.
 
 /** Appends protobuf fields to a growing byte buffer. */
 export class ProtoWriter {
@@ -60,6 +61,33 @@ export class ProtoWriter {
     this.#tag(field, 5);
     this.#reserve(4);
     new DataView(this.#bytes.buffer).setFloat32(this.#length, value, true);
+    this.#length += 4;
+    return this;
+  }
+
+  /** A 64-bit double field. */
+  double(field: number, value: number): this {
+    this.#tag(field, 1);
+    this.#reserve(8);
+    new DataView(this.#bytes.buffer).setFloat64(this.#length, value, true);
+    this.#length += 8;
+    return this;
+  }
+
+  /** A fixed64 field (e.g. nanosecond timestamps). */
+  fixed64(field: number, value: bigint): this {
+    this.#tag(field, 1);
+    this.#reserve(8);
+    new DataView(this.#bytes.buffer).setBigUint64(this.#length, BigInt.asUintN(64, value), true);
+    this.#length += 8;
+    return this;
+  }
+
+  /** A fixed32 field. */
+  fixed32(field: number, value: number): this {
+    this.#tag(field, 5);
+    this.#reserve(4);
+    new DataView(this.#bytes.buffer).setUint32(this.#length, value >>> 0, true);
     this.#length += 4;
     return this;
   }
