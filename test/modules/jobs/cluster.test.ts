@@ -14,7 +14,7 @@ import type { JobRecord } from "../../../src/modules/jobs/types.ts";
 import { postgresStore, RUNTIME, sqliteFileStore, type TestStore } from "../../_support/stores.ts";
 import { eventually } from "./_support.ts";
 
-const ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url).href);
 const LEASE_MS = 700;
 
 interface Instance {
