@@ -3,6 +3,8 @@ import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { Elysia } from "elysia";
 import { THRESHOLDS_KEY } from "../../src/modules/monitoring/mod.ts";
+import { JOBS_KEY } from "../../src/modules/jobs/mod.ts";
+import type { JobRunner } from "../../src/modules/jobs/types.ts";
 import type { ThresholdMonitor } from "../../src/observability/thresholds.ts";
 import { ServiceBuilder } from "../../src/service/service-builder.ts";
 import type { ServiceApp } from "../../src/service/lifecycle.ts";
@@ -225,6 +227,42 @@ describe("latency anomalies", () => {
     } finally {
       await app.chapkit.close();
       webhooks.server.close();
+    }
+  });
+});
+
+describe("resource and queue thresholds", () => {
+  it("judge pending jobs, memory, event-loop lag and pool saturation from the service's own measurements", async () => {
+    const app = await new ServiceBuilder({ info: { display_name: "Resources" } })
+      .withHealth({ includeDatabaseCheck: false })
+      .withJobs({ maxConcurrency: 1 })
+      .withMonitoring({
+        thresholds: {
+          jobQueueDepth: { degraded: 1, unhealthy: 5 },
+          memoryBytes: { degraded: 1 },
+          eventLoopLagSeconds: { unhealthy: 1000 },
+          poolSaturation: { unhealthy: 0.5 },
+        },
+      })
+      .build();
+    const runner = app.chapkit.context.get<JobRunner>(JOBS_KEY);
+    const hold = ({ signal }: { signal: AbortSignal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    try {
+      await runner.submit(hold);
+      await runner.submit(hold);
+      await app.chapkit.context.get<ThresholdMonitor>(THRESHOLDS_KEY).evaluate();
+      const response = await call(app, "GET", "/api/v1/health");
+      assert.equal(response.status, 200);
+      const body = await response.json();
+      assert.equal(body.status, "degraded");
+      assert.equal(body.checks.job_queue_depth.state, "degraded");
+      assert.match(body.checks.job_queue_depth.message, /^1 jobs pending: at or above the degraded threshold 1$/);
+      assert.equal(body.checks.memory.state, "degraded");
+      assert.match(body.checks.memory.message, /resident memory \d+ bytes/);
+      assert.deepEqual(body.checks.event_loop_lag, { state: "healthy" });
+      assert.deepEqual(body.checks.pool_saturation, { state: "healthy" }, "SQLite has no pool");
+    } finally {
+      await app.chapkit.close();
     }
   });
 });
