@@ -35,8 +35,9 @@ export type {
   SystemOptions,
 } from "./src/service/base-service-builder.ts";
 export { ConfigurationError } from "./src/service/configuration-error.ts";
-export type { LifecycleHook, ServiceApp, ServiceHandle } from "./src/service/lifecycle.ts";
+export type { LifecycleHook, NoEphemeral, ServiceApp, ServiceHandle } from "./src/service/lifecycle.ts";
 export type {
+  ArtifactRecordRoutes,
   ArtifactRouteTypes,
   ConfigRouteTypes,
   HealthRouteTypes,
@@ -93,7 +94,7 @@ export { formatSseEvent, sseResponse } from "./src/http/sse.ts";
 export type { SseEvent, SseOptions, SseProducer, SseSink } from "./src/http/sse.ts";
 export type { CheckResult, HealthCheck, ServiceContext, ServiceModule } from "./src/http/module.ts";
 export { cachedCheck } from "./src/http/health.ts";
-export type { CachedCheckOptions, CachedHealthCheck } from "./src/http/health.ts";
+export type { CachedCheckOptions, CachedHealthCheck, HealthReport } from "./src/http/health.ts";
 
 // Core
 export { newUlid, isUlid, parseUlid, ulidTime } from "./src/core/ulid.ts";

@@ -43,7 +43,9 @@ export interface HealthReportOptions {
 
 /** The health answer: overall state plus each check (null keys omitted). */
 export interface HealthReport {
+  /** The worst state of any check (`healthy` with no checks); `unhealthy` answers 503. */
   status: CheckResult["state"];
+  /** Each check's outcome by name; absent when the service has no checks. */
   checks?: Record<string, CheckResult>;
 }
 

@@ -44,8 +44,8 @@ export interface ServiceHandle {
   close(): Promise<void>;
 }
 
-/** Lifecycle hooks and schemas a built service adds to nothing: the empty ones of a new Elysia app. */
-type NoEphemeral = { derive: {}; resolve: {}; schema: {}; standaloneSchema: {}; response: {} };
+/** The scoped hook types of a built service: none, as in a new Elysia app (its hooks are untyped plugins). */
+export type NoEphemeral = { derive: {}; resolve: {}; schema: {}; standaloneSchema: {}; response: {} };
 
 /**
  * The Elysia app `build()` returns, with its {@link ServiceHandle} under

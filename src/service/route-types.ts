@@ -59,7 +59,8 @@ export type ConfigRouteTypes<S extends TSchema, Prefix extends string = "/api/v1
   TypedConfigOut<Static<S>>
 >;
 
-type ArtifactRecordRoutes = {
+/** The artifact routes beyond CRUD on one artifact, under `{prefix}/:entity_id`. */
+export type ArtifactRecordRoutes = {
   ":entity_id": {
     $expand: { get: RouteType<unknown, unknown, { entity_id: string }, { 200: ArtifactTreeNode } & ProblemAnswers> };
     $tree: { get: RouteType<unknown, unknown, { entity_id: string }, { 200: ArtifactTreeNode } & ProblemAnswers> };
