@@ -67,6 +67,13 @@ export { requestSignal } from "./src/http/overload.ts";
 export { Readiness, READINESS_KEY } from "./src/http/readiness.ts";
 export type { DrainListener } from "./src/http/readiness.ts";
 
+// Rate limiting
+export { MemoryRateLimitStore, slidingWindow } from "./src/core/rate-limit.ts";
+export type { RateLimitDecision, RateLimitPolicy, RateLimitStore } from "./src/core/rate-limit.ts";
+export { RedisRateLimitStore } from "./src/integrations/redis-rate-limit.ts";
+export type { RedisRateLimitOptions } from "./src/integrations/redis-rate-limit.ts";
+export type { RateLimitPolicySetting } from "./src/core/settings/schema.ts";
+
 // Outbound resilience
 export { backoffDelay, OutboundPolicy, outboundOptions, resilientFetch, retryAfterMs } from "./src/core/resilient-fetch.ts";
 export type { OutboundAttempt, OutboundPolicyOptions } from "./src/core/resilient-fetch.ts";

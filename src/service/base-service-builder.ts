@@ -40,6 +40,9 @@ import { createLifecycle, type LifecycleHook, type ServiceApp } from "./lifecycl
 import { listenService, type ListenOptions, type RunningService } from "./listen.ts";
 import { orderModules } from "./module-order.ts";
 import { installEdge } from "./edge.ts";
+import { RATE_LIMIT_STORE_KEY, rateLimitModule } from "./rate-limit-module.ts";
+import { rateLimit } from "../http/rate-limit.ts";
+import type { RateLimitStore } from "../core/rate-limit.ts";
 import { createServiceContext } from "./service-context.ts";
 import { ServiceSettings, type SettingsOptions } from "./settings.ts";
 
@@ -413,6 +416,10 @@ export class BaseServiceBuilder {
       : undefined;
     const db = monitoring ? instrumentDriver(opened, monitoring) : opened;
     logCircuitChanges(db, logger);
+    modules.push(await rateLimitModule(settings.current.rateLimit, logger).catch(async (error: unknown) => {
+      if (ownsDb) await opened.close();
+      throw error;
+    }));
     if (monitoring) modules.push(monitoringModule(monitoring, this.#monitoring));
     const context = createServiceContext({
       db,
@@ -475,7 +482,13 @@ export class BaseServiceBuilder {
         ...(context.monitoring ? { monitoring: context.monitoring } : {}),
         ...(chap ? { typePrefix: SERVICEKIT_URN } : {}),
       }))
-      .use(jsonBody({ maxBodyBytes }));
+      .use(jsonBody({ maxBodyBytes }))
+      .use(rateLimit({
+        settings: () => context.settings.rateLimit,
+        store: context.get<RateLimitStore>(RATE_LIMIT_STORE_KEY),
+        logger,
+        basePath,
+      }));
     let healthChecks: HealthCheck[] | undefined;
     if (this.#health) {
       const checks = [...(this.#health.checks ?? [])];

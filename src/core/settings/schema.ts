@@ -141,7 +141,28 @@ const registration = Type.Object({
   readinessTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: "How long to wait for the own /health before registering (ms)" }),
 });
 
-const schema = Type.Object({ server, database, log, http, load, auth, monitoring, outbound, jobs, registration });
+const dimension = Type.Union([Type.Literal("address"), Type.Literal("key"), Type.Literal("user"), Type.Literal("route")]);
+
+const rateLimit = Type.Object({
+  enabled: Type.Boolean({ default: false, reload: true, description: "Answer 429 past the policies below" }),
+  policies: Type.Array(Type.Object({
+    name: Type.String({ pattern: "^[A-Za-z0-9_-]+$" }),
+    limit: Type.Integer({ minimum: 1 }),
+    windowSeconds: Type.Integer({ minimum: 1 }),
+    by: Type.Array(dimension, { minItems: 1 }),
+    routes: Type.Optional(Type.Array(Type.String())),
+  }), {
+    default: [{ name: "default", limit: 100, windowSeconds: 60, by: ["address"] }],
+    reload: true,
+    description: 'Policies as JSON: [{"name","limit","windowSeconds","by":["address"|"key"|"user"|"route"],"routes":["POST /api/v1/ml/*"]}]',
+  }),
+  store: Type.Union([Type.Literal("memory"), Type.Literal("redis")], { default: "memory", description: "memory (per instance) or redis (one limit across instances)" }),
+  redisUrl: Type.String({ minLength: 1, default: "redis://127.0.0.1:6379", env: ["REDIS_URL"], secret: true, description: "Redis of the redis store" }),
+  keyPrefix: Type.String({ default: "chapkit:ratelimit:", description: "Prefix of the Redis keys" }),
+  trustProxy: Type.Boolean({ default: false, reload: true, description: "Take the client address from X-Forwarded-For (only behind a proxy that sets it)" }),
+});
+
+const schema = Type.Object({ server, database, log, http, load, rateLimit, auth, monitoring, outbound, jobs, registration });
 
 /**
  * The one schema of every chapkit setting, grouped by concern. Adding a
@@ -217,6 +238,21 @@ export interface Settings {
     /** `Retry-After` seconds of a shed request (default 1). */
     retryAfterSeconds: number;
   };
+  /** Rate limiting (429 + `RateLimit` headers); `enabled`, `policies` and `trustProxy` reload live. */
+  rateLimit: {
+    /** Whether requests are limited (default false). */
+    enabled: boolean;
+    /** The policies, each counted separately; a request must fit all that match it. */
+    policies: RateLimitPolicySetting[];
+    /** `memory` (per instance, default) or `redis` (one combined limit across instances). */
+    store: "memory" | "redis";
+    /** Redis URL of the `redis` store (`REDIS_URL`; a secret). */
+    redisUrl: string;
+    /** Prefix of the Redis keys (default `chapkit:ratelimit:`). */
+    keyPrefix: string;
+    /** Take the client address from `X-Forwarded-For` (default false). */
+    trustProxy: boolean;
+  };
   /** Authentication defaults (used by `withAuth`). */
   auth: {
     /** JWT signing secret, ≥ 32 characters (`CHAPKIT_JWT_SECRET`). */
@@ -276,6 +312,20 @@ export interface Settings {
     /** How long to wait for the service's own `/health` before registering (default 30 000 ms). */
     readinessTimeoutMs: number;
   };
+}
+
+/** One rate-limit policy of the `rateLimit.policies` setting. */
+export interface RateLimitPolicySetting {
+  /** Names it in the `RateLimit` headers: letters, digits, `_`, `-`. */
+  name: string;
+  /** Requests per window. */
+  limit: number;
+  /** Window length in seconds. */
+  windowSeconds: number;
+  /** What a counter is kept per: client address, API key (or token), authenticated user, route; combined. */
+  by: Array<"address" | "key" | "user" | "route">;
+  /** `METHOD /path` rules (`*` ends a prefix) the policy applies to; all routes when absent. */
+  routes?: string[];
 }
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
