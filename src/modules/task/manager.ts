@@ -10,8 +10,8 @@ import { runTask, type TaskArtifacts } from "./run-task.ts";
 import { ShellPolicy } from "./shell-policy.ts";
 import { type TaskInSchema, TaskInSchema as TaskIn, type TaskOutSchema, TaskOutSchema as TaskOut, type TaskRecord } from "./schema.ts";
 
-/** The message of `$execute` when the service has no job runner (contract §11.2). */
-export const NO_SCHEDULER_MESSAGE = "Task execution requires a scheduler. Use ServiceBuilder.with_jobs() to enable.";
+/** The message of `execute` on a manager without a job runner (a service refuses to build without `withJobs()`). */
+export const NO_SCHEDULER_MESSAGE = "Task execution requires a job runner: build the service with withJobs().";
 
 /** How a {@link TaskManager} is made. */
 export interface TaskManagerOptions {

@@ -32,7 +32,7 @@ export interface TasksModuleOptions {
 
 /**
  * The tasks module (module name and provided key `tasks`; requires
- * `artifacts`): task CRUD under `/api/v1/tasks` and `$execute`, which runs a
+ * `artifacts` and `jobs`, so a service missing either fails at `build()`): task CRUD under `/api/v1/tasks` and `$execute`, which runs a
  * registered TypeScript function, or (only when `shell` enables them) a
  * shell command (`/bin/sh -c`, minimal environment), as a job (with the
  * `jobs` module) and stores the outcome as a new root artifact.
@@ -56,7 +56,7 @@ export interface TasksModuleOptions {
 export function tasksModule(options: TasksModuleOptions = {}): ServiceModule {
   return {
     name: "tasks",
-    requires: ["artifacts"],
+    requires: ["artifacts", "jobs"],
     migrations: TASKS_MIGRATIONS,
     setup(context: ServiceContext): void {
       const manager = new TaskManager({
