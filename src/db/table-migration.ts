@@ -3,7 +3,7 @@ import { columnSql, ident, sqlType } from "./dialect.ts";
 import type { DialectName, SqlValue } from "./driver.ts";
 import { FieldSql, resolveField } from "./field-sql.ts";
 import type { Migration } from "./migration.ts";
-import { dropSearchIndexSql, searchColumnSql, searchIndexSql } from "./search-sql.ts";
+import { dropSearchIndexSql, SEARCH_COLUMN, searchColumnSql, searchIndexSql, searchTableName } from "./search-sql.ts";
 
 /**
  * The expression indexes of a table's `jsonIndexes`: each on exactly the
@@ -94,4 +94,27 @@ export function versionColumnMigration(table: TableDefinition, module: string, v
 /** The migrations of a new entity table: {@link tableMigration} (version 1) and its `_version` column (version 2). */
 export function entityTableMigrations(table: TableDefinition, module: string = `entity:${table.name}`): Migration[] {
   return [tableMigration(table, module), versionColumnMigration(table, module, 2)];
+}
+
+/**
+ * Makes an existing table searchable (`q=`) over its `searchable` columns:
+ * the FTS5 table and triggers on SQLite, rebuilt from the rows already
+ * there, or the generated `tsvector` column and its GIN index on PostgreSQL.
+ */
+export function searchMigration(table: TableDefinition, module: string, version: number): Migration {
+  const sqlite = [...searchIndexSql("sqlite", table), `INSERT INTO ${ident(searchTableName(table))} (${ident(searchTableName(table))}) VALUES ('rebuild')`];
+  const postgres = [`ALTER TABLE ${ident(table.name)} ADD COLUMN ${searchColumnSql("postgres", table)}`, ...searchIndexSql("postgres", table)];
+  return {
+    module,
+    version,
+    name: `search ${table.name} by ${(table.searchable ?? []).join(", ")}`,
+    up: { sqlite: sqlite.join(";\n") + ";", postgres: postgres.join(";\n") + ";" },
+    down: {
+      sqlite: [
+        ...["insert", "delete", "update"].map((suffix) => `DROP TRIGGER ${ident(`${table.name}_fts_${suffix}`)}`),
+        ...dropSearchIndexSql("sqlite", table),
+      ].join(";\n") + ";",
+      postgres: `ALTER TABLE ${ident(table.name)} DROP COLUMN ${ident(SEARCH_COLUMN)};`,
+    },
+  };
 }

@@ -2,11 +2,11 @@ import type { TSchema } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import type { ManagerHooks } from "../../core/manager.ts";
 import type { Migration } from "../../db/migration.ts";
-import { entityTableMigrations } from "../../db/table-migration.ts";
+import { entityTableMigrations, searchMigration } from "../../db/table-migration.ts";
 import type { CrudPermissions } from "../../http/crud/crud-router.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { ConfigManager, type ConfigInput } from "./manager.ts";
-import { type ConfigRecord, configsTableV1 } from "./schema.ts";
+import { type ConfigRecord, configsTable, configsTableV1 } from "./schema.ts";
 import { CHAP_CONFIG_PREFIX, chapConfigRoutes } from "./chap-routes.ts";
 import { configRoutes } from "./routes.ts";
 import { createConfigStore } from "./store.ts";
@@ -59,6 +59,7 @@ export const configMigrations: readonly Migration[] = [
     },
     down: `ALTER TABLE "configs" DROP COLUMN "tags";\nDROP INDEX "ix_configs_name";\nCREATE UNIQUE INDEX "ux_configs_name" ON "configs" ("name");`,
   },
+  searchMigration(configsTable, "config", 4),
 ];
 
 /**

@@ -41,6 +41,7 @@ export const configsTable: TableDefinition = defineTable({
     data: { type: "json" },
     tags: { type: "json", nullable: true },
   },
+  searchable: ["name", "data"],
 });
 
 /** The table as version 1 of the `config` migrations created it (kept for that migration's checksum). */
