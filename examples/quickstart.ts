@@ -1,5 +1,5 @@
 /**
- * The quickstart service: config CRUD, jobs, health, system, info, a landing
+ * The quickstart service: config and artifact CRUD, jobs, health, system, info, a landing
  * page and offline API docs on an embedded SQLite file.
  *
  *   npm ci && npm run quickstart        # or: bun examples/quickstart.ts / deno run -A examples/quickstart.ts
@@ -24,7 +24,7 @@ const service = await new ServiceBuilder({
   info: {
     display_name: "Quickstart Service",
     version: "1.0.0",
-    summary: "A chapkit service with configs, jobs, health, system info and docs",
+    summary: "A chapkit service with configs, artifacts, jobs, health, system info and docs",
   },
   databaseUrl: env.DATABASE_URL ?? "sqlite:./quickstart.db",
 })
@@ -33,6 +33,7 @@ const service = await new ServiceBuilder({
   .withMonitoring()
   .withSystem()
   .withConfig(ModelConfig)
+  .withArtifacts({ hierarchy: { name: "quickstart", level_labels: { 0: "model", 1: "output" } } })
   .withJobs({ maxConcurrency: 4 })
   .withLandingPage()
   .listen(Number(env.PORT ?? 8000));
