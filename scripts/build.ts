@@ -1,20 +1,21 @@
 /**
  * Builds the npm package into `dist/` from the same sources JSR publishes.
  *
- * - `mod.ts` is bundled to `dist/mod.js`, each subpath entry (`src/cli/mod.ts`, `src/testing/mod.ts`,
- *   the `chapkit` executable `src/cli/bin.ts`) to its path under `dist/`, and every `src/**\/*-worker.ts` is bundled
+ * - `mod.ts` is bundled to `dist/mod.js`, each entry package.json points into `dist/` (its `exports`
+ *   subpaths such as `src/cli/mod.ts`, the `chapkit` executable `src/cli/bin.ts` from `bin`) to its path
+ *   under `dist/`, and every `src/**\/*-worker.ts` is bundled
  *   as its own entry to `dist/src/**\/*-worker.js`. Dependencies, `bun:` and
  *   `node:` modules stay external, so the bundle holds only chapkit's code.
  * - `new URL("./x.ts", import.meta.url)` in a source file is rewritten to the
  *   path of x's output relative to the bundle that inlines it, so worker and
  *   asset URLs keep working after bundling. A non-TypeScript target (an HTML
  *   page, a WASM file) is copied into `dist/` at its path from the repo root.
- * - Declarations come from `tsc -p tsconfig.build.json`; their relative `.ts`
+ * - Declarations come from `tsc` with `tsconfig.build.json`'s options for the same entries; their relative `.ts`
  *   specifiers are rewritten to `.js` so any TypeScript consumer resolves them.
  *
  * Run with `bun scripts/build.ts` (or `npm run build`; `npm pack` runs it as `prepack`).
  */
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type { BunPlugin } from "bun";
 
@@ -43,9 +44,36 @@ function toPosix(path: string): string {
 }
 
 const workers = walk(join(ROOT, "src"), (name) => name.endsWith("-worker.ts"));
-/** Subpath entries (package.json `exports`, deno.json `exports`) and the `chapkit` executable. */
-const subpaths = ["src/cli/mod.ts", "src/cli/bin.ts", "src/testing/mod.ts"].map((path) => join(ROOT, path));
-const entries = [join(ROOT, "mod.ts"), ...subpaths, ...workers];
+/**
+ * The sources of what package.json points into dist/ (`main`, every `exports` target, every `bin`):
+ * `./dist/src/cli/bin.js` is built from `src/cli/bin.ts`. A target whose source is missing fails the
+ * build, since the published package would lack it.
+ */
+function packageEntries(): string[] {
+  const manifest = join(ROOT, "package.json");
+  if (!existsSync(manifest)) return [];
+  const pkg = JSON.parse(readFileSync(manifest, "utf8")) as { main?: unknown; exports?: unknown; bin?: unknown };
+  const targets: string[] = [];
+  const collect = (value: unknown): void => {
+    if (typeof value === "string") targets.push(value);
+    else if (value !== null && typeof value === "object") for (const inner of Object.values(value)) collect(inner);
+  };
+  collect(pkg.main);
+  collect(pkg.exports);
+  collect(pkg.bin);
+  const sources = new Set<string>();
+  for (const target of targets) {
+    const match = /^(?:\.\/)?dist\/(.+)\.js$/.exec(target);
+    if (!match) continue;
+    const source = join(ROOT, `${match[1]}.ts`);
+    if (!existsSync(source)) throw new Error(`package.json names ${target}, but ${relative(ROOT, source)} does not exist`);
+    sources.add(source);
+  }
+  return [...sources];
+}
+
+/** `mod.ts`, the subpath entries and the `chapkit` executable named by package.json, and the workers. */
+const entries = [...new Set([join(ROOT, "mod.ts"), ...packageEntries(), ...workers])];
 const entrySet = new Set(entries);
 
 /** Rewrites relative `new URL(…, import.meta.url)` for a bundle written to `outFile`. */
@@ -114,13 +142,23 @@ function fixDeclarationSpecifiers(): void {
   }
 }
 
+/**
+ * Emits declarations for exactly the build entries: a config extending `tsconfig.build.json` names
+ * them as its `files`, so a new subpath entry in package.json needs no second list.
+ */
 function emitDeclarations(): void {
   const tscBin = join(ROOT, "node_modules", "typescript", "bin", "tsc");
-  const tsc = Bun.spawnSync([process.execPath, tscBin, "-p", join(ROOT, "tsconfig.build.json")], {
-    cwd: ROOT,
-    stdout: "inherit",
-    stderr: "inherit",
-  });
+  const config = join(OUT, "tsconfig.entries.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      extends: toPosix(relative(OUT, join(ROOT, "tsconfig.build.json"))),
+      files: entries.map((entry) => toPosix(relative(OUT, entry))),
+      include: [],
+    }),
+  );
+  const tsc = Bun.spawnSync([process.execPath, tscBin, "-p", config], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
+  rmSync(config);
   if (tsc.exitCode !== 0) throw new Error(`tsc exited with ${tsc.exitCode}`);
   fixDeclarationSpecifiers();
 }
