@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import ts from "typescript";
 import { ROOT, run, scratchDir } from "./_process.ts";
 
 interface DenoConfig {
@@ -19,20 +20,15 @@ const npmManifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"))
 };
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 
-/** Bare specifiers a source file imports (comments dropped, so doc examples do not count). */
+/**
+ * Bare specifiers a source file imports: import and export declarations, `import("…")` calls and
+ * types, read by TypeScript's scanner so that comments and string or template literals (doc
+ * examples, the project templates of `chapkit init`) do not count.
+ */
 function bareSpecifiers(source: string): string[] {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
   const found = new Set<string>();
-  const patterns = [
-    /\b(?:import|export)\s[^;"']*?\bfrom\s*["']([^"']+)["']/g,
-    /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
-    /\bimport\s+["']([^"']+)["']/g,
-  ];
-  for (const pattern of patterns) {
-    for (const match of code.matchAll(pattern)) {
-      const spec = match[1]!;
-      if (!/^(\.|\/|[a-z]+:)/.test(spec)) found.add(spec);
-    }
+  for (const { fileName: spec } of ts.preProcessFile(source, true, true).importedFiles) {
+    if (!/^(\.|\/|[a-z]+:)/.test(spec)) found.add(spec);
   }
   return [...found];
 }
