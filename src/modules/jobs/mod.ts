@@ -3,8 +3,10 @@
  * error text of a failed job (`job-error.ts`), the store interface with its
  * in-memory and SQL implementations (`job-store.ts`, `memory-store.ts`,
  * `store.ts`, `migrations.ts`), the runner that claims and runs jobs
- * (`runner.ts`), the HTTP routes (`routes.ts`, `schema.ts`) and this module,
- * which wires them into a service.
+ * (`runner.ts`, with `enqueue-options.ts`, `attempt-ends.ts` for batched
+ * writes and `progress.ts`), cron schedules (`scheduler.ts`), the HTTP routes
+ * (`routes.ts`, `schema.ts`, `schedule-routes.ts`) and this module, which
+ * wires them into a service.
  *
  * @module
  */

@@ -3,6 +3,7 @@ import type { Logger } from "../../core/logging.ts";
 import { isUlid, newUlid } from "../../core/ulid.ts";
 import { compiledCheck, validateValue } from "../../core/validation.ts";
 import { backoffDelay, resolveEnqueue } from "./enqueue-options.ts";
+import { AttemptEndWriter } from "./attempt-ends.ts";
 import { describeJobError } from "./job-error.ts";
 import { type AttemptEnd, type ClaimedJob, jobInterruptedError, type JobOutcome, type JobStore } from "./job-store.ts";
 import { progressReporter } from "./progress.ts";
@@ -92,28 +93,6 @@ function held(id: string, fn: JobFunction | null): Held {
   return { id, fn, controller: new AbortController(), running: false, settled, settle };
 }
 
-function withoutNul(text: string): string {
-  return text.replaceAll("\u0000", "");
-}
-
-/** The end written instead of one the store refused: the job fails with the store's error. */
-function storeFailure(end: AttemptEnd, failure: unknown): AttemptEnd {
-  const described = describeJobError(failure);
-  const original = "retryAt" in end.outcome
-    ? end.outcome.lastError
-    : end.outcome.error_traceback ?? end.outcome.error ?? end.outcome.status;
-  return {
-    ...end,
-    outcome: {
-      status: "failed",
-      finished_at: new Date().toISOString(),
-      artifact_id: null,
-      error: withoutNul(`JobStoreError: the job's outcome could not be stored: ${described.error}`),
-      error_traceback: withoutNul(`${original}\n\n${described.error_traceback}`),
-    },
-  };
-}
-
 /** The error of an attempt that ran past its timeout. */
 class JobTimeoutError extends Error {
   constructor(ms: number) {
@@ -167,16 +146,11 @@ export class InProcessJobRunner implements JobRunner {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   /** Jobs that jobs enqueued here depend on: completing one may make a dependent eligible. */
   readonly #awaited = new Set<string>();
-  // Attempt ends the store refused even as a failure; retried at each tick so no job stays `running`.
-  readonly #unfinished = new Map<string, AttemptEnd>();
-  readonly #ends: { end: AttemptEnd; done: (applied: boolean) => void }[] = [];
+  readonly #ends: AttemptEndWriter;
   #running = 0;
-  /** Attempt ends queued or being written: their jobs still count against the claim room. */
-  #unwritten = 0;
   #claiming = false;
   #again = false;
   #maybeMore = true;
-  #flushing: Promise<void> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #poll: ReturnType<typeof setInterval> | undefined;
   #unlisten: (() => Promise<void>) | undefined;
@@ -204,6 +178,13 @@ export class InProcessJobRunner implements JobRunner {
     this.#listen = options.listen;
     this.#storeRetryMaxMs = Math.max(1, options.storeRetryMaxMs ?? 500);
     this.#logger = options.logger;
+    this.#ends = new AttemptEndWriter({
+      store: this.#store,
+      untilStored: (what, call) => this.#untilStored(what, call),
+      written: (ends, applied) => this.#written(ends, applied),
+      late: (id) => this.#notify(id),
+      logger: this.#logger,
+    });
   }
 
   /** Jobs running at once at most (0 = unlimited). */
@@ -408,7 +389,7 @@ export class InProcessJobRunner implements JobRunner {
     this.#timers.clear();
     await this.#unlisten?.().catch(() => {});
     while (this.#ticking || this.#claiming) await sleep(5);
-    await this.#retryUnfinished();
+    await this.#ends.retryUnfinished();
     const jobs = [...this.#held.values()];
     const unstarted = this.#ready.splice(0).filter((entry) => entry.job.name !== null).map((entry) => entry.job.id);
     try {
@@ -429,7 +410,7 @@ export class InProcessJobRunner implements JobRunner {
       if (!job.running) this.#release(job);
     }
     await Promise.race([Promise.all(jobs.map((job) => job.settled)), sleep(this.#graceMs)]);
-    await this.#flushing;
+    await this.#ends.drained();
   }
 
   /** Claims what fits now; a wake-up means the queue may hold more than the last claim saw. */
@@ -457,7 +438,7 @@ export class InProcessJobRunner implements JobRunner {
       : this.#batch > this.#limit
       ? 2 * this.#batch
       : this.#limit;
-    return capacity - this.#running - this.#ready.length - this.#unwritten;
+    return capacity - this.#running - this.#ready.length - this.#ends.pending;
   }
 
   /** Claims if there is room; a refill after a job ends waits until half a batch is free while jobs are queued here. */
@@ -512,7 +493,7 @@ export class InProcessJobRunner implements JobRunner {
     if (job.name === null && !local) {
       // A function job whose function this process no longer holds cannot run.
       const error = jobInterruptedError(this.instanceId);
-      void this.#end({
+      void this.#ends.write({
         id: job.id,
         owner: this.instanceId,
         attempt: job.attempt,
@@ -597,7 +578,7 @@ export class InProcessJobRunner implements JobRunner {
       this.#running -= 1;
       slotFree = true;
       this.#drain();
-      await this.#end({ id, owner: this.instanceId, attempt: job.attempt, outcome: end });
+      await this.#ends.write({ id, owner: this.instanceId, attempt: job.attempt, outcome: end });
     } catch (failure) {
       this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
     } finally {
@@ -629,83 +610,16 @@ export class InProcessJobRunner implements JobRunner {
     };
   }
 
-  /** Queues an attempt end for the next batched write; resolves once written (or dropped as stale). */
-  #end(end: AttemptEnd): Promise<boolean> {
-    this.#unwritten += 1;
-    return new Promise((resolve) => {
-      const done = (applied: boolean): void => {
-        this.#unwritten -= 1;
-        resolve(applied);
-      };
-      this.#ends.push({ end, done });
-      this.#flushing ??= this.#flush();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    try {
-      while (this.#ends.length > 0) {
-        const batch = this.#ends.splice(0);
-        let applied: Set<string>;
-        try {
-          // While the store is unreachable the ends wait and are retried: jobs pause, no result is lost.
-          applied = await this.#untilStored("finish", () => this.#store.finishMany(batch.map((entry) => entry.end)));
-        } catch {
-          applied = await this.#finishOneByOne(batch);
-        }
-        this.#settleEnds(batch, applied);
-      }
-    } finally {
-      this.#flushing = undefined;
-    }
-  }
-
-  /**
-   * Writes each end alone after a batch was refused, so one value the store
-   * cannot hold fails only its own job: that job still ends, failed with the
-   * store's error; if even that write fails it is retried at every tick.
-   */
-  async #finishOneByOne(batch: readonly { end: AttemptEnd }[]): Promise<Set<string>> {
-    const applied = new Set<string>();
-    for (const { end } of batch) {
-      try {
-        if ((await this.#store.finishMany([end])).has(end.id)) applied.add(end.id);
-        continue;
-      } catch (failure) {
-        this.#logger?.error("jobs.store.failed", { job_id: end.id, error: failure });
-        const fallback = storeFailure(end, failure);
-        try {
-          if ((await this.#store.finishMany([fallback])).has(end.id)) applied.add(end.id);
-        } catch {
-          this.#unfinished.set(end.id, fallback);
-        }
-      }
-    }
-    return applied;
-  }
-
-  #settleEnds(batch: readonly { end: AttemptEnd; done: (applied: boolean) => void }[], applied: Set<string>): void {
+  /** Applied after each batch of attempt ends: wakes, notifies and fails dependents of failures. */
+  #written(ends: readonly AttemptEnd[], applied: Set<string>): void {
     let failed = false;
-    for (const { end, done } of batch) {
+    for (const end of ends) {
       if (!("retryAt" in end.outcome) && end.outcome.status !== "completed") failed = true;
       // A dependency that completed makes its dependents eligible.
-      if (this.#awaited.delete(end.id)) this.#maybeMore = true;
-      done(applied.has(end.id));
+      if (this.#awaited.delete(end.id) && applied.has(end.id)) this.#maybeMore = true;
       this.#notify(end.id);
     }
     if (failed) void this.#failBlocked();
-  }
-
-  async #retryUnfinished(): Promise<void> {
-    for (const [id, end] of [...this.#unfinished]) {
-      try {
-        await this.#store.finishMany([end]);
-        this.#unfinished.delete(id);
-        this.#notify(id);
-      } catch (failure) {
-        this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
-      }
-    }
   }
 
   /**
@@ -807,7 +721,7 @@ export class InProcessJobRunner implements JobRunner {
     if (this.#ticking || this.#closed) return;
     this.#ticking = true;
     try {
-      await this.#retryUnfinished();
+      await this.#ends.retryUnfinished();
       // While the store is away the heartbeat is retried (and the tick waits), so the leases
       // of running jobs are renewed as soon as it is back.
       await this.#untilStored("heartbeat", () => this.#store.heartbeat(this.instanceId, new Date().toISOString()));

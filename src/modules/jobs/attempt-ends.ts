@@ -1,0 +1,135 @@
+import type { Logger } from "../../core/logging.ts";
+import { describeJobError } from "./job-error.ts";
+import type { AttemptEnd, JobStore } from "./job-store.ts";
+
+function withoutNul(text: string): string {
+  return text.replaceAll("\u0000", "");
+}
+
+/** The end written instead of one the store refused: the job fails with the store's error. */
+function storeFailure(end: AttemptEnd, failure: unknown): AttemptEnd {
+  const described = describeJobError(failure);
+  const original = "retryAt" in end.outcome
+    ? end.outcome.lastError
+    : end.outcome.error_traceback ?? end.outcome.error ?? end.outcome.status;
+  return {
+    ...end,
+    outcome: {
+      status: "failed",
+      finished_at: new Date().toISOString(),
+      artifact_id: null,
+      error: withoutNul(`JobStoreError: the job's outcome could not be stored: ${described.error}`),
+      error_traceback: withoutNul(`${original}\n\n${described.error_traceback}`),
+    },
+  };
+}
+
+/** What an {@link AttemptEndWriter} needs from its runner. */
+export interface AttemptEndWriterOptions {
+  /** Where ends are written. */
+  store: JobStore;
+  /** Runs a store call, waiting out an unreachable store; other errors are thrown. */
+  untilStored<T>(what: string, call: () => Promise<T>): Promise<T>;
+  /** Told after each batch: which ends were applied (the others were stale). */
+  written(ends: readonly AttemptEnd[], applied: Set<string>): void;
+  /** Told when a job's end was finally written by a retry. */
+  late(id: string): void;
+  /** Where write failures are logged. */
+  logger?: Logger | undefined;
+}
+
+/**
+ * Writes attempt ends in batches: the first end is written at once, and
+ * those arriving meanwhile form the next batch. While the store is
+ * unreachable the batch waits (jobs pause, no result is lost); when the store
+ * refuses a batch, each end is written alone, and an end the store cannot
+ * hold fails its job with the store's error, retried by {@link retryUnfinished}
+ * until it is stored, so no job stays `running`.
+ */
+export class AttemptEndWriter {
+  readonly #options: AttemptEndWriterOptions;
+  readonly #ends: { end: AttemptEnd; done: (applied: boolean) => void }[] = [];
+  readonly #unfinished = new Map<string, AttemptEnd>();
+  #flushing: Promise<void> | undefined;
+  #pending = 0;
+
+  /** A writer for one runner. */
+  constructor(options: AttemptEndWriterOptions) {
+    this.#options = options;
+  }
+
+  /** Ends queued or being written: their jobs still count against the claim room. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Queues an end for the next batch; resolves once written (true) or dropped as stale (false). */
+  write(end: AttemptEnd): Promise<boolean> {
+    this.#pending += 1;
+    return new Promise((resolve) => {
+      const done = (applied: boolean): void => {
+        this.#pending -= 1;
+        resolve(applied);
+      };
+      this.#ends.push({ end, done });
+      this.#flushing ??= this.#flush();
+    });
+  }
+
+  /** Resolves when the ends queued so far are written. */
+  async drained(): Promise<void> {
+    await this.#flushing;
+  }
+
+  /** Writes again the failures that even the fallback write could not store. */
+  async retryUnfinished(): Promise<void> {
+    for (const [id, end] of [...this.#unfinished]) {
+      try {
+        await this.#options.store.finishMany([end]);
+        this.#unfinished.delete(id);
+        this.#options.late(id);
+      } catch (failure) {
+        this.#options.logger?.error("jobs.store.failed", { job_id: id, error: failure });
+      }
+    }
+  }
+
+  async #flush(): Promise<void> {
+    const { store, untilStored } = this.#options;
+    try {
+      while (this.#ends.length > 0) {
+        const batch = this.#ends.splice(0);
+        let applied: Set<string>;
+        try {
+          applied = await untilStored("finish", () => store.finishMany(batch.map((entry) => entry.end)));
+        } catch {
+          applied = await this.#oneByOne(batch);
+        }
+        this.#options.written(batch.map((entry) => entry.end), applied);
+        for (const { end, done } of batch) done(applied.has(end.id));
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  async #oneByOne(batch: readonly { end: AttemptEnd }[]): Promise<Set<string>> {
+    const { store, logger } = this.#options;
+    const applied = new Set<string>();
+    for (const { end } of batch) {
+      try {
+        if ((await store.finishMany([end])).has(end.id)) applied.add(end.id);
+        continue;
+      } catch (failure) {
+        logger?.error("jobs.store.failed", { job_id: end.id, error: failure });
+        const fallback = storeFailure(end, failure);
+        try {
+          if ((await store.finishMany([fallback])).has(end.id)) applied.add(end.id);
+        } catch {
+          this.#unfinished.set(end.id, fallback);
+        }
+      }
+    }
+    return applied;
+  }
+}
