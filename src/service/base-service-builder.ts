@@ -471,7 +471,11 @@ export class BaseServiceBuilder {
         basePath,
         cursorSecret,
         hstsMaxAge: context.settings.http.hstsMaxAge,
-        ...(this.options.allowedOrigins ? { allowedOrigins: this.options.allowedOrigins } : {}),
+        allowedOrigins: [
+          ...(this.options.allowedOrigins ?? []),
+          // The CORS origins may also write cross-site (a wildcard does not open writes to every site).
+          ...(context.settings.cors.enabled ? context.settings.cors.origins.filter((origin) => origin !== "*") : []),
+        ],
       }));
     if (context.monitoring) app.use(httpMetrics(context.monitoring, basePath));
     const chap = this.wireProfile() === "chap";

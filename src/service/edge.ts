@@ -1,13 +1,16 @@
 /**
  * The edge of a served service: what every request passes before Elysia
  * routes it. It wraps the app's `fetch` (which `handle`, `listen()` and
- * `Bun.serve`/`Deno.serve` all go through) with the overload protections of
- * `src/http/overload.ts`, reading the live settings on every request.
+ * `Bun.serve`/`Deno.serve` all go through) with CORS (`src/http/cors.ts`),
+ * the overload protections of `src/http/overload.ts` and compression
+ * (`src/http/compression.ts`), reading the live settings on every request.
  */
 import type { AnyElysia } from "elysia";
 import type { ServiceContext } from "../http/module.ts";
 import { LoadShedder, type NextHandler, timeoutFor, withTimeout } from "../http/overload.ts";
-import { isHealthPath, isStreamRequest, pathnameOf, servicePath } from "../http/request-class.ts";
+import { isHealthPath, isStreamRequest, matchesRoute, pathnameOf, servicePath } from "../http/request-class.ts";
+import { compress } from "../http/compression.ts";
+import { preflight, withCorsHeaders } from "../http/cors.ts";
 
 /** Options of {@link installEdge}. */
 export interface EdgeOptions {
@@ -21,17 +24,45 @@ export interface Edge {
   readonly shedder: LoadShedder;
 }
 
+/** Adds the `Cache-Control` of the first matching rule to a successful GET or HEAD answer that has none. */
+function withCacheControl(request: Request, path: string, response: Response, rules: Record<string, string>): Response {
+  if ((request.method !== "GET" && request.method !== "HEAD") || response.status < 200 || response.status >= 300) return response;
+  if (response.headers.has("cache-control")) return response;
+  for (const rule in rules) {
+    if (matchesRoute(rule, request.method === "HEAD" ? "GET" : request.method, path)) {
+      response.headers.set("cache-control", rules[rule]!);
+      break;
+    }
+  }
+  return response;
+}
+
 /** Wraps `app.fetch` with the edge; returns what it installed. */
 export function installEdge(app: AnyElysia, context: ServiceContext, options: EdgeOptions = {}): Edge {
   const basePath = options.basePath ?? "";
   const inner = app.fetch as NextHandler;
   const shedder = new LoadShedder({ limits: () => context.settings.load });
-  const guarded = (request: Request): Promise<Response> => {
-    const path = servicePath(request, basePath);
-    if (isHealthPath(path) || isStreamRequest(request, path)) return inner(request);
+  const protectedFetch = (request: Request, path: string, stream: boolean): Promise<Response> => {
+    if (stream || isHealthPath(path)) return inner(request);
     const instance = pathnameOf(request.url);
     const timeoutMs = timeoutFor(context.settings.http, request.method, path);
     return shedder.run(request, (admitted) => withTimeout(admitted, inner, timeoutMs, instance), instance);
+  };
+  const guarded = async (request: Request): Promise<Response> => {
+    const { cors, compression, http } = context.settings;
+    const path = servicePath(request, basePath);
+    const stream = isStreamRequest(request, path);
+    if (!cors.enabled && !compression.enabled) {
+      const response = await protectedFetch(request, path, stream);
+      return withCacheControl(request, path, response, http.cacheControl);
+    }
+    if (cors.enabled) {
+      const answer = preflight(request, cors);
+      if (answer) return answer;
+    }
+    let response = withCacheControl(request, path, await protectedFetch(request, path, stream), http.cacheControl);
+    if (compression.enabled && !stream) response = await compress(request, response, compression);
+    return cors.enabled ? withCorsHeaders(request, response, cors) : response;
   };
   Object.defineProperty(app, "fetch", { value: guarded, configurable: true, writable: true });
   return { shedder };

@@ -65,6 +65,11 @@ const http = Type.Object({
   trustProxy: Type.Boolean({ default: false, description: "Take the client address from X-Forwarded-For (only behind a proxy that sets it)" }),
   hstsMaxAge: Type.Integer({ minimum: 0, default: 0, description: "Strict-Transport-Security max-age in seconds; 0: no header (set it behind HTTPS only)" }),
   requestTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, reload: true, description: "Milliseconds a request may take before it answers 504 (0: no limit); streams are exempt" }),
+  cacheControl: Type.Record(Type.String(), Type.String(), {
+    default: {},
+    reload: true,
+    description: 'Cache-Control of successful GETs per route, e.g. {"GET /api/v1/info": "public, max-age=300"} (JSON in the environment)',
+  }),
   routeTimeouts: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), {
     default: {},
     reload: true,
@@ -162,7 +167,24 @@ const rateLimit = Type.Object({
   trustProxy: Type.Boolean({ default: false, reload: true, description: "Take the client address from X-Forwarded-For (only behind a proxy that sets it)" }),
 });
 
-const schema = Type.Object({ server, database, log, http, load, rateLimit, auth, monitoring, outbound, jobs, registration });
+const cors = Type.Object({
+  enabled: Type.Boolean({ default: false, reload: true, description: "Answer CORS preflights and add Access-Control-* to answers" }),
+  origins: Type.Array(Type.String({ minLength: 1 }), { default: [], reload: true, description: "Allowed browser origins (https://app.example.org), or * for any" }),
+  credentials: Type.Boolean({ default: false, reload: true, description: "Allow credentials (cookies, Authorization) from those origins" }),
+  maxAgeSeconds: Type.Integer({ minimum: 0, default: 600, reload: true, description: "How long browsers may cache a preflight" }),
+  exposeHeaders: Type.Array(Type.String({ minLength: 1 }), {
+    default: ["X-Request-ID", "ETag", "Location", "Retry-After", "RateLimit", "RateLimit-Policy"],
+    reload: true,
+    description: "Response fields scripts may read",
+  }),
+});
+
+const compression = Type.Object({
+  enabled: Type.Boolean({ default: false, reload: true, description: "Compress answers (gzip or brotli, negotiated)" }),
+  thresholdBytes: Type.Integer({ minimum: 0, default: 1024, reload: true, description: "Smallest body compressed" }),
+});
+
+const schema = Type.Object({ server, database, log, http, load, rateLimit, cors, compression, auth, monitoring, outbound, jobs, registration });
 
 /**
  * The one schema of every chapkit setting, grouped by concern. Adding a
@@ -222,6 +244,8 @@ export interface Settings {
     secret?: string;
     /** Milliseconds before a request answers 504 (default 30 000, 0: none; streams exempt; reloadable). */
     requestTimeoutMs: number;
+    /** `Cache-Control` of successful GET/HEAD answers per `METHOD /path` rule that set none themselves (reloadable). */
+    cacheControl: Record<string, string>;
     /** Per-route timeouts keyed by `METHOD /path` (`*` ends a prefix), over `requestTimeoutMs` (reloadable). */
     routeTimeouts: Record<string, number>;
   };
@@ -252,6 +276,26 @@ export interface Settings {
     keyPrefix: string;
     /** Take the client address from `X-Forwarded-For` (default false). */
     trustProxy: boolean;
+  };
+  /** CORS (off by default; all reloadable). */
+  cors: {
+    /** Whether preflights are answered and `Access-Control-*` fields sent (default false). */
+    enabled: boolean;
+    /** Allowed browser origins, or `*`; also allowed past the cross-site write check. */
+    origins: string[];
+    /** Allow credentials from those origins (default false). */
+    credentials: boolean;
+    /** `Access-Control-Max-Age` of preflights (default 600). */
+    maxAgeSeconds: number;
+    /** `Access-Control-Expose-Headers`. */
+    exposeHeaders: string[];
+  };
+  /** Response compression (off by default; reloadable). */
+  compression: {
+    /** Whether answers are compressed when the client accepts gzip or br (default false). */
+    enabled: boolean;
+    /** Smallest body compressed, in bytes (default 1024). */
+    thresholdBytes: number;
   };
   /** Authentication defaults (used by `withAuth`). */
   auth: {
