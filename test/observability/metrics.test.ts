@@ -112,8 +112,8 @@ describe("metrics registry", () => {
 });
 
 describe("monitoring docs", () => {
-  const docs = readFileSync(new URL("../../docs/monitoring.md", import.meta.url), "utf8");
-  const dashboard = readFileSync(new URL("../../docs/grafana-dashboard.json", import.meta.url), "utf8");
+  const docs = readFileSync(new URL("../../docs/monitoring.md", import.meta.url).pathname, "utf8");
+  const dashboard = readFileSync(new URL("../../docs/grafana-dashboard.json", import.meta.url).pathname, "utf8");
   const registered = new Monitoring();
   const exists = (name: string): boolean =>
     registered.registry.get(name) !== undefined || registered.registry.get(name.replace(/_(bucket|sum|count)$/, "")) !== undefined;
