@@ -174,6 +174,8 @@ export { applyMergePatch } from "./src/core/merge-patch.ts";
 export { checkIfMatch, computeEtag, ifNoneMatchHits } from "./src/core/etag.ts";
 export { validateValue } from "./src/core/validation.ts";
 export type { ValidateOptions } from "./src/core/validation.ts";
+export { SANITIZE_KEYWORD, sanitizedString } from "./src/core/sanitize.ts";
+export type { StringSanitizing } from "./src/core/sanitize.ts";
 export { createLogger, LogLevelSwitch } from "./src/core/logging.ts";
 export type { LogFields, Logger, LoggerOptions, LogLevel } from "./src/core/logging.ts";
 export type {

@@ -3,6 +3,7 @@ import { type ValueError, ValueErrorType } from "@sinclair/typebox/errors";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
 import { laxCoerce } from "./_lax-coerce.ts";
+import { sanitizeValue } from "./sanitize.ts";
 import { type FieldError, ValidationError } from "./errors.ts";
 import { ULID_PATTERN } from "./schema.ts";
 
@@ -30,6 +31,9 @@ export function validateValue<T>(schema: TSchema, value: unknown, options: Valid
     throw new ValidationError([{ loc, msg: "Field required", type: "missing" }]);
   }
   let result: unknown = structuredClone(value);
+  const refused: FieldError[] = [];
+  result = sanitizeValue(schema, result, loc, refused);
+  if (refused.length > 0) throw new ValidationError(refused);
   if (options.coerce !== false) result = laxCoerce(schema, result);
   if (options.defaults !== false) result = Value.Default(schema, result as object);
   if (options.clean !== false) result = Value.Clean(schema, result as object);
