@@ -18,8 +18,12 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the command in-process with captured, colourless output. */
-export async function runCaptured(argv: string[], cwd: string = ROOT): Promise<CliRun> {
+/** Runs the command in-process with captured, colourless output, in `env` (default: the test's environment). */
+export async function runCaptured(
+  argv: string[],
+  cwd: string = ROOT,
+  env: Record<string, string | undefined> = { ...process.env },
+): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const output: CliOutput = {
@@ -28,7 +32,7 @@ export async function runCaptured(argv: string[], cwd: string = ROOT): Promise<C
     interactive: false,
     color: false,
   };
-  const code = await runCli(argv, { output, cwd, env: { ...process.env } });
+  const code = await runCli(argv, { output, cwd, env });
   return { code, stdout, stderr };
 }
 
@@ -58,5 +62,8 @@ export function seedService(): ServiceBuilder {
     .withConfig(Type.Object({ min_samples: Type.Integer({ minimum: 2 }), label: Type.String() }, { title: "TestConfig" }))
     .withArtifacts({ hierarchy: { name: "test", level_labels: { 0: "root" } } })
     .withTasks({ shell: { commands: ["echo chapkit-conformance"] } })
-    .withJobs();
+    .withJobs()
+    // listen() lets the environment override the code's settings: without this, the suite's
+    // DATABASE_URL would move the in-memory store into the shared PostgreSQL database.
+    .withSettings({ env: {} });
 }

@@ -100,7 +100,7 @@ describe("chapkit db and chapkit schema", () => {
   });
 
   it("needs DATABASE_URL, and names a missing entry module (exit 2)", async () => {
-    const noUrl = await runCaptured(["db", "status"], dir);
+    const noUrl = await runCaptured(["db", "status"], dir, { ...process.env, DATABASE_URL: undefined });
     assert.equal(noUrl.code, 2);
     assert.match(noUrl.stderr, /set DATABASE_URL/);
     const noEntry = await runCaptured(["db", "status", "--entry", "nope.ts", "--database-url", "sqlite::memory:"], dir);

@@ -36,9 +36,10 @@ describe("chapkit test", () => {
       configSchema: Type.Object({}, { title: "MlConfig", additionalProperties: true }),
       runner,
       logging: false,
-    }).listen(0, { hostname: "127.0.0.1", handleSignals: false });
+    }).withSettings({ env: {} }).listen(0, { hostname: "127.0.0.1", handleSignals: false });
     bare = await new BaseServiceBuilder({ info: { display_name: "Health only" }, databaseUrl: "sqlite::memory:" })
       .withHealth()
+      .withSettings({ env: {} })
       .listen(0, { hostname: "127.0.0.1", handleSignals: false });
     // The seed service, except that creating a config answers 200 instead of 201.
     const server = await serve(async (request) => {

@@ -116,6 +116,8 @@ describe("the HTTP server's own limit", () => {
   before(async () => {
     running = await new ServiceBuilder({ info: { display_name: "Server limit" }, bodyLimits: { json: 2 * KIB, ml: 4 * KIB, upload: 4 * KIB } })
       .withConfig(Type.Object({}, { additionalProperties: true }))
+      // The code's in-memory store, not the suite's DATABASE_URL (listen() reads the environment over the code).
+      .withSettings({ env: {} })
       .listen(0, { handleSignals: false });
   });
   after(() => running.stop());
