@@ -28,6 +28,16 @@ const ENTRIES = Object.keys(deno.exports).map(entryName);
 const CLIENT_PACKAGES = ["@elysiajs/eden"];
 const PACKAGES = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {}), ...CLIENT_PACKAGES]);
 
+/**
+ * package.json export keys that name modules (conditions such as `import`/`types`, or a `.js` file),
+ * not plain files shipped for tools (`./package.json`, the JSON Schemas under `./schemas/*`).
+ */
+function moduleExports(): string[] {
+  return Object.entries(pkg.exports)
+    .filter(([, target]) => (typeof target === "object" && target !== null) || /\.[cm]?js$/.test(String(target)))
+    .map(([key]) => key);
+}
+
 function examples(dir = join(ROOT, "examples")): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -57,7 +67,7 @@ function allowed(specifier: string): boolean {
 
 describe("examples", () => {
   it("map every public entry the same way for Bun, tsc and Deno, onto the exported files", () => {
-    assert.deepEqual(Object.keys(pkg.exports).filter((key) => key !== "./package.json").sort(), Object.keys(deno.exports).sort());
+    assert.deepEqual(moduleExports().sort(), Object.keys(deno.exports).sort());
     for (const [key, file] of Object.entries(deno.exports)) {
       const name = entryName(key);
       assert.equal(deno.imports[name], file, `deno.json imports ${name}`);
