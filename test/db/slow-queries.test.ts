@@ -25,12 +25,15 @@ for (const makeStore of [memoryStore, postgresStore]) {
         await db.exec("CREATE TABLE readings (id INTEGER PRIMARY KEY, site TEXT NOT NULL, v REAL)");
         await db.exec("INSERT INTO readings (id, site, v) VALUES (?, ?, ?)", [1, "secret-site-value", 1.5]);
         await db.query("SELECT * FROM readings WHERE site = ?", ["secret-site-value"]);
-        assert.equal(monitoring.slowQueries!.entries().length, 0, "a fast statement was logged");
+        // These statements are fast, but a loaded machine can stretch one past 40 ms: whatever was
+        // kept must then really have taken that long.
+        const early = monitoring.slowQueries!.entries().map((kept) => ({ ...kept }));
+        for (const kept of early) assert.ok(kept.durationMs >= 40, `kept a statement of ${kept.durationMs} ms`);
         const slow = store.kind === "sqlite"
           ? "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) AS n FROM c, readings WHERE readings.site = ?"
           : "SELECT pg_sleep(0.1), readings.v FROM readings WHERE readings.site = ?";
         await db.query(slow, ["secret-site-value"]);
-        const [entry] = monitoring.slowQueries!.entries();
+        const entry = monitoring.slowQueries!.entries().find((kept) => kept.sql === slow);
         assert.ok(entry, "the slow statement was not logged");
         assert.equal(entry.sql, slow);
         assert.equal(entry.operation, "select");
@@ -42,7 +45,8 @@ for (const makeStore of [memoryStore, postgresStore]) {
         assert.match(plan, store.kind === "sqlite" ? /SCAN/ : /Scan|Result/);
         assert.ok(!plan.includes("secret-site-value"), `a bound value leaked into the plan: ${plan}`);
         const text = await monitoring.registry.expose();
-        assert.match(text, new RegExp(`chapkit_db_slow_queries_total\\{store="${store.kind}",operation="select"\\} 1\\n`));
+        const selects = 1 + early.filter((kept) => kept.operation === "select").length;
+        assert.match(text, new RegExp(`chapkit_db_slow_queries_total\\{store="${store.kind}",operation="select"\\} ${selects}\\n`));
       } finally {
         await raw.close();
       }
