@@ -9,6 +9,7 @@ import { clientCommand } from "./commands/client.ts";
 import { initCommand } from "./commands/init.ts";
 import { configCommand } from "./commands/config.ts";
 import { dbCommand } from "./commands/db.ts";
+import { generateCommand } from "./commands/generate.ts";
 import { devCommand } from "./commands/dev.ts";
 import { openapiCommand } from "./commands/openapi.ts";
 import { schemaCommand } from "./commands/schema.ts";
@@ -18,6 +19,7 @@ import { testCommand } from "./commands/test.ts";
 export const COMMANDS: readonly CliCommandFactory[] = [
   initCommand,
   devCommand,
+  generateCommand,
   testCommand,
   configCommand,
   openapiCommand,

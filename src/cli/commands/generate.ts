@@ -1,0 +1,58 @@
+/** `chapkit generate entity NAME field:type…`: code for a new entity, from field specs or a JSON Schema. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { Command } from "commander";
+import { paint } from "../_output.ts";
+import { type CliContext, CliExit } from "../context.ts";
+import {
+  entitySource,
+  entityTestSource,
+  FIELD_TYPES,
+  fieldsFromJsonSchema,
+  parseFieldSpec,
+  pascalName,
+  tableName,
+} from "../generate/entity.ts";
+
+interface EntityOptions {
+  from?: string;
+  table?: string;
+  dir: string;
+  force?: boolean;
+}
+
+function entityCommand(cli: CliContext): Command {
+  return new Command("entity")
+    .description("Write entities/<table>.ts (defineEntity) and its test; serve it with builder.withEntity().")
+    .argument("<name>", "the singular noun, e.g. note or lab_result")
+    .argument("[fields...]", `fields as name:type[?][:unique]; types: ${FIELD_TYPES.join(", ")}`)
+    .option("--from <schema.json>", "take the fields from a JSON Schema object instead")
+    .option("--table <table>", "table name (default: the plural of NAME)")
+    .option("-d, --dir <dir>", "where to write", "entities")
+    .option("--force", "overwrite existing files")
+    .addHelpText("after", "\nExample:\n  chapkit generate entity note title:string:unique body:text? stars:int?\n")
+    .action((name: string, specs: string[], options: EntityOptions) => {
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new CliExit(2, `entity name "${name}" must start with a letter`);
+      const fields = options.from
+        ? fieldsFromJsonSchema(JSON.parse(readFileSync(resolve(cli.cwd, options.from), "utf8")) as Record<string, unknown>)
+        : specs.map(parseFieldSpec);
+      if (fields.length === 0) throw new CliExit(2, "give at least one field (name:type) or --from schema.json");
+      const table = options.table ?? tableName(name);
+      const dir = resolve(cli.cwd, options.dir);
+      const files = { [`${table}.ts`]: entitySource(name, table, fields), [`${table}.test.ts`]: entityTestSource(name, table, fields) };
+      for (const file of Object.keys(files)) {
+        if (existsSync(join(dir, file)) && !options.force) throw new CliExit(2, `${join(dir, file)} exists (use --force to overwrite)`);
+      }
+      mkdirSync(dir, { recursive: true });
+      for (const [file, text] of Object.entries(files)) {
+        writeFileSync(join(dir, file), text);
+        cli.output.out(`${paint(cli.output, "green", "wrote")} ${relative(cli.cwd, join(dir, file))}\n`);
+      }
+      cli.output.out(`\nServe it: import { ${pascalName(name)} } from "./${relative(cli.cwd, join(dir, `${table}.ts`))}"; then builder.withEntity(${pascalName(name)})\n`);
+    });
+}
+
+/** The `generate` command and its subcommands. */
+export function generateCommand(cli: CliContext): Command {
+  return new Command("generate").description("Generate code: entities.").addCommand(entityCommand(cli));
+}
