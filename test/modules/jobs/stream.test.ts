@@ -15,6 +15,26 @@ function events(text: string): Record<string, unknown>[] {
   );
 }
 
+/**
+ * Reads an event stream to its end, calling `afterFirst` once the first event has arrived, so a
+ * test acts mid-stream however late the first poll runs.
+ */
+async function readStream(response: Response, afterFirst: () => unknown): Promise<string> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let first = false;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return text + decoder.decode();
+    text += decoder.decode(value, { stream: true });
+    if (!first && text.includes("\n\n")) {
+      first = true;
+      await afterFirst();
+    }
+  }
+}
+
 for (const store of [sqliteFileStore(), postgresStore()]) {
   describe(`job progress and $stream on ${store.name}`, () => {
     let db: Driver;
@@ -69,8 +89,7 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       assert.equal(response.headers.get("cache-control"), "no-cache");
       assert.equal(response.headers.get("connection"), "keep-alive");
       assert.equal(response.headers.get("x-accel-buffering"), "no");
-      setTimeout(() => step.open(), 60);
-      const sent = events(await response.text());
+      const sent = events(await readStream(response, () => step.open()));
       assert.equal(sent[0]!.status, "running");
       assert.equal(sent[0]!.progress, 0.5);
       assert.equal(sent[0]!.progress_message, "half");
@@ -94,8 +113,7 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       await eventually(async () => (await runner.get(id)).status === "running");
       const response = await call(app, "GET", `/api/v1/jobs/${id}/$stream?poll_interval=0.02`);
       // Removed by another instance: the stream sees it gone without a canceled record first.
-      setTimeout(() => void db.exec("DELETE FROM jobs WHERE id = ?", [id]), 50);
-      const text = await response.text();
+      const text = await readStream(response, () => db.exec("DELETE FROM jobs WHERE id = ?", [id]));
       assert.ok(text.endsWith('data: {"status": "deleted"}\n\n'), text);
       assert.ok(!text.includes('"canceled"'));
     });
