@@ -133,12 +133,14 @@ for (const store of testStores()) {
     });
 
     test("heartbeats keep a long job's lease alive while other runners sweep", async () => {
-      const owner = track(await runnerOn(db, { heartbeatMs: 20, leaseTtlMs: 150 }));
+      // The lease is long next to the heartbeat, so a loaded machine's pauses do not outlast it;
+      // the wait below still outlasts the lease, which would expire without heartbeats.
+      const owner = track(await runnerOn(db, { heartbeatMs: 20, leaseTtlMs: 1000 }));
       let release!: () => void;
       const id = await owner.submit(() => new Promise<void>((resolve) => (release = resolve)));
       await eventually(async () => (await owner.get(id)).status === "running");
-      track(await runnerOn(db, { heartbeatMs: 20, leaseTtlMs: 150 }));
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      track(await runnerOn(db, { heartbeatMs: 20, leaseTtlMs: 1000 }));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
       assert.equal((await owner.get(id)).status, "running");
       release();
       assert.equal((await owner.wait(id, 10_000)).status, "completed");
