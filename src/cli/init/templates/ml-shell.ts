@@ -1,7 +1,7 @@
 /** `ml-shell`: training and prediction by Python scripts (standard library only) through the shell runner. */
 import type { ProjectTemplate } from "../template.ts";
 import { ENV_IMPORT } from "./_test-prelude.ts";
-import { mlInfo, mlTest, ML_USAGE } from "./ml.ts";
+import { mlService, mlTest, ML_USAGE } from "./ml.ts";
 
 const TRAIN = `#!/usr/bin/env python3
 """Fit disease_cases ~ rainfall + mean_temperature by least squares; write the model as JSON."""
@@ -78,20 +78,6 @@ export const runner: ShellModelRunner = new ShellModelRunner({
   modelFormat: "json",
 });
 
-/** The service, not yet listening; main.test.ts builds it in-process. */
-export function createService(databaseUrl = process.env.DATABASE_URL ?? "sqlite:./${name}.db"): MLServiceBuilder {
-  return new MLServiceBuilder({
-    ${mlInfo(title, "Disease cases from weather data, modelled by scripts")},
-    configSchema: Type.Object({}, { title: "ShellConfig", additionalProperties: true }),
-    runner,
-    databaseUrl,
-  });
-}
-
-if (import.meta.main) {
-  const service = await createService().listen(Number(process.env.PORT ?? 8000));
-  console.log(\`${title} listening on \${service.url} (docs at \${service.url}/docs)\`);
-}
-`,
+${mlService({ name, title, summary: "Disease cases from weather data, modelled by scripts", configTitle: "ShellConfig", runner: "runner" })}`,
   test: mlTest,
 };

@@ -7,14 +7,32 @@ export const ML_USAGE = "Create a config (`POST /api/v1/config`), train with `PO
   "(`{config_id, data: {columns, data}}`), then predict with `POST /api/v1/ml/$predict` " +
   "(`{model_artifact_id, future}`); both answer with a job id to poll at `/api/v1/jobs/{id}`.";
 
-/** The ML service info block shared by the ML templates. */
-export function mlInfo(title: string, summary: string): string {
-  return `info: {
+/**
+ * The end of every ML template's main.ts: `createService()` over \`runner\` and
+ * the listen block. \`runner\` is the expression the builder gets.
+ */
+export function mlService(options: { name: string; title: string; summary: string; configTitle: string; runner: string }): string {
+  const { name, title } = options;
+  return `/** The service, not yet listening; main.test.ts builds it in-process. */
+export function createService(databaseUrl = process.env.DATABASE_URL ?? "sqlite:./${name}.db"): MLServiceBuilder {
+  return new MLServiceBuilder({
+    info: {
       display_name: "${title}",
       version: "0.1.0",
-      summary: "${summary}",
+      summary: "${options.summary}",
       author_assessed_status: "yellow",
-    }`;
+    },
+    configSchema: Type.Object({}, { title: "${options.configTitle}", additionalProperties: true }),
+    ${options.runner === "runner" ? "runner," : `runner: ${options.runner},`}
+    databaseUrl,
+  });
+}
+
+if (import.meta.main) {
+  const service = await createService().listen(Number(process.env.PORT ?? 8000));
+  console.log(\`${title} listening on \${service.url} (docs at \${service.url}/docs)\`);
+}
+`;
 }
 
 /** The test of every ML template: health plus a train → predict round trip. */
@@ -43,20 +61,6 @@ export const runner = functionalRunner<Record<string, unknown>, LinearModel>({
   onPredict: ({ model, future }) => future.withColumn("sample_0", predictLinear(model, future)),
 });
 
-/** The service, not yet listening; main.test.ts builds it in-process. */
-export function createService(databaseUrl = process.env.DATABASE_URL ?? "sqlite:./${name}.db"): MLServiceBuilder {
-  return new MLServiceBuilder({
-    ${mlInfo(title, "Disease cases from weather data")},
-    configSchema: Type.Object({}, { title: "ModelConfig", additionalProperties: true }),
-    runner,
-    databaseUrl,
-  });
-}
-
-if (import.meta.main) {
-  const service = await createService().listen(Number(process.env.PORT ?? 8000));
-  console.log(\`${title} listening on \${service.url} (docs at \${service.url}/docs)\`);
-}
-`,
+${mlService({ name, title, summary: "Disease cases from weather data", configTitle: "ModelConfig", runner: "runner" })}`,
   test: mlTest,
 };

@@ -1,7 +1,7 @@
 /** `onnx`: a model exported as ONNX bytes, predictions in a pool of WASM workers. */
 import type { ProjectTemplate } from "../template.ts";
 import { ENV_IMPORT } from "./_test-prelude.ts";
-import { mlInfo, mlTest, ML_USAGE } from "./ml.ts";
+import { mlService, mlTest, ML_USAGE } from "./ml.ts";
 
 /** The onnx template. */
 export const onnxTemplate: ProjectTemplate = {
@@ -34,20 +34,6 @@ export function createRunner(): OnnxModelRunner {
   });
 }
 
-/** The service, not yet listening; main.test.ts builds it in-process. */
-export function createService(databaseUrl = process.env.DATABASE_URL ?? "sqlite:./${name}.db"): MLServiceBuilder {
-  return new MLServiceBuilder({
-    ${mlInfo(title, "Disease cases from weather data, inferred with ONNX")},
-    configSchema: Type.Object({}, { title: "OnnxConfig", additionalProperties: true }),
-    runner: createRunner(),
-    databaseUrl,
-  });
-}
-
-if (import.meta.main) {
-  const service = await createService().listen(Number(process.env.PORT ?? 8000));
-  console.log(\`${title} listening on \${service.url} (docs at \${service.url}/docs)\`);
-}
-`,
+${mlService({ name, title, summary: "Disease cases from weather data, inferred with ONNX", configTitle: "OnnxConfig", runner: "createRunner()" })}`,
   test: mlTest,
 };
