@@ -114,7 +114,7 @@ describe("rate-limit dimensions", () => {
 
 describe("the Redis store", () => {
   after(async () => {
-    const { default: Redis } = await import("ioredis");
+    const { Redis } = await import("ioredis");
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
