@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { ForbiddenError } from "../core/errors.ts";
+import { type ChapkitError, ForbiddenError } from "../core/errors.ts";
 import type { Logger } from "../core/logging.ts";
 import { assignCursorSecret } from "./list-query-route.ts";
 import { assignBodyLimit, type BodyLimits, bodyLimitFor, bodyTooLarge, DEFAULT_BODY_LIMITS } from "./body-limit.ts";
@@ -78,15 +78,17 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
     const id = resolveRequestId(request.headers.get(REQUEST_ID_HEADER));
     set.headers[REQUEST_ID_HEADER] = id;
     Object.assign(set.headers, security);
+    // Answers before routing carry what every response carries.
+    const refuse = (error: ChapkitError): Response => {
+      const response = problemResponse(error, requestPath(request.url));
+      for (const [name, value] of Object.entries({ ...security, [REQUEST_ID_HEADER]: id })) response.headers.set(name, value);
+      return response;
+    };
     if (options.cursorSecret !== undefined) assignCursorSecret(request, options.cursorSecret);
     if (UNSAFE_METHODS.has(request.method)) {
       const origin = request.headers.get("origin");
       if (origin !== null && !allowed.has(origin) && origin !== new URL(request.url).origin) {
-        const error = new ForbiddenError(`Cross-site request refused: origin ${origin.slice(0, 200)} is not allowed to change this service`);
-        const response = problemResponse(error, requestPath(request.url));
-        response.headers.set(REQUEST_ID_HEADER, id);
-        for (const [name, value] of Object.entries(security)) response.headers.set(name, value);
-        return response;
+        return refuse(new ForbiddenError(`Cross-site request refused: origin ${origin.slice(0, 200)} is not allowed to change this service`));
       }
     }
     if (request.body !== null) {
@@ -95,10 +97,7 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
       assignBodyLimit(request, limit);
       const length = request.headers.get("content-length");
       if (length !== null && Number(length) > limit) {
-        const response = problemResponse(bodyTooLarge(limit), path);
-        response.headers.set(REQUEST_ID_HEADER, id);
-        for (const [name, value] of Object.entries(security)) response.headers.set(name, value);
-        return response;
+        return refuse(bodyTooLarge(limit));
       }
     }
     if (logRequests) {
