@@ -1,10 +1,14 @@
 /** Helpers for CLI tests: captured output, the executable as a real subprocess, and a sample service. */
 import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Type } from "@sinclair/typebox";
 import type { CliOutput } from "../../src/cli/_output.ts";
 import { runCli } from "../../src/cli/program.ts";
 import { runtimeName } from "../../src/runtime/runtime.ts";
+import type { RunningService } from "../../src/service/listen.ts";
 import { ServiceBuilder } from "../../src/service/service-builder.ts";
 
 /** The repository root. */
@@ -66,4 +70,23 @@ export function seedService(): ServiceBuilder {
     // listen() lets the environment override the code's settings: without this, the suite's
     // DATABASE_URL would move the in-memory store into the shared PostgreSQL database.
     .withSettings({ env: {} });
+}
+
+/**
+ * A scratch directory inside the repository (so bare imports of generated code
+ * resolve through its manifests) and the seed service listening on a free port,
+ * both set up before and removed after the enclosing `describe`.
+ */
+export function servedSeedProject(label: string): { dir: string; service(): RunningService } {
+  mkdirSync(join(ROOT, ".tmp"), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, ".tmp", `cli-${label}-`));
+  let running: RunningService | undefined;
+  before(async () => {
+    running = await seedService().listen(0, { hostname: "127.0.0.1", handleSignals: false });
+  });
+  after(async () => {
+    await running?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, service: () => running! };
 }

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { runtimeName } from "../../src/runtime/runtime.ts";
-import type { RunningService } from "../../src/service/listen.ts";
-import { ROOT, runCaptured, seedService } from "./_cli.ts";
+import { ROOT, runCaptured, servedSeedProject } from "./_cli.ts";
 
 const PATH = `${join(ROOT, "node_modules", ".bin")}:${process.env.PATH}`;
 
@@ -22,20 +21,11 @@ function exec(cmd: string[], cwd: string): Promise<{ status: number | null; out:
 }
 
 describe("chapkit client", () => {
-  mkdirSync(join(ROOT, ".tmp"), { recursive: true });
-  const dir = mkdtempSync(join(ROOT, ".tmp", "cli-client-"));
-  let service: RunningService;
-
-  before(async () => {
-    service = await seedService().listen(0, { hostname: "127.0.0.1", handleSignals: false });
-  });
-  after(async () => {
-    await service.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const project = servedSeedProject("client");
+  const dir = project.dir;
 
   it("generates a TypeScript client whose typed methods create, read and fail against the running service", async () => {
-    const run = await runCaptured(["client", "--lang", "ts", "--url", service.url, "--out", "ts"], dir);
+    const run = await runCaptured(["client", "--lang", "ts", "--url", project.service().url, "--out", "ts"], dir);
     assert.equal(run.code, 0, run.stderr);
     const source = readFileSync(join(dir, "ts", "client.ts"), "utf8");
     assert.match(source, /export type ConfigOut = \{ id: string; created_at: string;/);
@@ -43,7 +33,7 @@ describe("chapkit client", () => {
     writeFileSync(
       join(dir, "ts", "use.ts"),
       `import { ApiError, Client } from "./client.ts";
-const client = new Client({ baseUrl: ${JSON.stringify(service.url)} });
+const client = new Client({ baseUrl: ${JSON.stringify(project.service().url)} });
 const created = await client.createConfig({ name: "from-ts", data: { min_samples: 3, label: "a" } });
 const read = await client.getConfig(created.id);
 let status = 0;
@@ -60,11 +50,11 @@ console.log(JSON.stringify({ name: read.name, samples: read.data.min_samples, he
   });
 
   it("generates a Python client (dataclasses, urllib) that round-trips a config and raises ApiError on a 404", async () => {
-    const run = await runCaptured(["client", "--lang", "python", "--url", service.url, "--out", "py"], dir);
+    const run = await runCaptured(["client", "--lang", "python", "--url", project.service().url, "--out", "py"], dir);
     assert.equal(run.code, 0, run.stderr);
     const script = `
 import client
-c = client.Client(${JSON.stringify(service.url)})
+c = client.Client(${JSON.stringify(project.service().url)})
 made = c.create_config(client.ConfigIn(name="from-py", data={"min_samples": 4, "label": "b"}))
 assert isinstance(made, client.ConfigOut), type(made)
 read = c.get_config(made.id)
@@ -83,7 +73,7 @@ print("ok", c.get_health().status)
   });
 
   it("generates a Go client package, compiled when a Go toolchain is on PATH", async () => {
-    const run = await runCaptured(["client", "--lang", "go", "--url", service.url, "--out", "go"], dir);
+    const run = await runCaptured(["client", "--lang", "go", "--url", project.service().url, "--out", "go"], dir);
     assert.equal(run.code, 0, run.stderr);
     const source = readFileSync(join(dir, "go", "client.go"), "utf8");
     assert.match(source, /^package client$/m);
@@ -93,7 +83,7 @@ print("ok", c.get_health().status)
   });
 
   it("reads the document from a file as well, and needs --url or --file (exit 2)", async () => {
-    const document = await (await fetch(`${service.url}/openapi.json`)).text();
+    const document = await (await fetch(`${project.service().url}/openapi.json`)).text();
     writeFileSync(join(dir, "openapi.json"), document);
     const fromFile = await runCaptured(["client", "--lang", "ts", "--file", "openapi.json", "--out", "ts-file"], dir);
     assert.equal(fromFile.code, 0, fromFile.stderr);
