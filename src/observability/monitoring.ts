@@ -24,7 +24,7 @@ export interface MonitoringOptions {
   slowQueryMs?: number;
   /** Where slow statements are logged (`db.query.slow`). */
   logger?: Logger;
-  /** Sample process CPU and heap around one request in this many (default 100; 0 turns it off). */
+  /** Sample process CPU and heap around one request in this many (default 0: off; reading them costs microseconds). */
   resourceSampleEvery?: number;
 }
 
@@ -172,7 +172,7 @@ export class Monitoring {
       buckets: ARTIFACT_SIZE_BUCKETS,
     });
     this.logger = options.logger;
-    this.resourceSampleEvery = Math.max(0, Math.floor(options.resourceSampleEvery ?? 100));
+    this.resourceSampleEvery = Math.max(0, Math.floor(options.resourceSampleEvery ?? 0));
     this.sampledRequests = r.counter({
       name: "chapkit_http_sampled_requests_total",
       help: "Requests sampled for CPU and heap deltas, by route template.",
