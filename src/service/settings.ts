@@ -1,5 +1,12 @@
-import { type LoadedSettings, loadSettings, readSettingsFile, type SecretResolver, type SettingSource } from "../core/settings/load.ts";
-import { settingLeaves } from "../core/settings/_leaves.ts";
+import {
+  type LoadedSettings,
+  loadSettings,
+  readSettingsFile,
+  type SecretResolver,
+  settingAt,
+  settingLeaves,
+  type SettingSource,
+} from "../core/settings/load.ts";
 import { renderSettings } from "../core/settings/render.ts";
 import { resolveFileSecret } from "../core/settings/secrets.ts";
 import type { Settings, SettingsInput } from "../core/settings/schema.ts";
@@ -41,12 +48,6 @@ async function load(code: SettingsInput, options: SettingsOptions | undefined): 
     ...(path ? { file: readSettingsFile(path) } : {}),
     resolveSecret: options.resolveSecret ?? resolveFileSecret,
   });
-}
-
-function valueAt(settings: Settings, path: readonly string[]): unknown {
-  let value: unknown = settings;
-  for (const part of path) value = (value as Record<string, unknown> | undefined)?.[part];
-  return value;
 }
 
 /**
@@ -115,8 +116,8 @@ export class ServiceSettings {
     const change: SettingsChange = { applied: [], needsRestart: [] };
     const merged = structuredClone(this.#loaded);
     for (const leaf of settingLeaves()) {
-      const before = valueAt(this.#loaded.settings, leaf.path);
-      const after = valueAt(next.settings, leaf.path);
+      const before = settingAt(this.#loaded.settings, leaf.path);
+      const after = settingAt(next.settings, leaf.path);
       if (JSON.stringify(before) === JSON.stringify(after)) continue;
       if (!leaf.reload) {
         change.needsRestart.push(leaf.key);

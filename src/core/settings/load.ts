@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { ConfigurationError } from "../errors.ts";
 import { expectedForm, fromText, isValid } from "./_parse.ts";
 import { type SettingLeaf, settingLeaves } from "./_leaves.ts";
+
+export { type SettingLeaf, settingLeaves };
 import type { Settings, SettingsInput } from "./schema.ts";
 
 /** Where a setting's effective value came from: `default`, `code`, `file` or `env:NAME`. */
@@ -45,7 +47,8 @@ export function isSecretReference(value: unknown): value is string {
   return typeof value === "string" && REFERENCE.test(value);
 }
 
-function pick(source: unknown, path: readonly string[]): unknown {
+/** The value at `path` (e.g. `["server", "port"]`) of nested settings, or undefined. */
+export function settingAt(source: unknown, path: readonly string[]): unknown {
   let value = source;
   for (const part of path) {
     if (value === null || typeof value !== "object") return undefined;
@@ -56,7 +59,7 @@ function pick(source: unknown, path: readonly string[]): unknown {
 
 function place(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   ensureGroup(target, path);
-  (pick(target, path.slice(0, -1)) as Record<string, unknown>)[path[path.length - 1]!] = value;
+  (settingAt(target, path.slice(0, -1)) as Record<string, unknown>)[path[path.length - 1]!] = value;
 }
 
 function ensureGroup(target: Record<string, unknown>, path: readonly string[]): void {
@@ -94,9 +97,9 @@ function candidate(leaf: SettingLeaf, layers: SettingsLayers): Candidate | undef
     const text = layers.env?.[name];
     if (text !== undefined && text !== "") return { value: text, source: `env:${name}`, origin: name, text: true };
   }
-  const fromFile = layers.file ? pick(layers.file.data, leaf.path) : undefined;
+  const fromFile = layers.file ? settingAt(layers.file.data, leaf.path) : undefined;
   if (fromFile !== undefined) return { value: fromFile, source: "file", origin: `${leaf.key} in ${layers.file!.path}`, text: false };
-  const fromCode = pick(layers.code, leaf.path);
+  const fromCode = settingAt(layers.code, leaf.path);
   if (fromCode !== undefined) return { value: fromCode, source: "code", origin: `${leaf.key} (set in code)`, text: false };
   return undefined;
 }

@@ -1,14 +1,8 @@
 import { type SettingLeaf, settingLeaves } from "./_leaves.ts";
-import type { LoadedSettings } from "./load.ts";
+import { type LoadedSettings, settingAt } from "./load.ts";
 import type { Settings } from "./schema.ts";
 
 const MASK = "********";
-
-function read(settings: Settings, path: readonly string[]): unknown {
-  let value: unknown = settings;
-  for (const part of path) value = (value as Record<string, unknown> | undefined)?.[part];
-  return value;
-}
 
 /** A URL keeps its scheme, host and path and loses its password; any other secret is masked whole. */
 function mask(value: unknown): unknown {
@@ -27,7 +21,7 @@ function mask(value: unknown): unknown {
 }
 
 function shownValue(leaf: SettingLeaf, settings: Settings): unknown {
-  const value = read(settings, leaf.path);
+  const value = settingAt(settings, leaf.path);
   return leaf.secret ? mask(value) : value;
 }
 
