@@ -1,8 +1,8 @@
 import type { DialectName } from "../../db/driver.ts";
 import type { Migration } from "../../db/migration.ts";
 import { sqlType } from "../../db/dialect.ts";
-import { createTableSql, versionColumnMigration } from "../../db/table-migration.ts";
-import { artifactsTableV1 } from "./schema.ts";
+import { createTableSql, searchMigration, versionColumnMigration } from "../../db/table-migration.ts";
+import { artifactsTableV1, searchableArtifactsTable } from "./schema.ts";
 
 function createSql(dialect: DialectName): string {
   const payloads = `CREATE TABLE "artifact_payloads" (
@@ -32,3 +32,6 @@ export const artifactMigrations: readonly Migration[] = [
     down: `ALTER TABLE "artifacts" DROP COLUMN "tags";`,
   },
 ];
+
+/** The migration a service that opts in to artifact search adds: the search index over `data`. */
+export const artifactSearchMigration: Migration = searchMigration(searchableArtifactsTable, "artifacts", 4);

@@ -7,7 +7,7 @@ import { ConfigLinkStore, configLinkMigrations } from "../config-link/store.ts";
 import type { ConfigManager } from "../config/manager.ts";
 import { CONFIG_KEY, CONFIG_PREFIX_KEY, CONFIG_PREFIXES_KEY, DEFAULT_CONFIG_PREFIX } from "../config/mod.ts";
 import { ArtifactManager } from "./manager.ts";
-import { artifactMigrations } from "./migrations.ts";
+import { artifactMigrations, artifactSearchMigration } from "./migrations.ts";
 import { PAYLOAD_MARKER } from "./payload.ts";
 import { artifactRoutes, DEFAULT_ARTIFACT_PREFIX } from "./routes.ts";
 import type { ArtifactHierarchy } from "./schema.ts";
@@ -32,6 +32,11 @@ export interface ArtifactsModuleOptions {
   permissions?: CrudPermissions;
   /** `chap`: tags and the chapkit 1.x views (see `artifactRoutes`); default `seed`. */
   profile?: "seed" | "chap";
+  /**
+   * Full-text search over `data` (`?q=`), off by default because artifact
+   * data can hold megabytes; turning it on adds the search index (migration `artifacts#4`).
+   */
+  searchable?: boolean;
 }
 
 /**
@@ -56,11 +61,15 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
     name: "artifacts",
     requires: linking ? ["config"] : [],
     provides: linking ? ["config-links"] : [],
-    migrations: linking ? [...artifactMigrations, ...configLinkMigrations] : artifactMigrations,
+    migrations: [
+      ...artifactMigrations,
+      ...(options.searchable ? [artifactSearchMigration] : []),
+      ...(linking ? configLinkMigrations : []),
+    ],
     setup(context: ServiceContext): void {
       const size = context.monitoring?.artifactSize;
       const artifacts = new ArtifactManager({
-        store: createArtifactStore(context.db),
+        store: createArtifactStore(context.db, { searchable: options.searchable === true }),
         hierarchy: options.hierarchy,
         ...(size ? { onStored: (bytes: number) => size.observe(bytes) } : {}),
         tags: options.profile === "chap",

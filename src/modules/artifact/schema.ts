@@ -99,6 +99,9 @@ export const artifactsTable: TableDefinition = defineTable({
   },
 });
 
+/** The `artifacts` table of a service that opts in to full-text search over `data` (`withArtifacts({ searchable: true })`). */
+export const searchableArtifactsTable: TableDefinition = defineTable({ ...artifactsTable, searchable: ["data"] });
+
 /** The TypeBox type of `ArtifactIn`. */
 export type ArtifactInSchema = TObject<{
   id: TOptional<TString>;

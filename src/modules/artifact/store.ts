@@ -1,7 +1,7 @@
 import type { Driver, Row, SqlValue } from "../../db/driver.ts";
 import { SqlRepository } from "../../db/repository.ts";
 import type { ArtifactPayload } from "./payload.ts";
-import { type ArtifactRecord, artifactsTable } from "./schema.ts";
+import { type ArtifactRecord, artifactsTable, searchableArtifactsTable } from "./schema.ts";
 
 /** A row of a subtree with its distance from the subtree's top. */
 export type SubtreeRecord = ArtifactRecord & { depth: number };
@@ -27,9 +27,9 @@ function toBytes(value: unknown): Uint8Array {
  * queries are recursive CTEs, the same SQL on SQLite and PostgreSQL.
  */
 export class ArtifactStore extends SqlRepository<ArtifactRecord> {
-  /** Opens the store on a migrated database. */
-  constructor(db: Driver) {
-    super(db, artifactsTable);
+  /** Opens the store on a migrated database (`searchable`: the table has its search index, so `q=` works). */
+  constructor(db: Driver, options: { searchable?: boolean } = {}) {
+    super(db, options.searchable ? searchableArtifactsTable : artifactsTable);
   }
 
   /** The artifact and all its descendants, top first, then by depth and ascending id. */
@@ -104,6 +104,6 @@ export class ArtifactStore extends SqlRepository<ArtifactRecord> {
 }
 
 /** Opens the artifact store on a database (the `artifacts` migrations must have run). */
-export function createArtifactStore(db: Driver): ArtifactStore {
-  return new ArtifactStore(db);
+export function createArtifactStore(db: Driver, options: { searchable?: boolean } = {}): ArtifactStore {
+  return new ArtifactStore(db, options);
 }

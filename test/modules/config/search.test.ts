@@ -50,3 +50,37 @@ for (const store of testStores()) {
     });
   });
 }
+
+for (const store of testStores()) {
+  describe(`artifact search is opt-in per service on ${store.name}`, () => {
+    after(() => store.cleanup());
+
+    test("withArtifacts({ searchable: true }) finds artifacts by data; the default refuses q=", async () => {
+      for (const searchable of [true, false]) {
+        const db = await store.open();
+        const app = await new ServiceBuilder({ info: { display_name: "Artifacts" } })
+          .withDatabase(db)
+          .withArtifacts({ hierarchy: { name: "h", level_labels: {} }, searchable })
+          .build();
+        try {
+          await app.handle(new Request("http://localhost/api/v1/artifacts", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ data: { note: "rainfall model" } }),
+          }));
+          const response = await app.handle(new Request("http://localhost/api/v1/artifacts?q=rainfall"));
+          if (searchable) {
+            assert.equal(response.status, 200, await response.clone().text());
+            assert.equal(((await response.json()) as unknown[]).length, 1);
+          } else {
+            assert.equal(response.status, 400);
+            await response.body?.cancel();
+          }
+        } finally {
+          await app.chapkit.close();
+          await db.close();
+        }
+      }
+    });
+  });
+}
