@@ -1,6 +1,5 @@
 /** An in-process HTTP client bound to a built service: real routes and store, no port. */
-import type { BaseServiceBuilder } from "../service/base-service-builder.ts";
-import type { ServiceApp } from "../service/lifecycle.ts";
+import type { ServiceApp, ServiceHandle } from "../service/lifecycle.ts";
 
 /** An answer, read once: status, headers, the raw text and the parsed JSON body (undefined when not JSON). */
 export interface TestResponse<T = any> {
@@ -137,7 +136,8 @@ export class TestClient {
  * await client.close();
  * ```
  */
-export async function testClient(service: BaseServiceBuilder | ServiceApp): Promise<TestClient> {
-  const app = "chapkit" in service ? service : await service.build();
+export async function testClient(service: { build(): Promise<unknown> } | { readonly chapkit: ServiceHandle }): Promise<TestClient> {
+  // Structural on purpose: every builder's build() returns a ServiceApp typed by its own routes.
+  const app = ("chapkit" in service ? service : await service.build()) as ServiceApp;
   return new TestClient(app);
 }

@@ -40,7 +40,7 @@ test("trains a model and predicts one value per future row", async () => {
   });
   assert.equal(predict.status, 202);
   const job = await client.waitForJob(predict.body.job_id);
-  assert.equal(job.status, "completed", job.error);
+  assert.equal(job.status, "completed", job.error ?? undefined);
   const artifact = await client.get(\`/api/v1/artifacts/\${predict.body.prediction_artifact_id}\`);
   assert.equal(artifact.body.data.predictions.data.length, ${future.length});
 });
