@@ -1,7 +1,7 @@
 # A chapkit service on the official Bun image. Build and run:
 #   docker build -t chapkit-service . && docker run -p 8000:8000 chapkit-service
 # or with PostgreSQL: docker compose up (see compose.yml and docs/deploy.md).
-FROM oven/bun:1.3-slim
+FROM oven/bun:1.4-slim
 
 WORKDIR /app
 ENV NODE_ENV=production
