@@ -8,7 +8,7 @@ import {
   type SettingSource,
 } from "../core/settings/load.ts";
 import { renderSettings } from "../core/settings/render.ts";
-import { resolveFileSecret } from "../core/settings/secrets.ts";
+import { secretResolver } from "../core/settings/secrets.ts";
 import type { Settings, SettingsInput } from "../core/settings/schema.ts";
 import { type Environment, processEnvironment } from "../runtime/env.ts";
 
@@ -18,7 +18,7 @@ export interface SettingsOptions {
   env?: Environment;
   /** JSON config file (default `CHAPKIT_CONFIG_FILE`, else none). */
   file?: string;
-  /** Resolves secret references (`file:`, `vault:`, `aws-sm:`); default resolves `file:` only. */
+  /** Resolves secret references; default resolves `file:` and `vault:` (KV v2, `VAULT_ADDR`, `VAULT_TOKEN`). */
   resolveSecret?: SecretResolver;
 }
 
@@ -46,7 +46,7 @@ async function load(code: SettingsInput, options: SettingsOptions | undefined): 
     code,
     env,
     ...(path ? { file: readSettingsFile(path) } : {}),
-    resolveSecret: options.resolveSecret ?? resolveFileSecret,
+    resolveSecret: options.resolveSecret ?? secretResolver({ env }),
   });
 }
 

@@ -8,6 +8,7 @@ import { ConfigurationError } from "../../src/core/errors.ts";
 import { ServiceBuilder } from "../../src/service/service-builder.ts";
 import { describeConfiguration, ServiceSettings } from "../../src/service/settings.ts";
 import { startService } from "../_support/service-process.ts";
+import { serve } from "../../src/runtime/serve.ts";
 
 const script = fileURLToPath(new URL("./_settings-server.ts", import.meta.url).href);
 const dir = mkdtempSync(join(tmpdir(), "chapkit-service-settings-"));
@@ -86,6 +87,31 @@ describe("service settings", () => {
       assert.equal((await fetch(`${service.url}/probe`)).status, 200);
     } finally {
       await service.stop();
+    }
+  });
+});
+
+describe("Vault KV v2 secret references", () => {
+  it("resolve at start-up against the documented endpoint, and a refusal names the variable", async () => {
+    // A local server implementing Vault's KV v2 read: GET /v1/<mount>/data/<path> with X-Vault-Token.
+    const vault = await serve((request) => {
+      const url = new URL(request.url);
+      if (request.headers.get("x-vault-token") !== "s.test-token") return Response.json({ errors: ["permission denied"] }, { status: 403 });
+      if (url.pathname !== "/v1/secret/data/chapkit") return Response.json({ errors: [] }, { status: 404 });
+      return Response.json({ data: { data: { database_url: "sqlite::memory:", jwt: "v".repeat(40) }, metadata: { version: 3 } } });
+    }, { port: 0, hostname: "127.0.0.1" });
+    const env = { VAULT_ADDR: `http://127.0.0.1:${vault.port}`, VAULT_TOKEN: "s.test-token", CHAPKIT_JWT_SECRET: "vault:secret/chapkit#jwt" };
+    try {
+      const settings = await ServiceSettings.load({}, { env });
+      assert.equal(settings.current.auth.jwtSecret, "v".repeat(40));
+      assert.doesNotMatch(settings.render(), /vvvv/);
+      await assert.rejects(
+        ServiceSettings.load({}, { env: { ...env, VAULT_TOKEN: "wrong" } }),
+        (error: unknown) => error instanceof ConfigurationError && /CHAPKIT_JWT_SECRET: secret reference could not be resolved: Vault answered 403/.test(error.message),
+      );
+      await assert.rejects(ServiceSettings.load({}, { env: { ...env, CHAPKIT_JWT_SECRET: "vault:secret/chapkit#missing" } }), /has no string field missing/);
+    } finally {
+      await vault.stop(100);
     }
   });
 });
