@@ -9,6 +9,7 @@ import { ServiceBuilder } from "../../src/service/service-builder.ts";
 import { describeConfiguration, ServiceSettings } from "../../src/service/settings.ts";
 import { startService } from "../_support/service-process.ts";
 import { serve } from "../../src/runtime/serve.ts";
+import { signAwsRequest } from "../../src/core/settings/secrets.ts";
 
 const script = fileURLToPath(new URL("./_settings-server.ts", import.meta.url).href);
 const dir = mkdtempSync(join(tmpdir(), "chapkit-service-settings-"));
@@ -112,6 +113,47 @@ describe("Vault KV v2 secret references", () => {
       await assert.rejects(ServiceSettings.load({}, { env: { ...env, CHAPKIT_JWT_SECRET: "vault:secret/chapkit#missing" } }), /has no string field missing/);
     } finally {
       await vault.stop(100);
+    }
+  });
+});
+
+describe("AWS Secrets Manager secret references", () => {
+  it("resolve through a signed GetSecretValue call, whole or one JSON field", async () => {
+    const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", region: "eu-west-1", service: "secretsmanager" };
+    // A local server implementing GetSecretValue: it checks the target, the body and the Signature V4 of each call.
+    const aws = await serve(async (request) => {
+      const body = await request.text();
+      const amzDate = request.headers.get("x-amz-date")!;
+      const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+      const expected = signAwsRequest(new URL(request.url), body, {
+        "content-type": request.headers.get("content-type")!,
+        "x-amz-target": request.headers.get("x-amz-target")!,
+      }, credentials, date);
+      if (request.headers.get("authorization") !== expected.authorization) return Response.json({ __type: "InvalidSignatureException" }, { status: 400 });
+      if (request.headers.get("x-amz-target") !== "secretsmanager.GetSecretValue") return new Response(null, { status: 400 });
+      const { SecretId } = JSON.parse(body) as { SecretId: string };
+      if (SecretId === "chapkit/jwt") return Response.json({ Name: SecretId, SecretString: "a".repeat(40) });
+      if (SecretId === "chapkit/admin") return Response.json({ Name: SecretId, SecretString: JSON.stringify({ password: "from-aws-secret" }) });
+      return Response.json({ __type: "ResourceNotFoundException" }, { status: 400 });
+    }, { port: 0, hostname: "127.0.0.1" });
+    const env = {
+      AWS_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${aws.port}/`,
+      CHAPKIT_JWT_SECRET: "aws-sm:chapkit/jwt",
+      CHAPKIT_ADMIN_PASSWORD: "aws-sm:chapkit/admin#password",
+    };
+    try {
+      const settings = await ServiceSettings.load({}, { env });
+      assert.equal(settings.current.auth.jwtSecret, "a".repeat(40));
+      assert.equal(settings.current.auth.adminPassword, "from-aws-secret");
+      await assert.rejects(
+        ServiceSettings.load({}, { env: { ...env, AWS_SECRET_ACCESS_KEY: "wrong" } }),
+        /CHAPKIT_JWT_SECRET: secret reference could not be resolved: AWS Secrets Manager answered 400/,
+      );
+    } finally {
+      await aws.stop(100);
     }
   });
 });
