@@ -1,7 +1,12 @@
-/** `chapkit generate entity NAME field:type…`: code for a new entity, from field specs or a JSON Schema. */
+/**
+ * `chapkit generate entity NAME field:type…`: code for a new entity, from field specs or a JSON Schema.
+ * `chapkit generate migration NAME`: the SQL from the live schema to the declared one.
+ */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { Command } from "commander";
+import { openDatabase } from "../../db/open.ts";
+import { ENTRY_OPTION, loadServiceBuilder } from "../_entry.ts";
 import { paint } from "../_output.ts";
 import { type CliContext, CliExit } from "../context.ts";
 import {
@@ -13,6 +18,7 @@ import {
   pascalName,
   tableName,
 } from "../generate/entity.ts";
+import { migrationFileSource, type MigrationStatement, migrationStatements } from "../generate/migration.ts";
 
 interface EntityOptions {
   from?: string;
@@ -52,7 +58,55 @@ function entityCommand(cli: CliContext): Command {
     });
 }
 
+interface MigrationOptions {
+  entry: string;
+  databaseUrl?: string;
+  dir: string;
+  preview?: boolean;
+  allowDestructive?: boolean;
+}
+
+function migrationCommand(cli: CliContext): Command {
+  return new Command("migration")
+    .description("Write migrations/<stamp>_<name>.sql: the SQL that brings the live schema (DATABASE_URL) to the service's declared tables.")
+    .argument("<name>", "what the migration does, e.g. add_notes_stars")
+    .option(...ENTRY_OPTION)
+    .option("--database-url <url>", "the live database (default: DATABASE_URL)")
+    .option("-d, --dir <dir>", "where to write", "migrations")
+    .option("--preview", "print the SQL and the destructive flags; write nothing")
+    .option("--allow-destructive", "write dropped columns, indexes and tables as live statements, not commented out")
+    .action(async (name: string, options: MigrationOptions) => {
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new CliExit(2, `migration name "${name}" must start with a letter (letters, digits, _)`);
+      const url = options.databaseUrl ?? cli.env.DATABASE_URL;
+      if (!url) throw new CliExit(2, "set DATABASE_URL (or pass --database-url) to the live database to compare with");
+      const migrations = (await loadServiceBuilder(options.entry, cli.cwd, url)).migrations();
+      const db = await openDatabase(url);
+      let statements: MigrationStatement[];
+      try {
+        statements = await migrationStatements(db, url, migrations);
+      } finally {
+        await db.close();
+      }
+      const destructive = statements.filter((s) => s.destructive).length;
+      if (statements.length === 0) return void cli.output.out("nothing to do: the live schema matches the declared one\n");
+      const text = migrationFileSource(name, statements, options.allowDestructive === true);
+      if (options.preview) {
+        cli.output.out(text);
+      } else {
+        const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
+        const dir = resolve(cli.cwd, options.dir);
+        mkdirSync(dir, { recursive: true });
+        const file = join(dir, `${stamp}_${name}.sql`);
+        writeFileSync(file, text);
+        cli.output.out(`${paint(cli.output, "green", "wrote")} ${relative(cli.cwd, file)}\n`);
+      }
+      cli.output.err(`${statements.length} statement(s), ${destructive} destructive${destructive && !options.allowDestructive ? " (commented out)" : ""}\n`);
+    });
+}
+
 /** The `generate` command and its subcommands. */
 export function generateCommand(cli: CliContext): Command {
-  return new Command("generate").description("Generate code: entities.").addCommand(entityCommand(cli));
+  return new Command("generate").description("Generate code: entities, migrations.")
+    .addCommand(entityCommand(cli))
+    .addCommand(migrationCommand(cli));
 }
