@@ -64,3 +64,27 @@ describe("chapkit generate entity", () => {
     assert.deepEqual(["note", "box", "study", "labResult"].map(tableName), ["notes", "boxes", "studies", "lab_results"]);
   });
 });
+
+describe("chapkit generate module", () => {
+  mkdirSync(join(ROOT, ".tmp"), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, ".tmp", "cli-module-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("writes a module folder on the public entry whose generated test passes", async () => {
+    const run = await runCaptured(["generate", "module", "stock_item"], dir);
+    assert.equal(run.code, 0, run.stderr);
+    for (const file of ["schema.ts", "store.ts", "manager.ts", "routes.ts", "mod.ts", "stock_item.test.ts"]) {
+      const source = readFileSync(join(dir, "modules", "stock_item", file), "utf8");
+      assert.doesNotMatch(source, /from "\.\.?\/.*src\//, `${file} imports only public entries`);
+    }
+    assert.match(readFileSync(join(dir, "modules", "stock_item", "mod.ts"), "utf8"), /export function stockItemModule\(/);
+    const tests = await runTests(join("modules", "stock_item", "stock_item.test.ts"), dir);
+    assert.equal(tests.code, 0, tests.out);
+    const again = await runCaptured(["generate", "module", "stock_item"], dir);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /exists \(use --force/);
+    const bad = await runCaptured(["generate", "module", "Bad-Name"], dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /must be lower case/);
+  });
+});

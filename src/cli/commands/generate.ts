@@ -1,6 +1,7 @@
 /**
  * `chapkit generate entity NAME field:type…`: code for a new entity, from field specs or a JSON Schema.
  * `chapkit generate migration NAME`: the SQL from the live schema to the declared one.
+ * `chapkit generate module NAME`: a module folder in the shape of the built-in ones.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -18,6 +19,7 @@ import {
   pascalName,
   tableName,
 } from "../generate/entity.ts";
+import { moduleSources } from "../generate/module.ts";
 import { migrationFileSource, type MigrationStatement, migrationStatements } from "../generate/migration.ts";
 
 interface EntityOptions {
@@ -104,9 +106,32 @@ function migrationCommand(cli: CliContext): Command {
     });
 }
 
+function moduleCommand(cli: CliContext): Command {
+  return new Command("module")
+    .description("Write modules/<name>/: schema, store, manager, routes, mod (the ServiceModule) and a test; serve it with builder.module().")
+    .argument("<name>", "the module and its singular noun, e.g. inventory_item")
+    .option("-d, --dir <dir>", "the parent folder", "modules")
+    .option("--force", "overwrite existing files")
+    .action((name: string, options: { dir: string; force?: boolean }) => {
+      if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new CliExit(2, `module name "${name}" must be lower case: a letter, then letters, digits or _`);
+      const dir = resolve(cli.cwd, options.dir, name);
+      const files = moduleSources(name);
+      for (const file of Object.keys(files)) {
+        if (existsSync(join(dir, file)) && !options.force) throw new CliExit(2, `${join(dir, file)} exists (use --force to overwrite)`);
+      }
+      mkdirSync(dir, { recursive: true });
+      for (const [file, text] of Object.entries(files)) {
+        writeFileSync(join(dir, file), text);
+        cli.output.out(`${paint(cli.output, "green", "wrote")} ${relative(cli.cwd, join(dir, file))}\n`);
+      }
+      cli.output.out(`\nServe it: import { ${pascalName(name).charAt(0).toLowerCase() + pascalName(name).slice(1)}Module } from "./${relative(cli.cwd, join(dir, "mod.ts"))}"; then builder.module(…Module())\n`);
+    });
+}
+
 /** The `generate` command and its subcommands. */
 export function generateCommand(cli: CliContext): Command {
-  return new Command("generate").description("Generate code: entities, migrations.")
+  return new Command("generate").description("Generate code: entities, modules, migrations.")
     .addCommand(entityCommand(cli))
+    .addCommand(moduleCommand(cli))
     .addCommand(migrationCommand(cli));
 }
