@@ -251,6 +251,17 @@ export type { ArtifactStore, SubtreeRecord } from "./src/modules/artifact/store.
 export { jobsModule } from "./src/modules/jobs/mod.ts";
 export type { JobsModuleOptions } from "./src/modules/jobs/mod.ts";
 export { tasksModule } from "./src/modules/task/mod.ts";
+export {
+  FLAG_VARIABLES,
+  FlagManager,
+  type FlagManagerOptions,
+  type FlagRecord,
+  FLAGS_KEY,
+  FLAGS_PERMISSION,
+  flagsModule,
+  type FlagsModuleOptions,
+  type FlagSubject,
+} from "./src/modules/flags/mod.ts";
 export type { TasksModuleOptions } from "./src/modules/task/mod.ts";
 export { taskFunction } from "./src/modules/task/functions.ts";
 export type { TaskFunction, TaskFunctionContext, TaskFunctions } from "./src/modules/task/functions.ts";

@@ -10,6 +10,13 @@ export interface ParseFilterOptions {
   parameter?: string;
   /** Deepest nesting of parentheses and `!` accepted (default 64). */
   maxDepth?: number;
+  /**
+   * Variables (`$user.role`, `$request.header.x-beta`) the expression may
+   * compare, as names (`user.role`) or prefixes ending in `.` (`request.header.`).
+   * Unset: no variable is allowed. A variable outside the list is a 400
+   * `invalid-query`. In the parsed filter a variable is a field starting with `$`.
+   */
+  variables?: readonly string[];
 }
 
 type TokenKind = "(" | ")" | "&&" | "||" | "!" | "op" | "field" | "value" | "end";
@@ -34,6 +41,7 @@ const OPERATORS: Record<string, FilterOperator> = {
 };
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*/y;
+const VARIABLE = /\$[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)+/y;
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/y;
 
 function tokenize(source: string, parameter: string): Token[] {
@@ -66,6 +74,10 @@ function tokenize(source: string, parameter: string): Token[] {
     } else if (c === "!" || c === "(" || c === ")") {
       tokens.push({ kind: c, text: c, at });
       i += 1;
+    } else if (c === "$") {
+      const text = sticky(VARIABLE) ?? fail("invalid variable (expected $name.path)", at);
+      tokens.push({ kind: "field", text, at });
+      i += text.length;
     } else if (c === '"') {
       const text = sticky(STRING) ?? fail("unterminated or invalid string", at);
       tokens.push({ kind: "value", text, at, value: JSON.parse(text) as string });
@@ -98,7 +110,8 @@ function tokenize(source: string, parameter: string): Token[] {
  * tighter), negated by `!`, grouped by parentheses. Values are double-quoted
  * strings (JSON escapes), numbers, `true`, `false` and `null` (`= null` and
  * `!= null` test for a missing value). Fields are columns or dotted paths into
- * JSON columns. With `table`, fields, operators and value types are checked.
+ * JSON columns. Variables `$name.path` (only those listed in `variables`)
+ * compare a value of the caller's context, e.g. `$user.role = "admin"`. With `table`, fields, operators and value types are checked.
  * Any error is an `InvalidQueryError` naming the parameter and the 1-based
  * position.
  *
@@ -136,7 +149,14 @@ export function parseFilter(source: string, options: ParseFilterOptions = {}): F
       value = op === "eq";
       op = "isnull";
     }
-    if (options.table) {
+    if (field.startsWith("$")) {
+      const name = field.slice(1);
+      const known = options.variables ?? [];
+      if (!known.some((entry) => entry.endsWith(".") ? name.startsWith(entry) && name.length > entry.length : name === entry)) {
+        return fail(`unknown variable ${field}${known.length ? ` (known: ${known.map((entry) => `$${entry}${entry.endsWith(".") ? "*" : ""}`).join(", ")})` : ""}`, fieldToken);
+      }
+      if (op === "icontains" && typeof value !== "string") return fail(`operator ${opToken.text} expects a string`, valueToken);
+    } else if (options.table) {
       const ref = resolveQueryField(options.table, field, { parameter, position: fieldToken.at });
       value = checkComparison(ref, op, value, { parameter, position: valueToken.at }) as FilterValue;
     } else if (op === "icontains" && typeof value !== "string") {

@@ -34,6 +34,7 @@ import type { Tracer } from "../observability/tracing.ts";
 import { routeEntries } from "../http/auth-guard-permissions.ts";
 import { type AuthModule, authModule, type AuthOptions } from "../modules/auth/mod.ts";
 import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
+import { flagsModule, type FlagsModuleOptions } from "../modules/flags/mod.ts";
 import { exitProcess } from "../runtime/signals.ts";
 import { unsupportedRuntime } from "../runtime/runtime.ts";
 import { createLifecycle, type LifecycleHook, type ServiceApp } from "./lifecycle.ts";
@@ -239,6 +240,15 @@ export class BaseServiceBuilder {
   withMonitoring(options: MonitoringModuleOptions = {}): this {
     this.#monitoring = options;
     return this;
+  }
+
+  /**
+   * Turns on feature flags: the `flags` table, admin-only CRUD under
+   * `/api/v1/flags` (`flags:admin`), and `service.chapkit.context.get<FlagManager>("flags")`
+   * whose `enabled(name, { key, user, request })` code calls (see docs/flags.md).
+   */
+  withFlags(options: FlagsModuleOptions = {}): this {
+    return this.module(flagsModule(options));
   }
 
   /** Uses this store: a URL (opened and closed by the service; shorthand for `settings.database.url`) or an open driver (left open). */

@@ -5,6 +5,7 @@ import type { EntityDefinition } from "../core/entity-definition.ts";
 import type { BodyLimits } from "../http/body-limit.ts";
 import type { ServiceContext, ServiceModule } from "../http/module.ts";
 import { entityManagerOf } from "../modules/entity/mod.ts";
+import { type FlagManager, FLAGS_KEY } from "../modules/flags/mod.ts";
 import type { EntityManager } from "../modules/entity/manager.ts";
 
 /** A start-up or shutdown hook. */
@@ -115,6 +116,7 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
     },
     async reload(): Promise<SettingsChange> {
       const change = await parts.settings.reload();
+      if (context.has(FLAGS_KEY)) context.get<FlagManager>(FLAGS_KEY).invalidate();
       context.logger.info("settings.reloaded", { applied: change.applied, needs_restart: change.needsRestart });
       return change;
     },
