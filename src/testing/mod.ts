@@ -2,7 +2,7 @@
  * Testing utilities for chapkit services (`chapkit/testing`,
  * `@chapkit/core/testing`): an in-process client bound to a built service (no
  * port), input factories, temporary SQLite and PostgreSQL stores per test, a
- * manual clock, job waiting and a small load helper.
+ * manual clock, job waiting, step-by-step job runs and a small load helper.
  *
  * @example
  * ```ts ignore
@@ -24,4 +24,6 @@ export { factory } from "./factory.ts";
 export type { Factory } from "./factory.ts";
 export { ManualClock } from "./clock.ts";
 export { load } from "./load.ts";
+export { stepJobs } from "./jobs.ts";
+export type { JobStepper } from "./jobs.ts";
 export type { LoadOptions, LoadReport } from "./load.ts";

@@ -65,6 +65,11 @@ export interface JobsModuleOptions {
    * sharing one SQLite file must set it to null or to a name per process.
    */
   identity?: string | null;
+  /**
+   * The runner claims nothing by itself; tests run queued jobs one at a time
+   * with `stepJobs()` from `chapkit/testing` (default false).
+   */
+  manual?: boolean;
 }
 
 function defaultIdentity(db: Driver): string | null {
@@ -111,6 +116,7 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
         leaseTtlMs,
         ...(options.claimBatch === undefined ? {} : { claimBatch: options.claimBatch }),
         ...(options.queuePollMs === undefined ? {} : { queuePollMs: options.queuePollMs }),
+        ...(options.manual ? { manual: true } : {}),
         ...(db.listen ? { listen: (wake: () => void) => db.listen!(JOBS_CHANNEL, wake) } : {}),
         logger: context.logger.child({ module: "jobs" }),
       });

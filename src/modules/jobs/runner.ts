@@ -61,6 +61,11 @@ export interface InProcessJobRunnerOptions {
   storeRetryMaxMs?: number;
   /** Where runner events are logged. */
   logger?: Logger;
+  /**
+   * Claims nothing by itself: jobs wait in the queue until {@link InProcessJobRunner.step}
+   * runs the next one. For tests that need a deterministic order (default false).
+   */
+  manual?: boolean;
 }
 
 /** A job this process holds: a function job from submission on, a named job while claimed. */
@@ -162,6 +167,7 @@ export class InProcessJobRunner implements JobRunner {
   #claimLost = false;
   #started = false;
   #closed = false;
+  readonly #manual: boolean;
 
   /** Creates a runner over a job store; call `start()` to begin taking jobs. */
   constructor(options: InProcessJobRunnerOptions) {
@@ -178,6 +184,7 @@ export class InProcessJobRunner implements JobRunner {
     this.#listen = options.listen;
     this.#storeRetryMaxMs = Math.max(1, options.storeRetryMaxMs ?? 500);
     this.#logger = options.logger;
+    this.#manual = options.manual === true;
     this.#ends = new AttemptEndWriter({
       store: this.#store,
       untilStored: (what, call) => this.#untilStored(what, call),
@@ -413,6 +420,34 @@ export class InProcessJobRunner implements JobRunner {
     await this.#ends.drained();
   }
 
+  /**
+   * Manual runners only: claims the next eligible job (the order of automatic
+   * claims: priority, then run time), runs it to its end and returns its record
+   * as stored then; null when no job is eligible now.
+   */
+  async step(): Promise<JobRecord | null> {
+    if (!this.#manual) throw new Error("step() needs a runner created with manual: true");
+    if (!this.#started || this.#closed) throw new Error("The job runner is not running");
+    const [job] = await this.#store.claim({
+      owner: this.instanceId,
+      ownerKey: this.#identity,
+      names: [...this.#handlers.keys()],
+      limit: 1,
+      now: new Date().toISOString(),
+    });
+    if (!job) return null;
+    this.#accept(job);
+    const index = this.#ready.findIndex((entry) => entry.job.id === job.id);
+    if (index >= 0) {
+      const { held } = this.#ready.splice(index, 1)[0]!;
+      this.#running += 1;
+      held.running = true;
+      await this.#run(job, held);
+    }
+    await this.#ends.drained();
+    return await this.get(job.id);
+  }
+
   /** Claims what fits now; a wake-up means the queue may hold more than the last claim saw. */
   #wake(): void {
     this.#maybeMore = true;
@@ -443,7 +478,7 @@ export class InProcessJobRunner implements JobRunner {
 
   /** Claims if there is room; a refill after a job ends waits until half a batch is free while jobs are queued here. */
   #pump(refill = false): void {
-    if (this.#closed || !this.#started) return;
+    if (this.#closed || !this.#started || this.#manual) return;
     if (refill && this.#ready.length > 0 && this.#room() < Math.ceil(this.#batch / 2)) return;
     if (this.#claiming) {
       this.#again = true;
