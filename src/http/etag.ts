@@ -4,17 +4,37 @@ import type { WriteCondition } from "../core/repository.ts";
 import type { ResponseSet } from "./crud/operation.ts";
 
 /**
+ * Whether `If-Modified-Since` says the client's copy is current: the entity
+ * changed at or before the given HTTP-date (compared in whole seconds, the
+ * date's precision). An unparseable date is ignored, as RFC 9110 §13.1.3 asks.
+ */
+function notModifiedSince(header: string | null, lastModifiedMs: number): boolean {
+  if (header === null) return false;
+  const since = Date.parse(header);
+  return Number.isFinite(since) && Math.floor(lastModifiedMs / 1000) * 1000 <= since;
+}
+
+/**
  * Answers a JSON body with its strong `ETag`, or `304 Not Modified` when the
  * request's `If-None-Match` already holds it. The body is serialised once,
- * for the tag and the response alike.
+ * for the tag and the response alike. With `updatedAt` (an entity's
+ * `updated_at`) it adds `Last-Modified` and answers `If-Modified-Since` with
+ * 304 too, unless the request has `If-None-Match`, which then decides alone.
+ * The date has one-second precision, so two changes within a second are told
+ * apart by the ETag only.
  */
-export function withEtag(request: Request, set: ResponseSet, body: unknown): Response | string {
+export function withEtag(request: Request, set: ResponseSet, body: unknown, updatedAt?: string): Response | string {
   const json = JSON.stringify(body);
   const etag = computeEtag(json);
   set.headers.etag = etag;
-  if (ifNoneMatchHits(request.headers.get("if-none-match"), etag)) {
-    return new Response(null, { status: 304, headers: { etag } });
-  }
+  const changedMs = updatedAt === undefined ? NaN : Date.parse(updatedAt);
+  const headers: Record<string, string> = { etag };
+  if (Number.isFinite(changedMs)) headers["last-modified"] = set.headers["last-modified"] = new Date(changedMs).toUTCString();
+  const ifNoneMatch = request.headers.get("if-none-match");
+  const fresh = ifNoneMatch === null
+    ? Number.isFinite(changedMs) && notModifiedSince(request.headers.get("if-modified-since"), changedMs)
+    : ifNoneMatchHits(ifNoneMatch, etag);
+  if (fresh) return new Response(null, { status: 304, headers });
   set.headers["content-type"] = "application/json";
   return json;
 }

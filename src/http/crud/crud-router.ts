@@ -180,7 +180,8 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       const instance = `${prefix}/${params.entity_id}`;
       const id = parseUlid(params.entity_id, instance);
       try {
-        return withEtag(request, set, await manager.get(id));
+        const output = await manager.get(id) as { updated_at?: unknown };
+        return withEtag(request, set, output, typeof output.updated_at === "string" ? output.updated_at : undefined);
       } catch (error) {
         throw locate(error, instance);
       }
