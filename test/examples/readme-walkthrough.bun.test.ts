@@ -2,7 +2,8 @@
  * The README's curl walk-throughs run as printed, in the order printed: the `sh` blocks of
  * "Quick start" and "Querying lists" against `examples/quickstart.ts` on a fresh SQLite file,
  * and those of "Configs", "Artifacts" and "Tasks" against the service of "Building a service"
- * (extracted from the README). Each service is a real process on a free port; each section's
+ * (extracted from the README), and "From zero to predictions" against `examples/ml_basic.ts`.
+ * Each service is a real process on a free port; each section's
  * commands run in one bash shell (so the ids they keep carry over), and every command must exit
  * 0 and answer what its `# …` lines show: the status, the keys, and every scalar value that is
  * not an id or a timestamp.
@@ -23,11 +24,13 @@ interface Step {
   expected: string[];
 }
 
-/** The body of the `## title` section. */
-function section(title: string): string {
-  const start = README.indexOf(`\n## ${title}\n`);
-  if (start < 0) throw new Error(`README has no "## ${title}" section`);
-  const end = README.indexOf("\n## ", start + 1);
+/** The body of the `## title` (or `level` title) section, up to the next heading of that level or above (a `# ` line is a shell comment). */
+function section(title: string, level = "##"): string {
+  const start = README.indexOf(`\n${level} ${title}\n`);
+  if (start < 0) throw new Error(`README has no "${level} ${title}" section`);
+  const next = new RegExp(`\\n#{2,${level.length}} `, "g");
+  next.lastIndex = start + 1;
+  const end = next.exec(README)?.index ?? -1;
   return README.slice(start, end < 0 ? undefined : end);
 }
 
@@ -44,7 +47,7 @@ function steps(block: string): Step[] {
   for (const line of block.split("\n")) {
     if (continued) {
       current!.command += `\n${line}`;
-      continued = line.endsWith("\\");
+      continued = line.endsWith("\\") || openQuote(current!.command);
     } else if (line.trim() === "") {
       current = undefined;
     } else if (line.startsWith("#")) {
@@ -52,10 +55,15 @@ function steps(block: string): Step[] {
     } else {
       current = { command: line, expected: [] };
       out.push(current);
-      continued = line.endsWith("\\");
+      continued = line.endsWith("\\") || openQuote(line);
     }
   }
   return out;
+}
+
+/** Whether a command so far leaves a single-quoted string open (it goes on on the next line). */
+function openQuote(command: string): boolean {
+  return (command.match(/'/g)?.length ?? 0) % 2 === 1;
 }
 
 const ULID = /[0-9A-HJKMNP-TV-Z]{26}/;
@@ -131,10 +139,13 @@ async function run(list: Step[], url: string, cwd: string): Promise<{ code: numb
 }
 
 /** Runs the `sh` walk-throughs of the given sections against a started service. */
-async function walkThrough(titles: string[], url: string): Promise<number> {
+async function walkThrough(titles: string[], url: string, level = "##"): Promise<number> {
   const cwd = mkdtempSync(join(tmpdir(), "chapkit-readme-"));
   dirs.push(cwd);
-  const list = titles.flatMap((title) => blocks(section(title), "sh")).filter((b) => !b.includes("npm ci")).flatMap(steps);
+  const list = titles
+    .flatMap((title) => blocks(section(title, level), "sh"))
+    .flatMap(steps)
+    .filter((step) => !/^(npm ci|bun examples\/)/.test(step.command)); // the service itself is already running
   const results = await run(list, url, cwd);
   results.forEach((result, i) => {
     expect(result.code, `${list[i]!.command}\n${result.output}`).toBe(0);
@@ -165,5 +176,10 @@ describe("the README's walk-throughs", () => {
     } finally {
       rmSync(file, { force: true });
     }
+  }, 15_000);
+
+  it("run as printed, in order, against examples/ml_basic.ts (from zero to predictions)", async () => {
+    const url = await start(join(ROOT, "examples/ml_basic.ts"), "sqlite::memory:");
+    expect(await walkThrough(["From zero to predictions"], url, "###")).toBeGreaterThanOrEqual(12);
   }, 15_000);
 });
