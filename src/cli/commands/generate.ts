@@ -22,6 +22,18 @@ import {
 import { moduleSources } from "../generate/module.ts";
 import { migrationFileSource, type MigrationStatement, migrationStatements } from "../generate/migration.ts";
 
+/** Writes `files` into `dir`, refusing to overwrite any of them unless `force`; names each file written. */
+function writeFiles(cli: CliContext, dir: string, files: Record<string, string>, force: boolean): void {
+  for (const file of Object.keys(files)) {
+    if (existsSync(join(dir, file)) && !force) throw new CliExit(2, `${join(dir, file)} exists (use --force to overwrite)`);
+  }
+  mkdirSync(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) {
+    writeFileSync(join(dir, file), text);
+    cli.output.out(`${paint(cli.output, "green", "wrote")} ${relative(cli.cwd, join(dir, file))}\n`);
+  }
+}
+
 interface EntityOptions {
   from?: string;
   table?: string;
@@ -48,14 +60,7 @@ function entityCommand(cli: CliContext): Command {
       const table = options.table ?? tableName(name);
       const dir = resolve(cli.cwd, options.dir);
       const files = { [`${table}.ts`]: entitySource(name, table, fields), [`${table}.test.ts`]: entityTestSource(name, table, fields) };
-      for (const file of Object.keys(files)) {
-        if (existsSync(join(dir, file)) && !options.force) throw new CliExit(2, `${join(dir, file)} exists (use --force to overwrite)`);
-      }
-      mkdirSync(dir, { recursive: true });
-      for (const [file, text] of Object.entries(files)) {
-        writeFileSync(join(dir, file), text);
-        cli.output.out(`${paint(cli.output, "green", "wrote")} ${relative(cli.cwd, join(dir, file))}\n`);
-      }
+      writeFiles(cli, dir, files, options.force === true);
       cli.output.out(`\nServe it: import { ${pascalName(name)} } from "./${relative(cli.cwd, join(dir, `${table}.ts`))}"; then builder.withEntity(${pascalName(name)})\n`);
     });
 }
@@ -116,14 +121,7 @@ function moduleCommand(cli: CliContext): Command {
       if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new CliExit(2, `module name "${name}" must be lower case: a letter, then letters, digits or _`);
       const dir = resolve(cli.cwd, options.dir, name);
       const files = moduleSources(name);
-      for (const file of Object.keys(files)) {
-        if (existsSync(join(dir, file)) && !options.force) throw new CliExit(2, `${join(dir, file)} exists (use --force to overwrite)`);
-      }
-      mkdirSync(dir, { recursive: true });
-      for (const [file, text] of Object.entries(files)) {
-        writeFileSync(join(dir, file), text);
-        cli.output.out(`${paint(cli.output, "green", "wrote")} ${relative(cli.cwd, join(dir, file))}\n`);
-      }
+      writeFiles(cli, dir, files, options.force === true);
       cli.output.out(`\nServe it: import { ${pascalName(name).charAt(0).toLowerCase() + pascalName(name).slice(1)}Module } from "./${relative(cli.cwd, join(dir, "mod.ts"))}"; then builder.module(…Module())\n`);
     });
 }
