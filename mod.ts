@@ -75,7 +75,7 @@ export type { RedisRateLimitOptions } from "./src/integrations/redis-rate-limit.
 export type { RateLimitPolicySetting } from "./src/core/settings/schema.ts";
 
 // Outbound resilience
-export { backoffDelay, OutboundPolicy, outboundOptions, resilientFetch, retryAfterMs } from "./src/core/resilient-fetch.ts";
+export { backoffDelay, outboundCircuits, OutboundPolicy, outboundOptions, resilientFetch, retryAfterMs } from "./src/core/resilient-fetch.ts";
 export type { OutboundAttempt, OutboundPolicyOptions } from "./src/core/resilient-fetch.ts";
 export type { SettingsChange, SettingsListener, SettingsOptions } from "./src/service/settings.ts";
 

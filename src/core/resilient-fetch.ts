@@ -136,6 +136,24 @@ function replayable(init: RequestInit | undefined, input: RequestInfo | URL): bo
   return !(init?.body instanceof ReadableStream);
 }
 
+/** Every live policy of the process (weakly held), for {@link outboundCircuits}. */
+const livePolicies = new Set<WeakRef<OutboundPolicy>>();
+
+/**
+ * The breakers of every outbound policy alive in the process (the shared one
+ * of {@link resilientFetch}, alert webhooks, registration, a user's own), for
+ * metrics and health. Policies that were garbage-collected drop out.
+ */
+export function outboundCircuits(): CircuitSnapshot[] {
+  const out: CircuitSnapshot[] = [];
+  for (const ref of livePolicies) {
+    const policy = ref.deref();
+    if (policy) out.push(...policy.snapshots());
+    else livePolicies.delete(ref);
+  }
+  return out;
+}
+
 /** See the module doc. One policy is meant to be shared by every call to the same kind of dependency. */
 export class OutboundPolicy {
   readonly #options: OutboundPolicyOptions;
@@ -145,6 +163,7 @@ export class OutboundPolicy {
   /** Creates a policy; see {@link OutboundPolicyOptions} for the defaults. */
   constructor(options: OutboundPolicyOptions = {}) {
     this.#options = options;
+    if (options.breaker !== false) livePolicies.add(new WeakRef(this));
   }
 
   /** The breaker of `url`'s origin, created closed on first use; undefined when breakers are off. */

@@ -1,3 +1,4 @@
+import { outboundCircuits } from "../core/resilient-fetch.ts";
 import { Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import type { Driver } from "../db/driver.ts";
@@ -183,12 +184,28 @@ async function runCheck(check: HealthCheck, budgetMs: number): Promise<CheckResu
 }
 
 /**
+ * One `degraded` entry per outbound breaker that is not closed, named
+ * `outbound:<origin>`: the service still answers, but calls to that
+ * dependency fail fast until its breaker closes.
+ */
+function openCircuitEntries(): [string, CheckResult][] {
+  return outboundCircuits().filter((circuit) => circuit.state !== "closed").map((circuit) => [
+    `outbound:${circuit.name}`,
+    {
+      state: "degraded",
+      message: `Circuit ${circuit.state} after ${circuit.failures} failures${circuit.lastError ? ` (${circuit.lastError})` : ""}; next trial in ${Math.ceil(circuit.retryAfterMs / 1000)} s`,
+    },
+  ]);
+}
+
+/**
  * Runs every check (concurrently, each bounded by its own timeout and by
  * `options.timeoutMs`) and combines them: unhealthy if any is, else degraded
  * if any is, else healthy. Answers within the bound whatever the checks do.
  */
 export async function healthReport(checks: readonly HealthCheck[], options: HealthReportOptions = {}): Promise<HealthReport> {
-  if (checks.length === 0) return { status: "healthy" };
+  const circuits = openCircuitEntries();
+  if (checks.length === 0 && circuits.length === 0) return { status: "healthy" };
   const budgetMs = options.timeoutMs ?? HEALTH_TIMEOUT_MS;
   const results = await Promise.all(checks.map((check) => runCheck(check, budgetMs)));
   const report: Record<string, CheckResult> = {};
@@ -198,6 +215,10 @@ export async function healthReport(checks: readonly HealthCheck[], options: Heal
     if (result.state === "unhealthy") status = "unhealthy";
     else if (result.state === "degraded" && status === "healthy") status = "degraded";
   });
+  for (const [name, result] of circuits) {
+    report[name] = result;
+    if (status === "healthy") status = "degraded";
+  }
   return { status, checks: report };
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from "../core/logging.ts";
+import { outboundCircuits } from "../core/resilient-fetch.ts";
 import { type Counter, DEFAULT_SECONDS_BUCKETS, type Gauge, type Histogram, Registry } from "./metrics.ts";
 import { EventLoopLag, registerProcessMetrics } from "./process-metrics.ts";
 import { MlMonitor, type MlMonitorOptions } from "./ml-monitor.ts";
@@ -147,6 +148,19 @@ export class Monitoring {
       labelNames: ["state"],
     });
     this.jobs = r.gauge({ name: "chapkit_jobs", help: "Job records by status.", labelNames: ["status"] });
+    const circuits = r.gauge({
+      name: "chapkit_outbound_circuit_state",
+      help: "Outbound circuit breakers by origin: 1 for the current state (closed, half_open, open), 0 for the others.",
+      labelNames: ["origin", "state"],
+    });
+    circuits.collect(() => {
+      circuits.reset();
+      for (const circuit of outboundCircuits()) {
+        for (const state of ["closed", "half_open", "open"]) {
+          circuits.set(circuit.state.replace("-", "_") === state ? 1 : 0, circuit.name, state);
+        }
+      }
+    });
     this.jobDuration = r.histogram({
       name: "chapkit_job_duration_seconds",
       help: "Run time of jobs, by kind and outcome.",
