@@ -34,8 +34,14 @@ describe("secrets in logs and responses", () => {
   });
   after(() => service.close());
 
-  it("logged the requests and the auth events", () => {
-    const events = logs.map((line) => JSON.parse(line).event);
+  it("logged the requests and the auth events", async () => {
+    // Request completion lines are written after the response, on a later turn of the event loop.
+    const deadline = Date.now() + 5_000;
+    const eventsNow = (): string[] => logs.map((line) => JSON.parse(line).event);
+    while (!eventsNow().includes("http.request.complete") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const events = eventsNow();
     for (const event of ["http.request.complete", "auth.login", "auth.key.issued", "auth.refresh.reuse", "auth.logout", "auth.permission.denied"]) {
       assert.ok(events.includes(event), event);
     }
