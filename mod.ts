@@ -75,7 +75,7 @@ export type { RedisRateLimitOptions } from "./src/integrations/redis-rate-limit.
 export type { RateLimitPolicySetting } from "./src/core/settings/schema.ts";
 
 // Outbound resilience
-export { backoffDelay, outboundCircuits, OutboundPolicy, outboundOptions, resilientFetch, retryAfterMs } from "./src/core/resilient-fetch.ts";
+export { backoffDelay, OutboundPolicy, outboundOptions, OutboundRegistry, resilientFetch, retryAfterMs } from "./src/core/resilient-fetch.ts";
 export type { OutboundAttempt, OutboundPolicyOptions } from "./src/core/resilient-fetch.ts";
 export type { SettingsChange, SettingsListener, SettingsOptions } from "./src/service/settings.ts";
 
@@ -100,7 +100,7 @@ export { problemResponse } from "./src/http/problem-response.ts";
 export { formatSseEvent, sseResponse } from "./src/http/sse.ts";
 export type { SseEvent, SseOptions, SseProducer, SseSink } from "./src/http/sse.ts";
 export type { CheckResult, HealthCheck, ServiceContext, ServiceModule } from "./src/http/module.ts";
-export { cachedCheck } from "./src/http/health.ts";
+export { cachedCheck, OUTBOUND_KEY, outboundRegistryOf } from "./src/http/health.ts";
 export type { CachedCheckOptions, CachedHealthCheck, HealthReport } from "./src/http/health.ts";
 
 // Core

@@ -136,22 +136,25 @@ function replayable(init: RequestInit | undefined, input: RequestInfo | URL): bo
   return !(init?.body instanceof ReadableStream);
 }
 
-/** Every live policy of the process (weakly held), for {@link outboundCircuits}. */
-const livePolicies = new Set<WeakRef<OutboundPolicy>>();
-
 /**
- * The breakers of every outbound policy alive in the process (the shared one
- * of {@link resilientFetch}, alert webhooks, registration, a user's own), for
- * metrics and health. Policies that were garbage-collected drop out.
+ * The outbound policies one service reports in its metrics and health (a
+ * service provides one; see `outboundRegistryOf`). Policies not added here
+ * (the process-wide one of {@link resilientFetch}, a user's own) are not
+ * reported unless added.
  */
-export function outboundCircuits(): CircuitSnapshot[] {
-  const out: CircuitSnapshot[] = [];
-  for (const ref of livePolicies) {
-    const policy = ref.deref();
-    if (policy) out.push(...policy.snapshots());
-    else livePolicies.delete(ref);
+export class OutboundRegistry {
+  readonly #policies = new Set<OutboundPolicy>();
+
+  /** Reports `policy`'s breakers from now on; returns the remover. */
+  add(policy: OutboundPolicy): () => void {
+    this.#policies.add(policy);
+    return () => this.#policies.delete(policy);
   }
-  return out;
+
+  /** The breakers of every added policy. */
+  snapshots(): CircuitSnapshot[] {
+    return [...this.#policies].flatMap((policy) => policy.snapshots());
+  }
 }
 
 /** See the module doc. One policy is meant to be shared by every call to the same kind of dependency. */
@@ -163,7 +166,6 @@ export class OutboundPolicy {
   /** Creates a policy; see {@link OutboundPolicyOptions} for the defaults. */
   constructor(options: OutboundPolicyOptions = {}) {
     this.#options = options;
-    if (options.breaker !== false) livePolicies.add(new WeakRef(this));
   }
 
   /** The breaker of `url`'s origin, created closed on first use; undefined when breakers are off. */

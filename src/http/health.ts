@@ -1,4 +1,5 @@
-import { outboundCircuits } from "../core/resilient-fetch.ts";
+import type { CircuitSnapshot } from "../core/circuit-breaker.ts";
+import { OutboundRegistry } from "../core/resilient-fetch.ts";
 import { Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import type { Driver } from "../db/driver.ts";
@@ -32,12 +33,16 @@ export interface HealthRoutesOptions {
    * `timeoutMs` can only shorten it.
    */
   timeoutMs?: number;
+  /** Outbound breakers to report (see {@link HealthReportOptions.circuits}). */
+  circuits?: () => readonly CircuitSnapshot[];
   /** Adds `GET {prefix}/$stream`: the answer as server-sent events every `poll_interval` seconds, never ending (chapkit 1.x). */
   stream?: boolean;
 }
 
 /** Options of {@link healthReport}. */
 export interface HealthReportOptions {
+  /** Outbound breakers to report: each one not closed adds a `degraded` entry `outbound:<origin>`. */
+  circuits?: () => readonly CircuitSnapshot[];
   /** Upper bound on every check's time, in milliseconds (default {@link HEALTH_TIMEOUT_MS}). */
   timeoutMs?: number;
 }
@@ -183,13 +188,22 @@ async function runCheck(check: HealthCheck, budgetMs: number): Promise<CheckResu
   }
 }
 
+/** The key under which a service provides its {@link OutboundRegistry}. */
+export const OUTBOUND_KEY = "outbound";
+
+/** The service's {@link OutboundRegistry}, provided on first use: add a policy to it to see its breakers in `/metrics` and health. */
+export function outboundRegistryOf(context: { has(key: string): boolean; get<T>(key: string): T; provide<T>(key: string, value: T): void }): OutboundRegistry {
+  if (!context.has(OUTBOUND_KEY)) context.provide(OUTBOUND_KEY, new OutboundRegistry());
+  return context.get<OutboundRegistry>(OUTBOUND_KEY);
+}
+
 /**
  * One `degraded` entry per outbound breaker that is not closed, named
  * `outbound:<origin>`: the service still answers, but calls to that
  * dependency fail fast until its breaker closes.
  */
-function openCircuitEntries(): [string, CheckResult][] {
-  return outboundCircuits().filter((circuit) => circuit.state !== "closed").map((circuit) => [
+function openCircuitEntries(circuits: readonly CircuitSnapshot[]): [string, CheckResult][] {
+  return circuits.filter((circuit) => circuit.state !== "closed").map((circuit) => [
     `outbound:${circuit.name}`,
     {
       state: "degraded",
@@ -204,7 +218,7 @@ function openCircuitEntries(): [string, CheckResult][] {
  * if any is, else healthy. Answers within the bound whatever the checks do.
  */
 export async function healthReport(checks: readonly HealthCheck[], options: HealthReportOptions = {}): Promise<HealthReport> {
-  const circuits = openCircuitEntries();
+  const circuits = openCircuitEntries(options.circuits?.() ?? []);
   if (checks.length === 0 && circuits.length === 0) return { status: "healthy" };
   const budgetMs = options.timeoutMs ?? HEALTH_TIMEOUT_MS;
   const results = await Promise.all(checks.map((check) => runCheck(check, budgetMs)));
@@ -241,6 +255,8 @@ function drainingReport(readiness: Readiness): HealthReport {
 export interface ProbeRoutesOptions {
   /** Checks of the readiness probe (the same as the health route's). */
   checks?: HealthCheck[];
+  /** Outbound breakers to report, as on the health route. */
+  circuits?: () => readonly CircuitSnapshot[];
   /** The instance's readiness. */
   readiness?: Readiness;
   /** Bound of the readiness answer in ms (default {@link HEALTH_TIMEOUT_MS}). */
@@ -278,7 +294,10 @@ export function healthRoutes(options: HealthRoutesOptions = {}): AnyElysia {
     }
   }
   const app = new Elysia();
-  const reportOptions = options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs };
+  const reportOptions: HealthReportOptions = {
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.circuits ? { circuits: options.circuits } : {}),
+  };
   const readiness = options.readiness;
   const current = (): Promise<HealthReport> =>
     readiness?.draining ? Promise.resolve(drainingReport(readiness)) : healthReport(checks, reportOptions);

@@ -1,5 +1,5 @@
 import type { Logger } from "../core/logging.ts";
-import { outboundCircuits } from "../core/resilient-fetch.ts";
+import type { CircuitSnapshot } from "../core/circuit-breaker.ts";
 import { type Counter, DEFAULT_SECONDS_BUCKETS, type Gauge, type Histogram, Registry } from "./metrics.ts";
 import { EventLoopLag, registerProcessMetrics } from "./process-metrics.ts";
 import { MlMonitor, type MlMonitorOptions } from "./ml-monitor.ts";
@@ -79,6 +79,8 @@ export class Monitoring {
   readonly dbPool: Gauge;
   /** `chapkit_jobs{status}`. */
   readonly jobs: Gauge;
+  /** The outbound breakers `chapkit_outbound_circuit_state` reports at scrape time (the monitoring module sets the service's). */
+  outboundCircuits: () => readonly CircuitSnapshot[] = () => [];
   /** `chapkit_job_duration_seconds{kind,outcome}`. */
   readonly jobDuration: Histogram;
   /** `chapkit_ml_train_duration_seconds{outcome}`. */
@@ -155,7 +157,7 @@ export class Monitoring {
     });
     circuits.collect(() => {
       circuits.reset();
-      for (const circuit of outboundCircuits()) {
+      for (const circuit of this.outboundCircuits()) {
         for (const state of ["closed", "half_open", "open"]) {
           circuits.set(circuit.state.replace("-", "_") === state ? 1 : 0, circuit.name, state);
         }

@@ -13,7 +13,7 @@ import type { Migration } from "../db/migration.ts";
 import { openDatabase } from "../db/open.ts";
 import { docsRoutes } from "../http/docs.ts";
 import { errorHandler } from "../http/error-handler.ts";
-import { databaseCheck, healthRoutes, isValidCheckName, probeRoutes } from "../http/health.ts";
+import { databaseCheck, healthRoutes, isValidCheckName, outboundRegistryOf, probeRoutes } from "../http/health.ts";
 import { Readiness, READINESS_KEY } from "../http/readiness.ts";
 import { infoRoutes } from "../http/info.ts";
 import { jsonBody } from "../http/json-body.ts";
@@ -510,9 +510,11 @@ export class BaseServiceBuilder {
       for (const module of modules) checks.push(...(module.healthChecks?.(context) ?? []));
       if (this.#health.includeDatabaseCheck !== false) checks.push(databaseCheck(context.db));
       this.#checkHealthNames(checks);
-      app.use(healthRoutes({ ...this.#health, checks, readiness, stream: chap && this.#health.prefix === CHAP_HEALTH_PATH }));
-      if (chap && this.#health.prefix !== CHAP_HEALTH_PATH) app.use(healthRoutes({ ...this.#health, prefix: CHAP_HEALTH_PATH, checks, readiness, stream: true }));
-      app.use(probeRoutes({ checks, readiness, ...(this.#health.tags ? { tags: this.#health.tags } : {}) }));
+      const outbound = outboundRegistryOf(context);
+      const circuits = () => outbound.snapshots();
+      app.use(healthRoutes({ ...this.#health, checks, readiness, circuits, stream: chap && this.#health.prefix === CHAP_HEALTH_PATH }));
+      if (chap && this.#health.prefix !== CHAP_HEALTH_PATH) app.use(healthRoutes({ ...this.#health, prefix: CHAP_HEALTH_PATH, checks, readiness, circuits, stream: true }));
+      app.use(probeRoutes({ checks, readiness, circuits, ...(this.#health.tags ? { tags: this.#health.tags } : {}) }));
     }
     if (context.monitoring) {
       app.use(statusPage(context.monitoring, { title: this.options.info.display_name, ...(healthChecks ? { checks: healthChecks } : {}) }));

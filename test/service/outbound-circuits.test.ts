@@ -7,6 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { OutboundPolicy } from "../../src/core/resilient-fetch.ts";
+import { outboundRegistryOf } from "../../src/http/health.ts";
 import type { ServiceApp } from "../../src/service/lifecycle.ts";
 import { ServiceBuilder } from "../../src/service/service-builder.ts";
 import { call, json } from "../_support/http.ts";
@@ -39,6 +40,7 @@ describe("outbound breaker state in metrics and health", () => {
 
   it("reports an open breaker as degraded and as state open, and a closed one as closed only", async () => {
     const policy = new OutboundPolicy({ retries: 0, timeoutMs: 2000, breaker: { failureThreshold: 1, probeIntervalMs: 60_000 } });
+    const remove = outboundRegistryOf(app.chapkit.context).add(policy);
     const ok = await policy.fetch(`${live}/x`);
     assert.equal(await ok.text(), "ok");
     await assert.rejects(policy.fetch(`${dead}/x`));
@@ -58,6 +60,8 @@ describe("outbound breaker state in metrics and health", () => {
     assert.match(metrics, new RegExp(`chapkit_outbound_circuit_state\\{origin="${dead}",state="open"\\} 1`));
     assert.match(metrics, new RegExp(`chapkit_outbound_circuit_state\\{origin="${dead}",state="closed"\\} 0`));
     assert.match(metrics, new RegExp(`chapkit_outbound_circuit_state\\{origin="${live}",state="closed"\\} 1`));
-    void policy;
+    remove();
+    const after = await json<{ status: string }>(await call(app, "GET", "/api/v1/health"), 200);
+    assert.equal(after.status, "healthy", "a removed policy is no longer reported");
   });
 });

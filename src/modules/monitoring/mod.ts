@@ -12,6 +12,7 @@ import { hasScrapeToken, METRICS_PATH, metricsRoutes } from "../../http/metrics.
 import type { HealthCheck, ServiceContext, ServiceModule } from "../../http/module.ts";
 import { AlertNotifier, type AlertWebhook } from "../../observability/alerts.ts";
 import { OutboundPolicy, outboundOptions } from "../../core/resilient-fetch.ts";
+import { outboundRegistryOf } from "../../http/health.ts";
 import { type HealthThresholds, ThresholdMonitor } from "../../observability/thresholds.ts";
 import type { Monitoring, MonitoringOptions } from "../../observability/monitoring.ts";
 import { tracerFromEnv } from "../../observability/otlp-exporter.ts";
@@ -90,18 +91,22 @@ export function monitoringModule(monitoring: Monitoring, options: MonitoringModu
     setup(context: ServiceContext): void {
       const token = tokenOf(context);
       context.provide(MONITORING_KEY, monitoring);
+      const outbound = outboundRegistryOf(context);
+      monitoring.outboundCircuits = () => outbound.snapshots();
       if (thresholds) context.provide(THRESHOLDS_KEY, thresholds);
       if (options.alerts && options.alerts.webhooks.length > 0) {
         const alerts = options.alerts;
+        const policy = new OutboundPolicy(outboundOptions(context.settings.outbound, {
+          retryNonIdempotent: true,
+          retries: (alerts.attempts ?? 5) - 1,
+          ...(alerts.backoffMs === undefined ? {} : { backoffMs: alerts.backoffMs }),
+        }));
+        outbound.add(policy);
         notifier = new AlertNotifier({
           webhooks: alerts.webhooks,
           service: context.info.display_name,
           ...(alerts.link ? { link: alerts.link } : {}),
-          outbound: new OutboundPolicy(outboundOptions(context.settings.outbound, {
-            retryNonIdempotent: true,
-            retries: (alerts.attempts ?? 5) - 1,
-            ...(alerts.backoffMs === undefined ? {} : { backoffMs: alerts.backoffMs }),
-          })),
+          outbound: policy,
           logger: context.logger.child({ module: "alerts" }),
         });
       }
