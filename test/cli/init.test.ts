@@ -32,6 +32,10 @@ describe("chapkit init", () => {
     }
     assert.ok(existsSync(join(dir, "ml-shell-bun", "scripts", "train.py")));
     assert.match(read("ml-shell-bun", "Dockerfile"), /apt-get install -y --no-install-recommends python3/);
+    assert.match(read("chap-bun", "main.ts"), /profile: "chap"/);
+    assert.match(read("chap-bun", "main.ts"), /id: "chap-bun"/);
+    assert.match(read("chap-bun", "main.ts"), /period_type: "monthly"/);
+    assert.match(read("chap-bun", "README.md"), /chapkit test --url URL --profile chap/);
   });
 
   it("depends on this version of the npm package by default: package.json on Bun, npm: in deno.json on Deno", () => {
