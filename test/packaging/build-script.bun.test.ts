@@ -54,7 +54,7 @@ const WORKER_PROJECT = {
 
 describe("scripts/build.ts", () => {
   const scratch = scratchDir("build");
-  afterAll(() => scratch.remove());
+  afterAll(() => scratch.remove(), 60_000); // removing installed projects takes seconds
 
   test("bundles each *-worker.ts as its own entry and rewrites its new URL so the worker starts from dist/", async () => {
     const project = join(scratch.path, "workers");

@@ -56,7 +56,7 @@ describe("JSR package", () => {
       .map((url) => decodeURIComponent(url.slice(prefix.length)));
   }, 300_000);
 
-  afterAll(() => scratch.remove());
+  afterAll(() => scratch.remove(), 60_000); // removing installed projects takes seconds
 
   test("deno publish --dry-run accepts the package: no slow types, no missing files", () => {
     if (dryRun.code !== 0) throw new Error(`deno publish --dry-run failed:\n${dryRun.stdout}\n${dryRun.stderr}`);

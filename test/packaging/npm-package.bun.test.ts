@@ -36,7 +36,7 @@ describe("npm package", () => {
     await run(["bun", "add", tarball], { cwd: app });
   }, 300_000);
 
-  afterAll(() => scratch.remove());
+  afterAll(() => scratch.remove(), 60_000); // removing installed projects takes seconds
 
   test("npm pack ships the bundle, its declarations, README and LICENSE, and no sources or tests", () => {
     expect(files).toContain("dist/mod.js");

@@ -41,7 +41,7 @@ describe("chapkit init", () => {
     tarball = await packedTarball();
   }, 300_000);
 
-  afterAll(() => scratch.remove());
+  afterAll(() => scratch.remove(), 60_000); // removing installed projects takes seconds
 
   for (const runtime of ["bun", "deno"] as const) {
     for (const template of TEMPLATES) {

@@ -45,7 +45,7 @@ function lastLine(text: string): string {
 
 describe("scripts/test.sh", () => {
   const scratch = scratchDir("test-sh");
-  afterAll(() => scratch.remove());
+  afterAll(() => scratch.remove(), 60_000); // removing installed projects takes seconds
 
   test("sums leaf tests of every runner into a closing 'N passed, N failed' line and exits non-zero on a failure", async () => {
     const dir = join(scratch.path, "mixed");
