@@ -11,10 +11,12 @@
 #   4. browser       bun test test/browser/ (headless Chromium through playwright-core)
 #   5. packaging     bun test test/packaging/ (npm pack, bun add, deno publish --dry-run, ...)
 #
-# Each runner is stopped after RUNNER_TIMEOUT seconds (default 1200) so that one hung
-# test cannot eat CI's time; what it reported until then is counted, plus one failure.
+# Each runner is stopped after RUNNER_TIMEOUT seconds (default 1200), and none runs past
+# SUITE_DEADLINE seconds from the start (default 4200, 70 minutes), so that one hung test
+# cannot eat CI's time; what it reported until then is counted, plus one failure.
 #
-# Environment: DATABASE_URL (PostgreSQL for the contract suite), CHROMIUM_PATH, RUNNER_TIMEOUT.
+# Environment: DATABASE_URL (PostgreSQL for the contract suite), CHROMIUM_PATH, RUNNER_TIMEOUT,
+# SUITE_DEADLINE.
 # Extra arguments select runners by name, e.g. `bash scripts/test.sh bun deno`.
 set -uo pipefail
 
@@ -24,6 +26,7 @@ export PATH="$ROOT/node_modules/.bin:$PATH"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 RUNNER_TIMEOUT="${RUNNER_TIMEOUT:-1200}"
+SUITE_DEADLINE="${SUITE_DEADLINE:-4200}"
 
 LOGS="$(mktemp -d)"
 trap 'rm -rf "$LOGS"' EXIT
@@ -63,9 +66,15 @@ bun_count() {
   echo "${n:-0}"
 }
 
-# Runs a command under the runner time limit; exit status 124 when it was stopped.
+# Runs a command under the runner time limit, never past the whole suite's deadline;
+# exit status 124 when it was stopped (at once when the deadline has already passed).
 limited() {
-  timeout --kill-after=30 "$RUNNER_TIMEOUT" "$@"
+  local left=$((SUITE_DEADLINE - SECONDS))
+  if [[ $left -le 0 ]]; then
+    echo "suite deadline of ${SUITE_DEADLINE} s reached: not started" >&2
+    return 124
+  fi
+  timeout --kill-after=30 "$((left < RUNNER_TIMEOUT ? left : RUNNER_TIMEOUT))" "$@"
 }
 
 # record NAME PASSED FAILED EXIT_CODE FILE_COUNT
@@ -73,7 +82,7 @@ record() {
   local name="$1" passed="$2" failed="$3" code="$4" files="$5" note=""
   if [[ "$code" -eq 124 || "$code" -eq 137 ]]; then
     failed=$((failed + 1))
-    note=" (stopped after ${RUNNER_TIMEOUT} s: counted as 1 more failure)"
+    note=" (stopped after ${RUNNER_TIMEOUT} s or at the suite deadline: counted as 1 more failure)"
   elif [[ "$code" -ne 0 && "$failed" -eq 0 ]]; then
     failed=1
     note=" (exited with status $code without a failing test: counted as 1 failure)"

@@ -115,6 +115,16 @@ describe("scripts/test.sh", () => {
     expect(result.code).not.toBe(0);
   }, 120_000);
 
+  test("starts no runner past SUITE_DEADLINE and counts each one it skipped as a failure", async () => {
+    const dir = join(scratch.path, "deadline");
+    fixture(dir, { "test/both.test.ts": BOTH_RUNTIMES });
+    const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false, env: { SUITE_DEADLINE: "0" } });
+    // bun, deno check and deno: none started, each counted as failed.
+    expect(lastLine(result.stdout)).toMatch(/^0 passed, [1-9]\d* failed$/);
+    expect(result.stderr + result.stdout).toContain("suite deadline of 0 s reached");
+    expect(result.code).not.toBe(0);
+  }, 120_000);
+
   test("fails a runner whose test files hold no test", async () => {
     const dir = join(scratch.path, "empty");
     fixture(dir, {
