@@ -134,7 +134,7 @@ export type {
   CircuitStateChange,
   CircuitStateListener,
 } from "./src/core/circuit-breaker.ts";
-export type { AssessedStatus, ChapServiceInfo, MLServiceInfo, ModelMetadata, ServiceInfo } from "./src/core/info.ts";
+export type { AssessedStatus, ChapServiceInfo, MLServiceInfo, ModelAuthorship, ModelMetadata, ServiceInfo } from "./src/core/info.ts";
 export { defineEntity, field, inferColumnType } from "./src/core/entity-definition.ts";
 export type {
   EntityDefinition,

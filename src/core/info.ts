@@ -19,29 +19,11 @@ export interface ServiceInfo {
   [extra: string]: unknown;
 }
 
-/** The info of an ML service. */
-export interface MLServiceInfo extends ServiceInfo {
+/** Who made a model, how far they trust it and how to reach and cite them; shared by {@link MLServiceInfo} and {@link ModelMetadata}. */
+export interface ModelAuthorship {
   /** Who built the model. */
   author?: string | null;
   /** The author's note on the model, e.g. its intended use and limits. */
-  author_note?: string | null;
-  /** How far the author trusts the model. */
-  author_assessed_status?: AssessedStatus | null;
-  /** Where to reach the author. */
-  contact_email?: string | null;
-  /** The organization behind the model. */
-  organization?: string | null;
-  /** URL of the organization's logo. */
-  organization_logo_url?: string | null;
-  /** How to cite the model. */
-  citation_info?: string | null;
-}
-
-/** Who made a model and how to reach and cite them (chapkit 1.x `ModelMetadata`, nested in the chap profile's info). */
-export interface ModelMetadata {
-  /** Who built the model. */
-  author?: string | null;
-  /** The author's note on the model. */
   author_note?: string | null;
   /** How far the author trusts the model (chap-core shows a missing one as `red`). */
   author_assessed_status?: AssessedStatus | null;
@@ -53,6 +35,13 @@ export interface ModelMetadata {
   organization_logo_url?: string | null;
   /** How to cite the model. */
   citation_info?: string | null;
+}
+
+/** The info of an ML service. */
+export interface MLServiceInfo extends ServiceInfo, ModelAuthorship {}
+
+/** Who made a model and how to reach and cite them (chapkit 1.x `ModelMetadata`, nested in the chap profile's info). */
+export interface ModelMetadata extends ModelAuthorship {
   /** An http(s) URL of the model's source (chap-core uses the service URL when absent). */
   repository_url?: string | null;
   /** An http(s) URL of the model's documentation. */
