@@ -1,4 +1,5 @@
 /** An in-process HTTP client bound to a built service: real routes and store, no port. */
+import { readAnswer } from "../http/_read-answer.ts";
 import type { ServiceApp, ServiceHandle } from "../service/lifecycle.ts";
 
 /** An answer, read once: status, headers, the raw text and the parsed JSON body (undefined when not JSON). */
@@ -60,14 +61,7 @@ export class TestClient {
       }
     }
     const response = await this.app.handle(new Request(url, { method, headers, ...(body === undefined ? {} : { body }) }));
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: response.status, headers: response.headers, text, body: parsed as T };
+    return await readAnswer(response) as TestResponse<T>;
   }
 
   /** `GET path`. */

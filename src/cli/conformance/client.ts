@@ -1,4 +1,5 @@
 /** A small HTTP client bound to the service under test, shared by every check. */
+import { readAnswer } from "../../http/_read-answer.ts";
 import { CheckFailed } from "./check.ts";
 
 /** A response, read once: status, headers, raw text and the parsed JSON body (or undefined). */
@@ -53,14 +54,7 @@ export class ServiceClient {
     } catch (error) {
       throw new CheckFailed(`${method} ${path} did not answer: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: response.status, headers: response.headers, text, body: parsed };
+    return readAnswer(response);
   }
 
   /** Sends a request and fails unless the status is `status`; returns the answer. */
