@@ -1,11 +1,15 @@
 // The workspace layout of in-process runners (functional runners): built in memory, no scripts, no project copy.
-import { strToU8, strFromU8 } from "fflate";
 import type { DataFrame } from "./dataframe.ts";
 import { RuntimeError } from "./errors.ts";
 import type { FeatureCollection } from "./geojson.ts";
 import { pyJsonDumps } from "./py-json.ts";
 import { isBinaryModel, type ModelRunner, runPredict, runTrain, type TrainContext, type TrainedModel } from "./runner.ts";
 import { configYaml, csvCrlf, unzipFiles, type Workspace, zipFiles } from "./workspace.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const strToU8 = (text: string): Uint8Array => encoder.encode(text);
+const strFromU8 = (bytes: Uint8Array): string => decoder.decode(bytes);
 
 const JSON_MODEL = "model.json";
 const BINARY_MODEL = "model.bin";

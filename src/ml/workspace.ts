@@ -8,8 +8,8 @@
  */
 import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, normalize, relative, sep } from "node:path";
-import { unzipSync, zipSync, type Zippable } from "fflate";
-import { dump } from "js-yaml";
+import type { Zippable } from "fflate";
+import { ConfigurationError } from "../core/errors.ts";
 import type { Cell } from "./_columns.ts";
 import { DataFrame } from "./dataframe.ts";
 import { RuntimeError } from "./errors.ts";
@@ -32,6 +32,28 @@ export interface Workspace {
   readonly stderr: string | null;
 }
 
+type Fflate = typeof import("fflate");
+type JsYaml = typeof import("js-yaml");
+
+// Optional peer dependencies: imported once, when this module is first loaded; a missing one is reported on use.
+async function optionalPeer<T>(name: string): Promise<T | null> {
+  try {
+    return await import(name) as T;
+  } catch {
+    return null;
+  }
+}
+const fflateModule = await optionalPeer<Fflate>("fflate");
+const yamlModule = await optionalPeer<JsYaml>("js-yaml");
+
+function required<T>(module: T | null, name: string): T {
+  if (module) return module;
+  throw new ConfigurationError(`Workspace runners need the ${name} package: bun add ${name} (or npm install ${name})`);
+}
+
+const fflate = (): Fflate => required(fflateModule, "fflate");
+const yaml = (): JsYaml => required(yamlModule, "js-yaml");
+
 const RESERVED = ["prediction_periods", "additional_continuous_covariates"];
 
 /**
@@ -47,7 +69,7 @@ export function configYaml(config: Record<string, unknown>, format: ConfigFormat
     for (const [key, value] of Object.entries(config)) (RESERVED.includes(key) ? top : options)[key] = value;
     document = { ...top, user_option_values: options };
   }
-  return dump(document, { sortKeys: false, lineWidth: -1 });
+  return yaml().dump(document, { sortKeys: false, lineWidth: -1 });
 }
 
 function pyCell(value: Cell | undefined, float: boolean): string {
@@ -178,11 +200,12 @@ async function collect(dir: string, root: string, out: Zippable): Promise<void> 
  * archive reads back before it is stored.
  *
  * @throws {RuntimeError} when the archive does not read back.
+ * @throws {ConfigurationError} when the optional `fflate` package is not installed.
  */
 export function zipFiles(files: Readonly<Record<string, Uint8Array>>): Uint8Array {
-  const bytes = zipSync({ ...files }, { level: 9 });
+  const bytes = fflate().zipSync({ ...files }, { level: 9 });
   try {
-    const back = unzipSync(bytes);
+    const back = fflate().unzipSync(bytes);
     if (Object.keys(back).length !== Object.keys(files).length) throw new Error("entry count differs");
   } catch (error) {
     throw new RuntimeError(`Workspace zip failed its integrity test: ${(error as Error).message}`);
@@ -199,6 +222,7 @@ export async function zipDirectory(dir: string): Promise<Uint8Array> {
 
 /** The files of a workspace zip (relative path → bytes). @throws {RuntimeError} a corrupt archive. */
 export function unzipFiles(bytes: Uint8Array): Record<string, Uint8Array> {
+  const { unzipSync } = fflate();
   try {
     return unzipSync(bytes);
   } catch (error) {
