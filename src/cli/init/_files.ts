@@ -16,18 +16,18 @@ export function denoUsesNodeModules(source: ChapkitSource): boolean {
   return source.kind === "file";
 }
 
-function packageJson(context: TemplateContext, scripts: Record<string, string>): string {
+function packageJson(template: ProjectTemplate, context: TemplateContext, scripts: Record<string, string>): string {
   return json({
     name: context.name,
     version: "0.1.0",
     private: true,
     type: "module",
     scripts,
-    dependencies: { "@sinclair/typebox": TYPEBOX, chapkit: chapkitDependency(context.chapkit) },
+    dependencies: { "@sinclair/typebox": TYPEBOX, ...template.peerPackages, chapkit: chapkitDependency(context.chapkit) },
   });
 }
 
-function denoJson(context: TemplateContext): string {
+function denoJson(template: ProjectTemplate, context: TemplateContext): string {
   const tasks = { start: "deno run -A main.ts", dev: "deno run -A --watch main.ts", test: "deno test -A" };
   const { chapkit } = context;
   if (chapkit.kind === "file") return json({ nodeModulesDir: "manual", tasks });
@@ -35,6 +35,7 @@ function denoJson(context: TemplateContext): string {
     ? { ...chapkit.imports, chapkit: `${chapkit.path}/mod.ts` }
     : { chapkit: `npm:chapkit@${chapkit.version}` };
   imports["@sinclair/typebox"] ??= `npm:@sinclair/typebox@${TYPEBOX}`;
+  for (const [name, range] of Object.entries(template.peerPackages ?? {})) imports[name] ??= `npm:${name}@${range}`;
   return json({ imports, tasks });
 }
 
@@ -127,10 +128,10 @@ export function projectFiles(template: ProjectTemplate, context: TemplateContext
     ...template.files?.(context),
   };
   if (context.runtime === "bun") {
-    files["package.json"] = packageJson(context, { start: "bun main.ts", dev: "chapkit dev", test: "bun test" });
+    files["package.json"] = packageJson(template, context, { start: "bun main.ts", dev: "chapkit dev", test: "bun test" });
   } else {
-    files["deno.json"] = denoJson(context);
-    if (denoUsesNodeModules(context.chapkit)) files["package.json"] = packageJson(context, {});
+    files["deno.json"] = denoJson(template, context);
+    if (denoUsesNodeModules(context.chapkit)) files["package.json"] = packageJson(template, context, {});
   }
   return files;
 }

@@ -42,6 +42,8 @@ export interface ProjectTemplate {
   test(context: TemplateContext): string;
   /** More files by relative path (e.g. scripts). */
   files?(context: TemplateContext): Record<string, string>;
+  /** Optional peer packages of chapkit the template's features load (name → version range), added to the manifest. */
+  readonly peerPackages?: Readonly<Record<string, string>>;
   /** Debian packages the container needs (e.g. `python3`). */
   readonly aptPackages?: readonly string[];
   /** Environment the service needs to start, with development values (compose.yml, README). */

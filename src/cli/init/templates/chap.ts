@@ -54,6 +54,8 @@ test("trains and predicts as chap-core does: a sample_0 value for every future r
 export const chapTemplate: ProjectTemplate = {
   name: "chap",
   description: "a chap-core model service: disease cases from rainfall and temperature",
+  // The chap profile's workspace artifacts are zips holding a config.yml.
+  peerPackages: { fflate: "^0.8.3", "js-yaml": "^5.5.0" },
   usage: "The service speaks the chap profile that chap-core expects. Create a config (`POST /api/v1/configs`), " +
     "train with `POST /api/v1/ml/$train` (`{config_id, data: {columns, data}}`), then predict with " +
     "`POST /api/v1/ml/$predict` (`{artifact_id, historic, future}`); both answer `{job_id, artifact_id, message}` " +
