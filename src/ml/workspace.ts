@@ -36,15 +36,15 @@ type Fflate = typeof import("fflate");
 type JsYaml = typeof import("js-yaml");
 
 // Optional peer dependencies: imported once, when this module is first loaded; a missing one is reported on use.
-async function optionalPeer<T>(name: string): Promise<T | null> {
+async function optionalPeer<T>(load: () => Promise<T>): Promise<T | null> {
   try {
-    return await import(name) as T;
+    return await load();
   } catch {
     return null;
   }
 }
-const fflateModule = await optionalPeer<Fflate>("fflate");
-const yamlModule = await optionalPeer<JsYaml>("js-yaml");
+const fflateModule = await optionalPeer<Fflate>(() => import("fflate"));
+const yamlModule = await optionalPeer<JsYaml>(() => import("js-yaml"));
 
 function required<T>(module: T | null, name: string): T {
   if (module) return module;
