@@ -34,7 +34,15 @@ export interface ChapkitErrorOptions {
   headers?: Record<string, string>;
   /** The underlying error, kept for logs, never sent to clients. */
   cause?: unknown;
+  /**
+   * Whether sending the same request again may succeed. Defaults by status:
+   * true for 408, 429, 502, 503 and 504, false otherwise. The problem body
+   * carries `"retryable": true` when it is; absent means retrying cannot help.
+   */
+  retryable?: boolean;
 }
+
+const RETRYABLE_STATUSES = new Set([408, 429, 502, 503, 504]);
 
 /**
  * The base of every chapkit error. Each subclass maps to one RFC 9457
@@ -53,6 +61,8 @@ export class ChapkitError extends Error {
   readonly extensions: Record<string, unknown>;
   /** Extra response headers. */
   readonly headers: Record<string, string>;
+  /** Whether sending the same request again may succeed (see {@link ChapkitErrorOptions.retryable}). */
+  readonly retryable: boolean;
 
   /** Creates an error with its detail, problem type, title and status. */
   constructor(
@@ -68,9 +78,13 @@ export class ChapkitError extends Error {
     this.instance = options.instance;
     this.extensions = options.extensions ?? {};
     this.headers = options.headers ?? {};
+    this.retryable = options.retryable ?? RETRYABLE_STATUSES.has(problem.status);
   }
 
-  /** The RFC 9457 body: `type`, `title`, `status`, `detail`, `instance`, then extensions. */
+  /**
+   * The RFC 9457 body: `type`, `title`, `status`, `detail`, `instance`, then
+   * extensions, then `retryable: true` when retrying may help.
+   */
   toProblem(instance?: string): Problem {
     const body: Problem = {
       type: this.type,
@@ -83,6 +97,7 @@ export class ChapkitError extends Error {
     for (const [key, value] of Object.entries(this.extensions)) {
       if (value !== undefined && value !== null) body[key] = value;
     }
+    if (this.retryable) body.retryable = true;
     return body;
   }
 }

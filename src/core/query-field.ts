@@ -1,6 +1,7 @@
 import { type ColumnType, queryableColumn, type TableDefinition } from "./entity.ts";
 import { InvalidQueryError } from "./errors.ts";
 import type { FilterOperator, FilterValue } from "./query.ts";
+import { nearestName } from "./suggest.ts";
 
 /** Where in a request a list-query problem sits: the parameter and a 1-based position in it. */
 export interface QueryLocation {
@@ -11,11 +12,17 @@ export interface QueryLocation {
 }
 
 /** An `InvalidQueryError` whose detail and problem name the parameter and position. */
-export function invalidQuery(message: string, where: QueryLocation): InvalidQueryError {
+export function invalidQuery(message: string, where: QueryLocation, suggestion?: string): InvalidQueryError {
   const at = where.position === undefined ? "" : ` at position ${where.position}`;
-  return new InvalidQueryError(`Invalid query parameter ${where.parameter}${at}: ${message}`, {
-    extensions: { parameter: where.parameter, position: where.position },
+  const hint = suggestion === undefined ? "" : `; did you mean \`${suggestion}\`?`;
+  return new InvalidQueryError(`Invalid query parameter ${where.parameter}${at}: ${message}${hint}`, {
+    extensions: { parameter: where.parameter, position: where.position, suggestion },
   });
+}
+
+/** The names a list query may use on a table: the base fields and every queryable column. */
+export function queryFieldNames(table: TableDefinition): string[] {
+  return [...Object.keys(BASE_TYPES), ...Object.keys(table.columns).filter((name) => queryableColumn(table, name))];
 }
 
 /** The kind of value a queried field holds: a column type, or `json-path` for a path inside a JSON column. */
@@ -44,7 +51,9 @@ export function resolveQueryField(table: TableDefinition, name: string, where: Q
   const [column = "", ...path] = name.split(".");
   const base = Object.hasOwn(BASE_TYPES, column) ? BASE_TYPES[column] : undefined;
   const type = base ?? (FIELD.test(column) ? queryableColumn(table, column)?.type : undefined);
-  if (type === undefined) throw invalidQuery(`unknown field ${JSON.stringify(name)}`, where);
+  if (type === undefined) {
+    throw invalidQuery(`unknown field ${JSON.stringify(name)}`, where, nearestName(column, queryFieldNames(table)));
+  }
   if (path.length === 0) return { name, column, path, type };
   if (type !== "json") throw invalidQuery(`field ${column} has no nested fields (${name})`, where);
   if (!path.every((segment) => SEGMENT.test(segment))) throw invalidQuery(`invalid path ${JSON.stringify(name)}`, where);

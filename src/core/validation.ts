@@ -6,6 +6,7 @@ import { laxCoerce } from "./_lax-coerce.ts";
 import { sanitizeValue } from "./sanitize.ts";
 import { type FieldError, ValidationError } from "./errors.ts";
 import { ULID_PATTERN } from "./schema.ts";
+import { nearestName } from "./suggest.ts";
 
 /** Options of {@link validateValue}. */
 export interface ValidateOptions {
@@ -38,7 +39,45 @@ export function validateValue<T>(schema: TSchema, value: unknown, options: Valid
   if (options.defaults !== false) result = Value.Default(schema, result as object);
   if (options.clean !== false) result = Value.Clean(schema, result as object);
   if (compiledCheck(schema)(result)) return result as T;
-  throw new ValidationError(collectErrors(schema, result, loc));
+  const errors = collectErrors(schema, result, loc);
+  if (options.clean === false) throw new ValidationError(errors);
+  // Only on failure: redo the steps before cleaning to see which keys cleaning dropped.
+  let given: unknown = sanitizeValue(schema, structuredClone(value), loc, []);
+  if (options.coerce !== false) given = laxCoerce(schema, given);
+  throw new ValidationError(suggestMisspelt(errors, loc.length, given, result));
+}
+
+/**
+ * Adds "did you mean" to `missing` errors whose object holds an undeclared
+ * key (one that cleaning dropped) close to the missing name: `min_sample`
+ * given where `min_samples` is required.
+ */
+function suggestMisspelt(errors: FieldError[], depth: number, given: unknown, cleaned: unknown): FieldError[] {
+  for (const error of errors) {
+    if (error.type !== "missing" || error.loc.length <= depth) continue;
+    const path = error.loc.slice(depth, -1);
+    const before = at(given, path);
+    const after = at(cleaned, path);
+    if (!isRecord(before)) continue;
+    const dropped = Object.keys(before).filter((key) => !isRecord(after) || !Object.hasOwn(after, key));
+    const name = String(error.loc[error.loc.length - 1]);
+    const typo = dropped.find((key) => nearestName(key, [name]) === name);
+    if (typo !== undefined) error.msg = `Field required; the body has \`${typo}\`: did you mean \`${name}\`?`;
+  }
+  return errors;
+}
+
+function at(value: unknown, path: (string | number)[]): unknown {
+  let node = value;
+  for (const key of path) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return node;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 const checks = new WeakMap<TSchema, (value: unknown) => boolean>();

@@ -1,5 +1,6 @@
 import type { TableDefinition } from "../core/entity.ts";
 import { InvalidQueryError } from "../core/errors.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { ident } from "./dialect.ts";
 import type { DialectName, SqlValue } from "./driver.ts";
 
@@ -21,7 +22,10 @@ export function resolveField(table: TableDefinition, field: string): FieldRef {
   const [column = "", ...path] = field.split(".");
   // Own columns only: prototype names (`constructor`) are no columns. Secret columns stay reachable to the stores' own lookups.
   const definition = Object.hasOwn(table.columns, column) ? table.columns[column] : undefined;
-  if (!BASE.has(column) && !definition) throw new InvalidQueryError(`Unknown field: ${field}`);
+  if (!BASE.has(column) && !definition) {
+    const known = [...BASE, ...Object.keys(table.columns).filter((name) => !table.columns[name]?.secret)];
+    throw new InvalidQueryError(`Unknown field: ${field}${didYouMean(column, known)}`);
+  }
   if (path.length > 0) {
     if (definition?.type !== "json") throw new InvalidQueryError(`Field ${column} has no nested fields: ${field}`);
     for (const segment of path) {
