@@ -326,6 +326,10 @@ export type {
 export { AUTH_KEY, authModule, staticKeysFromEnv } from "./src/modules/auth/mod.ts";
 export type { AuthModule, AuthOptions } from "./src/modules/auth/mod.ts";
 export { AuthManager } from "./src/modules/auth/manager.ts";
+export { apiKeyBackend, bearerTokenBackend, trustedHeaderBackend } from "./src/modules/auth/backends.ts";
+export type { TrustedHeaderOptions } from "./src/modules/auth/backends.ts";
+export { authenticateWith } from "./src/http/auth-backend.ts";
+export type { AuthBackend } from "./src/http/auth-backend.ts";
 export type { AuthManagerOptions, RequestOrigin } from "./src/modules/auth/manager.ts";
 export type { AuthStores } from "./src/modules/auth/store.ts";
 export type {

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import type { AuthBackend } from "./auth-backend.ts";
 import { ChapkitError, ForbiddenError, UnauthorizedError } from "../core/errors.ts";
 import { AUTHENTICATED, PUBLIC, type RoutePermissions } from "./auth-guard-permissions.ts";
 import { requestPath } from "./base-path.ts";
@@ -6,8 +7,12 @@ import { problemResponse } from "./problem-response.ts";
 
 /** Who made a request, once authenticated. */
 export interface AuthPrincipal {
-  /** `user` (a bearer token), `api_key` (an issued key) or `static_key` (from the environment). */
-  kind: "user" | "api_key" | "static_key";
+  /**
+   * `user` (a bearer token), `api_key` (an issued key), `static_key` (from
+   * the environment) or `external` (vouched for by another {@link AuthBackend}
+   * such as a trusted gateway header).
+   */
+  kind: "user" | "api_key" | "static_key" | "external";
   /** The user's or key's id. */
   id: string;
   /** The username or key name (never the secret). */
@@ -18,6 +23,8 @@ export interface AuthPrincipal {
   scopes?: string[] | null;
   /** The session a bearer token belongs to. */
   sessionId?: string;
+  /** The tenant the principal belongs to (multi-tenant services); null or absent: none. */
+  tenantId?: string | null;
 }
 
 /** The paths open without credentials by default. */

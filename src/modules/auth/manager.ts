@@ -1,8 +1,10 @@
-import { NotFoundError, UnauthorizedError, ValidationError } from "../../core/errors.ts";
+import { NotFoundError, ValidationError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logging.ts";
 import { validateValue } from "../../core/validation.ts";
 import type { Driver } from "../../db/driver.ts";
+import { type AuthBackend, authenticateWith } from "../../http/auth-backend.ts";
 import type { AuthPrincipal } from "../../http/auth-guard.ts";
+import { apiKeyBackend, bearerTokenBackend } from "./backends.ts";
 import { ApiKeys } from "./api-keys.ts";
 import { AuditLog } from "./audit.ts";
 import type { ScryptCost } from "./password.ts";
@@ -142,27 +144,21 @@ export class AuthManager {
   }
 
   /**
+   * The built-in backends: API keys in `apiKeyHeader` (static and issued),
+   * then bearer access tokens. The auth guard asks a service's own backends
+   * (`AuthOptions.backends`) first, then these.
+   */
+  builtinBackends(apiKeyHeader = "x-api-key"): AuthBackend[] {
+    return [apiKeyBackend(this.keys, apiKeyHeader), bearerTokenBackend(this.sessions)];
+  }
+
+  /**
    * The principal behind a request's credentials: an `X-API-Key` (or the
    * configured header) or a bearer access token. Null without credentials.
    * @throws {UnauthorizedError} for bad credentials. @throws {RateLimitedError}
    */
-  async authenticate(headers: Headers, apiKeyHeader = "x-api-key"): Promise<AuthPrincipal | null> {
-    const key = headers.get(apiKeyHeader);
-    if (key !== null) {
-      const principal = await this.keys.authenticate(key.trim());
-      if (!principal) throw new UnauthorizedError("Invalid API key");
-      return principal;
-    }
-    const authorization = headers.get("authorization");
-    if (authorization === null) return null;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    const principal = match ? await this.sessions.authenticate(match[1]!) : null;
-    if (!principal) {
-      throw new UnauthorizedError("Invalid or expired token", {
-        headers: { "WWW-Authenticate": 'Bearer realm="chapkit", error="invalid_token"' },
-      });
-    }
-    return principal;
+  authenticate(headers: Headers, apiKeyHeader = "x-api-key"): Promise<AuthPrincipal | null> {
+    return authenticateWith(this.builtinBackends(apiKeyHeader), new Request("http://localhost/", { headers }));
   }
 
   /**

@@ -8,6 +8,7 @@ import { processEnvironment } from "../../runtime/env.ts";
 import { type AdmitRule, AUTH_ADMIT_KEY, authGuard, DEFAULT_PUBLIC_PATHS } from "../../http/auth-guard.ts";
 import { type RouteEntry, RoutePermissions } from "../../http/auth-guard-permissions.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
+import { type AuthBackend, authenticateWith } from "../../http/auth-backend.ts";
 import { AuthManager, type AuthManagerOptions } from "./manager.ts";
 import { AUTH_ADMIN, authRoutes } from "./routes.ts";
 import { AUTH_MIGRATIONS } from "./store.ts";
@@ -26,6 +27,11 @@ export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger">>
   basePath?: string;
   /** A first administrator created when no user exists (default: settings `auth.adminUsername` / `auth.adminPassword`, i.e. `CHAPKIT_ADMIN_USERNAME` / `CHAPKIT_ADMIN_PASSWORD`). */
   bootstrapAdmin?: { username: string; password: string };
+  /**
+   * Extra ways to authenticate (a gateway header, mTLS, LDAP…), asked in
+   * order before the built-in API key and bearer token backends.
+   */
+  backends?: readonly AuthBackend[];
   /** Variables to take the `auth.*` settings from instead of the service's settings (for tests and tools). */
   env?: Record<string, string | undefined>;
 }
@@ -119,6 +125,7 @@ export function authModule(options: AuthOptions = {}): AuthModule {
     },
     guard(context: ServiceContext, routes: () => readonly RouteEntry[]): AnyElysia {
       const manager = context.get<AuthManager>(AUTH_KEY);
+      const backends = [...(options.backends ?? []), ...manager.builtinBackends(apiKeyHeader)];
       const permissions = new RoutePermissions({
         routes,
         defaults: defaultPermissions(prefix),
@@ -131,7 +138,7 @@ export function authModule(options: AuthOptions = {}): AuthModule {
         ...(context.has(AUTH_ADMIT_KEY)
           ? { admit: (request: Request, path: string) => context.get<AdmitRule[]>(AUTH_ADMIT_KEY).some((rule) => rule(request, path)) }
           : {}),
-        authenticate: (request) => manager.authenticate(request.headers, apiKeyHeader),
+        authenticate: (request) => authenticateWith(backends, request),
         authorize: (principal, permission) => manager.authorize(principal, permission),
         onDenied: (principal, permission, request) =>
           manager.audit.record({
