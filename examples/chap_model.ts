@@ -12,7 +12,8 @@
  * `SERVICEKIT_HOST`, `SERVICEKIT_PORT` and `SERVICEKIT_REGISTRATION_KEY`.
  */
 import { Type } from "@sinclair/typebox";
-import { fitLinearRegression, functionalRunner, type LinearModel, MLServiceBuilder, predictLinear, ValueError } from "chapkit";
+import { MLServiceBuilder } from "chapkit";
+import { fitLinearRegression, functionalRunner, type LinearModel, predictLinear, ValueError } from "chapkit/ml";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const FEATURES = ["rainfall", "mean_temperature"];

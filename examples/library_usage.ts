@@ -11,19 +11,21 @@
 import { Type } from "@sinclair/typebox";
 import {
   ConflictError,
-  createRepository,
-  defineTable,
-  type EntityRecord,
   entityInputSchema,
   entityOutputSchema,
   InvalidUlidError,
   Manager,
-  migrate,
   NotFoundError,
-  openDatabase,
   parseUlid,
-  tableMigration,
 } from "chapkit";
+import {
+  createRepository,
+  defineTable,
+  type EntityRecord,
+  migrate,
+  openDatabase,
+  tableMigration,
+} from "chapkit/db";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const url = env.DATABASE_URL || "sqlite::memory:";

@@ -7,13 +7,13 @@
  * Environment: `PORT` (default 8000), `DATABASE_URL` (default in-memory SQLite).
  */
 import { Type } from "@sinclair/typebox";
+import { MLServiceBuilder } from "chapkit";
 import {
   fitLinearRegression,
   functionalRunner,
   type LinearModel,
-  MLServiceBuilder,
   predictLinear,
-} from "chapkit";
+} from "chapkit/ml";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const FEATURES = ["rainfall", "mean_temperature"];

@@ -9,20 +9,20 @@
  * Environment: `PORT` (default 8000), `DATABASE_URL` (default in-memory SQLite).
  */
 import { type Static, Type } from "@sinclair/typebox";
+import { MLServiceBuilder } from "chapkit";
+import { validateValue } from "chapkit/db";
 import {
   BaseModelRunner,
   DataFrame,
   fitLinearRegression,
   jsonModel,
   type LinearModel,
-  MLServiceBuilder,
   type PredictContext,
   predictLinear,
   type TrainContext,
   type TrainedModel,
-  validateValue,
   ValueError,
-} from "chapkit";
+} from "chapkit/ml";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const FEATURES = ["rainfall", "mean_temperature", "humidity"] as const;

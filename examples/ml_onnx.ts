@@ -11,7 +11,9 @@
  * `ONNX_WORKERS` (pool size, default: the number of cores).
  */
 import { Type } from "@sinclair/typebox";
-import { fitLinearRegression, linearRegressionOnnx, MLServiceBuilder, OnnxModelRunner } from "chapkit";
+import { MLServiceBuilder } from "chapkit";
+import { fitLinearRegression } from "chapkit/ml";
+import { linearRegressionOnnx, OnnxModelRunner } from "chapkit/onnx";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const FEATURES = ["rainfall", "mean_temperature"];

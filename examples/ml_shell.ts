@@ -11,7 +11,8 @@
  */
 import { Type } from "@sinclair/typebox";
 import { fileURLToPath } from "node:url";
-import { MLServiceBuilder, ShellModelRunner } from "chapkit";
+import { MLServiceBuilder } from "chapkit";
+import { ShellModelRunner } from "chapkit/ml";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const scripts = fileURLToPath(new URL("./scripts/", import.meta.url).href);

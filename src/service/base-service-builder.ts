@@ -32,7 +32,8 @@ import { Monitoring } from "../observability/monitoring.ts";
 import { monitoringModule, type MonitoringModuleOptions, monitoringTracer } from "../modules/monitoring/mod.ts";
 import type { Tracer } from "../observability/tracing.ts";
 import { routeEntries } from "../http/auth-guard-permissions.ts";
-import { type AuthModule, authModule, type AuthOptions } from "../modules/auth/mod.ts";
+import type { AuthModule, AuthOptions } from "../modules/auth/mod.ts";
+import { type DeferredModule, deferredModule, loadDeferred } from "./deferred-module.ts";
 import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
 import { flagsModule, type FlagsModuleOptions } from "../modules/flags/mod.ts";
 import { exitProcess } from "../runtime/signals.ts";
@@ -169,7 +170,7 @@ export class BaseServiceBuilder {
   #system: SystemOptions | undefined;
   #logging: LoggingOptions | undefined;
   #landingPage = false;
-  #auth: AuthModule | undefined;
+  #auth: DeferredModule<AuthModule> | undefined;
   #monitoring: MonitoringModuleOptions | undefined;
   readonly #modules: ServiceModule[] = [];
   readonly #plugins: AnyElysia[] = [];
@@ -227,7 +228,9 @@ export class BaseServiceBuilder {
    * serves login, tokens, API keys, users, roles and the audit log.
    */
   withAuth(options: AuthOptions = {}): this {
-    this.#auth = authModule({ ...(this.#basePath ? { basePath: this.#basePath } : {}), ...options });
+    const resolved = { ...(this.#basePath ? { basePath: this.#basePath } : {}), ...options };
+    // Auth's code (JWT, scrypt, its routes) loads at build, so a service without auth never imports it.
+    this.#auth = deferredModule({ name: "auth" }, async () => (await import("../modules/auth/mod.ts")).authModule(resolved));
     return this.module(this.#auth);
   }
 
@@ -398,9 +401,11 @@ export class BaseServiceBuilder {
    * every installed module's. `chapkit db` runs, previews and reverts them
    * without starting the service.
    */
-  migrations(): Migration[] {
+  async migrations(): Promise<Migration[]> {
     this.prepare();
-    return orderModules(this.#modules).flatMap((module) => [...(module.migrations ?? [])]);
+    const modules = orderModules(this.#modules);
+    await loadDeferred(modules);
+    return modules.flatMap((module) => [...(module.migrations ?? [])]);
   }
 
   /** Runs first in `build()` and `listen()`: a subclass installs what depends on choices made after its constructor. */
@@ -411,6 +416,7 @@ export class BaseServiceBuilder {
     if (unsupported) throw new ConfigurationError(unsupported);
     this.prepare();
     const modules = orderModules(this.#modules);
+    await loadDeferred(modules);
     this.#checkHealthNames(this.#health?.checks ?? []);
     const settings = await ServiceSettings.load(this.#settingsCode(), source);
     const tracer = this.#monitoring ? this.#tracer(this.#monitoring) : undefined;
@@ -530,7 +536,7 @@ export class BaseServiceBuilder {
     if (this.options.docs !== false) app.use(docsRoutes({ info: this.options.info, basePath }));
     closeRoutes(app);
     // The guard runs at onRequest, so it covers every route whatever the order; it reads the final route table.
-    if (this.#auth) app.use(this.#auth.guard(context, () => routeEntries(app.routes, basePath)));
+    if (this.#auth) app.use(this.#auth.loaded.guard(context, () => routeEntries(app.routes, basePath)));
     return app;
   }
 

@@ -7,7 +7,7 @@ import { artifactsModule } from "../modules/artifact/mod.ts";
 import type { ArtifactHierarchy } from "../modules/artifact/schema.ts";
 import { configModule } from "../modules/config/mod.ts";
 import { jobsModule } from "../modules/jobs/mod.ts";
-import { mlModule } from "../modules/ml/mod.ts";
+import { deferredMlModule } from "./deferred-ml.ts";
 import type { ServiceBuilderOptions } from "./base-service-builder.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import type { ArtifactRouteTypes, ConfigRouteTypes, HealthRouteTypes, InfoRouteTypes, JobRouteTypes } from "./route-types.ts";
@@ -169,7 +169,7 @@ export class MLServiceBuilder extends ServiceBuilder {
         profile: this.profile,
       }))
       .module(jobsModule())
-      .module(mlModule(runner, chap
+      .module(deferredMlModule(runner, chap
         ? {
           profile: "chap",
           bounds: { min: info.min_prediction_periods ?? 0, max: info.max_prediction_periods ?? 100 },

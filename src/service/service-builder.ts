@@ -2,10 +2,11 @@ import type { TSchema } from "@sinclair/typebox";
 import { artifactsModule, type ArtifactsModuleOptions } from "../modules/artifact/mod.ts";
 import { configModule, type ConfigModuleOptions } from "../modules/config/mod.ts";
 import { jobsModule, type JobsModuleOptions } from "../modules/jobs/mod.ts";
-import { mlModule, type MlModuleOptions } from "../modules/ml/mod.ts";
+import type { MlModuleOptions } from "../modules/ml/mod.ts";
 import type { ModelRunner } from "../ml/runner.ts";
 import { tasksModule, type TasksModuleOptions } from "../modules/task/mod.ts";
 import { BaseServiceBuilder } from "./base-service-builder.ts";
+import { deferredMlModule } from "./deferred-ml.ts";
 import type { ArtifactRouteTypes, ConfigRouteTypes, JobRouteTypes, WithRoutes } from "./route-types.ts";
 
 /**
@@ -55,6 +56,6 @@ export class ServiceBuilder extends BaseServiceBuilder {
 
   /** `$train` and `$predict` under `/api/v1/ml` over `runner`; needs config, linked artifacts and jobs. */
   withMl(runner: ModelRunner, options: MlModuleOptions = {}): this {
-    return this.module(mlModule(runner, options));
+    return this.module(deferredMlModule(runner, options));
   }
 }

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import * as chapkit from "chapkit";
 import * as testing from "chapkit/testing";
+import * as ml from "chapkit/ml";
+import * as onnx from "chapkit/onnx";
 import { jsonSchemaFiles } from "../../scripts/json-schemas.ts";
 import { ROOT } from "./_cli.ts";
 
@@ -19,13 +21,13 @@ describe("editor support", () => {
     assert.ok(!JSON.stringify(settings).includes('"required"'), "a settings file may set any subset of keys");
   });
 
-  it("every snippet parses and imports only names that chapkit and chapkit/testing export", () => {
+  it("every snippet parses and imports only names that the chapkit entries export", () => {
     const snippets = JSON.parse(readFileSync(join(VSCODE, "snippets", "chapkit.code-snippets"), "utf8")) as Record<string, { prefix: string; body: string[] }>;
-    const exported: Record<string, Record<string, unknown>> = { chapkit, "chapkit/testing": testing };
+    const exported: Record<string, Record<string, unknown>> = { chapkit, "chapkit/testing": testing, "chapkit/ml": ml, "chapkit/onnx": onnx };
     let checked = 0;
     for (const [title, snippet] of Object.entries(snippets)) {
       assert.match(snippet.prefix, /^ck-/, title);
-      for (const match of snippet.body.join("\n").matchAll(/import \{([^}]+)\} from "(chapkit(?:\/testing)?)"/g)) {
+      for (const match of snippet.body.join("\n").matchAll(/import \{([^}]+)\} from "(chapkit(?:\/(?:testing|ml|onnx))?)"/g)) {
         for (const name of match[1]!.split(",").map((n) => n.trim().replace(/^type\s+/, ""))) {
           assert.ok(name in exported[match[2]!]!, `${title}: "${name}" is not exported by ${match[2]}`);
           checked++;

@@ -109,7 +109,7 @@ describe("npm package", () => {
     writeFileSync(
       join(app, "onnx.ts"),
       [
-        `import { linearRegressionOnnx, OnnxWorkerPool } from "chapkit";`,
+        `import { linearRegressionOnnx, OnnxWorkerPool } from "chapkit/onnx";`,
         `const pool = new OnnxWorkerPool({ size: 1 });`,
         `const model = linearRegressionOnnx({ weights: [2, 3], bias: 1 });`,
         `const inputs = [{ data: Float32Array.from([1, 1, 2, 0]), dims: [2, 2] }];`,

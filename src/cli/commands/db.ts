@@ -50,7 +50,7 @@ async function withDatabase<T>(
   const url = options.databaseUrl ?? cli.env.DATABASE_URL;
   if (!url) throw new CliExit(2, "set DATABASE_URL (or pass --database-url) to the database to migrate");
   const builder = await loadServiceBuilder(options.entry, cli.cwd, url);
-  const migrations = builder.migrations();
+  const migrations = await builder.migrations();
   const db = await openDatabase(url);
   try {
     return await work(db, migrations);

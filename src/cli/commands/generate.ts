@@ -86,7 +86,7 @@ function migrationCommand(cli: CliContext): Command {
       if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new CliExit(2, `migration name "${name}" must start with a letter (letters, digits, _)`);
       const url = options.databaseUrl ?? cli.env.DATABASE_URL;
       if (!url) throw new CliExit(2, "set DATABASE_URL (or pass --database-url) to the live database to compare with");
-      const migrations = (await loadServiceBuilder(options.entry, cli.cwd, url)).migrations();
+      const migrations = await (await loadServiceBuilder(options.entry, cli.cwd, url)).migrations();
       const db = await openDatabase(url);
       let statements: MigrationStatement[];
       try {

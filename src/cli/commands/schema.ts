@@ -31,7 +31,7 @@ export function schemaCommand(cli: CliContext): Command {
       const builder = options.databaseUrl ? undefined : await loadServiceBuilder(options.entry, cli.cwd, url);
       const db = await openDatabase(url);
       try {
-        if (builder) await migrate(db, builder.migrations());
+        if (builder) await migrate(db, await builder.migrations());
         const tables = await describeSchema(db);
         const text = options.format === "svg" ? svgDiagram(tables) : mermaidDiagram(tables);
         if (options.out) writeFileSync(resolve(cli.cwd, options.out), text);

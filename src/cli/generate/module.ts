@@ -12,7 +12,8 @@ export function moduleSources(name: string): Record<string, string> {
   const lower = type.charAt(0).toLowerCase() + type.slice(1);
   return {
     "schema.ts": `import { type Static, Type } from "@sinclair/typebox";
-import { defineTable, type EntityRecord, entityInputSchema, entityOutputSchema } from "chapkit";
+import { entityInputSchema, entityOutputSchema } from "chapkit";
+import { defineTable, type EntityRecord } from "chapkit/db";
 
 /** A stored ${name} row. */
 export interface ${type}Record extends EntityRecord {
@@ -41,7 +42,7 @@ export const ${type}Out = entityOutputSchema("${type}Out", fields);
 /** The validated input of a write. */
 export type ${type}Input = Static<typeof ${type}In>;
 `,
-    "store.ts": `import { type Driver, SqlRepository } from "chapkit";
+    "store.ts": `import { type Driver, SqlRepository } from "chapkit/db";
 import { type ${type}Record, ${lower}Table } from "./schema.ts";
 
 /** Where ${table} live; add queries the manager needs here. */
@@ -70,8 +71,9 @@ export function ${lower}Routes(manager: ${type}Manager, prefix: string) {
   return crudRouter({ prefix, manager, tags: ["${table}"], entityName: "${name}" });
 }
 `,
-    "mod.ts": `import type { Migration, ServiceContext, ServiceModule } from "chapkit";
-import { tableMigration } from "chapkit";
+    "mod.ts": `import type { ServiceContext, ServiceModule } from "chapkit";
+import type { Migration } from "chapkit/db";
+import { tableMigration } from "chapkit/db";
 import { ${type}Manager } from "./manager.ts";
 import { ${lower}Routes } from "./routes.ts";
 import { ${lower}Table } from "./schema.ts";

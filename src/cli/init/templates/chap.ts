@@ -74,7 +74,8 @@ export const chapTemplate: ProjectTemplate = {
  */
 ${ENV_IMPORT}
 import { Type } from "@sinclair/typebox";
-import { fitLinearRegression, functionalRunner, type LinearModel, MLServiceBuilder, predictLinear, ValueError } from "chapkit";
+import { MLServiceBuilder } from "chapkit";
+import { fitLinearRegression, functionalRunner, type LinearModel, predictLinear, ValueError } from "chapkit/ml";
 
 const FEATURES = ["rainfall", "mean_temperature"];
 const TARGET = "disease_cases";

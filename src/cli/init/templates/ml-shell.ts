@@ -65,7 +65,8 @@ export const mlShellTemplate: ProjectTemplate = {
 ${ENV_IMPORT}
 import { fileURLToPath } from "node:url";
 import { Type } from "@sinclair/typebox";
-import { MLServiceBuilder, ShellModelRunner } from "chapkit";
+import { MLServiceBuilder } from "chapkit";
+import { ShellModelRunner } from "chapkit/ml";
 
 const scripts = fileURLToPath(new URL("./scripts/", import.meta.${"url"}).href);
 const python = process.env.PYTHON ?? "python3";

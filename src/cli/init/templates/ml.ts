@@ -51,7 +51,8 @@ export const mlTemplate: ProjectTemplate = {
  */
 ${ENV_IMPORT}
 import { Type } from "@sinclair/typebox";
-import { fitLinearRegression, functionalRunner, type LinearModel, MLServiceBuilder, predictLinear } from "chapkit";
+import { MLServiceBuilder } from "chapkit";
+import { fitLinearRegression, functionalRunner, type LinearModel, predictLinear } from "chapkit/ml";
 
 const FEATURES = ["rainfall", "mean_temperature"];
 

@@ -16,7 +16,9 @@ export const onnxTemplate: ProjectTemplate = {
  */
 ${ENV_IMPORT}
 import { Type } from "@sinclair/typebox";
-import { fitLinearRegression, linearRegressionOnnx, MLServiceBuilder, OnnxModelRunner } from "chapkit";
+import { MLServiceBuilder } from "chapkit";
+import { fitLinearRegression } from "chapkit/ml";
+import { linearRegressionOnnx, OnnxModelRunner } from "chapkit/onnx";
 
 const FEATURES = ["rainfall", "mean_temperature"];
 

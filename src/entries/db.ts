@@ -1,0 +1,75 @@
+/**
+ * Stores, repositories, migrations and the list-query model (`chapkit/db`,
+ * `@chapkit/core/db`): open a SQLite or PostgreSQL store, declare tables, run
+ * migrations and query rows with the same filter, sort and cursor grammar the
+ * HTTP lists speak. A service built with `ServiceBuilder` does all of this for
+ * its modules; import this entry to work with a store directly (scripts,
+ * custom modules, tests). Runnable: `examples/library_usage.ts`.
+ *
+ * @example
+ * ```ts ignore
+ * import { createRepository, defineTable, migrate, openDatabase, tableMigration } from "chapkit/db";
+ *
+ * const sites = defineTable({ name: "sites", columns: { name: { type: "text", unique: true } } });
+ * const db = await openDatabase("sqlite::memory:");
+ * await migrate(db, [tableMigration(sites)]);
+ * const repository = createRepository(db, sites);
+ * await db.close();
+ * ```
+ *
+ * @module
+ */
+
+export type { ListQueryParser, ParsedListQuery } from "../http/crud/list-query.ts";
+export type { ListRouteOptions } from "../http/list-query-route.ts";
+export { defineTable } from "../core/entity.ts";
+export type {
+  Column,
+  ColumnType,
+  EntityRecord,
+  IndexDefinition,
+  JsonPathIndex,
+  OnDelete,
+  TableDefinition,
+} from "../core/entity.ts";
+export type { InsertValues, Repository, UpdateValues } from "../core/repository.ts";
+export type { Filter, FilterOperator, FilterValue, ListQuery, SortDirection, SortKey } from "../core/query.ts";
+export { parseFilter } from "../core/filter-parse.ts";
+export type { ParseFilterOptions } from "../core/filter-parse.ts";
+export { parseFields, parseListQuery, parseSort, RESERVED_LIST_PARAMETERS } from "../core/list-query.ts";
+export type { ListMode, ListQueryOptions, ListRequest } from "../core/list-query.ts";
+export { runListRequest, selectFields } from "../core/list-result.ts";
+export type { CursorPage, ListResult, ListSource, PageEnvelope } from "../core/list-result.ts";
+export { decodeCursor, encodeCursor } from "../core/cursor.ts";
+export type { CursorState } from "../core/cursor.ts";
+export { applyMergePatch } from "../core/merge-patch.ts";
+export { checkIfMatch, computeEtag, ifNoneMatchHits } from "../core/etag.ts";
+export { validateValue } from "../core/validation.ts";
+export type { ValidateOptions } from "../core/validation.ts";
+export { SANITIZE_KEYWORD, sanitizedString } from "../core/sanitize.ts";
+export type { StringSanitizing } from "../core/sanitize.ts";
+export type {
+  AttemptEnd,
+  ClaimedJob,
+  ClaimOptions,
+  JobLease,
+  JobOutcome,
+  JobStore,
+  NewJob,
+  SweepOptions,
+} from "../modules/jobs/job-store.ts";
+export { memoryJobStore } from "../modules/jobs/memory-store.ts";
+export { SqlJobStore } from "../modules/jobs/store.ts";
+export { openDatabase, DEFAULT_DATABASE_URL } from "../db/open.ts";
+export type { DatabaseOptions } from "../db/open.ts";
+export type { DialectName, Driver, Executor, Row, SqlValue } from "../db/driver.ts";
+export type { PostgresOptions } from "../db/postgres-driver.ts";
+export type { StoreCircuitOptions } from "../db/store-circuit.ts";
+export type { SqliteOptions } from "../db/sqlite-driver.ts";
+export { migrate, migrateDown, MigrationError } from "../db/migrate.ts";
+export type { MigrationReport } from "../db/migrate.ts";
+export type { Migration, MigrationSql } from "../db/migration.ts";
+export { tableMigration } from "../db/table-migration.ts";
+export { createRepository, SqlRepository } from "../db/repository.ts";
+export type { ConfigStore } from "../modules/config/store.ts";
+export type { ArtifactStore, SubtreeRecord } from "../modules/artifact/store.ts";

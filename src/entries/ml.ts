@@ -1,0 +1,55 @@
+/**
+ * Machine learning (`chapkit/ml`, `@chapkit/core/ml`): model runners
+ * (functional, class, shell), the DataFrame and GeoJSON types the train and
+ * predict endpoints speak, a least-squares linear regression and model
+ * monitoring (drift). Hand a runner to `MLServiceBuilder` (or `withMl()`);
+ * ONNX models are in `chapkit/onnx`. Runnable: `examples/ml_basic.ts`,
+ * `examples/ml_class.ts`, `examples/ml_shell.ts`.
+ *
+ * @example
+ * ```ts ignore
+ * import { MLServiceBuilder } from "chapkit";
+ * import { fitLinearRegression, functionalRunner, predictLinear } from "chapkit/ml";
+ *
+ * const runner = functionalRunner({
+ *   onTrain: ({ data }) => fitLinearRegression(data, { features: ["rainfall"], target: "disease_cases" }),
+ *   onPredict: ({ model, future }) => future.withColumn("sample_0", predictLinear(model, future)),
+ * });
+ * await new MLServiceBuilder({ info: { display_name: "Cases" }, configSchema, runner }).listen(8000);
+ * ```
+ *
+ * @module
+ */
+
+export { mlModule } from "../modules/ml/mod.ts";
+export type { MlModuleOptions } from "../modules/ml/mod.ts";
+export { MlMonitor } from "../observability/ml-monitor.ts";
+export type { MlMonitorOptions, ModelReport, NumericColumns } from "../observability/ml-monitor.ts";
+export { featureDrift, featureReference, ksPValue, ksStatistic, psi } from "../observability/drift.ts";
+export type { FeatureDrift, FeatureReference } from "../observability/drift.ts";
+export { DataFrame } from "../ml/dataframe.ts";
+export type { Cell, ColumnValues, DataFrameJSON, Dtype } from "../ml/dataframe.ts";
+export { validateFeatureCollection } from "../ml/geojson.ts";
+export type { Feature, FeatureCollection, Geometry, Loc, Position } from "../ml/geojson.ts";
+export { BaseModelRunner, binaryModel, jsonModel, runPredict, runTrain } from "../ml/runner.ts";
+export type {
+  BinaryModel,
+  ConfigData,
+  JsonModel,
+  ModelRunner,
+  PredictContext,
+  TrainContext,
+  TrainedModel,
+  WorkspacePredictContext,
+  WorkspaceRunner,
+} from "../ml/runner.ts";
+export { functionalRunner } from "../ml/functional-runner.ts";
+export type { FunctionalPredictInput, FunctionalRunnerOptions } from "../ml/functional-runner.ts";
+export { ShellModelRunner } from "../ml/shell-runner.ts";
+export type { ShellModelRunnerOptions } from "../ml/shell-runner.ts";
+export { ShellWorkspaceRunner } from "../ml/shell-workspace-runner.ts";
+export type { ShellWorkspaceRunnerOptions } from "../ml/shell-workspace-runner.ts";
+export type { ConfigFormat, Workspace } from "../ml/workspace.ts";
+export { fitLinearRegression, predictLinear } from "../ml/linear-regression.ts";
+export type { LinearModel } from "../ml/linear-regression.ts";
+export { KeyError, RuntimeError, ValueError } from "../ml/errors.ts";

@@ -1,0 +1,11 @@
+import type { ModelRunner } from "../ml/runner.ts";
+import type { MlModuleOptions } from "../modules/ml/mod.ts";
+import { type DeferredModule, deferredModule } from "./deferred-module.ts";
+
+/** The ML module, imported at build: a service without `withMl()` never loads the ML code. */
+export function deferredMlModule(runner: ModelRunner, options: MlModuleOptions = {}): DeferredModule {
+  return deferredModule(
+    { name: "ml", requires: ["config", "artifacts", "config-links", "jobs"] },
+    async () => (await import("../modules/ml/mod.ts")).mlModule(runner, options),
+  );
+}
