@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { BadRequestError, UnsupportedMediaTypeError, ValidationError } from "../core/errors.ts";
 import { DEFAULT_BODY_LIMITS, readBodyLimited } from "./body-limit.ts";
+import { decodeMsgpackBody, isMsgpackType } from "./negotiation.ts";
 
 /** Options of {@link jsonBody}. */
 export interface JsonBodyOptions {
@@ -60,13 +61,15 @@ export function jsonDepth(text: string, limit: number = MAX_JSON_DEPTH): number 
  * {@link MAX_JSON_DEPTH} answers 400, an empty body is `null` (a required
  * body then answers 422 `missing`), malformed JSON answers 422 `json_invalid`
  * and a body above the size limit answers 413 as soon as the bytes read pass
- * it (chunked bodies included). Other media types are left to the
+ * it (chunked bodies included). A MessagePack body (`application/msgpack`)
+ * is read as its JSON equivalent, under the same limits. Other media types are left to the
  * framework's own parsers.
  */
 export function jsonBody(options: JsonBodyOptions = {}): Elysia {
   const max = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return new Elysia().onParse({ as: "scoped" }, async ({ request, contentType }) => {
     if (contentType && !isJson(contentType)) {
+      if (isMsgpackType(contentType)) return decodeMsgpackBody(await readBodyLimited(request, max), MAX_JSON_DEPTH);
       const type = contentType.split(";", 1)[0]!.trim().toLowerCase();
       if (FORM_TYPES.has(type) && !takesRawBody(request.url)) {
         throw new UnsupportedMediaTypeError(`This route takes application/json, not ${type}`);

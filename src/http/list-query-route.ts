@@ -17,8 +17,8 @@ export type ListRouteOptions = Omit<ListQueryOptions, "table"> & { table?: Table
 
 /** The list endpoint's query handling, built by {@link listRoute}. */
 export interface ListRoute {
-  /** Answers `GET {prefix}` for a request (parses its URL's query). */
-  answer(request: Request, set: ResponseSet): Promise<unknown>;
+  /** Answers `GET {prefix}` for a request (parses its URL's query); `decorate` sees the body before its ETag is taken. */
+  answer(request: Request, set: ResponseSet, decorate?: (body: unknown) => unknown): Promise<unknown>;
   /** OpenAPI description of the query parameters. */
   query: TObject;
   /** OpenAPI description of the three answer shapes. */
@@ -62,11 +62,11 @@ export function listRoute<R extends EntityRecord, T>(
   });
   return {
     query,
-    async answer(request: Request, set: ResponseSet): Promise<unknown> {
+    async answer(request: Request, set: ResponseSet, decorate?: (body: unknown) => unknown): Promise<unknown> {
       const cursorSecret = options.cursorSecret ?? cursorSecrets.get(request);
       const parsed = parseListQuery(new URL(request.url).searchParams, cursorSecret === undefined ? settings : { ...settings, cursorSecret });
       const body = await runListRequest(source, parsed, cursorSecret === undefined ? {} : { cursorSecret });
-      return withEtag(request, set, body);
+      return withEtag(request, set, decorate ? decorate(body) : body);
     },
     response(output: TSchema): TSchema {
       const items = Type.Array(output);

@@ -2,8 +2,9 @@
  * The edge of a served service: what every request passes before Elysia
  * routes it. It wraps the app's `fetch` (which `handle`, `listen()` and
  * `Bun.serve`/`Deno.serve` all go through) with CORS (`src/http/cors.ts`),
- * the overload protections of `src/http/overload.ts` and compression
- * (`src/http/compression.ts`), reading the live settings on every request.
+ * the overload protections of `src/http/overload.ts`, MessagePack answers
+ * (`src/http/negotiation.ts`) and compression (`src/http/compression.ts`),
+ * reading the live settings on every request.
  */
 import type { AnyElysia } from "elysia";
 import type { ServiceContext } from "../http/module.ts";
@@ -11,6 +12,9 @@ import { LoadShedder, type NextHandler, timeoutFor, withTimeout } from "../http/
 import { isHealthPath, isStreamRequest, matchesRoute, pathnameOf, servicePath } from "../http/request-class.ts";
 import { compress } from "../http/compression.ts";
 import { preflight, withCorsHeaders } from "../http/cors.ts";
+import { prefersMsgpack, toMsgpackResponse } from "../http/negotiation.ts";
+import { problemResponse } from "../http/problem-response.ts";
+import { toChapkitError } from "../core/errors.ts";
 
 /** Options of {@link installEdge}. */
 export interface EdgeOptions {
@@ -48,19 +52,23 @@ export function installEdge(app: AnyElysia, context: ServiceContext, options: Ed
     const timeoutMs = timeoutFor(context.settings.http, request.method, path);
     return shedder.run(request, (admitted) => withTimeout(admitted, inner, timeoutMs, instance), instance);
   };
+  const answer = async (request: Request, path: string, stream: boolean): Promise<Response> => {
+    const response = await protectedFetch(request, path, stream);
+    if (stream || !prefersMsgpack(request.headers.get("accept"))) return response;
+    return toMsgpackResponse(response).catch((error: unknown) => problemResponse(toChapkitError(error), pathnameOf(request.url)));
+  };
   const guarded = async (request: Request): Promise<Response> => {
     const { cors, compression, http } = context.settings;
     const path = servicePath(request, basePath);
     const stream = isStreamRequest(request, path);
     if (!cors.enabled && !compression.enabled) {
-      const response = await protectedFetch(request, path, stream);
-      return withCacheControl(request, path, response, http.cacheControl);
+      return withCacheControl(request, path, await answer(request, path, stream), http.cacheControl);
     }
     if (cors.enabled) {
-      const answer = preflight(request, cors);
-      if (answer) return answer;
+      const preflighted = preflight(request, cors);
+      if (preflighted) return preflighted;
     }
-    let response = withCacheControl(request, path, await protectedFetch(request, path, stream), http.cacheControl);
+    let response = withCacheControl(request, path, await answer(request, path, stream), http.cacheControl);
     if (compression.enabled && !stream) response = await compress(request, response, compression);
     return cors.enabled ? withCorsHeaders(request, response, cors) : response;
   };

@@ -10,6 +10,7 @@ import { bulkOperations } from "../bulk-routes.ts";
 import { ifMatchCondition, withEtag } from "../etag.ts";
 import { listRoute, type ListRouteOptions } from "../list-query-route.ts";
 import { patchEntity } from "../merge-patch-route.ts";
+import { formatLinks, itemLinks, type LinkOptions, listLinks } from "../links.ts";
 import { type RouteDoc, routeDetail } from "../route-doc.ts";
 import { type RoutePermission, withPermission } from "../auth-guard-permissions.ts";
 import { paginationQuery, type ListQueryParser } from "./list-query.ts";
@@ -67,6 +68,11 @@ export interface CrudRouterOptions<R extends EntityRecord, I extends TObject, O 
   listSource?: ListSource<R, unknown>;
   /** Adds `GET {prefix}/$stats` answering `{"total": N}` (chapkit 1.x). */
   stats?: boolean;
+  /**
+   * RFC 8288 `Link` headers on list and item answers (default on), their
+   * related collections, and the opt-in `_links` body member; `false` turns them off.
+   */
+  links?: LinkOptions | false;
 }
 
 function locate(error: unknown, instance: string): unknown {
@@ -106,6 +112,21 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
   const writing = (doc: RouteDoc) => write ? withPermission(routeDetail(doc), write) : routeDetail(doc);
   const listed: ListSource<R, unknown> = options.listSource ?? manager;
   const listing = options.list === false ? undefined : listRoute(listed, options.list ?? {});
+  const links = options.links === false ? undefined : options.links ?? {};
+  // A list body gets `_links` only where it is an object (page envelopes), never a bare array.
+  const linkList = (request: Request, set: ResponseSet) => (body: unknown): unknown => {
+    if (!links) return body;
+    const found = listLinks(request, body);
+    set.headers.link = formatLinks(found);
+    return links.body && body !== null && typeof body === "object" && !Array.isArray(body) ? { ...body, _links: found } : body;
+  };
+  const linkItem = (request: Request, set: ResponseSet, item: Record<string, unknown>): Record<string, unknown> => {
+    if (!links) return item;
+    const path = new URL(request.url).pathname;
+    const found = itemLinks(request, item, links, path.slice(0, path.lastIndexOf(prefix)));
+    set.headers.link = formatLinks(found);
+    return links.body ? { ...item, _links: found } : item;
+  };
 
   const table = options.list === false ? undefined : options.list?.table ?? (manager.repository as { table?: TableDefinition }).table;
   const bulk = options.bulk === false ? [] : bulkOperations(manager, table).filter((op) =>
@@ -141,12 +162,13 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       size: Type.Integer(),
       pages: Type.Integer(),
     }, { title: "PaginatedResponse" });
-    addRoute(app, "GET", prefix, ({ query, request, set }: { query: Record<string, unknown>; request: Request; set: ResponseSet }) => {
-      if (listing) return listing.answer(request, set);
+    addRoute(app, "GET", prefix, async ({ query, request, set }: { query: Record<string, unknown>; request: Request; set: ResponseSet }) => {
+      if (listing) return listing.answer(request, set, linkList(request, set));
       const parsed = parseList(query);
-      return parsed.page
-        ? manager.page(parsed.page.page, parsed.page.size, parsed.query)
-        : manager.list(parsed.query);
+      const body = parsed.page
+        ? await manager.page(parsed.page.page, parsed.page.size, parsed.query)
+        : await manager.list(parsed.query);
+      return linkList(request, set)(body);
     }, {
       detail: reading({
         summary: `List ${noun}`,
@@ -180,8 +202,8 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       const instance = `${prefix}/${params.entity_id}`;
       const id = parseUlid(params.entity_id, instance);
       try {
-        const output = await manager.get(id) as { updated_at?: unknown };
-        return withEtag(request, set, output, typeof output.updated_at === "string" ? output.updated_at : undefined);
+        const output = await manager.get(id) as Record<string, unknown>;
+        return withEtag(request, set, linkItem(request, set, output), typeof output.updated_at === "string" ? output.updated_at : undefined);
       } catch (error) {
         throw locate(error, instance);
       }

@@ -13,6 +13,7 @@ import type { RoutePermission } from "../../http/auth-guard-permissions.ts";
 import { type CrudPermissions, crudRouter } from "../../http/crud/crud-router.ts";
 import type { Operation } from "../../http/crud/operation.ts";
 import type { ListRouteOptions } from "../../http/list-query-route.ts";
+import type { LinkOptions } from "../../http/links.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { createEntityManager, type EntityHooks, type EntityManager } from "./manager.ts";
 
@@ -41,6 +42,12 @@ export interface EntityOptions<D extends EntityDefinition> {
   entityOperations?: Operation[];
   /** Modules that must be installed first (for foreign keys to their tables). */
   requires?: string[];
+  /**
+   * RFC 8288 `Link` headers (on by default), related collections of an item,
+   * and `body: true` for a `_links` member in item bodies and page envelopes;
+   * `false` turns links off.
+   */
+  links?: LinkOptions | false;
 }
 
 /** The key an entity's manager is provided under: `entity:<table>`. */
@@ -82,6 +89,7 @@ export function entityModule<D extends EntityDefinition>(definition: D, options:
         ...(options.bulk !== undefined ? { bulk: options.bulk } : {}),
         ...(options.collectionOperations ? { collectionOperations: options.collectionOperations } : {}),
         ...(options.entityOperations ? { entityOperations: options.entityOperations } : {}),
+        ...(options.links !== undefined ? { links: options.links } : {}),
       });
     },
   };

@@ -1,0 +1,83 @@
+/**
+ * Hypermedia links of CRUD answers (RFC 8288): a `Link` header on list and
+ * item answers (`self`, `next`, `prev`, `first`, `collection`,
+ * `describedby`, `related`) and, where an entity opts in, the same links as
+ * a `_links` body member (the {@link LinkSet} itself:
+ * `{"self": {"href": "…"}}`, as HAL writes them).
+ */
+
+/** One link target: an absolute URL and, for `related`, the collection's title. */
+export interface Link {
+  /** Absolute URL. */
+  href: string;
+  /** What the target is, e.g. `artifacts`. */
+  title?: string;
+}
+
+/** Links of one answer: relation → target (`related` may hold several). */
+export type LinkSet = Record<string, Link | Link[]>;
+
+/** How links are added to a CRUD router's answers. */
+export interface LinkOptions {
+  /** Related collections of an item, by title, e.g. `{ artifacts: (item) => "/api/v1/artifacts?filter=config_id=\"…\"" }` (service paths). */
+  related?: Record<string, (item: Record<string, unknown>) => string>;
+  /** Also add `_links` to item bodies and page envelopes (default false: the contract's bodies have no extra keys). */
+  body?: boolean;
+}
+
+/** The `Link` header value of a link set. */
+export function formatLinks(links: LinkSet): string {
+  const parts: string[] = [];
+  for (const [rel, target] of Object.entries(links)) {
+    for (const link of Array.isArray(target) ? target : [target]) {
+      parts.push(`<${link.href}>; rel="${rel}"${link.title === undefined ? "" : `; title="${link.title.replace(/["\\]/g, "")}"`}`);
+    }
+  }
+  return parts.join(", ");
+}
+
+function withParams(url: URL, changes: Record<string, string | undefined>): string {
+  const next = new URL(url);
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) next.searchParams.delete(name);
+    else next.searchParams.set(name, value);
+  }
+  return next.toString();
+}
+
+/**
+ * The links of a list answer: `self`; `next` and `first` of a cursor page;
+ * `first`, `prev` and `next` of a numbered page; `describedby` (the
+ * collection's `$schema`).
+ */
+export function listLinks(request: Request, body: unknown): LinkSet {
+  const url = new URL(request.url);
+  const collection = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  const links: LinkSet = { self: { href: url.toString() } };
+  if (body !== null && typeof body === "object" && !Array.isArray(body)) {
+    const page = body as { next_cursor?: unknown; page?: unknown; pages?: unknown; items?: unknown[]; size?: unknown };
+    if ("next_cursor" in page) {
+      links.first = { href: withParams(url, { cursor: undefined }) };
+      if (typeof page.next_cursor === "string") links.next = { href: withParams(url, { cursor: page.next_cursor }) };
+    } else if (typeof page.page === "number") {
+      links.first = { href: withParams(url, { page: "1" }) };
+      if (page.page > 1) links.prev = { href: withParams(url, { page: String(page.page - 1) }) };
+      const more = typeof page.pages === "number"
+        ? page.page < page.pages
+        : Array.isArray(page.items) && typeof page.size === "number" && page.items.length >= page.size;
+      if (more) links.next = { href: withParams(url, { page: String(page.page + 1) }) };
+    }
+  }
+  links.describedby = { href: `${collection}/$schema` };
+  return links;
+}
+
+/** The links of an item answer: `self`, `collection` and its `related` collections. */
+export function itemLinks(request: Request, item: Record<string, unknown>, options: LinkOptions = {}, basePath = ""): LinkSet {
+  const url = new URL(request.url);
+  const self = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  const links: LinkSet = { self: { href: self }, collection: { href: self.slice(0, self.lastIndexOf("/")) } };
+  const related = Object.entries(options.related ?? {}).map(([title, path]) => ({ href: `${url.origin}${basePath}${path(item)}`, title }));
+  if (related.length > 0) links.related = related;
+  return links;
+}
