@@ -173,6 +173,7 @@ export type { JobSchedulerOptions, MissedPolicy, ScheduleRecord, ScheduleSpec } 
 // Modules
 export { entityKey, entityManagerOf, entityModule } from "./src/modules/entity/mod.ts";
 export type { EntityOptions } from "./src/modules/entity/mod.ts";
+export type { Link, LinkOptions, LinkSet } from "./src/http/links.ts";
 export { createEntityManager } from "./src/modules/entity/manager.ts";
 export type { EntityHooks, EntityManager } from "./src/modules/entity/manager.ts";
 export { configModule } from "./src/modules/config/mod.ts";
