@@ -113,6 +113,7 @@ export {
   InvalidQueryError,
   InvalidUlidError,
   MethodNotAllowedError,
+  NotAcceptableError,
   NotFoundError,
   PayloadTooLargeError,
   PreconditionFailedError,
@@ -174,6 +175,7 @@ export type { JobSchedulerOptions, MissedPolicy, ScheduleRecord, ScheduleSpec } 
 export { entityKey, entityManagerOf, entityModule } from "./src/modules/entity/mod.ts";
 export type { EntityOptions } from "./src/modules/entity/mod.ts";
 export type { Link, LinkOptions, LinkSet } from "./src/http/links.ts";
+export type { ApiVersion, DeprecatedRoute, Deprecation, TransformContext, VersioningOptions, VersionTransform } from "./src/http/versioning.ts";
 export { createEntityManager } from "./src/modules/entity/manager.ts";
 export type { EntityHooks, EntityManager } from "./src/modules/entity/manager.ts";
 export { configModule } from "./src/modules/config/mod.ts";

@@ -209,6 +209,14 @@ export class PreconditionFailedError extends ChapkitError {
   }
 }
 
+/** 406 `urn:chapkit:error:not-acceptable`: the request asks for an API version or media type the service does not serve. */
+export class NotAcceptableError extends ChapkitError {
+  /** Creates a 406 error, naming what is served instead. */
+  constructor(detail: string, options?: ChapkitErrorOptions) {
+    super(detail, { type: urn("not-acceptable"), title: "Not Acceptable", status: 406 }, options);
+  }
+}
+
 /** 413 `urn:chapkit:error:payload-too-large`. */
 export class PayloadTooLargeError extends ChapkitError {
   /** Creates a 413 error: the request body is larger than allowed. */

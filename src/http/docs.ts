@@ -13,6 +13,8 @@ export interface DocsOptions {
   info: ServiceInfo;
   /** Prefix the service is mounted under inside a host app (default none). */
   basePath?: string;
+  /** Changes the generated document before it is served (e.g. adds API versions). */
+  transform?: (document: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /** Where the docs UI loads its script from: served by the service itself. */
@@ -127,7 +129,10 @@ export function docsRoutes(options: DocsOptions): AnyElysia {
   addRoute(app, "GET", "/openapi.json", () => {
     // Routes only grow while an app is assembled; the document is rebuilt when their number changes.
     const routes = (app as unknown as { getGlobalRoutes(): unknown[] }).getGlobalRoutes().length;
-    if (document?.routes !== routes) document = { routes, body: openApiDocument(app, options) };
+    if (document?.routes !== routes) {
+      const body = openApiDocument(app, options);
+      document = { routes, body: options.transform ? options.transform(body) : body };
+    }
     return document.body;
   }, HIDDEN);
   const page = docsPageHtml(info, base);

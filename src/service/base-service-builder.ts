@@ -36,6 +36,7 @@ import type { AuthModule, AuthOptions } from "../modules/auth/mod.ts";
 import { type DeferredModule, deferredModule, loadDeferred } from "./deferred-module.ts";
 import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
 import { flagsModule, type FlagsModuleOptions } from "../modules/flags/mod.ts";
+import { type Versioning, VERSIONING_KEY, versioningModule, type VersioningOptions } from "../http/versioning.ts";
 import { exitProcess } from "../runtime/signals.ts";
 import { unsupportedRuntime } from "../runtime/runtime.ts";
 import { createLifecycle, type LifecycleHook, type ServiceApp } from "./lifecycle.ts";
@@ -252,6 +253,20 @@ export class BaseServiceBuilder {
    */
   withFlags(options: FlagsModuleOptions = {}): this {
     return this.module(flagsModule(options));
+  }
+
+  /**
+   * Serves the API in several versions from one definition: routes written
+   * under `/api/v1` are also served under `/api/v2`… through each version's
+   * request and answer transforms; `Accept: application/vnd.chapkit.v2+json`
+   * or `Accept-Version: 2` select a version on an unversioned path
+   * (`/api/notes`); deprecated versions and routes answer `Deprecation`,
+   * `Sunset` and a `Link` to their guide (see docs/versioning.md).
+   *
+   * @throws {ConfigurationError} for a version name other than `v<N>` or an invalid date.
+   */
+  withVersions(options: VersioningOptions): this {
+    return this.module(versioningModule(options));
   }
 
   /** Uses this store: a URL (opened and closed by the service; shorthand for `settings.database.url`) or an open driver (left open). */
@@ -533,7 +548,10 @@ export class BaseServiceBuilder {
     for (const plugin of this.#plugins) app.use(plugin);
     app.use(infoRoutes(this.options.info, chap ? { profile: "chap" } : {}));
     if (this.#landingPage) app.use(landingPage({ basePath }));
-    if (this.options.docs !== false) app.use(docsRoutes({ info: this.options.info, basePath }));
+    if (this.options.docs !== false) {
+      const versioning = context.has(VERSIONING_KEY) ? context.get<Versioning>(VERSIONING_KEY) : undefined;
+      app.use(docsRoutes({ info: this.options.info, basePath, ...(versioning ? { transform: (document) => versioning.document(document) } : {}) }));
+    }
     closeRoutes(app);
     // The guard runs at onRequest, so it covers every route whatever the order; it reads the final route table.
     if (this.#auth) app.use(this.#auth.loaded.guard(context, () => routeEntries(app.routes, basePath)));

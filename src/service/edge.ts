@@ -2,7 +2,8 @@
  * The edge of a served service: what every request passes before Elysia
  * routes it. It wraps the app's `fetch` (which `handle`, `listen()` and
  * `Bun.serve`/`Deno.serve` all go through) with CORS (`src/http/cors.ts`),
- * the overload protections of `src/http/overload.ts`, MessagePack answers
+ * the overload protections of `src/http/overload.ts`, API versions
+ * (`src/http/versioning.ts`, when the service has them), MessagePack answers
  * (`src/http/negotiation.ts`) and compression (`src/http/compression.ts`),
  * reading the live settings on every request.
  */
@@ -15,6 +16,7 @@ import { preflight, withCorsHeaders } from "../http/cors.ts";
 import { prefersMsgpack, toMsgpackResponse } from "../http/negotiation.ts";
 import { problemResponse } from "../http/problem-response.ts";
 import { toChapkitError } from "../core/errors.ts";
+import { type Versioning, VERSIONING_KEY } from "../http/versioning.ts";
 
 /** Options of {@link installEdge}. */
 export interface EdgeOptions {
@@ -44,7 +46,9 @@ function withCacheControl(request: Request, path: string, response: Response, ru
 /** Wraps `app.fetch` with the edge; returns what it installed. */
 export function installEdge(app: AnyElysia, context: ServiceContext, options: EdgeOptions = {}): Edge {
   const basePath = options.basePath ?? "";
-  const inner = app.fetch as NextHandler;
+  const served = app.fetch as NextHandler;
+  // Only a service with `withVersions()` pays for versions.
+  const inner = context.has(VERSIONING_KEY) ? context.get<Versioning>(VERSIONING_KEY).wrap(served, basePath) : served;
   const shedder = new LoadShedder({ limits: () => context.settings.load });
   const protectedFetch = (request: Request, path: string, stream: boolean): Promise<Response> => {
     if (stream || isHealthPath(path)) return inner(request);
