@@ -40,6 +40,14 @@ export interface Driver extends Executor {
    */
   inTransaction?(): boolean;
   /**
+   * Runs `fn` once the outermost transaction the caller runs in has ended
+   * (committed or rolled back), or at once outside a transaction: caches
+   * invalidate there, so no reader refills them from rows not yet committed.
+   * A promise `fn` returns is awaited before the transaction (or this call)
+   * resolves; its failure is ignored.
+   */
+  afterTransaction?(fn: () => unknown): void | Promise<void>;
+  /**
    * The breaker that guards this store, when it has one (PostgreSQL): open
    * while the server is unreachable, so health checks and metrics can report
    * it without touching the store.
@@ -55,4 +63,13 @@ export interface Driver extends Executor {
   ping(timeoutMs?: number): Promise<void>;
   /** Closes the connection(s); later calls fail. */
   close(): Promise<void>;
+}
+
+/** Runs `fn` and waits for what it returns; a failure is swallowed (see {@link Driver.afterTransaction}). */
+export async function settle(fn: () => unknown): Promise<void> {
+  try {
+    await fn();
+  } catch {
+    // the callback reports its own failures
+  }
 }

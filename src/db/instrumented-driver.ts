@@ -2,7 +2,7 @@ import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import type { HistogramChild } from "../observability/metrics.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
 import { type Span, SpanKind } from "../observability/tracing.ts";
-import type { Driver, Executor, Row, SqlValue } from "./driver.ts";
+import { type Driver, type Executor, type Row, settle, type SqlValue } from "./driver.ts";
 import { toPostgresPlaceholders } from "./postgres-driver.ts";
 
 /** The `operation` label of a statement: its verb, from a bounded set. */
@@ -174,6 +174,10 @@ class InstrumentedDriver extends InstrumentedExecutor implements Driver {
 
   inTransaction(): boolean {
     return this.#driver.inTransaction?.() ?? false;
+  }
+
+  afterTransaction(fn: () => unknown): void | Promise<void> {
+    return this.#driver.afterTransaction ? this.#driver.afterTransaction(fn) : settle(fn);
   }
 
   ping(timeoutMs?: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
 import { UnavailableError } from "../core/errors.ts";
-import type { Driver, Executor, Row, SqlValue } from "./driver.ts";
+import { type Driver, type Executor, type Row, settle, type SqlValue } from "./driver.ts";
 import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import { withDeadline } from "./_deadline.ts";
 import type { PooledDriver, PoolStats } from "./instrumented-driver.ts";
@@ -99,7 +99,7 @@ class PostgresDriver implements PooledDriver {
   readonly circuit: CircuitBreaker | undefined;
   readonly #connect: () => Sql;
   #sql: Sql;
-  readonly #scope = new AsyncLocalStorage<{ tx: Tx; state: TransactionState }>();
+  readonly #scope = new AsyncLocalStorage<{ tx: Tx; state: TransactionState; ended: (() => unknown)[] }>();
   readonly #max: number;
   /** Statements outside a transaction plus open transactions: what holds or waits for a connection. */
   #inFlight = 0;
@@ -175,33 +175,44 @@ class PostgresDriver implements PooledDriver {
     return this.#scope.getStore() !== undefined;
   }
 
+  afterTransaction(fn: () => unknown): void | Promise<void> {
+    const scope = this.#scope.getStore();
+    if (scope) scope.ended.push(fn);
+    else return settle(fn);
+  }
+
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
     const outer = this.#scope.getStore();
     try {
       if (outer) {
         // A nested transaction is a savepoint: its failure undoes only its own work.
-        const { state } = outer;
+        const { state, ended } = outer;
         return await runGuardedTransaction<Tx, T>(
           (callback) => outer.tx.savepoint((sp) => callback(sp as unknown as Tx)),
           state,
-          (sp) => this.#scope.run({ tx: sp, state }, () => fn(this)),
+          (sp) => this.#scope.run({ tx: sp, state, ended }, () => fn(this)),
         );
       }
       // A connection lost mid-transaction rolls it back on the server: nothing is half-applied.
       const state: TransactionState = {};
+      const ended: (() => unknown)[] = [];
       const pool = this.#sql;
-      return await this.#guarded(() =>
-        runGuardedTransaction<Tx, T>(
-          (callback) => pool.begin((tx) => callback(tx as Tx)),
-          state,
-          (tx) => this.#scope.run({ tx, state }, () => fn(this)),
-        ).catch((error: unknown) => {
-          // postgres.js may leave the connection of a lost transaction unusable (porsager/postgres#1215):
-          // start a fresh pool rather than hand that connection to the next caller.
-          if (state.lost !== undefined && this.#sql === pool) this.#rebuildPool();
-          throw error;
-        })
-      );
+      try {
+        return await this.#guarded(() =>
+          runGuardedTransaction<Tx, T>(
+            (callback) => pool.begin((tx) => callback(tx as Tx)),
+            state,
+            (tx) => this.#scope.run({ tx, state, ended }, () => fn(this)),
+          ).catch((error: unknown) => {
+            // postgres.js may leave the connection of a lost transaction unusable (porsager/postgres#1215):
+            // start a fresh pool rather than hand that connection to the next caller.
+            if (state.lost !== undefined && this.#sql === pool) this.#rebuildPool();
+            throw error;
+          })
+        );
+      } finally {
+        for (const run of ended) await settle(run);
+      }
     } catch (error) {
       throw mapDriverError(error);
     }

@@ -21,6 +21,12 @@ export function rowVersionOf(record: EntityRecord): number | undefined {
   return (record as { [ROW_VERSION]?: number })[ROW_VERSION];
 }
 
+/** `record` carrying `version` as its internal row version (a cached copy of a row gets it back). */
+export function withRowVersion<R extends EntityRecord>(record: R, version: number | undefined): R {
+  if (version !== undefined) Object.defineProperty(record, ROW_VERSION, { value: version });
+  return record;
+}
+
 function changedSince(id: string): PreconditionFailedError {
   return new PreconditionFailedError(`Entity ${id} changed since its ETag was read: If-Match no longer holds`);
 }

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { UnavailableError } from "../core/errors.ts";
 import { openSqlite, type SqliteConnection, type SqliteValue } from "../runtime/sqlite.ts";
-import type { Driver, Executor, Row, SqlValue } from "./driver.ts";
+import { type Driver, type Executor, type Row, settle, type SqlValue } from "./driver.ts";
 import { withDeadline } from "./_deadline.ts";
 import { isBusyError, mapDriverError } from "./sql-errors.ts";
 
@@ -47,6 +47,8 @@ class SqliteDriver implements Driver {
   #active: Promise<void> | null = null;
   #savepoints = 0;
   #closed = false;
+  /** What runs when the current transaction ends. */
+  #ended: (() => unknown)[] = [];
 
   readonly #busyTimeoutMs: number;
 
@@ -117,6 +119,11 @@ class SqliteDriver implements Driver {
     return this.#scope.getStore() === true;
   }
 
+  afterTransaction(fn: () => unknown): void | Promise<void> {
+    if (this.#scope.getStore()) this.#ended.push(fn);
+    else return settle(fn);
+  }
+
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
     if (this.#scope.getStore()) return this.#savepoint(fn);
     if (this.#closed) throw new UnavailableError("Database is closed");
@@ -143,7 +150,10 @@ class SqliteDriver implements Driver {
       }
     } finally {
       this.#active = null;
+      const ended = this.#ended;
+      this.#ended = [];
       release();
+      for (const fn of ended) await settle(fn);
     }
   }
 

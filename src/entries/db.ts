@@ -73,3 +73,5 @@ export { tableMigration } from "../db/table-migration.ts";
 export { createRepository, SqlRepository } from "../db/repository.ts";
 export type { ConfigStore } from "../modules/config/store.ts";
 export type { ArtifactStore, SubtreeRecord } from "../modules/artifact/store.ts";
+export { cacheToken, CachedRepository, MemoryCacheBackend, PostgresCacheBus, QUERY_CACHE_KEY, QueryCache, TableCache, type CacheBackend, type CacheBus, type CacheInvalidation, type CacheNamespaceOptions, type CacheStore, type Lookup, type PostgresCacheBusOptions, type QueryCacheOptions, type TableCacheOptions } from "../db/cache/mod.ts";
+export { connectRedis, RedisCacheBackend, RedisCacheBus, type RedisCacheBusOptions, type RedisCacheOptions, type RedisClient, type RedisHandle } from "../integrations/redis-cache.ts";

@@ -47,6 +47,7 @@ import { RATE_LIMIT_STORE_KEY, rateLimitModule } from "./rate-limit-module.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import type { RateLimitStore } from "../core/rate-limit.ts";
 import { createServiceContext } from "./service-context.ts";
+import { queryCacheModule } from "./query-cache-module.ts";
 import { ServiceSettings, type SettingsOptions } from "./settings.ts";
 
 /** Options of a service builder. */
@@ -452,11 +453,14 @@ export class BaseServiceBuilder {
       throw error;
     }));
     if (monitoring) modules.push(monitoringModule(monitoring, this.#monitoring));
+    const instanceId = newUlid();
+    // First: entity modules find the cache in their set-up; it opens only if a table opts in.
+    modules.unshift(queryCacheModule({ settings: settings.current.cache, db, instanceId, logger, ...(monitoring ? { monitoring } : {}) }));
     const context = createServiceContext({
       db,
       info: this.options.info,
       logger,
-      instanceId: newUlid(),
+      instanceId,
       settings,
       ...(monitoring ? { monitoring } : {}),
     });

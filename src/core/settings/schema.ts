@@ -37,6 +37,19 @@ const database = Type.Object({
   breakerProbeMs: Type.Integer({ minimum: 50, default: 500, description: "Milliseconds between probes of the PostgreSQL server while its circuit is open" }),
 });
 
+const cache = Type.Object({
+  store: Type.Union([Type.Literal("memory"), Type.Literal("redis")], {
+    default: "memory",
+    description: "Backend of the query cache of tables that opt in: memory (per instance) or redis (shared by every instance)",
+  }),
+  redisUrl: Type.String({ minLength: 1, default: "redis://127.0.0.1:6379", env: ["REDIS_URL"], secret: true, description: "Redis of the redis cache (and of invalidations with bus=redis)" }),
+  keyPrefix: Type.String({ default: "chapkit:cache:", description: "Prefix of the cache's Redis keys and channel" }),
+  bus: Type.Union([Type.Literal("auto"), Type.Literal("postgres"), Type.Literal("redis"), Type.Literal("none")], {
+    default: "auto",
+    description: "How memory caches of other instances learn of writes: auto (LISTEN/NOTIFY on PostgreSQL, none on SQLite), postgres, redis or none",
+  }),
+});
+
 const log = Type.Object({
   level: Type.Union([Type.Literal("debug"), Type.Literal("info"), Type.Literal("warn"), Type.Literal("error")], {
     default: "info",
@@ -184,7 +197,7 @@ const compression = Type.Object({
   thresholdBytes: Type.Integer({ minimum: 0, default: 1024, reload: true, description: "Smallest body compressed" }),
 });
 
-const schema = Type.Object({ server, database, log, http, load, rateLimit, cors, compression, auth, monitoring, outbound, jobs, registration });
+const schema = Type.Object({ server, database, cache, log, http, load, rateLimit, cors, compression, auth, monitoring, outbound, jobs, registration });
 
 /**
  * The one schema of every chapkit setting, grouped by concern. Adding a
@@ -220,6 +233,17 @@ export interface Settings {
     breakerThreshold: number;
     /** Milliseconds between probes of the PostgreSQL server while its circuit is open (default 500). */
     breakerProbeMs: number;
+  };
+  /** The query cache of tables that opt in (`withEntity(…, { cache })`). */
+  cache: {
+    /** `memory` (per instance, default) or `redis` (shared by every instance). */
+    store: "memory" | "redis";
+    /** Redis URL of the `redis` cache and bus (`REDIS_URL`; a secret). */
+    redisUrl: string;
+    /** Prefix of the Redis keys and channel (default `chapkit:cache:`). */
+    keyPrefix: string;
+    /** Invalidation transport of memory caches between instances (default `auto`). */
+    bus: "auto" | "postgres" | "redis" | "none";
   };
   /** Logging. */
   log: {

@@ -1,5 +1,6 @@
 import type { EntityDefinition, EntityInputOf, EntityRecordOf } from "../../core/entity-definition.ts";
 import { Manager, type ManagerHooks } from "../../core/manager.ts";
+import type { Repository } from "../../core/repository.ts";
 import type { Driver } from "../../db/driver.ts";
 import { createRepository } from "../../db/repository.ts";
 
@@ -25,8 +26,17 @@ export function createEntityManager<D extends EntityDefinition>(
   definition: D,
   hooks?: EntityHooks<D>,
 ): EntityManager<D> {
+  return entityManagerOn(createRepository<EntityRecordOf<D>>(db, definition.table), definition, hooks);
+}
+
+/** The manager of an entity over a repository of its table (a cached one, a sharded one…). */
+export function entityManagerOn<D extends EntityDefinition>(
+  repository: Repository<EntityRecordOf<D>>,
+  definition: D,
+  hooks?: EntityHooks<D>,
+): EntityManager<D> {
   return new Manager<EntityRecordOf<D>, D["input"], D["output"]>({
-    repository: createRepository<EntityRecordOf<D>>(db, definition.table),
+    repository,
     input: definition.input,
     output: definition.output,
     ...(hooks ? { hooks } : {}),

@@ -7,7 +7,7 @@
  * @module
  */
 import type { AnyElysia } from "elysia";
-import type { EntityDefinition } from "../../core/entity-definition.ts";
+import type { EntityDefinition, EntityRecordOf } from "../../core/entity-definition.ts";
 import { entityTableMigrations } from "../../db/table-migration.ts";
 import type { RoutePermission } from "../../http/auth-guard-permissions.ts";
 import { type CrudPermissions, crudRouter } from "../../http/crud/crud-router.ts";
@@ -15,7 +15,11 @@ import type { Operation } from "../../http/crud/operation.ts";
 import type { ListRouteOptions } from "../../http/list-query-route.ts";
 import type { LinkOptions } from "../../http/links.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
-import { createEntityManager, type EntityHooks, type EntityManager } from "./manager.ts";
+import { CachedRepository } from "../../db/cache/cached-repository.ts";
+import { QUERY_CACHE_KEY, type QueryCache } from "../../db/cache/query-cache.ts";
+import type { TableCacheOptions } from "../../db/cache/table-cache.ts";
+import { createRepository } from "../../db/repository.ts";
+import { createEntityManager, type EntityHooks, type EntityManager, entityManagerOn } from "./manager.ts";
 
 /** What `withEntity` takes besides the definition; every key is optional. */
 export interface EntityOptions<D extends EntityDefinition> {
@@ -48,6 +52,12 @@ export interface EntityOptions<D extends EntityDefinition> {
    * `false` turns links off.
    */
   links?: LinkOptions | false;
+  /**
+   * Serve reads by id, lists and counts from the query cache (setting
+   * `cache.store`); `true` takes the defaults (60 s, 10 000 entries). Every
+   * write through the manager invalidates what it affects, on every instance.
+   */
+  cache?: boolean | TableCacheOptions;
 }
 
 /** The key an entity's manager is provided under: `entity:<table>`. */
@@ -74,8 +84,14 @@ export function entityModule<D extends EntityDefinition>(definition: D, options:
     name: key,
     requires: options.requires ?? [],
     migrations: entityTableMigrations(definition.table, key),
-    setup(context: ServiceContext): void {
-      context.provide(key, createEntityManager(context.db, definition, options.hooks));
+    async setup(context: ServiceContext): Promise<void> {
+      if (!options.cache) {
+        context.provide(key, createEntityManager(context.db, definition, options.hooks));
+        return;
+      }
+      const cache = await context.get<QueryCache>(QUERY_CACHE_KEY).table(definition.table.name, options.cache === true ? {} : options.cache);
+      const repository = new CachedRepository(createRepository<EntityRecordOf<D>>(context.db, definition.table), cache);
+      context.provide(key, entityManagerOn(repository, definition, options.hooks));
     },
     routes(context: ServiceContext): AnyElysia {
       return crudRouter({

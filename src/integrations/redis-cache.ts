@@ -1,0 +1,135 @@
+/**
+ * The Redis backend of the cache layer (entries shared by every instance, so
+ * a write invalidates them for all at once) and a Redis pub/sub
+ * {@link CacheBus}. Values are MessagePack, so binary columns survive. Both
+ * connect through the one Redis client (`ioredis`, an optional peer).
+ *
+ * @module
+ */
+import { pack, unpack } from "msgpackr";
+import { type CacheBackend, type CacheBus, type CacheInvalidation, type CacheStore, parseInvalidation } from "../core/cache.ts";
+import { connectRedis, type RedisClient, type RedisHandle } from "./redis-client.ts";
+
+export { connectRedis };
+export type { RedisClient, RedisHandle };
+
+/** Options of {@link RedisCacheBackend.connect}. */
+export interface RedisCacheOptions {
+  /** Prefix of every key (default `chapkit:cache:`); separate services or tests with it. */
+  keyPrefix?: string;
+}
+
+class RedisCacheStore implements CacheStore {
+  readonly shared = true;
+  readonly #redis: RedisClient;
+  readonly #prefix: string;
+
+  constructor(redis: RedisClient, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  async getMany(keys: readonly string[]): Promise<(unknown | undefined)[]> {
+    const values = await this.#redis.mgetBuffer(...keys.map((key) => this.#prefix + key));
+    return values.map((value) => (value === null ? undefined : unpack(value)));
+  }
+
+  async set(key: string, value: unknown, ttlMs: number): Promise<void> {
+    const ttl = ttlMs > 0 ? ["PX", Math.ceil(ttlMs)] : [];
+    await this.#redis.set(this.#prefix + key, pack(value), ...ttl);
+  }
+
+  async add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
+    const ttl = ttlMs > 0 ? ["PX", Math.ceil(ttlMs)] : [];
+    return (await this.#redis.set(this.#prefix + key, pack(value), ...ttl, "NX")) === "OK";
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    if (keys.length > 0) await this.#redis.del(...keys.map((key) => this.#prefix + key));
+  }
+}
+
+/** See the module doc. `maxEntries` does not apply: Redis evicts by its own `maxmemory` policy. */
+export class RedisCacheBackend implements CacheBackend {
+  /** `redis`. */
+  readonly name = "redis";
+  /** Every instance sees the same entries. */
+  readonly shared = true;
+  readonly #handle: RedisHandle;
+  readonly #prefix: string;
+
+  private constructor(handle: RedisHandle, prefix: string) {
+    this.#handle = handle;
+    this.#prefix = prefix;
+  }
+
+  /**
+   * Connects to `url` (`redis://host:6379/0`).
+   *
+   * @throws {Error} naming the package to add when `ioredis` is not installed, or when Redis cannot be reached.
+   */
+  static async connect(url: string, options: RedisCacheOptions = {}): Promise<RedisCacheBackend> {
+    return new RedisCacheBackend(await connectRedis(url), options.keyPrefix ?? "chapkit:cache:");
+  }
+
+  /** The keys of `namespace`, under `<keyPrefix><namespace>:`. */
+  store(namespace: string): CacheStore {
+    return new RedisCacheStore(this.#handle.client, `${this.#prefix}${namespace}:`);
+  }
+
+  /** Gives the shared connection back. */
+  close(): Promise<void> {
+    return this.#handle.release();
+  }
+}
+
+/** Options of {@link RedisCacheBus.connect}. */
+export interface RedisCacheBusOptions {
+  /** The channel (default `chapkit:cache:invalidate`); instances of one service share it. */
+  channel?: string;
+  /** This instance's id: its own messages are not delivered back to it. */
+  instanceId: string;
+}
+
+/** Invalidations over Redis pub/sub, for memory caches on several instances. */
+export class RedisCacheBus implements CacheBus {
+  readonly #handle: RedisHandle;
+  readonly #channel: string;
+  readonly #instanceId: string;
+
+  private constructor(handle: RedisHandle, options: RedisCacheBusOptions) {
+    this.#handle = handle;
+    this.#channel = options.channel ?? "chapkit:cache:invalidate";
+    this.#instanceId = options.instanceId;
+  }
+
+  /** Connects to `url`. @throws {Error} as {@link RedisCacheBackend.connect}. */
+  static async connect(url: string, options: RedisCacheBusOptions): Promise<RedisCacheBus> {
+    return new RedisCacheBus(await connectRedis(url), options);
+  }
+
+  /** Sends an invalidation to the other instances. */
+  async publish(message: CacheInvalidation): Promise<void> {
+    await this.#handle.client.publish(this.#channel, JSON.stringify({ ...message, from: this.#instanceId }));
+  }
+
+  /** Delivers the other instances' invalidations until the returned function is called. */
+  async subscribe(onMessage: (message: CacheInvalidation) => void): Promise<() => Promise<void>> {
+    const subscriber = await this.#handle.subscriber();
+    subscriber.on("message", (channel: string, text: string) => {
+      if (channel !== this.#channel) return;
+      const message = parseInvalidation(text, this.#instanceId);
+      if (message) onMessage(message);
+    });
+    await subscriber.subscribe(this.#channel);
+    return async () => {
+      await subscriber.unsubscribe(this.#channel).catch(() => {});
+      subscriber.disconnect();
+    };
+  }
+
+  /** Gives the shared connection back. */
+  close(): Promise<void> {
+    return this.#handle.release();
+  }
+}

@@ -1,0 +1,60 @@
+/** The query cache of a service, opened when the first table opts in and closed on shutdown. */
+import type { Logger } from "../core/logging.ts";
+import type { Settings } from "../core/settings/schema.ts";
+import { MemoryCacheBackend } from "../db/cache/memory-cache.ts";
+import { PostgresCacheBus } from "../db/cache/postgres-bus.ts";
+import { QUERY_CACHE_KEY, QueryCache } from "../db/cache/query-cache.ts";
+import type { Driver } from "../db/driver.ts";
+import type { ServiceModule } from "../http/module.ts";
+import { RedisCacheBackend, RedisCacheBus } from "../integrations/redis-cache.ts";
+import type { Monitoring } from "../observability/monitoring.ts";
+
+/** What the query cache module needs of the service. */
+export interface QueryCacheModuleParts {
+  settings: Settings["cache"];
+  db: Driver;
+  instanceId: string;
+  logger: Logger;
+  monitoring?: Monitoring;
+}
+
+/**
+ * Provides the service's {@link QueryCache} under {@link QUERY_CACHE_KEY}:
+ * its backend is the `cache.store` setting; memory caches learn of other
+ * instances' writes over the `cache.bus` setting. Hits and misses count in
+ * `chapkit_cache_requests_total{table,result}`.
+ */
+export function queryCacheModule(parts: QueryCacheModuleParts): ServiceModule {
+  const { settings, db, instanceId, logger, monitoring } = parts;
+  const requests = monitoring?.registry.counter({
+    name: "chapkit_cache_requests_total",
+    help: "Query cache lookups by table and result (hit or miss)",
+    labelNames: ["table", "result"],
+  });
+  let warned = false;
+  const cache = new QueryCache({
+    backend: () => settings.store === "redis" ? RedisCacheBackend.connect(settings.redisUrl, { keyPrefix: settings.keyPrefix }) : new MemoryCacheBackend(),
+    bus: () => {
+      const bus = settings.bus === "auto" ? (db.dialect === "postgres" ? "postgres" : "none") : settings.bus;
+      if (bus === "postgres") return new PostgresCacheBus(db, { instanceId });
+      if (bus === "redis") return RedisCacheBus.connect(settings.redisUrl, { instanceId, channel: `${settings.keyPrefix}invalidate` });
+      return undefined;
+    },
+    ...(requests ? { onLookup: (table: string, hit: boolean) => requests.inc(1, table, hit ? "hit" : "miss") } : {}),
+    onError: (error: unknown) => {
+      // One line per failure would flood the log while the backend is down.
+      if (warned) return;
+      warned = true;
+      logger.warn("cache.unavailable", { store: settings.store, error });
+    },
+  });
+  return {
+    name: "query-cache",
+    setup(context): void {
+      context.provide(QUERY_CACHE_KEY, cache);
+    },
+    async stop(): Promise<void> {
+      await cache.close();
+    },
+  };
+}
