@@ -1,3 +1,4 @@
+import { type ChapkitPlugin, pluginModules } from "./plugin.ts";
 import { writeSync } from "node:fs";
 import { type AnyElysia, Elysia } from "elysia";
 import type { EntityDefinition, EntityInputOf, EntityRecordOf } from "../core/entity-definition.ts";
@@ -299,6 +300,15 @@ export class BaseServiceBuilder {
   /** Installs a module: its migrations, set-up, routes, health checks and lifecycle. */
   module(module: ServiceModule): this {
     this.#modules.push(module);
+    return this;
+  }
+
+  /**
+   * Installs a chapkit plugin: its entity tables, job handlers, schedules,
+   * configuration, migrations, routes and lifecycle (see `ChapkitPlugin`).
+   */
+  withPlugin(plugin: ChapkitPlugin): this {
+    for (const module of pluginModules(plugin)) this.module(module);
     return this;
   }
 

@@ -208,7 +208,7 @@ describe("other blocks in README.md and docs/", () => {
 
   test("`chapkit` commands in shell blocks are commands the CLI has", async () => {
     const { createProgram } = await import("../../src/cli/program.ts");
-    const program = createProgram({ output: { out: () => {}, err: () => {}, interactive: false }, cwd: root, env: {} });
+    const program = createProgram({ output: { out: () => {}, err: () => {}, interactive: false, color: false }, cwd: root, env: {} });
     const known = new Set(program.commands.map((command: { name(): string }) => command.name()));
     const unknown: string[] = [];
     for (const block of all.filter((b) => b.lang === "sh" || b.lang === "bash" || b.lang === "shell")) {
