@@ -1,5 +1,6 @@
 import type { Static, TObject } from "@sinclair/typebox";
 import type { EntityRecord } from "./entity.ts";
+import type { EventBus } from "./events/bus.ts";
 import { type FieldError, NotFoundError, type PreconditionFailedError, ValidationError } from "./errors.ts";
 import type { ListQuery } from "./query.ts";
 import type { InsertValues, Repository, UpdateValues, WriteCondition } from "./repository.ts";
@@ -55,6 +56,16 @@ export interface ManagerOptions<R extends EntityRecord, I extends TObject, O ext
   toOutput?(record: R): Static<O> | Promise<Static<O>>;
   /** Lifecycle hooks. */
   hooks?: ManagerHooks<R, Static<I>>;
+  /** Publishes `entity.created|updated|deleted` with the output state to this bus after each committed write. */
+  events?: ManagerEvents;
+}
+
+/** Where a manager publishes its entity events. */
+export interface ManagerEvents {
+  /** The service's bus (`context.events`). */
+  bus: EventBus;
+  /** The collection named in the events, e.g. the table name. */
+  collection: string;
 }
 
 /** Options of a manager's `update` and `delete`. */
@@ -220,7 +231,9 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
       }
       const records = await this.repository.insertMany(values);
       for (const record of records) await hooks?.afterCreate?.(record);
-      return Promise.all(records.map((record) => this.toOutput(record)));
+      const outputs = await Promise.all(records.map((record) => this.toOutput(record)));
+      await this.emit("entity.created", records, outputs);
+      return outputs;
     });
   }
 
@@ -230,6 +243,34 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
     await this.#options.hooks?.beforeDelete?.(record);
     await this.repository.delete(id, options.condition);
     await this.#options.hooks?.afterDelete?.(record);
+    await this.emit("entity.deleted", [record]);
+  }
+
+  /** Whether writes publish events: a bus is set and its collection is not excluded. */
+  protected get publishesEvents(): boolean {
+    const events = this.#options.events;
+    return events !== undefined && events.bus.publishes(events.collection);
+  }
+
+  /**
+   * Publishes an `entity.*` event per record with its output state (after
+   * commit when inside a transaction), for subclasses that write through
+   * their store; `outputs`, when given, are the records' outputs.
+   */
+  protected async emit(
+    type: "entity.created" | "entity.updated" | "entity.deleted",
+    records: readonly R[],
+    outputs?: readonly Static<O>[],
+  ): Promise<void> {
+    const events = this.#options.events;
+    if (!events || records.length === 0 || !events.bus.publishes(events.collection)) return;
+    const states = outputs ?? await Promise.all(records.map((record) => this.toOutput(record)));
+    await events.bus.publishMany(records.map((record, index) => ({
+      type,
+      collection: events.collection,
+      id: record.id,
+      entity: states[index],
+    })));
   }
 
   #values(input: Static<I>, existing: R | null): UpdateValues<R> {
@@ -245,7 +286,9 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
     const id = (prepared as { id?: string }).id;
     const record = await this.repository.insert(id ? { ...values, id } : values);
     await hooks?.afterCreate?.(record);
-    return this.toOutput(record);
+    const output = await this.toOutput(record);
+    await this.emit("entity.created", [record], [output]);
+    return output;
   }
 
   async #update(existing: R, input: Static<I>, condition?: WriteCondition): Promise<Static<O>> {
@@ -254,6 +297,8 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
     const record = await this.repository.update(existing.id, this.#values(prepared, existing), condition);
     if (!record) throw new NotFoundError(`Entity with id ${existing.id} not found`);
     await hooks?.afterUpdate?.(record, existing);
-    return this.toOutput(record);
+    const output = await this.toOutput(record);
+    await this.emit("entity.updated", [record], [output]);
+    return output;
   }
 }

@@ -1,4 +1,5 @@
 import type { AnyElysia } from "elysia";
+import type { EventBus } from "../core/events/bus.ts";
 import type { ServiceInfo } from "../core/info.ts";
 import type { Logger } from "../core/logging.ts";
 import type { Settings } from "../core/settings/schema.ts";
@@ -34,6 +35,11 @@ export interface HealthCheck {
 export interface ServiceContext {
   /** The service's store, migrated. */
   readonly db: Driver;
+  /**
+   * The service's event bus: managers publish committed changes to it, and
+   * any module subscribes (`context.events.subscribe({ types: ["entity.*"] }, fn)`).
+   */
+  readonly events: EventBus;
   /** The service's info. */
   readonly info: ServiceInfo;
   /** The service's logger. */

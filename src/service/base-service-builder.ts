@@ -27,6 +27,9 @@ import { closeRoutes } from "../http/routing.ts";
 import { systemRoutes } from "../http/system.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import { instrumentDriver } from "../db/instrumented-driver.ts";
+import { trackCommits } from "../db/commit-hooks.ts";
+import { EVENT_OUTBOX_MIGRATIONS } from "../db/event-outbox.ts";
+import { createEventBus, eventsModule } from "./events-module.ts";
 import { httpMetrics } from "../http/metrics.ts";
 import { statusPage } from "../http/status-page.ts";
 import { Monitoring } from "../observability/monitoring.ts";
@@ -456,18 +459,22 @@ export class BaseServiceBuilder {
     const monitoring = this.#monitoring
       ? new Monitoring({ ...this.#monitoring, logger: logger.child({ module: "monitoring" }), ...(tracer ? { tracer } : {}) })
       : undefined;
-    const db = monitoring ? instrumentDriver(opened, monitoring) : opened;
+    const db = trackCommits(monitoring ? instrumentDriver(opened, monitoring) : opened);
+    const instanceId = newUlid();
+    const events = createEventBus({ db, opened, instanceId, settings: settings.current.events, logger: logger.child({ module: "events" }) });
     logCircuitChanges(db, logger);
     modules.push(await rateLimitModule(settings.current.rateLimit, logger).catch(async (error: unknown) => {
       if (ownsDb) await opened.close();
       throw error;
     }));
     if (monitoring) modules.push(monitoringModule(monitoring, this.#monitoring));
-    const instanceId = newUlid();
     // First: entity modules find the cache in their set-up; it opens only if a table opts in.
     modules.unshift(queryCacheModule({ settings: settings.current.cache, db, instanceId, logger, ...(monitoring ? { monitoring } : {}) }));
+    // First, so other instances' events flow from set-up on and the bus stops after every publisher.
+    modules.unshift(eventsModule(events));
     const context = createServiceContext({
       db,
+      events,
       info: this.options.info,
       logger,
       instanceId,
@@ -484,7 +491,7 @@ export class BaseServiceBuilder {
     });
     try {
       context.provide(READINESS_KEY, new Readiness());
-      await migrate(db, [...SERVICE_SECRET_MIGRATIONS, ...modules.flatMap((module) => module.migrations ?? [])]);
+      await migrate(db, [...SERVICE_SECRET_MIGRATIONS, ...EVENT_OUTBOX_MIGRATIONS, ...modules.flatMap((module) => module.migrations ?? [])]);
       const cursorSecret = context.settings.http.secret ?? await storedSecret(db, "cursor");
       for (const module of modules) await module.setup?.(context);
       const app = this.#assemble(context, modules, logger, logRequests, cursorSecret);

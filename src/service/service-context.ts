@@ -1,3 +1,4 @@
+import type { EventBus } from "../core/events/bus.ts";
 import type { ServiceInfo } from "../core/info.ts";
 import type { Logger } from "../core/logging.ts";
 import type { Driver } from "../db/driver.ts";
@@ -8,6 +9,8 @@ import type { Settings } from "../core/settings/schema.ts";
 /** The parts a {@link ServiceContext} is made of. */
 export interface ServiceContextParts {
   db: Driver;
+  /** The service's event bus. */
+  events: EventBus;
   info: ServiceInfo;
   logger: Logger;
   instanceId: string;
@@ -21,6 +24,7 @@ export function createServiceContext(parts: ServiceContextParts): ServiceContext
   const registry = new Map<string, unknown>();
   return {
     db: parts.db,
+    events: parts.events,
     info: parts.info,
     logger: parts.logger,
     instanceId: parts.instanceId,

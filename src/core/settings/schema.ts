@@ -197,7 +197,17 @@ const compression = Type.Object({
   thresholdBytes: Type.Integer({ minimum: 0, default: 1024, reload: true, description: "Smallest body compressed" }),
 });
 
-const schema = Type.Object({ server, database, cache, log, http, load, rateLimit, cors, compression, auth, monitoring, outbound, jobs, registration });
+const events = Type.Object({
+  replayLimit: Type.Integer({ minimum: 0, default: 1000, description: "Events kept per instance for subscribers that resume (Last-Event-ID)" }),
+  exclude: Type.Array(Type.String({ minLength: 1 }), { default: [], description: "Collections that publish no events (e.g. audit)" }),
+  outboxRetentionMs: Type.Integer({
+    minimum: 1000,
+    default: 600_000,
+    description: "Milliseconds events stay in the PostgreSQL outbox table before they are pruned",
+  }),
+});
+
+const schema = Type.Object({ server, database, cache, log, http, load, rateLimit, cors, compression, auth, monitoring, outbound, jobs, events, registration });
 
 /**
  * The one schema of every chapkit setting, grouped by concern. Adding a
@@ -358,6 +368,15 @@ export interface Settings {
   jobs: {
     /** Job lease in milliseconds (`CHAPKIT_JOB_LEASE_MS`, default 60 000; restart to change). */
     leaseMs: number;
+  };
+  /** The event bus (see docs/events.md; restart to change). */
+  events: {
+    /** Events kept per instance for subscribers that resume with `Last-Event-ID` (default 1000). */
+    replayLimit: number;
+    /** Collections that publish no events (default none). */
+    exclude: string[];
+    /** Milliseconds events stay in the PostgreSQL outbox before they are pruned (default 600 000). */
+    outboxRetentionMs: number;
   };
   /** Self-registration with chap-core (used by `MLServiceBuilder.withRegistration`). */
   registration: {

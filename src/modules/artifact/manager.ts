@@ -1,5 +1,5 @@
 import { ConflictError, type FieldError, NotFoundError, ValidationError } from "../../core/errors.ts";
-import { Manager, type ManagerWriteOptions, type SaveResult } from "../../core/manager.ts";
+import { Manager, type ManagerEvents, type ManagerWriteOptions, type SaveResult } from "../../core/manager.ts";
 import type { WriteCondition } from "../../core/repository.ts";
 import { parseTags } from "../../core/tags.ts";
 import { isUlid } from "../../core/ulid.ts";
@@ -33,6 +33,8 @@ export interface ArtifactManagerOptions {
   onStored?: (bytes: number) => void;
   /** Accept and answer `tags` (the chap profile's `ArtifactOut`: `id, created_at, updated_at, tags, data, parent_id, level`). */
   tags?: boolean;
+  /** Publishes `entity.*` events of committed writes (collection `artifacts`). */
+  events?: ManagerEvents;
 }
 
 const encoder = new TextEncoder();
@@ -86,6 +88,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
       input: ArtifactInSchema,
       output: ArtifactOutSchema,
       toOutput: out,
+      ...(options.events ? { events: options.events } : {}),
     });
     this.store = options.store;
     this.hierarchy = options.hierarchy;
@@ -145,7 +148,9 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
       const existing = input.id === undefined ? null : await this.store.findById(input.id);
       const record = existing ? await this.#change(existing, input) : await this.#insert(input);
       if (payload) await this.store.putPayload(record.id, payload);
-      return { output: this.#out(record), created: existing === null };
+      const output = this.#out(record);
+      await this.emit(existing ? "entity.updated" : "entity.created", [record], [output]);
+      return { output, created: existing === null };
     });
     this.#stored(input.data, payload);
     return result;
@@ -165,7 +170,12 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
    */
   override async update(id: string, body: unknown, options: ManagerWriteOptions = {}): Promise<ArtifactOut> {
     const input = this.parse(body);
-    return this.store.transaction(async () => this.#out(await this.#change(await this.require(id), input, options.condition)));
+    return this.store.transaction(async () => {
+      const record = await this.#change(await this.require(id), input, options.condition);
+      const output = this.#out(record);
+      await this.emit("entity.updated", [record], [output]);
+      return output;
+    });
   }
 
   /**
@@ -183,6 +193,11 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
         await this.store.shiftDescendantLevels(id, -(record.level + 1));
         await this.store.detachChildren(id);
         await this.store.delete(id);
+        await this.emit("entity.deleted", [record]);
+      } else if (this.publishesEvents) {
+        const subtree = await this.store.subtree(id);
+        await this.store.deleteMany(subtree.map((node) => node.id));
+        await this.emit("entity.deleted", subtree);
       } else {
         await this.store.deleteMany([id, ...(await this.store.descendantIds(id))]);
       }

@@ -73,6 +73,7 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
         hierarchy: options.hierarchy,
         ...(size ? { onStored: (bytes: number) => size.observe(bytes) } : {}),
         tags: options.profile === "chap",
+        events: { bus: context.events, collection: "artifacts" },
       });
       context.provide(ARTIFACTS_KEY, artifacts);
       if (!linking) return;

@@ -1,6 +1,6 @@
 import type { TObject, TSchema } from "@sinclair/typebox";
 import { ConflictError, ValidationError } from "../../core/errors.ts";
-import { Manager, type ManagerHooks, type ManagerWriteOptions, type SaveResult } from "../../core/manager.ts";
+import { Manager, type ManagerEvents, type ManagerHooks, type ManagerWriteOptions, type SaveResult } from "../../core/manager.ts";
 import { parseTags } from "../../core/tags.ts";
 import { compiledCheck, validateValue, validLeavesUnchanged } from "../../core/validation.ts";
 import { chapConfigDataSchema, chapConfigInputSchema, chapConfigOutputSchema } from "./chap-schema.ts";
@@ -44,6 +44,8 @@ export interface ConfigManagerOptions {
    * transaction with the `beforeDelete` hook (which cascades to linked artifacts).
    */
   profile?: "seed" | "chap";
+  /** Publishes `entity.*` events of committed writes (collection `configs`). */
+  events?: ManagerEvents;
 }
 
 async function assertNameFree(store: ConfigStore, name: string, ownId: string | null): Promise<void> {
@@ -87,6 +89,7 @@ export class ConfigManager extends Manager<ConfigRecord, ConfigInSchema, ConfigO
         ? (input) => ({ name: input.name, data: input.data, tags: (input as ConfigInput).tags ?? [] })
         : (input) => ({ name: input.name, data: input.data }),
       toOutput: (record) => chap ? toChapConfigOut(dataSchema, record) : toConfigOut(dataSchema, record),
+      ...(options.events ? { events: options.events } : {}),
       hooks: chap ? user ?? {} : {
         ...user,
         beforeCreate: async (input) => {

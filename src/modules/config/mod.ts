@@ -83,6 +83,7 @@ export function configModule(options: ConfigModuleOptions): ServiceModule {
         store: createConfigStore(context.db),
         schema: options.schema,
         ...(options.hooks ? { hooks: options.hooks } : {}),
+        events: { bus: context.events, collection: "configs" },
       });
       context.provide(CONFIG_KEY, manager);
       context.provide(CONFIG_PREFIX_KEY, prefix);
@@ -93,6 +94,7 @@ export function configModule(options: ConfigModuleOptions): ServiceModule {
         store: manager.store,
         schema: options.schema,
         profile: "chap",
+        events: { bus: context.events, collection: "configs" },
         hooks: {
           ...user,
           beforeDelete: async (record) => {

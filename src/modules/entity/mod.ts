@@ -19,7 +19,7 @@ import { CachedRepository } from "../../db/cache/cached-repository.ts";
 import { QUERY_CACHE_KEY, type QueryCache } from "../../db/cache/query-cache.ts";
 import type { TableCacheOptions } from "../../db/cache/table-cache.ts";
 import { createRepository } from "../../db/repository.ts";
-import { createEntityManager, type EntityHooks, type EntityManager, entityManagerOn } from "./manager.ts";
+import { type EntityHooks, type EntityManager, entityManagerOn } from "./manager.ts";
 
 /** What `withEntity` takes besides the definition; every key is optional. */
 export interface EntityOptions<D extends EntityDefinition> {
@@ -58,6 +58,8 @@ export interface EntityOptions<D extends EntityDefinition> {
    * write through the manager invalidates what it affects, on every instance.
    */
   cache?: boolean | TableCacheOptions;
+  /** `false`: writes publish no `entity.*` events (per-collection opt-out; default true). */
+  events?: boolean;
 }
 
 /** The key an entity's manager is provided under: `entity:<table>`. */
@@ -85,13 +87,18 @@ export function entityModule<D extends EntityDefinition>(definition: D, options:
     requires: options.requires ?? [],
     migrations: entityTableMigrations(definition.table, key),
     async setup(context: ServiceContext): Promise<void> {
+      if (options.events === false) context.events.exclude(definition.table.name);
+      const managerOptions = {
+        ...(options.hooks ? { hooks: options.hooks } : {}),
+        events: { bus: context.events, collection: definition.table.name },
+      };
+      const repository = createRepository<EntityRecordOf<D>>(context.db, definition.table);
       if (!options.cache) {
-        context.provide(key, createEntityManager(context.db, definition, options.hooks));
+        context.provide(key, entityManagerOn(repository, definition, managerOptions));
         return;
       }
       const cache = await context.get<QueryCache>(QUERY_CACHE_KEY).table(definition.table.name, options.cache === true ? {} : options.cache);
-      const repository = new CachedRepository(createRepository<EntityRecordOf<D>>(context.db, definition.table), cache);
-      context.provide(key, entityManagerOn(repository, definition, options.hooks));
+      context.provide(key, entityManagerOn(new CachedRepository(repository, cache), definition, managerOptions));
     },
     routes(context: ServiceContext): AnyElysia {
       return crudRouter({

@@ -1,6 +1,6 @@
 import type { Static } from "@sinclair/typebox";
 import { parseFilter } from "../../core/filter-parse.ts";
-import { Manager } from "../../core/manager.ts";
+import { Manager, type ManagerEvents } from "../../core/manager.ts";
 import type { Filter } from "../../core/query.ts";
 import type { Repository, UpdateValues } from "../../core/repository.ts";
 import { FLAG_VARIABLES, type FlagSubject, matchesRule, rolloutBucket } from "./evaluate.ts";
@@ -19,6 +19,8 @@ export interface FlagManagerOptions {
   cacheTtlMs?: number;
   /** The clock (tests). */
   now?: () => number;
+  /** Publishes `entity.*` events of committed writes (collection `flags`). */
+  events?: ManagerEvents;
 }
 
 interface CompiledFlag {
@@ -88,6 +90,7 @@ export class FlagManager extends Manager<FlagRecord, FlagInSchema, FlagOutSchema
         afterUpdate: clear,
         afterDelete: clear,
       },
+      ...(options.events ? { events: options.events } : {}),
     });
     this.#ttl = options.cacheTtlMs ?? 1000;
     this.#now = options.now ?? Date.now;

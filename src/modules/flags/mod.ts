@@ -35,6 +35,7 @@ export function flagsModule(options: FlagsModuleOptions = {}): ServiceModule {
       manager = new FlagManager({
         repository: createFlagRepository(context.db),
         ...(options.cacheTtlMs === undefined ? {} : { cacheTtlMs: options.cacheTtlMs }),
+        events: { bus: context.events, collection: "flags" },
       });
       context.provide<FlagManager>(FLAGS_KEY, manager);
     },

@@ -20,6 +20,7 @@ import { scheduleRoutes } from "./schedule-routes.ts";
 import { JobScheduler, type ScheduleSpec } from "./scheduler.ts";
 import { type AnyElysia, Elysia } from "elysia";
 import { SqlJobStore } from "./store.ts";
+import { publishJobEvents } from "./job-events.ts";
 
 /** The key under which the jobs module provides its {@link JobRunner}. */
 export const JOBS_KEY = "jobs";
@@ -108,7 +109,7 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
       const leaseTtlMs = options.leaseTtlMs ?? context.settings.jobs?.leaseMs ?? 60_000;
       const db = context.db;
       runner = new InProcessJobRunner({
-        store,
+        store: publishJobEvents(store, context.events),
         instanceId: context.instanceId,
         identity: options.identity === undefined ? defaultIdentity(db) : options.identity,
         maxConcurrency: options.maxConcurrency ?? null,

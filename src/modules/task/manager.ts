@@ -2,7 +2,7 @@ import type { Static } from "@sinclair/typebox";
 import { BadRequestError, NotFoundError, ValidationError } from "../../core/errors.ts";
 import type { JobFunction, JobRunner } from "../jobs/types.ts";
 import type { Monitoring } from "../../observability/monitoring.ts";
-import { Manager } from "../../core/manager.ts";
+import { Manager, type ManagerEvents } from "../../core/manager.ts";
 import type { Repository, UpdateValues } from "../../core/repository.ts";
 import { validateValue } from "../../core/validation.ts";
 import type { TaskFunctions } from "./functions.ts";
@@ -27,6 +27,8 @@ export interface TaskManagerOptions {
   shell?: ShellPolicy;
   /** Times task jobs (kind `task`) when monitoring is on. */
   monitoring?: Monitoring;
+  /** Publishes `entity.*` events of committed writes (collection `tasks`). */
+  events?: ManagerEvents;
 }
 
 /** The 202 answer of `$execute`. */
@@ -97,6 +99,7 @@ export class TaskManager extends Manager<TaskRecord, TaskInSchema, TaskOutSchema
         beforeCreate: (input) => check(input, null),
         beforeUpdate: (input, existing) => check(input, existing),
       },
+      ...(options.events ? { events: options.events } : {}),
     });
     this.functions = functions;
     this.shell = shell;

@@ -66,6 +66,7 @@ export function tasksModule(options: TasksModuleOptions = {}): ServiceModule {
         jobs: () => (context.has("jobs") ? context.get<JobRunner>("jobs") : null),
         artifacts: () => context.get<TaskArtifacts>("artifacts"),
         ...(context.monitoring ? { monitoring: context.monitoring } : {}),
+        events: { bus: context.events, collection: "tasks" },
       });
       context.provide<TaskManager>(TASKS_KEY, manager);
     },

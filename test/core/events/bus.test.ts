@@ -1,0 +1,117 @@
+/** The event bus: selection by type, collection and filter; after-commit delivery; resume; opt-out. */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { EventBus } from "../../../src/core/events/bus.ts";
+import type { ServiceEvent } from "../../../src/core/events/types.ts";
+import { parseFilter } from "../../../src/core/filter-parse.ts";
+import { newUlid } from "../../../src/core/ulid.ts";
+import { trackCommits } from "../../../src/db/commit-hooks.ts";
+import { openDatabase } from "../../../src/db/open.ts";
+
+const note = (title: string, size = 1) => ({ type: "entity.created" as const, collection: "notes", id: newUlid(), entity: { title, size } });
+
+function collect(bus: EventBus, selector: Parameters<EventBus["subscribe"]>[0] = {}): ServiceEvent[] {
+  const seen: ServiceEvent[] = [];
+  bus.subscribe(selector, (event) => seen.push(event));
+  return seen;
+}
+
+describe("event bus", () => {
+  test("delivers each event with an id, a timestamp and the Standard Webhooks data shape", async () => {
+    const bus = new EventBus();
+    const seen = collect(bus);
+    const input = note("a");
+    await bus.publish(input);
+    assert.equal(seen.length, 1);
+    const [event] = seen;
+    assert.equal(event!.type, "entity.created");
+    assert.deepEqual(event!.data, { collection: "notes", id: input.id, entity: { title: "a", size: 1 } });
+    assert.match(event!.id, /^[0-9A-HJKMNP-TV-Z]{26}$/);
+    assert.ok(!Number.isNaN(Date.parse(event!.timestamp)));
+  });
+
+  test("selects by type family, collection and the filter grammar over the entity", async () => {
+    const bus = new EventBus();
+    const jobs = collect(bus, { types: ["job.*"] });
+    const big = collect(bus, { collections: ["notes"], filter: parseFilter("size >= 10 && title ~ \"RE\"") });
+    await bus.publish({ type: "job.completed", collection: "jobs", id: newUlid(), entity: { status: "completed" } });
+    await bus.publish(note("red", 12));
+    await bus.publish(note("red", 2));
+    await bus.publish(note("blue", 20));
+    await bus.publish({ type: "entity.created", collection: "other", id: newUlid(), entity: { title: "red", size: 50 } });
+    assert.deepEqual(jobs.map((e) => e.type), ["job.completed"]);
+    assert.deepEqual(big.map((e) => (e.data.entity as { size: number }).size), [12]);
+  });
+
+  test("an asynchronous allow keeps events in order and drops the refused ones", async () => {
+    const bus = new EventBus();
+    const seen = collect(bus, {
+      allow: async (event) => {
+        await new Promise((resolve) => setTimeout(resolve, event.data.id.endsWith("0") ? 5 : 0));
+        return (event.data.entity as { title: string }).title !== "secret";
+      },
+    });
+    for (const title of ["one", "secret", "two", "three"]) await bus.publish(note(title));
+    while (seen.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(seen.map((e) => (e.data.entity as { title: string }).title), ["one", "two", "three"]);
+  });
+
+  test("a throwing subscriber does not stop the others", async () => {
+    const bus = new EventBus();
+    bus.subscribe({}, () => {
+      throw new Error("boom");
+    });
+    const seen = collect(bus);
+    await bus.publish(note("a"));
+    assert.equal(seen.length, 1);
+  });
+
+  test("resumes after a kept event id, and says so when the id is no longer kept", async () => {
+    const bus = new EventBus({ replayLimit: 3 });
+    const seen = collect(bus);
+    for (const title of ["1", "2", "3", "4"]) await bus.publish(note(title));
+    assert.deepEqual(bus.since(seen[1]!.id)?.map((e) => e.id), [seen[2]!.id, seen[3]!.id]);
+    assert.deepEqual(bus.since(seen[3]!.id), []);
+    assert.equal(bus.since(seen[0]!.id), undefined);
+  });
+
+  test("an excluded collection publishes nothing", async () => {
+    const bus = new EventBus({ exclude: ["audit"] });
+    bus.exclude("notes");
+    const seen = collect(bus);
+    await bus.publish(note("a"));
+    await bus.publish({ type: "entity.created", collection: "audit", id: newUlid(), entity: {} });
+    await bus.publish({ type: "entity.created", collection: "kept", id: newUlid(), entity: {} });
+    assert.deepEqual(seen.map((e) => e.data.collection), ["kept"]);
+    assert.equal(bus.publishes("notes"), false);
+  });
+});
+
+describe("event bus in transactions (SQLite)", () => {
+  test("holds events until the commit and drops those of a rolled-back transaction or savepoint", async () => {
+    const db = trackCommits(await openDatabase("sqlite::memory:"));
+    try {
+      const bus = new EventBus({ hooks: db });
+      const seen = collect(bus);
+      await db.transaction(async () => {
+        await bus.publish(note("committed"));
+        assert.equal(seen.length, 0, "nothing is delivered before the commit");
+        await db.transaction(async () => {
+          await bus.publish(note("savepoint kept"));
+        });
+        await db.transaction(async () => {
+          await bus.publish(note("savepoint undone"));
+          throw new Error("undo the savepoint");
+        }).catch(() => {});
+        assert.equal(seen.length, 0);
+      });
+      await db.transaction(async () => {
+        await bus.publish(note("rolled back"));
+        throw new Error("roll back");
+      }).catch(() => {});
+      assert.deepEqual(seen.map((e) => (e.data.entity as { title: string }).title), ["committed", "savepoint kept"]);
+    } finally {
+      await db.close();
+    }
+  });
+});
