@@ -54,6 +54,9 @@ export type { FetchHandler, RunningServer, ServeOptions } from "./src/runtime/se
 export { onTermination } from "./src/runtime/signals.ts";
 export type { TerminationSignal } from "./src/runtime/signals.ts";
 
+// Events (committed changes, after commit; see docs/events.md)
+export { EventBus, type EventSelector, type EventType, type ServiceEvent } from "./src/core/events/mod.ts";
+
 // Settings (typed configuration)
 export { SettingsSchema } from "./src/core/settings/schema.ts";
 export type { SettingAnnotations, Settings, SettingsInput } from "./src/core/settings/schema.ts";
