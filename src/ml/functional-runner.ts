@@ -40,6 +40,10 @@ export interface FunctionalRunnerOptions<C, M> {
   onPredict(input: FunctionalPredictInput<C, M>): Promise<DataFrame> | DataFrame;
   /** Content type of binary models (default `application/octet-stream`). */
   contentType?: string;
+  /** The `future` columns the model reads (KServe V2 metadata, warm-up rows). */
+  inputColumns?: readonly string[];
+  /** The columns predictions add (KServe V2 metadata). */
+  outputColumns?: readonly string[];
 }
 
 /**
@@ -62,6 +66,8 @@ export function functionalRunner<C = ConfigData, M = unknown>(
 ): ModelRunner<C> {
   return {
     layout: "workspace",
+    ...(options.inputColumns ? { inputColumns: options.inputColumns } : {}),
+    ...(options.outputColumns ? { outputColumns: options.outputColumns } : {}),
     async train(ctx: TrainContext<C>): Promise<TrainedModel> {
       const model = await options.onTrain(ctx);
       return model instanceof Uint8Array ? binaryModel(model, options.contentType) : jsonModel(model);

@@ -75,6 +75,16 @@ export class OnnxModelRunner<C = ConfigData> implements ModelRunner<C> {
     if (executor !== undefined && typeof executor === "object" && "run" in executor) this.#executor = executor;
   }
 
+  /** The columns fed to the model, in order. */
+  get inputColumns(): readonly string[] {
+    return this.#options.inputColumns;
+  }
+
+  /** The output column names, when given. */
+  get outputColumns(): readonly string[] | undefined {
+    return this.#options.outputColumns;
+  }
+
   /** The executor in use (created on first use unless one was given). */
   get executor(): OnnxExecutor {
     if (!this.#executor) {

@@ -47,6 +47,11 @@ export interface TrainContext<C = ConfigData> {
   geo: FeatureCollection | null;
   /** Aborted when the job is cancelled; runners stop their work and reject. */
   signal: AbortSignal;
+  /**
+   * Evaluation figures a runner may fill while training (`ctx.metrics.rmse = 1.2`);
+   * the registry keeps them with the version. Absent where nothing records them.
+   */
+  metrics?: Record<string, number>;
 }
 
 /** Input of {@link ModelRunner.predict}. */
@@ -83,6 +88,14 @@ export interface ModelRunner<C = ConfigData> {
   onCleanup?(): Promise<void> | void;
   /** Releases long-lived resources (worker pools) at service shutdown. */
   close?(): Promise<void>;
+  /**
+   * The `future` columns the model reads, in order, when its inputs are
+   * tabular: KServe V2 metadata lists them as input tensors, and warm-up
+   * predicts one row of zeros in them.
+   */
+  readonly inputColumns?: readonly string[];
+  /** The columns predictions add (default `sample_0`), for KServe V2 metadata. */
+  readonly outputColumns?: readonly string[];
   /**
    * How the chap profile stores what this runner trains (contract-chapcore
    * §8.6, §9.2): `workspace` zips the model with its inputs (`config.yml`,

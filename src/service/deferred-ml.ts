@@ -9,3 +9,11 @@ export function deferredMlModule(runner: ModelRunner, options: MlModuleOptions =
     async () => (await import("../modules/ml/mod.ts")).mlModule(runner, options),
   );
 }
+
+/** The models module (registry, route policies), imported at build like the ML module. */
+export function deferredModelsModule(): DeferredModule {
+  return deferredModule(
+    { name: "models", provides: ["models", "models.router"] },
+    async () => (await import("../modules/models/mod.ts")).modelsModule(),
+  );
+}

@@ -7,7 +7,7 @@ import { artifactsModule } from "../modules/artifact/mod.ts";
 import type { ArtifactHierarchy } from "../modules/artifact/schema.ts";
 import { configModule } from "../modules/config/mod.ts";
 import { jobsModule } from "../modules/jobs/mod.ts";
-import { deferredMlModule } from "./deferred-ml.ts";
+import { deferredMlModule, deferredModelsModule } from "./deferred-ml.ts";
 import type { ServiceBuilderOptions } from "./base-service-builder.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import type { ArtifactRouteTypes, ConfigRouteTypes, HealthRouteTypes, InfoRouteTypes, JobRouteTypes } from "./route-types.ts";
@@ -168,8 +168,10 @@ export class MLServiceBuilder extends ServiceBuilder {
         enableConfigLinking: true,
         profile: this.profile,
       }))
-      .module(jobsModule())
-      .module(deferredMlModule(runner, chap
+      .module(jobsModule());
+    // The registry is the seed profile's: the chap profile's wire stays chapkit 1.x's.
+    if (!chap) this.module(deferredModelsModule());
+    this.module(deferredMlModule(runner, chap
         ? {
           profile: "chap",
           bounds: { min: info.min_prediction_periods ?? 0, max: info.max_prediction_periods ?? 100 },

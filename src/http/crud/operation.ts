@@ -1,6 +1,6 @@
 import type { TObject, TSchema } from "@sinclair/typebox";
 import type { AnyElysia } from "elysia";
-import { ValidationError } from "../../core/errors.ts";
+import { type FieldError, ValidationError } from "../../core/errors.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { validateValue } from "../../core/validation.ts";
 import { addRoute } from "../_route.ts";
@@ -51,6 +51,8 @@ export interface Operation {
   body?: TSchema;
   /** Convert body values to the schema's types before checking, e.g. `1` → `"1"` (default true). */
   coerceBody?: boolean;
+  /** Checks across fields the schema cannot say (one of two fields required); reported with the schema's failures. */
+  checkBody?: (body: Record<string, unknown>) => FieldError[];
   /** Query schema; validated (with coercion) before the handler. */
   query?: TObject;
   /** Documented success body. */
@@ -92,12 +94,31 @@ interface RawContext {
   set: ResponseSet;
 }
 
+// The schema's failures and the operation's own checks are reported together.
+function validateBody(op: Operation, raw: unknown, coerce: boolean): unknown {
+  const extra = (value: unknown): FieldError[] =>
+    op.checkBody && typeof value === "object" && value !== null ? op.checkBody(value as Record<string, unknown>) : [];
+  let body: unknown;
+  try {
+    body = validateValue(op.body!, requireBody(raw), { loc: ["body"], coerce });
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      const more = extra(raw);
+      if (more.length > 0) throw new ValidationError([...more, ...error.errors]);
+    }
+    throw error;
+  }
+  const more = extra(body);
+  if (more.length > 0) throw new ValidationError(more);
+  return body;
+}
+
 function runner(op: Operation, prefix: string, entity: boolean) {
   const status = op.status ?? 200;
   const checkId = entity && op.validateId !== false;
   return async (raw: RawContext): Promise<unknown> => {
     const coerce = op.coerceBody !== false;
-    const body = op.body ? validateValue(op.body, requireBody(raw.body), { loc: ["body"], coerce }) : undefined;
+    const body = op.body ? validateBody(op, raw.body, coerce) : undefined;
     const query = op.query ? validateValue<Record<string, unknown>>(op.query, raw.query, { loc: ["query"] }) : raw.query;
     const rawId = entity ? raw.params.entity_id ?? "" : "";
     const instance = entity ? `${prefix}/${rawId}` : prefix;

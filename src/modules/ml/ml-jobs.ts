@@ -17,6 +17,9 @@ import type { ConfigLinkManager } from "../config-link/manager.ts";
 import type { ConfigManager } from "../config/manager.ts";
 import type { Histogram } from "../../observability/metrics.ts";
 import type { Monitoring } from "../../observability/monitoring.ts";
+import type { ModelRegistry } from "../models/registry.ts";
+import type { ModelRouter, RouteDecision } from "../models/router.ts";
+import type { ModelServer } from "./model-server.ts";
 
 /** What the ML jobs work with. */
 export interface MlJobDeps {
@@ -26,6 +29,28 @@ export interface MlJobDeps {
   runner: ModelRunner;
   /** Times train and predict runs and counts predicted rows, when monitoring is on. */
   monitoring?: Monitoring;
+  /** Registers every trained model as a version, when the models module is installed. */
+  registry?: ModelRegistry;
+  /** Routes `model` references by policy, with the registry. */
+  router?: ModelRouter;
+  /** Serves registered versions (routing, serving log, shadow), with the registry. */
+  server?: ModelServer;
+}
+
+/** Where a trained model is registered: its name and version details. */
+export interface RegistryTarget {
+  name: string;
+  version?: string;
+  description?: string;
+  tags?: string[];
+  params?: Record<string, unknown>;
+}
+
+/** `sha256:<hex>` of a value's JSON text: the data hash a version keeps. */
+export async function dataHash(value: unknown): Promise<string> {
+  const bytes = new TextEncoder().encode(JSON.stringify(value ?? null));
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return "sha256:" + Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function timed<T>(
@@ -88,13 +113,21 @@ export async function checkModelArtifact(deps: MlJobDeps, id: string): Promise<v
 /** The train job: config → DataFrame → runner → trained-model artifact linked to the config. */
 export function trainJob(
   deps: MlJobDeps,
-  input: { configId: string; modelArtifactId: string; data: unknown; geo: FeatureCollection | null },
+  input: {
+    configId: string;
+    modelArtifactId: string;
+    data: unknown;
+    geo: FeatureCollection | null;
+    /** Registers the trained model as a version of this model (with a registry). */
+    register?: RegistryTarget;
+  },
 ): JobFunction {
   return async ({ signal }: JobContext): Promise<string> => {
     const config = await configData(deps, input.configId);
     const frame = DataFrame.fromJSON(input.data, { loc: ["data"] });
+    const metrics: Record<string, number> = {};
     const model = await timed(deps, (m) => m.mlTrainDuration, "ml.train", () =>
-      runTrain(deps.runner, { config, data: frame, geo: input.geo, signal }));
+      runTrain(deps.runner, { config, data: frame, geo: input.geo, signal, metrics }));
     signal.throwIfAborted();
     deps.monitoring?.ml.recordTraining(input.modelArtifactId, numericColumns(frame));
     const data = {
@@ -105,8 +138,39 @@ export function trainJob(
     const body = { id: input.modelArtifactId, data };
     const payload = isBinaryModel(model) ? { bytes: model.bytes, contentType: model.contentType } : undefined;
     await deps.links.createLinked(input.configId, body, payload);
+    const target = input.register;
+    if (deps.registry && target) {
+      await deps.registry.register(target.name, {
+        ...(target.version ? { version: target.version } : {}),
+        ...(target.description ? { description: target.description } : {}),
+        tags: target.tags ?? [],
+        params: target.params ?? {},
+        metrics: Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === "number" && Number.isFinite(v))),
+        config,
+        config_id: input.configId,
+        data_hash: await dataHash(input.data),
+        artifact_id: input.modelArtifactId,
+      });
+    }
     return input.modelArtifactId;
   };
+}
+
+/** A trained model ready to predict: its config's data, the model, and the key runners cache it under. */
+export interface LoadedModel {
+  config: Record<string, unknown>;
+  configId: string;
+  model: TrainedModel;
+  modelKey: string;
+}
+
+/** Loads a trained-model artifact with its config, for serving. */
+export async function loadTrainedModel(deps: MlJobDeps, artifactId: string): Promise<LoadedModel> {
+  const artifact = await modelArtifact(deps, artifactId);
+  const data = modelData(artifact);
+  if (typeof data.config_id !== "string") throw new KeyError("config_id");
+  const config = await configData(deps, data.config_id);
+  return { config, configId: data.config_id, model: await loadModel(deps, artifact.id, data), modelKey: artifact.id };
 }
 
 async function loadModel(deps: MlJobDeps, artifactId: string, data: Record<string, unknown>): Promise<TrainedModel> {
@@ -126,6 +190,8 @@ export function predictJob(
     future: unknown;
     historic: unknown;
     geo: FeatureCollection | null;
+    /** The routing decision that chose the model (a `model` reference), recorded with the prediction. */
+    routed?: { decision: RouteDecision; key: string | null };
   },
 ): JobFunction {
   return async ({ signal }: JobContext): Promise<string> => {
@@ -151,7 +217,17 @@ export function predictJob(
         }));
     } catch (error) {
       deps.monitoring?.ml.recordPrediction(artifact.id, { seconds: (performance.now() - started) / 1000, ok: false, rows: 0 });
+      if (input.routed) {
+        deps.server?.recordServed(input.routed.decision, {
+          key: input.routed.key, ok: false, latencyMs: performance.now() - started, future, output: future,
+        });
+      }
       throw error;
+    }
+    if (input.routed) {
+      deps.server?.recordServed(input.routed.decision, {
+        key: input.routed.key, ok: true, latencyMs: performance.now() - started, future, output: predictions,
+      });
     }
     if (deps.monitoring) {
       deps.monitoring.mlPredictRows.inc(predictions.rowCount);
@@ -170,6 +246,13 @@ export function predictJob(
         ml_type: "prediction",
         model_artifact_id: artifact.id,
         config_id: data.config_id,
+        ...(input.routed
+          ? {
+            model_name: input.routed.decision.version.name,
+            model_version: input.routed.decision.version.version,
+            route_arm: input.routed.decision.arm,
+          }
+          : {}),
         predictions: predictions.toJSON(),
       },
     });

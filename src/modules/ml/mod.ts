@@ -13,6 +13,13 @@ import { JOBS_KEY } from "../jobs/mod.ts";
 import type { MlJobDeps } from "./ml-jobs.ts";
 import { mlMonitoringRoutes } from "./monitoring-routes.ts";
 import { mlRoutes } from "./routes.ts";
+import { MODEL_ROUTER_KEY, MODELS_KEY } from "../models/mod.ts";
+import type { ModelRegistry } from "../models/registry.ts";
+import type { ModelRouter } from "../models/router.ts";
+import { ModelServer } from "./model-server.ts";
+
+/** The key under which the ML module provides its {@link ModelServer} (with the models module installed). */
+export const MODEL_SERVER_KEY = "ml.server";
 
 /** Options of {@link mlModule}. */
 export interface MlModuleOptions {
@@ -57,6 +64,12 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
         runner,
         ...(context.monitoring ? { monitoring: context.monitoring } : {}),
       };
+      if (options.profile !== "chap" && context.has(MODELS_KEY)) {
+        deps.registry = context.get<ModelRegistry>(MODELS_KEY);
+        deps.router = context.get<ModelRouter>(MODEL_ROUTER_KEY);
+        deps.server = new ModelServer(deps, deps.registry, deps.router, { logger: context.logger.child({ module: "ml" }) });
+        context.provide<ModelServer>(MODEL_SERVER_KEY, deps.server);
+      }
     },
     routes(context: ServiceContext): AnyElysia {
       if (!deps) throw new Error("The ml module was not set up");

@@ -1,10 +1,12 @@
 import { type AnyElysia, Elysia } from "elysia";
-import { NotFoundError } from "../../core/errors.ts";
+import { BadRequestError, ConflictError, type FieldError, NotFoundError, ValidationError } from "../../core/errors.ts";
+import type { RouteDecision } from "../models/router.ts";
+import { stickyKey } from "../models/sticky-key.ts";
 import type { JobFunction, JobRunner } from "../jobs/types.ts";
 import { newUlid } from "../../core/ulid.ts";
 import { mountOperation } from "../../http/crud/operation.ts";
 import { validateFeatureCollection, type FeatureCollection } from "../../ml/geojson.ts";
-import { checkModelArtifact, type MlJobDeps, predictJob, trainJob } from "./ml-jobs.ts";
+import { checkModelArtifact, type MlJobDeps, predictJob, type RegistryTarget, trainJob } from "./ml-jobs.ts";
 import {
   type PredictRequest,
   PredictRequestSchema,
@@ -13,6 +15,58 @@ import {
   TrainRequestSchema,
   TrainResponseSchema,
 } from "./schema.ts";
+
+/** The registry target of a `$train`: the body's `model`, by default the config's name. */
+async function registryTarget(deps: MlJobDeps, request: TrainRequest, configName: string): Promise<RegistryTarget> {
+  const model = request.model;
+  const target: RegistryTarget = typeof model === "string" ? { name: model } : { ...model, name: model?.name ?? configName };
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(target.name)) {
+    throw new ValidationError([{
+      loc: ["body", "model", "name"],
+      msg: `The config name ${JSON.stringify(target.name)} is not a model name: give model.name (letters, digits, _, . and -)`,
+      type: "value_error",
+    }]);
+  }
+  if (target.version !== undefined) {
+    const taken = await deps.registry!.version(target.name, target.version).then(() => true, () => false);
+    if (taken) throw new ConflictError(`Model ${target.name} already has version ${target.version}`);
+  }
+  return target;
+}
+
+/** `$predict` names its model once: `model_artifact_id` or `model`. */
+function oneModelOf(body: Record<string, unknown>): FieldError[] {
+  if (body.model === undefined && body.model_artifact_id === undefined) {
+    return [{ loc: ["body", "model_artifact_id"], msg: "Field required (or give model)", type: "missing" }];
+  }
+  if (body.model !== undefined && body.model_artifact_id !== undefined) {
+    return [{ loc: ["body", "model"], msg: "Give model or model_artifact_id, not both", type: "value_error" }];
+  }
+  return [];
+}
+
+/**
+ * The routing decision of a `$predict` naming a `model` (exactly one of
+ * `model` and `model_artifact_id`), or undefined for an artifact id.
+ */
+async function routedModel(
+  deps: MlJobDeps,
+  request: PredictRequest,
+  req: Request,
+): Promise<{ decision: RouteDecision; key: string | null } | undefined> {
+  if (request.model === undefined) return undefined;
+  const server = deps.server;
+  if (!server) throw new BadRequestError("This service has no model registry: predict with model_artifact_id");
+  const router = deps.router;
+  const name = request.model.split("@")[0]!;
+  const policy = router ? await router.policy(name) : null;
+  const key = stickyKey(policy?.sticky_by ?? null, req, request as unknown as Record<string, unknown>);
+  const decision = router
+    ? await router.route(request.model, key)
+    : { version: await server.registry.resolve(request.model), arm: "reference", shadow: null };
+  if (!decision.version.artifact_id) throw new BadRequestError(`Model ${request.model} has no trained artifact`);
+  return { decision, key };
+}
 
 /** Options of {@link mlRoutes}. */
 export interface MlRoutesOptions {
@@ -54,15 +108,16 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
     async handler({ body }) {
       const request = body as TrainRequest;
       const geo = geoOf(request.geo, ["body", "geo"]);
-      if (!(await deps.configs.repository.exists(request.config_id))) {
-        throw new NotFoundError(`Config ${request.config_id} not found`);
-      }
+      const config = await deps.configs.repository.findById(request.config_id);
+      if (!config) throw new NotFoundError(`Config ${request.config_id} not found`);
+      const register = deps.registry ? await registryTarget(deps, request, String(config.name)) : undefined;
       const modelArtifactId = newUlid();
       const jobId = await jobs.submit(monitored(deps, "ml.train", trainJob(deps, {
         configId: request.config_id,
         modelArtifactId,
         data: request.data,
         geo,
+        ...(register ? { register } : {}),
       })));
       return { job_id: jobId, model_artifact_id: modelArtifactId, message: `Training job submitted. Job ID: ${jobId}` };
     },
@@ -76,15 +131,19 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
       "(`prediction_artifact_id`, allocated now).",
     body: PredictRequestSchema,
     coerceBody: false,
+    checkBody: oneModelOf,
     response: PredictResponseSchema,
     status: 202,
-    async handler({ body }) {
+    async handler({ body, request: req }) {
       const request = body as PredictRequest;
       const geo = geoOf(request.geo, ["body", "geo"]);
-      await checkModelArtifact(deps, request.model_artifact_id);
+      const routed = await routedModel(deps, request, req);
+      const modelArtifactId = routed ? routed.decision.version.artifact_id! : request.model_artifact_id!;
+      await checkModelArtifact(deps, modelArtifactId);
       const predictionArtifactId = newUlid();
       const jobId = await jobs.submit(monitored(deps, "ml.predict", predictJob(deps, {
-        modelArtifactId: request.model_artifact_id,
+        ...(routed ? { routed } : {}),
+        modelArtifactId,
         predictionArtifactId,
         future: request.future,
         historic: request.historic ?? null,
