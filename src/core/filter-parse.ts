@@ -111,7 +111,8 @@ function tokenize(source: string, parameter: string): Token[] {
  * strings (JSON escapes), numbers, `true`, `false` and `null` (`= null` and
  * `!= null` test for a missing value). Fields are columns or dotted paths into
  * JSON columns. Variables `$name.path` (only those listed in `variables`)
- * compare a value of the caller's context, e.g. `$user.role = "admin"`. With `table`, fields, operators and value types are checked.
+ * compare a value of the caller's context, e.g. `$user.role = "admin"`, or stand
+ * for a value, e.g. `owner_id = $user.id` (a compare node with `variable` set). With `table`, fields, operators and value types are checked.
  * Any error is an `InvalidQueryError` naming the parameter and the 1-based
  * position.
  *
@@ -134,15 +135,31 @@ export function parseFilter(source: string, options: ParseFilterOptions = {}): F
   const unexpected = (token: Token, wanted: string): never =>
     fail(`expected ${wanted}, found ${token.kind === "end" ? "end of input" : JSON.stringify(token.text)}`, token);
 
+  const checkVariable = (token: Token): void => {
+    const name = token.text.slice(1);
+    const known = options.variables ?? [];
+    if (!known.some((entry) => entry.endsWith(".") ? name.startsWith(entry) && name.length > entry.length : name === entry)) {
+      fail(`unknown variable ${token.text}${known.length ? ` (known: ${known.map((entry) => `$${entry}${entry.endsWith(".") ? "*" : ""}`).join(", ")})` : ""}`, token);
+    }
+  };
+
   const comparison = (): Filter => {
     const fieldToken = next();
     if (fieldToken.kind !== "field") return unexpected(fieldToken, "a field name, \"(\" or \"!\"");
     const opToken = next();
     if (opToken.kind !== "op") return unexpected(opToken, "a comparison operator");
     const valueToken = next();
-    if (valueToken.kind !== "value") return unexpected(valueToken, "a value (string, number, true, false or null)");
     const field = fieldToken.text;
     let op = OPERATORS[opToken.text]!;
+    if (valueToken.kind === "field" && valueToken.text.startsWith("$")) {
+      // `owner_id = $user.id`: the value is the caller's, bound later (see `bindVariables`).
+      if (field.startsWith("$")) return fail("a variable cannot be compared with a variable", valueToken);
+      checkVariable(valueToken);
+      if (options.table) resolveQueryField(options.table, field, { parameter, position: fieldToken.at });
+      const compare: Filter = { kind: "compare", field, op, value: null, variable: valueToken.text.slice(1) };
+      return opToken.text === "!~" ? { kind: "not", item: compare } : compare;
+    }
+    if (valueToken.kind !== "value") return unexpected(valueToken, "a value (string, number, true, false or null)");
     let value = valueToken.value ?? null;
     if (value === null) {
       if (op !== "eq" && op !== "ne") return fail(`operator ${opToken.text} cannot compare with null`, valueToken);
@@ -150,11 +167,7 @@ export function parseFilter(source: string, options: ParseFilterOptions = {}): F
       op = "isnull";
     }
     if (field.startsWith("$")) {
-      const name = field.slice(1);
-      const known = options.variables ?? [];
-      if (!known.some((entry) => entry.endsWith(".") ? name.startsWith(entry) && name.length > entry.length : name === entry)) {
-        return fail(`unknown variable ${field}${known.length ? ` (known: ${known.map((entry) => `$${entry}${entry.endsWith(".") ? "*" : ""}`).join(", ")})` : ""}`, fieldToken);
-      }
+      checkVariable(fieldToken);
       if (op === "icontains" && typeof value !== "string") return fail(`operator ${opToken.text} expects a string`, valueToken);
     } else if (options.table) {
       const ref = resolveQueryField(options.table, field, { parameter, position: fieldToken.at });

@@ -33,7 +33,17 @@ export type FilterValue = string | number | boolean | null;
  * JSON column (`data.min_samples`). Values are always bound parameters.
  */
 export type Filter =
-  | { kind: "compare"; field: string; op: FilterOperator; value: FilterValue | FilterValue[] }
+  | {
+    kind: "compare";
+    field: string;
+    op: FilterOperator;
+    value: FilterValue | FilterValue[];
+    /**
+     * Set when the value is a variable (`owner_id = $user.id`): its name
+     * (`user.id`); `value` is then a placeholder until `bindVariables` fills it.
+     */
+    variable?: string;
+  }
   | { kind: "and"; items: Filter[] }
   | { kind: "or"; items: Filter[] }
   | { kind: "not"; item: Filter };

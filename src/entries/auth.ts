@@ -59,3 +59,7 @@ export {
 export type { RouteEntry, RoutePermission } from "../http/auth-guard-permissions.ts";
 export { DEFAULT_PUBLIC_PATHS, principalOf } from "../http/auth-guard.ts";
 export type { AuthPrincipal } from "../http/auth-guard.ts";
+export { ROW_ACCESS_KEY, RowAccess, subjectOf } from "../http/row-policy.ts";
+export type { RowAccessMode, RowPolicies, RowPolicy } from "../http/row-policy.ts";
+export { bindVariables, FILTER_VARIABLES, matchesRow, variableValue } from "../core/filter-variables.ts";
+export type { VariableSubject, VariableUser } from "../core/filter-variables.ts";

@@ -4,6 +4,7 @@ import { ChapkitError, ForbiddenError, UnauthorizedError } from "../core/errors.
 import { AUTHENTICATED, PUBLIC, type RoutePermissions } from "./auth-guard-permissions.ts";
 import { requestPath } from "./base-path.ts";
 import { problemResponse } from "./problem-response.ts";
+import type { RowAccess } from "./row-policy.ts";
 
 /** Who made a request, once authenticated. */
 export interface AuthPrincipal {
@@ -63,6 +64,8 @@ export interface AuthGuardOptions {
    * too), and the prefix is removed before routes are matched.
    */
   basePath?: string;
+  /** Row-level access to tell which request each store call serves (row policies, tenancy); absent: nothing is recorded. */
+  rowAccess?: RowAccess;
 }
 
 /**
@@ -136,9 +139,14 @@ export function authGuard(options: AuthGuardOptions): Elysia {
     await options.onDenied?.(principal, permission, request);
     throw new ForbiddenError(`Permission ${permission} required`, { instance: path });
   };
-  return new Elysia({ name: "chapkit-auth-guard" }).onRequest(async ({ request, set }) => {
+  const rowAccess = options.rowAccess;
+  const app = new Elysia({ name: "chapkit-auth-guard" });
+  if (rowAccess) app.onAfterResponse({ as: "global" }, () => rowAccess.leave());
+  return app.onRequest(async ({ request, set }) => {
     const full = requestPath(request.url);
     if (base && full !== base && !full.startsWith(`${base}/`)) return;
+    // Before the first await, so handlers and store calls of this request see it.
+    rowAccess?.enter(request);
     if (!base) return guard(request, full);
     try {
       await guard(request, full.slice(base.length) || "/");

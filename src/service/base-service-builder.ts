@@ -38,6 +38,7 @@ import type { Tracer } from "../observability/tracing.ts";
 import { routeEntries } from "../http/auth-guard-permissions.ts";
 import type { AuthModule, AuthOptions } from "../modules/auth/mod.ts";
 import { type DeferredModule, deferredModule, loadDeferred } from "./deferred-module.ts";
+import { ROW_ACCESS_KEY } from "../http/row-access-key.ts";
 import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
 import { flagsModule, type FlagsModuleOptions } from "../modules/flags/mod.ts";
 import { type Versioning, VERSIONING_KEY, versioningModule, type VersioningOptions } from "../http/versioning.ts";
@@ -493,6 +494,8 @@ export class BaseServiceBuilder {
       context.provide(READINESS_KEY, new Readiness());
       await migrate(db, [...SERVICE_SECRET_MIGRATIONS, ...EVENT_OUTBOX_MIGRATIONS, ...modules.flatMap((module) => module.migrations ?? [])]);
       const cursorSecret = context.settings.http.secret ?? await storedSecret(db, "cursor");
+      // Before any module's setup: entity modules read their rows through it.
+      if (this.#auth?.loaded.rowAccess) context.provide(ROW_ACCESS_KEY, this.#auth.loaded.rowAccess);
       for (const module of modules) await module.setup?.(context);
       const app = this.#assemble(context, modules, logger, logRequests, cursorSecret);
       for (const module of modules) await module.start?.(context);

@@ -9,6 +9,7 @@ import { type AdmitRule, AUTH_ADMIT_KEY, authGuard, DEFAULT_PUBLIC_PATHS } from 
 import { type RouteEntry, RoutePermissions } from "../../http/auth-guard-permissions.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { type AuthBackend, authenticateWith } from "../../http/auth-backend.ts";
+import { RowAccess, type RowPolicies } from "../../http/row-policy.ts";
 import { AuthManager, type AuthManagerOptions } from "./manager.ts";
 import { AUTH_ADMIN, authRoutes } from "./routes.ts";
 import { AUTH_MIGRATIONS } from "./store.ts";
@@ -32,6 +33,12 @@ export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger">>
    * order before the built-in API key and bearer token backends.
    */
   backends?: readonly AuthBackend[];
+  /**
+   * Row-level read/write policies per table and role, in the filter grammar
+   * with `$user.*` / `$request.*` variables (see docs/auth.md). Tables of
+   * `withEntity` honour them on every route; denied rows answer 404.
+   */
+  rowPolicies?: RowPolicies;
   /** Variables to take the `auth.*` settings from instead of the service's settings (for tests and tools). */
   env?: Record<string, string | undefined>;
 }
@@ -43,6 +50,8 @@ export const AUTH_KEY = "auth";
 export interface AuthModule extends ServiceModule {
   /** The settings in effect. */
   readonly options: AuthOptions;
+  /** Row-level access (row policies), provided under `ROW_ACCESS_KEY` before modules are set up; absent when off. */
+  readonly rowAccess?: RowAccess;
   /** The guard plugin; `routes` returns the app's final routes (read lazily, at the first request). */
   guard(context: ServiceContext, routes: () => readonly RouteEntry[]): AnyElysia;
 }
@@ -97,9 +106,11 @@ function resolveSecret(options: AuthOptions, settings: Settings["auth"], logger:
 export function authModule(options: AuthOptions = {}): AuthModule {
   const prefix = options.prefix ?? "/api/v1/auth";
   const apiKeyHeader = (options.apiKeyHeader ?? "X-API-Key").toLowerCase();
+  const rowAccess = options.rowPolicies ? new RowAccess(options.rowPolicies) : undefined;
   return {
     name: "auth",
     options,
+    ...(rowAccess ? { rowAccess } : {}),
     migrations: AUTH_MIGRATIONS,
     async setup(context: ServiceContext): Promise<void> {
       const settings = options.env ? (await loadSettings({ env: options.env })).settings.auth : context.settings.auth;
@@ -135,6 +146,7 @@ export function authModule(options: AuthOptions = {}): AuthModule {
         permissions,
         publicPaths: options.publicPaths ?? DEFAULT_PUBLIC_PATHS,
         ...(options.basePath ? { basePath: options.basePath } : {}),
+        ...(rowAccess ? { rowAccess } : {}),
         ...(context.has(AUTH_ADMIT_KEY)
           ? { admit: (request: Request, path: string) => context.get<AdmitRule[]>(AUTH_ADMIT_KEY).some((rule) => rule(request, path)) }
           : {}),

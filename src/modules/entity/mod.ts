@@ -19,6 +19,9 @@ import { CachedRepository } from "../../db/cache/cached-repository.ts";
 import { QUERY_CACHE_KEY, type QueryCache } from "../../db/cache/query-cache.ts";
 import type { TableCacheOptions } from "../../db/cache/table-cache.ts";
 import { createRepository } from "../../db/repository.ts";
+import type { Repository } from "../../core/repository.ts";
+import { ROW_ACCESS_KEY } from "../../http/row-access-key.ts";
+import type { RowAccess } from "../../http/row-policy.ts";
 import { type EntityHooks, type EntityManager, entityManagerOn } from "./manager.ts";
 
 /** What `withEntity` takes besides the definition; every key is optional. */
@@ -92,13 +95,16 @@ export function entityModule<D extends EntityDefinition>(definition: D, options:
         ...(options.hooks ? { hooks: options.hooks } : {}),
         events: { bus: context.events, collection: definition.table.name },
       };
-      const repository = createRepository<EntityRecordOf<D>>(context.db, definition.table);
-      if (!options.cache) {
-        context.provide(key, entityManagerOn(repository, definition, managerOptions));
-        return;
+      const sql = createRepository<EntityRecordOf<D>>(context.db, definition.table);
+      let repository: Repository<EntityRecordOf<D>> = sql;
+      if (options.cache) {
+        const cache = await context.get<QueryCache>(QUERY_CACHE_KEY).table(definition.table.name, options.cache === true ? {} : options.cache);
+        repository = new CachedRepository(sql, cache);
       }
-      const cache = await context.get<QueryCache>(QUERY_CACHE_KEY).table(definition.table.name, options.cache === true ? {} : options.cache);
-      context.provide(key, entityManagerOn(new CachedRepository(repository, cache), definition, managerOptions));
+      // Under row policies or tenancy, the manager reaches its rows through the caller's scope.
+      const access = context.has(ROW_ACCESS_KEY) ? context.get<RowAccess>(ROW_ACCESS_KEY) : undefined;
+      if (access) repository = access.guard(repository, definition.table);
+      context.provide(key, entityManagerOn(repository, definition, managerOptions));
     },
     routes(context: ServiceContext): AnyElysia {
       return crudRouter({

@@ -1,0 +1,199 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { EntityRecord, TableDefinition } from "../core/entity.ts";
+import { ConfigurationError, InvalidQueryError } from "../core/errors.ts";
+import { parseFilter } from "../core/filter-parse.ts";
+import {
+  andFilters,
+  bindVariables,
+  FILTER_VARIABLES,
+  MATCH_NONE,
+  matchesAll,
+  matchesRow,
+  type VariableSubject,
+} from "../core/filter-variables.ts";
+import type { Filter } from "../core/query.ts";
+import type { Repository } from "../core/repository.ts";
+import { type AuthPrincipal, principalOf } from "./auth-guard.ts";
+import { PolicyRepository } from "./row-policy-repository.ts";
+
+/**
+ * What one role may do with the rows of one table, in the filter grammar
+ * with `$user.*` and `$request.*` variables (see `FILTER_VARIABLES`).
+ * An absent `read` lets the role read every row; an absent `write` lets it
+ * write every row it may read.
+ */
+export interface RowPolicy {
+  /** Rows the role may see (lists, gets, counts, exports), e.g. `owner_id = $user.id || shared = true`. */
+  read?: string;
+  /**
+   * Rows the role may change or delete, among those it may see, e.g.
+   * `owner_id = $user.id`. A created or changed row must match it too
+   * (otherwise 403): no one writes a row they could not write afterwards.
+   */
+  write?: string;
+}
+
+/**
+ * Row policies: table name → role → policy. A role not listed uses the
+ * `"*"` entry; with no `"*"` entry it sees no row of the table (deny by
+ * default). Callers without a principal (public routes) use `"*"` too.
+ *
+ * @example
+ * ```ts ignore
+ * withAuth({ rowPolicies: { notes: {
+ *   admin: {},
+ *   "*": { read: "owner_id = $user.id || shared = true", write: "owner_id = $user.id" },
+ * } } });
+ * ```
+ */
+export type RowPolicies = Record<string, Record<string, RowPolicy>>;
+
+export { ROW_ACCESS_KEY } from "./row-access-key.ts";
+
+/** What {@link RowAccess.filterFor} is asked about. */
+export type RowAccessMode = "read" | "write";
+
+interface CompiledPolicy {
+  read: Filter | undefined;
+  write: Filter | undefined;
+}
+
+interface Scope {
+  request: Request | undefined;
+}
+
+/** The variables of a principal (and request): what policies are bound to. */
+export function subjectOf(principal: AuthPrincipal | null | undefined, request?: Request | null): VariableSubject {
+  return { user: principal ?? null, request: request ?? null };
+}
+
+/**
+ * Row-level access: the compiled row policies (and tenant scoping) of a
+ * service, and the request each store call runs for.
+ *
+ * The auth guard records the request (an `AsyncLocalStorage` entered at
+ * `onRequest`), and every table with a policy is reached through
+ * {@link RowAccess.guard}: lists, gets, counts, updates, deletes and bulk
+ * operations then see only the caller's rows, and a denied row is 404
+ * (indistinguishable from a missing one). Store calls outside a request
+ * (scripts, jobs, start-up) are not restricted.
+ *
+ * For subscriptions, GraphQL and anything else that reads rows itself, ask
+ * {@link RowAccess.filterFor} for the SQL-side filter (AND it to the query)
+ * or {@link RowAccess.canRead} for one row in memory (an event's record):
+ *
+ * ```ts ignore
+ * const access = context.has(ROW_ACCESS_KEY) ? context.get<RowAccess>(ROW_ACCESS_KEY) : undefined;
+ * if (access && !access.canRead("notes", record, subjectOf(principalOf(request), request))) return; // drop the event
+ * ```
+ */
+export class RowAccess {
+  readonly #sources: RowPolicies;
+  readonly #compiled = new Map<string, Map<string, CompiledPolicy>>();
+  readonly #scope = new AsyncLocalStorage<Scope>();
+  readonly #extra: ((table: string, subject: VariableSubject) => Filter | undefined)[] = [];
+
+  /** Compiles the policies. @throws {ConfigurationError} when one does not parse. */
+  constructor(policies: RowPolicies = {}) {
+    this.#sources = policies;
+    for (const [table, roles] of Object.entries(policies)) this.#compile(table, roles);
+  }
+
+  #compile(table: string, roles: Record<string, RowPolicy>, definition?: TableDefinition): void {
+    const compiled = new Map<string, CompiledPolicy>();
+    const parse = (source: string | undefined, where: string): Filter | undefined => {
+      if (source === undefined) return undefined;
+      try {
+        return parseFilter(source, { variables: FILTER_VARIABLES, parameter: where, ...(definition ? { table: definition } : {}) });
+      } catch (error) {
+        if (error instanceof InvalidQueryError) throw new ConfigurationError(`Row policy ${where} is invalid: ${error.message}`);
+        throw error;
+      }
+    };
+    for (const [role, policy] of Object.entries(roles)) {
+      const read = parse(policy.read, `rowPolicies.${table}.${role}.read`);
+      const write = andFilters(read, parse(policy.write, `rowPolicies.${table}.${role}.write`));
+      compiled.set(role, { read, write });
+    }
+    this.#compiled.set(table, compiled);
+  }
+
+  /**
+   * Adds a filter every caller of a table gets on top of its policy (the
+   * tenant scope); `undefined` adds nothing for that call.
+   */
+  addScope(scope: (table: string, subject: VariableSubject) => Filter | undefined): void {
+    this.#extra.push(scope);
+  }
+
+  /** Whether a table has row policies. */
+  has(table: string): boolean {
+    return this.#compiled.has(table);
+  }
+
+  /** Records the request the rest of this asynchronous flow serves (the auth guard calls it first thing). */
+  enter(request: Request): void {
+    this.#scope.enterWith({ request });
+  }
+
+  /** Ends the request's scope once answered, so a flow that outlives it (a caller of `app.handle`) is not restricted. */
+  leave(): void {
+    const scope = this.#scope.getStore();
+    if (scope) scope.request = undefined;
+  }
+
+  /** The caller of the request this flow serves, or undefined outside a request. */
+  current(): VariableSubject | undefined {
+    const request = this.#scope.getStore()?.request;
+    if (!request) return undefined;
+    return subjectOf(principalOf(request), request);
+  }
+
+  /**
+   * The filter a caller's rows of `table` must match, bound to the caller
+   * (`undefined`: every row; the constant `{ kind: "or", items: [] }`: none).
+   * AND it to a query's filter; compile it with the table's SQL compiler.
+   */
+  filterFor(table: string, mode: RowAccessMode, subject: VariableSubject): Filter | undefined {
+    let filter: Filter | undefined;
+    const roles = this.#compiled.get(table);
+    if (roles) {
+      const role = subject.user?.role ?? undefined;
+      const policy = (role !== undefined ? roles.get(role) : undefined) ?? roles.get("*");
+      if (!policy) return MATCH_NONE;
+      const source = mode === "read" ? policy.read : policy.write;
+      filter = source ? bindVariables(source, subject) : undefined;
+    }
+    for (const scope of this.#extra) filter = andFilters(filter, scope(table, subject));
+    return filter && matchesAll(filter) ? undefined : filter;
+  }
+
+  /** Whether the caller may see this row (e.g. before sending it an event about it). */
+  canRead(table: string, row: EntityRecord | Record<string, unknown>, subject: VariableSubject): boolean {
+    const filter = this.filterFor(table, "read", subject);
+    return filter === undefined || matchesRow(filter, row as Record<string, unknown>);
+  }
+
+  /** Whether the caller may change or delete this row. */
+  canWrite(table: string, row: EntityRecord | Record<string, unknown>, subject: VariableSubject): boolean {
+    const filter = this.filterFor(table, "write", subject);
+    return filter === undefined || matchesRow(filter, row as Record<string, unknown>);
+  }
+
+  /** Whether anything (a policy or a scope) restricts some table. */
+  get active(): boolean {
+    return this.#compiled.size > 0 || this.#extra.length > 0;
+  }
+
+  /**
+   * The repository seen through the caller's policies: see {@link RowAccess}.
+   * Validates the table's policies against its columns first.
+   * @throws {ConfigurationError} when a policy names an unknown column.
+   */
+  guard<R extends EntityRecord>(repository: Repository<R>, table: TableDefinition): Repository<R> {
+    const roles = this.#sources[table.name];
+    if (roles) this.#compile(table.name, roles, table);
+    return new PolicyRepository(repository, table, this);
+  }
+}
+
