@@ -26,6 +26,10 @@ export PATH="$ROOT/node_modules/.bin:$PATH"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 RUNNER_TIMEOUT="${RUNNER_TIMEOUT:-1200}"
+# Line coverage of src/ from the bun and deno runners, combined (COVERAGE=0 turns it off;
+# COVERAGE_MIN=90 fails the run below that percentage).
+COVERAGE="${COVERAGE:-1}"
+COVERAGE_MIN="${COVERAGE_MIN:-}"
 SUITE_DEADLINE="${SUITE_DEADLINE:-4200}"
 
 LOGS="$(mktemp -d)"
@@ -105,7 +109,11 @@ run_bun() {
   shift 2
   local log="$LOGS/$name.log" code
   banner "$name: bun test ($# file(s))"
-  limited bun test --timeout "$timeout" "$@" 2>&1 | tee "$log"
+  local coverage=()
+  if [[ "$COVERAGE" != 0 && "$name" == bun ]]; then
+    coverage=(--coverage --coverage-reporter=lcov --coverage-dir "$LOGS/coverage-bun")
+  fi
+  limited bun test --timeout "$timeout" "${coverage[@]}" "$@" 2>&1 | tee "$log"
   code=${PIPESTATUS[0]}
   local passed failed errors
   passed="$(bun_count pass "$log")"
@@ -129,7 +137,9 @@ check_deno() {
 run_deno() {
   local log="$LOGS/deno.log" xml="$LOGS/deno.xml" code counts
   banner "deno: deno test -A --no-check ($# file(s))"
-  limited deno test -A --no-check --junit-path="$xml" "$@" 2>&1 | tee "$log"
+  local coverage=()
+  [[ "$COVERAGE" != 0 ]] && coverage=(--coverage="$LOGS/coverage-deno")
+  limited deno test -A --no-check --junit-path="$xml" "${coverage[@]}" "$@" 2>&1 | tee "$log"
   code=${PIPESTATUS[0]}
   counts="$(bun "$ROOT/scripts/count-junit.ts" "$xml")" || counts="0 0 0"
   read -r passed failed _skipped <<<"$counts"
@@ -170,5 +180,22 @@ fi
 
 banner "summary (${SECONDS} s)"
 printf '%s\n' "${REPORT[@]}"
+if [[ "$COVERAGE" != 0 ]]; then
+  lcovs=()
+  [[ -f "$LOGS/coverage-bun/lcov.info" ]] && lcovs+=("$LOGS/coverage-bun/lcov.info")
+  if [[ -d "$LOGS/coverage-deno" ]]; then
+    [[ -f "$LOGS/coverage-deno/lcov.info" ]] ||
+      deno coverage "$LOGS/coverage-deno" --lcov --output="$LOGS/coverage-deno/lcov.info" >/dev/null 2>&1
+    [[ -f "$LOGS/coverage-deno/lcov.info" ]] && lcovs+=("$LOGS/coverage-deno/lcov.info")
+  fi
+  if [[ ${#lcovs[@]} -gt 0 ]]; then
+    min=()
+    [[ -n "$COVERAGE_MIN" ]] && min=(--min "$COVERAGE_MIN")
+    if ! bun "$ROOT/scripts/coverage.ts" "${min[@]}" "${lcovs[@]}"; then
+      TOTAL_FAILED=$((TOTAL_FAILED + 1))
+      EXIT_STATUS=1
+    fi
+  fi
+fi
 echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
 exit "$EXIT_STATUS"
