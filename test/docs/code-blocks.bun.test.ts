@@ -73,18 +73,19 @@ function entries(): Map<string, string> {
   return map;
 }
 
-/** The names a module file exports, read from its export statements. */
-function exportedNames(file: string): string[] {
+/** The names a module file exports, read from its export statements, each with whether it is a type only. */
+function exportedNames(file: string): { name: string; typeOnly: boolean }[] {
   const text = readFileSync(file, "utf8");
-  const names: string[] = [];
-  for (const match of text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)) {
-    for (const part of match[1]!.split(",")) {
+  const names: { name: string; typeOnly: boolean }[] = [];
+  for (const match of text.matchAll(/export\s+(type\s+)?\{([^}]*)\}/g)) {
+    for (const part of match[2]!.split(",")) {
+      const typeOnly = Boolean(match[1]) || /^\s*type\s/.test(part);
       const name = part.trim().replace(/^type\s+/, "").split(/\s+as\s+/).pop()!.trim();
-      if (name) names.push(name);
+      if (name) names.push({ name, typeOnly });
     }
   }
-  for (const match of text.matchAll(/export\s+(?:declare\s+)?(?:async\s+)?(?:function\*?|const|let|class|interface|type|enum)\s+([A-Za-z_$][\w$]*)/g)) {
-    names.push(match[1]!);
+  for (const match of text.matchAll(/export\s+(?:declare\s+)?(?:async\s+)?(function\*?|const|let|class|interface|type|enum)\s+([A-Za-z_$][\w$]*)/g)) {
+    names.push({ name: match[2]!, typeOnly: match[1] === "interface" || match[1] === "type" });
   }
   return names;
 }
@@ -109,9 +110,14 @@ describe("TypeScript blocks in README.md and docs/", () => {
     expect(all.length).toBeGreaterThan(10);
     const map = entries();
     const owners = new Map<string, string>();
+    const typeOnly = new Set<string>();
     for (const [specifier, file] of map) {
       if (specifier.startsWith("jsr:") || specifier === "@chapkit/core") continue;
-      for (const name of exportedNames(file)) if (!owners.has(name)) owners.set(name, specifier);
+      for (const { name, typeOnly: onlyType } of exportedNames(file)) {
+        if (owners.has(name)) continue;
+        owners.set(name, specifier);
+        if (onlyType) typeOnly.add(name);
+      }
     }
     const dir = join(root, ".tmp", "docs-check");
     rmSync(dir, { recursive: true, force: true });
@@ -141,7 +147,8 @@ describe("TypeScript blocks in README.md and docs/", () => {
       const prelude = [...wanted].map(([specifier, names]) => {
         const target = map.get(specifier);
         const from = target ? relative(dir, target).replaceAll("\\", "/") : specifier;
-        return specifier === "node:assert/strict" ? `import assert from "${from}";` : `import { ${names.join(", ")} } from "${from}";`;
+        const list = names.map((name) => (typeOnly.has(name) ? `type ${name}` : name)).join(", ");
+        return specifier === "node:assert/strict" ? `import assert from "${from}";` : `import { ${list} } from "${from}";`;
       });
       const name = `block-${String(index).padStart(3, "0")}.ts`;
       origin.set(name, block);
