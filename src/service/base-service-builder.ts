@@ -30,6 +30,7 @@ import { instrumentDriver } from "../db/instrumented-driver.ts";
 import { trackCommits } from "../db/commit-hooks.ts";
 import { EVENT_OUTBOX_MIGRATIONS } from "../db/event-outbox.ts";
 import { createEventBus, eventsModule } from "./events-module.ts";
+import { type RealtimeOptions, realtimeModule } from "../http/realtime/module.ts";
 import { httpMetrics } from "../http/metrics.ts";
 import { statusPage } from "../http/status-page.ts";
 import { Monitoring } from "../observability/monitoring.ts";
@@ -273,6 +274,16 @@ export class BaseServiceBuilder {
    */
   withVersions(options: VersioningOptions): this {
     return this.module(versioningModule(options));
+  }
+
+  /**
+   * Turns on realtime subscriptions: `GET {collection}/$subscribe`
+   * (server-sent events of committed changes, with `filter` and
+   * `Last-Event-ID`) on configs, artifacts, tasks, jobs and entities, and the
+   * WebSocket `/api/v1/$ws` (see docs/realtime.md).
+   */
+  withRealtime(options: RealtimeOptions = {}): this {
+    return this.module(realtimeModule(options));
   }
 
   /** Uses this store: a URL (opened and closed by the service; shorthand for `settings.database.url`) or an open driver (left open). */

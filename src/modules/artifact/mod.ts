@@ -1,5 +1,7 @@
 import { type AnyElysia, Elysia } from "elysia";
 import type { CrudPermissions } from "../../http/crud/crud-router.ts";
+import { registerSubscribable } from "../../http/realtime/collections.ts";
+import { artifactsTable } from "./schema.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { ConfigLinkManager } from "../config-link/manager.ts";
 import { artifactConfigOperation, configLinkRoutes } from "../config-link/routes.ts";
@@ -76,6 +78,7 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
         events: { bus: context.events, collection: "artifacts" },
       });
       context.provide(ARTIFACTS_KEY, artifacts);
+      registerSubscribable(context, { collection: "artifacts", prefix, table: artifactsTable });
       if (!linking) return;
       const links = new ConfigLinkManager({
         store: new ConfigLinkStore(context.db),

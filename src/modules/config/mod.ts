@@ -4,6 +4,7 @@ import type { ManagerHooks } from "../../core/manager.ts";
 import type { Migration } from "../../db/migration.ts";
 import { entityTableMigrations, searchMigration } from "../../db/table-migration.ts";
 import type { CrudPermissions } from "../../http/crud/crud-router.ts";
+import { registerSubscribable } from "../../http/realtime/collections.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { ConfigManager, type ConfigInput } from "./manager.ts";
 import { type ConfigRecord, configsTable, configsTableV1 } from "./schema.ts";
@@ -87,6 +88,9 @@ export function configModule(options: ConfigModuleOptions): ServiceModule {
       });
       context.provide(CONFIG_KEY, manager);
       context.provide(CONFIG_PREFIX_KEY, prefix);
+      for (const each of chap ? [prefix, CHAP_CONFIG_PREFIX] : [prefix]) {
+        registerSubscribable(context, { collection: "configs", prefix: each, table: configsTable });
+      }
       context.provide(CONFIG_PREFIXES_KEY, chap ? [prefix, CHAP_CONFIG_PREFIX] : [prefix]);
       if (!chap) return;
       const user = options.hooks;

@@ -14,6 +14,7 @@ import { type CrudPermissions, crudRouter } from "../../http/crud/crud-router.ts
 import type { Operation } from "../../http/crud/operation.ts";
 import type { ListRouteOptions } from "../../http/list-query-route.ts";
 import type { LinkOptions } from "../../http/links.ts";
+import { registerSubscribable } from "../../http/realtime/collections.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { CachedRepository } from "../../db/cache/cached-repository.ts";
 import { QUERY_CACHE_KEY, type QueryCache } from "../../db/cache/query-cache.ts";
@@ -91,6 +92,7 @@ export function entityModule<D extends EntityDefinition>(definition: D, options:
     migrations: entityTableMigrations(definition.table, key),
     async setup(context: ServiceContext): Promise<void> {
       if (options.events === false) context.events.exclude(definition.table.name);
+      else registerSubscribable(context, { collection: definition.table.name, prefix, table: definition.table });
       const managerOptions = {
         ...(options.hooks ? { hooks: options.hooks } : {}),
         events: { bus: context.events, collection: definition.table.name },

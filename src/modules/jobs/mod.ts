@@ -20,7 +20,8 @@ import { scheduleRoutes } from "./schedule-routes.ts";
 import { JobScheduler, type ScheduleSpec } from "./scheduler.ts";
 import { type AnyElysia, Elysia } from "elysia";
 import { SqlJobStore } from "./store.ts";
-import { publishJobEvents } from "./job-events.ts";
+import { JOBS_COLLECTION, publishJobEvents } from "./job-events.ts";
+import { registerSubscribable } from "../../http/realtime/collections.ts";
 
 /** The key under which the jobs module provides its {@link JobRunner}. */
 export const JOBS_KEY = "jobs";
@@ -126,6 +127,7 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
       }
       await runner.start();
       context.provide<JobRunner>(JOBS_KEY, runner);
+      registerSubscribable(context, { collection: JOBS_COLLECTION, prefix: options.prefix ?? "/api/v1/jobs" });
       scheduler = new JobScheduler(db, runner, {
         ...(options.scheduleTickMs === undefined ? {} : { tickMs: options.scheduleTickMs }),
         ...(options.missedAfterMs === undefined ? {} : { missedAfterMs: options.missedAfterMs }),

@@ -1,5 +1,7 @@
 import type { JobRunner } from "../jobs/types.ts";
 import type { CrudPermissions } from "../../http/crud/crud-router.ts";
+import { registerSubscribable } from "../../http/realtime/collections.ts";
+import { tasksTable } from "./schema.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import type { TaskFunctions } from "./functions.ts";
 import { TaskManager } from "./manager.ts";
@@ -69,6 +71,7 @@ export function tasksModule(options: TasksModuleOptions = {}): ServiceModule {
         events: { bus: context.events, collection: "tasks" },
       });
       context.provide<TaskManager>(TASKS_KEY, manager);
+      registerSubscribable(context, { collection: "tasks", prefix: options.prefix ?? "/api/v1/tasks", table: tasksTable });
     },
     routes(context: ServiceContext) {
       return tasksRoutes(context.get<TaskManager>(TASKS_KEY), {
