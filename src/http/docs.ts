@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { toOpenAPISchema } from "@elysiajs/openapi";
 import { type AnyElysia, Elysia } from "elysia";
 import type { ServiceInfo } from "../core/info.ts";
+import { FALLBACK_SCRIPT, FALLBACK_SCRIPT_PATH, fallbackPageHtml } from "./_docs-fallback.ts";
 import { addRoute } from "./_route.ts";
 import { isUnderBasePath, stripBasePath } from "./base-path.ts";
 import { escapeHtml, pageHeaders } from "./html.ts";
@@ -26,14 +26,16 @@ const OPENAPI_VERSION = "3.1.2";
 const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
   "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 const HIDDEN = { detail: { hide: true } };
+const SCRIPT_HEADERS = { "content-type": "application/javascript; charset=utf-8", "cache-control": "public, max-age=86400" };
 
 let script: Promise<Uint8Array> | undefined;
 
 /**
- * The Scalar bundle from the installed `@scalar/api-reference`: read from
- * disk where the package sits in a `node_modules` tree (sources, the npm
- * tarball), else imported as text through the import map (the JSR file set,
- * whose modules have no `node_modules` beside them).
+ * The Scalar bundle from the installed `@scalar/api-reference` (an optional
+ * peer): read from disk where the package sits in a `node_modules` tree
+ * (sources, the npm tarball), else imported as text through the import map
+ * (the JSR file set, whose modules have no `node_modules` beside them).
+ * Rejects when the package is not installed.
  */
 function scalarScript(): Promise<Uint8Array> {
   script ??= (async () => {
@@ -92,8 +94,10 @@ export function docsPageHtml(info: ServiceInfo, basePath = ""): string {
  * The OpenAPI document of the service's routes only: a host app's routes
  * are left out, paths are relative to `basePath`, and `servers` names it.
  */
-function openApiDocument(app: AnyElysia, options: DocsOptions): Record<string, unknown> {
+async function openApiDocument(app: AnyElysia, options: DocsOptions): Promise<Record<string, unknown>> {
   const base = options.basePath ?? "";
+  // Loaded on the first request for the document, not at start-up.
+  const { toOpenAPISchema } = await import("@elysiajs/openapi");
   const { paths, components } = toOpenAPISchema(app, undefined, undefined, undefined, OPENAPI_VERSION);
   const own: Record<string, unknown> = {};
   for (const [path, item] of Object.entries(paths)) {
@@ -117,7 +121,9 @@ function openApiDocument(app: AnyElysia, options: DocsOptions): Record<string, u
  * The OpenAPI 3.1 document at `/openapi.json` and its UI (Scalar) at `/docs`.
  * The UI's script comes from the `@scalar/api-reference` package and is
  * served at `/docs/scalar.js`, so the docs work with no internet access and
- * the page asks no other host for anything.
+ * the page asks no other host for anything. Without that package (an
+ * optional peer) `/docs` serves a small built-in page listing the document's
+ * operations, just as offline.
  * Under a `basePath` the document's paths stay those of the service and its
  * `servers` entry carries the prefix, which the page follows.
  */
@@ -125,7 +131,7 @@ export function docsRoutes(options: DocsOptions): AnyElysia {
   const base = options.basePath ?? "";
   const { info } = options;
   const app = new Elysia();
-  let document: { routes: number; body: Record<string, unknown> } | undefined;
+  let document: { routes: number; body: Promise<Record<string, unknown>> } | undefined;
   addRoute(app, "GET", "/openapi.json", () => {
     // Routes only grow while an app is assembled; the document is rebuilt when their number changes.
     const routes = (app as unknown as { getGlobalRoutes(): unknown[] }).getGlobalRoutes().length;
@@ -136,13 +142,21 @@ export function docsRoutes(options: DocsOptions): AnyElysia {
     return document.body;
   }, HIDDEN);
   const page = docsPageHtml(info, base);
-  addRoute(app, "GET", "/docs", () => new Response(page, { headers: pageHeaders(DOCS_CSP) }), HIDDEN);
-  addRoute(app, "GET", DOCS_SCRIPT_PATH, async () =>
-    new Response(await scalarScript() as BodyInit, {
-      headers: {
-        "content-type": "application/javascript; charset=utf-8",
-        "cache-control": "public, max-age=86400",
-      },
-    }), HIDDEN);
+  const fallback = fallbackPageHtml(
+    escapeHtml(info.display_name),
+    escapeHtml(info.summary ?? info.description ?? ""),
+    escapeHtml(`${base}/openapi.json`),
+    escapeHtml(`${base}${FALLBACK_SCRIPT_PATH}`),
+  );
+  addRoute(app, "GET", "/docs", async () => {
+    const scalar = await scalarScript().then(() => true, () => false);
+    return new Response(scalar ? page : fallback, { headers: pageHeaders(DOCS_CSP) });
+  }, HIDDEN);
+  addRoute(app, "GET", DOCS_SCRIPT_PATH, async () => {
+    const body = await scalarScript().catch(() => undefined);
+    if (!body) return new Response("@scalar/api-reference is not installed: bun add @scalar/api-reference\n", { status: 404 });
+    return new Response(body as BodyInit, { headers: SCRIPT_HEADERS });
+  }, HIDDEN);
+  addRoute(app, "GET", FALLBACK_SCRIPT_PATH, () => new Response(FALLBACK_SCRIPT, { headers: SCRIPT_HEADERS }), HIDDEN);
   return app;
 }

@@ -6,7 +6,8 @@
  * @module
  */
 import { LRUCache } from "lru-cache";
-import * as ort from "onnxruntime-web";
+import type * as ort from "onnxruntime-web";
+import { importPeer } from "../core/optional-peer.ts";
 
 /** A float32 tensor: row-major data and its shape. */
 export interface OnnxTensor {
@@ -60,12 +61,26 @@ export function localWasmPaths(): string | undefined {
   }
 }
 
-/** Sets up onnxruntime-web for this thread: one WASM thread, no proxy worker, local WASM files. */
-export function configureOrt(wasmPaths: string | undefined = localWasmPaths()): void {
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.proxy = false;
-  ort.env.logLevel = "error";
-  if (wasmPaths !== undefined) ort.env.wasm.wasmPaths = wasmPaths;
+type Ort = typeof ort;
+let runtime: Promise<Ort> | undefined;
+
+/**
+ * Imports onnxruntime-web (an optional peer) on this thread's first inference and sets it up:
+ * one WASM thread, no proxy worker, local WASM files.
+ *
+ * @throws {MissingPeerError} when onnxruntime-web is not installed.
+ */
+export function loadOrt(wasmPaths?: string): Promise<Ort> {
+  runtime ??= importPeer("onnxruntime-web", "ONNX models", () => import("onnxruntime-web")).then((loaded) => {
+    loaded.env.wasm.numThreads = 1;
+    loaded.env.wasm.proxy = false;
+    loaded.env.logLevel = "error";
+    const paths = wasmPaths ?? localWasmPaths();
+    if (paths !== undefined) loaded.env.wasm.wasmPaths = paths;
+    return loaded;
+  });
+  runtime.catch(() => (runtime = undefined));
+  return runtime;
 }
 
 /** Thrown when a session is not cached and no model bytes came with the request. */
@@ -80,9 +95,11 @@ export class MissingModelError extends Error {
 /** A bounded LRU of inference sessions; evicted sessions are released. */
 export class OnnxSessionCache {
   readonly #sessions: LRUCache<string, ort.InferenceSession>;
+  readonly #wasmPaths: string | undefined;
 
-  /** Creates a cache holding at most `max` sessions. */
-  constructor(max: number) {
+  /** Creates a cache holding at most `max` sessions; `wasmPaths` is where onnxruntime-web's WASM files are (default: local). */
+  constructor(max: number, wasmPaths?: string) {
+    this.#wasmPaths = wasmPaths;
     this.#sessions = new LRUCache({ max, dispose: (session) => void session.release().catch(() => {}) });
   }
 
@@ -102,6 +119,7 @@ export class OnnxSessionCache {
     inputs: OnnxRunRequest["inputs"],
     outputNames?: string[],
   ): Promise<OnnxOutputs> {
+    const ort = await loadOrt(this.#wasmPaths);
     let session = this.#sessions.get(modelKey);
     if (!session) {
       if (!model) throw new MissingModelError(modelKey);
@@ -162,8 +180,7 @@ export class OnnxMainThread implements OnnxExecutor {
 
   /** Creates the executor: session cache size (default 8) and WASM location (default: local). */
   constructor(options: { sessionCacheSize?: number; wasmPaths?: string } = {}) {
-    configureOrt(options.wasmPaths);
-    this.#cache = new OnnxSessionCache(options.sessionCacheSize ?? 8);
+    this.#cache = new OnnxSessionCache(options.sessionCacheSize ?? 8, options.wasmPaths);
   }
 
   /** Runs one inference on this thread; overlapping calls run one after another. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { configureOrt, MissingModelError, type OnnxOutputs, OnnxSessionCache, type OnnxTensor } from "./onnx-session.ts";
+import { MissingModelError, type OnnxOutputs, OnnxSessionCache, type OnnxTensor } from "./onnx-session.ts";
 
 /** Messages the pool sends. */
 export type OnnxWorkerRequest =
@@ -35,8 +35,7 @@ let cache = new OnnxSessionCache(8);
 scope.onmessage = (event: MessageEvent<OnnxWorkerRequest>): void => {
   const message = event.data;
   if (message.type === "init") {
-    configureOrt(message.wasmPaths);
-    cache = new OnnxSessionCache(message.sessionCacheSize);
+    cache = new OnnxSessionCache(message.sessionCacheSize, message.wasmPaths);
     return;
   }
   void run(message);

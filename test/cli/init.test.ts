@@ -46,6 +46,14 @@ describe("chapkit init", () => {
     assert.ok(!existsSync(join(dir, "basic-deno", "package.json")));
   });
 
+  it("lists the optional peers a template loads (onnxruntime-web for onnx), and maps chapkit's subpath entries on Deno", () => {
+    const bun = JSON.parse(read("onnx-bun", "package.json")) as { dependencies: Record<string, string> };
+    assert.ok(bun.dependencies["onnxruntime-web"]);
+    const deno = JSON.parse(read("onnx-deno", "deno.json")) as { imports: Record<string, string> };
+    assert.equal(deno.imports["onnxruntime-web"], `npm:onnxruntime-web@${bun.dependencies["onnxruntime-web"]}`);
+    assert.equal(deno.imports["chapkit/"], `npm:chapkit@^${CLI_VERSION}/`);
+  });
+
   it("depends on a tarball by file:, and on Deno resolves it from node_modules", async () => {
     const tarball = join(dir, "chapkit-9.9.9.tgz");
     writeFileSync(tarball, "");

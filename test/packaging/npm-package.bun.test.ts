@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, posix, relative } from "node:path";
 import { packedTarball, ROOT, run, scratchDir } from "./_process.ts";
 
@@ -7,7 +7,21 @@ const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   name: string;
   version: string;
   exports: Record<string, string | Record<string, string>>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
 };
+/** The core install's budget: chapkit, its dependencies and its required peers (Elysia, TypeBox). */
+const INSTALL_BUDGET_BYTES = 60 * 1024 * 1024;
+const OPTIONAL_PEERS = Object.keys(pkg.peerDependenciesMeta).filter((name) => pkg.peerDependenciesMeta[name]?.optional);
+
+/** Bytes of the files under `dir` (symbolic links not followed). */
+function treeBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += lstatSync(join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 
 function workerSources(dir: string): string[] {
@@ -22,6 +36,7 @@ describe("npm package", () => {
   let files: string[] = [];
   const app = join(scratch.path, "app");
   const unpacked = join(scratch.path, "unpacked");
+  let installedBytes = 0;
 
   beforeAll(async () => {
     // prepack builds dist/ (bun build + tsc) before npm packs it; the tarball is shared with the other packaging tests.
@@ -34,6 +49,7 @@ describe("npm package", () => {
     mkdirSync(app);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "fresh-app", private: true, type: "module" }));
     await run(["bun", "add", tarball], { cwd: app });
+    installedBytes = treeBytes(join(app, "node_modules"));
   }, 300_000);
 
   afterAll(() => scratch.remove(), 60_000); // removing installed projects takes seconds
@@ -86,6 +102,54 @@ describe("npm package", () => {
     const { stdout } = await run(["bun", "index.ts"], { cwd: app });
     expect(stdout.trim()).toMatch(ULID);
   }, 60_000);
+
+  test(`bun add of the tarball installs at most ${INSTALL_BUDGET_BYTES / 1024 / 1024} MB, without the optional peers`, () => {
+    const installed = OPTIONAL_PEERS.filter((name) => existsSync(join(app, "node_modules", name)));
+    expect(installed).toEqual([]);
+    expect(OPTIONAL_PEERS).toEqual(expect.arrayContaining(["onnxruntime-web", "msgpackr", "@scalar/api-reference"]));
+    expect(Object.keys(pkg.peerDependencies)).toEqual(expect.arrayContaining(["elysia", "@sinclair/typebox"]));
+    const scripted = readdirSync(join(app, "node_modules"), { recursive: true, encoding: "utf8" })
+      .filter((path) => path.endsWith("package.json") && path.split("node_modules").length <= 2)
+      .filter((path) => {
+        const scripts = (JSON.parse(readFileSync(join(app, "node_modules", path), "utf8")) as { scripts?: Record<string, string> }).scripts ?? {};
+        return ["preinstall", "install", "postinstall"].some((name) => name in scripts);
+      });
+    expect(scripted).toEqual([]);
+    console.log(`core install: ${(installedBytes / 1024 / 1024).toFixed(1)} MB`);
+    expect(installedBytes).toBeLessThanOrEqual(INSTALL_BUDGET_BYTES);
+  });
+
+  test("without the docs UI package /docs serves the built-in page, and ONNX names the package to add", async () => {
+    writeFileSync(
+      join(app, "bare.ts"),
+      [
+        `import { ServiceBuilder } from "chapkit";`,
+        `const app = await new ServiceBuilder({ info: { display_name: "Bare" } }).build();`,
+        `const get = (path) => app.handle(new Request("http://localhost" + path));`,
+        `const page = await (await get("/docs")).text();`,
+        `const script = await get("/docs/openapi-page.js");`,
+        `const scalar = await get("/docs/scalar.js");`,
+        `await app.chapkit.close();`,
+        `let onnx = "";`,
+        `try {`,
+        `  const { OnnxMainThread, linearRegressionOnnx } = await import("chapkit/onnx");`,
+        `  const model = linearRegressionOnnx({ weights: [1], bias: 0 });`,
+        `  await new OnnxMainThread().run({ modelKey: "m", model, inputs: [{ data: Float32Array.from([1]), dims: [1, 1] }] });`,
+        `} catch (error) { onnx = error.message; }`,
+        `console.log(JSON.stringify({ builtin: page.includes("/docs/openapi-page.js"), script: script.status, scalar: scalar.status, onnx }));`,
+        ``,
+      ].join("\n"),
+    );
+    const { stdout } = await run(["bun", "bare.ts"], { cwd: app });
+    const answer = JSON.parse(stdout.trim().split("\n").pop()!) as { builtin: boolean; script: number; scalar: number; onnx: string };
+    expect(answer).toEqual({ builtin: true, script: 200, scalar: 404, onnx: expect.stringContaining("bun add onnxruntime-web") });
+  }, 60_000);
+
+  test("the optional peers install beside it", async () => {
+    const peers = ["onnxruntime-web", "@scalar/api-reference"].map((name) => `${name}@${pkg.peerDependencies[name]}`);
+    await run(["bun", "add", ...peers], { cwd: app });
+    expect(existsSync(join(app, "node_modules", "onnxruntime-web"))).toBe(true);
+  }, 300_000);
 
   test("the installed package serves the docs page and its script", async () => {
     writeFileSync(

@@ -33,7 +33,7 @@ function denoJson(template: ProjectTemplate, context: TemplateContext): string {
   if (chapkit.kind === "file") return json({ nodeModulesDir: "manual", tasks });
   const imports: Record<string, string> = chapkit.kind === "source"
     ? { ...chapkit.imports, chapkit: `${chapkit.path}/mod.ts` }
-    : { chapkit: `npm:chapkit@${chapkit.version}` };
+    : { chapkit: `npm:chapkit@${chapkit.version}`, "chapkit/": `npm:chapkit@${chapkit.version}/` };
   imports["@sinclair/typebox"] ??= `npm:@sinclair/typebox@${TYPEBOX}`;
   for (const [name, range] of Object.entries(template.peerPackages ?? {})) imports[name] ??= `npm:${name}@${range}`;
   return json({ imports, tasks });

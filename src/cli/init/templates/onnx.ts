@@ -7,6 +7,7 @@ import { mlService, mlTest, ML_USAGE } from "./ml.ts";
 export const onnxTemplate: ProjectTemplate = {
   name: "onnx",
   description: "ONNX models run by onnxruntime-web in worker threads; upload your own .onnx files",
+  peerPackages: { "onnxruntime-web": "^1.30.0" },
   usage: `${ML_USAGE} Trained models are ONNX bytes; upload a model of your own with ` +
     "`POST /api/v1/artifacts/$upload?config_id=…` (the .onnx bytes as the body) and predict with it.",
   main: ({ name, title }) => `/**
