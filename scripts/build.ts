@@ -76,9 +76,14 @@ function packageEntries(): string[] {
 const entries = [...new Set([join(ROOT, "mod.ts"), ...packageEntries(), ...workers])];
 const entrySet = new Set(entries);
 
-/** Rewrites relative `new URL(…, import.meta.url)` for a bundle written to `outFile`. */
-function urlRewriter(outFile: string, copied: Set<string>): BunPlugin {
-  const outDir = dirname(outFile);
+/** Marks a rewritten `new URL(…)` target: the path under dist/, resolved per output file once the build has placed it. */
+const ASSET_MARK = "chapkit-dist-path:";
+
+/**
+ * Rewrites relative `new URL(…, import.meta.url)` to a marked dist/ path: the module holding it may land in
+ * an entry or a shared chunk, so the relative path is written after the build ({@link resolveAssetMarks}).
+ */
+function urlRewriter(copied: Set<string>): BunPlugin {
   return {
     name: "chapkit-relative-urls",
     setup(build) {
@@ -103,9 +108,7 @@ function urlRewriter(outFile: string, copied: Set<string>): BunPlugin {
             output = join(OUT, relative(ROOT, target));
             copied.add(target);
           }
-          let rel = toPosix(relative(outDir, output));
-          if (!rel.startsWith(".")) rel = `./${rel}`;
-          return `new URL(${quote}${rel}${quote}, import.meta.url)`;
+          return `new URL(${quote}${ASSET_MARK}${toPosix(relative(OUT, output))}${quote}, import.meta.url)`;
         });
         return { contents: rewritten, loader: "ts" };
       });
@@ -113,23 +116,43 @@ function urlRewriter(outFile: string, copied: Set<string>): BunPlugin {
   };
 }
 
-async function bundle(entry: string, copied: Set<string>): Promise<void> {
-  const outFile = outputOf(entry);
+/** Replaces the marks {@link urlRewriter} left with paths relative to each output file. */
+function resolveAssetMarks(files: readonly string[]): void {
+  const mark = new RegExp(`(["'])${ASSET_MARK}([^"']+)\\1`, "g");
+  for (const file of files) {
+    const text = readFileSync(file, "utf8");
+    if (!text.includes(ASSET_MARK)) continue;
+    writeFileSync(file, text.replace(mark, (_match, quote: string, path: string) => {
+      let rel = toPosix(relative(dirname(file), join(OUT, path)));
+      if (!rel.startsWith(".")) rel = `./${rel}`;
+      return `${quote}${rel}${quote}`;
+    }));
+  }
+}
+
+/**
+ * Bundles every entry in one build with code splitting: modules two entries share (the builders, DataFrame,
+ * the error classes…) live once in `dist/chunks/`, so `chapkit` and `chapkit/ml` see the same classes.
+ */
+async function bundle(copied: Set<string>): Promise<void> {
   const result = await Bun.build({
-    entrypoints: [entry],
-    outdir: dirname(outFile),
-    naming: "[name].js",
+    entrypoints: entries,
+    outdir: OUT,
+    root: ROOT,
+    naming: { entry: "[dir]/[name].[ext]", chunk: "chunks/[name]-[hash].[ext]", asset: "assets/[name]-[hash].[ext]" },
+    splitting: true,
     target: "node",
     format: "esm",
     packages: "external",
     external: ["bun:*", "node:*"],
     sourcemap: "linked",
-    plugins: [urlRewriter(outFile, copied)],
+    plugins: [urlRewriter(copied)],
   });
   if (!result.success) {
     for (const log of result.logs) console.error(log);
-    throw new Error(`bundling ${relative(ROOT, entry)} failed`);
+    throw new Error("bundling failed");
   }
+  resolveAssetMarks(result.outputs.map((output) => output.path).filter((path) => path.endsWith(".js")));
 }
 
 /** Rewrites relative `.ts` specifiers in emitted declarations to `.js`. */
@@ -167,7 +190,7 @@ const started = performance.now();
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 const copied = new Set<string>();
-for (const entry of entries) await bundle(entry, copied);
+await bundle(copied);
 for (const asset of copied) {
   const target = join(OUT, relative(ROOT, asset));
   mkdirSync(dirname(target), { recursive: true });
