@@ -2,6 +2,7 @@
 import type { ChapkitSource, ProjectTemplate, TemplateContext } from "./template.ts";
 
 const TYPEBOX = "^0.34.52";
+const NODE_TYPES = "^20.19.43";
 
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
@@ -24,6 +25,8 @@ function packageJson(template: ProjectTemplate, context: TemplateContext, script
     type: "module",
     scripts,
     dependencies: { "@sinclair/typebox": TYPEBOX, ...template.peerPackages, chapkit: chapkitDependency(context.chapkit) },
+    // deno check reads Node's types for npm packages from node_modules when it does not install them itself.
+    ...(context.runtime === "deno" ? { devDependencies: { "@types/node": NODE_TYPES } } : {}),
   });
 }
 
