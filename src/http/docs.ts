@@ -136,8 +136,9 @@ export function docsRoutes(options: DocsOptions): AnyElysia {
     // Routes only grow while an app is assembled; the document is rebuilt when their number changes.
     const routes = (app as unknown as { getGlobalRoutes(): unknown[] }).getGlobalRoutes().length;
     if (document?.routes !== routes) {
+      const transform = options.transform;
       const body = openApiDocument(app, options);
-      document = { routes, body: options.transform ? options.transform(body) : body };
+      document = { routes, body: transform ? body.then(transform) : body };
     }
     return document.body;
   }, HIDDEN);
