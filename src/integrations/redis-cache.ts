@@ -6,9 +6,15 @@
  *
  * @module
  */
-import { pack, unpack } from "msgpackr";
 import { type CacheBackend, type CacheBus, type CacheInvalidation, type CacheStore, parseInvalidation } from "../core/cache.ts";
 import { connectRedis, type RedisClient, type RedisHandle } from "./redis-client.ts";
+import { importPeer } from "../core/optional-peer.ts";
+
+/** The MessagePack codec (`msgpackr`, an optional peer, loaded when a Redis cache connects). */
+interface Codec {
+  pack(value: unknown): Uint8Array;
+  unpack(bytes: Uint8Array): unknown;
+}
 
 export { connectRedis };
 export type { RedisClient, RedisHandle };
@@ -23,25 +29,27 @@ class RedisCacheStore implements CacheStore {
   readonly shared = true;
   readonly #redis: RedisClient;
   readonly #prefix: string;
+  readonly #codec: Codec;
 
-  constructor(redis: RedisClient, prefix: string) {
+  constructor(redis: RedisClient, prefix: string, codec: Codec) {
     this.#redis = redis;
     this.#prefix = prefix;
+    this.#codec = codec;
   }
 
   async getMany(keys: readonly string[]): Promise<(unknown | undefined)[]> {
     const values = await this.#redis.mgetBuffer(...keys.map((key) => this.#prefix + key));
-    return values.map((value) => (value === null ? undefined : unpack(value)));
+    return values.map((value) => (value === null ? undefined : this.#codec.unpack(value)));
   }
 
   async set(key: string, value: unknown, ttlMs: number): Promise<void> {
     const ttl = ttlMs > 0 ? ["PX", Math.ceil(ttlMs)] : [];
-    await this.#redis.set(this.#prefix + key, pack(value), ...ttl);
+    await this.#redis.set(this.#prefix + key, this.#codec.pack(value), ...ttl);
   }
 
   async add(key: string, value: unknown, ttlMs: number): Promise<boolean> {
     const ttl = ttlMs > 0 ? ["PX", Math.ceil(ttlMs)] : [];
-    return (await this.#redis.set(this.#prefix + key, pack(value), ...ttl, "NX")) === "OK";
+    return (await this.#redis.set(this.#prefix + key, this.#codec.pack(value), ...ttl, "NX")) === "OK";
   }
 
   async delete(keys: readonly string[]): Promise<void> {
@@ -57,24 +65,27 @@ export class RedisCacheBackend implements CacheBackend {
   readonly shared = true;
   readonly #handle: RedisHandle;
   readonly #prefix: string;
+  readonly #codec: Codec;
 
-  private constructor(handle: RedisHandle, prefix: string) {
+  private constructor(handle: RedisHandle, prefix: string, codec: Codec) {
     this.#handle = handle;
     this.#prefix = prefix;
+    this.#codec = codec;
   }
 
   /**
    * Connects to `url` (`redis://host:6379/0`).
    *
-   * @throws {Error} naming the package to add when `ioredis` is not installed, or when Redis cannot be reached.
+   * @throws {Error} naming the package to add when `ioredis` or `msgpackr` is not installed, or when Redis cannot be reached.
    */
   static async connect(url: string, options: RedisCacheOptions = {}): Promise<RedisCacheBackend> {
-    return new RedisCacheBackend(await connectRedis(url), options.keyPrefix ?? "chapkit:cache:");
+    const codec: Codec = await importPeer("msgpackr", "Redis caches", () => import("msgpackr"));
+    return new RedisCacheBackend(await connectRedis(url), options.keyPrefix ?? "chapkit:cache:", codec);
   }
 
   /** The keys of `namespace`, under `<keyPrefix><namespace>:`. */
   store(namespace: string): CacheStore {
-    return new RedisCacheStore(this.#handle.client, `${this.#prefix}${namespace}:`);
+    return new RedisCacheStore(this.#handle.client, `${this.#prefix}${namespace}:`, this.#codec);
   }
 
   /** Gives the shared connection back. */
