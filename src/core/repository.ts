@@ -19,6 +19,28 @@ export interface WriteCondition {
   expected: EntityRecord;
 }
 
+/** The isolation levels a transaction can ask for (PostgreSQL's names). */
+export type IsolationLevel = "serializable" | "repeatable read" | "read committed";
+
+/**
+ * How a transaction runs. On PostgreSQL `isolation` is the level it runs at
+ * (default: the server's, normally read committed); on SQLite every
+ * transaction is serializable (one writer at a time), whatever is asked.
+ * A transaction that fails with a serialization failure (SQLSTATE 40001) or a
+ * deadlock (40P01) runs again, `fn` and all, up to `retries` more times
+ * (default 3) after a short random back-off; `fn` must therefore only touch
+ * the store (or be safe to repeat). A nested transaction is a savepoint of the
+ * outer one and takes the outer one's options.
+ */
+export interface TransactionOptions {
+  /** The isolation level (PostgreSQL). */
+  isolation?: IsolationLevel;
+  /** Runs again after 40001/40P01 at most this many times (default 3; 0: never). */
+  retries?: number;
+  /** A read-only transaction (PostgreSQL refuses writes in it). */
+  readOnly?: boolean;
+}
+
 /**
  * Storage of one entity type. Implementations translate every operation to
  * SQL with bound parameters and map driver errors to chapkit errors (a unique
@@ -51,6 +73,6 @@ export interface Repository<R extends EntityRecord> {
   delete(id: string, condition?: WriteCondition): Promise<boolean>;
   /** Deletes the rows with these ids, or matching this filter; returns how many. */
   deleteMany(target: string[] | Filter): Promise<number>;
-  /** Runs `fn` in one transaction with a repository bound to it; a throw rolls everything back. */
-  transaction<T>(fn: (repository: Repository<R>) => Promise<T>): Promise<T>;
+  /** Runs `fn` in one transaction with a repository bound to it; a throw rolls everything back (see {@link TransactionOptions}). */
+  transaction<T>(fn: (repository: Repository<R>) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }

@@ -1,4 +1,7 @@
 import type { CircuitBreaker } from "../core/circuit-breaker.ts";
+import type { TransactionOptions } from "../core/repository.ts";
+
+export type { IsolationLevel, TransactionOptions } from "../core/repository.ts";
 
 /** A value bound to a SQL parameter. */
 export type SqlValue = string | number | bigint | boolean | null | Uint8Array;
@@ -31,9 +34,11 @@ export interface Driver extends Executor {
    * inside another transaction, it runs in a savepoint: a throw undoes only
    * its own work.
    * Statements of other callers wait until it ends (SQLite) or run on other
-   * pooled connections (PostgreSQL).
+   * pooled connections (PostgreSQL). `options` set the isolation level and
+   * the retries of serialization failures and deadlocks (see
+   * {@link TransactionOptions}).
    */
-  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Executor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Whether the caller runs inside a transaction of this driver (a
    * `transaction()` called there would open a savepoint).

@@ -2,7 +2,7 @@ import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import type { HistogramChild } from "../observability/metrics.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
 import { type Span, SpanKind } from "../observability/tracing.ts";
-import { type Driver, type Executor, type Row, settle, type SqlValue } from "./driver.ts";
+import { type Driver, type Executor, type Row, settle, type SqlValue, type TransactionOptions } from "./driver.ts";
 import { toPostgresPlaceholders } from "./postgres-driver.ts";
 
 /** The `operation` label of a statement: its verb, from a bounded set. */
@@ -162,9 +162,9 @@ class InstrumentedDriver extends InstrumentedExecutor implements Driver {
     this.url = driver.url;
   }
 
-  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Executor) => Promise<T>, options?: TransactionOptions): Promise<T> {
     return this.timed("transaction", () =>
-      this.#driver.transaction((tx) => fn(tx === this.#driver ? this : new InstrumentedExecutor(tx, this.monitoring, this.#driver))));
+      this.#driver.transaction((tx) => fn(tx === this.#driver ? this : new InstrumentedExecutor(tx, this.monitoring, this.#driver)), options));
   }
 
   /** The wrapped store's breaker, so health checks see through the instrumentation. */

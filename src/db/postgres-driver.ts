@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
-import { UnavailableError } from "../core/errors.ts";
-import { type Driver, type Executor, type Row, settle, type SqlValue } from "./driver.ts";
+import { ConflictError, UnavailableError } from "../core/errors.ts";
+import { type Driver, type Executor, type IsolationLevel, type Row, settle, type SqlValue, type TransactionOptions } from "./driver.ts";
 import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import { withDeadline } from "./_deadline.ts";
 import type { PooledDriver, PoolStats } from "./instrumented-driver.ts";
@@ -85,6 +85,41 @@ function redact(url: string): string {
   } catch {
     return "postgres://…";
   }
+}
+
+/** Runs of a transaction after a serialization failure or deadlock, by default. */
+const DEFAULT_RETRIES = 3;
+
+const ISOLATION: Record<IsolationLevel, string> = {
+  "serializable": "isolation level serializable",
+  "repeatable read": "isolation level repeatable read",
+  "read committed": "isolation level read committed",
+};
+
+/** The `BEGIN` options of a transaction, or "" for the server's defaults. @throws {TypeError} for an unknown level. */
+function transactionMode(options: TransactionOptions): string {
+  const parts: string[] = [];
+  if (options.isolation !== undefined) {
+    const level = ISOLATION[options.isolation];
+    if (!level) throw new TypeError(`Unknown isolation level ${JSON.stringify(options.isolation)}: use serializable, repeatable read or read committed`);
+    parts.push(level);
+  }
+  if (options.readOnly) parts.push("read only");
+  return parts.join(" ");
+}
+
+/** The SQLSTATE of a driver error, or of the error it wraps. */
+function sqlState(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause && cause !== error ? sqlState(cause) : "";
+}
+
+/** Serialization failures (40001) and deadlocks (40P01): the transaction may succeed if run again. */
+function isRetryable(error: unknown): boolean {
+  const state = sqlState(error);
+  return state === "40001" || state === "40P01";
 }
 
 /** Seconds a pooled connection waits before reconnecting after a failure. */
@@ -181,7 +216,7 @@ class PostgresDriver implements PooledDriver {
     else return settle(fn);
   }
 
-  async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Executor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const outer = this.#scope.getStore();
     try {
       if (outer) {
@@ -193,28 +228,43 @@ class PostgresDriver implements PooledDriver {
           (sp) => this.#scope.run({ tx: sp, state, ended }, () => fn(this)),
         );
       }
-      // A connection lost mid-transaction rolls it back on the server: nothing is half-applied.
-      const state: TransactionState = {};
-      const ended: (() => unknown)[] = [];
-      const pool = this.#sql;
-      try {
-        return await this.#guarded(() =>
-          runGuardedTransaction<Tx, T>(
-            (callback) => pool.begin((tx) => callback(tx as Tx)),
-            state,
-            (tx) => this.#scope.run({ tx, state, ended }, () => fn(this)),
-          ).catch((error: unknown) => {
-            // postgres.js may leave the connection of a lost transaction unusable (porsager/postgres#1215):
-            // start a fresh pool rather than hand that connection to the next caller.
-            if (state.lost !== undefined && this.#sql === pool) this.#rebuildPool();
-            throw error;
-          })
-        );
-      } finally {
-        for (const run of ended) await settle(run);
+      const retries = Math.max(0, options.retries ?? DEFAULT_RETRIES);
+      for (let attempt = 0;; attempt++) {
+        try {
+          return await this.#begin(fn, options);
+        } catch (error) {
+          if (attempt >= retries || !isRetryable(error)) throw error;
+          // Random back-off, growing: the transactions that collided should not collide again.
+          await sleep(Math.random() * 10 * 2 ** attempt);
+        }
       }
     } catch (error) {
+      if (isRetryable(error)) {
+        throw new ConflictError(`The transaction conflicted with concurrent ones (SQLSTATE ${sqlState(error)}) and was rolled back; retry it`, { cause: error });
+      }
       throw mapDriverError(error);
+    }
+  }
+
+  async #begin<T>(fn: (tx: Executor) => Promise<T>, options: TransactionOptions): Promise<T> {
+    // A connection lost mid-transaction rolls it back on the server: nothing is half-applied.
+    const state: TransactionState = {};
+    const ended: (() => unknown)[] = [];
+    const pool = this.#sql;
+    const mode = transactionMode(options);
+    const open = (callback: (tx: Tx) => Promise<unknown>) =>
+      mode ? pool.begin(mode, (tx) => callback(tx as Tx)) : pool.begin((tx) => callback(tx as Tx));
+    try {
+      return await this.#guarded(() =>
+        runGuardedTransaction<Tx, T>(open, state, (tx) => this.#scope.run({ tx, state, ended }, () => fn(this))).catch((error: unknown) => {
+          // postgres.js may leave the connection of a lost transaction unusable (porsager/postgres#1215):
+          // start a fresh pool rather than hand that connection to the next caller.
+          if (state.lost !== undefined && this.#sql === pool) this.#rebuildPool();
+          throw error;
+        })
+      );
+    } finally {
+      for (const run of ended) await settle(run);
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Column, EntityRecord, TableDefinition } from "../core/entity.ts";
 import { InvalidQueryError, PreconditionFailedError } from "../core/errors.ts";
 import type { Filter, ListQuery } from "../core/query.ts";
-import type { InsertValues, Repository, UpdateValues, WriteCondition } from "../core/repository.ts";
+import type { InsertValues, Repository, TransactionOptions, UpdateValues, WriteCondition } from "../core/repository.ts";
 import { toIso } from "../core/time.ts";
 import { newUlid } from "../core/ulid.ts";
 import { ident } from "./dialect.ts";
@@ -385,8 +385,8 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
     return changes;
   }
 
-  transaction<T>(fn: (repository: Repository<R>) => Promise<T>): Promise<T> {
-    return this.db.transaction(() => fn(this));
+  transaction<T>(fn: (repository: Repository<R>) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.db.transaction(() => fn(this), options);
   }
 }
 

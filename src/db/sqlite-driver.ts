@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { UnavailableError } from "../core/errors.ts";
 import { openSqlite, type SqliteConnection, type SqliteValue } from "../runtime/sqlite.ts";
-import { type Driver, type Executor, type Row, settle, type SqlValue } from "./driver.ts";
+import { type Driver, type Executor, type Row, settle, type SqlValue, type TransactionOptions } from "./driver.ts";
 import { withDeadline } from "./_deadline.ts";
 import { isBusyError, mapDriverError } from "./sql-errors.ts";
 
@@ -124,7 +124,8 @@ class SqliteDriver implements Driver {
     else return settle(fn);
   }
 
-  async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
+  /** SQLite transactions are serializable whatever `_options` ask: one writer holds the file at a time. */
+  async transaction<T>(fn: (tx: Executor) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     if (this.#scope.getStore()) return this.#savepoint(fn);
     if (this.#closed) throw new UnavailableError("Database is closed");
     const previous = this.#tail;

@@ -1,5 +1,5 @@
 /** A driver wrapper that counts the statements sent to the store, for tests that assert how many ran. */
-import type { Driver, Executor, Row, SqlValue } from "../../src/db/driver.ts";
+import type { Driver, Executor, Row, SqlValue, TransactionOptions } from "../../src/db/driver.ts";
 
 /** A driver that records every statement it passes on (`statements`, reset with `reset()`). */
 export interface CountingDriver extends Driver {
@@ -29,7 +29,7 @@ export function countingDriver(inner: Driver): CountingDriver {
     url: inner.url,
     statements,
     reset: () => void statements.splice(0),
-    transaction: <T>(fn: (tx: Executor) => Promise<T>) => inner.transaction(() => fn(driver)),
+    transaction: <T>(fn: (tx: Executor) => Promise<T>, options?: TransactionOptions) => inner.transaction(() => fn(driver), options),
     inTransaction: () => inner.inTransaction?.() ?? false,
     ping: (timeoutMs?: number) => inner.ping(timeoutMs),
     close: () => inner.close(),

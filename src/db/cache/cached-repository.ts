@@ -1,7 +1,7 @@
 import type { EntityRecord, TableDefinition } from "../../core/entity.ts";
 import type { Driver } from "../driver.ts";
 import type { Filter, ListQuery } from "../../core/query.ts";
-import type { InsertValues, Repository, UpdateValues, WriteCondition } from "../../core/repository.ts";
+import type { InsertValues, Repository, TransactionOptions, UpdateValues, WriteCondition } from "../../core/repository.ts";
 import { rowVersionOf, type SqlRepository, withRowVersion } from "../repository.ts";
 import type { TableCache } from "./table-cache.ts";
 
@@ -121,7 +121,7 @@ export class CachedRepository<R extends EntityRecord> implements Repository<R> {
     return this.#write(Array.isArray(target) ? target : "all", () => this.inner.deleteMany(target));
   }
 
-  transaction<T>(fn: (repository: Repository<R>) => Promise<T>): Promise<T> {
-    return this.inner.db.transaction(() => fn(this));
+  transaction<T>(fn: (repository: Repository<R>) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.inner.db.transaction(() => fn(this), options);
   }
 }
