@@ -51,6 +51,12 @@ export interface Repository<R extends EntityRecord> {
   findById(id: string): Promise<R | null>;
   /** Rows matching the query, in its order (default: `id` ascending). */
   findMany(query?: ListQuery): Promise<R[]>;
+  /**
+   * Rows matching the query, in its order, read as they are consumed (a
+   * cursor), for lists too large to hold in memory. Optional: a repository
+   * without it is read with `findMany`.
+   */
+  stream?(query?: ListQuery, options?: { batchSize?: number }): AsyncIterable<R>;
   /** Number of rows matching the filter (and search words). */
   count(query?: Pick<ListQuery, "filter" | "search">): Promise<number>;
   /** Whether a row with this id exists. */

@@ -64,6 +64,13 @@ export interface Driver extends Executor {
    * Absent on stores without notifications (SQLite): callers poll instead.
    */
   listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * The rows of a query in batches of at most `batchSize`, read as they are
+   * consumed: a server-side cursor (PostgreSQL) or a stepping statement
+   * (SQLite), so memory holds one batch at a time. Leaving the loop early
+   * closes the cursor.
+   */
+  stream?<T extends Row = Row>(sql: string, params?: readonly SqlValue[], batchSize?: number): AsyncIterable<T[]>;
   /** Resolves when the store answers `SELECT 1` within `timeoutMs`; rejects otherwise. */
   ping(timeoutMs?: number): Promise<void>;
   /** Closes the connection(s); later calls fail. */

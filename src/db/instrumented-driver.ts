@@ -176,6 +176,23 @@ class InstrumentedDriver extends InstrumentedExecutor implements Driver {
     return this.#driver.inTransaction?.() ?? false;
   }
 
+  /** The wrapped store's stream, timed as one `select` from the first batch to the end. */
+  get stream(): Driver["stream"] {
+    const inner = this.#driver;
+    if (!inner.stream) return undefined;
+    const timed = (run: () => Promise<void>) => this.timed("select", run);
+    return async function* <T extends Row = Row>(sql: string, params?: readonly SqlValue[], batchSize?: number): AsyncIterable<T[]> {
+      let finish!: () => void;
+      const done = timed(() => new Promise<void>((resolve) => (finish = resolve)));
+      try {
+        yield* inner.stream!<T>(sql, params, batchSize);
+      } finally {
+        finish();
+        await done;
+      }
+    };
+  }
+
   afterTransaction(fn: () => unknown): void | Promise<void> {
     return this.#driver.afterTransaction ? this.#driver.afterTransaction(fn) : settle(fn);
   }

@@ -206,6 +206,22 @@ class PostgresDriver implements PooledDriver {
     });
   }
 
+  async *stream<T extends Row = Row>(sql: string, params: readonly SqlValue[] = [], batchSize = 1000): AsyncIterable<T[]> {
+    const scope = this.#scope.getStore();
+    if (scope?.state.lost !== undefined) throw lostTransactionError(scope.state);
+    this.#inFlight += 1;
+    try {
+      const cursor = this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true }).cursor(batchSize);
+      try {
+        for await (const rows of cursor) yield rows as unknown as T[];
+      } catch (error) {
+        throw mapDriverError(error);
+      }
+    } finally {
+      this.#inFlight -= 1;
+    }
+  }
+
   inTransaction(): boolean {
     return this.#scope.getStore() !== undefined;
   }

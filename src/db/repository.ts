@@ -204,10 +204,39 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   async findMany(query: ListQuery = {}): Promise<R[]> {
+    await this.#ready();
+    const { sql, params } = this.#select(query);
+    const rows = await this.db.query(sql, params);
+    return rows.map((row) => this.decode(row));
+  }
+
+  /**
+   * The rows matching the query, in its order, read as they are consumed:
+   * through a server-side cursor (PostgreSQL) or a stepping statement
+   * (SQLite), `batchSize` rows at a time (default 1000), so a million rows
+   * never sit in memory at once. Leaving the loop early closes the cursor.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const row of repository.stream({ sort: [{ field: "created_at", direction: "asc" }] })) write(row);
+   * ```
+   */
+  async *stream(query: ListQuery = {}, options: { batchSize?: number } = {}): AsyncIterable<R> {
+    await this.#ready();
+    const { sql, params } = this.#select(query);
+    if (!this.db.stream) {
+      for (const row of await this.db.query(sql, params)) yield this.decode(row);
+      return;
+    }
+    for await (const rows of this.db.stream(sql, params, Math.max(1, options.batchSize ?? 1000))) {
+      for (const row of rows) yield this.decode(row);
+    }
+  }
+
+  #select(query: ListQuery): SqlFragment {
     // Search results come best match first unless a sort is given; ranks cannot be keyset.
     const ranked = Boolean(query.search?.trim()) && !query.sort?.length;
     if (ranked && query.after) throw new InvalidQueryError("Continuing search results after a row needs a sort");
-    await this.#ready();
     const where = this.#where(query, ranked);
     const order = this.#compiler.orderBy(query.sort);
     const orderSql = where.rank ? `${where.rank.sql}, ${order.sql}` : order.sql;
@@ -223,8 +252,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
       sql += " OFFSET ?";
       params.push(Math.max(0, query.offset));
     }
-    const rows = await this.db.query(sql, params);
-    return rows.map((row) => this.decode(row));
+    return { sql, params };
   }
 
   async count(query?: Pick<ListQuery, "filter" | "search">): Promise<number> {

@@ -115,6 +115,34 @@ class SqliteDriver implements Driver {
     return { changes: await this.#run(() => this.#db.run(sql, bind(params)), !inside) };
   }
 
+  async *stream<T extends Row = Row>(sql: string, params: readonly SqlValue[] = [], batchSize = 1000): AsyncIterable<T[]> {
+    if (this.#closed) throw new UnavailableError("Database is closed");
+    if (this.#active) await this.#turn();
+    const step = <V>(work: () => V): V => {
+      try {
+        return work();
+      } catch (error) {
+        throw mapDriverError(error);
+      }
+    };
+    const rows = step(() => this.#db.iterate(sql, bind(params)) as IterableIterator<T>);
+    try {
+      let batch: T[] = [];
+      for (;;) {
+        const next = step(() => rows.next());
+        if (next.done) break;
+        batch.push(next.value);
+        if (batch.length >= batchSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      rows.return?.();
+    }
+  }
+
   inTransaction(): boolean {
     return this.#scope.getStore() === true;
   }

@@ -7,6 +7,11 @@ export interface SqliteConnection {
   all(sql: string, params: readonly SqliteValue[]): Record<string, unknown>[];
   /** Runs a statement and returns how many rows it changed. */
   run(sql: string, params: readonly SqliteValue[]): number;
+  /**
+   * Steps through a statement's rows one at a time (a statement of its own,
+   * not the cached one, so other statements run meanwhile); `return()` ends it.
+   */
+  iterate(sql: string, params: readonly SqliteValue[]): IterableIterator<Record<string, unknown>>;
   /** Runs one or more statements without parameters. */
   script(sql: string): void;
   /** Closes the connection. */
@@ -15,6 +20,7 @@ export interface SqliteConnection {
 
 interface Statement {
   all(...params: SqliteValue[]): Record<string, unknown>[];
+  iterate(...params: SqliteValue[]): IterableIterator<Record<string, unknown>>;
   run(...params: SqliteValue[]): { changes: number | bigint };
 }
 
@@ -58,6 +64,7 @@ export async function openSqlite(path: string): Promise<SqliteConnection> {
   return {
     all: (sql, params) => prepare(sql).all(...params),
     run: (sql, params) => Number(prepare(sql).run(...params).changes),
+    iterate: (sql, params) => db.prepare(sql).iterate(...params),
     script: (sql) => db.exec(sql),
     close: () => {
       statements.clear();

@@ -77,6 +77,11 @@ export class CachedRepository<R extends EntityRecord> implements Repository<R> {
     return total;
   }
 
+  /** Streams from the store (never cached: a stream is for more rows than a cache holds). */
+  stream(query?: ListQuery, options?: { batchSize?: number }): AsyncIterable<R> {
+    return this.inner.stream(query, options);
+  }
+
   exists(id: string): Promise<boolean> {
     return this.inner.exists(id);
   }
