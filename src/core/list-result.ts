@@ -106,3 +106,24 @@ export async function runListRequest<R extends EntityRecord, T>(
   }
   return items;
 }
+
+/**
+ * The items of a parsed list request one by one, mapped to output with its
+ * fields selected, for an NDJSON answer: every matching row (or the page or
+ * cursor page the request names, without its envelope), read through
+ * `repository.stream` when the repository has it, so no more than one batch
+ * of rows is held at a time.
+ */
+export async function* streamListRequest<R extends EntityRecord, T>(
+  source: ListSource<R, T>,
+  request: ListRequest,
+): AsyncIterable<T | Record<string, unknown>> {
+  const { repository } = source;
+  // A cursor page reads one row more than asked to find the next cursor; a stream does not need it.
+  const query = request.mode === "cursor" ? { ...request.query, limit: request.limit } : request.query;
+  const rows: AsyncIterable<R> | Iterable<R> = repository.stream ? repository.stream(query) : await repository.findMany(query);
+  for await (const row of rows) {
+    const output = await source.toOutput(row);
+    yield request.fields ? selectFields(output, request.fields) : output;
+  }
+}

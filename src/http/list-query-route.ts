@@ -1,7 +1,7 @@
 import { type TObject, type TSchema, Type } from "@sinclair/typebox";
 import { type EntityRecord, queryableColumn, type TableDefinition } from "../core/entity.ts";
 import { type ListQueryOptions, parseListQuery } from "../core/list-query.ts";
-import { type ListSource, runListRequest } from "../core/list-result.ts";
+import { type ListSource, runListRequest, streamListRequest } from "../core/list-result.ts";
 import type { ResponseSet } from "./crud/operation.ts";
 import { withEtag } from "./etag.ts";
 
@@ -23,6 +23,58 @@ export interface ListRoute {
   query: TObject;
   /** OpenAPI description of the three answer shapes. */
   response(output: TSchema): TSchema;
+}
+
+/** The media type of a list answered one JSON object a line. */
+export const NDJSON_TYPE = "application/x-ndjson";
+
+/** Whether the request's `Accept` names NDJSON (`application/x-ndjson` or `application/ndjson`) before JSON. */
+export function wantsNdjson(request: Request): boolean {
+  const accept = request.headers.get("accept");
+  if (!accept || !accept.includes("ndjson")) return false;
+  return accept.split(",").some((range) => {
+    const [type = "", ...params] = range.split(";").map((part) => part.trim().toLowerCase());
+    return (type === NDJSON_TYPE || type === "application/ndjson") && !params.includes("q=0");
+  });
+}
+
+/**
+ * A streamed answer of one JSON value a line, read from `items` as the
+ * client consumes it (back-pressure: nothing is read ahead of the socket).
+ * The first item is read before the answer starts, so a store that fails at
+ * once answers a problem; a failure later ends the stream early (the client
+ * sees a truncated body, since the status is already sent).
+ */
+export async function ndjsonResponse(items: AsyncIterable<unknown>): Promise<Response> {
+  const iterator = items[Symbol.asyncIterator]();
+  const encoder = new TextEncoder();
+  // The first row is read before answering: a store that fails at once answers a problem, not a cut 200.
+  let first: IteratorResult<unknown> | undefined = await iterator.next();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        let chunk = "";
+        // A few lines per chunk: one enqueue per row would cost more than the row.
+        for (let i = 0; i < 64; i++) {
+          const next = first ?? await iterator.next();
+          first = undefined;
+          if (next.done) {
+            if (chunk) controller.enqueue(encoder.encode(chunk));
+            controller.close();
+            return;
+          }
+          chunk += `${JSON.stringify(next.value)}\n`;
+        }
+        controller.enqueue(encoder.encode(chunk));
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await iterator.return?.();
+    },
+  }, { highWaterMark: 1 });
+  return new Response(body, { headers: { "content-type": NDJSON_TYPE } });
 }
 
 const OPERATORS = "eq ne gt gte lt lte in nin contains icontains startswith endswith isnull";
@@ -65,6 +117,7 @@ export function listRoute<R extends EntityRecord, T>(
     async answer(request: Request, set: ResponseSet, decorate?: (body: unknown) => unknown): Promise<unknown> {
       const cursorSecret = options.cursorSecret ?? cursorSecrets.get(request);
       const parsed = parseListQuery(new URL(request.url).searchParams, cursorSecret === undefined ? settings : { ...settings, cursorSecret });
+      if (wantsNdjson(request)) return ndjsonResponse(streamListRequest(source, parsed));
       const body = await runListRequest(source, parsed, cursorSecret === undefined ? {} : { cursorSecret });
       return withEtag(request, set, decorate ? decorate(body) : body);
     },

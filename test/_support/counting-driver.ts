@@ -5,6 +5,8 @@ import type { Driver, Executor, Row, SqlValue, TransactionOptions } from "../../
 export interface CountingDriver extends Driver {
   /** Statements since the last reset, in order. */
   readonly statements: string[];
+  /** Batches read through `stream` since the last reset. */
+  readonly batches: { count: number };
   /** Forgets the statements counted so far. */
   reset(): void;
 }
@@ -24,16 +26,32 @@ export function countingDriver(inner: Driver): CountingDriver {
     },
   });
   const outer = executor(inner);
+  const batches = { count: 0 };
   const driver: CountingDriver = {
     ...outer,
     url: inner.url,
     statements,
-    reset: () => void statements.splice(0),
+    batches,
+    reset: () => {
+      statements.splice(0);
+      batches.count = 0;
+    },
     transaction: <T>(fn: (tx: Executor) => Promise<T>, options?: TransactionOptions) => inner.transaction(() => fn(driver), options),
     inTransaction: () => inner.inTransaction?.() ?? false,
     ping: (timeoutMs?: number) => inner.ping(timeoutMs),
     close: () => inner.close(),
     ...(inner.afterTransaction ? { afterTransaction: (fn: () => unknown) => inner.afterTransaction!(fn) } : {}),
+    ...(inner.stream
+      ? {
+        stream: async function* <T extends Row = Row>(sql: string, params?: readonly SqlValue[], size?: number): AsyncIterable<T[]> {
+          statements.push(sql);
+          for await (const rows of inner.stream!<T>(sql, params, size)) {
+            batches.count += 1;
+            yield rows;
+          }
+        },
+      }
+      : {}),
     ...(inner.listen ? { listen: (channel: string, on: (payload: string) => void) => inner.listen!(channel, on) } : {}),
   };
   return driver;
