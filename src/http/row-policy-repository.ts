@@ -36,6 +36,13 @@ export class PolicyRepository<R extends EntityRecord> implements Repository<R> {
     return subject ? this.#access.filterFor(this.table.name, mode, subject) : undefined;
   }
 
+  /** The values with the caller's tenant filled in (tenant tables). */
+  #filled<V>(values: V): V {
+    const subject = this.#access.current();
+    const fill = subject ? this.#access.fillFor(this.table.name, subject) : undefined;
+    return fill ? { ...values, ...fill } : values;
+  }
+
   #checkWritten(row: Record<string, unknown>): void {
     const subject = this.#access.current();
     if (subject && !this.#access.canWrite(this.table.name, row, subject)) {
@@ -84,16 +91,19 @@ export class PolicyRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   async insert(values: InsertValues<R>): Promise<R> {
-    await this.#checkInsert([values]);
-    return this.#inner.insert(values);
+    const row = this.#filled(values);
+    await this.#checkInsert([row]);
+    return this.#inner.insert(row);
   }
 
   async insertMany(values: InsertValues<R>[]): Promise<R[]> {
-    await this.#checkInsert(values);
-    return this.#inner.insertMany(values);
+    const rows = values.map((row) => this.#filled(row));
+    await this.#checkInsert(rows);
+    return this.#inner.insertMany(rows);
   }
 
-  update(id: string, values: UpdateValues<R>, condition?: WriteCondition): Promise<R | null> {
+  update(id: string, changes: UpdateValues<R>, condition?: WriteCondition): Promise<R | null> {
+    const values = this.#filled(changes);
     const filter = this.#filter("write");
     if (!filter) return this.#inner.update(id, values, condition);
     return this.#inner.transaction(async (repository) => {
@@ -104,7 +114,8 @@ export class PolicyRepository<R extends EntityRecord> implements Repository<R> {
     });
   }
 
-  upsert(values: InsertValues<R> & { id: string }): Promise<{ record: R; created: boolean }> {
+  upsert(row: InsertValues<R> & { id: string }): Promise<{ record: R; created: boolean }> {
+    const values = this.#filled(row);
     const filter = this.#filter("write");
     if (!filter) return this.#inner.upsert(values);
     return this.#inner.transaction(async (repository) => {

@@ -50,6 +50,19 @@ export type RowPolicies = Record<string, Record<string, RowPolicy>>;
 
 export { ROW_ACCESS_KEY } from "./row-access-key.ts";
 
+/** Multi-tenancy: which tables hold rows of one tenant each. */
+export interface TenancyOptions {
+  /**
+   * Tables whose rows belong to a tenant; each needs a nullable text
+   * `tenant_id` column. Every store call of a request is scoped to the
+   * caller's tenant, and inserts get it filled in.
+   */
+  tables: readonly string[];
+}
+
+/** The auth tables scoped by tenant when tenancy is on, so tenant admins manage only their users and keys. */
+const AUTH_TENANT_TABLES: readonly string[] = ["auth_users", "auth_api_keys"];
+
 /** What {@link RowAccess.filterFor} is asked about. */
 export type RowAccessMode = "read" | "write";
 
@@ -92,11 +105,42 @@ export class RowAccess {
   readonly #compiled = new Map<string, Map<string, CompiledPolicy>>();
   readonly #scope = new AsyncLocalStorage<Scope>();
   readonly #extra: ((table: string, subject: VariableSubject) => Filter | undefined)[] = [];
+  readonly #tenantTables: Set<string>;
+  readonly #authTables: Set<string>;
 
   /** Compiles the policies. @throws {ConfigurationError} when one does not parse. */
-  constructor(policies: RowPolicies = {}) {
+  constructor(policies: RowPolicies = {}, options: { tenancy?: TenancyOptions } = {}) {
     this.#sources = policies;
     for (const [table, roles] of Object.entries(policies)) this.#compile(table, roles);
+    this.#tenantTables = new Set(options.tenancy?.tables ?? []);
+    this.#authTables = new Set(options.tenancy ? AUTH_TENANT_TABLES : []);
+  }
+
+  /** Whether a table's rows belong to tenants. */
+  isTenantTable(table: string): boolean {
+    return this.#tenantTables.has(table) || this.#authTables.has(table);
+  }
+
+  /**
+   * The tenant filter of a caller on a tenant table: its own tenant's rows;
+   * every row for a principal without tenant (a platform operator); none for
+   * a caller without principal (auth tables: every row, as the guard reads
+   * them before it knows the caller).
+   */
+  #tenantFilter(table: string, subject: VariableSubject): Filter | undefined {
+    if (!this.isTenantTable(table)) return undefined;
+    const user = subject.user;
+    if (!user) return this.#authTables.has(table) ? undefined : MATCH_NONE;
+    const tenant = user.tenantId;
+    if (tenant === null || tenant === undefined) return undefined;
+    return { kind: "compare", field: "tenant_id", op: "eq", value: tenant };
+  }
+
+  /** Values an insert or update by this caller gets on a tenant table (its tenant), or undefined. */
+  fillFor(table: string, subject: VariableSubject): Record<string, unknown> | undefined {
+    const tenant = subject.user?.tenantId;
+    if (!this.isTenantTable(table) || tenant === null || tenant === undefined) return undefined;
+    return { tenant_id: tenant };
   }
 
   #compile(table: string, roles: Record<string, RowPolicy>, definition?: TableDefinition): void {
@@ -164,6 +208,7 @@ export class RowAccess {
       const source = mode === "read" ? policy.read : policy.write;
       filter = source ? bindVariables(source, subject) : undefined;
     }
+    filter = andFilters(filter, this.#tenantFilter(table, subject));
     for (const scope of this.#extra) filter = andFilters(filter, scope(table, subject));
     return filter && matchesAll(filter) ? undefined : filter;
   }
@@ -182,7 +227,7 @@ export class RowAccess {
 
   /** Whether anything (a policy or a scope) restricts some table. */
   get active(): boolean {
-    return this.#compiled.size > 0 || this.#extra.length > 0;
+    return this.#compiled.size > 0 || this.#extra.length > 0 || this.#tenantTables.size > 0 || this.#authTables.size > 0;
   }
 
   /**
@@ -193,6 +238,9 @@ export class RowAccess {
   guard<R extends EntityRecord>(repository: Repository<R>, table: TableDefinition): Repository<R> {
     const roles = this.#sources[table.name];
     if (roles) this.#compile(table.name, roles, table);
+    if (this.isTenantTable(table.name) && !("tenant_id" in table.columns)) {
+      throw new ConfigurationError(`Table ${table.name} is scoped by tenant but has no tenant_id column`);
+    }
     return new PolicyRepository(repository, table, this);
   }
 }

@@ -30,6 +30,8 @@ export interface ApiKeyView {
   revoked_at: string | null;
   /** Requests allowed per minute; `null` for no limit. */
   rate_limit: number | null;
+  /** The key's tenant; `null` for a platform-wide key. */
+  tenant_id: string | null;
 }
 
 /** A freshly issued API key: `key` is shown this once and stored only as a hash. */
@@ -75,6 +77,7 @@ function toView(record: ApiKeyRecord): ApiKeyView {
     last_used_at: record.last_used_at,
     revoked_at: record.revoked_at,
     rate_limit: record.rate_limit,
+    tenant_id: record.tenant_id ?? null,
   };
 }
 
@@ -126,6 +129,7 @@ export class ApiKeys {
       revoked_at: null,
       rate_limit: input.rate_limit ?? null,
       created_by: createdBy,
+      tenant_id: input.tenant_id ?? null,
     });
     return { ...toView(record), key };
   }
@@ -178,7 +182,7 @@ export class ApiKeys {
     if (!record.last_used_at || now - Date.parse(record.last_used_at) >= USE_RECORD_INTERVAL_MS) {
       await this.#repository.update(record.id, { last_used_at: new Date(now).toISOString() });
     }
-    return { kind: "api_key", id: record.id, name: record.name, role: record.role, scopes: record.scopes };
+    return { kind: "api_key", id: record.id, name: record.name, role: record.role, scopes: record.scopes, tenantId: record.tenant_id ?? null };
   }
 
   /** Counts one request against a per-minute window (per instance). */

@@ -9,7 +9,8 @@ import { ApiKeys } from "./api-keys.ts";
 import { AuditLog } from "./audit.ts";
 import type { ScryptCost } from "./password.ts";
 import { BUILTIN_ROLES, type RoleDefinition, RoleRegistry } from "./roles.ts";
-import { RoleIn, type RoleInput, type UserRecord } from "./schema.ts";
+import { API_KEYS_TABLE, RoleIn, type RoleInput, USERS_TABLE, type UserRecord } from "./schema.ts";
+import type { RowAccess } from "../../http/row-policy.ts";
 import { RefreshRefused, Sessions, type TokenPair } from "./sessions.ts";
 import { type AuthStores, createAuthStores } from "./store.ts";
 import { AccessTokens } from "./tokens.ts";
@@ -38,6 +39,8 @@ export interface AuthManagerOptions {
   passwordCost?: ScryptCost;
   /** Where audit events are mirrored. */
   logger?: Logger;
+  /** Row-level access: with tenancy on, users and keys are reached through it (tenant admins see their own). */
+  rowAccess?: RowAccess;
 }
 
 /** Where a request came from, for the audit log. */
@@ -76,7 +79,11 @@ export class AuthManager {
 
   /** Creates the auth stores on a database and the managers over them. */
   constructor(db: Driver, options: AuthManagerOptions) {
-    this.stores = createAuthStores(db);
+    const stores = createAuthStores(db);
+    const access = options.rowAccess;
+    this.stores = access?.isTenantTable(USERS_TABLE.name)
+      ? { ...stores, users: access.guard(stores.users, USERS_TABLE), apiKeys: access.guard(stores.apiKeys, API_KEYS_TABLE) }
+      : stores;
     this.#codeRoles = options.roles ?? {};
     this.roles = new RoleRegistry(this.#codeRoles);
     this.audit = new AuditLog(this.stores.audit, options.logger);

@@ -9,7 +9,7 @@ import { type AdmitRule, AUTH_ADMIT_KEY, authGuard, DEFAULT_PUBLIC_PATHS } from 
 import { type RouteEntry, RoutePermissions } from "../../http/auth-guard-permissions.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { type AuthBackend, authenticateWith } from "../../http/auth-backend.ts";
-import { RowAccess, type RowPolicies } from "../../http/row-policy.ts";
+import { RowAccess, type RowPolicies, type TenancyOptions } from "../../http/row-policy.ts";
 import { AuthManager, type AuthManagerOptions } from "./manager.ts";
 import { AUTH_ADMIN, authRoutes } from "./routes.ts";
 import { AUTH_MIGRATIONS } from "./store.ts";
@@ -39,6 +39,13 @@ export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger">>
    * `withEntity` honour them on every route; denied rows answer 404.
    */
   rowPolicies?: RowPolicies;
+  /**
+   * Multi-tenancy: every principal may carry a tenant (users' and keys'
+   * `tenant_id`); the listed tables (each with a `tenant_id` column) are
+   * scoped to the caller's tenant on every route, and so are users and keys
+   * (tenant admins manage their own). See docs/auth.md.
+   */
+  tenancy?: TenancyOptions;
   /** Variables to take the `auth.*` settings from instead of the service's settings (for tests and tools). */
   env?: Record<string, string | undefined>;
 }
@@ -106,7 +113,9 @@ function resolveSecret(options: AuthOptions, settings: Settings["auth"], logger:
 export function authModule(options: AuthOptions = {}): AuthModule {
   const prefix = options.prefix ?? "/api/v1/auth";
   const apiKeyHeader = (options.apiKeyHeader ?? "X-API-Key").toLowerCase();
-  const rowAccess = options.rowPolicies ? new RowAccess(options.rowPolicies) : undefined;
+  const rowAccess = options.rowPolicies || options.tenancy
+    ? new RowAccess(options.rowPolicies ?? {}, options.tenancy ? { tenancy: options.tenancy } : {})
+    : undefined;
   return {
     name: "auth",
     options,
@@ -119,6 +128,7 @@ export function authModule(options: AuthOptions = {}): AuthModule {
         jwtSecret: resolveSecret(options, settings, context.logger),
         staticKeys: options.staticKeys ?? staticKeysOf(settings),
         logger: context.logger.child({ module: "auth" }),
+        ...(rowAccess ? { rowAccess } : {}),
       });
       await manager.loadRoles();
       const admin = options.bootstrapAdmin ??

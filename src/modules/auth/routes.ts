@@ -52,6 +52,11 @@ function principal(request: Request): AuthPrincipal {
   return found;
 }
 
+/** Refuses a tenant's principal: role changes and the audit log span every tenant. */
+function platformOnly(request: Request): void {
+  if (principalOf(request)?.tenantId) throw new ForbiddenError("Only a principal without tenant may use this route");
+}
+
 const noContent = (): Response => new Response(null, { status: 204 });
 
 /** Options of {@link authRoutes}. */
@@ -146,18 +151,21 @@ export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): 
     })), doc(AUTH_ADMIN, { summary: "List roles" }));
 
   app.post(`${prefix}/roles`, h(async ({ request, body }: Ctx) => {
+    platformOnly(request);
     const saved = await auth.saveRole(requireBody(body));
     await auth.audit.record({ event: "auth.role.changed", outcome: "success", actor: principal(request), target: saved.name, method: "POST", path: `${prefix}/roles`, details: { permissions: saved.permissions, inherits: saved.inherits } });
     return saved;
   }), doc(AUTH_ADMIN, { summary: "Create or replace a custom role", body: RoleIn, response: RoleIn }));
 
   app.delete(`${prefix}/roles/:name`, h(async ({ request, params }: Ctx) => {
+    platformOnly(request);
     await auth.deleteRole(params.name ?? "");
     await auth.audit.record({ event: "auth.role.changed", outcome: "success", actor: principal(request), target: params.name ?? null, method: "DELETE", path: `${prefix}/roles/${params.name}`, details: { deleted: true } });
     return noContent();
   }), doc(AUTH_ADMIN, { summary: "Delete a custom role", status: 204 }));
 
-  app.get(`${prefix}/audit`, h(({ query }: Ctx) => {
+  app.get(`${prefix}/audit`, h(({ request, query }: Ctx) => {
+    platformOnly(request);
     const input = validateValue<{ page: number; size: number; event?: string; outcome?: string }>(AuditQuery, query, { loc: ["query"] });
     return auth.audit.page(input.page, input.size, { ...(input.event ? { event: input.event } : {}), ...(input.outcome ? { outcome: input.outcome } : {}) });
   }), doc(AUTH_ADMIN, { summary: "List audit events", description: "Newest first, paginated.", query: AuditQuery }));

@@ -2,10 +2,7 @@ import { type TObject, Type } from "@sinclair/typebox";
 import { defineTable, type EntityRecord, type TableDefinition } from "../../core/entity.ts";
 import { entityInputSchema, entityOutputSchema, TimestampSchema } from "../../core/schema.ts";
 
-/** The users table (passwords are stored only as scrypt hashes). */
-export const USERS_TABLE: TableDefinition = defineTable({
-  name: "auth_users",
-  columns: {
+const USERS_COLUMNS_V1: TableDefinition["columns"] = {
     username: { type: "text", unique: true },
     password_hash: { type: "text", secret: true },
     role: { type: "text" },
@@ -14,7 +11,18 @@ export const USERS_TABLE: TableDefinition = defineTable({
     last_failed_at: { type: "timestamp", nullable: true },
     locked_until: { type: "timestamp", nullable: true },
     last_login_at: { type: "timestamp", nullable: true },
-  },
+};
+
+/** The tenant column of users and API keys (migration 8): null for platform-wide principals. */
+const TENANT_COLUMN = { type: "text", nullable: true } as const;
+
+/** The users table as first created (migration 1). */
+export const USERS_TABLE_V1: TableDefinition = defineTable({ name: "auth_users", columns: USERS_COLUMNS_V1, searchable: ["username"] });
+
+/** The users table (passwords are stored only as scrypt hashes). */
+export const USERS_TABLE: TableDefinition = defineTable({
+  name: "auth_users",
+  columns: { ...USERS_COLUMNS_V1, tenant_id: TENANT_COLUMN },
   searchable: ["username"],
 });
 
@@ -36,12 +44,11 @@ export interface UserRecord extends EntityRecord {
   locked_until: string | null;
   /** When the user last logged in. */
   last_login_at: string | null;
+  /** The user's tenant; null for a platform-wide user. */
+  tenant_id: string | null;
 }
 
-/** The API keys table (keys are stored only as SHA-256 hashes). */
-export const API_KEYS_TABLE: TableDefinition = defineTable({
-  name: "auth_api_keys",
-  columns: {
+const API_KEYS_COLUMNS_V1: TableDefinition["columns"] = {
     name: { type: "text" },
     key_hash: { type: "text", unique: true, secret: true },
     prefix: { type: "text" },
@@ -52,7 +59,15 @@ export const API_KEYS_TABLE: TableDefinition = defineTable({
     revoked_at: { type: "timestamp", nullable: true },
     rate_limit: { type: "integer", nullable: true },
     created_by: { type: "text", nullable: true },
-  },
+};
+
+/** The API keys table as first created (migration 2). */
+export const API_KEYS_TABLE_V1: TableDefinition = defineTable({ name: "auth_api_keys", columns: API_KEYS_COLUMNS_V1 });
+
+/** The API keys table (keys are stored only as SHA-256 hashes). */
+export const API_KEYS_TABLE: TableDefinition = defineTable({
+  name: "auth_api_keys",
+  columns: { ...API_KEYS_COLUMNS_V1, tenant_id: TENANT_COLUMN },
 });
 
 /** A stored API key row. */
@@ -77,6 +92,8 @@ export interface ApiKeyRecord extends EntityRecord {
   rate_limit: number | null;
   /** The id of the user who issued the key. */
   created_by: string | null;
+  /** The key's tenant; null for a platform-wide key. */
+  tenant_id: string | null;
 }
 
 /** Login sessions: one row per refresh-token family. */
@@ -195,6 +212,7 @@ export interface AuditRecord extends EntityRecord {
 const Username = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._@+-]+$" });
 const RoleName = Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z][a-z0-9_-]*$" });
 const Permission = Type.String({ minLength: 1, maxLength: 128, pattern: "^(\\*|[a-z][a-z0-9_-]*)(:(\\*|[a-z][a-z0-9_-]*))?$" });
+const TenantId = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:-]+$" });
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** Body of user create and update; `password` is write-only and optional on update. */
@@ -203,6 +221,7 @@ export const UserIn: TObject = entityInputSchema("UserIn", {
   password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
   role: Type.Optional(RoleName),
   disabled: Type.Optional(Type.Boolean()),
+  tenant_id: Type.Optional(Type.Union([TenantId, Type.Null()], { description: "Multi-tenant services: the user's tenant (a tenant admin's own, whatever is sent)" })),
 });
 
 /** A user as output: never the password hash. */
@@ -212,6 +231,7 @@ export const UserOut: TObject = entityOutputSchema("UserOut", {
   disabled: Type.Boolean(),
   last_login_at: Nullable(TimestampSchema),
   locked_until: Nullable(TimestampSchema),
+  tenant_id: Type.Union([Type.String(), Type.Null()]),
 });
 
 /** A validated API key creation body. */
@@ -222,6 +242,7 @@ export interface ApiKeyInput {
   expires_at?: string | null;
   expires_in?: number;
   rate_limit?: number | null;
+  tenant_id?: string | null;
 }
 
 /** A validated custom role body. */
@@ -243,6 +264,7 @@ export interface UserInput {
   password?: string;
   role?: string;
   disabled?: boolean;
+  tenant_id?: string | null;
 }
 
 /** Body of API key creation. */
@@ -253,6 +275,7 @@ export const ApiKeyIn: TObject = Type.Object({
   expires_at: Type.Optional(Type.Union([TimestampSchema, Type.Null()])),
   expires_in: Type.Optional(Type.Integer({ minimum: 1, description: "Seconds until expiry" })),
   rate_limit: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  tenant_id: Type.Optional(Type.Union([TenantId, Type.Null()], { description: "Multi-tenant services: the key's tenant (a tenant admin's own, whatever is sent)" })),
 }, { title: "ApiKeyIn" });
 
 /** An API key as listed: never the key or its hash. */
@@ -265,6 +288,7 @@ export const ApiKeyOut: TObject = entityOutputSchema("ApiKeyOut", {
   last_used_at: Nullable(TimestampSchema),
   revoked_at: Nullable(TimestampSchema),
   rate_limit: Type.Union([Type.Integer(), Type.Null()]),
+  tenant_id: Type.Union([Type.String(), Type.Null()]),
 });
 
 /** A freshly issued key: the listing fields plus `key`, shown this once. */

@@ -162,7 +162,7 @@ export class Sessions {
     if (Date.parse(session.expires_at) <= now) return null;
     const user = await this.#stores.users.findById(claims.sub);
     if (!user || user.disabled) return null;
-    return { kind: "user", id: user.id, name: user.username, role: user.role, scopes: null, sessionId: session.id };
+    return { kind: "user", id: user.id, name: user.username, role: user.role, scopes: null, sessionId: session.id, tenantId: user.tenant_id ?? null };
   }
 
   async #pair(user: UserRecord, session: SessionRecord, now: number): Promise<TokenPair> {

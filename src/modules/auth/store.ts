@@ -1,10 +1,12 @@
 import type { Driver } from "../../db/driver.ts";
+import type { Repository } from "../../core/repository.ts";
 import type { Migration } from "../../db/migration.ts";
 import { createRepository, type SqlRepository } from "../../db/repository.ts";
 import { tableMigration } from "../../db/table-migration.ts";
 import { loginThrottleMigration } from "./login-throttle.ts";
 import {
   API_KEYS_TABLE,
+  API_KEYS_TABLE_V1,
   type ApiKeyRecord,
   AUDIT_TABLE,
   type AuditRecord,
@@ -15,25 +17,38 @@ import {
   SESSIONS_TABLE,
   type SessionRecord,
   USERS_TABLE,
+  USERS_TABLE_V1,
   type UserRecord,
 } from "./schema.ts";
 
 /** The auth module's migrations (module `auth`), in dependency order. */
 export const AUTH_MIGRATIONS: readonly Migration[] = [
-  USERS_TABLE,
-  API_KEYS_TABLE,
+  USERS_TABLE_V1,
+  API_KEYS_TABLE_V1,
   SESSIONS_TABLE,
   REFRESH_TOKENS_TABLE,
   ROLES_TABLE,
   AUDIT_TABLE,
-].map((table, i): Migration => ({ ...tableMigration(table, "auth"), version: i + 1 })).concat([loginThrottleMigration(7)]);
+].map((table, i): Migration => ({ ...tableMigration(table, "auth"), version: i + 1 })).concat([loginThrottleMigration(7), {
+  module: "auth",
+  version: 8,
+  name: "tenant of users and API keys",
+  up: `ALTER TABLE "auth_users" ADD COLUMN "tenant_id" TEXT;
+ALTER TABLE "auth_api_keys" ADD COLUMN "tenant_id" TEXT;
+CREATE INDEX "auth_users_tenant_id_idx" ON "auth_users" ("tenant_id");
+CREATE INDEX "auth_api_keys_tenant_id_idx" ON "auth_api_keys" ("tenant_id");`,
+  down: `DROP INDEX "auth_api_keys_tenant_id_idx";
+DROP INDEX "auth_users_tenant_id_idx";
+ALTER TABLE "auth_api_keys" DROP COLUMN "tenant_id";
+ALTER TABLE "auth_users" DROP COLUMN "tenant_id";`,
+}]);
 
 /** The repositories of every auth table on one store. */
 export interface AuthStores {
-  /** Users. */
-  users: SqlRepository<UserRecord>;
-  /** Issued API keys. */
-  apiKeys: SqlRepository<ApiKeyRecord>;
+  /** Users (seen through the caller's tenant when tenancy is on). */
+  users: Repository<UserRecord>;
+  /** Issued API keys (seen through the caller's tenant when tenancy is on). */
+  apiKeys: Repository<ApiKeyRecord>;
   /** Sessions (refresh-token families). */
   sessions: SqlRepository<SessionRecord>;
   /** Refresh tokens. */

@@ -47,6 +47,7 @@ export function createUserManager(
         username: body.username,
         role: body.role ?? existing?.role ?? "viewer",
         disabled: body.disabled ?? existing?.disabled ?? false,
+        tenant_id: body.tenant_id === undefined ? existing?.tenant_id ?? null : body.tenant_id,
       };
       if (body.password_hash) values.password_hash = body.password_hash;
       if (!existing) Object.assign(values, { failed_logins: 0 });
@@ -61,6 +62,7 @@ export function createUserManager(
       disabled: record.disabled,
       last_login_at: record.last_login_at,
       locked_until: record.locked_until,
+      tenant_id: record.tenant_id ?? null,
     }),
   });
 }
