@@ -179,6 +179,7 @@ export type { JobSchedulerOptions, MissedPolicy, ScheduleRecord, ScheduleSpec } 
 // Modules
 export { entityKey, entityManagerOf, entityModule } from "./src/modules/entity/mod.ts";
 export type { EntityOptions } from "./src/modules/entity/mod.ts";
+export type { GraphqlOptions } from "./src/modules/graphql/mod.ts";
 export type { Link, LinkOptions, LinkSet } from "./src/http/links.ts";
 export type { ApiVersion, DeprecatedRoute, Deprecation, TransformContext, VersioningOptions, VersionTransform } from "./src/http/versioning.ts";
 export { createEntityManager } from "./src/modules/entity/manager.ts";

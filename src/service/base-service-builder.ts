@@ -42,6 +42,7 @@ import { type DeferredModule, deferredModule, loadDeferred } from "./deferred-mo
 import { ROW_ACCESS_KEY } from "../http/row-access-key.ts";
 import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
 import { flagsModule, type FlagsModuleOptions } from "../modules/flags/mod.ts";
+import { graphqlModule, type GraphqlOptions } from "../modules/graphql/mod.ts";
 import { type Versioning, VERSIONING_KEY, versioningModule, type VersioningOptions } from "../http/versioning.ts";
 import { exitProcess } from "../runtime/signals.ts";
 import { unsupportedRuntime } from "../runtime/runtime.ts";
@@ -284,6 +285,16 @@ export class BaseServiceBuilder {
    */
   withRealtime(options: RealtimeOptions = {}): this {
     return this.module(realtimeModule(options));
+  }
+
+  /**
+   * Serves GraphQL at `/api/v1/graphql`, generated from the entities
+   * installed with `withEntity`: filtered, sorted, cursor-paged queries and
+   * mutations through the same managers and permissions (see docs/graphql.md).
+   * Needs the optional packages `graphql` and `graphql-http`.
+   */
+  withGraphql(options: GraphqlOptions = {}): this {
+    return this.module(graphqlModule(options));
   }
 
   /** Uses this store: a URL (opened and closed by the service; shorthand for `settings.database.url`) or an open driver (left open). */

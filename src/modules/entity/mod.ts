@@ -66,6 +66,27 @@ export interface EntityOptions<D extends EntityDefinition> {
   events?: boolean;
 }
 
+/** An entity installed with `withEntity`, as other modules (GraphQL) find it. */
+export interface RegisteredEntity {
+  /** Its one definition. */
+  readonly definition: EntityDefinition;
+  /** The manager its routes use (same hooks, same store). */
+  readonly manager: EntityManager<EntityDefinition>;
+  /** Its REST prefix, e.g. `/api/v1/notes`. */
+  readonly prefix: string;
+  /** What reading and writing it require under auth (as its routes do). */
+  readonly access: { readonly read: RoutePermission; readonly write: RoutePermission };
+  /** Its list settings, `false` when lists are plain. */
+  readonly list: ListRouteOptions | false;
+}
+
+const REGISTRY_KEY = "entity:*";
+
+/** Every entity installed with `withEntity`, in installation order (complete once every module is set up). */
+export function registeredEntities(context: ServiceContext): readonly RegisteredEntity[] {
+  return context.has(REGISTRY_KEY) ? context.get<RegisteredEntity[]>(REGISTRY_KEY) : [];
+}
+
 /** The key an entity's manager is provided under: `entity:<table>`. */
 export function entityKey(definition: EntityDefinition): string {
   return `entity:${definition.table.name}`;
@@ -106,7 +127,17 @@ export function entityModule<D extends EntityDefinition>(definition: D, options:
       // Under row policies or tenancy, the manager reaches its rows through the caller's scope.
       const access = context.has(ROW_ACCESS_KEY) ? context.get<RowAccess>(ROW_ACCESS_KEY) : undefined;
       if (access) repository = access.guard(repository, definition.table);
-      context.provide(key, entityManagerOn(repository, definition, managerOptions));
+      const manager = entityManagerOn(repository, definition, managerOptions);
+      context.provide(key, manager);
+      if (!context.has(REGISTRY_KEY)) context.provide<RegisteredEntity[]>(REGISTRY_KEY, []);
+      const resource = prefix.split("/").filter(Boolean)[2] ?? definition.table.name;
+      context.get<RegisteredEntity[]>(REGISTRY_KEY).push({
+        definition,
+        manager: manager as unknown as EntityManager<EntityDefinition>,
+        prefix,
+        access: { read: options.access?.read ?? `${resource}:read`, write: options.access?.write ?? `${resource}:write` },
+        list: options.list ?? {},
+      });
     },
     routes(context: ServiceContext): AnyElysia {
       return crudRouter({
