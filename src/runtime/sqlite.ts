@@ -56,7 +56,8 @@ export async function openSqlite(path: string): Promise<SqliteConnection> {
     let statement = statements.get(sql);
     if (!statement) {
       statement = db.prepare(sql);
-      if (statements.size > 500) statements.clear();
+      // Least recently prepared first out (a Map keeps insertion order).
+      if (statements.size >= 500) statements.delete(statements.keys().next().value!);
       statements.set(sql, statement);
     }
     return statement;
