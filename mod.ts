@@ -102,7 +102,7 @@ export { formatSseEvent, sseResponse } from "./src/http/sse.ts";
 export type { SseEvent, SseOptions, SseProducer, SseSink } from "./src/http/sse.ts";
 export type { CheckResult, HealthCheck, ServiceContext, ServiceModule } from "./src/http/module.ts";
 export { definePlugin, pluginConfig } from "./src/service/plugin.ts";
-export type { ChapkitPlugin, PluginConfig, PluginJobs } from "./src/service/plugin.ts";
+export type { ChapkitPlugin, PluginConfig, PluginEventHandler, PluginJobs } from "./src/service/plugin.ts";
 export { cachedCheck, OUTBOUND_KEY, outboundRegistryOf } from "./src/http/health.ts";
 export type { CachedCheckOptions, CachedHealthCheck, HealthReport } from "./src/http/health.ts";
 

@@ -12,6 +12,7 @@
 import type { Static, TSchema } from "@sinclair/typebox";
 import { ConfigurationError, ValidationError } from "../core/errors.ts";
 import type { EntityDefinition } from "../core/entity-definition.ts";
+import type { EventSelector, ServiceEvent } from "../core/events/mod.ts";
 import { validateValue } from "../core/validation.ts";
 import type { ServiceContext, ServiceModule } from "../http/module.ts";
 import { entityModule } from "../modules/entity/mod.ts";
@@ -61,6 +62,20 @@ export interface ChapkitPlugin<S extends TSchema = TSchema> extends ServiceModul
   readonly schedules?: Readonly<Record<string, ScheduleSpec>>;
   /** The plugin's configuration, validated at `build()`; read it with {@link pluginConfig}. */
   readonly config?: PluginConfig<S>;
+  /**
+   * Event handlers: each receives the events its selector picks (`types` such
+   * as `entity.*` or `job.failed`, `collections`, a filter) once committed,
+   * from the service start until it stops. A handler's throw is logged.
+   */
+  readonly events?: readonly PluginEventHandler[];
+}
+
+/** One event handler of a plugin. */
+export interface PluginEventHandler {
+  /** Which events (default: every event). */
+  selector?: EventSelector;
+  /** Handles one event; the service context gives managers and the job queue. */
+  handle(event: ServiceEvent, context: ServiceContext): void | Promise<void>;
 }
 
 const NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
@@ -99,6 +114,7 @@ export function pluginModules(plugin: ChapkitPlugin): ServiceModule[] {
   const usesJobs = plugin.jobs !== undefined || Object.keys(plugin.schedules ?? {}).length > 0;
   const entities = (plugin.entities ?? []).map((definition) => entityModule(definition));
   const requires = [...(plugin.requires ?? []), ...(usesJobs ? ["jobs"] : []), ...entities.map((module) => module.name)];
+  const stops: (() => void)[] = [];
   const own: ServiceModule = {
     ...plugin,
     requires: [...new Set(requires)],
@@ -112,6 +128,21 @@ export function pluginModules(plugin: ChapkitPlugin): ServiceModule[] {
         for (const [name, spec] of Object.entries(plugin.schedules)) await scheduler.schedule(name, spec);
       }
       await plugin.setup?.(context);
+    },
+    start(context: ServiceContext): void | Promise<void> {
+      const logger = context.logger.child({ plugin: plugin.name });
+      for (const { selector, handle } of plugin.events ?? []) {
+        stops.push(context.events.subscribe(selector ?? {}, (event) => {
+          void Promise.resolve().then(() => handle(event, context)).catch((error: unknown) =>
+            logger.error("plugin.event.failed", { error, event: event.type, id: event.id })
+          );
+        }));
+      }
+      return plugin.start?.(context);
+    },
+    async stop(context: ServiceContext): Promise<void> {
+      for (const stop of stops.splice(0)) stop();
+      await plugin.stop?.(context);
     },
   };
   return [...entities, own];

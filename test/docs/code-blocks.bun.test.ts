@@ -178,7 +178,7 @@ describe("TypeScript blocks in README.md and docs/", () => {
     }
     rmSync(dir, { recursive: true, force: true });
     expect(problems).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe("other blocks in README.md and docs/", () => {

@@ -118,6 +118,32 @@ describe("plugin declarations", () => {
     );
   });
 
+  it("receives committed events its selector picks, from start until stop", async () => {
+    const Memo = (await import("../../src/core/entity-definition.ts")).defineEntity({ table: "memos", fields: { text: Type.String() } });
+    const seen: string[] = [];
+    const plugin = definePlugin({
+      name: "memo-watch",
+      entities: [Memo],
+      events: [{
+        selector: { types: ["entity.created", "entity.deleted"], collections: ["memos"] },
+        handle: (event) => void seen.push(`${event.type} ${(event.data.entity as { text: string }).text}`),
+      }, {
+        handle: () => {
+          throw new Error("a failing handler is logged and does not stop the others");
+        },
+      }],
+    });
+    const app = await new ServiceBuilder({ info: { display_name: "x" } }).withSettings({ env: {} })
+      .withDatabase("sqlite::memory:").withPlugin(plugin).build();
+    const memo = await json(await call(app, "POST", "/api/v1/memos", { text: "a" }), 201);
+    await call(app, "PUT", `/api/v1/memos/${memo.id}`, { text: "b" });
+    await call(app, "DELETE", `/api/v1/memos/${memo.id}`);
+    await call(app, "POST", "/api/v1/memos", { text: 5 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(seen, ["entity.created a", "entity.deleted b"]);
+    await app.chapkit.close();
+  });
+
   it("runs its lifecycle hooks in order", async () => {
     const seen: string[] = [];
     const plugin = definePlugin({
