@@ -56,6 +56,7 @@ export type { TerminationSignal } from "./src/runtime/signals.ts";
 
 // Events (committed changes, after commit; see docs/events.md)
 export { EventBus, type EventSelector, type EventType, type ServiceEvent } from "./src/core/events/mod.ts";
+export { signWebhook, verifyWebhook, type WebhookManager } from "./src/modules/webhooks/mod.ts";
 
 // Settings (typed configuration)
 export { SettingsSchema } from "./src/core/settings/schema.ts";

@@ -31,6 +31,7 @@ import { trackCommits } from "../db/commit-hooks.ts";
 import { EVENT_OUTBOX_MIGRATIONS } from "../db/event-outbox.ts";
 import { createEventBus, eventsModule } from "./events-module.ts";
 import { type RealtimeOptions, realtimeModule } from "../http/realtime/module.ts";
+import { webhooksModule, type WebhooksModuleOptions } from "../modules/webhooks/mod.ts";
 import { httpMetrics } from "../http/metrics.ts";
 import { statusPage } from "../http/status-page.ts";
 import { Monitoring } from "../observability/monitoring.ts";
@@ -295,6 +296,16 @@ export class BaseServiceBuilder {
    */
   withGraphql(options: GraphqlOptions = {}): this {
     return this.module(graphqlModule(options));
+  }
+
+  /**
+   * Turns on outbound webhooks (needs `withJobs()`): admin CRUD under
+   * `/api/v1/webhooks`, Standard Webhooks signed deliveries through the job
+   * queue with retries and the circuit breaker, a delivery log and replays
+   * (see docs/webhooks.md).
+   */
+  withWebhooks(options: WebhooksModuleOptions = {}): this {
+    return this.module(webhooksModule(options));
   }
 
   /** Uses this store: a URL (opened and closed by the service; shorthand for `settings.database.url`) or an open driver (left open). */

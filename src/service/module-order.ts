@@ -3,6 +3,7 @@ import { ConfigurationError } from "./configuration-error.ts";
 
 const BUILDER_METHOD: Record<string, string> = {
   jobs: "withJobs()",
+  webhooks: "withWebhooks()",
   config: "withConfig()",
   artifacts: "withArtifacts()",
   tasks: "withTasks()",

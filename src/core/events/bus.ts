@@ -123,7 +123,7 @@ export class EventBus {
         this.#logger?.error("events.journal.failed", { error, count: events.length });
       }
     }
-    const deliver = (): void => this.#dispatch(events);
+    const deliver = (): void => this.#dispatch(events, true);
     if (!this.#hooks?.afterCommit(deliver)) deliver();
   }
 
@@ -165,7 +165,7 @@ export class EventBus {
   /** Starts receiving other instances' events through the journal (no-op without one). */
   async start(): Promise<void> {
     if (!this.#journal || this.#stopJournal) return;
-    this.#stopJournal = await this.#journal.listen((events) => this.#dispatch(events));
+    this.#stopJournal = await this.#journal.listen((events) => this.#dispatch(events, false));
   }
 
   /** Stops receiving other instances' events and drops every subscriber. */
@@ -176,11 +176,13 @@ export class EventBus {
     await stop?.();
   }
 
-  #dispatch(events: readonly ServiceEvent[]): void {
+  #dispatch(events: readonly ServiceEvent[], local: boolean): void {
     for (const event of events) {
       this.#recent.push(event);
       if (this.#recent.length > this.#replayLimit) this.#recent.splice(0, this.#recent.length - this.#replayLimit);
-      for (const subscriber of this.#subscribers) this.#offer(subscriber, event);
+      for (const subscriber of this.#subscribers) {
+        if (local || !subscriber.selector.local) this.#offer(subscriber, event);
+      }
     }
   }
 

@@ -63,6 +63,12 @@ export interface EventSelector {
   /** A filter over the entity's fields (the list filter grammar, parsed). */
   filter?: Filter;
   /**
+   * Only events published by this instance, not those other instances
+   * published (e.g. to act on each event once across instances, as webhook
+   * deliveries do).
+   */
+  local?: boolean;
+  /**
    * A final say per event, e.g. "may this principal read this row"; a throw
    * counts as false.
    */
