@@ -5,6 +5,7 @@
 // workers for batch 1000, since one caller keeps one worker busy at most.
 import { availableParallelism } from "node:os";
 import { mlpOnnx, seededMlpLayers } from "../../src/ml/onnx-models.ts";
+import { BatchingExecutor } from "../../src/ml/onnx-batching.ts";
 import { OnnxWorkerPool } from "../../src/ml/onnx-pool.ts";
 import { type OnnxExecutor, OnnxMainThread } from "../../src/ml/onnx-session.ts";
 import { type BenchRow, compare, round, type Suite, type SuiteContext } from "../lib/types.ts";
@@ -23,6 +24,8 @@ interface Rate {
   wall: number;
   /** Rows per CPU second of this process (all threads). */
   cpu: number;
+  /** 99th percentile of one call's latency, in ms. */
+  p99: number;
 }
 
 /** Rows per second with `callers` concurrent loops sending batches of `rows` for `ms`. */
@@ -33,18 +36,23 @@ async function rowsPerSecond(executor: OnnxExecutor, model: Uint8Array, rows: nu
   // Warm-up: every worker has the session, code is compiled.
   await Promise.all(Array.from({ length: callers }, call));
   let done = 0;
+  const latencies: number[] = [];
   const cpuStart = process.cpuUsage();
   const start = performance.now();
   const deadline = start + ms;
   await Promise.all(Array.from({ length: callers }, async () => {
     while (performance.now() < deadline) {
+      const began = performance.now();
       await call();
+      latencies.push(performance.now() - began);
       done += rows;
     }
   }));
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuStart);
-  return { wall: done / seconds, cpu: done / ((cpu.user + cpu.system) / 1e6) };
+  latencies.sort((a, b) => a - b);
+  const p99 = latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.99) - 1)] ?? 0;
+  return { wall: done / seconds, cpu: done / ((cpu.user + cpu.system) / 1e6), p99 };
 }
 
 async function run(context: SuiteContext): Promise<BenchRow[]> {
@@ -54,6 +62,7 @@ async function run(context: SuiteContext): Promise<BenchRow[]> {
   const pool = new OnnxWorkerPool();
   const main = new OnnxMainThread();
   const rows: BenchRow[] = [];
+  let batch1000 = 0;
   try {
     const cases: { name: string; rows: number; poolCallers: number; mainCallers: number }[] = [
       { name: "batch 1, sequential", rows: 1, poolCallers: 1, mainCallers: 1 },
@@ -73,6 +82,7 @@ async function run(context: SuiteContext): Promise<BenchRow[]> {
       context.log(`${c.name}: pool ${round(poolRate)} rows/s, main thread ${round(mainRate)} rows/s`);
       rows.push(compare({ suite: "onnx", case: `MLP 64-256-256-1, ${c.name} (pool of ${pool.size} vs main thread)`, store: "-", metric: "throughput", unit: "rows/s" }, poolRate, mainRate, true));
       if (c.rows === 1000) {
+        batch1000 = poolRate;
         // Rows per CPU second tell pool overhead apart from cores taken by other processes.
         const poolCpu = Math.max(...poolRuns.map((r) => r.cpu));
         const mainCpu = Math.max(...mainRuns.map((r) => r.cpu));
@@ -90,11 +100,57 @@ async function run(context: SuiteContext): Promise<BenchRow[]> {
         });
       }
     }
+    rows.push(...await batchingRows(context, pool, model, ms, batch1000));
   } finally {
     await pool.close();
     await main.close();
   }
   return rows;
+}
+
+/**
+ * Adaptive micro-batching: 32 concurrent single-row requests through a
+ * BatchingExecutor over the pool against the pool alone, in the same run;
+ * targets: >= 5x batching off, and >= 50% of the pool's batch-1000 rate.
+ */
+async function batchingRows(context: SuiteContext, pool: OnnxWorkerPool, model: Uint8Array, ms: number, batch1000: number): Promise<BenchRow[]> {
+  const batching = new BatchingExecutor(pool, { maxBatchSize: 256, maxWaitMs: 2 });
+  const on: Rate[] = [];
+  const off: Rate[] = [];
+  for (let i = 0; i < 2; i++) {
+    on.push(await rowsPerSecond(batching, model, 1, CONCURRENT, ms / 2));
+    off.push(await rowsPerSecond(pool, model, 1, CONCURRENT, ms / 2));
+  }
+  const best = (runs: Rate[]): Rate => runs.reduce((a, b) => (b.wall > a.wall ? b : a));
+  const onRate = best(on);
+  const offRate = best(off);
+  const name = `MLP 64-256-256-1, ${CONCURRENT} concurrent single-row requests`;
+  context.log(`${name}: batching ${round(onRate.wall)} rows/s (p99 ${round(onRate.p99, 2)} ms), off ${round(offRate.wall)} rows/s (p99 ${round(offRate.p99, 2)} ms), pool batch 1000 ${round(batch1000)} rows/s`);
+  return [
+    compare({ suite: "onnx", case: `${name}, adaptive batching on vs off (pool of ${pool.size})`, store: "-", metric: "throughput", unit: "rows/s" }, onRate.wall, offRate.wall, true),
+    { suite: "onnx", case: `${name}, batching on, p99 latency`, store: "-", metric: "p99", unit: "ms", value: round(onRate.p99, 3) },
+    { suite: "onnx", case: `${name}, batching off, p99 latency`, store: "-", metric: "p99", unit: "ms", value: round(offRate.p99, 3) },
+    {
+      suite: "onnx",
+      case: "target: batching on >= 5 x batching off",
+      store: "-",
+      metric: "speed-up",
+      unit: "x",
+      value: round(onRate.wall / offRate.wall, 3),
+      baseline_value: 5,
+      ratio: round(onRate.wall / offRate.wall / 5, 3),
+    },
+    {
+      suite: "onnx",
+      case: "target: batching on >= 0.5 x the pool's batch-1000 throughput",
+      store: "-",
+      metric: "share",
+      unit: "x",
+      value: round(batch1000 === 0 ? 0 : onRate.wall / batch1000, 3),
+      baseline_value: 0.5,
+      ratio: round(batch1000 === 0 ? 0 : onRate.wall / batch1000 / 0.5, 3),
+    },
+  ];
 }
 
 /** The onnx suite: worker pool against the main thread. */

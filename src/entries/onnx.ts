@@ -27,6 +27,10 @@
  */
 
 export { OnnxModelRunner, onnxRunner, ONNX_CONTENT_TYPE } from "../ml/onnx-runner.ts";
+export { BatchingExecutor } from "../ml/onnx-batching.ts";
+export type { BatchingOptions } from "../ml/onnx-batching.ts";
+export { chooseExecutionProvider } from "../ml/onnx-providers.ts";
+export type { ExecutionProviderChoice, ExecutionProviderName } from "../ml/onnx-providers.ts";
 export type { OnnxRunnerOptions } from "../ml/onnx-runner.ts";
 export { OnnxWorkerPool } from "../ml/onnx-pool.ts";
 export type { OnnxPoolOptions } from "../ml/onnx-pool.ts";

@@ -29,6 +29,8 @@ export interface OnnxPoolOptions {
   wasmPaths?: string;
   /** The worker module (default `./onnx-worker.ts` beside this file); for bundlers that move it. */
   workerUrl?: URL;
+  /** onnxruntime execution providers of the workers' sessions, in preference order (default `["wasm"]`). */
+  executionProviders?: string[];
 }
 
 // Captured at load: onnxruntime's WASM glue may later replace the global with node:worker_threads' Worker.
@@ -79,6 +81,7 @@ export class OnnxWorkerPool implements OnnxExecutor {
   readonly #cacheSize: number;
   readonly #wasmPaths: string | undefined;
   readonly #url: URL;
+  readonly #providers: string[] | undefined;
   readonly #slots = new Set<Slot>();
   readonly #queue: Job[] = [];
   #nextId = 1;
@@ -93,6 +96,7 @@ export class OnnxWorkerPool implements OnnxExecutor {
     this.#cacheSize = options.sessionCacheSize ?? 8;
     this.#wasmPaths = options.wasmPaths ?? localWasmPaths();
     this.#url = options.workerUrl ?? new URL("./onnx-worker.ts", import.meta.url);
+    this.#providers = options.executionProviders;
   }
 
   /** The maximum number of workers. */
@@ -173,6 +177,7 @@ export class OnnxWorkerPool implements OnnxExecutor {
     });
     const init: OnnxWorkerRequest = { type: "init", sessionCacheSize: this.#cacheSize };
     if (this.#wasmPaths !== undefined) init.wasmPaths = this.#wasmPaths;
+    if (this.#providers !== undefined) init.executionProviders = this.#providers;
     worker.postMessage(init);
     this.#slots.add(slot);
     return slot;

@@ -6,7 +6,9 @@
  */
 import { DataFrame } from "./dataframe.ts";
 import { ValueError } from "./errors.ts";
+import { BatchingExecutor, type BatchingOptions } from "./onnx-batching.ts";
 import { OnnxWorkerPool, type OnnxPoolOptions } from "./onnx-pool.ts";
+import { chooseExecutionProvider, type ExecutionProviderChoice, type ExecutionProviderName, sessionProviders } from "./onnx-providers.ts";
 import { type OnnxExecutor, OnnxMainThread, type OnnxTensor } from "./onnx-session.ts";
 import {
   binaryModel,
@@ -44,6 +46,18 @@ export interface OnnxRunnerOptions<C = ConfigData> {
    * `"main-thread"`, or pool options for a pool of this runner's own (the default).
    */
   executor?: OnnxExecutor | "main-thread" | OnnxPoolOptions;
+  /**
+   * Micro-batching of concurrent predictions (see {@link BatchingExecutor}):
+   * on by default; `false` runs every request on its own.
+   */
+  batching?: BatchingOptions | false;
+  /**
+   * `webgpu` uses onnxruntime-web's WebGPU execution provider where the
+   * runtime has a GPU adapter, else WASM (the default); what runs is
+   * reported by {@link OnnxModelRunner.executionProvider}. Applies to the
+   * runner's own executor.
+   */
+  executionProvider?: ExecutionProviderName;
 }
 
 /**
@@ -66,6 +80,8 @@ export interface OnnxRunnerOptions<C = ConfigData> {
 export class OnnxModelRunner<C = ConfigData> implements ModelRunner<C> {
   readonly #options: OnnxRunnerOptions<C>;
   #executor: OnnxExecutor | undefined;
+  #batcher: BatchingExecutor | undefined;
+  #provider: Promise<ExecutionProviderChoice> | undefined;
 
   /** Creates the runner; a pool of its own starts on first predict. */
   constructor(options: OnnxRunnerOptions<C>) {
@@ -85,6 +101,24 @@ export class OnnxModelRunner<C = ConfigData> implements ModelRunner<C> {
     return this.#options.outputColumns;
   }
 
+  /**
+   * The execution provider asked for, the one used, and why they differ
+   * (WebGPU falls back to WASM where the runtime has no GPU adapter).
+   */
+  executionProvider(): Promise<ExecutionProviderChoice> {
+    this.#provider ??= chooseExecutionProvider(this.#options.executionProvider ?? "wasm");
+    return this.#provider;
+  }
+
+  /** What KServe V2 metadata reports of this runner: its execution provider and batching. */
+  async runtimeInfo(): Promise<Record<string, unknown>> {
+    const batching = this.#options.batching;
+    return {
+      execution_provider: await this.executionProvider(),
+      batching: batching === false ? false : { max_batch_size: batching?.maxBatchSize ?? 256, max_wait_ms: batching?.maxWaitMs ?? 5 },
+    };
+  }
+
   /** The executor in use (created on first use unless one was given). */
   get executor(): OnnxExecutor {
     if (!this.#executor) {
@@ -94,6 +128,22 @@ export class OnnxModelRunner<C = ConfigData> implements ModelRunner<C> {
         : new OnnxWorkerPool((choice as OnnxPoolOptions | undefined) ?? {});
     }
     return this.#executor;
+  }
+
+  async #run(): Promise<OnnxExecutor> {
+    if (!this.#executor && this.#options.executionProvider === "webgpu") {
+      const providers = sessionProviders((await this.executionProvider()).used);
+      const choice = this.#options.executor;
+      if (!this.#executor) {
+        this.#executor = choice === "main-thread"
+          ? new OnnxMainThread({ executionProviders: providers })
+          : new OnnxWorkerPool({ ...((choice as OnnxPoolOptions | undefined) ?? {}), executionProviders: providers });
+      }
+    }
+    const executor = this.executor;
+    if (this.#options.batching === false) return executor;
+    if (!this.#batcher || this.#batcher.inner !== executor) this.#batcher = new BatchingExecutor(executor, this.#options.batching || {});
+    return this.#batcher;
   }
 
   /**
@@ -125,7 +175,8 @@ export class OnnxModelRunner<C = ConfigData> implements ModelRunner<C> {
       return (this.#options.outputColumns ?? ["sample_0"]).reduce((df, name) => df.withColumn(name, []), base);
     }
     const tensor: OnnxTensor = { data, dims: [rows, width] };
-    const outputs = await this.executor.run({
+    const executor = await this.#run();
+    const outputs = await executor.run({
       modelKey: ctx.modelKey ?? await digest(bytes),
       model: bytes,
       inputs: inputName ? { [inputName]: tensor } : [tensor],
@@ -159,6 +210,7 @@ export class OnnxModelRunner<C = ConfigData> implements ModelRunner<C> {
     const given = this.#options.executor;
     if (this.#executor && !(typeof given === "object" && "run" in given)) await this.#executor.close();
     this.#executor = undefined;
+    this.#batcher = undefined;
   }
 }
 

@@ -97,10 +97,17 @@ export class OnnxSessionCache {
   readonly #sessions: LRUCache<string, ort.InferenceSession>;
   readonly #wasmPaths: string | undefined;
 
-  /** Creates a cache holding at most `max` sessions; `wasmPaths` is where onnxruntime-web's WASM files are (default: local). */
-  constructor(max: number, wasmPaths?: string) {
-    this.#wasmPaths = wasmPaths;
+  readonly #providers: string[];
+
+  /**
+   * Creates a cache holding at most `max` sessions; `wasmPaths` is where
+   * onnxruntime-web's WASM files are (default: local), `executionProviders`
+   * what sessions run on (default WASM).
+   */
+  constructor(max: number, options: { wasmPaths?: string | undefined; executionProviders?: string[] | undefined } = {}) {
+    this.#wasmPaths = options.wasmPaths;
     this.#sessions = new LRUCache({ max, dispose: (session) => void session.release().catch(() => {}) });
+    this.#providers = options.executionProviders ?? ["wasm"];
   }
 
   /** Whether a session for `modelKey` is cached (without touching its recency). */
@@ -123,7 +130,8 @@ export class OnnxSessionCache {
     let session = this.#sessions.get(modelKey);
     if (!session) {
       if (!model) throw new MissingModelError(modelKey);
-      session = await keepingGlobalWorker(() => ort.InferenceSession.create(model));
+      const options = { executionProviders: this.#providers } as Parameters<typeof ort.InferenceSession.create>[1];
+      session = await keepingGlobalWorker(() => ort.InferenceSession.create(model, options));
       this.#sessions.set(modelKey, session);
     }
     const feeds: Record<string, ort.Tensor> = {};
@@ -179,8 +187,11 @@ export class OnnxMainThread implements OnnxExecutor {
   #tail: Promise<void> = Promise.resolve();
 
   /** Creates the executor: session cache size (default 8) and WASM location (default: local). */
-  constructor(options: { sessionCacheSize?: number; wasmPaths?: string } = {}) {
-    this.#cache = new OnnxSessionCache(options.sessionCacheSize ?? 8, options.wasmPaths);
+  constructor(options: { sessionCacheSize?: number; wasmPaths?: string; executionProviders?: string[] } = {}) {
+    this.#cache = new OnnxSessionCache(options.sessionCacheSize ?? 8, {
+      wasmPaths: options.wasmPaths,
+      executionProviders: options.executionProviders,
+    });
   }
 
   /** Runs one inference on this thread; overlapping calls run one after another. */

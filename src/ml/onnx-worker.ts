@@ -9,7 +9,7 @@ import { MissingModelError, type OnnxOutputs, OnnxSessionCache, type OnnxTensor 
 
 /** Messages the pool sends. */
 export type OnnxWorkerRequest =
-  | { type: "init"; sessionCacheSize: number; wasmPaths?: string }
+  | { type: "init"; sessionCacheSize: number; wasmPaths?: string; executionProviders?: string[] }
   | {
     type: "run";
     id: number;
@@ -35,7 +35,10 @@ let cache = new OnnxSessionCache(8);
 scope.onmessage = (event: MessageEvent<OnnxWorkerRequest>): void => {
   const message = event.data;
   if (message.type === "init") {
-    cache = new OnnxSessionCache(message.sessionCacheSize, message.wasmPaths);
+    cache = new OnnxSessionCache(message.sessionCacheSize, {
+      wasmPaths: message.wasmPaths,
+      executionProviders: message.executionProviders,
+    });
     return;
   }
   void run(message);

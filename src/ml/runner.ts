@@ -96,6 +96,8 @@ export interface ModelRunner<C = ConfigData> {
   readonly inputColumns?: readonly string[];
   /** The columns predictions add (default `sample_0`), for KServe V2 metadata. */
   readonly outputColumns?: readonly string[];
+  /** Facts about how the runner runs (execution provider, batching), shown in model metadata. */
+  runtimeInfo?(): Promise<Record<string, unknown>>;
   /**
    * How the chap profile stores what this runner trains (contract-chapcore
    * §8.6, §9.2): `workspace` zips the model with its inputs (`config.yml`,
