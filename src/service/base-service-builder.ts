@@ -31,6 +31,7 @@ import { trackCommits } from "../db/commit-hooks.ts";
 import { EVENT_OUTBOX_MIGRATIONS } from "../db/event-outbox.ts";
 import { createEventBus, eventsModule } from "./events-module.ts";
 import { type RealtimeOptions, realtimeModule } from "../http/realtime/module.ts";
+import { type BatchOptions, batchModule, SERVICE_APP_KEY } from "../http/batch.ts";
 import { webhooksModule, type WebhooksModuleOptions } from "../modules/webhooks/mod.ts";
 import { httpMetrics } from "../http/metrics.ts";
 import { statusPage } from "../http/status-page.ts";
@@ -299,6 +300,15 @@ export class BaseServiceBuilder {
   }
 
   /**
+   * Serves `POST /api/v1/$batch`: several requests in one body, answered in
+   * order, each through auth and rate limits; `"atomic": true` runs their
+   * store writes in one transaction (see docs/batch.md).
+   */
+  withBatch(options: BatchOptions = {}): this {
+    return this.module(batchModule(options));
+  }
+
+  /**
    * Turns on outbound webhooks (needs `withJobs()`): admin CRUD under
    * `/api/v1/webhooks`, Standard Webhooks signed deliveries through the job
    * queue with retries and the circuit breaker, a delivery log and replays
@@ -534,6 +544,7 @@ export class BaseServiceBuilder {
       for (const module of modules) await module.start?.(context);
       for (const hook of this.#startup) await hook(context);
       installEdge(app, context, { basePath: this.#basePath });
+      context.provide(SERVICE_APP_KEY, app);
       return lifecycle.attach(app);
     } catch (error) {
       await lifecycle.close().catch(() => {});
