@@ -1,6 +1,6 @@
 import type { Logger } from "../../core/logging.ts";
 import { describeJobError } from "./job-error.ts";
-import type { AttemptEnd, JobStore } from "./job-store.ts";
+import type { AppliedEnds, AttemptEnd, JobStore } from "./job-store.ts";
 
 function withoutNul(text: string): string {
   return text.replaceAll("\u0000", "");
@@ -30,8 +30,10 @@ export interface AttemptEndWriterOptions {
   store: JobStore;
   /** Runs a store call, waiting out an unreachable store; other errors are thrown. */
   untilStored<T>(what: string, call: () => Promise<T>): Promise<T>;
-  /** Told after each batch: which ends were applied (the others were stale). */
-  written(ends: readonly AttemptEnd[], applied: Set<string>): void;
+  /** Whether someone waits for this job's end: its record is then read back with the write. */
+  awaited(id: string): boolean;
+  /** Told after each batch: which ends were applied (the others were stale), with the records read back. */
+  written(ends: readonly AttemptEnd[], applied: AppliedEnds): void;
   /** Told when a job's end was finally written by a retry. */
   late(id: string): void;
   /** Where write failures are logged. */
@@ -99,9 +101,10 @@ export class AttemptEndWriter {
     try {
       while (this.#ends.length > 0) {
         const batch = this.#ends.splice(0);
-        let applied: Set<string>;
+        let applied: AppliedEnds;
+        const records = batch.some((entry) => this.#options.awaited(entry.end.id));
         try {
-          applied = await untilStored("finish", () => store.finishMany(batch.map((entry) => entry.end)));
+          applied = await untilStored("finish", () => store.finishMany(batch.map((entry) => entry.end), { records }));
         } catch {
           applied = await this.#oneByOne(batch);
         }
@@ -113,18 +116,18 @@ export class AttemptEndWriter {
     }
   }
 
-  async #oneByOne(batch: readonly { end: AttemptEnd }[]): Promise<Set<string>> {
+  async #oneByOne(batch: readonly { end: AttemptEnd }[]): Promise<AppliedEnds> {
     const { store, logger } = this.#options;
-    const applied = new Set<string>();
+    const applied: AppliedEnds = new Map();
     for (const { end } of batch) {
       try {
-        if ((await store.finishMany([end])).has(end.id)) applied.add(end.id);
+        if ((await store.finishMany([end])).has(end.id)) applied.set(end.id, null);
         continue;
       } catch (failure) {
         logger?.error("jobs.store.failed", { job_id: end.id, error: failure });
         const fallback = storeFailure(end, failure);
         try {
-          if ((await store.finishMany([fallback])).has(end.id)) applied.add(end.id);
+          if ((await store.finishMany([fallback])).has(end.id)) applied.set(end.id, null);
         } catch {
           this.#unfinished.set(end.id, fallback);
         }

@@ -124,6 +124,9 @@ export interface AttemptEnd {
   outcome: JobOutcome | { retryAt: string; lastError: string };
 }
 
+/** The ends {@link JobStore.finishMany} applied: job id to its record as stored, or null when not asked for. */
+export type AppliedEnds = Map<string, JobRecord | null>;
+
 /**
  * Where a job runner keeps its records. Every state change is conditional
  * on the current status (and, for an attempt's end, on its owner and attempt
@@ -150,8 +153,12 @@ export interface JobStore {
   runningOf(owner: string): Promise<string[]>;
   /** Gives claimed jobs that never started back to the queue, their attempt uncounted. */
   unclaim(ids: readonly string[], owner: string): Promise<void>;
-  /** Applies attempt ends in one statement; returns the ids applied. */
-  finishMany(ends: readonly AttemptEnd[]): Promise<Set<string>>;
+  /**
+   * Applies attempt ends in one statement. Returns the ids applied (an end
+   * whose job moved on is not), each with its record as stored when
+   * `records` is set (null for a job with dependencies), else null.
+   */
+  finishMany(ends: readonly AttemptEnd[], options?: { records?: boolean }): Promise<AppliedEnds>;
   /** Ends a `pending` or `running` job (a cancel); null when it had already ended or is gone. */
   finish(id: string, outcome: JobOutcome): Promise<JobRecord | null>;
   /** Fails pending jobs with a dependency that failed, was canceled or is gone; returns their ids. */

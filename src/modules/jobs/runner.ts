@@ -5,7 +5,7 @@ import { compiledCheck, validateValue } from "../../core/validation.ts";
 import { backoffDelay, resolveEnqueue } from "./enqueue-options.ts";
 import { AttemptEndWriter } from "./attempt-ends.ts";
 import { describeJobError } from "./job-error.ts";
-import { type AttemptEnd, type ClaimedJob, jobInterruptedError, type JobOutcome, type JobStore } from "./job-store.ts";
+import { type AppliedEnds, type AttemptEnd, type ClaimedJob, jobInterruptedError, type JobOutcome, type JobStore } from "./job-store.ts";
 import { progressReporter } from "./progress.ts";
 import {
   type Enqueued,
@@ -74,6 +74,8 @@ interface Held {
   readonly fn: JobFunction | null;
   readonly controller: AbortController;
   running: boolean;
+  /** False while a function job's record is being inserted: until then the store does not know it. */
+  stored: boolean;
   readonly settled: Promise<void>;
   settle(): void;
 }
@@ -95,7 +97,12 @@ function unref(timer: unknown): void {
 function held(id: string, fn: JobFunction | null): Held {
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
-  return { id, fn, controller: new AbortController(), running: false, settled, settle };
+  return { id, fn, controller: new AbortController(), running: false, stored: fn === null, settled, settle };
+}
+
+/** The only attempt of a function job, as if claimed. */
+function functionAttempt(id: string): ClaimedJob {
+  return { id, name: null, payload: null, attempt: 1, maxAttempts: 1, backoff: null, timeoutMs: null, priority: 0 };
 }
 
 /** The error of an attempt that ran past its timeout. */
@@ -147,7 +154,7 @@ export class InProcessJobRunner implements JobRunner {
   readonly #handlers = new Map<string, RegisteredHandler>();
   readonly #held = new Map<string, Held>();
   readonly #ready: { job: ClaimedJob; held: Held }[] = [];
-  readonly #listeners = new Map<string, Set<() => void>>();
+  readonly #listeners = new Map<string, Set<(record?: JobRecord) => void>>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   /** Jobs that jobs enqueued here depend on: completing one may make a dependent eligible. */
   readonly #awaited = new Set<string>();
@@ -188,6 +195,7 @@ export class InProcessJobRunner implements JobRunner {
     this.#ends = new AttemptEndWriter({
       store: this.#store,
       untilStored: (what, call) => this.#untilStored(what, call),
+      awaited: (id) => this.#listeners.has(id),
       written: (ends, applied) => this.#written(ends, applied),
       late: (id) => this.#notify(id),
       logger: this.#logger,
@@ -255,24 +263,40 @@ export class InProcessJobRunner implements JobRunner {
     if (this.#closed) throw new Error("The job runner is closed");
     const id = newUlid();
     const now = new Date().toISOString();
+    const local = held(id, fn);
+    // With a slot free and nothing claimed waiting for one, the job is stored running and starts at
+    // once: no claim round trip. Otherwise it waits in the queue like any other.
+    const direct = this.#started && !this.#manual && this.#ready.length === 0 &&
+      (this.#limit === 0 || this.#running < this.#limit);
     const record: JobRecord = {
       id,
-      status: "pending",
+      status: direct ? "running" : "pending",
       submitted_at: now,
-      started_at: null,
+      started_at: direct ? now : null,
       finished_at: null,
       error: null,
       error_traceback: null,
       artifact_id: null,
     };
-    this.#held.set(id, held(id, fn));
+    this.#held.set(id, local);
+    if (direct) {
+      this.#running += 1;
+      local.running = true;
+    }
     try {
       await this.#store.insert(record, { owner: this.instanceId, ownerKey: this.#identity, heartbeatAt: now });
     } catch (error) {
       this.#held.delete(id);
+      if (direct) {
+        this.#running -= 1;
+        local.running = false;
+        this.#drain();
+      }
       throw error;
     }
-    this.#wake();
+    local.stored = true;
+    if (direct) void this.#run(functionAttempt(id), local);
+    else this.#wake();
     return id;
   }
 
@@ -364,21 +388,23 @@ export class InProcessJobRunner implements JobRunner {
   async wait(id: string, timeoutMs?: number): Promise<JobRecord> {
     const deadline = timeoutMs === undefined ? Infinity : Date.now() + Math.max(0, timeoutMs);
     let wasLocal = this.#held.has(id);
-    let record = await this.get(id);
-    while (!isFinishedStatus(record.status)) {
+    // A job held here ends here: the write of its end brings its record, so it is not read first.
+    let record: JobRecord | undefined = wasLocal ? undefined : await this.get(id);
+    while (record === undefined || !isFinishedStatus(record.status)) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) break;
       const local = this.#held.has(id);
       // Released while the record was being read: read it again at once.
       if (wasLocal && !local) {
         wasLocal = false;
+        record = await this.get(id);
       } else {
-        await this.#changeOf(id, Math.min(remaining, local ? 60_000 : this.#pollMs));
+        const changed = await this.#changeOf(id, Math.min(remaining, local ? 60_000 : this.#pollMs));
         wasLocal = this.#held.has(id);
+        record = changed ?? await this.get(id);
       }
-      record = await this.get(id);
     }
-    return record;
+    return record ?? await this.get(id);
   }
 
   /**
@@ -646,13 +672,13 @@ export class InProcessJobRunner implements JobRunner {
   }
 
   /** Applied after each batch of attempt ends: wakes, notifies and fails dependents of failures. */
-  #written(ends: readonly AttemptEnd[], applied: Set<string>): void {
+  #written(ends: readonly AttemptEnd[], applied: AppliedEnds): void {
     let failed = false;
     for (const end of ends) {
       if (!("retryAt" in end.outcome) && end.outcome.status !== "completed") failed = true;
       // A dependency that completed makes its dependents eligible.
       if (this.#awaited.delete(end.id) && applied.has(end.id)) this.#maybeMore = true;
-      this.#notify(end.id);
+      this.#notify(end.id, applied.get(end.id) ?? undefined);
     }
     if (failed) void this.#failBlocked();
   }
@@ -732,24 +758,25 @@ export class InProcessJobRunner implements JobRunner {
     this.#notify(id);
   }
 
-  #changeOf(id: string, ms: number): Promise<void> {
+  /** Resolves at the job's next change here (with its record, when the change brought it) or after `ms`. */
+  #changeOf(id: string, ms: number): Promise<JobRecord | undefined> {
     return new Promise((resolve) => {
       let listeners = this.#listeners.get(id);
       if (!listeners) this.#listeners.set(id, listeners = new Set());
-      const done = (): void => {
+      const done = (record?: JobRecord): void => {
         clearTimeout(timer);
         listeners!.delete(done);
         if (listeners!.size === 0 && this.#listeners.get(id) === listeners) this.#listeners.delete(id);
-        resolve();
+        resolve(record);
       };
       const timer = setTimeout(done, ms);
       listeners.add(done);
     });
   }
 
-  #notify(id: string): void {
+  #notify(id: string, record?: JobRecord): void {
     const listeners = this.#listeners.get(id);
-    if (listeners) for (const listener of [...listeners]) listener();
+    if (listeners) for (const listener of [...listeners]) listener(record);
   }
 
   async #tick(): Promise<void> {
@@ -761,7 +788,8 @@ export class InProcessJobRunner implements JobRunner {
       // of running jobs are renewed as soon as it is back.
       await this.#untilStored("heartbeat", () => this.#store.heartbeat(this.instanceId, new Date().toISOString()));
       // Another instance may have canceled, deleted, swept or re-claimed one of our jobs.
-      const mine = [...this.#held.values()].filter((job) => job.running || job.fn === null).map((job) => job.id);
+      const mine = [...this.#held.values()].filter((job) => job.stored && (job.running || job.fn === null))
+        .map((job) => job.id);
       if (mine.length > 0) {
         const statuses = await this.#store.statuses(mine);
         for (const id of mine) {

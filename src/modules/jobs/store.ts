@@ -2,6 +2,7 @@ import { ValidationError } from "../../core/errors.ts";
 import { toIso } from "../../core/time.ts";
 import type { Driver, Executor, Row, SqlValue } from "../../db/driver.ts";
 import {
+  type AppliedEnds,
   type AttemptEnd,
   type ClaimedJob,
   type ClaimOptions,
@@ -18,6 +19,8 @@ import type { JobBackoff, JobRecord, JobStatus } from "./types.ts";
 const COLUMNS = "id, status, submitted_at, started_at, finished_at, error, error_traceback, artifact_id, " +
   "progress, progress_message, name, payload, priority, attempts, max_attempts, last_error, run_at, dead_letter, " +
   "dedup_key, deps";
+/** {@link COLUMNS} of `jobs` in a statement that joins another source with like-named columns. */
+const RETURNED = COLUMNS.split(", ").map((column) => `jobs.${column}`).join(", ");
 const CLAIMED = "id, name, payload, attempts, max_attempts, backoff, timeout_ms, priority";
 const ACTIVE = "status IN ('pending', 'running')";
 const MAX_IDS = 500;
@@ -279,8 +282,10 @@ export class SqlJobStore implements JobStore {
     }
   }
 
-  async finishMany(ends: readonly AttemptEnd[]): Promise<Set<string>> {
-    const applied = new Set<string>();
+  async finishMany(ends: readonly AttemptEnd[], options: { records?: boolean } = {}): Promise<AppliedEnds> {
+    const applied: AppliedEnds = new Map();
+    // The records come back only when asked: a waiter then needs no second read.
+    const returning = options.records ? RETURNED : "jobs.id";
     for (let start = 0; start < ends.length; start += MAX_IDS) {
       const values = ends.slice(start, start + MAX_IDS).map((end) => {
         const retry = "retryAt" in end.outcome ? end.outcome : null;
@@ -310,17 +315,23 @@ export class SqlJobStore implements JobStore {
            json_extract(value, '$.artifact_id') AS artifact_id, json_extract(value, '$.last_error') AS last_error,
            json_extract(value, '$.run_at') AS run_at, json_extract(value, '$.dead_letter') AS dead_letter
            FROM json_each(?)) AS v`;
+      // On SQLite the unary + keeps the status index out: the ends drive the join through the primary key
+      // (driven by the status index, every running job would re-read the whole batch).
       const rows = await this.#db.query(
         `UPDATE jobs SET status = v.status, finished_at = v.finished_at, error = v.error,
          error_traceback = v.error_traceback, artifact_id = v.artifact_id,
          last_error = COALESCE(v.last_error, jobs.last_error), run_at = COALESCE(v.run_at, jobs.run_at),
          dead_letter = v.dead_letter
          FROM ${source}
-         WHERE jobs.id = v.id AND jobs.status = 'running' AND jobs.owner = v.owner AND jobs.attempts = v.attempt
-         RETURNING jobs.id`,
+         WHERE jobs.id = v.id AND ${this.#postgres ? "" : "+"}jobs.status = 'running' AND jobs.owner = v.owner
+         AND jobs.attempts = v.attempt
+         RETURNING ${returning}`,
         [JSON.stringify(values)],
       );
-      for (const row of rows) applied.add(String(row.id));
+      for (const row of rows) {
+        // A job with dependencies needs another read for them: its waiter reads it.
+        applied.set(String(row.id), options.records && Number(row.deps) === 0 ? decode(row) : null);
+      }
     }
     return applied;
   }

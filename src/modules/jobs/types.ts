@@ -178,8 +178,9 @@ export interface JobListOptions {
  */
 export interface JobRunner {
   /**
-   * Records a new `pending` job that runs `fn` in this process (the queue's
-   * only job kind that cannot move: its function lives here); one attempt.
+   * Records a new job that runs `fn` in this process (the queue's only job
+   * kind that cannot move: its function lives here); one attempt. It is
+   * stored `running` and starts at once when a slot is free, else `pending`.
    * Resolves with the job id.
    */
   submit(fn: JobFunction): Promise<string>;
