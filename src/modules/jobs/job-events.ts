@@ -1,6 +1,7 @@
 import type { EventBus } from "../../core/events/bus.ts";
 import type { EventInput } from "../../core/events/types.ts";
 import type {
+  AppliedEnds,
   AttemptEnd,
   ClaimedJob,
   ClaimOptions,
@@ -62,7 +63,8 @@ class PublishingJobStore implements JobStore {
 
   async insert(record: JobRecord, lease: JobLease): Promise<void> {
     await this.#store.insert(record, lease);
-    if (this.#bus.publishes(JOBS_COLLECTION)) await this.#publish([{ type: "job.pending", record }]);
+    // A function job is stored running when it starts at once.
+    if (this.#bus.publishes(JOBS_COLLECTION)) await this.#publish([{ type: `job.${record.status}`, record }]);
   }
 
   async enqueue(jobs: readonly NewJob[]): Promise<{ record: JobRecord; created: boolean }[]> {
@@ -88,11 +90,17 @@ class PublishingJobStore implements JobStore {
     await this.#current(ids.map((id) => ({ id })));
   }
 
-  async finishMany(ends: readonly AttemptEnd[]): Promise<Set<string>> {
-    const applied = await this.#store.finishMany(ends);
-    await this.#current(ends.filter((end) => applied.has(end.id)).map((end) => ({
+  async finishMany(ends: readonly AttemptEnd[], options?: { records?: boolean }): Promise<AppliedEnds> {
+    const publishing = this.#bus.publishes(JOBS_COLLECTION);
+    // With subscribers the records come back with the write: no read per job.
+    const applied = await this.#store.finishMany(ends, publishing ? { records: true } : options ?? {});
+    if (!publishing) return applied;
+    const type = (end: AttemptEnd): string => "retryAt" in end.outcome ? "job.retrying" : `job.${end.outcome.status}`;
+    const returned = ends.filter((end) => applied.get(end.id));
+    await this.#publish(returned.map((end) => ({ type: type(end), record: applied.get(end.id)! })));
+    await this.#current(ends.filter((end) => applied.has(end.id) && !applied.get(end.id)).map((end) => ({
       id: end.id,
-      type: "retryAt" in end.outcome ? "job.retrying" : `job.${end.outcome.status}`,
+      type: type(end),
     })));
     return applied;
   }

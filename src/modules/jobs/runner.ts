@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logging.ts";
 import { isUlid, newUlid } from "../../core/ulid.ts";
@@ -175,6 +176,12 @@ export class InProcessJobRunner implements JobRunner {
   #started = false;
   #closed = false;
   readonly #manual: boolean;
+  /**
+   * Runs background work (claims, attempts, end writes) in the context the
+   * runner was made in: work woken by an enqueue inside a caller's transaction
+   * must not run on that transaction, which ends while the work goes on.
+   */
+  readonly #detached: <R>(fn: () => R) => R = AsyncLocalStorage.snapshot();
 
   /** Creates a runner over a job store; call `start()` to begin taking jobs. */
   constructor(options: InProcessJobRunnerOptions) {
@@ -295,7 +302,7 @@ export class InProcessJobRunner implements JobRunner {
       throw error;
     }
     local.stored = true;
-    if (direct) void this.#run(functionAttempt(id), local);
+    if (direct) this.#detached(() => void this.#run(functionAttempt(id), local));
     else this.#wake();
     return id;
   }
@@ -511,7 +518,7 @@ export class InProcessJobRunner implements JobRunner {
       return;
     }
     if (!this.#maybeMore || this.#room() <= 0) return;
-    void this.#claimLoop();
+    this.#detached(() => void this.#claimLoop());
   }
 
   async #claimLoop(): Promise<void> {
