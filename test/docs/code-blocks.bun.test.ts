@@ -93,7 +93,8 @@ function exportedNames(file: string): { name: string; typeOnly: boolean }[] {
 const IMPORT = /^\s*import\s+(?:type\s+)?([\s\S]*?)\s+from\s+["']([^"']+)["'];?/gm;
 const CHECKED_LANGS = new Set(["ts", "typescript", "tsx"]);
 // Cannot find name …; … Did you mean …? — the reader's own values in a fragment.
-const UNDECLARED = new Set([2304, 2552, 2448, 2454, 18004]);
+// A fragment's own values are undeclared, so callbacks on them have implicitly typed parameters (7006, 7031).
+const UNDECLARED = new Set([2304, 2552, 2448, 2454, 18004, 7006, 7031]);
 /** Names the docs use from the project's dependencies without importing them. */
 const THIRD_PARTY: Record<string, string> = {
   Elysia: "elysia",
@@ -142,6 +143,9 @@ describe("TypeScript blocks in README.md and docs/", () => {
       for (const name of used) {
         const owner = owners.get(name) ?? THIRD_PARTY[name];
         if (!owner || declared.has(name)) continue;
+        // A type-only export is imported only where the block uses the name as a type
+        // (a reader's value of the same name, `AuditEntry` the entity, stays their own).
+        if (typeOnly.has(name) && !new RegExp(`(?:[:<|&]\\s*|\\b(?:as|satisfies|type|extends|implements)\\s+)${name}\\b|\\b${name}\\s*(?:<|\\[\\])`).test(source)) continue;
         wanted.set(owner, [...(wanted.get(owner) ?? []), name]);
       }
       const prelude = [...wanted].map(([specifier, names]) => {
