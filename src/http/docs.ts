@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { type AnyElysia, Elysia } from "elysia";
 import type { ServiceInfo } from "../core/info.ts";
 import { FALLBACK_SCRIPT, FALLBACK_SCRIPT_PATH, fallbackPageHtml } from "./_docs-fallback.ts";
+import { forClientGenerators } from "./_openapi-components.ts";
 import { addRoute } from "./_route.ts";
 import { isUnderBasePath, stripBasePath } from "./base-path.ts";
 import { escapeHtml, pageHeaders } from "./html.ts";
@@ -92,7 +93,9 @@ export function docsPageHtml(info: ServiceInfo, basePath = ""): string {
 
 /**
  * The OpenAPI document of the service's routes only: a host app's routes
- * are left out, paths are relative to `basePath`, and `servers` names it.
+ * are left out, paths are relative to `basePath`, and `servers` names it;
+ * titled schemas are named components and bodies carry examples, so client
+ * generators give named types.
  */
 async function openApiDocument(app: AnyElysia, options: DocsOptions): Promise<Record<string, unknown>> {
   const base = options.basePath ?? "";
@@ -104,17 +107,17 @@ async function openApiDocument(app: AnyElysia, options: DocsOptions): Promise<Re
     if (isUnderBasePath(path, base)) own[stripBasePath(path, base)] = item;
   }
   const { info } = options;
-  return {
+  return forClientGenerators({
     openapi: OPENAPI_VERSION,
     info: {
       title: info.display_name,
       version: info.version ?? "1.0.0",
       description: info.summary ?? info.description ?? "",
     },
-    ...(base ? { servers: [{ url: base }] } : {}),
+    servers: [{ url: base || "/" }],
     paths: own,
     components,
-  };
+  });
 }
 
 /**

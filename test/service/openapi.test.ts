@@ -53,10 +53,43 @@ describe("openapi document", () => {
     }
   });
 
-  it("documents the create body and response schemas", () => {
+  it("documents the create body and response as named component schemas", () => {
     const create = doc.paths["/api/v1/notes"].post;
-    assert.equal(create.requestBody.content["application/json"].schema.title, "NoteIn");
-    assert.equal(create.responses["201"].content["application/json"].schema.title, "NoteOut");
+    assert.deepEqual(create.requestBody.content["application/json"].schema, { $ref: "#/components/schemas/NoteIn" });
+    assert.deepEqual(create.responses["201"].content["application/json"].schema, { $ref: "#/components/schemas/NoteOut" });
+    assert.equal(doc.components.schemas.NoteOut.title, "NoteOut");
+    assert.deepEqual(doc.components.schemas.NoteOut.properties.data, { $ref: "#/components/schemas/NoteData" });
+    assert.equal(doc.components.schemas.Problem.title, "Problem");
+  });
+
+  it("names every titled schema as a component: no inline schema keeps a title", () => {
+    const titled: string[] = [];
+    const walk = (value: unknown, where: string): void => {
+      if (Array.isArray(value)) return value.forEach((item, i) => walk(item, `${where}/${i}`));
+      if (value === null || typeof value !== "object") return;
+      if (typeof (value as { title?: unknown }).title === "string" && !where.includes("/properties/title")) titled.push(where);
+      for (const [key, item] of Object.entries(value)) if (key !== "example") walk(item, `${where}/${key}`);
+    };
+    walk(doc.paths, "#/paths");
+    assert.deepEqual(titled, []);
+  });
+
+  it("gives every JSON body and success answer an example that has the schema's required keys", () => {
+    for (const [path, item] of Object.entries<Record<string, any>>(doc.paths)) {
+      for (const [method, operation] of Object.entries<any>(item)) {
+        const bodies = [
+          operation.requestBody?.content?.["application/json"],
+          ...Object.entries<any>(operation.responses).filter(([status]) => status.startsWith("2")).map(([, answer]) => answer.content?.["application/json"]),
+        ].filter(Boolean);
+        for (const body of bodies) assert.ok("example" in body, `${method} ${path} example`);
+      }
+    }
+    const created = doc.paths["/api/v1/notes"].post.responses["201"].content["application/json"].example;
+    assert.deepEqual(Object.keys(created).sort(), ["created_at", "data", "id", "title", "updated_at"]);
+  });
+
+  it("names the service itself in servers", () => {
+    assert.deepEqual(doc.servers, [{ url: "/" }]);
   });
 
   it("documents the pagination query parameters of the list", () => {
