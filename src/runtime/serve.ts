@@ -1,5 +1,6 @@
 import { PayloadTooLargeError } from "../core/errors.ts";
 import { rememberClientAddress } from "./client-address.ts";
+import { BUN_WEBSOCKET_HANDLERS, rememberUpgrader } from "./websocket.ts";
 
 /** A request handler in the web-standard shape. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -37,6 +38,7 @@ interface BunServer {
   port: number;
   hostname: string;
   requestIP?(request: Request): { address: string } | null;
+  upgrade?(request: Request, options: { data: unknown }): boolean;
   stop(closeActiveConnections?: boolean): Promise<void>;
 }
 
@@ -89,8 +91,10 @@ export function serve(fetch: FetchHandler, options: ServeOptions = {}): Promise<
       hostname,
       fetch(request: Request, bun: BunServer) {
         rememberClientAddress(request, bun.requestIP?.(request)?.address);
+        if (request.headers.get("upgrade")) rememberUpgrader(request, (req, handlers) => bun.upgrade!(req, { data: handlers }));
         return fetch(request);
       },
+      websocket: BUN_WEBSOCKET_HANDLERS,
       development: false,
       ...(options.maxRequestBodySize ? { maxRequestBodySize: options.maxRequestBodySize } : {}),
     });
