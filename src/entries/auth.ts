@@ -60,6 +60,9 @@ export type { RouteEntry, RoutePermission } from "../http/auth-guard-permissions
 export { DEFAULT_PUBLIC_PATHS, principalOf } from "../http/auth-guard.ts";
 export type { AuthPrincipal } from "../http/auth-guard.ts";
 export { ROW_ACCESS_KEY, RowAccess, subjectOf } from "../http/row-policy.ts";
+export { Mfa } from "../modules/auth/mfa.ts";
+export type { MfaChallenge, MfaOptions, TotpEnrolment } from "../modules/auth/mfa.ts";
+export { hotp, matchTotp, otpauthUri } from "../modules/auth/totp.ts";
 export type { RowAccessMode, RowPolicies, RowPolicy, TenancyOptions } from "../http/row-policy.ts";
 export { bindVariables, FILTER_VARIABLES, matchesRow, variableValue } from "../core/filter-variables.ts";
 export type { VariableSubject, VariableUser } from "../core/filter-variables.ts";

@@ -8,6 +8,9 @@ import type { AuditRecord } from "./schema.ts";
 export type AuditEvent =
   | "auth.login"
   | "auth.login.locked"
+  | "auth.login.mfa_challenge"
+  | "auth.login.mfa"
+  | "auth.mfa.enrolled"
   | "auth.refresh"
   | "auth.refresh.reuse"
   | "auth.logout"

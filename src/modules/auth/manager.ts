@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from "../../core/errors.ts";
+import { NotFoundError, UnauthorizedError, ValidationError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logging.ts";
 import { validateValue } from "../../core/validation.ts";
 import type { Driver } from "../../db/driver.ts";
@@ -15,6 +15,7 @@ import { RefreshRefused, Sessions, type TokenPair } from "./sessions.ts";
 import { type AuthStores, createAuthStores } from "./store.ts";
 import { AccessTokens } from "./tokens.ts";
 import { LoginThrottle } from "./login-throttle.ts";
+import { Mfa, type MfaChallenge, type MfaOptions, type TotpEnrolment } from "./mfa.ts";
 import { createUserManager, LoginRefused, type LoginPolicy, PasswordCheck, type UserManager } from "./users.ts";
 
 /** Settings of {@link AuthManager} (see `authModule` for their defaults from the environment). */
@@ -39,6 +40,8 @@ export interface AuthManagerOptions {
   passwordCost?: ScryptCost;
   /** Where audit events are mirrored. */
   logger?: Logger;
+  /** TOTP second factor: roles that require it, issuer, drift window. */
+  mfa?: MfaOptions;
   /** Row-level access: with tenancy on, users and keys are reached through it (tenant admins see their own). */
   rowAccess?: RowAccess;
 }
@@ -74,6 +77,8 @@ export class AuthManager {
   readonly stores: AuthStores;
   /** Failed-login counting per (username, client address). */
   readonly throttle: LoginThrottle;
+  /** TOTP second factor and recovery codes. */
+  readonly mfa: Mfa;
   readonly #codeRoles: Record<string, RoleDefinition>;
   readonly #passwords: PasswordCheck;
 
@@ -89,6 +94,7 @@ export class AuthManager {
     this.audit = new AuditLog(this.stores.audit, options.logger);
     this.users = createUserManager(this.stores.users, { roles: this.roles, ...(options.passwordCost ? { cost: options.passwordCost } : {}) });
     this.throttle = new LoginThrottle(db, options.loginPolicy ?? {});
+    this.mfa = new Mfa(db, { ...options.mfa, signingSecret: options.jwtSecret });
     this.#passwords = new PasswordCheck(this.stores.users, this.throttle, {
       ...(options.passwordCost ? { cost: options.passwordCost } : {}),
     });
@@ -179,8 +185,13 @@ export class AuthManager {
     await this.stores.users.update(userId, { failed_logins: 0, locked_until: null, last_failed_at: null });
   }
 
-  /** Logs a user in: a token pair, audited either way. @throws {UnauthorizedError} @throws {RateLimitedError} */
-  async login(username: string, password: string, origin: RequestOrigin = {}): Promise<TokenPair> {
+  /**
+   * Logs a user in: a token pair, audited either way. A user with TOTP set
+   * up, or of a role that requires it, gets an {@link MfaChallenge} instead,
+   * to be completed with {@link AuthManager.completeMfa}.
+   * @throws {UnauthorizedError} @throws {RateLimitedError}
+   */
+  async signIn(username: string, password: string, origin: RequestOrigin = {}): Promise<TokenPair | MfaChallenge> {
     let user: UserRecord;
     try {
       user = await this.#passwords.check(username, password, origin.address);
@@ -196,6 +207,32 @@ export class AuthManager {
       });
       throw error.error;
     }
+    const enrolled = await this.mfa.enrolled(user.id);
+    if (enrolled || this.mfa.requiredFor(user.role)) {
+      await this.audit.record({
+        event: "auth.login.mfa_challenge",
+        outcome: "success",
+        actor: { kind: "user", id: user.id, name: user.username },
+        method: origin.method ?? null,
+        path: origin.path ?? null,
+        details: { enrollment_required: !enrolled },
+      });
+      return this.mfa.challenge(user.id, !enrolled);
+    }
+    return this.#start(user, origin);
+  }
+
+  /**
+   * Logs a user in without a second factor. @throws {UnauthorizedError} also
+   * when the user must pass one (use {@link AuthManager.signIn}).
+   */
+  async login(username: string, password: string, origin: RequestOrigin = {}): Promise<TokenPair> {
+    const result = await this.signIn(username, password, origin);
+    if ("mfa_required" in result) throw new UnauthorizedError("A second factor is required: use signIn and completeMfa");
+    return result;
+  }
+
+  async #start(user: UserRecord, origin: RequestOrigin, mfa = false): Promise<TokenPair> {
     const pair = await this.sessions.start(user, origin.userAgent ?? null);
     await this.audit.record({
       event: "auth.login",
@@ -204,8 +241,58 @@ export class AuthManager {
       target: pair.session_id,
       method: origin.method ?? null,
       path: origin.path ?? null,
+      ...(mfa ? { details: { mfa: true } } : {}),
     });
     return pair;
+  }
+
+  async #challenged(token: string): Promise<UserRecord> {
+    const user = await this.stores.users.findById(this.mfa.challengedUser(token));
+    if (!user || user.disabled) throw new UnauthorizedError("Invalid or expired MFA token");
+    return user;
+  }
+
+  /**
+   * Completes a login challenge with a TOTP code or a recovery code: a token
+   * pair. Wrong codes are audited and count against the token.
+   * @throws {UnauthorizedError}
+   */
+  async completeMfa(token: string, input: { code?: string; recovery_code?: string }, origin: RequestOrigin = {}): Promise<TokenPair> {
+    const user = await this.#challenged(token);
+    try {
+      await this.mfa.verify(user.id, input);
+    } catch (error) {
+      this.mfa.failed(token);
+      await this.audit.record({
+        event: "auth.login.mfa",
+        outcome: "failure",
+        actor: { kind: "user", id: user.id, name: user.username },
+        method: origin.method ?? null,
+        path: origin.path ?? null,
+        details: { reason: error instanceof Error ? error.message : "invalid" },
+      });
+      throw error;
+    }
+    return this.#start(user, origin, true);
+  }
+
+  /** Starts TOTP enrolment for the user of a challenge token (a role that requires MFA, not yet enrolled). */
+  async enrollChallenged(token: string): Promise<TotpEnrolment> {
+    const user = await this.#challenged(token);
+    return this.mfa.enroll(user.id, user.username);
+  }
+
+  /** Confirms the enrolment of a challenge token's user: its recovery codes and a token pair. */
+  async confirmChallenged(token: string, code: string, origin: RequestOrigin = {}): Promise<TokenPair & { recovery_codes: string[] }> {
+    const user = await this.#challenged(token);
+    let codes: string[];
+    try {
+      codes = await this.mfa.confirm(user.id, code);
+    } catch (error) {
+      this.mfa.failed(token);
+      throw error;
+    }
+    return { ...(await this.#start(user, origin, true)), recovery_codes: codes };
   }
 
   /** Rotates a refresh token; a reused token revokes its session and is audited. @throws {UnauthorizedError} */

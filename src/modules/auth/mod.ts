@@ -15,7 +15,7 @@ import { AUTH_ADMIN, authRoutes } from "./routes.ts";
 import { AUTH_MIGRATIONS } from "./store.ts";
 
 /** Options of `withAuth` / {@link authModule}; every one has a default. */
-export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger">> {
+export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger" | "rowAccess">> {
   /** Prefix of the auth routes (default `/api/v1/auth`). */
   prefix?: string;
   /** Header carrying API keys (default `X-API-Key`). */

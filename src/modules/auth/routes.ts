@@ -10,6 +10,7 @@ import { crudRouter } from "../../http/crud/crud-router.ts";
 import { requireBody } from "../../http/crud/operation.ts";
 import { routeDetail, type RouteDoc } from "../../http/route-doc.ts";
 import type { AuthManager, RequestOrigin } from "./manager.ts";
+import { mfaRoutes } from "./mfa-routes.ts";
 import { ApiKeyIn, ApiKeyOut, IssuedApiKeyOut, RoleIn } from "./schema.ts";
 
 const LoginIn: TObject = Type.Object({
@@ -83,8 +84,13 @@ export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): 
   app.post(`${prefix}/login`, h(async ({ request, body, set }: Ctx) => {
     const input = validateValue<{ username: string; password: string }>(LoginIn, requireBody(body));
     Object.assign(set.headers, NO_STORE);
-    return auth.login(input.username, input.password, origin(request, `${prefix}/login`, options.trustProxy));
-  }), doc(PUBLIC, { summary: "Log in", description: "Exchanges a username and password for an access and a refresh token.", body: LoginIn, response: TokenOut }));
+    return auth.signIn(input.username, input.password, origin(request, `${prefix}/login`, options.trustProxy));
+  }), doc(PUBLIC, {
+    summary: "Log in",
+    description: "Exchanges a username and password for an access and a refresh token. A user with TOTP (or of a role that requires it) gets `{mfa_required, enrollment_required, mfa_token}` instead: complete it at `mfa/$verify` (or enrol at `mfa/totp/$enroll` and `$confirm`).",
+    body: LoginIn,
+    response: TokenOut,
+  }));
 
   app.post(`${prefix}/refresh`, h(async ({ request, body, set }: Ctx) => {
     const input = validateValue<{ refresh_token: string }>(RefreshIn, requireBody(body));
@@ -96,6 +102,8 @@ export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): 
     await auth.logout(principal(request), origin(request, `${prefix}/logout`));
     return noContent();
   }), doc(AUTHENTICATED, { summary: "Log out", description: "Revokes the current session.", status: 204 }));
+
+  app.use(mfaRoutes(auth, { prefix, tags, origin: (request, path) => origin(request, path, options.trustProxy) }));
 
   app.get(`${prefix}/me`, h(({ request }: Ctx) => {
     const who = principal(request);

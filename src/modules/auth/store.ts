@@ -4,6 +4,7 @@ import type { Migration } from "../../db/migration.ts";
 import { createRepository, type SqlRepository } from "../../db/repository.ts";
 import { tableMigration } from "../../db/table-migration.ts";
 import { loginThrottleMigration } from "./login-throttle.ts";
+import { mfaMigration } from "./mfa.ts";
 import {
   API_KEYS_TABLE,
   API_KEYS_TABLE_V1,
@@ -41,7 +42,7 @@ CREATE INDEX "auth_api_keys_tenant_id_idx" ON "auth_api_keys" ("tenant_id");`,
 DROP INDEX "auth_users_tenant_id_idx";
 ALTER TABLE "auth_api_keys" DROP COLUMN "tenant_id";
 ALTER TABLE "auth_users" DROP COLUMN "tenant_id";`,
-}]);
+}, mfaMigration(9)]);
 
 /** The repositories of every auth table on one store. */
 export interface AuthStores {
