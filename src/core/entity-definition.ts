@@ -18,6 +18,7 @@ import {
   type EntityRecord,
   type IndexDefinition,
   type JsonPathIndex,
+  type Relation,
   type TableDefinition,
 } from "./entity.ts";
 import { type EntityBaseProperties, entityInputSchema, entityOutputSchema, ULID_PATTERN } from "./schema.ts";
@@ -97,6 +98,8 @@ export interface EntityDefinitionOptions<F extends TProperties, Table extends st
   jsonIndexes?: (string | JsonPathIndex)[];
   /** Text or JSON fields offered to full-text search (`q=`). */
   searchable?: (keyof F & string)[];
+  /** Relations to other tables, loaded with `?include=` or `record.load(name)` (see {@link Relation}). */
+  relations?: Record<string, Relation>;
 }
 
 function pascalCase(name: string): string {
@@ -186,6 +189,7 @@ export function defineEntity<F extends TProperties, const Table extends string>(
     ...(options.indexes ? { indexes: options.indexes } : {}),
     ...(options.jsonIndexes ? { jsonIndexes: options.jsonIndexes } : {}),
     ...(options.searchable ? { searchable: options.searchable } : {}),
+    ...(options.relations ? { relations: options.relations } : {}),
   });
   return {
     name,

@@ -53,6 +53,19 @@ export interface JsonPathIndex {
 }
 
 /**
+ * A relation of a table to another, loaded by name with `?include=` or
+ * `record.load(name)`: `belongsTo` (this table's `column` holds the other's
+ * id: one record or null), `hasMany` (the other table's `column` holds this
+ * id: an array), `manyToMany` (rows of the link table `through` pair this id
+ * in `from` with the other's id in `to`: an array). `table` may be a function
+ * for tables that refer to each other.
+ */
+export type Relation =
+  | { kind: "belongsTo"; table: TableDefinition | (() => TableDefinition); column: string }
+  | { kind: "hasMany"; table: TableDefinition | (() => TableDefinition); column: string }
+  | { kind: "manyToMany"; table: TableDefinition | (() => TableDefinition); through: string; from: string; to: string };
+
+/**
  * The table behind an entity. Every entity table has `id` (ULID primary key),
  * `created_at` and `updated_at` in addition to its own columns.
  */
@@ -71,6 +84,8 @@ export interface TableDefinition {
    * column with a GIN index on PostgreSQL).
    */
   searchable?: string[];
+  /** Relations to other tables by name (see {@link Relation}). */
+  relations?: Record<string, Relation>;
 }
 
 /** The base fields of every stored entity: ULID and ISO 8601 UTC timestamps with milliseconds. */
@@ -134,6 +149,16 @@ export function defineTable(definition: TableDefinition): TableDefinition {
     if (definition.columns[column]?.secret) throw new TypeError(`Secret column ${column} of ${definition.name} cannot be searchable`);
     // FTS5 reserves these column names.
     if (column === "rank" || column === "rowid") throw new TypeError(`Column ${column} cannot be searchable`);
+  }
+  for (const [name, relation] of Object.entries(definition.relations ?? {})) {
+    const identifiers = relation.kind === "manyToMany" ? [name, relation.through, relation.from, relation.to] : [name, relation.column];
+    for (const identifier of identifiers) {
+      if (!IDENTIFIER.test(identifier)) throw new TypeError(`Invalid SQL identifier in relation ${name} of ${definition.name}: ${JSON.stringify(identifier)}`);
+    }
+    if (relation.kind === "belongsTo" && !(relation.column in definition.columns)) {
+      throw new TypeError(`Relation ${name} of ${definition.name} names the unknown column ${relation.column}`);
+    }
+    if (name in definition.columns || name === "load") throw new TypeError(`Relation ${name} of ${definition.name} would hide a column`);
   }
   if ("_version" in definition.columns) throw new TypeError(`Column _version is reserved for the row version of ${definition.name}`);
   if (definition.searchable?.length && "_search" in definition.columns) {

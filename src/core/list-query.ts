@@ -71,11 +71,13 @@ export interface ListRequest {
   count: boolean;
   /** The canonical filter, sort and search parameters (what a cursor belongs to). */
   signature: string;
+  /** Relations to load with the rows (`include=children,config`), declared by the table. */
+  include?: string[];
 }
 
 /** The reserved list-query parameter names. */
 export const RESERVED_LIST_PARAMETERS: readonly string[] = [
-  "page", "size", "limit", "cursor", "sort", "fields", "filter", "q", "count",
+  "page", "size", "limit", "cursor", "sort", "fields", "filter", "q", "count", "include",
 ];
 
 const OPERATORS = new Set<string>([
@@ -258,6 +260,16 @@ export function parseListQuery(params: URLSearchParams | Record<string, unknown>
         if (raw.length > MAX_FILTER_LENGTH) throw invalidQuery(`expression longer than ${MAX_FILTER_LENGTH} characters`, { parameter: name, position: MAX_FILTER_LENGTH + 1 });
         filters.push(parseFilter(raw, { table, parameter: "filter" }));
         break;
+      case "include": {
+        const names = [...new Set(raw.split(",").map((name) => name.trim()).filter(Boolean))];
+        const known = Object.keys(table.relations ?? {});
+        const unknown = names.find((name) => !known.includes(name));
+        if (unknown !== undefined) {
+          throw invalidQuery(`${table.name} has no relation ${unknown}${known.length ? ` (it has ${known.join(", ")})` : ""}`, { parameter: name });
+        }
+        if (names.length > 0) request.include = names;
+        break;
+      }
       case "q":
         if (!table.searchable?.length) throw invalidQuery(`${table.name} has no searchable fields`, { parameter: name });
         if (raw.trim()) request.query.search = raw.trim();

@@ -94,8 +94,10 @@ export async function runListRequest<R extends EntityRecord, T>(
     const values = ranksBySearch(request.query) ? [(request.query.offset ?? 0) + page.length] : sortValues(last, request);
     next = encodeCursor({ query: request.signature, values, id: last.id }, options.cursorSecret);
   }
+  if (request.include && repository.include) await repository.include(page, request.include);
   const outputs = await Promise.all(page.map((row) => source.toOutput(row)));
-  const items = request.fields ? outputs.map((item) => selectFields(item, request.fields!)) : outputs;
+  const selected = request.fields ? outputs.map((item) => selectFields(item, request.fields!)) : outputs;
+  const items = request.include ? selected.map((item, i) => withIncluded(item, page[i]!, request.include!)) : selected;
   if (request.mode === "cursor") {
     return total === undefined ? { items, next_cursor: next } : { items, next_cursor: next, total };
   }
@@ -122,8 +124,36 @@ export async function* streamListRequest<R extends EntityRecord, T>(
   // A cursor page reads one row more than asked to find the next cursor; a stream does not need it.
   const query = request.mode === "cursor" ? { ...request.query, limit: request.limit } : request.query;
   const rows: AsyncIterable<R> | Iterable<R> = repository.stream ? repository.stream(query) : await repository.findMany(query);
-  for await (const row of rows) {
+  const include = request.include && repository.include ? request.include : undefined;
+  const emit = async (row: R): Promise<T | Record<string, unknown>> => {
     const output = await source.toOutput(row);
-    yield request.fields ? selectFields(output, request.fields) : output;
+    const selected = request.fields ? selectFields(output, request.fields) : output;
+    return include ? withIncluded(selected, row, include) : selected;
+  };
+  if (!include) {
+    for await (const row of rows) yield await emit(row);
+    return;
   }
+  // Relations are loaded per batch of rows: one statement per relation and batch.
+  let batch: R[] = [];
+  for await (const row of rows) {
+    batch.push(row);
+    if (batch.length < INCLUDE_BATCH) continue;
+    await repository.include!(batch, include);
+    for (const one of batch) yield await emit(one);
+    batch = [];
+  }
+  if (batch.length > 0) {
+    await repository.include!(batch, include);
+    for (const one of batch) yield await emit(one);
+  }
+}
+
+const INCLUDE_BATCH = 1000;
+
+/** The output item with the record's loaded relations under their names (kept whatever `fields` selected). */
+function withIncluded<T>(item: T, record: EntityRecord, names: readonly string[]): T | Record<string, unknown> {
+  const out = { ...(item as Record<string, unknown>) };
+  for (const name of names) out[name] = (record as unknown as Record<string, unknown>)[name];
+  return out;
 }

@@ -57,6 +57,12 @@ export interface Repository<R extends EntityRecord> {
    * without it is read with `findMany`.
    */
   stream?(query?: ListQuery, options?: { batchSize?: number }): AsyncIterable<R>;
+  /**
+   * Loads the named relations of `records` in one statement per relation and
+   * sets them on each record. Optional: repositories of tables without
+   * relations need not have it.
+   */
+  include?(records: readonly R[], names: readonly string[]): Promise<void>;
   /** Number of rows matching the filter (and search words). */
   count(query?: Pick<ListQuery, "filter" | "search">): Promise<number>;
   /** Whether a row with this id exists. */

@@ -8,6 +8,7 @@ import { ident } from "./dialect.ts";
 import type { DialectName, Driver, Row, SqlValue } from "./driver.ts";
 import { FilterCompiler, type SqlFragment } from "./filter-sql.ts";
 import { compileSearch } from "./search-sql.ts";
+import { type Loadable, loadRelations } from "./relations.ts";
 
 const MAX_PARAMS = 30000;
 
@@ -159,7 +160,43 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
     }
     const version = row[VERSION_COLUMN];
     if (version !== undefined && version !== null) Object.defineProperty(out, ROW_VERSION, { value: Number(version) });
+    if (this.table.relations) this.attachLoader(out as R);
     return out as R;
+  }
+
+  /**
+   * Gives `record` a `load(name)` method (not enumerable: never part of its
+   * JSON) that reads one relation; decoded rows of tables with relations have it.
+   */
+  attachLoader(record: R): Loadable<R> {
+    if (!Object.hasOwn(record, "load")) {
+      Object.defineProperty(record, "load", {
+        value: async (name: string) => {
+          await this.include([record], [name]);
+          return (record as Record<string, unknown>)[name];
+        },
+      });
+    }
+    return record as Loadable<R>;
+  }
+
+  /**
+   * Loads relations `names` of `records` (declared in the table's
+   * `relations`), one statement per relation whatever the number of records,
+   * and sets them on each record under their names.
+   * @throws {InvalidQueryError} for a relation the table does not declare.
+   */
+  include(records: readonly R[], names: readonly string[]): Promise<void> {
+    return loadRelations(this.db, this.table, records, names, (table, row) => this.#decoderOf(table).decode(row));
+  }
+
+  readonly #decoders = new Map<TableDefinition, SqlRepository<EntityRecord>>();
+
+  #decoderOf(table: TableDefinition): SqlRepository<EntityRecord> {
+    if (table === this.table) return this as unknown as SqlRepository<EntityRecord>;
+    let decoder = this.#decoders.get(table);
+    if (!decoder) this.#decoders.set(table, decoder = new SqlRepository(this.db, table));
+    return decoder;
   }
 
   #where(query: Pick<ListQuery, "filter" | "search" | "sort" | "after"> | undefined, ranked = false): SqlFragment & { rank?: SqlFragment } {

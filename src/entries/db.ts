@@ -30,8 +30,10 @@ export type {
   IndexDefinition,
   JsonPathIndex,
   OnDelete,
+  Relation,
   TableDefinition,
 } from "../core/entity.ts";
+export { loadRelations, type Loadable } from "../db/relations.ts";
 export type { InsertValues, Repository, UpdateValues } from "../core/repository.ts";
 export type { Filter, FilterOperator, FilterValue, ListQuery, SortDirection, SortKey } from "../core/query.ts";
 export { parseFilter } from "../core/filter-parse.ts";

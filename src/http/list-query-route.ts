@@ -110,6 +110,7 @@ export function listRoute<R extends EntityRecord, T>(
     filter: Type.Optional(Type.String({ description: 'Expression, e.g. `(level = 0 && data.ml_type = "trained_model") || name ~ "weather"`' })),
     ...(table.searchable?.length ? { q: Type.Optional(Type.String({ description: `Full-text search over ${table.searchable.join(", ")}` })) } : {}),
     count: Type.Optional(Type.Boolean({ description: "false leaves `total` out (no count query)" })),
+    ...(table.relations ? { include: Type.Optional(Type.String({ description: `Relations to load with each item, comma-separated: ${Object.keys(table.relations).join(", ")}` })) } : {}),
     ...filters,
   });
   return {

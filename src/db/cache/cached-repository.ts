@@ -11,8 +11,9 @@ function pack(record: EntityRecord): Cached {
   return [{ ...record }, rowVersionOf(record)];
 }
 
-function unpack<R extends EntityRecord>([record, version]: Cached): R {
-  return withRowVersion({ ...record } as R, version ?? undefined);
+function unpack<R extends EntityRecord>([record, version]: Cached, inner: SqlRepository<R>): R {
+  const copy = withRowVersion({ ...record } as R, version ?? undefined);
+  return inner.table.relations ? inner.attachLoader(copy) : copy;
 }
 
 /**
@@ -53,7 +54,7 @@ export class CachedRepository<R extends EntityRecord> implements Repository<R> {
   async findById(id: string): Promise<R | null> {
     if (this.#bypass()) return this.inner.findById(id);
     const lookup = await this.cache.row<Cached>(id);
-    if (lookup.hit) return unpack<R>(lookup.value);
+    if (lookup.hit) return unpack<R>(lookup.value, this.inner);
     const record = await this.inner.findById(id);
     if (record) await lookup.fill(pack(record));
     return record;
@@ -62,7 +63,7 @@ export class CachedRepository<R extends EntityRecord> implements Repository<R> {
   async findMany(query: ListQuery = {}): Promise<R[]> {
     if (!this.cache.lists || this.#bypass()) return this.inner.findMany(query);
     const lookup = await this.cache.query<Cached[]>("l", JSON.stringify(query));
-    if (lookup.hit) return lookup.value.map((entry) => unpack<R>(entry));
+    if (lookup.hit) return lookup.value.map((entry) => unpack<R>(entry, this.inner));
     const records = await this.inner.findMany(query);
     await lookup.fill(records.map(pack));
     return records;
@@ -80,6 +81,11 @@ export class CachedRepository<R extends EntityRecord> implements Repository<R> {
   /** Streams from the store (never cached: a stream is for more rows than a cache holds). */
   stream(query?: ListQuery, options?: { batchSize?: number }): AsyncIterable<R> {
     return this.inner.stream(query, options);
+  }
+
+  /** See {@link SqlRepository.include} (read from the store). */
+  include(records: readonly R[], names: readonly string[]): Promise<void> {
+    return this.inner.include(records, names);
   }
 
   exists(id: string): Promise<boolean> {
