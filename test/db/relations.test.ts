@@ -98,7 +98,7 @@ const Node = defineEntity({
   fields: { name: Type.String(), parent_id: Type.Optional(Type.Union([Type.String(), Type.Null()])), config_id: Type.Optional(Type.Union([Type.String(), Type.Null()])) },
   relations: {
     config: { kind: "belongsTo", table: Config.table, column: "config_id" },
-    children: { kind: "hasMany", table: () => Node.table, column: "parent_id" },
+    children: { kind: "hasMany", table: (): TableDefinition => Node.table, column: "parent_id" },
   },
 });
 
