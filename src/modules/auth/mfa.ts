@@ -130,7 +130,7 @@ export class Mfa {
   }
 
   /** Confirms an enrolment with a first code; returns the recovery codes (shown this once). @throws {UnauthorizedError} */
-  async confirm(userId: string, code: string, now = Date.now()): Promise<string[]> {
+  async confirm(userId: string, code: string, now: number = Date.now()): Promise<string[]> {
     const row = await this.#find(userId);
     if (!row) throw new NotFoundError("No TOTP enrolment to confirm");
     if (row.confirmed_at) throw new ConflictError("TOTP is already set up for this user");
@@ -152,7 +152,7 @@ export class Mfa {
   }
 
   /** Checks a TOTP code, or a recovery code (then spent). @throws {UnauthorizedError} */
-  async verify(userId: string, input: { code?: string; recovery_code?: string }, now = Date.now()): Promise<void> {
+  async verify(userId: string, input: { code?: string; recovery_code?: string }, now: number = Date.now()): Promise<void> {
     const row = await this.#find(userId);
     if (!row?.confirmed_at) throw new UnauthorizedError("TOTP is not set up");
     if (input.code !== undefined) return this.#spendCode(row, input.code, now);
@@ -174,7 +174,7 @@ export class Mfa {
   }
 
   /** A challenge token for a user whose password was right. */
-  challenge(userId: string, enrollmentRequired: boolean, now = Date.now()): MfaChallenge {
+  challenge(userId: string, enrollmentRequired: boolean, now: number = Date.now()): MfaChallenge {
     const expires = Math.floor(now / 1000) + CHALLENGE_TTL_S;
     const nonce = randomBytes(9).toString("base64url");
     const payload = `${userId}.${expires}.${nonce}`;
@@ -187,7 +187,7 @@ export class Mfa {
    * {@link MAX_CHALLENGE_FAILURES} wrong codes (counted per instance).
    * @throws {UnauthorizedError} when forged, expired or spent.
    */
-  challengedUser(token: string, now = Date.now()): string {
+  challengedUser(token: string, now: number = Date.now()): string {
     const [userId, expires, nonce, signature] = token.split(".");
     const expected = createHmac("sha256", this.#secret).update(`mfa:${userId}.${expires}.${nonce}`).digest("base64url");
     if (!userId || !signature || !secretsEqual(signature, expected) || Number(expires) * 1000 <= now) {
