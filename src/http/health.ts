@@ -35,6 +35,8 @@ export interface HealthRoutesOptions {
   timeoutMs?: number;
   /** Outbound breakers to report (see {@link HealthReportOptions.circuits}). */
   circuits?: () => readonly CircuitSnapshot[];
+  /** Answer 503 while something holds the readiness back ({@link Readiness.hold}); the readiness probe does. */
+  gated?: boolean;
   /** Adds `GET {prefix}/$stream`: the answer as server-sent events every `poll_interval` seconds, never ending (chapkit 1.x). */
   stream?: boolean;
 }
@@ -273,7 +275,7 @@ export interface ProbeRoutesOptions {
  */
 export function probeRoutes(options: ProbeRoutesOptions = {}): AnyElysia {
   const tags = options.tags ?? ["Observability"];
-  const app = new Elysia().use(healthRoutes({ ...options, prefix: "/health/ready", tags }));
+  const app = new Elysia().use(healthRoutes({ ...options, prefix: "/health/ready", tags, gated: true }));
   addRoute(app, "GET", "/health/live", () => ({ status: "healthy" }), {
     detail: routeDetail({ summary: "Liveness probe", description: "200 while the process serves.", tags, response: HealthReportSchema }),
   });
@@ -299,8 +301,17 @@ export function healthRoutes(options: HealthRoutesOptions = {}): AnyElysia {
     ...(options.circuits ? { circuits: options.circuits } : {}),
   };
   const readiness = options.readiness;
-  const current = (): Promise<HealthReport> =>
-    readiness?.draining ? Promise.resolve(drainingReport(readiness)) : healthReport(checks, reportOptions);
+  const current = (): Promise<HealthReport> => {
+    if (readiness?.draining) return Promise.resolve(drainingReport(readiness));
+    const holds = options.gated ? readiness?.holds ?? [] : [];
+    if (holds.length > 0) {
+      return Promise.resolve({
+        status: "unhealthy",
+        checks: Object.fromEntries(holds.map((hold) => [hold.name, { state: "unhealthy", message: hold.reason }])),
+      });
+    }
+    return healthReport(checks, reportOptions);
+  };
   if (options.stream) {
     addRoute(app, "GET", `${prefix}/$stream`, ({ query, request }: { query: Record<string, unknown>; request: Request }) => {
       const intervalMs = pollIntervalMs(query, 1000, "the health stream");

@@ -17,6 +17,23 @@ export class Readiness {
   #draining = false;
   #reason = "";
   readonly #listeners = new Set<DrainListener>();
+  readonly #holds = new Map<symbol, { name: string; reason: string }>();
+
+  /**
+   * Holds readiness back (the readiness probes answer 503) until the
+   * returned release is called: for work an instance must finish before it
+   * takes traffic, such as warming models up. Health answers are unaffected.
+   */
+  hold(name: string, reason: string): () => void {
+    const key = Symbol(name);
+    this.#holds.set(key, { name, reason });
+    return () => this.#holds.delete(key);
+  }
+
+  /** What holds readiness back now. */
+  get holds(): { name: string; reason: string }[] {
+    return [...this.#holds.values()];
+  }
 
   /** Whether the instance is draining (readiness answers 503). */
   get draining(): boolean {

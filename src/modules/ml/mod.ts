@@ -1,5 +1,8 @@
 import type { AnyElysia } from "elysia";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
+import type { ModelVersion } from "../models/schema.ts";
+import { type Readiness, READINESS_KEY } from "../../http/readiness.ts";
+import { kserveRoutes } from "./kserve-routes.ts";
 import type { JobRunner } from "../jobs/types.ts";
 import type { ModelRunner } from "../../ml/runner.ts";
 import type { ArtifactManager } from "../artifact/manager.ts";
@@ -53,6 +56,7 @@ export interface MlModuleOptions {
  */
 export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): ServiceModule {
   let deps: MlJobDeps | undefined;
+  let unsubscribe: (() => void) | undefined;
   return {
     name: "ml",
     requires: ["config", "artifacts", "config-links", "jobs"],
@@ -76,6 +80,16 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
       const jobs = context.get<JobRunner>(JOBS_KEY);
       if (options.profile !== "chap") {
         const routes = mlRoutes(deps, jobs, options);
+        if (deps.server) {
+          const server = deps.server;
+          routes.use(kserveRoutes({
+            server,
+            ...(deps.router ? { router: deps.router } : {}),
+            info: context.info,
+            ...(context.has(READINESS_KEY) ? { readiness: context.get<Readiness>(READINESS_KEY) } : {}),
+            warm: () => server.warm,
+          }));
+        }
         if (context.monitoring) routes.use(mlMonitoringRoutes(context.monitoring, deps.artifacts, options.prefix));
         return routes;
       }
@@ -94,7 +108,24 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
       if (context.monitoring) chapRoutes.use(mlMonitoringRoutes(context.monitoring, deps.artifacts, options.prefix));
       return chapRoutes;
     },
+    start(context: ServiceContext): void {
+      const server = deps?.server;
+      if (!server) return;
+      const readiness = context.has(READINESS_KEY) ? context.get<Readiness>(READINESS_KEY) : undefined;
+      // Warm-up runs in the background: the service is live while readiness waits for it.
+      const warmUp = (versions?: ModelVersion[]): void => {
+        const release = readiness?.hold("models", "warming up the aliased model versions");
+        void server.warmUp(versions).finally(() => release?.());
+      };
+      warmUp();
+      unsubscribe = server.registry.onEvent((event) => {
+        if (event.type !== "model.promoted" || event.to_version === null) return;
+        void server.registry.version(event.name, event.to_version).then((version) => warmUp([version]), () => {});
+      });
+    },
     async stop(): Promise<void> {
+      unsubscribe?.();
+      await deps?.server?.settled();
       await runner.close?.();
     },
   };

@@ -58,6 +58,7 @@ export class ModelServer {
   readonly #logger: Logger | undefined;
   readonly #pending = new Set<Promise<void>>();
   #warm: WarmUpState = { done: false, ready: [], failed: {} };
+  #warming = 0;
 
   /** Creates the server over the ML module's dependencies and the registry. */
   constructor(deps: MlJobDeps, registry: ModelRegistry, router?: ModelRouter, options: ModelServerOptions = {}) {
@@ -81,6 +82,21 @@ export class ModelServer {
   /** The runner's declared output columns, if any. */
   get outputColumns(): readonly string[] | undefined {
     return this.#deps.runner.outputColumns;
+  }
+
+  /** `onnx_onnxv1` for an ONNX runner, else `chapkit` (KServe V2 metadata). */
+  get platform(): string {
+    return typeof (this.#deps.runner as { executionProvider?: unknown }).executionProvider === "function" ? "onnx_onnxv1" : "chapkit";
+  }
+
+  /** FP32 for ONNX runners (their tensors are float32), FP64 otherwise. */
+  get floatType(): "FP32" | "FP64" {
+    return this.platform === "onnx_onnxv1" ? "FP32" : "FP64";
+  }
+
+  /** The runner's own facts (execution provider, batching), when it reports them. */
+  async runtimeInfo(): Promise<Record<string, unknown>> {
+    return (await this.#deps.runner.runtimeInfo?.()) ?? {};
   }
 
   /** Where warm-up stands. */
@@ -204,7 +220,21 @@ export class ModelServer {
    * in {@link warmUpState}, never thrown.
    */
   async warmUp(versions?: ModelVersion[]): Promise<WarmUpState> {
-    const targets = versions ?? await this.#aliasedVersions();
+    this.#warming += 1;
+    try {
+      return await this.#warmUp(versions);
+    } finally {
+      this.#warming -= 1;
+    }
+  }
+
+  /** Whether the first warm-up has finished and none is running (what readiness waits for). */
+  get warm(): boolean {
+    return this.#warm.done && this.#warming === 0;
+  }
+
+  async #warmUp(versions?: ModelVersion[]): Promise<WarmUpState> {
+    const targets = versions ?? await this.aliasedVersions();
     for (const version of targets) {
       const label = `${version.name}@${version.version}`;
       try {
@@ -224,7 +254,8 @@ export class ModelServer {
     return this.#warm;
   }
 
-  async #aliasedVersions(): Promise<ModelVersion[]> {
+  /** Every version an alias points at, once each. */
+  async aliasedVersions(): Promise<ModelVersion[]> {
     const seen = new Map<string, ModelVersion>();
     for (const { name, version } of await this.#registry.allAliases()) {
       const key = `${name}@${version}`;
