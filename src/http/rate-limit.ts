@@ -76,15 +76,15 @@ function stateField(policies: readonly RateLimitPolicySetting[], decisions: read
 /** See the module doc. Mount it before the routes it limits. */
 export function rateLimit(options: RateLimitOptions): Elysia {
   const basePath = options.basePath ?? "";
-  return new Elysia({ name: "chapkit-rate-limit" }).onBeforeHandle({ as: "global" }, async (context) => {
+  // The hook names what it reads: a hook taking the whole context makes Elysia build all of it for every request.
+  return new Elysia({ name: "chapkit-rate-limit" }).onBeforeHandle({ as: "global" }, async ({ request, set, route: matched }) => {
     const settings = options.settings();
     if (!settings.enabled) return;
-    const { request, set } = context;
     const path = servicePath(request, basePath);
     if (isHealthPath(path)) return;
     const policies = settings.policies.filter((policy) => !policy.routes || policy.routes.some((rule) => matchesRoute(rule, request.method, path)));
     if (policies.length === 0) return;
-    const route = (context as { route?: string }).route ?? path;
+    const route = (matched as string | undefined) ?? path;
     let decisions: RateLimitDecision[];
     try {
       decisions = await Promise.all(policies.map((policy) =>

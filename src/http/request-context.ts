@@ -11,7 +11,7 @@ import { REQUEST_ID_HEADER, resolveRequestId } from "./request-id.ts";
 export interface RequestContextOptions {
   /** The logger of request events. */
   logger?: Logger;
-  /** Log `http.request.start` and `http.request.complete` at info level (default false). */
+  /** Log one `http.request.complete` line per request at info level, and `http.request.start` at debug (default false). */
   logRequests?: boolean;
   /**
    * Body limits by kind of route (default {@link DEFAULT_BODY_LIMITS}): a
@@ -47,18 +47,18 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-interface TimedContext {
-  chapkitStart?: number;
-}
+// When each logged request started; keyed by the request, so the hooks read only what they name
+// (a hook taking the whole context makes Elysia build all of it, cookies included, for every request).
+const started = new WeakMap<Request, number>();
 
 /**
  * Per-request plumbing: every response carries `X-Request-ID`, the
  * {@link SECURITY_HEADERS} and, when configured, HSTS (an incoming
  * id of 1–128 characters from `[A-Za-z0-9._-]` is kept, otherwise a fresh
  * ULID), oversized bodies are refused by their `Content-Length`, and, when
- * enabled, each request logs `http.request.start` and
- * `http.request.complete` (`status_code`, `duration_ms`). Nothing is
- * allocated for logs when request logging is off.
+ * enabled, each request logs one `http.request.complete` line at info
+ * (`method`, `path`, `status_code`, `duration_ms`) and `http.request.start`
+ * at debug. Nothing is allocated for logs when request logging is off.
  */
 export function requestContext(options: RequestContextOptions = {}): Elysia {
   const { logger } = options;
@@ -72,8 +72,7 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
   };
   const basePath = options.basePath ?? "";
   const logRequests = options.logRequests === true && logger !== undefined;
-  const app = new Elysia().onRequest((context) => {
-    const { request, set } = context;
+  const app = new Elysia().onRequest(({ request, set }) => {
     if (basePath && !isUnderBasePath(requestPath(request.url), basePath)) return;
     const id = resolveRequestId(request.headers.get(REQUEST_ID_HEADER));
     set.headers[REQUEST_ID_HEADER] = id;
@@ -101,19 +100,18 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
       }
     }
     if (logRequests) {
-      (context as TimedContext).chapkitStart = performance.now();
-      logger!.info("http.request.start", { request_id: id, method: request.method, path: requestPath(request.url) });
+      started.set(request, performance.now());
+      logger!.debug("http.request.start", { request_id: id, method: request.method, path: requestPath(request.url) });
     }
   });
   if (!logRequests) return app as unknown as Elysia;
-  return app.onAfterResponse({ as: "scoped" }, (context) => {
-    const start = (context as TimedContext).chapkitStart;
-    const value = (context as { responseValue?: unknown }).responseValue;
-    const status = value instanceof Response ? value.status : Number(context.set.status ?? 200);
+  return app.onAfterResponse({ as: "scoped" }, ({ request, set, path, responseValue }) => {
+    const start = started.get(request);
+    const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200);
     logger!.info("http.request.complete", {
-      request_id: context.set.headers[REQUEST_ID_HEADER],
-      method: context.request.method,
-      path: context.path,
+      request_id: set.headers[REQUEST_ID_HEADER],
+      method: request.method,
+      path,
       status_code: status,
       duration_ms: start === undefined ? 0 : Math.round((performance.now() - start) * 100) / 100,
     });

@@ -126,7 +126,7 @@ export interface SystemOptions {
 
 /** Options of {@link BaseServiceBuilder.withLogging}. */
 export interface LoggingOptions extends LoggerOptions {
-  /** Log `http.request.start` / `http.request.complete` (default true). */
+  /** Log one `http.request.complete` line per request (and `http.request.start` at debug; default true). */
   requests?: boolean;
 }
 

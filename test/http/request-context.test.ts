@@ -8,8 +8,8 @@ import { requestContext } from "../../src/http/request-context.ts";
 import { resolveRequestId } from "../../src/http/request-id.ts";
 import { call } from "./_notes.ts";
 
-function app(lines: string[] = [], logRequests = true) {
-  const logger = createLogger({ format: "json", level: "info", write: (line) => lines.push(line) });
+function app(lines: string[] = [], logRequests = true, level: "info" | "debug" = "info") {
+  const logger = createLogger({ format: "json", level, write: (line) => lines.push(line) });
   return new Elysia()
     .use(requestContext({ logger, logRequests }))
     .use(errorHandler({ logger }))
@@ -58,18 +58,27 @@ describe("request ids", () => {
 });
 
 describe("request logging", () => {
-  it("logs start and complete with status code and duration", async () => {
+  it("logs one line per request at info: method, path, status code and duration", async () => {
     const lines: string[] = [];
     await call(app(lines), "POST", "/made", {}, { "x-request-id": "r1" });
     await settle();
     const events = lines.map((line) => JSON.parse(line));
-    const start = events.find((event) => event.event === "http.request.start");
-    const complete = events.find((event) => event.event === "http.request.complete");
-    assert.equal(start.request_id, "r1");
-    assert.equal(start.method, "POST");
-    assert.equal(start.path, "/made");
+    assert.deepEqual(events.map((event) => event.event), ["http.request.complete"]);
+    const [complete] = events;
+    assert.equal(complete.request_id, "r1");
+    assert.equal(complete.method, "POST");
+    assert.equal(complete.path, "/made");
     assert.equal(complete.status_code, 201);
     assert.equal(typeof complete.duration_ms, "number");
+  });
+
+  it("logs the start of each request too at debug", async () => {
+    const lines: string[] = [];
+    await call(app(lines, true, "debug"), "POST", "/made", {}, { "x-request-id": "r1" });
+    await settle();
+    const start = lines.map((line) => JSON.parse(line)).find((event) => event.event === "http.request.start");
+    assert.equal(start.request_id, "r1");
+    assert.equal(start.path, "/made");
   });
 
   it("logs the status of a problem response", async () => {
