@@ -15,7 +15,13 @@ import { matchesRoute } from "./request-class.ts";
 /** The rest of the pipeline: routing and the handler. */
 export type NextHandler = (request: Request) => Promise<Response>;
 
-const controllers = new WeakMap<Request, AbortController>();
+/** A request under a timeout: its controller is made only when a handler asks for the signal. */
+interface Deadline {
+  controller?: AbortController;
+  expired?: RequestTimeoutError;
+}
+
+const deadlines = new WeakMap<Request, Deadline>();
 
 /**
  * The signal a handler should pass to its slow work (queries, fetches,
@@ -23,8 +29,13 @@ const controllers = new WeakMap<Request, AbortController>();
  * away.
  */
 export function requestSignal(request: Request): AbortSignal {
-  const controller = controllers.get(request);
-  return controller ? AbortSignal.any([request.signal, controller.signal]) : request.signal;
+  const deadline = deadlines.get(request);
+  if (!deadline) return request.signal;
+  if (!deadline.controller) {
+    deadline.controller = new AbortController();
+    if (deadline.expired) deadline.controller.abort(deadline.expired);
+  }
+  return AbortSignal.any([request.signal, deadline.controller.signal]);
 }
 
 /** The timeout of `METHOD path`: the first matching `http.routeTimeouts` rule, else `http.requestTimeoutMs`. */
@@ -42,13 +53,14 @@ export function timeoutFor(settings: Settings["http"], method: string, path: str
  */
 export async function withTimeout(request: Request, next: NextHandler, timeoutMs: number, instance: string, basePath = ""): Promise<Response> {
   if (timeoutMs <= 0) return next(request);
-  const controller = new AbortController();
-  controllers.set(request, controller);
+  const deadline: Deadline = {};
+  deadlines.set(request, deadline);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<Response>((resolve) => {
     timer = setTimeout(() => {
       const error = new RequestTimeoutError(timeoutMs);
-      controller.abort(error);
+      deadline.expired = error;
+      deadline.controller?.abort(error);
       resolve(problemResponse(error, instance, basePath));
     }, timeoutMs);
   });
