@@ -56,6 +56,7 @@ import { RATE_LIMIT_STORE_KEY, rateLimitModule } from "./rate-limit-module.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import type { RateLimitStore } from "../core/rate-limit.ts";
 import { createServiceContext } from "./service-context.ts";
+import { SANDBOX_DATABASE_URL, type SandboxSeed, sandboxModule } from "./sandbox.ts";
 import { queryCacheModule } from "./query-cache-module.ts";
 import { ServiceSettings, type SettingsOptions } from "./settings.ts";
 
@@ -186,6 +187,7 @@ export class BaseServiceBuilder {
   readonly #modules: ServiceModule[] = [];
   readonly #plugins: AnyElysia[] = [];
   readonly #startup: LifecycleHook[] = [];
+  readonly #sandboxSeeds: SandboxSeed[] = [];
   readonly #shutdown: LifecycleHook[] = [];
 
   /** Creates a builder from the service's options, or from its info alone. */
@@ -371,6 +373,17 @@ export class BaseServiceBuilder {
     return this;
   }
 
+  /**
+   * Adds a seed of the sandbox mode (`CHAPKIT_SANDBOX=1`): it fills the
+   * in-memory store at start and after every reset (`sandbox.resetSeconds`),
+   * typically through `service.chapkit.manager(...)`-style managers from the context.
+   * Without the sandbox setting it never runs.
+   */
+  withSandboxSeed(seed: SandboxSeed): this {
+    this.#sandboxSeeds.push(seed);
+    return this;
+  }
+
   /** Runs `hook` on shutdown, before modules stop and the store closes. */
   onShutdown(hook: LifecycleHook): this {
     this.#shutdown.push(hook);
@@ -494,10 +507,12 @@ export class BaseServiceBuilder {
     const settings = await ServiceSettings.load(this.#settingsCode(), source);
     const tracer = this.#monitoring ? this.#tracer(this.#monitoring) : undefined;
     const { logger, logRequests } = this.#logger(settings, tracer);
-    const ownsDb = this.#database === undefined;
+    const sandbox = settings.current.sandbox.enabled;
+    const ownsDb = sandbox || this.#database === undefined;
     const store = settings.current.database;
-    const opened = this.#database ??
-      await openDatabase(store.url, {
+    // A sandbox never touches the configured store.
+    const opened = (sandbox ? undefined : this.#database) ??
+      await openDatabase(sandbox ? SANDBOX_DATABASE_URL : store.url, {
         postgres: { breaker: { failureThreshold: store.breakerThreshold, probeIntervalMs: store.breakerProbeMs } },
       });
     const monitoring = this.#monitoring
@@ -512,6 +527,10 @@ export class BaseServiceBuilder {
       throw error;
     }));
     if (monitoring) modules.push(monitoringModule(monitoring, this.#monitoring));
+    if (sandbox) {
+      logger.warn("sandbox.enabled", { reset_seconds: settings.current.sandbox.resetSeconds });
+      modules.push(sandboxModule(this.#sandboxSeeds));
+    }
     // First: entity modules find the cache in their set-up; it opens only if a table opts in.
     modules.unshift(queryCacheModule({ settings: settings.current.cache, db, instanceId, logger, ...(monitoring ? { monitoring } : {}) }));
     // First, so other instances' events flow from set-up on and the bus stops after every publisher.

@@ -207,7 +207,16 @@ const events = Type.Object({
   }),
 });
 
-const schema = Type.Object({ server, database, cache, log, http, load, rateLimit, cors, compression, auth, monitoring, outbound, jobs, events, registration });
+const sandbox = Type.Object({
+  enabled: Type.Boolean({
+    default: false,
+    env: ["CHAPKIT_SANDBOX"],
+    description: "Playground mode: an in-memory store (DATABASE_URL ignored), seeded and reset on a schedule",
+  }),
+  resetSeconds: Type.Integer({ minimum: 1, default: 3600, description: "Seconds between sandbox resets" }),
+});
+
+const schema = Type.Object({ server, database, cache, log, http, load, rateLimit, cors, compression, auth, monitoring, outbound, jobs, events, registration, sandbox });
 
 /**
  * The one schema of every chapkit setting, grouped by concern. Adding a
@@ -398,6 +407,13 @@ export interface Settings {
     retryDelayMs: number;
     /** How long to wait for the service's own `/health` before registering (default 30 000 ms). */
     readinessTimeoutMs: number;
+  };
+  /** The sandbox (playground) mode (restart to change; see docs/api.md). */
+  sandbox: {
+    /** An in-memory store, seeded and reset on a schedule, whatever `database.url` says (`CHAPKIT_SANDBOX=1`, default false). */
+    enabled: boolean;
+    /** Seconds between resets (default 3600). */
+    resetSeconds: number;
   };
 }
 
