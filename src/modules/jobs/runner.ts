@@ -1,13 +1,18 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logging.ts";
-import { isUlid, newUlid } from "../../core/ulid.ts";
+import { newUlid } from "../../core/ulid.ts";
 import { compiledCheck, validateValue } from "../../core/validation.ts";
-import { backoffDelay, resolveEnqueue } from "./enqueue-options.ts";
+import { resolveEnqueue } from "./enqueue-options.ts";
+import { functionAttempt, type Held, held, sleep, unref } from "./_held.ts";
+import { completedOutcome, failureOutcome, runAttempt } from "./attempt.ts";
 import { AttemptEndWriter } from "./attempt-ends.ts";
 import { describeJobError } from "./job-error.ts";
 import { type AppliedEnds, type AttemptEnd, type ClaimedJob, jobInterruptedError, type JobOutcome, type JobStore } from "./job-store.ts";
+import { JobWaiters } from "./job-waiters.ts";
 import { progressReporter } from "./progress.ts";
+import type { InProcessJobRunnerOptions } from "./runner-options.ts";
+import { StoreRetry } from "./store-retry.ts";
 import {
   type Enqueued,
   type EnqueueOptions,
@@ -19,99 +24,11 @@ import {
   type JobRunner,
 } from "./types.ts";
 
-/** Options of {@link InProcessJobRunner}. */
-export interface InProcessJobRunnerOptions {
-  /** Where records live. */
-  store: JobStore;
-  /** This instance's id, written as the owner of the jobs it runs (default: a fresh ULID). */
-  instanceId?: string;
-  /**
-   * A name of this instance that survives restarts. At start-up, active jobs
-   * with this name but another instance id were left by an earlier run and
-   * end at once instead of when their lease expires. Null: leases only.
-   */
-  identity?: string | null;
-  /** Jobs running at once; null or 0 means unlimited. */
-  maxConcurrency?: number | null;
-  /**
-   * Jobs claimed per round trip at most (default: the concurrency, or 64
-   * when unlimited). Above the concurrency, the surplus waits in this
-   * process as claimed (`running`) jobs, as pg-boss's fetch batches do.
-   */
-  claimBatch?: number;
-  /** Milliseconds between heartbeats and sweeps (default 10 000). */
-  heartbeatMs?: number;
-  /** Milliseconds after its last heartbeat that an active job counts as abandoned: the lease (default 60 000). */
-  leaseTtlMs?: number;
-  /** Milliseconds `delete` and `close` wait for a canceled function to settle (default 5 000). */
-  cancelGraceMs?: number;
-  /** Milliseconds between store polls while waiting for another instance's job (default 250). */
-  pollMs?: number;
-  /** Milliseconds between queue polls, the fallback when no wake-up arrives (default 1 000). */
-  queuePollMs?: number;
-  /**
-   * Subscribes to the store's new-job announcements (PostgreSQL
-   * `LISTEN`); resolves with an unsubscribe function.
-   */
-  listen?: (wake: () => void) => Promise<() => Promise<void>>;
-  /**
-   * Longest wait in milliseconds between retries of a claim, completion or
-   * heartbeat the store could not take because it was unreachable (default
-   * 500): jobs pause while the store is away and go on as soon as it is back.
-   */
-  storeRetryMaxMs?: number;
-  /** Where runner events are logged. */
-  logger?: Logger;
-  /**
-   * Claims nothing by itself: jobs wait in the queue until {@link InProcessJobRunner.step}
-   * runs the next one. For tests that need a deterministic order (default false).
-   */
-  manual?: boolean;
-}
-
-/** A job this process holds: a function job from submission on, a named job while claimed. */
-interface Held {
-  readonly id: string;
-  readonly fn: JobFunction | null;
-  readonly controller: AbortController;
-  running: boolean;
-  /** False while a function job's record is being inserted: until then the store does not know it. */
-  stored: boolean;
-  readonly settled: Promise<void>;
-  settle(): void;
-}
+export type { InProcessJobRunnerOptions } from "./runner-options.ts";
 
 interface RegisteredHandler {
   readonly handler: JobHandler<unknown>;
   readonly check: (value: unknown) => boolean;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function unref(timer: unknown): void {
-  const handle = timer as { unref?: () => void };
-  if (typeof handle === "object" && handle !== null && typeof handle.unref === "function") handle.unref();
-}
-
-function held(id: string, fn: JobFunction | null): Held {
-  let settle!: () => void;
-  const settled = new Promise<void>((resolve) => (settle = resolve));
-  return { id, fn, controller: new AbortController(), running: false, stored: fn === null, settled, settle };
-}
-
-/** The only attempt of a function job, as if claimed. */
-function functionAttempt(id: string): ClaimedJob {
-  return { id, name: null, payload: null, attempt: 1, maxAttempts: 1, backoff: null, timeoutMs: null, priority: 0 };
-}
-
-/** The error of an attempt that ran past its timeout. */
-class JobTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`Job attempt timed out after ${ms} ms`);
-    this.name = "JobTimeout";
-  }
 }
 
 /**
@@ -150,12 +67,12 @@ export class InProcessJobRunner implements JobRunner {
   readonly #pollMs: number;
   readonly #queuePollMs: number;
   readonly #listen: InProcessJobRunnerOptions["listen"];
-  readonly #storeRetryMaxMs: number;
+  readonly #retry: StoreRetry;
   readonly #logger: Logger | undefined;
   readonly #handlers = new Map<string, RegisteredHandler>();
   readonly #held = new Map<string, Held>();
   readonly #ready: { job: ClaimedJob; held: Held }[] = [];
-  readonly #listeners = new Map<string, Set<(record?: JobRecord) => void>>();
+  readonly #waiters = new JobWaiters();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   /** Jobs that jobs enqueued here depend on: completing one may make a dependent eligible. */
   readonly #awaited = new Set<string>();
@@ -170,7 +87,6 @@ export class InProcessJobRunner implements JobRunner {
   #ticking = false;
   /** Epoch ms before which no sweep runs: after an outage, other instances first renew their leases. */
   #sweepNotBefore = 0;
-  #storeAway = false;
   /** A claim failed while the store was away: its answer may be lost, so claimed jobs are reconciled on return. */
   #claimLost = false;
   #started = false;
@@ -196,15 +112,20 @@ export class InProcessJobRunner implements JobRunner {
     this.#pollMs = options.pollMs ?? 250;
     this.#queuePollMs = options.queuePollMs ?? 1_000;
     this.#listen = options.listen;
-    this.#storeRetryMaxMs = Math.max(1, options.storeRetryMaxMs ?? 500);
     this.#logger = options.logger;
+    this.#retry = new StoreRetry({
+      maxDelayMs: Math.max(1, options.storeRetryMaxMs ?? 500),
+      closed: () => this.#closed,
+      back: () => this.#storeBack(),
+      logger: this.#logger,
+    });
     this.#manual = options.manual === true;
     this.#ends = new AttemptEndWriter({
       store: this.#store,
-      untilStored: (what, call) => this.#untilStored(what, call),
-      awaited: (id) => this.#listeners.has(id),
+      untilStored: (what, call) => this.#retry.until(what, call),
+      awaited: (id) => this.#waiters.has(id),
       written: (ends, applied) => this.#written(ends, applied),
-      late: (id) => this.#notify(id),
+      late: (id) => this.#waiters.notify(id),
       logger: this.#logger,
     });
   }
@@ -338,7 +259,7 @@ export class InProcessJobRunner implements JobRunner {
   async retry(id: string): Promise<JobRecord> {
     const record = await this.#store.requeue(id, new Date().toISOString());
     if (record) {
-      this.#notify(id);
+      this.#waiters.notify(id);
       this.#wake();
       return record;
     }
@@ -388,7 +309,7 @@ export class InProcessJobRunner implements JobRunner {
     const local = this.#held.get(id);
     if (local) await Promise.race([local.settled, sleep(this.#graceMs)]);
     await this.#store.delete(id);
-    this.#notify(id);
+    this.#waiters.notify(id);
     await this.#failBlocked();
   }
 
@@ -406,7 +327,7 @@ export class InProcessJobRunner implements JobRunner {
         wasLocal = false;
         record = await this.get(id);
       } else {
-        const changed = await this.#changeOf(id, Math.min(remaining, local ? 60_000 : this.#pollMs));
+        const changed = await this.#waiters.changeOf(id, Math.min(remaining, local ? 60_000 : this.#pollMs));
         wasLocal = this.#held.has(id);
         record = changed ?? await this.get(id);
       }
@@ -530,7 +451,7 @@ export class InProcessJobRunner implements JobRunner {
           const room = this.#room();
           if (room <= 0) break;
           const want = Math.min(room, this.#batch);
-          const claimed = await this.#untilStored("claim", () =>
+          const claimed = await this.#retry.until("claim", () =>
             this.#store.claim({
               owner: this.instanceId,
               ownerKey: this.#identity,
@@ -591,58 +512,32 @@ export class InProcessJobRunner implements JobRunner {
 
   async #run(job: ClaimedJob, local: Held): Promise<void> {
     const { id } = job;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     let slotFree = false;
     try {
-      this.#notify(id);
-      const attempt = new AbortController();
-      const onAbort = (): void => attempt.abort(local.controller.signal.reason);
-      local.controller.signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.notify(id);
       const progress = progressReporter(
         (fraction, message) => this.#store.progress(id, fraction, message),
-        () => this.#notify(id),
+        () => this.#waiters.notify(id),
         (error) => this.#logger?.warn("jobs.progress.failed", { job_id: id, error }),
       );
-      const context = { jobId: id, signal: attempt.signal, progress, attempt: job.attempt, name: job.name ?? "" };
+      const result = await runAttempt(
+        job,
+        (context) => local.fn !== null ? local.fn(context) : this.#handlers.get(job.name!)!.handler.run(job.payload, context),
+        { held: local.controller.signal, progress },
+      );
       let end: AttemptEnd["outcome"];
-      try {
-        let work: Promise<unknown> = Promise.resolve().then(() =>
-          local.fn !== null ? local.fn(context) : this.#handlers.get(job.name!)!.handler.run(job.payload, context)
-        );
-        if (job.timeoutMs !== null) {
-          const ms = job.timeoutMs;
-          const timedOut = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              const error = new JobTimeoutError(ms);
-              attempt.abort(error);
-              reject(error);
-            }, ms);
-          });
-          work = Promise.race([work, timedOut]);
-        }
-        const value = await work;
-        end = {
-          status: "completed",
-          finished_at: new Date().toISOString(),
-          error: null,
-          error_traceback: null,
-          artifact_id: isUlid(value) ? value : null,
-        };
-      } catch (thrown) {
+      if (result.ok) {
+        end = completedOutcome(result.value);
+      } else if (local.controller.signal.aborted) {
         // A canceled or swept job keeps the status it was given; a closing runner requeues it.
-        if (local.controller.signal.aborted) {
-          if (!this.#closed || job.name === null) return;
-          end = this.#afterFailure(job, describeJobError(new Error(jobInterruptedError(this.instanceId))).error, null);
-        } else {
-          const described = describeJobError(thrown);
-          this.#logger?.warn("jobs.failed", { job_id: id, error: described.error, attempt: job.attempt });
-          end = this.#afterFailure(job, described.error, described.error_traceback);
-        }
-      } finally {
-        local.controller.signal.removeEventListener("abort", onAbort);
+        if (!this.#closed || job.name === null) return;
+        end = this.#afterFailure(job, describeJobError(new Error(jobInterruptedError(this.instanceId))).error, null);
+      } else {
+        const described = describeJobError(result.thrown);
+        this.#logger?.warn("jobs.failed", { job_id: id, error: described.error, attempt: job.attempt });
+        end = this.#afterFailure(job, described.error, described.error_traceback);
       }
       // The slot frees as the function returns; its end joins the next batched write.
-      clearTimeout(timer);
       this.#running -= 1;
       slotFree = true;
       this.#drain();
@@ -650,7 +545,6 @@ export class InProcessJobRunner implements JobRunner {
     } catch (failure) {
       this.#logger?.error("jobs.store.failed", { job_id: id, error: failure });
     } finally {
-      clearTimeout(timer);
       if (!slotFree) this.#running -= 1;
       this.#release(local);
       this.#drain();
@@ -660,22 +554,9 @@ export class InProcessJobRunner implements JobRunner {
 
   /** A retry while attempts remain (named jobs only), otherwise the final failure. */
   #afterFailure(job: ClaimedJob, error: string, traceback: string | null): AttemptEnd["outcome"] {
-    if (job.name !== null && job.attempt < job.maxAttempts && !this.#closed) {
-      const delay = backoffDelay(job.backoff, job.attempt);
-      this.#wakeAt(delay);
-      return { retryAt: new Date(Date.now() + delay).toISOString(), lastError: error };
-    }
-    if (job.name !== null && this.#closed && job.attempt < job.maxAttempts) {
-      return { retryAt: new Date().toISOString(), lastError: error };
-    }
-    return {
-      status: "failed",
-      finished_at: new Date().toISOString(),
-      error,
-      error_traceback: traceback ?? error,
-      artifact_id: null,
-      dead_letter: job.name !== null,
-    };
+    const { outcome, retryInMs } = failureOutcome(job, { error, traceback }, this.#closed);
+    if (retryInMs !== null) this.#wakeAt(retryInMs);
+    return outcome;
   }
 
   /** Applied after each batch of attempt ends: wakes, notifies and fails dependents of failures. */
@@ -685,43 +566,14 @@ export class InProcessJobRunner implements JobRunner {
       if (!("retryAt" in end.outcome) && end.outcome.status !== "completed") failed = true;
       // A dependency that completed makes its dependents eligible.
       if (this.#awaited.delete(end.id) && applied.has(end.id)) this.#maybeMore = true;
-      this.#notify(end.id, applied.get(end.id) ?? undefined);
+      this.#waiters.notify(end.id, applied.get(end.id) ?? undefined);
     }
     if (failed) void this.#failBlocked();
   }
 
-  /**
-   * Runs a store call, retrying it while the store is unreachable
-   * (`UnavailableError`) with a backoff capped at `storeRetryMaxMs`, until it
-   * succeeds or the runner closes; other errors are thrown at once.
-   */
-  async #untilStored<T>(what: string, call: () => Promise<T>): Promise<T> {
-    let delay = Math.min(50, this.#storeRetryMaxMs);
-    for (;;) {
-      try {
-        const result = await call();
-        this.#storeBack();
-        return result;
-      } catch (error) {
-        if (!(error instanceof UnavailableError) || this.#closed) throw error;
-        this.#storeGone(what, error);
-        await sleep(delay);
-        delay = Math.min(delay * 2, this.#storeRetryMaxMs);
-      }
-    }
-  }
-
-  #storeGone(what: string, error: unknown): void {
-    if (this.#storeAway) return;
-    this.#storeAway = true;
-    this.#logger?.warn("jobs.store.unavailable", { operation: what, error });
-  }
-
+  /** The store is back after an outage: other instances renew their leases before any sweep here. */
   #storeBack(): void {
-    if (!this.#storeAway) return;
-    this.#storeAway = false;
     this.#sweepNotBefore = Date.now() + this.#heartbeatMs;
-    this.#logger?.info("jobs.store.recovered", {});
     // Renew the leases of this instance's jobs at once rather than at the next tick.
     void this.#tick();
   }
@@ -740,7 +592,7 @@ export class InProcessJobRunner implements JobRunner {
   async #failBlocked(): Promise<void> {
     try {
       const failed = await this.#store.failBlocked(new Date().toISOString());
-      for (const id of failed) this.#notify(id);
+      for (const id of failed) this.#waiters.notify(id);
     } catch (failure) {
       this.#logger?.warn("jobs.dependencies.failed", { error: failure });
     }
@@ -750,7 +602,7 @@ export class InProcessJobRunner implements JobRunner {
     job.running = false;
     if (this.#held.get(job.id) === job) this.#held.delete(job.id);
     job.settle();
-    this.#notify(job.id);
+    this.#waiters.notify(job.id);
   }
 
   #abandon(id: string): void {
@@ -762,28 +614,7 @@ export class InProcessJobRunner implements JobRunner {
       if (index >= 0) this.#ready.splice(index, 1);
       this.#release(job);
     }
-    this.#notify(id);
-  }
-
-  /** Resolves at the job's next change here (with its record, when the change brought it) or after `ms`. */
-  #changeOf(id: string, ms: number): Promise<JobRecord | undefined> {
-    return new Promise((resolve) => {
-      let listeners = this.#listeners.get(id);
-      if (!listeners) this.#listeners.set(id, listeners = new Set());
-      const done = (record?: JobRecord): void => {
-        clearTimeout(timer);
-        listeners!.delete(done);
-        if (listeners!.size === 0 && this.#listeners.get(id) === listeners) this.#listeners.delete(id);
-        resolve(record);
-      };
-      const timer = setTimeout(done, ms);
-      listeners.add(done);
-    });
-  }
-
-  #notify(id: string, record?: JobRecord): void {
-    const listeners = this.#listeners.get(id);
-    if (listeners) for (const listener of [...listeners]) listener(record);
+    this.#waiters.notify(id);
   }
 
   async #tick(): Promise<void> {
@@ -793,7 +624,7 @@ export class InProcessJobRunner implements JobRunner {
       await this.#ends.retryUnfinished();
       // While the store is away the heartbeat is retried (and the tick waits), so the leases
       // of running jobs are renewed as soon as it is back.
-      await this.#untilStored("heartbeat", () => this.#store.heartbeat(this.instanceId, new Date().toISOString()));
+      await this.#retry.until("heartbeat", () => this.#store.heartbeat(this.instanceId, new Date().toISOString()));
       // Another instance may have canceled, deleted, swept or re-claimed one of our jobs.
       const mine = [...this.#held.values()].filter((job) => job.stored && (job.running || job.fn === null))
         .map((job) => job.id);
