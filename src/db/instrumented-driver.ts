@@ -3,7 +3,7 @@ import type { HistogramChild } from "../observability/metrics.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
 import { type Span, SpanKind } from "../observability/tracing.ts";
 import { type Driver, type Executor, type Row, settle, type SqlValue, type TransactionOptions } from "./driver.ts";
-import { toPostgresPlaceholders } from "./postgres-driver.ts";
+import { toPostgresPlaceholders } from "./placeholders.ts";
 
 /** The `operation` label of a statement: its verb, from a bounded set. */
 export type StatementOperation = "select" | "insert" | "update" | "delete" | "transaction" | "ddl" | "other";

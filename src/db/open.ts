@@ -1,5 +1,5 @@
 import type { Driver } from "./driver.ts";
-import { openPostgresDriver, type PostgresOptions } from "./postgres-driver.ts";
+import type { PostgresOptions } from "./postgres-driver.ts";
 import { openSqliteDriver, type SqliteOptions } from "./sqlite-driver.ts";
 
 /** Options of {@link openDatabase}, per store kind. */
@@ -25,7 +25,8 @@ export const DEFAULT_DATABASE_URL = "sqlite::memory:";
  * ```
  */
 export async function openDatabase(url: string = DEFAULT_DATABASE_URL, options: DatabaseOptions = {}): Promise<Driver> {
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgresDriver(url, options.postgres);
+  // postgres.js loads only for a PostgreSQL store, so a SQLite service starts without it.
+  if (/^postgres(ql)?:\/\//.test(url)) return (await import("./postgres-driver.ts")).openPostgresDriver(url, options.postgres);
   const match = /^sqlite(?:\+\w+)?:(.*)$/.exec(url);
   if (!match) {
     throw new TypeError(`Unsupported database URL ${JSON.stringify(url)}: use sqlite::memory:, sqlite:./file.db or postgres://…`);

@@ -7,6 +7,7 @@ import { withDeadline } from "./_deadline.ts";
 import type { PooledDriver, PoolStats } from "./instrumented-driver.ts";
 import { lostTransactionError, runGuardedTransaction, type TransactionState } from "./_pg-transaction.ts";
 import { isConnectionError, mapDriverError } from "./sql-errors.ts";
+import { toPostgresPlaceholders } from "./placeholders.ts";
 import { type StoreCircuitOptions, storeCircuit, throughCircuit } from "./store-circuit.ts";
 
 /** Options of a PostgreSQL store. */
@@ -39,33 +40,6 @@ export interface PostgresOptions {
 
 type Sql = postgres.Sql<Record<string, never>>;
 type Tx = postgres.TransactionSql<Record<string, never>>;
-
-const placeholderCache = new Map<string, string>();
-
-/** Rewrites `?` placeholders to `$1…`, leaving quoted text alone. */
-export function toPostgresPlaceholders(sql: string): string {
-  const cached = placeholderCache.get(sql);
-  if (cached !== undefined) return cached;
-  let out = "";
-  let n = 0;
-  let quote: string | null = null;
-  for (const char of sql) {
-    if (quote) {
-      if (char === quote) quote = null;
-      out += char;
-    } else if (char === "'" || char === '"') {
-      quote = char;
-      out += char;
-    } else if (char === "?") {
-      out += `$${++n}`;
-    } else {
-      out += char;
-    }
-  }
-  if (placeholderCache.size > 2000) placeholderCache.clear();
-  placeholderCache.set(sql, out);
-  return out;
-}
 
 function bind(params: readonly SqlValue[]): postgres.ParameterOrJSON<never>[] {
   return params.map((value) => {

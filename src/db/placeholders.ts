@@ -1,0 +1,28 @@
+/** SQL placeholder rewriting, apart from the PostgreSQL driver so that using it does not load postgres.js. */
+
+const placeholderCache = new Map<string, string>();
+
+/** Rewrites `?` placeholders to `$1…`, leaving quoted text alone. */
+export function toPostgresPlaceholders(sql: string): string {
+  const cached = placeholderCache.get(sql);
+  if (cached !== undefined) return cached;
+  let out = "";
+  let n = 0;
+  let quote: string | null = null;
+  for (const char of sql) {
+    if (quote) {
+      if (char === quote) quote = null;
+      out += char;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      out += char;
+    } else if (char === "?") {
+      out += `$${++n}`;
+    } else {
+      out += char;
+    }
+  }
+  if (placeholderCache.size > 2000) placeholderCache.clear();
+  placeholderCache.set(sql, out);
+  return out;
+}
