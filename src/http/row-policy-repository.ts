@@ -3,6 +3,7 @@ import { ForbiddenError, NotFoundError } from "../core/errors.ts";
 import { andFilters, matchesNone, matchesRow } from "../core/filter-variables.ts";
 import type { Filter, ListQuery } from "../core/query.ts";
 import type { InsertValues, Repository, UpdateValues, WriteCondition } from "../core/repository.ts";
+import type { Driver } from "../db/driver.ts";
 import type { RowAccess } from "./row-policy.ts";
 
 function byId(id: string): Filter {
@@ -24,11 +25,25 @@ export class PolicyRepository<R extends EntityRecord> implements Repository<R> {
   readonly table: TableDefinition;
   readonly #inner: Repository<R>;
   readonly #access: RowAccess;
+  readonly #rls: Driver | undefined;
 
-  constructor(inner: Repository<R>, table: TableDefinition, access: RowAccess) {
+  /** `rls`: the PostgreSQL store whose row-level security reads `chapkit.tenant_id`, when on. */
+  constructor(inner: Repository<R>, table: TableDefinition, access: RowAccess, rls?: Driver) {
     this.#inner = inner;
     this.table = table;
     this.#access = access;
+    this.#rls = rls;
+  }
+
+  /** Runs a store call as the caller's tenant for PostgreSQL's row-level security (a no-op when off). */
+  #asTenant<T>(run: () => Promise<T>): Promise<T> {
+    const tenant = this.#rls ? this.#access.current()?.user?.tenantId : undefined;
+    if (!this.#rls || !tenant) return run();
+    const db = this.#rls;
+    return db.transaction(async () => {
+      await db.query(`SELECT set_config('chapkit.tenant_id', ?, true) AS tenant`, [tenant]);
+      return run();
+    });
   }
 
   #filter(mode: "read" | "write"): Filter | undefined {
@@ -56,12 +71,20 @@ export class PolicyRepository<R extends EntityRecord> implements Repository<R> {
     return row ?? null;
   }
 
-  async findById(id: string): Promise<R | null> {
+  findById(id: string): Promise<R | null> {
+    return this.#asTenant(() => this.#findById(id));
+  }
+
+  async #findById(id: string): Promise<R | null> {
     const filter = this.#filter("read");
     return filter ? this.#visible(this.#inner, id, filter) : this.#inner.findById(id);
   }
 
   findMany(query: ListQuery = {}): Promise<R[]> {
+    return this.#asTenant(() => this.#findMany(query));
+  }
+
+  #findMany(query: ListQuery): Promise<R[]> {
     const filter = this.#filter("read");
     if (!filter) return this.#inner.findMany(query);
     if (matchesNone(filter)) return Promise.resolve([]);
@@ -69,13 +92,21 @@ export class PolicyRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   count(query: Pick<ListQuery, "filter" | "search"> = {}): Promise<number> {
+    return this.#asTenant(() => this.#count(query));
+  }
+
+  #count(query: Pick<ListQuery, "filter" | "search">): Promise<number> {
     const filter = this.#filter("read");
     if (!filter) return this.#inner.count(query);
     if (matchesNone(filter)) return Promise.resolve(0);
     return this.#inner.count({ ...query, filter: andFilters(query.filter, filter)! });
   }
 
-  async exists(id: string): Promise<boolean> {
+  exists(id: string): Promise<boolean> {
+    return this.#asTenant(() => this.#exists(id));
+  }
+
+  async #exists(id: string): Promise<boolean> {
     const filter = this.#filter("read");
     return filter ? (await this.#visible(this.#inner, id, filter)) !== null : this.#inner.exists(id);
   }
@@ -90,19 +121,27 @@ export class PolicyRepository<R extends EntityRecord> implements Repository<R> {
     }
   }
 
-  async insert(values: InsertValues<R>): Promise<R> {
-    const row = this.#filled(values);
-    await this.#checkInsert([row]);
-    return this.#inner.insert(row);
+  insert(values: InsertValues<R>): Promise<R> {
+    return this.#asTenant(async () => {
+      const row = this.#filled(values);
+      await this.#checkInsert([row]);
+      return this.#inner.insert(row);
+    });
   }
 
-  async insertMany(values: InsertValues<R>[]): Promise<R[]> {
-    const rows = values.map((row) => this.#filled(row));
-    await this.#checkInsert(rows);
-    return this.#inner.insertMany(rows);
+  insertMany(values: InsertValues<R>[]): Promise<R[]> {
+    return this.#asTenant(async () => {
+      const rows = values.map((row) => this.#filled(row));
+      await this.#checkInsert(rows);
+      return this.#inner.insertMany(rows);
+    });
   }
 
   update(id: string, changes: UpdateValues<R>, condition?: WriteCondition): Promise<R | null> {
+    return this.#asTenant(() => this.#update(id, changes, condition));
+  }
+
+  #update(id: string, changes: UpdateValues<R>, condition?: WriteCondition): Promise<R | null> {
     const values = this.#filled(changes);
     const filter = this.#filter("write");
     if (!filter) return this.#inner.update(id, values, condition);
@@ -115,6 +154,10 @@ export class PolicyRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   upsert(row: InsertValues<R> & { id: string }): Promise<{ record: R; created: boolean }> {
+    return this.#asTenant(() => this.#upsert(row));
+  }
+
+  #upsert(row: InsertValues<R> & { id: string }): Promise<{ record: R; created: boolean }> {
     const values = this.#filled(row);
     const filter = this.#filter("write");
     if (!filter) return this.#inner.upsert(values);
@@ -127,7 +170,11 @@ export class PolicyRepository<R extends EntityRecord> implements Repository<R> {
     });
   }
 
-  async delete(id: string, condition?: WriteCondition): Promise<boolean> {
+  delete(id: string, condition?: WriteCondition): Promise<boolean> {
+    return this.#asTenant(() => this.#delete(id, condition));
+  }
+
+  async #delete(id: string, condition?: WriteCondition): Promise<boolean> {
     const filter = this.#filter("write");
     if (!filter) return this.#inner.delete(id, condition);
     return this.#inner.transaction(async (repository) => {
@@ -137,6 +184,10 @@ export class PolicyRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   deleteMany(target: string[] | Filter): Promise<number> {
+    return this.#asTenant(() => this.#deleteMany(target));
+  }
+
+  #deleteMany(target: string[] | Filter): Promise<number> {
     const filter = this.#filter("write");
     if (!filter) return this.#inner.deleteMany(target);
     if (matchesNone(filter)) return Promise.resolve(0);
@@ -146,6 +197,6 @@ export class PolicyRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   transaction<T>(fn: (repository: Repository<R>) => Promise<T>): Promise<T> {
-    return this.#inner.transaction((repository) => fn(new PolicyRepository(repository, this.table, this.#access)));
+    return this.#asTenant(() => this.#inner.transaction((repository) => fn(new PolicyRepository(repository, this.table, this.#access, this.#rls))));
   }
 }

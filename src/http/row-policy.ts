@@ -13,6 +13,8 @@ import {
 } from "../core/filter-variables.ts";
 import type { Filter } from "../core/query.ts";
 import type { Repository } from "../core/repository.ts";
+import { ident } from "../db/dialect.ts";
+import type { Driver } from "../db/driver.ts";
 import { type AuthPrincipal, principalOf } from "./auth-guard.ts";
 import { PolicyRepository } from "./row-policy-repository.ts";
 
@@ -58,6 +60,14 @@ export interface TenancyOptions {
    * caller's tenant, and inserts get it filled in.
    */
   tables: readonly string[];
+  /**
+   * On PostgreSQL, also enable row-level security on these tables (`FORCE`,
+   * so the owner is bound too): every store call of a tenant's request runs
+   * in a transaction that sets `chapkit.tenant_id`, and PostgreSQL itself
+   * hides other tenants' rows, a second wall behind the query filters.
+   * Superusers and `BYPASSRLS` roles are not bound: connect as an ordinary role.
+   */
+  postgresRowLevelSecurity?: boolean;
 }
 
 /** The auth tables scoped by tenant when tenancy is on, so tenant admins manage only their users and keys. */
@@ -107,6 +117,7 @@ export class RowAccess {
   readonly #extra: ((table: string, subject: VariableSubject) => Filter | undefined)[] = [];
   readonly #tenantTables: Set<string>;
   readonly #authTables: Set<string>;
+  readonly #rls: boolean;
 
   /** Compiles the policies. @throws {ConfigurationError} when one does not parse. */
   constructor(policies: RowPolicies = {}, options: { tenancy?: TenancyOptions } = {}) {
@@ -114,6 +125,29 @@ export class RowAccess {
     for (const [table, roles] of Object.entries(policies)) this.#compile(table, roles);
     this.#tenantTables = new Set(options.tenancy?.tables ?? []);
     this.#authTables = new Set(options.tenancy ? AUTH_TENANT_TABLES : []);
+    this.#rls = options.tenancy?.postgresRowLevelSecurity === true;
+  }
+
+  /** Whether store calls on this table run with PostgreSQL row-level security (see {@link TenancyOptions}). */
+  usesRowLevelSecurity(table: string, db: Driver | undefined): boolean {
+    return this.#rls && db?.dialect === "postgres" && this.#tenantTables.has(table);
+  }
+
+  /**
+   * Turns on row-level security for the tenant tables (PostgreSQL, when
+   * configured); idempotent, run at start after the migrations.
+   */
+  async enableRowLevelSecurity(db: Driver): Promise<void> {
+    if (!this.#rls || db.dialect !== "postgres") return;
+    const tenant = `NULLIF(current_setting('chapkit.tenant_id', true), '')`;
+    const rule = `(${tenant} IS NULL OR "tenant_id" = ${tenant})`;
+    for (const table of this.#tenantTables) {
+      const name = ident(table);
+      await db.exec(`ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY`);
+      await db.exec(`ALTER TABLE ${name} FORCE ROW LEVEL SECURITY`);
+      await db.exec(`DROP POLICY IF EXISTS "chapkit_tenant" ON ${name}`);
+      await db.exec(`CREATE POLICY "chapkit_tenant" ON ${name} USING ${rule} WITH CHECK ${rule}`);
+    }
   }
 
   /** Whether a table's rows belong to tenants. */
@@ -235,13 +269,13 @@ export class RowAccess {
    * Validates the table's policies against its columns first.
    * @throws {ConfigurationError} when a policy names an unknown column.
    */
-  guard<R extends EntityRecord>(repository: Repository<R>, table: TableDefinition): Repository<R> {
+  guard<R extends EntityRecord>(repository: Repository<R>, table: TableDefinition, db?: Driver): Repository<R> {
     const roles = this.#sources[table.name];
     if (roles) this.#compile(table.name, roles, table);
     if (this.isTenantTable(table.name) && !("tenant_id" in table.columns)) {
       throw new ConfigurationError(`Table ${table.name} is scoped by tenant but has no tenant_id column`);
     }
-    return new PolicyRepository(repository, table, this);
+    return new PolicyRepository(repository, table, this, this.usesRowLevelSecurity(table.name, db) ? db : undefined);
   }
 }
 

@@ -140,6 +140,7 @@ export function authModule(options: AuthOptions = {}): AuthModule {
         context.logger.info("auth.admin.bootstrapped", { username: admin.username });
       }
       context.provide(AUTH_KEY, manager);
+      await rowAccess?.enableRowLevelSecurity(context.db);
     },
     routes(context: ServiceContext): AnyElysia {
       return authRoutes(context.get<AuthManager>(AUTH_KEY), { prefix, trustProxy: context.settings.http.trustProxy });

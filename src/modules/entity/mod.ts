@@ -126,7 +126,7 @@ export function entityModule<D extends EntityDefinition>(definition: D, options:
       }
       // Under row policies or tenancy, the manager reaches its rows through the caller's scope.
       const access = context.has(ROW_ACCESS_KEY) ? context.get<RowAccess>(ROW_ACCESS_KEY) : undefined;
-      if (access) repository = access.guard(repository, definition.table);
+      if (access) repository = access.guard(repository, definition.table, context.db);
       const manager = entityManagerOn(repository, definition, managerOptions);
       context.provide(key, manager);
       if (!context.has(REGISTRY_KEY)) context.provide<RegisteredEntity[]>(REGISTRY_KEY, []);

@@ -13,7 +13,9 @@ import { AUTH_KEY } from "../../../src/modules/auth/mod.ts";
 import type { ServiceApp } from "../../../src/service/lifecycle.ts";
 import { ServiceBuilder } from "../../../src/service/service-builder.ts";
 import { call, json } from "../../_support/http.ts";
-import { memoryStore, postgresStore, type TestStore } from "../../_support/stores.ts";
+import postgres from "postgres";
+import { openDatabase } from "../../../src/db/open.ts";
+import { DATABASE_URL, memoryStore, postgresStore, type TestStore } from "../../_support/stores.ts";
 
 const PLATFORM_KEY = "tenancy-platform-key-0123456789abcdef0123";
 const Note = defineEntity({
@@ -146,3 +148,65 @@ for (const store of [memoryStore(), postgresStore()] as TestStore[]) {
     });
   });
 }
+
+describe("PostgreSQL row-level security as a second wall", () => {
+  const role = `chapkit_rls_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+  const schema = `${role}_s`;
+  let admin: ReturnType<typeof postgres>;
+  let db: Driver;
+  let app: ServiceApp;
+
+  before(async () => {
+    admin = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
+    // An ordinary role that owns its schema: superusers would bypass row-level security.
+    await admin.unsafe(`CREATE ROLE "${role}" LOGIN NOSUPERUSER NOBYPASSRLS`);
+    await admin.unsafe(`CREATE SCHEMA "${schema}" AUTHORIZATION "${role}"`);
+    const url = new URL(DATABASE_URL);
+    await admin.unsafe(`GRANT CONNECT, CREATE ON DATABASE "${url.pathname.slice(1)}" TO "${role}"`);
+    url.username = role;
+    db = await openDatabase(url.toString(), { postgres: { schema, max: 2 } });
+    app = await new ServiceBuilder({ info: { display_name: "RLS" } })
+      .withSettings({ env: {} })
+      .withDatabase(db)
+      .withEntity(Note)
+      .withAuth({ jwtSecret: "tenancy-jwt-secret-0123456789abcdef0123456", staticKeys: [PLATFORM_KEY], passwordCost: { ln: 10, r: 8, p: 1 }, env: {}, tenancy: { tables: ["notes"], postgresRowLevelSecurity: true } })
+      .build();
+    for (const name of ["a", "b"]) {
+      await json(await call(app, "POST", "/api/v1/auth/keys", { name, role: "editor", tenant_id: name }, { "x-api-key": PLATFORM_KEY }), 201);
+    }
+  });
+  after(async () => {
+    await app?.chapkit.close();
+    await db?.close();
+    await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.unsafe(`DROP OWNED BY "${role}"`);
+    await admin.unsafe(`DROP ROLE IF EXISTS "${role}"`);
+    await admin.end({ timeout: 1 });
+  });
+
+  it("hides other tenants' rows from an unfiltered query once the tenant is set, even for the table's owner", async () => {
+    const keys = await json<{ key?: string; name: string }[]>(await call(app, "GET", "/api/v1/auth/keys", undefined, { "x-api-key": PLATFORM_KEY }), 200);
+    assert.equal(keys.length, 2);
+    await db.exec(`INSERT INTO "notes" ("id", "created_at", "updated_at", "title", "tenant_id") VALUES ('01ARZ3NDEKTSV4RRFFQ69G5FA1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'of a', 'a'), ('01ARZ3NDEKTSV4RRFFQ69G5FA2', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'of b', 'b')`);
+    const seen = await db.transaction(async () => {
+      await db.query(`SELECT set_config('chapkit.tenant_id', ?, true) AS t`, ["b"]);
+      // The query an application bug would send: no tenant filter at all.
+      return await db.query<{ title: string }>(`SELECT "title" FROM "notes"`);
+    });
+    assert.deepEqual(seen.map((row) => row.title), ["of b"]);
+    const refused = db.transaction(async () => {
+      await db.query(`SELECT set_config('chapkit.tenant_id', ?, true) AS t`, ["b"]);
+      await db.exec(`INSERT INTO "notes" ("id", "created_at", "updated_at", "title", "tenant_id") VALUES ('01ARZ3NDEKTSV4RRFFQ69G5FA3', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'planted', 'a')`);
+    });
+    await assert.rejects(refused, /row-level security|policy/i);
+  });
+
+  it("serves each tenant its rows through the routes with the wall up", async () => {
+    const issued = await json<{ key: string }>(await call(app, "POST", "/api/v1/auth/keys", { name: "b2", role: "editor", tenant_id: "b" }, { "x-api-key": PLATFORM_KEY }), 201);
+    const b = { "x-api-key": issued.key };
+    await json(await call(app, "POST", "/api/v1/notes", { title: "made by b" }, b), 201);
+    const titles = (await json<{ title: string }[]>(await call(app, "GET", "/api/v1/notes", undefined, b), 200)).map((n) => n.title).sort();
+    assert.deepEqual(titles, ["made by b", "of b"]);
+    assert.equal((await call(app, "GET", "/api/v1/notes/01ARZ3NDEKTSV4RRFFQ69G5FA1", undefined, b)).status, 404);
+  });
+});
