@@ -53,3 +53,26 @@ export type { ConfigFormat, Workspace } from "../ml/workspace.ts";
 export { fitLinearRegression, predictLinear } from "../ml/linear-regression.ts";
 export type { LinearModel } from "../ml/linear-regression.ts";
 export { KeyError, RuntimeError, ValueError } from "../ml/errors.ts";
+export { MODEL_ROUTER_KEY, ModelRegistry, ModelRouter, MODELS_KEY, MODELS_MIGRATIONS, modelsModule } from "../modules/models/mod.ts";
+export type {
+  AliasEvent,
+  CanaryPolicy,
+  ChampionChallengerReport,
+  ModelComparison,
+  ModelRegistryOptions,
+  ModelRouterOptions,
+  ModelsModuleOptions,
+  ModelSummary,
+  ModelVersion,
+  ModelVersionInput,
+  ModelVersionStatus,
+  RegistryEvent,
+  RouteDecision,
+  RoutePolicy,
+  ShadowPolicy,
+  SplitArm,
+  StoredRoutePolicy,
+} from "../modules/models/mod.ts";
+export { MODEL_SERVER_KEY } from "../modules/ml/mod.ts";
+export { ModelServer } from "../modules/ml/model-server.ts";
+export type { ServedFrame, WarmUpState } from "../modules/ml/model-server.ts";
