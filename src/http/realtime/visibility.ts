@@ -2,6 +2,7 @@ import type { ServiceEvent } from "../../core/events/types.ts";
 import { type AuthPrincipal, principalOf, requirePermission } from "../auth-guard.ts";
 import { conventionalPermission } from "../auth-guard-permissions.ts";
 import type { ServiceContext } from "../module.ts";
+import { ROW_ACCESS_KEY, type RowAccess, subjectOf } from "../row-policy.ts";
 import type { SubscribableCollection } from "./collections.ts";
 
 /** Who is watching: the subscription's request and the principal the auth guard found for it. */
@@ -43,9 +44,18 @@ export function viewerHolds(viewer: Viewer, permission: string): boolean {
  */
 export const canSeeRow: RowVisibility = (viewer, _event, collection) => viewerHolds(viewer, readPermission(collection));
 
-/** The row visibility in force: the one provided under {@link ROW_VISIBILITY_KEY}, else {@link canSeeRow}. */
+/**
+ * The row visibility in force: the one provided under {@link ROW_VISIBILITY_KEY};
+ * else {@link canSeeRow} plus, when row policies are on (`ROW_ACCESS_KEY`),
+ * the policy's read check on the event's entity.
+ */
 export function rowVisibilityOf(context: ServiceContext): RowVisibility {
-  return context.has(ROW_VISIBILITY_KEY) ? context.get<RowVisibility>(ROW_VISIBILITY_KEY) : canSeeRow;
+  if (context.has(ROW_VISIBILITY_KEY)) return context.get<RowVisibility>(ROW_VISIBILITY_KEY);
+  if (!context.has(ROW_ACCESS_KEY)) return canSeeRow;
+  const access = context.get<RowAccess>(ROW_ACCESS_KEY);
+  return (viewer, event, collection) =>
+    canSeeRow(viewer, event, collection) &&
+    access.canRead(collection.table?.name ?? collection.collection, event.data.entity as Record<string, unknown>, subjectOf(viewer.principal, viewer.request));
 }
 
 /** The viewer of a request. */
