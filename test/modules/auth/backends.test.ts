@@ -4,6 +4,7 @@ import { UnauthorizedError } from "../../../src/core/errors.ts";
 import type { AuthBackend } from "../../../src/http/auth-backend.ts";
 import { addressBytes, inRange, parseRange } from "../../../src/modules/auth/_cidr.ts";
 import { trustedHeaderBackend } from "../../../src/modules/auth/backends.ts";
+import { rememberClientAddress } from "../../../src/runtime/client-address.ts";
 import { type RunningServer, serve } from "../../../src/runtime/serve.ts";
 import { ADMIN_KEY, authService, type AuthTestService } from "./_service.ts";
 
@@ -89,6 +90,14 @@ describe("trusted reverse-proxy header backend", () => {
     const res = await fetch(`${base}/api/v1/config`, { headers: { "x-forwarded-user": "mallory", "x-forwarded-for": "10.1.2.3" } });
     assert.equal(res.status, 401);
     assert.match((await res.json()).detail, /untrusted source/);
+  });
+
+  it("passes the tenant the proxy asserts on to the principal", async () => {
+    const backend = trustedHeaderBackend({ trustedProxies: ["10.0.0.0/8"], tenantHeader: "X-Forwarded-Tenant" });
+    const request = new Request("http://service/api/v1/config", { headers: { "x-forwarded-user": "ana", "x-forwarded-tenant": "district-7" } });
+    rememberClientAddress(request, "10.1.2.3");
+    const principal = await backend.authenticate(request);
+    assert.deepEqual([principal?.kind, principal?.id, principal?.role, principal?.tenantId], ["external", "ana", "viewer", "district-7"]);
   });
 
   it("matches IPv4, IPv6 and IPv4-mapped addresses against ranges", () => {
