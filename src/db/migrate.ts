@@ -56,6 +56,75 @@ function check(migrations: readonly Migration[]): void {
   }
 }
 
+/** Statements that lose data or rewrite a table: drops, truncation, deletes, retyping, NOT NULL on existing rows. */
+const DESTRUCTIVE = /^\s*(DROP\s+(TABLE|COLUMN|SCHEMA)|TRUNCATE|DELETE\s+FROM|ALTER\s+TABLE\s+\S+\s+(DROP\s+(COLUMN\s+)?(?!CONSTRAINT|DEFAULT)|ALTER\s+(COLUMN\s+)?\S+\s+((SET\s+DATA\s+)?TYPE|SET\s+NOT\s+NULL)|ADD\s+(COLUMN\s+)?\S+\s+[^;]*\bNOT\s+NULL\b(?![^;]*\bDEFAULT\b)))/i;
+
+/** Whether a statement drops, truncates, deletes or retypes data, or makes existing rows fail NOT NULL. */
+export function isDestructive(statement: string): boolean {
+  return DESTRUCTIVE.test(statement);
+}
+
+/** Options of {@link migrate}. */
+export interface MigrateOptions {
+  /** PostgreSQL `lock_timeout` of each statement, ms (default 10 000): a table lock that waits longer fails the run. */
+  lockTimeoutMs?: number;
+  /** PostgreSQL `statement_timeout` of each statement, ms (default 300 000). */
+  statementTimeoutMs?: number;
+  /** How long to wait for another run's migration lock, ms (default 30 000), then fail naming its holder. */
+  lockWaitMs?: number;
+  /** Apply destructive statements even in migrations not marked `destructive` (default false). */
+  allowDestructive?: boolean;
+}
+
+const MIGRATION_LOCK = 7204119931;
+
+interface HolderRow extends Record<string, unknown> {
+  pid: number;
+  application_name: string | null;
+  client_addr: string | null;
+  state: string | null;
+  xact_start: string | Date | null;
+  query: string | null;
+}
+
+/** Who holds the migration lock (PostgreSQL), or holds locks in the current schema when `relations` is set. */
+export async function lockHolders(db: Driver, what: "migration" | "relations"): Promise<string[]> {
+  if (db.dialect !== "postgres") return [];
+  const where = what === "migration"
+    ? `l.locktype = 'advisory' AND l.objid = ${MIGRATION_LOCK % 2 ** 32} AND l.granted`
+    : `l.locktype = 'relation' AND l.granted AND l.relation IN (SELECT c.oid FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace)`;
+  const rows = await db.query<HolderRow>(
+    `SELECT DISTINCT a.pid, a.application_name, a.client_addr::text AS client_addr, a.state, a.xact_start, left(a.query, 200) AS query
+     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE ${where} AND a.pid <> pg_backend_pid()`,
+  ).catch(() => []);
+  return rows.map((row) =>
+    `pid ${row.pid} (${row.application_name || "unnamed"}${row.client_addr ? ` from ${row.client_addr}` : ""}, ${row.state ?? "?"}` +
+    `${row.xact_start ? ` since ${new Date(row.xact_start).toISOString()}` : ""}): ${row.query ?? ""}`
+  );
+}
+
+async function takeMigrationLock(db: Driver, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 50;; delay = Math.min(delay * 2, 1000)) {
+    const [row] = await db.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${MIGRATION_LOCK}) AS locked`);
+    if (row?.locked) return;
+    if (Date.now() >= deadline) {
+      const holders = await lockHolders(db, "migration");
+      throw new MigrationError(
+        `Another migration run holds the migration lock (waited ${waitMs} ms): ${holders.length ? holders.join("; ") : "its session is gone or not visible"}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+/** The destructive statements of pending migrations not marked `destructive`. */
+function unmarkedDestructive(dialect: DialectName, migrations: readonly Migration[]): string[] {
+  return migrations.filter((migration) => !migration.destructive).flatMap((migration) =>
+    splitStatements(sqlFor(dialect, migration.up)).filter(isDestructive).map((statement) => `${label(migration)}: ${statement}`)
+  );
+}
+
 /** What {@link migrate} did. */
 export interface MigrationReport {
   /** Labels (`module#version`) applied by this call, in order. */
@@ -65,13 +134,36 @@ export interface MigrationReport {
 /**
  * Applies pending migrations in one transaction, in module registration order
  * and version order within a module. Refuses to run (nothing applied) when an
- * applied migration's SQL was edited, naming it.
+ * applied migration's SQL was edited, naming it, or when a pending migration
+ * not marked `destructive` drops, truncates, deletes or retypes data, naming
+ * the statements. On PostgreSQL every statement runs under `lock_timeout` and
+ * `statement_timeout`, and one run at a time holds the migration lock; a run
+ * that cannot get it, or whose statement waits too long for a table lock,
+ * fails naming the sessions that hold them.
  */
-export async function migrate(db: Driver, migrations: readonly Migration[]): Promise<MigrationReport> {
+export async function migrate(db: Driver, migrations: readonly Migration[], options: MigrateOptions = {}): Promise<MigrationReport> {
   check(migrations);
   await ensureTable(db);
+  try {
+    return await runMigrations(db, migrations, options);
+  } catch (error) {
+    const code = (error as { code?: unknown; cause?: { code?: unknown } }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
+    if (code !== "55P03") throw error;
+    const holders = await lockHolders(db, "relations");
+    throw new MigrationError(
+      `A migration statement waited more than ${options.lockTimeoutMs ?? 10_000} ms for a table lock (lock_timeout); nothing was applied. ` +
+        `Sessions holding locks in this schema: ${holders.length ? holders.join("; ") : "none left"}`,
+    );
+  }
+}
+
+function runMigrations(db: Driver, migrations: readonly Migration[], options: MigrateOptions): Promise<MigrationReport> {
   return db.transaction(async () => {
-    if (db.dialect === "postgres") await db.exec("SELECT pg_advisory_xact_lock(7204119931)");
+    if (db.dialect === "postgres") {
+      await db.exec(`SET LOCAL lock_timeout = ${Math.max(0, Math.floor(options.lockTimeoutMs ?? 10_000))}`);
+      await db.exec(`SET LOCAL statement_timeout = ${Math.max(0, Math.floor(options.statementTimeoutMs ?? 300_000))}`);
+      await takeMigrationLock(db, Math.max(0, options.lockWaitMs ?? 30_000));
+    }
     const rows = await db.query<AppliedRow>(`SELECT module, version, checksum FROM ${MIGRATIONS_TABLE}`);
     const applied = new Map(rows.map((row) => [`${row.module}#${Number(row.version)}`, row.checksum]));
     const pending: Migration[] = [];
@@ -88,6 +180,12 @@ export async function migrate(db: Driver, migrations: readonly Migration[]): Pro
     const ordered = [...pending].sort((a, b) =>
       a.module === b.module ? a.version - b.version : migrations.indexOf(a) - migrations.indexOf(b)
     );
+    const refused = options.allowDestructive ? [] : unmarkedDestructive(db.dialect, ordered);
+    if (refused.length > 0) {
+      throw new MigrationError(
+        `Refusing destructive migration statements not marked destructive (mark the migration \`destructive: true\` once the data loss is intended): ${refused.join(" | ")}`,
+      );
+    }
     for (const migration of ordered) {
       for (const statement of splitStatements(sqlFor(db.dialect, migration.up))) await db.exec(statement);
       await db.exec(

@@ -19,4 +19,9 @@ export interface Migration {
   up: MigrationSql;
   /** Statements that undo `up`. */
   down?: MigrationSql;
+  /**
+   * Marks an `up` that drops, truncates, deletes or retypes data (see
+   * `isDestructive`): without the mark such a migration is refused.
+   */
+  destructive?: boolean;
 }

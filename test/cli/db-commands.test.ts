@@ -25,7 +25,7 @@ export function createService(databaseUrl = "sqlite::memory:") {
       name: "ledger",
       migrations: [
         { module: "ledger", version: 1, name: "create ledger", up: "CREATE TABLE ledger (id TEXT PRIMARY KEY, note_id TEXT REFERENCES notes(id), memo TEXT)", down: "DROP TABLE ledger" },
-        { module: "ledger", version: 2, name: "drop memo", up: "ALTER TABLE ledger DROP COLUMN memo" },
+        { module: "ledger", version: 2, name: "drop memo", up: "ALTER TABLE ledger DROP COLUMN memo", destructive: true },
       ],
     });
 }

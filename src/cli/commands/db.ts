@@ -1,7 +1,7 @@
 /** `chapkit db migrate|rollback|status|preview`: the service's schema migrations against DATABASE_URL. */
 import { Command } from "commander";
 import type { Driver } from "../../db/driver.ts";
-import { migrate, migrateDown, MIGRATIONS_TABLE, splitStatements } from "../../db/migrate.ts";
+import { isDestructive, migrate, migrateDown, MIGRATIONS_TABLE, splitStatements } from "../../db/migrate.ts";
 import type { Migration } from "../../db/migration.ts";
 import { openDatabase } from "../../db/open.ts";
 import { paint, withSpinner } from "../_output.ts";
@@ -20,13 +20,8 @@ interface AppliedRow extends Record<string, unknown> {
   applied_at: string;
 }
 
-/** Statements that lose data or rewrite a table; `preview` marks them. */
-const DESTRUCTIVE = /^\s*(DROP\s+(TABLE|COLUMN|SCHEMA)|TRUNCATE|DELETE\s+FROM|ALTER\s+TABLE\s+\S+\s+(DROP|ALTER\s+COLUMN\s+\S+\s+(SET\s+DATA\s+)?TYPE|RENAME))/i;
-
-/** Whether a statement drops, truncates, deletes or retypes data. */
-export function isDestructive(statement: string): boolean {
-  return DESTRUCTIVE.test(statement);
-}
+/** Whether a statement drops, truncates, deletes or retypes data (the one definition `migrate` refuses unmarked). */
+export { isDestructive };
 
 function label(m: { module: string; version: number }): string {
   return `${m.module}#${m.version}`;
