@@ -1,8 +1,9 @@
 /**
- * The README's curl walk-throughs run as printed, in the order printed: the `sh` blocks of
- * "Quick start" and "Querying lists" against `examples/quickstart.ts` on a fresh SQLite file,
- * and those of "Configs", "Artifacts" and "Tasks" against the service of "Building a service"
- * (extracted from the README), and "From zero to predictions" against `examples/ml_basic.ts`.
+ * The curl walk-throughs of the README and the docs run as printed, in the order printed: the
+ * `sh` blocks of the README's "Quick start" and of docs/querying.md against
+ * `examples/quickstart.ts` on a fresh SQLite file, those of the configs-and-artifacts tutorial and
+ * docs/tasks.md against the service of docs/building.md (extracted from the page), and "From zero
+ * to predictions" of the functional-runner tutorial against `examples/ml_basic.ts`.
  * Each service is a real process on a free port; each section's
  * commands run in one bash shell (so the ids they keep carry over), and every command must exit
  * 0 and answer what its `# …` lines show: the status, the keys, and every scalar value that is
@@ -16,7 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url).href);
-const README = readFileSync(join(ROOT, "README.md"), "utf8");
+const read = (path: string): string => readFileSync(join(ROOT, path), "utf8");
 
 /** One command of a walk-through and the answer its comment lines show. */
 interface Step {
@@ -24,14 +25,24 @@ interface Step {
   expected: string[];
 }
 
-/** The body of the `## title` (or `level` title) section, up to the next heading of that level or above (a `# ` line is a shell comment). */
-function section(title: string, level = "##"): string {
-  const start = README.indexOf(`\n${level} ${title}\n`);
-  if (start < 0) throw new Error(`README has no "${level} ${title}" section`);
-  const next = new RegExp(`\\n#{2,${level.length}} `, "g");
-  next.lastIndex = start + 1;
-  const end = next.exec(README)?.index ?? -1;
-  return README.slice(start, end < 0 ? undefined : end);
+/** A section of a Markdown file: its path, heading text and heading level (`#`, `##`…). */
+type Section = [file: string, title: string, level: string];
+
+/**
+ * The body of a section, up to the next heading of its level or above outside code blocks
+ * (a `# ` line inside a block is a shell comment).
+ */
+function section([file, title, level]: Section): string {
+  const text = `\n${read(file)}`;
+  const start = text.indexOf(`\n${level} ${title}\n`);
+  if (start < 0) throw new Error(`${file} has no "${level} ${title}" section`);
+  const lines = text.slice(start + 1).split("\n");
+  let fenced = false;
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i]!.startsWith("```")) fenced = !fenced;
+    else if (!fenced && new RegExp(`^#{1,${level.length}} `).test(lines[i]!)) return lines.slice(0, i).join("\n");
+  }
+  return lines.join("\n");
 }
 
 /** The fenced blocks of one language in a piece of Markdown. */
@@ -139,11 +150,11 @@ async function run(list: Step[], url: string, cwd: string): Promise<{ code: numb
 }
 
 /** Runs the `sh` walk-throughs of the given sections against a started service. */
-async function walkThrough(titles: string[], url: string, level = "##"): Promise<number> {
+async function walkThrough(sections: Section[], url: string): Promise<number> {
   const cwd = mkdtempSync(join(tmpdir(), "chapkit-readme-"));
   dirs.push(cwd);
-  const list = titles
-    .flatMap((title) => blocks(section(title, level), "sh"))
+  const list = sections
+    .flatMap((where) => blocks(section(where), "sh"))
     .flatMap(steps)
     .filter((step) => !/^(npm ci|bun examples\/)/.test(step.command)); // the service itself is already running
   const results = await run(list, url, cwd);
@@ -155,16 +166,16 @@ async function walkThrough(titles: string[], url: string, level = "##"): Promise
   return list.length;
 }
 
-describe("the README's walk-throughs", () => {
+describe("the walk-throughs of the README and the docs", () => {
   it("run as printed against the quick-start service on a fresh SQLite file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "chapkit-quickstart-"));
     dirs.push(dir);
     const url = await start(join(ROOT, "examples/quickstart.ts"), `sqlite://${join(dir, "quickstart.db")}`);
-    expect(await walkThrough(["Quick start", "Querying lists"], url)).toBeGreaterThanOrEqual(15);
-  }, 15_000);
+    expect(await walkThrough([["README.md", "Quick start", "##"], ["docs/querying.md", "Querying lists", "#"]], url)).toBeGreaterThanOrEqual(15);
+  }, 60_000);
 
   it("run as printed, in order, against the service of \"Building a service\"", async () => {
-    const code = blocks(section("Building a service"), "ts")[0]!;
+    const code = blocks(section(["docs/building.md", "Building a service", "#"]), "ts")[0]!;
     expect(code).toContain(".withTasks(");
     const dir = join(ROOT, ".tmp");
     mkdirSync(dir, { recursive: true });
@@ -172,14 +183,18 @@ describe("the README's walk-throughs", () => {
     writeFileSync(file, code);
     try {
       const url = await start(file, "sqlite::memory:");
-      expect(await walkThrough(["Configs", "Artifacts", "Tasks"], url)).toBeGreaterThan(30);
+      expect(await walkThrough([
+        ["docs/tutorials/configs-and-artifacts.md", "Configs", "##"],
+        ["docs/tutorials/configs-and-artifacts.md", "Artifacts", "##"],
+        ["docs/tasks.md", "Tasks", "#"],
+      ], url)).toBeGreaterThan(30);
     } finally {
       rmSync(file, { force: true });
     }
-  }, 15_000);
+  }, 60_000);
 
   it("run as printed, in order, against examples/ml_basic.ts (from zero to predictions)", async () => {
     const url = await start(join(ROOT, "examples/ml_basic.ts"), "sqlite::memory:");
-    expect(await walkThrough(["From zero to predictions"], url, "###")).toBeGreaterThanOrEqual(12);
-  }, 15_000);
+    expect(await walkThrough([["docs/tutorials/ml-functional.md", "From zero to predictions", "##"]], url)).toBeGreaterThanOrEqual(12);
+  }, 60_000);
 });
