@@ -1,11 +1,14 @@
 import { type AnyElysia, Elysia } from "elysia";
 import { addRoute } from "./_route.ts";
 import { escapeHtml, pageHeaders } from "./html.ts";
+import { modelCardHtml } from "./model-card-page.ts";
 
 /** Options of {@link landingPage}. */
 export interface LandingPageOptions {
   /** Prefix the service is mounted under inside a host app (default none). */
   basePath?: string;
+  /** `info` (default): the service info; `model-card`: an ML service's model card (see `modelCardHtml`). */
+  page?: "info" | "model-card";
 }
 
 // The base path inside a single-quoted script string: it cannot end the string or the script.
@@ -84,9 +87,9 @@ fetch('${inScript(basePath)}/api/v1/info')
 `;
 }
 
-/** `GET /`: a page that shows the service info (hidden from the OpenAPI document). */
+/** `GET /`: a page that shows the service info, or an ML service's model card (hidden from the OpenAPI document). */
 export function landingPage(options: LandingPageOptions = {}): AnyElysia {
-  const html = landingPageHtml(options.basePath ?? "");
+  const html = options.page === "model-card" ? modelCardHtml(options.basePath ?? "") : landingPageHtml(options.basePath ?? "");
   const app = new Elysia();
   addRoute(app, "GET", "/", () =>
     new Response(html, { headers: pageHeaders() }), { detail: { hide: true } });

@@ -400,6 +400,11 @@ export class BaseServiceBuilder {
     return "seed";
   }
 
+  /** Whether `GET /` is a model card (an ML service in the seed profile); the base builder's is not. */
+  protected modelCard(): boolean {
+    return false;
+  }
+
   /**
    * Adds route types to the builder's type (nothing at run time), for a
    * method or a user's module whose routes a typed client should see.
@@ -634,7 +639,8 @@ export class BaseServiceBuilder {
     }
     for (const plugin of this.#plugins) app.use(plugin);
     app.use(infoRoutes(this.options.info, chap ? { profile: "chap" } : {}));
-    if (this.#landingPage) app.use(landingPage({ basePath }));
+    const card = this.modelCard();
+    if (this.#landingPage || card) app.use(landingPage({ basePath, ...(card ? { page: "model-card" as const } : {}) }));
     if (this.options.docs !== false) {
       const versioning = context.has(VERSIONING_KEY) ? context.get<Versioning>(VERSIONING_KEY) : undefined;
       app.use(docsRoutes({ info: this.options.info, basePath, ...(versioning ? { transform: (document) => versioning.document(document) } : {}) }));

@@ -146,6 +146,11 @@ export class MLServiceBuilder extends ServiceBuilder {
     return this.profile;
   }
 
+  /** `GET /` is the model card in the seed profile (the chap profile's routes stay chapkit 1.x's). */
+  protected override modelCard(): boolean {
+    return this.profile === "seed";
+  }
+
   /** Installs the ML modules in the chosen profile (once), before the service is built. */
   protected override prepare(): void {
     if (this.#installed) return;
