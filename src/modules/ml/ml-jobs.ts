@@ -17,6 +17,7 @@ import type { ConfigLinkManager } from "../config-link/manager.ts";
 import type { ConfigManager } from "../config/manager.ts";
 import type { Histogram } from "../../observability/metrics.ts";
 import type { Monitoring } from "../../observability/monitoring.ts";
+import type { EventBus } from "../../core/events/bus.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import type { ModelRouter, RouteDecision } from "../models/router.ts";
 import type { ModelServer } from "./model-server.ts";
@@ -31,6 +32,8 @@ export interface MlJobDeps {
   monitoring?: Monitoring;
   /** Registers every trained model as a version, when the models module is installed. */
   registry?: ModelRegistry;
+  /** Where `ml.trained` and `ml.predicted` are published. */
+  events?: EventBus;
   /** Routes `model` references by policy, with the registry. */
   router?: ModelRouter;
   /** Serves registered versions (routing, serving log, shadow), with the registry. */
@@ -139,8 +142,9 @@ export function trainJob(
     const payload = isBinaryModel(model) ? { bytes: model.bytes, contentType: model.contentType } : undefined;
     await deps.links.createLinked(input.configId, body, payload);
     const target = input.register;
+    let registered: { name: string; version: string } | null = null;
     if (deps.registry && target) {
-      await deps.registry.register(target.name, {
+      registered = await deps.registry.register(target.name, {
         ...(target.version ? { version: target.version } : {}),
         ...(target.description ? { description: target.description } : {}),
         tags: target.tags ?? [],
@@ -152,6 +156,17 @@ export function trainJob(
         artifact_id: input.modelArtifactId,
       });
     }
+    await deps.events?.publish({
+      type: "ml.trained",
+      collection: "artifacts",
+      id: input.modelArtifactId,
+      entity: {
+        model_artifact_id: input.modelArtifactId,
+        config_id: input.configId,
+        model_name: registered?.name ?? null,
+        model_version: registered?.version ?? null,
+      },
+    });
     return input.modelArtifactId;
   };
 }
@@ -254,6 +269,18 @@ export function predictJob(
           }
           : {}),
         predictions: predictions.toJSON(),
+      },
+    });
+    await deps.events?.publish({
+      type: "ml.predicted",
+      collection: "artifacts",
+      id: input.predictionArtifactId,
+      entity: {
+        prediction_artifact_id: input.predictionArtifactId,
+        model_artifact_id: artifact.id,
+        model_name: input.routed?.decision.version.name ?? null,
+        model_version: input.routed?.decision.version.version ?? null,
+        rows: predictions.rowCount,
       },
     });
     if (deps.monitoring?.ml.shouldSample()) {

@@ -66,6 +66,7 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
         artifacts: context.get<ArtifactManager>(ARTIFACTS_KEY),
         links: context.get<ConfigLinkManager>(CONFIG_LINKS_KEY),
         runner,
+        events: context.events,
         ...(context.monitoring ? { monitoring: context.monitoring } : {}),
       };
       if (options.profile !== "chap" && context.has(MODELS_KEY)) {

@@ -8,6 +8,7 @@
  */
 import { LRUCache } from "lru-cache";
 import { UnavailableError } from "../../core/errors.ts";
+import { newUlid } from "../../core/ulid.ts";
 import type { Logger } from "../../core/logging.ts";
 import { DataFrame } from "../../ml/dataframe.ts";
 import { ValueError } from "../../ml/errors.ts";
@@ -159,6 +160,13 @@ export class ModelServer {
     }
     const ms = performance.now() - started;
     this.recordServed(decision, { key: options.key ?? null, ok: true, latencyMs: ms, future, output: frame });
+    const id = newUlid();
+    this.#track(this.#deps.events?.publish({
+      type: "ml.predicted",
+      collection: "models",
+      id,
+      entity: { model_name: decision.version.name, model_version: decision.version.version, route_arm: decision.arm, rows: frame.rowCount },
+    }));
     return { frame, version: decision.version, arm: decision.arm };
   }
 

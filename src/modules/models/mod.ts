@@ -59,6 +59,12 @@ export function modelsModule(options: ModelsModuleOptions = {}): ServiceModule {
     setup(context: ServiceContext): void {
       const registry = new ModelRegistry(context.db);
       const logger = context.logger.child({ module: "models" });
+      // Alias moves reach the service's event bus (webhooks, SSE, queues) as `model.promoted`.
+      registry.onEvent((event) => {
+        if (event.type !== "model.promoted") return;
+        void context.events.publish({ type: "model.promoted", collection: "models", id: event.id, entity: event })
+          .catch((error: unknown) => logger.warn("model.event.failed", { error: String(error) }));
+      });
       context.provide<ModelRegistry>(MODELS_KEY, registry);
       context.provide<ModelRouter>(MODEL_ROUTER_KEY, new ModelRouter(context.db, registry, {
         onCanary: (name, state) => logger.info("model.canary", { model: name, ...state }),

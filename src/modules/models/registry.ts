@@ -25,6 +25,8 @@ export type RegistryEvent =
   | { type: "model.registered"; name: string; version: string; id: string; artifact_id: string | null }
   | {
     type: "model.promoted";
+    /** The audit event's id. */
+    id: string;
     name: string;
     alias: string;
     from_version: string | null;
@@ -436,6 +438,7 @@ export class ModelRegistry {
     });
     this.#emit({
       type: "model.promoted",
+      id: event.id,
       name,
       alias,
       from_version: event.from_version,

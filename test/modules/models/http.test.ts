@@ -115,6 +115,27 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       await problem(await call(service.app, "GET", "/api/v1/models/nothing"), 404);
     });
 
+    test("alias moves, trainings and predictions are published on the event bus", async () => {
+      const seen: { type: string; entity: Json }[] = [];
+      const stop = service.app.chapkit.context.events.subscribe(
+        { types: ["model.promoted", "ml.trained", "ml.predicted"] },
+        (event) => void seen.push({ type: event.type, entity: event.data.entity as Json }),
+      );
+      try {
+        await json(await call(service.app, "PUT", "/api/v1/models/dengue/aliases/events", { version: "1.0.0" }), 200);
+        const configId = await createConfig(service.app, "evented", { offset: 2 });
+        await trainVersion(service, configId, "evented");
+        await predicted(service, { model: "evented@1.0.0" });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const promoted = seen.find((e) => e.type === "model.promoted");
+        assert.deepEqual([promoted?.entity.alias, promoted?.entity.to_version], ["events", "1.0.0"]);
+        assert.deepEqual([seen.find((e) => e.type === "ml.trained")?.entity.model_name, seen.find((e) => e.type === "ml.trained")?.entity.model_version], ["evented", "1.0.0"]);
+        assert.equal(seen.find((e) => e.type === "ml.predicted")?.entity.model_version, "1.0.0");
+      } finally {
+        stop();
+      }
+    });
+
     test("a route policy changes over HTTP: sticky 80/20 split by header, shadow stored and reported, never returned", async () => {
       await json(await call(service.app, "PUT", "/api/v1/models/dengue/aliases/challenger", { version: "1.1.0" }), 200);
       const policy = await json(await call(service.app, "PUT", "/api/v1/models/dengue/route", {
