@@ -66,6 +66,7 @@ export { openDatabase, DEFAULT_DATABASE_URL } from "../db/open.ts";
 export type { DatabaseOptions } from "../db/open.ts";
 export type { DialectName, Driver, Executor, IsolationLevel, Row, SqlValue, TransactionOptions } from "../db/driver.ts";
 export { explainStatement } from "../db/instrumented-driver.ts";
+export { adviseIndexes, type IndexAdvice } from "../db/index-advice.ts";
 export type { PostgresOptions } from "../db/postgres-driver.ts";
 export type { StoreCircuitOptions } from "../db/store-circuit.ts";
 export type { SqliteOptions } from "../db/sqlite-driver.ts";

@@ -6,6 +6,8 @@ import { describeSchema } from "../db/introspect.ts";
 import { svgDiagram } from "../db/schema-diagram.ts";
 import { hostName, platformName, runtimeName, runtimeVersion, timeZoneName } from "../runtime/runtime.ts";
 import { addRoute } from "./_route.ts";
+import { adviseIndexes } from "../db/index-advice.ts";
+import type { SlowQueryLog } from "../observability/slow-queries.ts";
 import type { Readiness } from "./readiness.ts";
 import { routeDetail } from "./route-doc.ts";
 
@@ -58,6 +60,8 @@ export interface SystemRoutesOptions {
   db?: Driver;
   /** The instance's readiness; with it, `POST {prefix}/$drain` starts draining. */
   readiness?: Readiness;
+  /** The slow-query log (`withMonitoring()`); with it and `db`, `GET {prefix}/$index-advice` answers index advice. */
+  slowQueries?: SlowQueryLog;
 }
 
 /**
@@ -78,6 +82,16 @@ export function systemRoutes(options: SystemRoutesOptions = {}): AnyElysia {
     addRoute(app, "GET", `${prefix}/schema.svg`, async () =>
       new Response(svgDiagram(await describeSchema(db)), { headers: { "content-type": "image/svg+xml; charset=utf-8" } }), {
       detail: routeDetail({ summary: "ER diagram of the database tables (SVG)", tags: options.tags ?? ["Service"] }),
+    });
+  }
+  const slowQueries = options.slowQueries;
+  if (slowQueries && db) {
+    addRoute(app, "GET", `${prefix}/$index-advice`, async () => ({ items: await adviseIndexes(db, slowQueries.entries()) }), {
+      detail: routeDetail({
+        summary: "Index advice",
+        description: "Columns the logged slow statements filter or sort on that lead no index, most seen first, each with its CREATE INDEX statement.",
+        tags: options.tags ?? ["Service"],
+      }),
     });
   }
   const readiness = options.readiness;

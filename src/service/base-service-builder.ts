@@ -632,7 +632,8 @@ export class BaseServiceBuilder {
     if (context.monitoring) {
       app.use(statusPage(context.monitoring, { title: this.options.info.display_name, ...(healthChecks ? { checks: healthChecks } : {}) }));
     }
-    if (this.#system) app.use(systemRoutes({ ...this.#system, db: context.db, readiness }));
+    const slowQueries = context.monitoring?.slowQueries;
+    if (this.#system) app.use(systemRoutes({ ...this.#system, db: context.db, readiness, ...(slowQueries ? { slowQueries } : {}) }));
     for (const module of modules) {
       const routes = module.routes?.(context);
       if (routes) app.use(routes);
