@@ -48,6 +48,9 @@ export function subscribeRoutes(options: SubscribeRoutesOptions): AnyElysia {
         const stop = await subscribeFrom(options.bus, selector, lastEventId ?? undefined, (event) => {
           sink.send({ id: event.id, data: event });
         });
+        // Sent once the subscription holds: the headers reach the client now (EventSource fires
+        // `open`), and every event committed after this line is delivered.
+        sink.comment("subscribed");
         await new Promise<void>((resolve) => {
           if (sink.signal.aborted) resolve();
           else sink.signal.addEventListener("abort", () => resolve(), { once: true });
