@@ -38,7 +38,7 @@ interface BunServer {
   port: number;
   hostname: string;
   requestIP?(request: Request): { address: string } | null;
-  upgrade?(request: Request, options: { data: unknown }): boolean;
+  upgrade?(request: Request, options: { data: unknown; headers?: Record<string, string> }): boolean;
   stop(closeActiveConnections?: boolean): Promise<void>;
 }
 
@@ -91,7 +91,7 @@ export function serve(fetch: FetchHandler, options: ServeOptions = {}): Promise<
       hostname,
       fetch(request: Request, bun: BunServer) {
         rememberClientAddress(request, bun.requestIP?.(request)?.address);
-        if (request.headers.get("upgrade")) rememberUpgrader(request, (req, handlers) => bun.upgrade!(req, { data: handlers }));
+        if (request.headers.get("upgrade")) rememberUpgrader(request, (req, handlers, headers) => bun.upgrade!(req, { data: handlers, ...(headers ? { headers } : {}) }));
         return fetch(request);
       },
       websocket: BUN_WEBSOCKET_HANDLERS,

@@ -23,8 +23,8 @@ export interface SocketHandlers {
   close(): void;
 }
 
-/** How `serve()` upgrades a request on Bun. */
-type Upgrader = (request: Request, handlers: SocketHandlers) => boolean;
+/** How `serve()` upgrades a request on Bun; `headers` go on the 101 answer (e.g. the chosen subprotocol). */
+type Upgrader = (request: Request, handlers: SocketHandlers, headers?: Record<string, string>) => boolean;
 
 const upgraders = new WeakMap<Request, Upgrader>();
 
@@ -55,24 +55,26 @@ export const BUN_WEBSOCKET_HANDLERS: Record<string, unknown> = {
 };
 
 interface DenoUpgrade {
-  Deno?: { upgradeWebSocket(request: Request): { socket: WebSocket; response: Response } };
+  Deno?: { upgradeWebSocket(request: Request, options?: { protocol?: string }): { socket: WebSocket; response: Response } };
 }
 
 /**
- * Upgrades `request` to a WebSocket served by `handlers`. Returns the
+ * Upgrades `request` to a WebSocket served by `handlers`, answering
+ * `options.protocol` as the chosen subprotocol when given. Returns the
  * response to answer with (Deno's 101; on Bun a placeholder the server
  * ignores), or null when the request cannot be upgraded here (not a
  * WebSocket handshake, or not received by `serve()`).
  */
-export function upgradeWebSocket(request: Request, handlers: SocketHandlers): Response | null {
+export function upgradeWebSocket(request: Request, handlers: SocketHandlers, options: { protocol?: string } = {}): Response | null {
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return null;
   const bun = upgraders.get(request);
-  if (bun) return bun(request, handlers) ? new Response(null, { status: 200 }) : null;
+  const headers = options.protocol ? { "sec-websocket-protocol": options.protocol } : undefined;
+  if (bun) return bun(request, handlers, headers) ? new Response(null, { status: 200 }) : null;
   const deno = (globalThis as unknown as DenoUpgrade).Deno;
   if (!deno) return null;
   let upgraded: { socket: WebSocket; response: Response };
   try {
-    upgraded = deno.upgradeWebSocket(request);
+    upgraded = deno.upgradeWebSocket(request, options.protocol ? { protocol: options.protocol } : undefined);
   } catch {
     return null;
   }

@@ -3,8 +3,10 @@
  * installed with `withEntity`: list queries with the REST filter grammar,
  * sort, cursor paging, search and field selection; by-id queries; create,
  * update, patch and delete mutations through the same managers (hooks,
- * validation) and the same permissions. Served by `graphql-http` on
- * `graphql` (optional peers, imported on the first request).
+ * validation) and the same permissions; subscriptions to committed changes
+ * over WebSocket (the graphql-ws protocol) on the same path. Served by
+ * `graphql-http` and `graphql-ws` on `graphql` (optional peers, imported on
+ * the first request).
  *
  * @module
  */
@@ -17,6 +19,7 @@ import { AUTHENTICATED, withPermission } from "../../http/auth-guard-permissions
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { routeDetail } from "../../http/route-doc.ts";
 import { registeredEntities } from "../entity/mod.ts";
+import { upgradeWebSocket } from "../../runtime/websocket.ts";
 import { buildGraphqlSchema, type GraphqlContext } from "./schema.ts";
 
 export type { GraphqlContext } from "./schema.ts";
@@ -42,6 +45,9 @@ const GraphqlResponseSchema = Type.Object({
 
 type Handle = (request: Request, body: unknown) => Promise<Response>;
 
+/** The graphql-ws subprotocol. */
+const GRAPHQL_WS = "graphql-transport-ws";
+
 const PEERS = "GraphQL needs the graphql and graphql-http packages: bun add graphql graphql-http (or npm install graphql graphql-http)";
 
 /** Imports the peers and builds the handler over the registered entities. */
@@ -56,6 +62,7 @@ async function createGraphqlHandler(context: ServiceContext): Promise<Handle> {
   const cursorSecret = context.settings.http.secret ?? await storedSecret(context.db, "cursor");
   const logger = context.logger.child({ module: "graphql" });
   const schema = buildGraphqlSchema(gql, registeredEntities(context), {
+    bus: context.events,
     cursorSecret,
     onInternalError: (error) => logger.error("graphql.resolver_failed", { error }),
   });
@@ -63,7 +70,44 @@ async function createGraphqlHandler(context: ServiceContext): Promise<Handle> {
     schema,
     context: (request) => ({ request: request.raw }),
   });
+  let sockets: ReturnType<typeof import("graphql-ws").makeServer<Record<string, unknown>, { request: Request }>> | undefined;
+  const subscribe = async (request: Request): Promise<Response | null> => {
+    if (!sockets) {
+      let ws: typeof import("graphql-ws");
+      try {
+        ws = await import("graphql-ws");
+      } catch (error) {
+        throw new ConfigurationError("GraphQL subscriptions need the graphql-ws package: bun add graphql-ws (or npm install graphql-ws)", { cause: error });
+      }
+      sockets = ws.makeServer<Record<string, unknown>, { request: Request }>({ schema, context: (ctx) => ({ request: ctx.extra.request }) });
+    }
+    const server = sockets;
+    let listener: ((data: string) => Promise<void>) | undefined;
+    let closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
+    return upgradeWebSocket(request, {
+      open(socket) {
+        closed = server.opened({
+          protocol: GRAPHQL_WS,
+          send: (data) => socket.send(data),
+          close: (code, reason) => socket.close(code, reason),
+          onMessage: (cb) => {
+            listener = cb;
+          },
+        }, { request });
+      },
+      message(_socket, text) {
+        listener?.(text).catch((error: unknown) => logger.error("graphql.ws_message_failed", { error }));
+      },
+      close() {
+        void closed?.(1000, "closed");
+      },
+    }, { protocol: GRAPHQL_WS });
+  };
   return async (request, body) => {
+    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      const upgraded = await subscribe(request);
+      if (upgraded) return upgraded;
+    }
     // The service has read the body already (JSON or MessagePack): graphql-http gets the value.
     const parsed = request.method === "POST";
     const headers = {

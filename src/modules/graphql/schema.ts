@@ -14,6 +14,43 @@ import type { TableDefinition } from "../../core/entity.ts";
 import { requirePermission } from "../../http/auth-guard.ts";
 import { patchEntity } from "../../http/merge-patch-route.ts";
 import type { RegisteredEntity } from "../entity/mod.ts";
+import type { EventBus } from "../../core/events/bus.ts";
+import type { ServiceEvent } from "../../core/events/types.ts";
+import { parseFilter } from "../../core/filter-parse.ts";
+
+/** The events a bus selector accepts, as an async iterator that unsubscribes when the client stops. */
+function eventStream(bus: EventBus, selector: Parameters<EventBus["subscribe"]>[0]): AsyncIterableIterator<ServiceEvent> {
+  const queue: ServiceEvent[] = [];
+  let wake: ((result: IteratorResult<ServiceEvent>) => void) | undefined;
+  let done = false;
+  const stop = bus.subscribe(selector, (event) => {
+    if (wake) {
+      const resolve = wake;
+      wake = undefined;
+      resolve({ value: event, done: false });
+    } else {
+      queue.push(event);
+    }
+  });
+  const finish = (): Promise<IteratorResult<ServiceEvent>> => {
+    done = true;
+    stop();
+    wake?.({ value: undefined, done: true });
+    return Promise.resolve({ value: undefined, done: true });
+  };
+  return {
+    next: () => {
+      if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve) => (wake = resolve));
+    },
+    return: finish,
+    throw: finish,
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
 
 /** What every resolver sees: the HTTP request (for auth) and the logger's error sink. */
 export interface GraphqlContext {
@@ -24,6 +61,8 @@ export interface GraphqlContext {
 
 /** Settings of the generated schema. */
 export interface GraphqlSchemaOptions {
+  /** The service's event bus: with it, each entity gets a `<table>_events` subscription. */
+  bus?: EventBus;
   /** Signs list cursors, as the REST lists do (so cursors are interchangeable). */
   cursorSecret?: string;
   /** Reports an unexpected error (the client sees only "An unexpected error occurred"). */
@@ -165,6 +204,7 @@ export function buildGraphqlSchema(gql: Library, entities: readonly RegisteredEn
   const types = typeMapper(gql, json);
   const query: GraphQL.GraphQLFieldConfigMap<unknown, GraphqlContext> = {};
   const mutation: GraphQL.GraphQLFieldConfigMap<unknown, GraphqlContext> = {};
+  const subscription: GraphQL.GraphQLFieldConfigMap<unknown, GraphqlContext> = {};
   const guard = <A>(run: (args: A, context: GraphqlContext, info: GraphQL.GraphQLResolveInfo) => Promise<unknown>) =>
     async (_: unknown, args: A, context: GraphqlContext, info: GraphQL.GraphQLResolveInfo): Promise<unknown> => {
       try {
@@ -274,6 +314,41 @@ export function buildGraphqlSchema(gql: Library, entities: readonly RegisteredEn
         return patchEntity(manager, idOf(args.id), args.patch);
       }),
     };
+    const bus = options.bus;
+    if (bus) {
+      const event = new gql.GraphQLObjectType({
+        name: `${name}Event`,
+        description: `A committed change of a ${definition.name}`,
+        fields: {
+          id: { type: new gql.GraphQLNonNull(gql.GraphQLID) },
+          type: { type: new gql.GraphQLNonNull(gql.GraphQLString), description: "entity.created, entity.updated or entity.deleted" },
+          timestamp: { type: new gql.GraphQLNonNull(gql.GraphQLString) },
+          entity: { type: new gql.GraphQLNonNull(object), description: "The new state (the last one for a delete)" },
+        },
+      });
+      subscription[`${listName}_events`] = {
+        type: new gql.GraphQLNonNull(event),
+        description: `Committed changes of ${definition.name}, optionally only those whose entity matches filter (the list grammar)`,
+        args: { filter: { type: gql.GraphQLString }, types: { type: new gql.GraphQLList(new gql.GraphQLNonNull(gql.GraphQLString)) } },
+        subscribe: (_: unknown, args: { filter?: string | null; types?: string[] | null }, context: GraphqlContext) => {
+          try {
+            requirePermission(context.request, access.read, entity.prefix);
+            const filter = args.filter ? parseFilter(args.filter, { table }) : undefined;
+            return eventStream(bus, {
+              collections: [table.name],
+              ...(args.types?.length ? { types: args.types } : {}),
+              ...(filter ? { filter } : {}),
+            });
+          } catch (error) {
+            throw problemError(gql, error, options);
+          }
+        },
+        resolve: (source: unknown) => {
+          const event = source as ServiceEvent;
+          return { id: event.id, type: event.type, timestamp: event.timestamp, entity: event.data.entity };
+        },
+      };
+    }
     mutation[`delete${name}`] = {
       type: new gql.GraphQLNonNull(gql.GraphQLBoolean),
       args: { id: { type: new gql.GraphQLNonNull(gql.GraphQLID) } },
@@ -287,5 +362,6 @@ export function buildGraphqlSchema(gql: Library, entities: readonly RegisteredEn
   return new gql.GraphQLSchema({
     query: new gql.GraphQLObjectType({ name: "Query", fields: query }),
     mutation: new gql.GraphQLObjectType({ name: "Mutation", fields: mutation }),
+    ...(Object.keys(subscription).length > 0 ? { subscription: new gql.GraphQLObjectType({ name: "Subscription", fields: subscription }) } : {}),
   });
 }

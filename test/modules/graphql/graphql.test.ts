@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { pack } from "msgpackr";
+import { createClient } from "graphql-ws";
 import type { ServiceBuilder } from "../../../src/service/service-builder.ts";
 import { temporarySqlite } from "../../../src/testing/stores.ts";
 import { type ApiService, serveNotes, STORES } from "../../http/_api-service.ts";
@@ -119,6 +120,36 @@ for (const store of STORES) {
       });
       const answer = (await response.json()) as GraphqlAnswer;
       assert.deepEqual(answer.data!.notes.items, [{ stars: 5 }]);
+    });
+
+    it("streams committed changes matching a filter over graphql-ws", async () => {
+      const client = createClient({ url: `${service.url.replace("http", "ws")}/api/v1/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+      const seen: Record<string, any>[] = [];
+      let ready!: () => void;
+      const first = new Promise<void>((resolve) => (ready = resolve));
+      const stop = client.subscribe(
+        { query: 'subscription { notes_events(filter: "stars >= 7") { type entity { title stars } } }' },
+        { next: (value) => {
+          seen.push(value.data as Record<string, any>);
+          ready();
+        }, error: (error) => assert.fail(JSON.stringify(error)), complete: () => {} },
+      );
+      try {
+        // The subscription is live once the server acknowledged it; writes are retried until one is seen.
+        for (let i = 0; seen.length === 0 && i < 50; i++) {
+          await gql(service.url, CREATE, { input: { title: `low ${i}`, stars: 1 } });
+          await gql(service.url, CREATE, { input: { title: `high ${i}`, stars: 8 } });
+          await Promise.race([first, new Promise((resolve) => setTimeout(resolve, 100))]);
+        }
+        assert.ok(seen.length > 0);
+        for (const value of seen) {
+          assert.equal(value.notes_events.type, "entity.created");
+          assert.ok(value.notes_events.entity.stars >= 7, JSON.stringify(value));
+        }
+      } finally {
+        stop();
+        await client.dispose();
+      }
     });
 
     it("serves queries by GET", async () => {
