@@ -6,7 +6,7 @@ import { ADMIN_KEY, authService, type AuthTestService } from "./_service.ts";
 // expectations are written out here, independently of the resolver.
 const service: AuthTestService = await authService();
 const ULID = "01K72P5N5KCRM6MD3BRE4P0999";
-const PUBLIC = new Set(["/", "/docs", "/docs/scalar.js", "/openapi.json", "/api/v1/health", "/health/live", "/health/ready", "/api/v1/info", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/mfa/$verify", "/api/v1/auth/mfa/totp/$enroll", "/api/v1/auth/mfa/totp/$confirm"]);
+const PUBLIC = new Set(["/", "/docs", "/docs/scalar.js", "/docs/openapi-page.js", "/openapi.json", "/api/v1/health", "/health/live", "/health/ready", "/api/v1/info", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/mfa/$verify", "/api/v1/auth/mfa/totp/$enroll", "/api/v1/auth/mfa/totp/$confirm"]);
 const SELF_SERVICE = new Set(["/api/v1/auth/me", "/api/v1/auth/logout", "/api/v1/auth/sessions", "/api/v1/auth/sessions/:session_id"]);
 const READS = new Set(["GET", "HEAD"]);
 
