@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { Type } from "@sinclair/typebox";
 import { ConflictError, NotFoundError } from "../../../src/core/errors.ts";
 import type { InProcessJobRunner } from "../../../src/modules/jobs/runner.ts";
 import type { JobContext } from "../../../src/modules/jobs/types.ts";
@@ -42,6 +43,25 @@ for (const store of testStores()) {
       assert.ok(record.submitted_at <= record.started_at! && record.started_at! <= record.finished_at!);
       assert.equal(record.error, null);
       assert.equal(record.error_traceback, null);
+    });
+
+    test("a function job is stored running at once when a slot is free, and pending while none is", async () => {
+      const runner = await open({ maxConcurrency: 1 });
+      const hold = gate();
+      const first = await runner.submit(() => hold.promise);
+      assert.equal((await runner.get(first)).status, "running");
+      const second = await runner.submit(() => "second");
+      assert.equal((await runner.get(second)).status, "pending");
+      hold.open();
+      assert.equal((await runner.wait(second, 10_000)).status, "completed");
+      assert.deepEqual(await runner.wait(first, 10_000), await runner.get(first));
+    });
+
+    test("jobs enqueued inside a caller's transaction run and end after it commits", async () => {
+      const runner = await open();
+      runner.register("in-tx", { payload: Type.Object({}), run: () => "ran" });
+      const id = await db.transaction(async () => (await runner.enqueue("in-tx", {})).record.id);
+      assert.equal((await runner.wait(id, 10_000)).status, "completed");
     });
 
     test("a job returning a ULID sets artifact_id; any other value leaves it null", async () => {
