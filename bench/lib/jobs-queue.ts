@@ -170,7 +170,19 @@ async function pgBossSide(url: string): Promise<Side> {
   };
 }
 
-/** Rows of the chapkit-vs-pg-boss comparison on PostgreSQL. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Rows of the chapkit-vs-pg-boss comparison on PostgreSQL. Both sides are
+ * open at once and measured in alternating order, round after round (3 in a
+ * full run), so that load from elsewhere on the machine falls on both alike;
+ * throughputs are the medians of the rounds, latencies percentiles of every
+ * pickup of every round.
+ */
 export async function queueVersusPgBoss(
   adminUrl: string,
   quick: boolean,
@@ -179,31 +191,48 @@ export async function queueVersusPgBoss(
   const backlog = quick ? 2_000 : 10_000;
   const singles = quick ? 500 : 2_000;
   const pickups = quick ? 50 : 200;
-  const figures: Record<"chapkit" | "pgboss", { drain: number; single: number; batched: number; pickup: number[] }> = {
-    chapkit: { drain: 0, single: 0, batched: 0, pickup: [] },
-    pgboss: { drain: 0, single: 0, batched: 0, pickup: [] },
+  const rounds = quick ? 1 : 3;
+  type Figures = { drain: number[]; single: number[]; batched: number[]; pickup: number[] };
+  const names = ["chapkit", "pgboss"] as const;
+  const figures: Record<(typeof names)[number], Figures> = {
+    chapkit: { drain: [], single: [], batched: [], pickup: [] },
+    pgboss: { drain: [], single: [], batched: [], pickup: [] },
   };
-  for (const [name, open] of [["chapkit", chapkitSide], ["pgboss", pgBossSide]] as const) {
-    const store = await postgresStore(adminUrl);
-    const side = await open(store.url);
-    try {
-      await side.drain(500); // warm-up: statements prepared, code compiled
-      const drained = await side.drain(backlog);
-      figures[name].drain = backlog / drained;
-      figures[name].single = await perSecond(singles, async () => {
-        for (let i = 0; i < singles; i++) await side.send();
-      });
-      figures[name].batched = await perSecond(backlog, () => side.sendMany(backlog));
-      figures[name].pickup = await side.pickup(pickups);
-      log(`${name}: ${round(figures[name].drain)} completions/s, enqueue ${round(figures[name].single)}/s single, ` +
-        `${round(figures[name].batched)}/s batched, pickup p50 ${round(percentile(figures[name].pickup, 50))} ms`);
-    } finally {
-      await side.close();
-      await store.drop();
+  const stores = [await postgresStore(adminUrl), await postgresStore(adminUrl)];
+  const sides: Partial<Record<(typeof names)[number], Side>> = {};
+  try {
+    sides.chapkit = await chapkitSide(stores[0]!.url);
+    sides.pgboss = await pgBossSide(stores[1]!.url);
+    for (const name of names) await sides[name]!.drain(500); // warm-up: statements prepared, code compiled
+    for (let r = 0; r < rounds; r++) {
+      for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+        const side = sides[name]!;
+        const into = figures[name];
+        into.drain.push(backlog / await side.drain(backlog));
+        into.single.push(await perSecond(singles, async () => {
+          for (let i = 0; i < singles; i++) await side.send();
+        }));
+        into.batched.push(await perSecond(backlog, () => side.sendMany(backlog)));
+        const latencies = await side.pickup(pickups);
+        into.pickup.push(...latencies);
+        log(`round ${r + 1} ${name}: ${round(into.drain.at(-1)!)} completions/s, enqueue ` +
+          `${round(into.single.at(-1)!)}/s single, ${round(into.batched.at(-1)!)}/s batched, ` +
+          `pickup p50 ${round(percentile(latencies, 50))} ms`);
+      }
     }
+  } finally {
+    for (const side of Object.values(sides)) await side.close();
+    for (const store of stores) await store.drop();
   }
-  const c = figures.chapkit;
-  const b = figures.pgboss;
+  const pick = (name: (typeof names)[number]) => ({
+    drain: median(figures[name].drain),
+    single: median(figures[name].single),
+    batched: median(figures[name].batched),
+    pickup: figures[name].pickup,
+  });
+  log(`medians of ${rounds} round(s): chapkit ${round(pick("chapkit").drain)} vs pg-boss ${round(pick("pgboss").drain)} completions/s`);
+  const c = pick("chapkit");
+  const b = pick("pgboss");
   const row = { suite: "jobs", store: "postgres" };
   const vs = "(vs pg-boss 12";
   return [
