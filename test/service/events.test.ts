@@ -128,3 +128,29 @@ for (const make of [sqliteFileStore, postgresStore]) {
     }
   });
 }
+
+describe("ML events", () => {
+  test("a training publishes ml.trained and a prediction ml.predicted, with their artifacts' ids", async () => {
+    const { functionalRunner } = await import("../../src/ml/functional-runner.ts");
+    const { MLServiceBuilder } = await import("../../src/service/ml-service-builder.ts");
+    const { createConfig, trainedModel, prediction } = await import("../modules/ml/_support.ts");
+    const runner = functionalRunner({
+      inputColumns: ["x"],
+      onTrain: () => ({ k: 2 }),
+      onPredict: ({ future }) => future.withColumn("sample_0", future.column("x").map((v) => Number(v) * 2)),
+    });
+    const app = await new MLServiceBuilder({ info: { display_name: "ml events" }, configSchema: Type.Object({}), runner, logging: false })
+      .withSettings({ env: {} })
+      .build();
+    try {
+      const seen = record(app, { types: ["ml.*"] });
+      const configId = await createConfig(app, "c");
+      const modelId = await trainedModel(app, configId, { columns: ["x", "y"], data: [[1, 2]] });
+      const predicted = await prediction(app, modelId, { columns: ["x"], data: [[3]] });
+      await until(() => seen.length >= 2);
+      assert.deepEqual(seen.map((event) => [event.type, event.data.id]), [["ml.trained", modelId], ["ml.predicted", predicted.id]]);
+    } finally {
+      await app.chapkit.close();
+    }
+  });
+});
