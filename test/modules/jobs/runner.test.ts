@@ -58,7 +58,8 @@ for (const store of testStores()) {
     });
 
     test("jobs enqueued inside a caller's transaction run and end after it commits", async () => {
-      const runner = await open();
+      // The claim outside the transaction cannot see the job before the commit: the next poll takes it.
+      const runner = await open({ queuePollMs: 20 });
       runner.register("in-tx", { payload: Type.Object({}), run: () => "ran" });
       const id = await db.transaction(async () => (await runner.enqueue("in-tx", {})).record.id);
       assert.equal((await runner.wait(id, 10_000)).status, "completed");
