@@ -99,6 +99,7 @@ export type {
 export { errorHandler } from "./src/http/error-handler.ts";
 export type { ErrorHandlerOptions } from "./src/http/error-handler.ts";
 export { problemResponse } from "./src/http/problem-response.ts";
+export { rawJsonBody } from "./src/http/json-body.ts";
 export { formatSseEvent, sseResponse } from "./src/http/sse.ts";
 export type { SseEvent, SseOptions, SseProducer, SseSink } from "./src/http/sse.ts";
 export type { CheckResult, HealthCheck, ServiceContext, ServiceModule } from "./src/http/module.ts";

@@ -18,6 +18,17 @@ function isJson(contentType: string): boolean {
 }
 
 const decoder = new TextDecoder();
+const rawBodies = new WeakMap<Request, string>();
+
+/**
+ * The exact text of a request's JSON body as it arrived, for checks that
+ * need the bytes rather than the parsed value (a webhook signature):
+ * available in handlers once the body was parsed; undefined for other
+ * media types.
+ */
+export function rawJsonBody(request: Request): string | undefined {
+  return rawBodies.get(request);
+}
 
 /** Deepest nesting of arrays and objects a JSON body may have. */
 export const MAX_JSON_DEPTH = 64;
@@ -78,6 +89,7 @@ export function jsonBody(options: JsonBodyOptions = {}): Elysia {
     }
     const bytes = await readBodyLimited(request, max);
     const text = decoder.decode(bytes);
+    rawBodies.set(request, text);
     if (text.trim() === "") return null;
     if (jsonDepth(text) > MAX_JSON_DEPTH) throw new BadRequestError(`JSON body nested deeper than ${MAX_JSON_DEPTH} levels`);
     try {
