@@ -225,6 +225,18 @@ export class PayloadTooLargeError extends ChapkitError {
   }
 }
 
+/** 416 `urn:chapkit:error:range-not-satisfiable`, with `Content-Range: bytes *\/size`. */
+export class RangeNotSatisfiableError extends ChapkitError {
+  /** Creates a 416 error: the requested byte range lies outside the `size` bytes there are. */
+  constructor(range: string, size: number, options: ChapkitErrorOptions = {}) {
+    super(`Range ${range} is outside the ${size} bytes of the content`, {
+      type: urn("range-not-satisfiable"),
+      title: "Range Not Satisfiable",
+      status: 416,
+    }, { ...options, headers: { "Content-Range": `bytes */${size}`, ...options.headers } });
+  }
+}
+
 /** 415 `urn:chapkit:error:unsupported-media-type`. */
 export class UnsupportedMediaTypeError extends ChapkitError {
   /** Creates a 415 error: the request body's content type is not accepted. */

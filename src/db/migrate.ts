@@ -141,7 +141,9 @@ export interface MigrationReport {
  * that cannot get it, or whose statement waits too long for a table lock,
  * fails naming the sessions that hold them.
  */
-export async function migrate(db: Driver, migrations: readonly Migration[], options: MigrateOptions = {}): Promise<MigrationReport> {
+export async function migrate(db: Driver, listed: readonly Migration[], options: MigrateOptions = {}): Promise<MigrationReport> {
+  // A migration several modules list (e.g. the storage tables) is applied once.
+  const migrations = [...new Set(listed)];
   check(migrations);
   await ensureTable(db);
   try {

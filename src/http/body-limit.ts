@@ -77,3 +77,24 @@ export async function readBodyLimited(request: Request, fallback: number = DEFAU
   }
   return out;
 }
+
+/**
+ * The request body as a stream that errors with 413 once more than the
+ * limit has arrived (the request's assigned one, else `fallback`): for
+ * uploads written through to storage as they arrive, never held whole.
+ *
+ * @throws {PayloadTooLargeError} at once when `Content-Length` already says too much.
+ */
+export function limitedBodyStream(request: Request, fallback: number = DEFAULT_BODY_LIMITS.json): ReadableStream<Uint8Array> {
+  const limit = assigned.get(request) ?? fallback;
+  if (Number(request.headers.get("content-length") ?? 0) > limit) throw bodyTooLarge(limit);
+  const body = request.body ?? new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+  let total = 0;
+  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      total += chunk.byteLength;
+      if (total > limit) controller.error(bodyTooLarge(limit));
+      else controller.enqueue(chunk);
+    },
+  }));
+}

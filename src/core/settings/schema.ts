@@ -197,6 +197,23 @@ const compression = Type.Object({
   thresholdBytes: Type.Integer({ minimum: 0, default: 1024, reload: true, description: "Smallest body compressed" }),
 });
 
+const storage = Type.Object({
+  url: Type.String({
+    minLength: 1,
+    default: "db:",
+    description: "Where payloads live: db: (the database, in chunks), file:///var/lib/chapkit/blobs, s3://bucket/prefix?endpoint=…&region=…&style=path, azure://container/prefix?account=…&endpoint=…",
+  }),
+  compression: Type.Union([Type.Literal("none"), Type.Literal("gzip"), Type.Literal("zstd")], {
+    default: "none",
+    description: "Compression at rest of compressible payloads (text, JSON, CSV…): none, gzip or zstd",
+  }),
+  accessKeyId: Type.Optional(Type.String({ minLength: 1, env: ["AWS_ACCESS_KEY_ID"], secret: true, description: "S3 access key id (HMAC key on GCS)" })),
+  secretAccessKey: Type.Optional(Type.String({ minLength: 1, env: ["AWS_SECRET_ACCESS_KEY"], secret: true, description: "S3 secret access key" })),
+  azureAccountKey: Type.Optional(Type.String({ minLength: 1, env: ["AZURE_STORAGE_KEY"], secret: true, description: "Azure storage account key (base64)" })),
+  gcGraceMs: Type.Integer({ minimum: 0, default: 3_600_000, description: "Unreferenced payloads younger than this are kept by garbage collection (ms)" }),
+});
+
+
 const events = Type.Object({
   replayLimit: Type.Integer({ minimum: 0, default: 1000, description: "Events kept per instance for subscribers that resume (Last-Event-ID)" }),
   exclude: Type.Array(Type.String({ minLength: 1 }), { default: [], description: "Collections that publish no events (e.g. audit)" }),
@@ -216,7 +233,7 @@ const sandbox = Type.Object({
   resetSeconds: Type.Integer({ minimum: 1, default: 3600, description: "Seconds between sandbox resets" }),
 });
 
-const schema = Type.Object({ server, database, cache, log, http, load, rateLimit, cors, compression, auth, monitoring, outbound, jobs, events, registration, sandbox });
+const schema = Type.Object({ server, database, cache, log, http, load, rateLimit, cors, compression, auth, monitoring, outbound, jobs, events, registration, sandbox, storage });
 
 /**
  * The one schema of every chapkit setting, grouped by concern. Adding a

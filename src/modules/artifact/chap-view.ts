@@ -1,5 +1,6 @@
 // How the chap profile (chapkit 1.x) shows artifacts: content-less summaries, trees without `config`, $download and $metadata.
 import { BadRequestError, NotFoundError } from "../../core/errors.ts";
+import { payloadResponse } from "./download.ts";
 import type { ArtifactManager } from "./manager.ts";
 import type { ArtifactTreeNode } from "./schema.ts";
 
@@ -53,18 +54,19 @@ const EXTENSIONS: Record<string, string> = {
  *
  * @throws {NotFoundError} unknown artifact or no content; {@link BadRequestError} data without downloadable content.
  */
-export async function downloadContent(manager: ArtifactManager, id: string): Promise<Response> {
+export async function downloadContent(manager: ArtifactManager, id: string, request?: Request): Promise<Response> {
   const record = await manager.store.findById(id);
   if (!record) throw new NotFoundError(`Artifact with id ${id} not found`);
   const data = record.data;
   if (!isObject(data) || !("content" in data)) throw new BadRequestError("Artifact has no downloadable content");
   const declared = typeof data.content_type === "string" ? data.content_type : undefined;
-  const payload = await manager.store.getPayload(id);
+  const payload = await manager.store.payloadRow(id);
   let body: BodyInit;
   let mediaType = declared ?? "application/octet-stream";
   if (payload) {
-    body = payload.bytes as Uint8Array<ArrayBuffer>;
     mediaType = declared ?? payload.contentType;
+    const disposition = `attachment; filename=artifact_${id}.${EXTENSIONS[mediaType] ?? "bin"}`;
+    return payloadResponse(manager, id, request ?? new Request("http://localhost/"), disposition, mediaType);
   } else if (data.content === null || data.content === undefined) {
     throw new NotFoundError("Artifact has no content");
   } else if (isObject(data.content) && mediaType === DATAFRAME_CONTENT_TYPE) {

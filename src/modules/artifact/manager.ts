@@ -3,7 +3,17 @@ import { Manager, type ManagerEvents, type ManagerWriteOptions, type SaveResult 
 import type { WriteCondition } from "../../core/repository.ts";
 import { parseTags } from "../../core/tags.ts";
 import { isUlid } from "../../core/ulid.ts";
-import { type ArtifactPayload, payloadPlaceholder, substituteMarkers } from "./payload.ts";
+import type { ByteRange } from "../../storage/blob-store.ts";
+import { ContentStore } from "../../storage/content-store.ts";
+import { DatabaseBlobStore } from "../../storage/database-blob-store.ts";
+import {
+  type ArtifactPayload,
+  type PayloadInput,
+  type PayloadStream,
+  payloadPlaceholder,
+  type StoredPayload,
+  substituteMarkers,
+} from "./payload.ts";
 import {
   type ArtifactHierarchy,
   type ArtifactIn,
@@ -35,6 +45,8 @@ export interface ArtifactManagerOptions {
   tags?: boolean;
   /** Publishes `entity.*` events of committed writes (collection `artifacts`). */
   events?: ManagerEvents;
+  /** Where payload bytes go (default: content-addressed in the store's own database). */
+  content?: ContentStore;
 }
 
 const encoder = new TextEncoder();
@@ -43,6 +55,11 @@ const encoder = new TextEncoder();
 export interface ArtifactDeleteOptions extends ManagerWriteOptions {
   /** Delete the whole subtree (default true); false detaches the children and recomputes their levels. */
   cascade?: boolean;
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 function ulidField(source: Record<string, unknown>, key: string, loc: (string | number)[], errors: FieldError[]): void {
@@ -77,6 +94,8 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
   readonly hierarchy: ArtifactHierarchy;
   /** Whether artifacts carry `tags` (chap profile). */
   readonly tags: boolean;
+  /** The content store payloads live in (content-addressed, reference-counted). */
+  readonly content: ContentStore;
   #links: ArtifactConfigLinks | null = null;
   readonly #onStored: ((bytes: number) => void) | undefined;
 
@@ -95,11 +114,26 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
     this.#onStored = options.onStored;
     this.tags = options.tags === true;
     this.#out = out;
+    this.content = options.content ?? new ContentStore({ db: options.store.db, blobs: new DatabaseBlobStore(options.store.db) });
   }
 
-  #stored(data: unknown, payload?: ArtifactPayload): void {
+  #stored(data: unknown, payload?: StoredPayload): void {
     if (!this.#onStored) return;
-    this.#onStored(encoder.encode(JSON.stringify(data) ?? "").byteLength + (payload?.bytes.byteLength ?? 0));
+    this.#onStored(encoder.encode(JSON.stringify(data) ?? "").byteLength + (payload?.size ?? 0));
+  }
+
+  /**
+   * Puts payload bytes in the content store, streamed, ahead of the artifact
+   * that will hold them (pass the result to {@link ArtifactManager.save}).
+   * Stored content nobody holds is collected after the grace period.
+   */
+  async storeContent(body: Uint8Array | ReadableStream<Uint8Array>, contentType: string): Promise<StoredPayload> {
+    const ref = await this.content.put(body, { contentType });
+    return { ...ref, contentType };
+  }
+
+  async #storeInput(payload: PayloadInput): Promise<StoredPayload> {
+    return "bytes" in payload ? this.storeContent(payload.bytes, payload.contentType) : payload;
   }
 
   readonly #out: (record: ArtifactRecord) => ArtifactOut;
@@ -141,23 +175,28 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
    * @throws {ValidationError} bad body; {@link NotFoundError} unknown parent;
    * {@link ConflictError} a move that would make a cycle.
    */
-  override async save(body: unknown, payload?: ArtifactPayload): Promise<SaveResult<ArtifactOut>> {
+  override async save(body: unknown, payload?: PayloadInput): Promise<SaveResult<ArtifactOut>> {
     const input = this.parse(body);
-    if (payload) input.data = substituteMarkers(input.data, payloadPlaceholder(payload.bytes.byteLength, payload.contentType));
+    const stored = payload ? await this.#storeInput(payload) : undefined;
+    if (stored) input.data = substituteMarkers(input.data, payloadPlaceholder(stored.size, stored.contentType));
     const result = await this.store.transaction(async () => {
       const existing = input.id === undefined ? null : await this.store.findById(input.id);
       const record = existing ? await this.#change(existing, input) : await this.#insert(input);
-      if (payload) await this.store.putPayload(record.id, payload);
+      if (stored) {
+        await this.content.retain(stored.digest);
+        const replaced = await this.store.putPayloadContent(record.id, stored);
+        if (replaced) await this.content.release(replaced);
+      }
       const output = this.#out(record);
       await this.emit(existing ? "entity.updated" : "entity.created", [record], [output]);
       return { output, created: existing === null };
     });
-    this.#stored(input.data, payload);
+    this.#stored(input.data, stored);
     return result;
   }
 
   /** Creates an artifact (see {@link ArtifactManager.save}), optionally holding a binary payload. */
-  override async create(body: unknown, payload?: ArtifactPayload): Promise<ArtifactOut> {
+  override async create(body: unknown, payload?: PayloadInput): Promise<ArtifactOut> {
     return (await this.save(body, payload)).output;
   }
 
@@ -189,6 +228,8 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
     await this.store.transaction(async () => {
       const record = await this.require(id);
       if (options.condition) await this.store.claim(id, options.condition);
+      const ids = options.cascade === false ? [id] : [id, ...(await this.store.descendantIds(id))];
+      for (const digest of await this.store.payloadDigests(ids)) await this.content.release(digest);
       if (options.cascade === false) {
         await this.store.shiftDescendantLevels(id, -(record.level + 1));
         await this.store.detachChildren(id);
@@ -199,7 +240,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
         await this.store.deleteMany(subtree.map((node) => node.id));
         await this.emit("entity.deleted", subtree);
       } else {
-        await this.store.deleteMany([id, ...(await this.store.descendantIds(id))]);
+        await this.store.deleteMany(ids);
       }
     });
   }
@@ -219,12 +260,48 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
     return node;
   }
 
-  /** The artifact's binary payload. @throws {NotFoundError} unknown artifact, or one without payload. */
+  /** The artifact's binary payload, whole in memory (large ones: {@link ArtifactManager.open}). @throws {NotFoundError} unknown artifact, or one without payload. */
   async download(id: string): Promise<ArtifactPayload> {
+    const row = await this.#payloadRow(id);
+    if (row.digest === null) return (await this.store.legacyPayload(id))!;
+    return { bytes: await this.content.bytes(row.digest), contentType: row.contentType };
+  }
+
+  /** The artifact's payload metadata (media type, size, digest) without its bytes, or null when it has none. @throws {NotFoundError} unknown artifact. */
+  async payloadInfo(id: string): Promise<StoredPayload | null> {
     if (!(await this.store.exists(id))) throw new NotFoundError(`Artifact with id ${id} not found`);
-    const payload = await this.store.getPayload(id);
-    if (!payload) throw new NotFoundError(`Artifact ${id} has no binary content`);
-    return payload;
+    const row = await this.store.payloadRow(id);
+    if (!row) return null;
+    if (row.digest !== null) return { digest: row.digest, size: row.size, contentType: row.contentType };
+    const legacy = (await this.store.legacyPayload(id))!;
+    return { digest: await sha256(legacy.bytes), size: row.size, contentType: row.contentType };
+  }
+
+  /**
+   * Opens the artifact's payload for streaming, whole or a byte range (both
+   * ends inclusive, within the payload: check against `payloadInfo` first).
+   * @throws {NotFoundError} unknown artifact, or one without payload.
+   */
+  async open(id: string, range?: ByteRange): Promise<PayloadStream> {
+    const row = await this.#payloadRow(id);
+    if (row.digest !== null) {
+      return { contentType: row.contentType, size: row.size, digest: row.digest, stream: await this.content.stream(row.digest, range) };
+    }
+    const legacy = (await this.store.legacyPayload(id))!;
+    const bytes = range ? legacy.bytes.subarray(range.start, range.end + 1) : legacy.bytes;
+    return {
+      contentType: row.contentType,
+      size: row.size,
+      digest: await sha256(legacy.bytes),
+      stream: new ReadableStream({ start: (controller) => (controller.enqueue(bytes), controller.close()) }),
+    };
+  }
+
+  async #payloadRow(id: string): Promise<{ contentType: string; size: number; digest: string | null }> {
+    if (!(await this.store.exists(id))) throw new NotFoundError(`Artifact with id ${id} not found`);
+    const row = await this.store.payloadRow(id);
+    if (!row) throw new NotFoundError(`Artifact ${id} has no binary content`);
+    return row;
   }
 
   /** The artifact's ids up to its root: `[id, parent, …, root]`; empty when unknown. */

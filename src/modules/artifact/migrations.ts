@@ -2,6 +2,7 @@ import type { DialectName } from "../../db/driver.ts";
 import type { Migration } from "../../db/migration.ts";
 import { sqlType } from "../../db/dialect.ts";
 import { createTableSql, searchMigration, versionColumnMigration } from "../../db/table-migration.ts";
+import { storageMigrations } from "../../storage/migrations.ts";
 import { artifactsTableV1, searchableArtifactsTable } from "./schema.ts";
 
 function createSql(dialect: DialectName): string {
@@ -14,8 +15,12 @@ function createSql(dialect: DialectName): string {
   return `${createTableSql(dialect, artifactsTableV1)}\n${payloads}`;
 }
 
-/** The migrations of the `artifacts` module: the artifact table and its payload table. */
+/**
+ * The migrations of the `artifacts` module: the storage tables (payloads are
+ * content-addressed blobs), the artifact table and its payload table.
+ */
 export const artifactMigrations: readonly Migration[] = [
+  ...storageMigrations,
   {
     module: "artifacts",
     version: 1,
@@ -30,6 +35,14 @@ export const artifactMigrations: readonly Migration[] = [
     name: "artifact tags",
     up: { sqlite: `ALTER TABLE "artifacts" ADD COLUMN "tags" TEXT;`, postgres: `ALTER TABLE "artifacts" ADD COLUMN "tags" JSON;` },
     down: `ALTER TABLE "artifacts" DROP COLUMN "tags";`,
+  },
+  {
+    module: "artifacts",
+    version: 5,
+    name: "artifact payloads by content digest",
+    // New payloads live in the content store; "bytes" stays (empty) for rows written before.
+    up: `ALTER TABLE "artifact_payloads" ADD COLUMN "digest" TEXT;`,
+    down: `ALTER TABLE "artifact_payloads" DROP COLUMN "digest";`,
   },
 ];
 

@@ -8,6 +8,7 @@ import { artifactConfigOperation, configLinkRoutes } from "../config-link/routes
 import { ConfigLinkStore, configLinkMigrations } from "../config-link/store.ts";
 import type { ConfigManager } from "../config/manager.ts";
 import { CONFIG_KEY, CONFIG_PREFIX_KEY, CONFIG_PREFIXES_KEY, DEFAULT_CONFIG_PREFIX } from "../config/mod.ts";
+import { contentStoreOf } from "../storage/mod.ts";
 import { ArtifactManager } from "./manager.ts";
 import { artifactMigrations, artifactSearchMigration } from "./migrations.ts";
 import { PAYLOAD_MARKER } from "./payload.ts";
@@ -76,6 +77,7 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
         ...(size ? { onStored: (bytes: number) => size.observe(bytes) } : {}),
         tags: options.profile === "chap",
         events: { bus: context.events, collection: "artifacts" },
+        content: contentStoreOf(context),
       });
       context.provide(ARTIFACTS_KEY, artifacts);
       registerSubscribable(context, { collection: "artifacts", prefix, table: artifactsTable });

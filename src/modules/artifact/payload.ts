@@ -6,6 +6,34 @@ export interface ArtifactPayload {
   contentType: string;
 }
 
+/**
+ * A payload already put in the content store (`ArtifactManager.storeContent`),
+ * e.g. streamed from an upload: only its digest, size and media type travel.
+ */
+export interface StoredPayload {
+  /** SHA-256 (hex) of the bytes. */
+  digest: string;
+  /** Size in bytes. */
+  size: number;
+  /** The media type. */
+  contentType: string;
+}
+
+/** A payload to attach to an artifact: bytes at hand, or content already stored. */
+export type PayloadInput = ArtifactPayload | StoredPayload;
+
+/** An artifact's payload opened for reading: its metadata and a stream of the bytes asked for. */
+export interface PayloadStream {
+  /** The media type. */
+  contentType: string;
+  /** The size of the whole payload. */
+  size: number;
+  /** SHA-256 (hex) of the whole payload, the strong validator of downloads. */
+  digest: string;
+  /** The bytes (of the range asked for, else all). */
+  stream: ReadableStream<Uint8Array>;
+}
+
 /** How a JSON value that stands for a binary payload is rendered. */
 export interface PayloadPlaceholder {
   /** Always `bytes`. */

@@ -13,19 +13,20 @@ import { validateValue } from "../../core/validation.ts";
 import { addRoute } from "../../http/_route.ts";
 import { type CrudPermissions, crudRouter } from "../../http/crud/crud-router.ts";
 import type { Operation, ResponseSet } from "../../http/crud/operation.ts";
-import { readBodyLimited } from "../../http/body-limit.ts";
+import { limitedBodyStream } from "../../http/body-limit.ts";
 import { ifMatchCondition } from "../../http/etag.ts";
 import { routeDetail } from "../../http/route-doc.ts";
 import type { ArtifactManager } from "./manager.ts";
-import { type ArtifactPayload, PAYLOAD_MARKER } from "./payload.ts";
+import { PAYLOAD_MARKER, type PayloadInput } from "./payload.ts";
 import { artifactMetadata, chapTreeNode, downloadContent, withoutContent } from "./chap-view.ts";
+import { payloadResponse } from "./download.ts";
 import { ArtifactOutSchema, type ArtifactOut, type ArtifactRecord } from "./schema.ts";
 
 /** The default route prefix of artifacts. */
 export const DEFAULT_ARTIFACT_PREFIX = "/api/v1/artifacts";
 
 /** Creates the trained-model artifact of `$upload?config_id=` (given when config linking is enabled). */
-export type LinkedUpload = (configId: string, payload: ArtifactPayload) => Promise<ArtifactOut>;
+export type LinkedUpload = (configId: string, payload: PayloadInput) => Promise<ArtifactOut>;
 
 /** Options of {@link artifactRoutes}. */
 export interface ArtifactRoutesOptions {
@@ -76,14 +77,19 @@ interface UploadContext {
   set: ResponseSet;
 }
 
-function rawBytes({ request }: { request: Request }): Promise<Uint8Array> {
-  return readBodyLimited(request);
+/** A raw upload body, streamed to storage as it arrives (the size limit counted on the way). */
+class UploadBody {
+  constructor(readonly stream: ReadableStream<Uint8Array>) {}
+}
+
+function rawBody({ request }: { request: Request }): UploadBody {
+  return new UploadBody(limitedBodyStream(request));
 }
 
 async function upload(manager: ArtifactManager, context: UploadContext, linked?: LinkedUpload): Promise<ArtifactOut> {
   const query = validateValue<{ parent_id?: string; config_id?: string }>(UploadQuery, context.query, { loc: ["query"] });
   const { parent_id: parentId, config_id: configId } = query;
-  if (!(context.body instanceof Uint8Array)) {
+  if (!(context.body instanceof UploadBody)) {
     // JSON (and untyped) bodies are parsed as JSON before any route sees them.
     throw new UnsupportedMediaTypeError(
       "Upload the content with its own media type (e.g. application/octet-stream); JSON data belongs in POST on the collection",
@@ -95,11 +101,11 @@ async function upload(manager: ArtifactManager, context: UploadContext, linked?:
   if (configId !== undefined && !linked) {
     throw new BadRequestError("config_id needs config linking (enableConfigLinking)");
   }
-  const payload = { bytes: context.body, contentType: contentTypeOf(context.request) };
+  const payload = await manager.storeContent(context.body.stream, contentTypeOf(context.request));
   const created = configId !== undefined && linked
     ? await linked(configId, payload)
     : await manager.create({
-      data: { content_type: payload.contentType, size: payload.bytes.byteLength, content: PAYLOAD_MARKER },
+      data: { content_type: payload.contentType, size: payload.size, content: PAYLOAD_MARKER },
       ...(parentId === undefined ? {} : { parent_id: parentId }),
     }, payload);
   const url = new URL(context.request.url);
@@ -133,7 +139,7 @@ function chapOperations(manager: ArtifactManager): Operation[] {
       method: "GET",
       summary: "Download artifact content",
       description: "The artifact's `content` as a file: binary content verbatim, a DataFrame as records JSON, other objects as JSON.",
-      handler: ({ id, instance }) => downloadContent(manager, id).catch((error) => Promise.reject(locate(error, instance))),
+      handler: ({ id, instance, request }) => downloadContent(manager, id, request).catch((error) => Promise.reject(locate(error, instance))),
     },
     {
       name: "$metadata",
@@ -186,16 +192,11 @@ export function artifactRoutes(manager: ArtifactManager, options: ArtifactRoutes
       name: "$download",
       method: "GET",
       summary: "Download artifact content",
-      description: "The artifact's binary payload with its content type; 404 when it has none.",
-      handler: async ({ id, instance }) => {
-        const payload = await manager.download(id).catch((error) => Promise.reject(locate(error, instance)));
-        return new Response(payload.bytes as Uint8Array<ArrayBuffer>, {
-          headers: {
-            "content-type": payload.contentType,
-            "content-disposition": `attachment; filename="${id}"`,
-          },
-        });
-      },
+      description:
+        "The artifact's binary payload with its content type, streamed; `ETag` is its SHA-256, `If-None-Match` answers 304, " +
+        "`Range: bytes=…` answers 206 (416 past the end); 404 when it has none.",
+      handler: ({ id, instance, request }) =>
+        payloadResponse(manager, id, request, `attachment; filename="${id}"`).catch((error) => Promise.reject(locate(error, instance))),
     },
     ...(options.entityOperations ?? []),
   ];
@@ -221,7 +222,7 @@ export function artifactRoutes(manager: ArtifactManager, options: ArtifactRoutes
   }));
   if (allow.create) {
     addRoute(app, "POST", `${prefix}/$upload`, (context: UploadContext) => upload(manager, context, options.linkedUpload), {
-      parse: [rawBytes],
+      parse: [rawBody],
       detail: routeDetail({
         summary: "Upload binary content",
         description:

@@ -1,6 +1,16 @@
 import type { Driver, Row, SqlValue } from "../../db/driver.ts";
 import { SqlRepository } from "../../db/repository.ts";
-import type { ArtifactPayload } from "./payload.ts";
+import type { ArtifactPayload, StoredPayload } from "./payload.ts";
+
+/** An artifact's payload as its row records it. */
+export interface PayloadRow {
+  /** Media type. */
+  contentType: string;
+  /** Size in bytes. */
+  size: number;
+  /** SHA-256 of the bytes in the content store; null for payloads stored inline before content addressing. */
+  digest: string | null;
+}
 import { type ArtifactRecord, artifactsTable, searchableArtifactsTable } from "./schema.ts";
 
 /** A row of a subtree with its distance from the subtree's top. */
@@ -83,23 +93,52 @@ export class ArtifactStore extends SqlRepository<ArtifactRecord> {
     return changes;
   }
 
-  /** Stores (or replaces) the artifact's payload. */
-  async putPayload(id: string, payload: ArtifactPayload): Promise<void> {
+  /**
+   * Records the artifact's payload as stored content (or replaces it);
+   * answers the digest it replaced, if any, so its reference can be released.
+   */
+  async putPayloadContent(id: string, content: StoredPayload): Promise<string | null> {
+    const previous = await this.payloadRow(id);
     await this.db.exec(
-      `INSERT INTO "artifact_payloads" ("artifact_id", "content_type", "size", "bytes") VALUES (?, ?, ?, ?)
-       ON CONFLICT ("artifact_id") DO UPDATE SET "content_type" = excluded."content_type", "size" = excluded."size", "bytes" = excluded."bytes"`,
-      [id, payload.contentType, payload.bytes.byteLength, payload.bytes],
+      `INSERT INTO "artifact_payloads" ("artifact_id", "content_type", "size", "bytes", "digest") VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT ("artifact_id") DO UPDATE SET "content_type" = excluded."content_type", "size" = excluded."size", "bytes" = excluded."bytes", "digest" = excluded."digest"`,
+      [id, content.contentType, content.size, new Uint8Array(0), content.digest],
     );
+    return previous?.digest ?? null;
   }
 
-  /** The artifact's payload, or null when it has none. */
-  async getPayload(id: string): Promise<ArtifactPayload | null> {
+  /** The payload's row: content type, size, digest (null for payloads stored before content addressing), or null when none. */
+  async payloadRow(id: string): Promise<PayloadRow | null> {
+    const rows = await this.db.query<{ content_type: string; size: number | string; digest: string | null }>(
+      `SELECT "content_type", "size", "digest" FROM "artifact_payloads" WHERE "artifact_id" = ?`,
+      [id],
+    );
+    const row = rows[0];
+    return row ? { contentType: row.content_type, size: Number(row.size), digest: row.digest ?? null } : null;
+  }
+
+  /** The bytes of a payload stored before content addressing (inline in `artifact_payloads`), or null. */
+  async legacyPayload(id: string): Promise<ArtifactPayload | null> {
     const rows = await this.db.query<{ content_type: string; bytes: unknown }>(
       `SELECT "content_type", "bytes" FROM "artifact_payloads" WHERE "artifact_id" = ?`,
       [id],
     );
     const row = rows[0];
     return row ? { bytes: toBytes(row.bytes), contentType: row.content_type } : null;
+  }
+
+  /** The content digests the payloads of these artifacts hold (for releasing them when the artifacts go). */
+  async payloadDigests(ids: readonly string[]): Promise<string[]> {
+    const digests: string[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      const rows = await this.db.query<{ digest: string }>(
+        `SELECT "digest" FROM "artifact_payloads" WHERE "digest" IS NOT NULL AND "artifact_id" IN (${batch.map(() => "?").join(", ")})`,
+        batch,
+      );
+      digests.push(...rows.map((row) => row.digest));
+    }
+    return digests;
   }
 }
 

@@ -1,6 +1,6 @@
 import { BadRequestError, ConflictError, NotFoundError } from "../../core/errors.ts";
 import type { ArtifactConfigLinks, ArtifactManager } from "../artifact/manager.ts";
-import type { ArtifactPayload } from "../artifact/payload.ts";
+import type { PayloadInput } from "../artifact/payload.ts";
 import type { ArtifactIn, ArtifactOut, LinkedConfig } from "../artifact/schema.ts";
 import type { ConfigManager } from "../config/manager.ts";
 import type { ConfigOut } from "../config/schema.ts";
@@ -76,7 +76,7 @@ export class ConfigLinkManager implements ArtifactConfigLinks {
    *
    * @throws {NotFoundError} unknown config; {@link BadRequestError} the body names a parent.
    */
-  async createLinked(configId: string, body: ArtifactIn, payload?: ArtifactPayload): Promise<ArtifactOut> {
+  async createLinked(configId: string, body: ArtifactIn, payload?: PayloadInput): Promise<ArtifactOut> {
     if (body.parent_id !== undefined && body.parent_id !== null) {
       throw new BadRequestError("A linked artifact must be a root artifact: it cannot have a parent_id");
     }
