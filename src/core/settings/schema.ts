@@ -432,6 +432,21 @@ export interface Settings {
     /** Seconds between resets (default 3600). */
     resetSeconds: number;
   };
+  /** Blob storage of payloads (`CHAPKIT_STORAGE_URL`…; restart to change). */
+  storage: {
+    /** `db:` (default), `file:///path`, `s3://bucket/prefix?endpoint=…`, `azure://container/prefix?account=…` (`CHAPKIT_STORAGE_URL`; not a secret, since `file:` names a directory here: keep credentials in the key settings). */
+    url: string;
+    /** Compression at rest of compressible payloads: `none` (default), `gzip`, `zstd`. */
+    compression: "none" | "gzip" | "zstd";
+    /** S3 access key id (`AWS_ACCESS_KEY_ID`; a secret). */
+    accessKeyId?: string;
+    /** S3 secret access key (`AWS_SECRET_ACCESS_KEY`; a secret). */
+    secretAccessKey?: string;
+    /** Azure storage account key (`AZURE_STORAGE_KEY`; a secret). */
+    azureAccountKey?: string;
+    /** Milliseconds unreferenced payloads are kept before garbage collection removes them (default 1 hour). */
+    gcGraceMs: number;
+  };
 }
 
 /** One rate-limit policy of the `rateLimit.policies` setting. */
