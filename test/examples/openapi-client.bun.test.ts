@@ -6,14 +6,14 @@
  * are `@ts-expect-error`), and the program runs against the example.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import openapiTS, { astToString } from "openapi-typescript";
+import { startExample } from "../_support/example-process.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url).href);
-const EXAMPLE = join(ROOT, "examples", "typed_client.ts");
 const DIR = join(ROOT, ".tmp", `openapi-client-${process.pid}`);
 
 const PROGRAM = `import createClient from "openapi-fetch";
@@ -45,32 +45,12 @@ await client.GET("/api/v1/notes/{entity_id}", {});
 console.log("ok", stars);
 `;
 
-function startExample(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [EXAMPLE], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: "0", NO_COLOR: "1", DATABASE_URL: "sqlite::memory:" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Uint8Array): void => {
-      output += new TextDecoder().decode(chunk);
-      const match = /^Listening on (http:\/\/\S+)$/m.exec(output);
-      if (match) resolve({ child, url: match[1]! });
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.on("error", reject);
-    child.on("close", () => reject(new Error(`example exited: ${output}`)));
-  });
-}
-
 describe("a client generated from /openapi.json with openapi-typescript and openapi-fetch", () => {
   let child: ChildProcess;
   let url: string;
 
   beforeAll(async () => {
-    ({ child, url } = await startExample());
+    ({ child, url } = await startExample("typed_client.ts"));
     mkdirSync(DIR, { recursive: true });
     const document = await (await fetch(`${url}/openapi.json`)).json();
     writeFileSync(join(DIR, "schema.ts"), astToString(await openapiTS(document)));

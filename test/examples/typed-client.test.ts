@@ -6,44 +6,20 @@
  * (typed-client-types.bun.test.ts): a wrong path, body or field fails to compile.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { treaty } from "@elysiajs/eden";
 import type { TypedService } from "../../examples/typed_client.ts";
-import { RUNTIME } from "../_support/stores.ts";
+import { startExample } from "../_support/example-process.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url).href);
-const EXAMPLE = fileURLToPath(new URL("../../examples/typed_client.ts", import.meta.url).href);
 const UNKNOWN = "01K79YAHJ7BR4E87VVTG8FNBMA";
-
-function startExample(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, RUNTIME === "deno" ? ["run", "-A", EXAMPLE] : [EXAMPLE], {
-    cwd: ROOT,
-    // The suite's DATABASE_URL names a shared PostgreSQL database: the example gets a store of its own.
-    env: { ...process.env, PORT: "0", NO_COLOR: "1", DATABASE_URL: "sqlite::memory:" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Uint8Array): void => {
-      output += new TextDecoder().decode(chunk);
-      const match = /^Listening on (http:\/\/\S+)$/m.exec(output);
-      if (match) resolve({ child, url: match[1]! });
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.on("error", reject);
-    child.on("close", () => reject(new Error(`example exited: ${output}`)));
-  });
-}
 
 describe("a typed Eden client of a running example", () => {
   let child: ChildProcess;
   let client: ReturnType<typeof treaty<TypedService>>;
 
   before(async () => {
-    const started = await startExample();
+    const started = await startExample("typed_client.ts");
     child = started.child;
     client = treaty<TypedService>(started.url);
   });
