@@ -1,5 +1,6 @@
 import type { TableDefinition } from "../core/entity.ts";
 import { InvalidQueryError } from "../core/errors.ts";
+import { fieldParts, queryFieldNames } from "../core/query-field.ts";
 import { didYouMean } from "../core/suggest.ts";
 import { ident } from "./dialect.ts";
 import type { DialectName, SqlValue } from "./driver.ts";
@@ -15,24 +16,23 @@ export type ValueKind = "number" | "string" | "boolean";
 
 /** What a JSON path segment may contain (it reaches SQL as text, so nothing else). */
 export const PATH_SEGMENT: RegExp = /^[A-Za-z0-9_]+$/;
-const BASE = new Set(["id", "created_at", "updated_at"]);
 
-/** Resolves a field name against a table; unknown fields are an `InvalidQueryError`. */
+/**
+ * Resolves a field name against a table for SQL (see `fieldParts`, the one
+ * resolution; secret columns stay reachable to the stores' own lookups);
+ * unknown fields are an `InvalidQueryError`.
+ */
 export function resolveField(table: TableDefinition, field: string): FieldRef {
-  const [column = "", ...path] = field.split(".");
-  // Own columns only: prototype names (`constructor`) are no columns. Secret columns stay reachable to the stores' own lookups.
-  const definition = Object.hasOwn(table.columns, column) ? table.columns[column] : undefined;
-  if (!BASE.has(column) && !definition) {
-    const known = [...BASE, ...Object.keys(table.columns).filter((name) => !table.columns[name]?.secret)];
-    throw new InvalidQueryError(`Unknown field: ${field}${didYouMean(column, known)}`);
+  const parts = fieldParts(table, field, { secret: true });
+  if (!("problem" in parts)) return { column: parts.column, path: parts.path };
+  switch (parts.problem) {
+    case "unknown":
+      throw new InvalidQueryError(`Unknown field: ${field}${didYouMean(parts.column, queryFieldNames(table))}`);
+    case "not-json":
+      throw new InvalidQueryError(`Field ${parts.column} has no nested fields: ${field}`);
+    case "bad-path":
+      throw new InvalidQueryError(`Invalid path segment in ${field}`);
   }
-  if (path.length > 0) {
-    if (definition?.type !== "json") throw new InvalidQueryError(`Field ${column} has no nested fields: ${field}`);
-    for (const segment of path) {
-      if (!PATH_SEGMENT.test(segment)) throw new InvalidQueryError(`Invalid path segment in ${field}`);
-    }
-  }
-  return { column, path };
 }
 
 /**
