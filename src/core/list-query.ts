@@ -1,3 +1,17 @@
+/**
+ * List queries: reading `filter`, `sort`, `fields`, `q`, paging and field
+ * filters from a request into one {@link ListQuery}.
+ *
+ * The feature spans three layers, one concern each, as the layer rule
+ * requires: the query model, the filter grammar, field resolution and
+ * cursors live in `src/core/` (this file, `query.ts`, `filter-parse.ts`,
+ * `query-field.ts`, `cursor.ts`, `list-result.ts`), the SQL they compile to
+ * in `src/db/` (`filter-sql.ts`, `field-sql.ts`, `search-sql.ts`), and the
+ * route glue in `src/http/` (`list-query-route.ts`, `crud/list-query.ts`).
+ * Field names resolve in one place, `fieldParts` in `query-field.ts`.
+ *
+ * @module
+ */
 import { decodeCursor } from "./cursor.ts";
 import type { TableDefinition } from "./entity.ts";
 import { type FieldError, ValidationError } from "./errors.ts";

@@ -1,3 +1,17 @@
+/**
+ * Machine learning as a service module: `$train`/`$predict` (and the chap
+ * profile's routes), ML jobs, KServe V2 and the model card, over the
+ * registry of `modules/models`.
+ *
+ * Why ML spans two folders: `src/ml/` holds what needs no HTTP and no store
+ * (the DataFrame, the functional, class, shell and ONNX runners, the worker
+ * pool, batching), so scripts and tests use models without a service and the
+ * layer rule keeps Elysia out of them; this folder wires those runners to
+ * configs, artifacts, jobs and routes. A change to how a model runs belongs
+ * in `src/ml/`; a change to how it is served belongs here.
+ *
+ * @module
+ */
 import type { AnyElysia } from "elysia";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import type { ModelVersion } from "../models/schema.ts";
