@@ -3,13 +3,16 @@
  * (`NoteIn`, `NoteOut`, `Problem`, `PaginatedResponse`…) moves to
  * `components.schemas` under its title and is referenced with `$ref`, and
  * every JSON request body and success answer gets an example (its schema's
- * own, else one built from the schema).
+ * own, else one built from the schema), as do other success answers with a
+ * schema (an event stream gets an example event) and every parameter.
  */
 
 type Json = Record<string, unknown>;
 
 const METHODS = new Set(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
 const REF = "#/components/schemas/";
+/** The id used in examples. */
+const EXAMPLE_ID = "01K79YAHJ7BR4E87VVTG8FNBMA";
 
 function isObject(value: unknown): value is Json {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -58,7 +61,7 @@ export function exampleOf(schema: unknown, schemas: Record<string, Json> = {}, d
   switch (schema.type) {
     case "string":
       return schema.format === "date-time" ? "2026-01-01T00:00:00.000Z" : /ulid|^id$/i.test(String(schema.title ?? schema.description ?? ""))
-        ? "01K79YAHJ7BR4E87VVTG8FNBMA"
+        ? EXAMPLE_ID
         : "string";
     case "integer":
       return typeof schema.minimum === "number" ? schema.minimum : 0;
@@ -75,7 +78,7 @@ export function exampleOf(schema: unknown, schemas: Record<string, Json> = {}, d
       const required = new Set(Array.isArray(schema.required) ? schema.required : Object.keys(properties));
       const example: Json = {};
       for (const [name, property] of Object.entries(properties)) {
-        if (required.has(name)) example[name] = name === "id" ? "01K79YAHJ7BR4E87VVTG8FNBMA" : exampleOf(property, schemas, depth + 1);
+        if (required.has(name)) example[name] = name === "id" ? EXAMPLE_ID : exampleOf(property, schemas, depth + 1);
       }
       return example;
     }
@@ -84,12 +87,34 @@ export function exampleOf(schema: unknown, schemas: Record<string, Json> = {}, d
   }
 }
 
-function addExamples(content: unknown, schemas: Record<string, Json>): void {
+function addExamples(content: unknown, schemas: Record<string, Json>, all = false): void {
   if (!isObject(content)) return;
   for (const [type, media] of Object.entries(content)) {
-    if (!isObject(media) || "example" in media || "examples" in media || !type.includes("json")) continue;
-    media.example = exampleOf(media.schema, schemas);
+    if (!isObject(media) || "example" in media || "examples" in media) continue;
+    if (type.includes("json")) media.example = exampleOf(media.schema, schemas);
+    else if (!all || !("schema" in media)) continue;
+    else if (type === "text/event-stream" && !hinted(media.schema)) media.example = `id: ${EXAMPLE_ID}\ndata: {}\n\n`;
+    else media.example = exampleOf(media.schema, schemas);
   }
+}
+
+/** Whether a schema names its own example values. */
+function hinted(schema: unknown): boolean {
+  return isObject(schema) && (Array.isArray(schema.examples) || "example" in schema || "default" in schema || "const" in schema || "enum" in schema);
+}
+
+/**
+ * An example for a parameter: its schema's example or default, an id for an
+ * id, else (path parameters only: an optional query parameter is better left
+ * empty than filled with a placeholder) one built from its type.
+ */
+function addParameterExample(parameter: unknown, schemas: Record<string, Json>): void {
+  if (!isObject(parameter) || "example" in parameter || "examples" in parameter || "content" in parameter) return;
+  const schema = isObject(parameter.schema) ? parameter.schema : {};
+  const named = typeof parameter.name === "string" ? parameter.name : "";
+  if (hinted(schema)) parameter.example = exampleOf(schema, schemas);
+  else if (schema.type === "string" && /(^|_)id$/.test(named)) parameter.example = EXAMPLE_ID;
+  else if (parameter.in === "path") parameter.example = exampleOf(schema, schemas);
 }
 
 /** The document with named component schemas and examples (the input is left unchanged). */
@@ -104,8 +129,9 @@ export function forClientGenerators(document: Json): Json {
       if (isObject(operation.requestBody)) addExamples(operation.requestBody.content, schemas);
       const responses = isObject(operation.responses) ? operation.responses : {};
       for (const [status, response] of Object.entries(responses)) {
-        if (status.startsWith("2") && isObject(response)) addExamples(response.content, schemas);
+        if (status.startsWith("2") && isObject(response)) addExamples(response.content, schemas, true);
       }
+      if (Array.isArray(operation.parameters)) for (const parameter of operation.parameters) addParameterExample(parameter, schemas);
     }
   }
   return { ...document, paths, components: { ...components, schemas } };

@@ -327,7 +327,7 @@ export function healthRoutes(options: HealthRoutesOptions = {}): AnyElysia {
         description: "Server-sent events: the health answer at once, then one every `poll_interval` seconds (default 1), until the client leaves.",
         tags: options.tags ?? ["Observability"],
         query: Type.Object({ poll_interval: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 1 })) }),
-        response: Type.String({ description: "`data:` events, each a health answer as compact JSON" }),
+        response: Type.String({ description: "`data:` events, each a health answer as compact JSON", examples: ['data: {"status":"healthy"}\n\n'] }),
         responseType: "text/event-stream",
       }),
     });

@@ -159,7 +159,7 @@ export function metricsRoutes(monitoring: Monitoring, options: MetricsRoutesOpti
       summary: "Prometheus metrics",
       description: "Prometheus text format, or OpenMetrics 1.0 when Accept asks for application/openmetrics-text.",
       tags: ["Observability"],
-      response: Type.String(),
+      response: Type.String({ examples: ["# TYPE http_requests_total counter\nhttp_requests_total{method=\"GET\",status=\"200\"} 42\n"] }),
       responseType: "text/plain",
     }), "metrics:read"),
   });

@@ -1,3 +1,4 @@
+import { Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import type { Monitoring } from "../observability/monitoring.ts";
 import type { SeriesSummary } from "../observability/request-series.ts";
@@ -146,6 +147,8 @@ export function statusPage(monitoring: Monitoring, options: StatusPageOptions): 
       summary: "Status page",
       description: "Health, traffic, latency, errors, jobs and models over the last hour, as HTML with SVG charts.",
       tags: ["Observability"],
+      response: Type.String({ examples: ["<!doctype html><html><head><title>Status</title></head><body>…</body></html>"] }),
+      responseType: "text/html",
     }), "metrics:read"),
   });
   return app;

@@ -11,6 +11,18 @@ import type { SlowQueryLog } from "../observability/slow-queries.ts";
 import type { Readiness } from "./readiness.ts";
 import { routeDetail } from "./route-doc.ts";
 
+
+const IndexAdviceList = Type.Object({
+  items: Type.Array(Type.Object({
+    table: Type.String(),
+    column: Type.String(),
+    use: Type.Union([Type.Literal("filter"), Type.Literal("sort")]),
+    seen: Type.Integer(),
+    create: Type.String(),
+  })),
+}, {
+  examples: [{ items: [{ table: "notes", column: "stars", use: "filter", seen: 12, create: "CREATE INDEX notes_stars_idx ON notes (stars)" }] }],
+});
 /** What `GET /api/v1/system` answers. */
 export interface SystemInfo {
   current_time: string;
@@ -81,7 +93,12 @@ export function systemRoutes(options: SystemRoutesOptions = {}): AnyElysia {
   if (options.schemaDiagram && db) {
     addRoute(app, "GET", `${prefix}/schema.svg`, async () =>
       new Response(svgDiagram(await describeSchema(db)), { headers: { "content-type": "image/svg+xml; charset=utf-8" } }), {
-      detail: routeDetail({ summary: "ER diagram of the database tables (SVG)", tags: options.tags ?? ["Service"] }),
+      detail: routeDetail({
+        summary: "ER diagram of the database tables (SVG)",
+        tags: options.tags ?? ["Service"],
+        response: Type.String({ examples: ['<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 200">…</svg>'] }),
+        responseType: "image/svg+xml",
+      }),
     });
   }
   const slowQueries = options.slowQueries;
@@ -91,6 +108,7 @@ export function systemRoutes(options: SystemRoutesOptions = {}): AnyElysia {
         summary: "Index advice",
         description: "Columns the logged slow statements filter or sort on that lead no index, most seen first, each with its CREATE INDEX statement.",
         tags: options.tags ?? ["Service"],
+        response: IndexAdviceList,
       }),
     });
   }
@@ -105,6 +123,8 @@ export function systemRoutes(options: SystemRoutesOptions = {}): AnyElysia {
         summary: "Drain this instance",
         description: "Readiness answers 503 from now on; in-flight requests and jobs finish, then the process exits (blue-green and canary roll-outs).",
         tags: options.tags ?? ["Service"],
+        status: 202,
+        response: Type.Object({ status: Type.Literal("draining") }),
       }),
     });
   }

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { Type } from "@sinclair/typebox";
+import { functionalRunner } from "../../src/ml/functional-runner.ts";
 import { ServiceBuilder } from "../../src/service/service-builder.ts";
 import type { ServiceApp } from "../../src/service/lifecycle.ts";
+import { Note } from "../http/_api-service.ts";
 import { call } from "../http/_notes.ts";
 import { notesModule } from "./_notes-module.ts";
 
@@ -106,5 +109,76 @@ describe("openapi document", () => {
     assert.equal(script.status, 200);
     assert.match(script.headers.get("content-type") ?? "", /javascript/);
     assert.ok((await script.arrayBuffer()).byteLength > 100_000);
+  });
+});
+
+describe("openapi document of a service with every module on", () => {
+  let app: ServiceApp;
+  let doc: any;
+  before(async () => {
+    const runner = functionalRunner({ onTrain: () => ({}), onPredict: (input) => input.future });
+    app = await new ServiceBuilder({ info: { display_name: "Everything", version: "1.0.0" } })
+      .withSettings({ env: {} })
+      .withHealth()
+      .withSystem()
+      .withLandingPage()
+      .withMonitoring()
+      .withConfig(Type.Object({ k: Type.Integer({ default: 3 }) }))
+      .withArtifacts({ hierarchy: { name: "ml", level_labels: {} }, enableConfigLinking: true })
+      .withJobs()
+      .withTasks()
+      .withMl(runner)
+      .withEntity(Note)
+      .withFlags()
+      .withRealtime()
+      .withGraphql()
+      .withBatch()
+      .withWebhooks()
+      .withAuth({ jwtSecret: "j".repeat(48), env: {} })
+      .build();
+    doc = (await call(app, "GET", "/openapi.json")).body;
+  });
+  after(() => app.chapkit.close());
+
+  const operations = (): [string, any][] =>
+    Object.entries<Record<string, any>>(doc.paths).flatMap(([path, item]) =>
+      Object.entries<any>(item).map(([method, operation]): [string, any] => [`${method.toUpperCase()} ${path}`, operation])
+    );
+  const successContent = (operation: any): any[] =>
+    Object.entries<any>(operation.responses).filter(([status]) => status.startsWith("2")).flatMap(([, answer]) => Object.values(answer.content ?? {}));
+
+  it("gives every operation an example: of its body, its success answer or a parameter", () => {
+    const bare: string[] = [];
+    const missing: string[] = [];
+    for (const [name, operation] of operations()) {
+      const media = [...Object.values<any>(operation.requestBody?.content ?? {}), ...successContent(operation)];
+      const parameters: any[] = operation.parameters ?? [];
+      if (media.length === 0 && parameters.length === 0) {
+        bare.push(name);
+        continue;
+      }
+      const shown = media.some((m) => "example" in m || "examples" in m) || parameters.some((p) => "example" in p || "examples" in p);
+      if (!shown) missing.push(name);
+    }
+    assert.deepEqual(missing, []);
+    // OpenAPI has no place for an example on an operation without parameters, body or answer.
+    assert.deepEqual(bare, ["POST /api/v1/auth/logout"]);
+  });
+
+  it("gives every path parameter an example, an id a ULID", () => {
+    for (const [name, operation] of operations()) {
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.in === "path") assert.ok("example" in parameter, `${name} ${parameter.name}`);
+      }
+    }
+    const [parameter] = doc.paths["/api/v1/notes/{entity_id}"].delete.parameters;
+    assert.equal(parameter.example, "01K79YAHJ7BR4E87VVTG8FNBMA");
+  });
+
+  it("shows an event stream's example as server-sent event text", () => {
+    for (const path of ["/api/v1/notes/$subscribe", "/api/v1/jobs/{job_id}/$stream"]) {
+      const example = doc.paths[path].get.responses["200"].content["text/event-stream"].example as string;
+      assert.match(example, /^(id: .+\n)?data: \{.*\}\n\n/, path);
+    }
   });
 });

@@ -20,8 +20,11 @@ export interface SubscribeRoutesOptions {
 }
 
 const SubscribeQuery = Type.Object({
-  filter: Type.Optional(Type.String({ description: "Filter expression over the entity, as in list queries" })),
-  types: Type.Optional(Type.String({ description: "Comma-separated event types, e.g. `entity.created,entity.updated` (default all)" })),
+  filter: Type.Optional(Type.String({ description: "Filter expression over the entity, as in list queries", examples: ['id = "01K79YAHJ7BR4E87VVTG8FNBMA"'] })),
+  types: Type.Optional(Type.String({
+    description: "Comma-separated event types, e.g. `entity.created,entity.updated` (default all)",
+    examples: ["entity.created,entity.updated"],
+  })),
   last_event_id: Type.Optional(Type.String({ description: "Resume after this event id (for clients that cannot send `Last-Event-ID`)" })),
 });
 
@@ -67,7 +70,13 @@ export function subscribeRoutes(options: SubscribeRoutesOptions): AnyElysia {
         tags: ["realtime"],
         query: SubscribeQuery,
         responseType: "text/event-stream",
-        response: Type.String({ description: "`id:` and `data:` per event; `: heartbeat` comments" }),
+        response: Type.String({
+          description: "`id:` and `data:` per event; `: heartbeat` comments",
+          examples: [
+            `id: 01K79YAHJ7BR4E87VVTG8FNBMB\ndata: {"id":"01K79YAHJ7BR4E87VVTG8FNBMB","type":"entity.created",` +
+            `"timestamp":"2026-01-01T00:00:00.000Z","data":{"collection":"${collection.collection}","id":"01K79YAHJ7BR4E87VVTG8FNBMA","entity":{"id":"01K79YAHJ7BR4E87VVTG8FNBMA"}}}\n\n`,
+          ],
+        }),
       }),
     });
   }

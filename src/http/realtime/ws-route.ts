@@ -31,6 +31,9 @@ interface ClientMessage {
   last_event_id?: unknown;
 }
 
+/** The handshake header the route needs, documented as a parameter. */
+const UPGRADE_HEADER = { name: "upgrade", in: "header", required: true, schema: { type: "string", const: "websocket" }, example: "websocket" };
+
 /**
  * `GET /api/v1/$ws`: a WebSocket speaking JSON. The client sends
  * `{"type": "subscribe", "id", "collection", "filter"?, "types"?, "last_event_id"?}`
@@ -104,12 +107,12 @@ export function websocketRoute(options: WebsocketRouteOptions): AnyElysia {
     if (!response) throw new BadRequestError("Expected a WebSocket handshake (Upgrade: websocket) on a served socket");
     return response;
   }, {
-    detail: withPermission(routeDetail({
+    detail: withPermission({ ...routeDetail({
       summary: "Realtime WebSocket",
       description: "JSON protocol: send `{\"type\":\"subscribe\",\"id\",\"collection\",\"filter\"?,\"types\"?,\"last_event_id\"?}` " +
         "or `{\"type\":\"unsubscribe\",\"id\"}`; receive `subscribed`, `unsubscribed`, " +
         "`{\"type\":\"event\",\"subscription\",\"event\"}` and `{\"type\":\"error\",\"id\"?,\"problem\"}`.",
       tags: ["realtime"],
-    }), AUTHENTICATED),
+    }), parameters: [UPGRADE_HEADER] }, AUTHENTICATED),
   }) as unknown as AnyElysia;
 }

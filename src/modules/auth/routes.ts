@@ -36,6 +36,14 @@ const AuditQuery: TObject = Type.Object({
 /** The permission every auth administration route needs. */
 export const AUTH_ADMIN = "auth:admin";
 
+const RoleOut: TObject = Type.Object({
+  name: Type.String(),
+  inherits: Type.Array(Type.String()),
+  permissions: Type.Array(Type.String()),
+  description: Type.Union([Type.String(), Type.Null()]),
+  effective_permissions: Type.Array(Type.String()),
+}, { title: "RoleOut", examples: [{ name: "editor", inherits: ["viewer"], permissions: ["notes:write"], description: null, effective_permissions: ["notes:read", "notes:write"] }] });
+
 type Ctx = { request: Request; body?: unknown; params: Record<string, string>; query: Record<string, unknown>; set: { status?: number | string; headers: Record<string, string | number> } };
 
 /** Handlers are typed by their own context shape; route schemas are documented, not inferred. */
@@ -116,7 +124,11 @@ export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): 
     if (wanted !== undefined && wanted !== who.id && !auth.authorize(who, AUTH_ADMIN)) throw new ForbiddenError(`Permission ${AUTH_ADMIN} required`);
     if (wanted === undefined && who.kind !== "user") return [];
     return auth.sessions.listFor(wanted ?? who.id);
-  }), doc(AUTHENTICATED, { summary: "List sessions", description: "The caller's sessions; `?user_id=` (administrators) another user's." }));
+  }), doc(AUTHENTICATED, {
+    summary: "List sessions",
+    description: "The caller's sessions; `?user_id=` (administrators) another user's.",
+    query: Type.Object({ user_id: Type.Optional(Type.String({ examples: ["01K79YAHJ7BR4E87VVTG8FNBMA"] })) }),
+  }));
 
   app.delete(`${prefix}/sessions/:session_id`, h(async ({ request, params }: Ctx) => {
     const who = principal(request);
@@ -156,7 +168,7 @@ export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): 
       permissions: role.permissions,
       description: role.description ?? null,
       effective_permissions: auth.roles.permissionsOf(name),
-    })), doc(AUTH_ADMIN, { summary: "List roles" }));
+    })), doc(AUTH_ADMIN, { summary: "List roles", response: Type.Array(RoleOut) }));
 
   app.post(`${prefix}/roles`, h(async ({ request, body }: Ctx) => {
     platformOnly(request);

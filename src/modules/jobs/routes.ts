@@ -161,7 +161,10 @@ export function jobsRoutes(runner: JobRunner, options: JobsRoutesOptions = {}): 
           "closing after the first finished record; a deleted job sends `{\"status\": \"deleted\"}`.",
         tags,
         query: JobStreamQuerySchema,
-        response: Type.String({ description: "`data:` events, each a JobRecord as compact JSON" }),
+        response: Type.String({
+          description: "`data:` events, each a JobRecord as compact JSON",
+          examples: ['data: {"id":"01K79YAHJ7BR4E87VVTG8FNBMA","status":"running"}\n\ndata: {"id":"01K79YAHJ7BR4E87VVTG8FNBMA","status":"completed"}\n\n'],
+        }),
         responseType: "text/event-stream",
       }),
     })
