@@ -136,6 +136,12 @@ export function graphqlModule(options: GraphqlOptions = {}): ServiceModule {
   const tags = options.tags ?? ["GraphQL"];
   return {
     name: "graphql",
+    start(context: ServiceContext): void {
+      // Found at start-up rather than as a 500 on the first query.
+      if (registeredEntities(context).length === 0) {
+        throw new ConfigurationError("withGraphql() serves the withEntity tables (and plugin entities) and this service has none: add withEntity(...) or drop withGraphql()");
+      }
+    },
     routes(context: ServiceContext): AnyElysia {
       let handle: Promise<Handle> | undefined;
       const serve = ({ request, body }: { request: Request; body: unknown }): Promise<Response> => {
