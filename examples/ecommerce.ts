@@ -10,7 +10,7 @@
  *   curl -s 'localhost:8000/api/v1/orders/$place' -H 'content-type: application/json' -d '{"customer":"ada","lines":[{"sku":"TEA-1","quantity":2}]}'
  */
 import { Type } from "@sinclair/typebox";
-import { type AnyElysia, Elysia } from "elysia";
+import { type AnyElysia, Elysia, t } from "elysia";
 import {
   ConflictError,
   defineEntity,
@@ -45,9 +45,11 @@ export const Order = defineEntity({
   },
 });
 
-const PlaceOrder = Type.Object({
-  customer: Type.String({ minLength: 1 }),
-  lines: Type.Array(Type.Object({ sku: Type.String(), quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }), { minItems: 1, maxItems: 100 }),
+// Elysia validates the body, so its schema is built with Elysia's own TypeBox (`t`):
+// under Deno a schema from the `@sinclair/typebox` import is not the type Elysia's `body` expects.
+const PlaceOrder = t.Object({
+  customer: t.String({ minLength: 1 }),
+  lines: t.Array(t.Object({ sku: t.String(), quantity: t.Integer({ minimum: 1, maximum: 1000 }) }), { minItems: 1, maxItems: 100 }),
 });
 
 /** `POST /api/v1/orders/$place`: takes the stock of every line and records the order, all or nothing. */
