@@ -129,7 +129,7 @@ describe("JSR package", () => {
     const app = denoConsumer(
       "onnx",
       [
-        `import { linearRegressionOnnx, OnnxWorkerPool } from "jsr:${denoConfig.name}";`,
+        `import { linearRegressionOnnx, OnnxWorkerPool } from "jsr:${denoConfig.name}/onnx";`,
         `const pool = new OnnxWorkerPool({ size: 1 });`,
         `const model = linearRegressionOnnx({ weights: [2, 3], bias: 1 });`,
         `const inputs = [{ data: Float32Array.from([1, 1, 2, 0]), dims: [2, 2] }];`,
