@@ -126,7 +126,10 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
         const configId = await createConfig(service.app, "evented", { offset: 2 });
         await trainVersion(service, configId, "evented");
         await predicted(service, { model: "evented@1.0.0" });
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // The bus delivers after the answers: wait for all three (a loaded machine can take longer than a moment).
+        for (let waited = 0; waited < 10_000 && ["model.promoted", "ml.trained", "ml.predicted"].some((type) => !seen.some((e) => e.type === type)); waited += 25) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
         const promoted = seen.find((e) => e.type === "model.promoted");
         assert.deepEqual([promoted?.entity.alias, promoted?.entity.to_version], ["events", "1.0.0"]);
         assert.deepEqual([seen.find((e) => e.type === "ml.trained")?.entity.model_name, seen.find((e) => e.type === "ml.trained")?.entity.model_version], ["evented", "1.0.0"]);
