@@ -36,7 +36,14 @@ interface Queue {
   items: Pending[];
   rows: number;
   timer?: ReturnType<typeof setTimeout>;
+  /** A flush is due at the end of this turn of the event loop. */
+  soon?: boolean;
 }
+
+/** Runs `fn` once the current turn's callbacks (and their microtasks) are done. */
+const afterThisTurn: (fn: () => void) => void = typeof setImmediate === "function"
+  ? (fn) => void setImmediate(fn)
+  : (fn) => void setTimeout(fn, 0);
 
 /**
  * Wraps an {@link OnnxExecutor} (usually a worker pool): requests for the
@@ -122,8 +129,21 @@ export class BatchingExecutor implements OnnxExecutor {
 
   #schedule(queue: Queue): void {
     if (queue.items.length === 0) return;
-    if (this.#inFlight < this.#maxInFlight || queue.rows >= this.#maxRows) {
+    if (queue.rows >= this.#maxRows) {
       this.#flush(queue);
+      return;
+    }
+    if (this.#inFlight < this.#maxInFlight) {
+      // A free slot: go at the end of this turn, so requests arriving together
+      // (callers woken by the same finished batch) leave as one batch.
+      if (!queue.soon) {
+        queue.soon = true;
+        afterThisTurn(() => {
+          queue.soon = false;
+          if (queue.items.length > 0 && this.#inFlight < this.#maxInFlight) this.#flush(queue);
+          else this.#schedule(queue);
+        });
+      }
       return;
     }
     queue.timer ??= setTimeout(() => {
