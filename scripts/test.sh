@@ -184,8 +184,15 @@ if [[ "$COVERAGE" != 0 ]]; then
   lcovs=()
   [[ -f "$LOGS/coverage-bun/lcov.info" ]] && lcovs+=("$LOGS/coverage-bun/lcov.info")
   if [[ -d "$LOGS/coverage-deno" ]]; then
-    [[ -f "$LOGS/coverage-deno/lcov.info" ]] ||
+    if [[ ! -f "$LOGS/coverage-deno/lcov.info" ]]; then
+      # A child process killed while writing its profile leaves a partial JSON file, which makes
+      # the report fail: drop the unreadable ones (their process's lines are lost), then report.
+      bun -e 'const fs = require("node:fs"); const dir = process.argv[1];
+        for (const name of fs.readdirSync(dir)) if (name.endsWith(".json")) {
+          try { JSON.parse(fs.readFileSync(`${dir}/${name}`, "utf8")); } catch { fs.rmSync(`${dir}/${name}`); }
+        }' "$LOGS/coverage-deno" 2>/dev/null
       deno coverage "$LOGS/coverage-deno" --lcov --output="$LOGS/coverage-deno/lcov.info" >/dev/null 2>&1
+    fi
     [[ -f "$LOGS/coverage-deno/lcov.info" ]] && lcovs+=("$LOGS/coverage-deno/lcov.info")
   fi
   if [[ ${#lcovs[@]} -gt 0 ]]; then
