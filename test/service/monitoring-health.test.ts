@@ -188,6 +188,19 @@ describe("degraded thresholds", () => {
 
 describe("latency anomalies", () => {
   it("post an alert when p95 latency jumps far above its moving average, without changing health", async () => {
+    // Latencies here are real: a scheduling hiccup of a loaded machine during the short warm-up
+    // is itself an anomaly. Such a disturbed warm-up is run again (at most 3 times); the
+    // behaviour under test is then checked on an undisturbed one.
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await anomalyScenario();
+      if (outcome === "checked") return;
+      if (attempt === 3) assert.fail("the warm-up was disturbed by a latency anomaly in 3 attempts");
+    }
+  });
+});
+
+async function anomalyScenario(): Promise<"checked" | "disturbed"> {
+  {
     const webhooks = await startWebhooks();
     const app = await new ServiceBuilder({ info: { display_name: "Anomalous" } })
       .withHealth({ includeDatabaseCheck: false })
@@ -212,7 +225,7 @@ describe("latency anomalies", () => {
         await thresholds.evaluate();
         await new Promise((resolve) => setTimeout(resolve, 220));
       }
-      assert.equal(webhooks.deliveries.length, 0);
+      if (webhooks.deliveries.length > 0) return "disturbed";
       for (let i = 0; i < 3; i++) await call(app, "GET", "/slow");
       await settle();
       await thresholds.evaluate();
@@ -224,12 +237,13 @@ describe("latency anomalies", () => {
       const health = await call(app, "GET", "/api/v1/health");
       assert.equal(health.status, 200);
       assert.equal((await health.json()).status, "healthy");
+      return "checked";
     } finally {
       await app.chapkit.close();
       webhooks.server.close();
     }
-  });
-});
+  }
+}
 
 describe("resource and queue thresholds", () => {
   it("judge pending jobs, memory, event-loop lag and pool saturation from the service's own measurements", async () => {
