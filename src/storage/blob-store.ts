@@ -69,3 +69,8 @@ export function checkBlobKey(key: string): string {
   if (!ok) throw new BadRequestError(`Invalid blob key ${JSON.stringify(key)}: use /-separated segments of letters, digits, '.', '_' and '-'`);
   return key;
 }
+
+/** The whole of a stream a backend opened, or null when the blob was missing: `get` for stream-first backends. */
+export async function wholeBlob(stream: ReadableStream<Uint8Array> | null): Promise<Uint8Array | null> {
+  return stream ? new Uint8Array(await new Response(stream).arrayBuffer()) : null;
+}

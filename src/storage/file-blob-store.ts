@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { newUlid } from "../core/ulid.ts";
-import { type BlobBody, type BlobInfo, type BlobStore, type ByteRange, checkBlobKey } from "./blob-store.ts";
+import { type BlobBody, type BlobInfo, type BlobStore, type ByteRange, checkBlobKey, wholeBlob } from "./blob-store.ts";
 import { fromIterable, pieces } from "./_streams.ts";
 
 const READ_SIZE = 256 * 1024;
@@ -52,9 +52,7 @@ export class FileBlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Uint8Array | null> {
-    const stream = await this.stream(key);
-    if (!stream) return null;
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    return await wholeBlob(await this.stream(key));
   }
 
   async stream(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null> {

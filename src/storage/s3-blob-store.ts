@@ -1,5 +1,5 @@
 import { UnavailableError } from "../core/errors.ts";
-import { type BlobBody, type BlobInfo, type BlobStore, type ByteRange, checkBlobKey, type PresignOptions } from "./blob-store.ts";
+import { type BlobBody, type BlobInfo, type BlobStore, type ByteRange, checkBlobKey, type PresignOptions, wholeBlob } from "./blob-store.ts";
 import { pieces, sliceStream } from "./_streams.ts";
 import { presignUrl, type S3Credentials, sha256Hex, signRequest, uriEncode } from "./_sigv4.ts";
 import { xmlText, xmlTexts } from "./_xml.ts";
@@ -100,8 +100,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Uint8Array | null> {
-    const stream = await this.stream(key);
-    return stream ? new Uint8Array(await new Response(stream).arrayBuffer()) : null;
+    return await wholeBlob(await this.stream(key));
   }
 
   async stream(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null> {
