@@ -61,6 +61,32 @@ function redact(url: string): string {
   }
 }
 
+/** The parts of postgres.js's parsed options that hold the server's array types. */
+interface TypeOptions {
+  fetch_types: boolean;
+  parsers: Record<number, unknown>;
+  serializers: Record<number, unknown>;
+  shared: { typeArrayMap: Record<number, number> };
+}
+
+/**
+ * postgres.js reads the server's array types on every (re)connection without
+ * awaiting that read, so a connection lost during it (a server going away)
+ * rejects with no handler, which ends the process. The types are read once, by
+ * the first connection of the first pool; later connections and later pools
+ * (`from` is the pool being replaced) reuse them.
+ */
+function keepArrayTypes(from: Sql | null, to: Sql): void {
+  const target = to.options as unknown as TypeOptions;
+  target.fetch_types = false;
+  if (from === null) return;
+  const source = from.options as unknown as TypeOptions;
+  for (const key of ["parsers", "serializers"] as const) {
+    for (const [oid, codec] of Object.entries(source[key])) target[key][Number(oid)] ??= codec;
+  }
+  Object.assign(target.shared.typeArrayMap, source.shared.typeArrayMap);
+}
+
 /** Runs of a transaction after a serialization failure or deadlock, by default. */
 const DEFAULT_RETRIES = 3;
 
@@ -295,6 +321,7 @@ class PostgresDriver implements PooledDriver {
   #rebuildPool(): void {
     const old = this.#sql;
     this.#sql = this.#connect();
+    keepArrayTypes(old, this.#sql);
     void old.end({ timeout: 5 }).catch(() => {});
   }
 
@@ -337,6 +364,7 @@ export async function openPostgresDriver(url: string, options: PostgresOptions =
       if (schema) await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
       const min = Math.max(1, options.min ?? 1);
       await Promise.all(Array.from({ length: min }, () => sql`SELECT 1`.execute()));
+      keepArrayTypes(null, sql);
       break;
     } catch (error) {
       if (!isConnectionError(error) || attempt >= retries) {

@@ -90,6 +90,19 @@ describe("the PostgreSQL store's circuit breaker", () => {
     assert.equal((await db.query<{ n: number }>("SELECT count(*)::int AS n FROM items"))[0]?.n, 1);
   });
 
+  it("parses and binds array values on a pool rebuilt after an outage, without reading the types again", async () => {
+    await proxy.cut();
+    await assert.rejects(db.query("SELECT 1"));
+    await assert.rejects(db.query("SELECT 1"));
+    await restore();
+    const [row] = await db.query<{ ids: number[]; names: string[] }>(
+      "SELECT ARRAY[1, 2]::int[] AS ids, ?::text[] AS names",
+      [["a", "b,c"] as unknown as string],
+    );
+    assert.deepEqual(row?.ids, [1, 2]);
+    assert.deepEqual(row?.names, ["a", "b,c"]);
+  });
+
   it("rolls back a transaction whose connection is lost in flight: nothing of it is applied", async () => {
     let inserted!: () => void;
     const firstDone = new Promise<void>((resolve) => (inserted = resolve));
