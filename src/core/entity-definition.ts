@@ -25,14 +25,20 @@ import { type EntityBaseProperties, entityInputSchema, entityOutputSchema, ULID_
 
 const COLUMN = Symbol.for("chapkit.column");
 
-/** Storage settings of one field; every key is optional because the schema already implies the type and nullability. */
+/**
+ * Storage settings of one field; every key is optional because the schema
+ * already implies the type and nullability. `nullable: false` on an optional
+ * field makes it optional on input but always stored, so its output is not
+ * nullable either (the manager fills it, from a default or the stored row).
+ */
 export type FieldColumn = Partial<Column>;
 
 /**
  * Gives a field storage settings its schema cannot say: a unique constraint,
  * an index, a foreign key, or another column type than the inferred one.
  * Returns the same schema (a copy carrying the settings), so its static type
- * and its JSON Schema stay as they were.
+ * and its JSON Schema stay as they were. `nullable: false` on an optional
+ * field keeps it optional on input and never null on output.
  *
  * @example
  * ```ts
@@ -41,12 +47,22 @@ export type FieldColumn = Partial<Column>;
  * const title = field(Type.String({ minLength: 1 }), { unique: true });
  * ```
  */
+export function field<T extends TSchema>(schema: T, column: FieldColumn & { nullable: false }): StoredField<T>;
+/** Gives a field storage settings its schema cannot say (see the overload above). */
+export function field<T extends TSchema>(schema: T, column: FieldColumn): T;
 export function field<T extends TSchema>(schema: T, column: FieldColumn): T {
   return { ...schema, [COLUMN]: column } as T;
 }
 
-/** An optional field's output: present on every stored record, `null` when unset. */
-export type OutputField<S extends TSchema> = S extends TOptional<infer U> ? TUnion<[U, TNull]> : S;
+declare const ALWAYS_STORED: unique symbol;
+
+/** An optional field that {@link field} marked `nullable: false`: optional on input, never null on output (a type-level mark only). */
+export type StoredField<T extends TSchema> = T & { readonly [ALWAYS_STORED]: true };
+
+/** A field's output: an optional field is `null` when unset, unless it is a {@link StoredField}. */
+export type OutputField<S extends TSchema> = S extends TOptional<infer U>
+  ? S extends { readonly [ALWAYS_STORED]: true } ? U : TUnion<[U, TNull]>
+  : S;
 
 /** The input properties of an entity with fields `F`: an optional client-chosen ULID `id`, then the fields. */
 export type EntityInputProperties<F extends TProperties> = { id: TOptional<TString> } & F;
@@ -144,9 +160,10 @@ function isNullable(schema: TSchema): boolean {
   return isOptional(schema) || (schema[Kind] === "Union" && (schema.anyOf as TSchema[]).some((part) => part[Kind] === "Null"));
 }
 
-function outputField(schema: TSchema): TSchema {
+function outputField(schema: TSchema, settings: FieldColumn): TSchema {
   if (!isOptional(schema)) return schema;
   const required = Type.Optional(schema, false);
+  if (settings.nullable === false) return required;
   return isNullable(required) ? required : Type.Union([required, Type.Null()]);
 }
 
@@ -181,7 +198,7 @@ export function defineEntity<F extends TProperties, const Table extends string>(
   for (const [key, schema] of Object.entries(options.fields)) {
     const settings = (schema as { [COLUMN]?: FieldColumn })[COLUMN] ?? {};
     columns[key] = { type: inferColumnType(schema), nullable: isNullable(schema), ...settings };
-    output[key] = outputField(schema);
+    output[key] = outputField(schema, settings);
   }
   const table = defineTable({
     name: options.table,

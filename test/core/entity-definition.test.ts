@@ -90,6 +90,22 @@ describe("defineEntity", () => {
     assert.ok(record && wrong);
   });
 
+  it("keeps an optional field marked nullable: false optional on input and never null on output", () => {
+    const Ticket = defineEntity({
+      table: "tickets",
+      fields: { state: field(Type.Optional(Type.Union([Type.Literal("open"), Type.Literal("closed")])), { nullable: false }) },
+    });
+    assert.equal(Ticket.table.columns.state?.nullable, false);
+    assert.equal((Ticket.input.required as string[] | undefined)?.includes("state") ?? false, false);
+    const state = JSON.parse(JSON.stringify(Ticket.output.properties.state));
+    assert.deepEqual(state, { anyOf: [{ const: "open", type: "string" }, { const: "closed", type: "string" }] });
+    assert.ok(Ticket.output.required?.includes("state"));
+    type TicketRecord = Static<typeof Ticket.output>;
+    // @ts-expect-error the stored field is never null
+    const wrong: TicketRecord = { id: "01K79YAHJ7BR4E87VVTG8FNBMA", created_at: "", updated_at: "", state: null };
+    assert.ok(wrong);
+  });
+
   it("infers json for mixed unions and unknown values", () => {
     assert.equal(inferColumnType(Type.Union([Type.String(), Type.Integer()])), "json");
     assert.equal(inferColumnType(Type.Unknown()), "json");

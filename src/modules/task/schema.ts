@@ -1,4 +1,5 @@
 import {
+  type Static,
   type TLiteral,
   type TNull,
   type TNumber,
@@ -8,31 +9,17 @@ import {
   type TUnion,
   Type,
 } from "@sinclair/typebox";
-import { defineTable, type EntityRecord, type TableDefinition } from "../../core/entity.ts";
-import { type EntityBaseProperties, entityInputSchema, entityOutputSchema } from "../../core/schema.ts";
+import type { TableDefinition } from "../../core/entity.ts";
+import { defineEntity, type EntityDefinition, type EntityRecordOf, field, type StoredField } from "../../core/entity-definition.ts";
 
 /** How a task runs: a shell command line, or a TypeScript function registered by name. */
 export type TaskType = "shell" | "function";
 
 /** A stored task row. */
-export interface TaskRecord extends EntityRecord {
-  /** The shell command line, or the registered function's name for function tasks. */
-  command: string;
-  /** How the task runs. */
-  task_type: TaskType;
-  /** Seconds a run may take before it is stopped, or null for no limit. */
-  timeout_seconds: number | null;
-}
+export type TaskRecord = EntityRecordOf<typeof Task>;
 
 /** A task as the API answers it. */
-export interface TaskOut {
-  id: string;
-  created_at: string;
-  updated_at: string;
-  command: string;
-  task_type: TaskType;
-  timeout_seconds: number | null;
-}
+export type TaskOut = Static<typeof Task.output>;
 
 /** The `task` member of a result artifact: the task as it was when the job ran (contract §11.3). */
 export interface TaskSnapshot {
@@ -46,16 +33,6 @@ export interface TaskSnapshot {
   updated_at: string;
 }
 
-/** The `tasks` table. */
-export const tasksTable: TableDefinition = defineTable({
-  name: "tasks",
-  columns: {
-    command: { type: "text" },
-    task_type: { type: "text" },
-    timeout_seconds: { type: "real", nullable: true },
-  },
-});
-
 const TaskTypeSchema: TUnion<[TLiteral<"shell">, TLiteral<"function">]> = Type.Union([
   Type.Literal("shell"),
   Type.Literal("function"),
@@ -66,33 +43,39 @@ const TimeoutSchema: TUnion<[TNumber, TNull]> = Type.Union([
   Type.Null(),
 ], { description: "Seconds a run may take (chapkit addition); a shell command is then killed (exit_code -9)." });
 
+/**
+ * The task entity, defined once: the `tasks` table, `TaskIn` (`command`
+ * required; `task_type` and `timeout_seconds` optional) and `TaskOut`
+ * (`task_type` always present: the manager stores `shell` when it is left out).
+ */
+export const Task: EntityDefinition<{
+  command: TString;
+  task_type: StoredField<TOptional<typeof TaskTypeSchema>>;
+  timeout_seconds: TOptional<typeof TimeoutSchema>;
+}, "tasks"> = defineEntity({
+  table: "tasks",
+  name: "Task",
+  fields: {
+    command: Type.String({ description: "Shell command line, or the task function's name" }),
+    task_type: field(Type.Optional(TaskTypeSchema), { nullable: false }),
+    timeout_seconds: Type.Optional(TimeoutSchema),
+  },
+});
+
+/** The `tasks` table. */
+export const tasksTable: TableDefinition = Task.table;
+
 /** The task input schema type. */
-export type TaskInSchema = TObject<
-  { id: TOptional<TString> } & {
-    command: TString;
-    task_type: TOptional<typeof TaskTypeSchema>;
-    timeout_seconds: TOptional<typeof TimeoutSchema>;
-  }
->;
+export type TaskInSchema = typeof Task.input;
 
 /** The task output schema type. */
-export type TaskOutSchema = TObject<
-  EntityBaseProperties & { command: TString; task_type: typeof TaskTypeSchema; timeout_seconds: typeof TimeoutSchema }
->;
+export type TaskOutSchema = typeof Task.output;
 
 /** Create and update body of a task: `command` required; `task_type` and `timeout_seconds` optional. */
-export const TaskInSchema: TaskInSchema = entityInputSchema("TaskIn", {
-  command: Type.String({ description: "Shell command line, or the task function's name" }),
-  task_type: Type.Optional(TaskTypeSchema),
-  timeout_seconds: Type.Optional(TimeoutSchema),
-});
+export const TaskInSchema: TaskInSchema = Task.input;
 
 /** A task as answered: `id`, `created_at`, `updated_at`, `command`, `task_type`, `timeout_seconds`. */
-export const TaskOutSchema: TaskOutSchema = entityOutputSchema("TaskOut", {
-  command: Type.String(),
-  task_type: TaskTypeSchema,
-  timeout_seconds: TimeoutSchema,
-});
+export const TaskOutSchema: TaskOutSchema = Task.output;
 
 /** The 202 body of `$execute`. */
 export const TaskExecuteResponseSchema: TObject<{ job_id: TString; message: TString }> = Type.Object({
