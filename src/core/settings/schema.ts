@@ -211,6 +211,15 @@ const storage = Type.Object({
   secretAccessKey: Type.Optional(Type.String({ minLength: 1, env: ["AWS_SECRET_ACCESS_KEY"], secret: true, description: "S3 secret access key" })),
   azureAccountKey: Type.Optional(Type.String({ minLength: 1, env: ["AZURE_STORAGE_KEY"], secret: true, description: "Azure storage account key (base64)" })),
   gcGraceMs: Type.Integer({ minimum: 0, default: 3_600_000, description: "Unreferenced payloads younger than this are kept by garbage collection (ms)" }),
+  gcCron: Type.String({
+    default: "17 * * * *",
+    description: "Cron expression of the storage.collect job (garbage collection of unreferenced payloads; needs withJobs()); empty: not scheduled",
+  }),
+  uploadExpiryMs: Type.Integer({ minimum: 60_000, default: 86_400_000, description: "Resumable (tus) uploads untouched for this long are removed by garbage collection (ms)" }),
+  retentionCron: Type.String({
+    default: "47 * * * *",
+    description: "Cron expression of the artifacts.retention job (expiry and retention policies; needs withJobs()); empty: not scheduled",
+  }),
 });
 
 
@@ -446,6 +455,12 @@ export interface Settings {
     azureAccountKey?: string;
     /** Milliseconds unreferenced payloads are kept before garbage collection removes them (default 1 hour). */
     gcGraceMs: number;
+    /** Cron expression of the `storage.collect` job (default hourly at :17; empty: not scheduled; needs `withJobs()`). */
+    gcCron: string;
+    /** Milliseconds an unfinished resumable (tus) upload may stay untouched before garbage collection removes it (default 24 hours). */
+    uploadExpiryMs: number;
+    /** Cron expression of the `artifacts.retention` job (default hourly at :47; empty: not scheduled; needs `withJobs()`). */
+    retentionCron: string;
   };
 }
 

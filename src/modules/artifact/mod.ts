@@ -8,6 +8,7 @@ import { artifactConfigOperation, configLinkRoutes } from "../config-link/routes
 import { ConfigLinkStore, configLinkMigrations } from "../config-link/store.ts";
 import type { ConfigManager } from "../config/manager.ts";
 import { CONFIG_KEY, CONFIG_PREFIX_KEY, CONFIG_PREFIXES_KEY, DEFAULT_CONFIG_PREFIX } from "../config/mod.ts";
+import { scheduleCollection } from "../storage/collect-job.ts";
 import { contentStoreOf } from "../storage/mod.ts";
 import { ArtifactManager } from "./manager.ts";
 import { artifactMigrations, artifactSearchMigration } from "./migrations.ts";
@@ -69,7 +70,7 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
       ...(options.searchable ? [artifactSearchMigration] : []),
       ...(linking ? configLinkMigrations : []),
     ],
-    setup(context: ServiceContext): void {
+    async setup(context: ServiceContext): Promise<void> {
       const size = context.monitoring?.artifactSize;
       const artifacts = new ArtifactManager({
         store: createArtifactStore(context.db, { searchable: options.searchable === true }),
@@ -80,6 +81,7 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
         content: contentStoreOf(context),
       });
       context.provide(ARTIFACTS_KEY, artifacts);
+      await scheduleCollection(context);
       registerSubscribable(context, { collection: "artifacts", prefix, table: artifactsTable });
       if (!linking) return;
       const links = new ConfigLinkManager({
