@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { stepJobs } from "chapkit/testing";
-import type { ArtifactManager } from "../../../src/modules/artifact/mod.ts";
+import type { ArtifactManager } from "../../../src/modules/artifact/manager.ts";
 import { artifactsModule } from "../../../src/modules/artifact/mod.ts";
 import type { JobScheduler } from "../../../src/modules/jobs/scheduler.ts";
 import type { JobRunner } from "../../../src/modules/jobs/types.ts";
