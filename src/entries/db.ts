@@ -78,5 +78,6 @@ export { createRepository, SqlRepository } from "../db/repository.ts";
 export type { ConfigStore } from "../modules/config/store.ts";
 export type { ArtifactStore, SubtreeRecord } from "../modules/artifact/store.ts";
 export { cacheToken, CachedRepository, MemoryCacheBackend, PostgresCacheBus, QUERY_CACHE_KEY, QueryCache, TableCache, type CacheBackend, type CacheBus, type CacheInvalidation, type CacheNamespaceOptions, type CacheStore, type Lookup, type PostgresCacheBusOptions, type QueryCacheOptions, type TableCacheOptions } from "../db/cache/mod.ts";
+export { MemcachedCacheBackend, type MemcachedCacheOptions } from "../integrations/memcached-cache.ts";
 export { connectRedis, RedisCacheBackend, RedisCacheBus, type RedisCacheBusOptions, type RedisCacheOptions, type RedisClient, type RedisHandle } from "../integrations/redis-cache.ts";
 export { AzureBlobStore, type AzureBlobStoreOptions, type BlobBody, type BlobInfo, type BlobStore, type ByteRange, checkBlobKey, type CollectOptions, type CollectReport, type ContentEncoding, type ContentInfo, type ContentRef, ContentStore, type ContentStoreOptions, DatabaseBlobStore, type DatabaseBlobStoreOptions, FileBlobStore, isCompressible, openBlobStore, type OpenBlobStoreOptions, type PresignOptions, S3BlobStore, type S3BlobStoreOptions, type S3Credentials, storageMigrations } from "../storage/mod.ts";

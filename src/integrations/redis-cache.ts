@@ -38,6 +38,8 @@ class RedisCacheStore implements CacheStore {
   }
 
   async getMany(keys: readonly string[]): Promise<(unknown | undefined)[]> {
+    // MGET of no key is a Redis error.
+    if (keys.length === 0) return [];
     const values = await this.#redis.mgetBuffer(...keys.map((key) => this.#prefix + key));
     return values.map((value) => (value === null ? undefined : this.#codec.unpack(value)));
   }

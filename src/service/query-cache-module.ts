@@ -6,6 +6,7 @@ import { PostgresCacheBus } from "../db/cache/postgres-bus.ts";
 import { QUERY_CACHE_KEY, QueryCache } from "../db/cache/query-cache.ts";
 import type { Driver } from "../db/driver.ts";
 import type { ServiceModule } from "../http/module.ts";
+import { MemcachedCacheBackend } from "../integrations/memcached-cache.ts";
 import { RedisCacheBackend, RedisCacheBus } from "../integrations/redis-cache.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
 
@@ -33,7 +34,11 @@ export function queryCacheModule(parts: QueryCacheModuleParts): ServiceModule {
   });
   let warned = false;
   const cache = new QueryCache({
-    backend: () => settings.store === "redis" ? RedisCacheBackend.connect(settings.redisUrl, { keyPrefix: settings.keyPrefix }) : new MemoryCacheBackend(),
+    backend: () => {
+      if (settings.store === "redis") return RedisCacheBackend.connect(settings.redisUrl, { keyPrefix: settings.keyPrefix });
+      if (settings.store === "memcached") return MemcachedCacheBackend.connect(settings.memcachedUrl, { keyPrefix: settings.keyPrefix });
+      return new MemoryCacheBackend();
+    },
     bus: () => {
       const bus = settings.bus === "auto" ? (db.dialect === "postgres" ? "postgres" : "none") : settings.bus;
       if (bus === "postgres") return new PostgresCacheBus(db, { instanceId });

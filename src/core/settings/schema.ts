@@ -38,12 +38,13 @@ const database = Type.Object({
 });
 
 const cache = Type.Object({
-  store: Type.Union([Type.Literal("memory"), Type.Literal("redis")], {
+  store: Type.Union([Type.Literal("memory"), Type.Literal("redis"), Type.Literal("memcached")], {
     default: "memory",
-    description: "Backend of the query cache of tables that opt in: memory (per instance) or redis (shared by every instance)",
+    description: "Backend of the query cache of tables that opt in: memory (per instance), redis or memcached (shared by every instance)",
   }),
   redisUrl: Type.String({ minLength: 1, default: "redis://127.0.0.1:6379", env: ["REDIS_URL"], secret: true, description: "Redis of the redis cache (and of invalidations with bus=redis)" }),
-  keyPrefix: Type.String({ default: "chapkit:cache:", description: "Prefix of the cache's Redis keys and channel" }),
+  memcachedUrl: Type.String({ minLength: 1, default: "memcached://127.0.0.1:11211", env: ["MEMCACHED_URL"], description: "Memcached server of the memcached cache" }),
+  keyPrefix: Type.String({ default: "chapkit:cache:", description: "Prefix of the cache's Redis and Memcached keys and of its Redis channel" }),
   bus: Type.Union([Type.Literal("auto"), Type.Literal("postgres"), Type.Literal("redis"), Type.Literal("none")], {
     default: "auto",
     description: "How memory caches of other instances learn of writes: auto (LISTEN/NOTIFY on PostgreSQL, none on SQLite), postgres, redis or none",
@@ -281,11 +282,13 @@ export interface Settings {
   };
   /** The query cache of tables that opt in (`withEntity(…, { cache })`). */
   cache: {
-    /** `memory` (per instance, default) or `redis` (shared by every instance). */
-    store: "memory" | "redis";
+    /** `memory` (per instance, default), `redis` or `memcached` (shared by every instance). */
+    store: "memory" | "redis" | "memcached";
     /** Redis URL of the `redis` cache and bus (`REDIS_URL`; a secret). */
     redisUrl: string;
-    /** Prefix of the Redis keys and channel (default `chapkit:cache:`). */
+    /** Server of the `memcached` cache (`MEMCACHED_URL`, default `memcached://127.0.0.1:11211`). */
+    memcachedUrl: string;
+    /** Prefix of the Redis and Memcached keys and of the Redis channel (default `chapkit:cache:`). */
     keyPrefix: string;
     /** Invalidation transport of memory caches between instances (default `auto`). */
     bus: "auto" | "postgres" | "redis" | "none";
