@@ -1,7 +1,7 @@
 /**
  * `chapkit generate module NAME`: a service module folder in the shape of the
- * built-in config module (schema, store, manager, routes, mod and a test),
- * written against the public `chapkit` entry only.
+ * built-in modules (one entity definition, store, manager, routes, mod and a
+ * test), written against the public `chapkit` entries only.
  */
 import { pascalName, tableName } from "./entity.ts";
 
@@ -12,33 +12,26 @@ export function moduleSources(name: string): Record<string, string> {
   const lower = type.charAt(0).toLowerCase() + type.slice(1);
   return {
     "schema.ts": `import { type Static, Type } from "@sinclair/typebox";
-import { entityInputSchema, entityOutputSchema } from "chapkit";
-import { defineTable, type EntityRecord } from "chapkit/db";
+import { defineEntity, type EntityRecordOf, field } from "chapkit";
 
-/** A stored ${name} row. */
-export interface ${type}Record extends EntityRecord {
-  name: string;
-  data: Record<string, unknown>;
-}
-
-/** The \`${table}\` table: an indexed \`name\` and a JSON \`data\` column. */
-export const ${lower}Table = defineTable({
-  name: "${table}",
-  columns: {
-    name: { type: "text", indexed: true },
-    data: { type: "json" },
+/** The ${name} entity, defined once: its table, its input and output schemas and so its types. */
+export const ${type} = defineEntity({
+  table: "${table}",
+  name: "${type}",
+  fields: {
+    name: field(Type.String({ minLength: 1 }), { indexed: true }),
+    data: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
   },
 });
 
-const fields = {
-  name: Type.String({ minLength: 1 }),
-  data: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
-};
-
+/** The \`${table}\` table: an indexed \`name\` and a JSON \`data\` column. */
+export const ${lower}Table = ${type}.table;
+/** A stored ${name} row. */
+export type ${type}Record = EntityRecordOf<typeof ${type}>;
 /** What a create or update accepts. */
-export const ${type}In = entityInputSchema("${type}In", fields);
+export const ${type}In = ${type}.input;
 /** What the API answers. */
-export const ${type}Out = entityOutputSchema("${type}Out", fields);
+export const ${type}Out = ${type}.output;
 /** The validated input of a write. */
 export type ${type}Input = Static<typeof ${type}In>;
 `,
