@@ -44,6 +44,8 @@ export interface FunctionalRunnerOptions<C, M> {
   inputColumns?: readonly string[];
   /** The columns predictions add (KServe V2 metadata). */
   outputColumns?: readonly string[];
+  /** The version of the model code, recorded in lineage with every model and prediction. */
+  codeVersion?: string;
 }
 
 /**
@@ -68,6 +70,7 @@ export function functionalRunner<C = ConfigData, M = unknown>(
     layout: "workspace",
     ...(options.inputColumns ? { inputColumns: options.inputColumns } : {}),
     ...(options.outputColumns ? { outputColumns: options.outputColumns } : {}),
+    ...(options.codeVersion ? { codeVersion: options.codeVersion } : {}),
     async train(ctx: TrainContext<C>): Promise<TrainedModel> {
       const model = await options.onTrain(ctx);
       return model instanceof Uint8Array ? binaryModel(model, options.contentType) : jsonModel(model);

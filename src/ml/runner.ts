@@ -96,6 +96,11 @@ export interface ModelRunner<C = ConfigData> {
   readonly inputColumns?: readonly string[];
   /** The columns predictions add (default `sample_0`), for KServe V2 metadata. */
   readonly outputColumns?: readonly string[];
+  /**
+   * The version of the model code (a release, a git commit), recorded with
+   * every model and prediction it produces beside the service's version.
+   */
+  readonly codeVersion?: string;
   /** Facts about how the runner runs (execution provider, batching), shown in model metadata. */
   runtimeInfo?(): Promise<Record<string, unknown>>;
   /**

@@ -21,6 +21,7 @@ import type { EventBus } from "../../core/events/bus.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import type { ModelRouter, RouteDecision } from "../models/router.ts";
 import type { ModelServer } from "./model-server.ts";
+import type { Lineage } from "./lineage.ts";
 
 /** What the ML jobs work with. */
 export interface MlJobDeps {
@@ -38,6 +39,8 @@ export interface MlJobDeps {
   router?: ModelRouter;
   /** Serves registered versions (routing, serving log, shadow), with the registry. */
   server?: ModelServer;
+  /** Stores run inputs once (content-addressed) and records what produced each model and prediction. */
+  lineage?: Lineage;
 }
 
 /** Where a trained model is registered: its name and version details. */
@@ -125,9 +128,10 @@ export function trainJob(
     register?: RegistryTarget;
   },
 ): JobFunction {
-  return async ({ signal }: JobContext): Promise<string> => {
+  return async ({ signal, jobId }: JobContext): Promise<string> => {
     const config = await configData(deps, input.configId);
     const frame = DataFrame.fromJSON(input.data, { loc: ["data"] });
+    const inputs = await deps.lineage?.storeInputs({ data: input.data, geo: input.geo, config });
     const metrics: Record<string, number> = {};
     const model = await timed(deps, (m) => m.mlTrainDuration, "ml.train", () =>
       runTrain(deps.runner, { config, data: frame, geo: input.geo, signal, metrics }));
@@ -152,10 +156,20 @@ export function trainJob(
         metrics: Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === "number" && Number.isFinite(v))),
         config,
         config_id: input.configId,
-        data_hash: await dataHash(input.data),
+        data_hash: inputs?.find((stored) => stored.role === "data")?.digest ?? await dataHash(input.data),
         artifact_id: input.modelArtifactId,
       });
     }
+    await deps.lineage?.record({
+      artifact_id: input.modelArtifactId,
+      kind: "trained_model",
+      model_artifact_id: null,
+      config_id: input.configId,
+      model_name: registered?.name ?? null,
+      model_version: registered?.version ?? null,
+      job_id: jobId,
+      inputs: inputs ?? [],
+    });
     await deps.events?.publish({
       type: "ml.trained",
       collection: "artifacts",
@@ -209,7 +223,7 @@ export function predictJob(
     routed?: { decision: RouteDecision; key: string | null };
   },
 ): JobFunction {
-  return async ({ signal }: JobContext): Promise<string> => {
+  return async ({ signal, jobId }: JobContext): Promise<string> => {
     const artifact = await modelArtifact(deps, input.modelArtifactId);
     const data = modelData(artifact);
     if (typeof data.config_id !== "string") throw new KeyError("config_id");
@@ -217,6 +231,7 @@ export function predictJob(
     const model = await loadModel(deps, artifact.id, data);
     const future = DataFrame.fromJSON(input.future, { loc: ["future"] });
     const historic = input.historic ? DataFrame.fromJSON(input.historic, { loc: ["historic"] }) : null;
+    const inputs = await deps.lineage?.storeInputs({ future: input.future, historic: input.historic, geo: input.geo, config });
     const started = performance.now();
     let predictions: DataFrame;
     try {
@@ -270,6 +285,16 @@ export function predictJob(
           : {}),
         predictions: predictions.toJSON(),
       },
+    });
+    await deps.lineage?.record({
+      artifact_id: input.predictionArtifactId,
+      kind: "prediction",
+      model_artifact_id: artifact.id,
+      config_id: data.config_id,
+      model_name: input.routed?.decision.version.name ?? null,
+      model_version: input.routed?.decision.version.version ?? null,
+      job_id: jobId,
+      inputs: inputs ?? [],
     });
     await deps.events?.publish({
       type: "ml.predicted",

@@ -34,6 +34,9 @@ import { MODEL_ROUTER_KEY, MODELS_KEY } from "../models/mod.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import type { ModelRouter } from "../models/router.ts";
 import { ModelServer } from "./model-server.ts";
+import { Lineage } from "./lineage.ts";
+import { lineageRoutes } from "./lineage-routes.ts";
+import { lineageMigrations, LineageStore } from "./lineage-store.ts";
 
 /** The key under which the ML module provides its {@link ModelServer} (with the models module installed). */
 export const MODEL_SERVER_KEY = "ml.server";
@@ -71,9 +74,12 @@ export interface MlModuleOptions {
 export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): ServiceModule {
   let deps: MlJobDeps | undefined;
   let unsubscribe: (() => void) | undefined;
+  let unsubscribeLineage: (() => void) | undefined;
+  const seed = options.profile !== "chap";
   return {
     name: "ml",
     requires: ["config", "artifacts", "config-links", "jobs"],
+    ...(seed ? { migrations: lineageMigrations } : {}),
     setup(context: ServiceContext): void {
       deps = {
         configs: context.get<ConfigManager>(CONFIG_KEY),
@@ -83,6 +89,22 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
         events: context.events,
         ...(context.monitoring ? { monitoring: context.monitoring } : {}),
       };
+      if (seed) {
+        const content = deps.artifacts.content;
+        const lineage = new Lineage({
+          store: new LineageStore(context.db, content),
+          content,
+          artifacts: deps.artifacts,
+          serviceVersion: context.info.version ?? "1.0.0",
+          runnerVersion: runner.codeVersion ?? null,
+        });
+        deps.lineage = lineage;
+        // Deleting an artifact releases the inputs its lineage held; once across instances.
+        unsubscribeLineage = context.events.subscribe(
+          { types: ["entity.deleted"], collections: ["artifacts"], local: true },
+          (event) => void lineage.forget([event.data.id]).catch((error) => context.logger.warn("ml.lineage.forget_failed", { error })),
+        );
+      }
       if (options.profile !== "chap" && context.has(MODELS_KEY)) {
         deps.registry = context.get<ModelRegistry>(MODELS_KEY);
         deps.router = context.get<ModelRouter>(MODEL_ROUTER_KEY);
@@ -95,6 +117,7 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
       const jobs = context.get<JobRunner>(JOBS_KEY);
       if (options.profile !== "chap") {
         const routes = mlRoutes(deps, jobs, options);
+        if (deps.lineage) routes.use(lineageRoutes(deps.lineage));
         if (deps.server) {
           const server = deps.server;
           routes.use(kserveRoutes({
@@ -140,6 +163,7 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
     },
     async stop(): Promise<void> {
       unsubscribe?.();
+      unsubscribeLineage?.();
       await deps?.server?.settled();
       await runner.close?.();
     },
