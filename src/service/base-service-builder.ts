@@ -58,6 +58,8 @@ import type { RateLimitStore } from "../core/rate-limit.ts";
 import { createServiceContext } from "./service-context.ts";
 import { SANDBOX_DATABASE_URL, type SandboxSeed, sandboxModule } from "./sandbox.ts";
 import { queryCacheModule } from "./query-cache-module.ts";
+import { REPLICAS_KEY, replicaCheck, scopeRequests, withReadReplicas } from "./read-replicas.ts";
+import { ReplicatedDriver } from "../db/replicas.ts";
 import { ServiceSettings, type SettingsOptions } from "./settings.ts";
 
 /** Options of a service builder. */
@@ -516,10 +518,16 @@ export class BaseServiceBuilder {
     const ownsDb = sandbox || this.#database === undefined;
     const store = settings.current.database;
     // A sandbox never touches the configured store.
-    const opened = (sandbox ? undefined : this.#database) ??
-      await openDatabase(sandbox ? SANDBOX_DATABASE_URL : store.url, {
+    const given = sandbox ? undefined : this.#database;
+    let opened: Driver;
+    if (given) {
+      opened = given;
+    } else {
+      opened = await openDatabase(sandbox ? SANDBOX_DATABASE_URL : store.url, {
         postgres: { breaker: { failureThreshold: store.breakerThreshold, probeIntervalMs: store.breakerProbeMs } },
       });
+      if (!sandbox) opened = await withReadReplicas(opened, store);
+    }
     const monitoring = this.#monitoring
       ? new Monitoring({ ...this.#monitoring, logger: logger.child({ module: "monitoring" }), ...(tracer ? { tracer } : {}) })
       : undefined;
@@ -559,6 +567,7 @@ export class BaseServiceBuilder {
     });
     try {
       context.provide(READINESS_KEY, new Readiness());
+      if (opened instanceof ReplicatedDriver) context.provide(REPLICAS_KEY, opened);
       await migrate(db, [...SERVICE_SECRET_MIGRATIONS, ...EVENT_OUTBOX_MIGRATIONS, ...modules.flatMap((module) => module.migrations ?? [])]);
       const cursorSecret = context.settings.http.secret ?? await storedSecret(db, "cursor");
       // Before any module's setup: entity modules read their rows through it.
@@ -568,6 +577,7 @@ export class BaseServiceBuilder {
       for (const module of modules) await module.start?.(context);
       for (const hook of this.#startup) await hook(context);
       installEdge(app, context, { basePath: this.#basePath });
+      if (opened instanceof ReplicatedDriver) scopeRequests(app, opened, () => context.settings.http.trustProxy);
       context.provide(SERVICE_APP_KEY, app);
       return lifecycle.attach(app);
     } catch (error) {
@@ -622,6 +632,8 @@ export class BaseServiceBuilder {
       healthChecks = checks;
       for (const module of modules) checks.push(...(module.healthChecks?.(context) ?? []));
       if (this.#health.includeDatabaseCheck !== false) checks.push(databaseCheck(context.db));
+      const replicas = context.has(REPLICAS_KEY) ? context.get<ReplicatedDriver>(REPLICAS_KEY) : undefined;
+      if (replicas && this.#health.includeDatabaseCheck !== false) checks.push(replicaCheck(replicas));
       this.#checkHealthNames(checks);
       const outbound = outboundRegistryOf(context);
       const circuits = () => outbound.snapshots();

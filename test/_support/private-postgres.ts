@@ -54,6 +54,8 @@ export interface PrivatePostgres {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (trust authentication). */
   readonly url: string;
   readonly port: number;
+  /** Its data directory (owned by the postgres user). */
+  readonly dataDir: string;
   /** Stops the server (fast shutdown: sessions are ended, transactions rolled back). */
   stop(): Promise<void>;
   /** Starts it again on the same port; resolves once it accepts connections. */
@@ -62,18 +64,46 @@ export interface PrivatePostgres {
   destroy(): Promise<void>;
 }
 
+function asPostgres(bin: string, tool: string, args: string[]): Promise<string> {
+  return run("runuser", ["-u", "postgres", "--", join(bin, tool), ...args]);
+}
+
+async function postgresDir(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "chapkit-pg-"));
+  const { uid, gid } = await postgresIds();
+  chownSync(dir, uid, gid);
+  return dir;
+}
+
 /** Creates and starts a private server. */
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const bin = postgresBin();
   if (!bin) throw new Error("PostgreSQL is not installed under /usr/lib/postgresql");
-  const dir = mkdtempSync(join(tmpdir(), "chapkit-pg-"));
-  const { uid, gid } = await postgresIds();
-  chownSync(dir, uid, gid);
+  const dir = await postgresDir();
   const data = join(dir, "data");
+  await asPostgres(bin, "initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
+  return runPrivate(bin, dir, data);
+}
+
+/**
+ * Creates and starts a streaming replica of a private server: a
+ * `pg_basebackup` of it (with `standby.signal` and its `primary_conninfo`)
+ * in a temporary directory, started on a port of its own (hot standby:
+ * it answers reads). initdb's default pg_hba trusts local replication
+ * connections, so the primary needs no change.
+ */
+export async function startPrivateReplica(primary: PrivatePostgres): Promise<PrivatePostgres> {
+  const bin = postgresBin();
+  if (!bin) throw new Error("PostgreSQL is not installed under /usr/lib/postgresql");
+  const dir = await postgresDir();
+  const data = join(dir, "data");
+  await asPostgres(bin, "pg_basebackup", ["-h", "127.0.0.1", "-p", String(primary.port), "-U", "postgres", "-D", data, "-R", "-X", "stream", "--no-sync"]);
+  return runPrivate(bin, dir, data);
+}
+
+async function runPrivate(bin: string, dir: string, data: string): Promise<PrivatePostgres> {
   const port = await freePort();
-  const as = (tool: string, args: string[]): Promise<string> =>
-    run("runuser", ["-u", "postgres", "--", join(bin, tool), ...args]);
-  await as("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]);
+  const as = (tool: string, args: string[]): Promise<string> => asPostgres(bin, tool, args);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB`;
   const start = (): Promise<void> =>
     as("pg_ctl", ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "-t", "60", "start"]).then(() => {});
@@ -83,6 +113,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    dataDir: data,
     async stop() {
       await stop();
       running = false;

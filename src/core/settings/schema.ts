@@ -35,6 +35,15 @@ const database = Type.Object({
   }),
   breakerThreshold: Type.Integer({ minimum: 1, default: 3, description: "Consecutive connection failures that open the PostgreSQL store's circuit" }),
   breakerProbeMs: Type.Integer({ minimum: 50, default: 500, description: "Milliseconds between probes of the PostgreSQL server while its circuit is open" }),
+  replicaUrls: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    env: ["DATABASE_REPLICA_URLS"],
+    secret: true,
+    description: "PostgreSQL read replicas (comma-separated in the environment): reads of HTTP requests go to a healthy one",
+  }),
+  replicaStickyMs: Type.Integer({ minimum: 0, default: 5000, description: "Milliseconds a client's reads stay on the primary after its write (read-your-writes)" }),
+  replicaCheckMs: Type.Integer({ minimum: 50, default: 1000, description: "Milliseconds between health checks of each read replica" }),
+  replicaMaxLagMs: Type.Integer({ minimum: 0, default: 10_000, description: "A replica whose replay lags more than this gets no reads (0: no lag check)" }),
 });
 
 const cache = Type.Object({
@@ -279,6 +288,14 @@ export interface Settings {
     breakerThreshold: number;
     /** Milliseconds between probes of the PostgreSQL server while its circuit is open (default 500). */
     breakerProbeMs: number;
+    /** PostgreSQL read replicas (`DATABASE_REPLICA_URLS`, comma-separated; secrets): reads of HTTP requests go to a healthy one. */
+    replicaUrls: string[];
+    /** Milliseconds a client's reads stay on the primary after its write (default 5000). */
+    replicaStickyMs: number;
+    /** Milliseconds between health checks of each replica (default 1000). */
+    replicaCheckMs: number;
+    /** Milliseconds of replay lag beyond which a replica gets no reads (default 10 000; 0: no lag check). */
+    replicaMaxLagMs: number;
   };
   /** The query cache of tables that opt in (`withEntity(…, { cache })`). */
   cache: {
