@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { RUNTIME } from "./stores.ts";
 
 /** A service running in its own process (a real subprocess of the test runner's runtime). */
@@ -23,16 +24,16 @@ export interface ServiceProcess {
 /**
  * Runs `script` (a file that prints `READY <port>` once serving, or whatever
  * `options.ready` matches with the port as its first group; `options.command`
- * replaces the runtime's arguments) with `env` added to the test's environment (with an in-memory store unless `env` names
+ * replaces the runtime's arguments, `options.executable` the runtime itself) with `env` added to the test's environment (with an in-memory store unless `env` names
  * one); resolves when it is ready or has exited.
  */
 export function startService(
   script: string,
   env: Record<string, string | undefined> = {},
-  options: { command?: string[]; cwd?: string; ready?: RegExp } = {},
+  options: { command?: string[]; cwd?: string; ready?: RegExp; executable?: string } = {},
 ): Promise<ServiceProcess> {
   const args = options.command ?? (RUNTIME === "deno" ? ["run", "-A", script] : [script]);
-  const child = spawn(process.execPath, args, {
+  const child = spawn(options.executable ?? process.execPath, args, {
     cwd: options.cwd,
     env: { ...process.env, NO_COLOR: "1", DATABASE_URL: "sqlite::memory:", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -92,4 +93,10 @@ export function startService(
       },
     };
   }
+}
+
+/** Bun, for helper processes that need Node APIs whatever runtime runs the tests (the repository's own copy when installed). */
+export function bunExecutable(): string {
+  const local = new URL("../../node_modules/.bin/bun", import.meta.url).pathname;
+  return existsSync(local) ? local : "bun";
 }

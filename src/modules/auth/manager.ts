@@ -15,6 +15,7 @@ import { RefreshRefused, Sessions, type TokenPair } from "./sessions.ts";
 import { type AuthStores, createAuthStores } from "./store.ts";
 import { AccessTokens } from "./tokens.ts";
 import { LoginThrottle } from "./login-throttle.ts";
+import { Tickets } from "./tickets.ts";
 import { Mfa, type MfaChallenge, type MfaOptions, type TotpEnrolment } from "./mfa.ts";
 import { createUserManager, LoginRefused, type LoginPolicy, PasswordCheck, type UserManager } from "./users.ts";
 
@@ -79,6 +80,8 @@ export class AuthManager {
   readonly throttle: LoginThrottle;
   /** TOTP second factor and recovery codes. */
   readonly mfa: Mfa;
+  /** Single-use expiring tickets (login state, magic links, challenges). */
+  readonly tickets: Tickets;
   readonly #codeRoles: Record<string, RoleDefinition>;
   readonly #passwords: PasswordCheck;
 
@@ -95,6 +98,7 @@ export class AuthManager {
     this.users = createUserManager(this.stores.users, { roles: this.roles, ...(options.passwordCost ? { cost: options.passwordCost } : {}) });
     this.throttle = new LoginThrottle(db, options.loginPolicy ?? {});
     this.mfa = new Mfa(db, { ...options.mfa, signingSecret: options.jwtSecret });
+    this.tickets = new Tickets(db);
     this.#passwords = new PasswordCheck(this.stores.users, this.throttle, {
       ...(options.passwordCost ? { cost: options.passwordCost } : {}),
     });
@@ -223,6 +227,28 @@ export class AuthManager {
   }
 
   /**
+   * Logs in a user whom another method vouched for (an OpenID provider, a
+   * magic link, a passkey, a SAML assertion): a token pair, or an
+   * {@link MfaChallenge} when the user has TOTP or a role that requires it
+   * (unless `method` already proved a second factor, as a passkey with user
+   * verification does). Refused for a disabled user. @throws {UnauthorizedError}
+   */
+  async signInVia(user: UserRecord, method: string, origin: RequestOrigin = {}, options: { strong?: boolean; details?: Record<string, unknown> } = {}): Promise<TokenPair | MfaChallenge> {
+    const actor = { kind: "user" as const, id: user.id, name: user.username };
+    if (user.disabled) {
+      await this.audit.record({ event: "auth.login", outcome: "failure", actor, method: origin.method ?? null, path: origin.path ?? null, details: { via: method, reason: "disabled", ...options.details } });
+      throw new UnauthorizedError("This account is disabled");
+    }
+    const enrolled = await this.mfa.enrolled(user.id);
+    if (!options.strong && (enrolled || this.mfa.requiredFor(user.role))) {
+      await this.audit.record({ event: "auth.login.mfa_challenge", outcome: "success", actor, method: origin.method ?? null, path: origin.path ?? null, details: { via: method, enrollment_required: !enrolled } });
+      return this.mfa.challenge(user.id, !enrolled);
+    }
+    await this.stores.users.update(user.id, { last_login_at: new Date().toISOString() });
+    return this.#start(user, origin, false, { via: method, ...options.details });
+  }
+
+  /**
    * Logs a user in without a second factor. @throws {UnauthorizedError} also
    * when the user must pass one (use {@link AuthManager.signIn}).
    */
@@ -232,7 +258,7 @@ export class AuthManager {
     return result;
   }
 
-  async #start(user: UserRecord, origin: RequestOrigin, mfa = false): Promise<TokenPair> {
+  async #start(user: UserRecord, origin: RequestOrigin, mfa = false, details?: Record<string, unknown>): Promise<TokenPair> {
     const pair = await this.sessions.start(user, origin.userAgent ?? null);
     await this.audit.record({
       event: "auth.login",
@@ -241,7 +267,7 @@ export class AuthManager {
       target: pair.session_id,
       method: origin.method ?? null,
       path: origin.path ?? null,
-      ...(mfa ? { details: { mfa: true } } : {}),
+      ...(mfa || details ? { details: { ...details, ...(mfa ? { mfa: true } : {}) } } : {}),
     });
     return pair;
   }

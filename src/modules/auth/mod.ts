@@ -11,7 +11,9 @@ import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { type AuthBackend, authenticateWith } from "../../http/auth-backend.ts";
 import { RowAccess, type RowPolicies, type TenancyOptions } from "../../http/row-policy.ts";
 import { AuthManager, type AuthManagerOptions } from "./manager.ts";
-import { AUTH_ADMIN, authRoutes } from "./routes.ts";
+import { AUTH_ADMIN, authRoutes, requestOrigin } from "./routes.ts";
+import { OidcLogin, type OidcOptions } from "./oidc.ts";
+import { oidcRoutes } from "./oidc-routes.ts";
 import { AUTH_MIGRATIONS } from "./store.ts";
 
 /** Options of `withAuth` / {@link authModule}; every one has a default. */
@@ -46,6 +48,12 @@ export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger" |
    * (tenant admins manage their own). See docs/auth.md.
    */
   tenancy?: TenancyOptions;
+  /**
+   * OpenID Connect / OAuth2 login (authorization code + PKCE): providers
+   * (see `oidcPresets` for Google, Entra ID, GitHub), claim → role mapping,
+   * account linking by verified e-mail. See docs/auth.md.
+   */
+  oidc?: OidcOptions;
   /** Variables to take the `auth.*` settings from instead of the service's settings (for tests and tools). */
   env?: Record<string, string | undefined>;
 }
@@ -143,7 +151,12 @@ export function authModule(options: AuthOptions = {}): AuthModule {
       await rowAccess?.enableRowLevelSecurity(context.db);
     },
     routes(context: ServiceContext): AnyElysia {
-      return authRoutes(context.get<AuthManager>(AUTH_KEY), { prefix, trustProxy: context.settings.http.trustProxy });
+      const manager = context.get<AuthManager>(AUTH_KEY);
+      const trustProxy = context.settings.http.trustProxy;
+      const app = new Elysia().use(authRoutes(manager, { prefix, trustProxy }));
+      const origin = (request: Request, path: string) => requestOrigin(request, path, trustProxy);
+      if (options.oidc) app.use(oidcRoutes(manager, new OidcLogin(options.oidc, manager.tickets), { prefix, tags: ["auth"], origin }));
+      return app;
     },
     guard(context: ServiceContext, routes: () => readonly RouteEntry[]): AnyElysia {
       const manager = context.get<AuthManager>(AUTH_KEY);

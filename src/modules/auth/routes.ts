@@ -51,7 +51,8 @@ const h = (fn: (ctx: Ctx) => unknown): never => fn as never;
 
 const NO_STORE = { "cache-control": "no-store" };
 
-function origin(request: Request, path: string, trustProxy = false): RequestOrigin {
+/** Where a request came from, for the audit log and the login throttle. */
+export function requestOrigin(request: Request, path: string, trustProxy = false): RequestOrigin {
   return { method: request.method, path, userAgent: request.headers.get("user-agent"), address: clientAddressOf(request, { trustProxy }) };
 }
 
@@ -92,7 +93,7 @@ export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): 
   app.post(`${prefix}/login`, h(async ({ request, body, set }: Ctx) => {
     const input = validateValue<{ username: string; password: string }>(LoginIn, requireBody(body));
     Object.assign(set.headers, NO_STORE);
-    return auth.signIn(input.username, input.password, origin(request, `${prefix}/login`, options.trustProxy));
+    return auth.signIn(input.username, input.password, requestOrigin(request, `${prefix}/login`, options.trustProxy));
   }), doc(PUBLIC, {
     summary: "Log in",
     description: "Exchanges a username and password for an access and a refresh token. A user with TOTP (or of a role that requires it) gets `{mfa_required, enrollment_required, mfa_token}` instead: complete it at `mfa/$verify` (or enrol at `mfa/totp/$enroll` and `$confirm`).",
@@ -103,15 +104,15 @@ export function authRoutes(auth: AuthManager, options: AuthRoutesOptions = {}): 
   app.post(`${prefix}/refresh`, h(async ({ request, body, set }: Ctx) => {
     const input = validateValue<{ refresh_token: string }>(RefreshIn, requireBody(body));
     Object.assign(set.headers, NO_STORE);
-    return auth.refresh(input.refresh_token, origin(request, `${prefix}/refresh`));
+    return auth.refresh(input.refresh_token, requestOrigin(request, `${prefix}/refresh`));
   }), doc(PUBLIC, { summary: "Refresh tokens", description: "Spends a refresh token for a new pair; a reused token revokes its session.", body: RefreshIn, response: TokenOut }));
 
   app.post(`${prefix}/logout`, h(async ({ request }: Ctx) => {
-    await auth.logout(principal(request), origin(request, `${prefix}/logout`));
+    await auth.logout(principal(request), requestOrigin(request, `${prefix}/logout`));
     return noContent();
   }), doc(AUTHENTICATED, { summary: "Log out", description: "Revokes the current session.", status: 204 }));
 
-  app.use(mfaRoutes(auth, { prefix, tags, origin: (request, path) => origin(request, path, options.trustProxy) }));
+  app.use(mfaRoutes(auth, { prefix, tags, origin: (request, path) => requestOrigin(request, path, options.trustProxy) }));
 
   app.get(`${prefix}/me`, h(({ request }: Ctx) => {
     const who = principal(request);

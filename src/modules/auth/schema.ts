@@ -22,7 +22,7 @@ export const USERS_TABLE_V1: TableDefinition = defineTable({ name: "auth_users",
 /** The users table (passwords are stored only as scrypt hashes). */
 export const USERS_TABLE: TableDefinition = defineTable({
   name: "auth_users",
-  columns: { ...USERS_COLUMNS_V1, tenant_id: TENANT_COLUMN },
+  columns: { ...USERS_COLUMNS_V1, tenant_id: TENANT_COLUMN, email: { type: "text", nullable: true } },
   searchable: ["username"],
 });
 
@@ -46,6 +46,8 @@ export interface UserRecord extends EntityRecord {
   last_login_at: string | null;
   /** The user's tenant; null for a platform-wide user. */
   tenant_id: string | null;
+  /** The user's e-mail address, lower-cased (migration 10): the key of magic links and of linking an OpenID identity. */
+  email: string | null;
 }
 
 const API_KEYS_COLUMNS_V1: TableDefinition["columns"] = {
@@ -213,6 +215,7 @@ const Username = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0
 const RoleName = Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z][a-z0-9_-]*$" });
 const Permission = Type.String({ minLength: 1, maxLength: 128, pattern: "^(\\*|[a-z][a-z0-9_-]*)(:(\\*|[a-z][a-z0-9_-]*))?$" });
 const TenantId = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:-]+$" });
+const Email = Type.String({ minLength: 3, maxLength: 254, pattern: "^[^@\\s]+@[^@\\s]+$" });
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** Body of user create and update; `password` is write-only and optional on update. */
@@ -222,6 +225,7 @@ export const UserIn: TObject = entityInputSchema("UserIn", {
   role: Type.Optional(RoleName),
   disabled: Type.Optional(Type.Boolean()),
   tenant_id: Type.Optional(Type.Union([TenantId, Type.Null()], { description: "Multi-tenant services: the user's tenant (a tenant admin's own, whatever is sent)" })),
+  email: Type.Optional(Type.Union([Email, Type.Null()], { description: "Where magic links go; an OpenID login with this verified address is linked to the user" })),
 });
 
 /** A user as output: never the password hash. */
@@ -232,6 +236,7 @@ export const UserOut: TObject = entityOutputSchema("UserOut", {
   last_login_at: Nullable(TimestampSchema),
   locked_until: Nullable(TimestampSchema),
   tenant_id: Type.Union([Type.String(), Type.Null()]),
+  email: Type.Union([Type.String(), Type.Null()]),
 });
 
 /** A validated API key creation body. */
@@ -265,6 +270,7 @@ export interface UserInput {
   role?: string;
   disabled?: boolean;
   tenant_id?: string | null;
+  email?: string | null;
 }
 
 /** Body of API key creation. */
@@ -303,3 +309,29 @@ export const RoleIn: TObject = Type.Object({
   permissions: Type.Array(Permission, { maxItems: 256 }),
   description: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
 }, { title: "RoleIn" });
+
+/** External identities (an OpenID subject, a SAML name id) linked to users. */
+export const IDENTITIES_TABLE: TableDefinition = defineTable({
+  name: "auth_identities",
+  columns: {
+    identity: { type: "text", unique: true },
+    provider: { type: "text" },
+    subject: { type: "text" },
+    user_id: { type: "ulid", references: { table: "auth_users", onDelete: "cascade" } },
+    email: { type: "text", nullable: true },
+  },
+});
+
+/** A stored link of an external identity to a user. */
+export interface IdentityRecord extends EntityRecord {
+  /** `provider:subject`, unique. */
+  identity: string;
+  /** The provider's configured name. */
+  provider: string;
+  /** The provider's stable id of the person (`sub`, SAML NameID). */
+  subject: string;
+  /** The linked user. */
+  user_id: string;
+  /** The e-mail address the provider asserted at the last login. */
+  email: string | null;
+}

@@ -5,12 +5,15 @@ import { createRepository, type SqlRepository } from "../../db/repository.ts";
 import { tableMigration } from "../../db/table-migration.ts";
 import { loginThrottleMigration } from "./login-throttle.ts";
 import { mfaMigration } from "./mfa.ts";
+import { ticketsMigration } from "./tickets.ts";
 import {
   API_KEYS_TABLE,
   API_KEYS_TABLE_V1,
   type ApiKeyRecord,
   AUDIT_TABLE,
   type AuditRecord,
+  IDENTITIES_TABLE,
+  type IdentityRecord,
   REFRESH_TOKENS_TABLE,
   type RefreshTokenRecord,
   ROLES_TABLE,
@@ -42,7 +45,15 @@ CREATE INDEX "auth_api_keys_tenant_id_idx" ON "auth_api_keys" ("tenant_id");`,
 DROP INDEX "auth_users_tenant_id_idx";
 ALTER TABLE "auth_api_keys" DROP COLUMN "tenant_id";
 ALTER TABLE "auth_users" DROP COLUMN "tenant_id";`,
-}, mfaMigration(9)]);
+}, mfaMigration(9), {
+  module: "auth",
+  version: 10,
+  name: "e-mail of users",
+  up: `ALTER TABLE "auth_users" ADD COLUMN "email" TEXT;
+CREATE UNIQUE INDEX "auth_users_email_key" ON "auth_users" ("email");`,
+  down: `DROP INDEX "auth_users_email_key";
+ALTER TABLE "auth_users" DROP COLUMN "email";`,
+}, { ...tableMigration(IDENTITIES_TABLE, "auth"), version: 11 }, ticketsMigration(12)]);
 
 /** The repositories of every auth table on one store. */
 export interface AuthStores {
@@ -58,6 +69,8 @@ export interface AuthStores {
   roles: SqlRepository<RoleRecord>;
   /** Audit events. */
   audit: SqlRepository<AuditRecord>;
+  /** External identities linked to users. */
+  identities: SqlRepository<IdentityRecord>;
 }
 
 /** Opens the auth repositories on a migrated store. */
@@ -69,5 +82,6 @@ export function createAuthStores(db: Driver): AuthStores {
     refreshTokens: createRepository<RefreshTokenRecord>(db, REFRESH_TOKENS_TABLE),
     roles: createRepository<RoleRecord>(db, ROLES_TABLE),
     audit: createRepository<AuditRecord>(db, AUDIT_TABLE),
+    identities: createRepository<IdentityRecord>(db, IDENTITIES_TABLE),
   };
 }

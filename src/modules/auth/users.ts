@@ -48,6 +48,7 @@ export function createUserManager(
         role: body.role ?? existing?.role ?? "viewer",
         disabled: body.disabled ?? existing?.disabled ?? false,
         tenant_id: body.tenant_id === undefined ? existing?.tenant_id ?? null : body.tenant_id,
+        email: body.email === undefined ? existing?.email ?? null : body.email?.toLowerCase() ?? null,
       };
       if (body.password_hash) values.password_hash = body.password_hash;
       if (!existing) Object.assign(values, { failed_logins: 0 });
@@ -63,6 +64,7 @@ export function createUserManager(
       last_login_at: record.last_login_at,
       locked_until: record.locked_until,
       tenant_id: record.tenant_id ?? null,
+      email: record.email ?? null,
     }),
   });
 }
