@@ -38,11 +38,16 @@ export type {
   JsonModel,
   ModelRunner,
   PredictContext,
+  PredictedRows,
   TrainContext,
   TrainedModel,
   WorkspacePredictContext,
   WorkspaceRunner,
 } from "../ml/runner.ts";
+export { runPredictStream } from "../ml/predict-stream.ts";
+export type { RowChunk } from "../ml/predict-stream.ts";
+export type { LineageEdge, LineageGraph, LineageNode } from "../modules/ml/lineage.ts";
+export type { LineageInput, LineageKind } from "../modules/ml/lineage-store.ts";
 export { functionalRunner } from "../ml/functional-runner.ts";
 export type { FunctionalPredictInput, FunctionalRunnerOptions } from "../ml/functional-runner.ts";
 export { ShellModelRunner } from "../ml/shell-runner.ts";

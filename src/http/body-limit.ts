@@ -4,9 +4,9 @@ import { PayloadTooLargeError } from "../core/errors.ts";
 export interface BodyLimits {
   /** JSON bodies of every other route (default 10 MiB). */
   json: number;
-  /** `$train`, `$predict` and `$validate`, whose DataFrames are large (default 256 MiB). */
+  /** `$train`, `$predict`, `$predict-stream` and `$validate`, whose DataFrames are large (default 256 MiB). */
   ml: number;
-  /** Raw `$upload` bodies (default 256 MiB). */
+  /** Raw `$upload` and `$batch-predict` bodies (default 256 MiB). */
   upload: number;
 }
 
@@ -17,8 +17,8 @@ export const DEFAULT_BODY_LIMITS: Readonly<BodyLimits> = {
   upload: 256 * 1024 * 1024,
 };
 
-const ML_OPERATION = /\/\$(train|predict|validate)\/*$/;
-const UPLOAD = /\/\$upload\/*$/;
+const ML_OPERATION = /\/\$(train|predict|predict-stream|validate)\/*$/;
+const UPLOAD = /\/\$(upload|batch-predict)\/*$/;
 
 /** The limit that applies to a request path. */
 export function bodyLimitFor(pathname: string, limits: BodyLimits): number {

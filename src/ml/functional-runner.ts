@@ -12,6 +12,7 @@ import {
   jsonModel,
   type ModelRunner,
   type PredictContext,
+  type PredictedRows,
   type TrainContext,
   type TrainedModel,
 } from "./runner.ts";
@@ -38,6 +39,11 @@ export interface FunctionalRunnerOptions<C, M> {
   onTrain(input: TrainContext<C>): Promise<M> | M;
   /** Predicts with what `onTrain` returned (the same JSON value, or the bytes). */
   onPredict(input: FunctionalPredictInput<C, M>): Promise<DataFrame> | DataFrame;
+  /**
+   * Predicts as rows become ready (an async generator of frames or row
+   * objects), for `$predict-stream`; `onPredict` still serves `$predict`.
+   */
+  onPredictStream?(input: FunctionalPredictInput<C, M>): AsyncIterable<PredictedRows>;
   /** Content type of binary models (default `application/octet-stream`). */
   contentType?: string;
   /** The `future` columns the model reads (KServe V2 metadata, warm-up rows). */
@@ -80,5 +86,14 @@ export function functionalRunner<C = ConfigData, M = unknown>(
       const { config, historic, future, geo, signal } = ctx;
       return await options.onPredict({ config, model, historic, future, geo, signal });
     },
+    ...(options.onPredictStream
+      ? {
+        predictStream(ctx: PredictContext<C>): AsyncIterable<PredictedRows> {
+          const model = (isBinaryModel(ctx.model) ? ctx.model.bytes : ctx.model.value) as M;
+          const { config, historic, future, geo, signal } = ctx;
+          return options.onPredictStream!({ config, model, historic, future, geo, signal });
+        },
+      }
+      : {}),
   };
 }

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { DataFrame } from "./dataframe.ts";
+import { type Cell, DataFrame, type DataFrameJSON } from "./dataframe.ts";
 import type { FeatureCollection } from "./geojson.ts";
 import type { Workspace } from "./workspace.ts";
 
@@ -54,6 +54,12 @@ export interface TrainContext<C = ConfigData> {
   metrics?: Record<string, number>;
 }
 
+/**
+ * What a streaming runner yields: a chunk of rows as a {@link DataFrame}
+ * (or DataFrame-JSON), or one row as an object keyed by column name.
+ */
+export type PredictedRows = DataFrame | DataFrameJSON | Record<string, Cell>;
+
 /** Input of {@link ModelRunner.predict}. */
 export interface PredictContext<C = ConfigData> {
   /** The stored config data of the model's config. */
@@ -82,6 +88,12 @@ export interface ModelRunner<C = ConfigData> {
   train(ctx: TrainContext<C>): Promise<TrainedModel>;
   /** Predicts; the frame usually is `future` plus `sample_0`. */
   predict(ctx: PredictContext<C>): Promise<DataFrame>;
+  /**
+   * Predicts as rows become ready: an async iterable of row chunks (or single
+   * rows), which `$predict-stream` sends on as they come. Runners without it
+   * are streamed too, in one chunk once `predict` returns.
+   */
+  predictStream?(ctx: PredictContext<C>): AsyncIterable<PredictedRows>;
   /** Called before each train/predict. */
   onInit?(): Promise<void> | void;
   /** Called after each train/predict, even when it failed. */

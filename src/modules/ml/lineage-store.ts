@@ -23,13 +23,15 @@ export interface LineageInput {
 export interface LineageRecord {
   /** The produced artifact. */
   artifact_id: string;
+  /** What produced it. */
   kind: LineageKind;
   /** The model that predicted (predictions), or null (training). */
   model_artifact_id: string | null;
   /** The config the run read. */
   config_id: string | null;
-  /** The registry name and version the run registered or used, when there is one. */
+  /** The registry name the run registered or used, when there is one. */
   model_name: string | null;
+  /** That registry version. */
   model_version: string | null;
   /** The service's version when the run happened. */
   service_version: string | null;
@@ -37,6 +39,7 @@ export interface LineageRecord {
   runner_version: string | null;
   /** The job that ran it, when it ran as a job. */
   job_id: string | null;
+  /** When it was recorded (ISO 8601). */
   created_at: string;
   /** What it read, content-addressed. */
   inputs: LineageInput[];

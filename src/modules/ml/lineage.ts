@@ -7,6 +7,7 @@ import type { LineageInput, LineageKind, LineageRecord, LineageStore } from "./l
 export interface LineageNode {
   /** `artifact:<id>`, `data:sha256:<hex>`, `config:sha256:<hex>` or `code:<service>/<runner>`. */
   id: string;
+  /** What the node stands for. */
   type: "artifact" | "data" | "config" | "code";
   /** Artifacts: the artifact id. */
   artifact_id?: string;
@@ -20,23 +21,29 @@ export interface LineageNode {
   created_at?: string;
   /** Artifacts: the job that produced it. */
   job_id?: string | null;
-  /** Artifacts: the registry version it is (models) or used (predictions). */
+  /** Artifacts: the registry name it is a version of (models) or predicted with (predictions). */
   model_name?: string | null;
+  /** Artifacts: that registry version. */
   model_version?: string | null;
   /** Data, configs and uploaded artifacts: `sha256:<hex>` of the bytes. */
   digest?: string;
+  /** Data: size of the bytes. */
   size?: number;
+  /** Data: their media type. */
   content_type?: string;
   /** Configs: the config the snapshot was read from. */
   config_id?: string | null;
-  /** Code: the service's version and the runner's. */
+  /** Code: the service's `info.version`. */
   service_version?: string | null;
+  /** Code: the runner's `codeVersion`. */
   runner_version?: string | null;
 }
 
 /** An edge of a lineage graph: `from` was read, as `role`, by the run that produced `to`. */
 export interface LineageEdge {
+  /** The node read. */
   from: string;
+  /** The node produced. */
   to: string;
   /** `data`, `geo`, `config`, `code`, `model`, `future`, `historic`, `input`. */
   role: string;
@@ -58,8 +65,11 @@ export interface LineageGraph {
 
 /** Options of {@link Lineage}. */
 export interface LineageOptions {
+  /** Where records live. */
   store: LineageStore;
+  /** Where inputs are stored. */
   content: ContentStore;
+  /** The artifacts lineage nodes describe. */
   artifacts: ArtifactManager;
   /** The service's version, recorded as the code that ran. */
   serviceVersion: string | null;

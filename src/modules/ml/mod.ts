@@ -36,6 +36,7 @@ import type { ModelRouter } from "../models/router.ts";
 import { ModelServer } from "./model-server.ts";
 import { Lineage } from "./lineage.ts";
 import { lineageRoutes } from "./lineage-routes.ts";
+import { predictStreamRoutes } from "./predict-stream-routes.ts";
 import { lineageMigrations, LineageStore } from "./lineage-store.ts";
 
 /** The key under which the ML module provides its {@link ModelServer} (with the models module installed). */
@@ -118,6 +119,7 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
       if (options.profile !== "chap") {
         const routes = mlRoutes(deps, jobs, options);
         if (deps.lineage) routes.use(lineageRoutes(deps.lineage));
+        routes.use(predictStreamRoutes(deps, options));
         if (deps.server) {
           const server = deps.server;
           routes.use(kserveRoutes({

@@ -34,8 +34,8 @@ async function registryTarget(deps: MlJobDeps, request: TrainRequest, configName
   return target;
 }
 
-/** `$predict` names its model once: `model_artifact_id` or `model`. */
-function oneModelOf(body: Record<string, unknown>): FieldError[] {
+/** `$predict` (and its batch and stream forms) names its model once: `model_artifact_id` or `model`. */
+export function oneModelOf(body: Record<string, unknown>): FieldError[] {
   if (body.model === undefined && body.model_artifact_id === undefined) {
     return [{ loc: ["body", "model_artifact_id"], msg: "Field required (or give model)", type: "missing" }];
   }
@@ -49,7 +49,7 @@ function oneModelOf(body: Record<string, unknown>): FieldError[] {
  * The routing decision of a `$predict` naming a `model` (exactly one of
  * `model` and `model_artifact_id`), or undefined for an artifact id.
  */
-async function routedModel(
+export async function routedModel(
   deps: MlJobDeps,
   request: PredictRequest,
   req: Request,
@@ -77,7 +77,7 @@ export interface MlRoutesOptions {
 }
 
 /** The job, timed by kind when monitoring is on. */
-function monitored(deps: MlJobDeps, kind: string, job: JobFunction): JobFunction {
+export function monitored(deps: MlJobDeps, kind: string, job: JobFunction): JobFunction {
   return deps.monitoring ? deps.monitoring.timedJob(kind, job) : job;
 }
 
