@@ -6,7 +6,7 @@ export interface BodyLimits {
   json: number;
   /** `$train`, `$predict`, `$predict-stream` and `$validate`, whose DataFrames are large (default 256 MiB). */
   ml: number;
-  /** Raw `$upload` and `$batch-predict` bodies (default 256 MiB). */
+  /** Raw `$upload` and `$batch-predict` bodies, and each request of a resumable upload (`$uploads`; default 256 MiB). */
   upload: number;
 }
 
@@ -18,7 +18,8 @@ export const DEFAULT_BODY_LIMITS: Readonly<BodyLimits> = {
 };
 
 const ML_OPERATION = /\/\$(train|predict|predict-stream|validate)\/*$/;
-const UPLOAD = /\/\$(upload|batch-predict)\/*$/;
+// `$upload`, `$batch-predict`, and the tus creation and PATCH requests of resumable uploads (`$uploads`, `$uploads/<id>`).
+const UPLOAD = /\/\$(upload|batch-predict|uploads(\/[^/]+)?)\/*$/;
 
 /** The limit that applies to a request path. */
 export function bodyLimitFor(pathname: string, limits: BodyLimits): number {

@@ -28,7 +28,8 @@ export function closeRoutes<App extends AnyElysia>(app: App): App {
     const allow: string[] = METHODS.filter((method) => methods.has(method));
     if (methods.has("GET")) allow.splice(1, 0, "HEAD");
     if (allow.length === 0) continue;
-    const missing: string[] = METHODS.filter((method) => !methods.has(method));
+    // Elysia answers HEAD with a path's GET route when it has one, so a HEAD-only path (tus) gets no GET 405.
+    const missing: string[] = METHODS.filter((method) => !methods.has(method) && !(method === "GET" && methods.has("HEAD")));
     if (!methods.has("GET") && !methods.has("HEAD")) missing.push("HEAD");
     for (const method of missing) {
       addRoute(app, method, path, () => {

@@ -9,7 +9,7 @@ import { ConfigLinkStore, configLinkMigrations } from "../config-link/store.ts";
 import type { ConfigManager } from "../config/manager.ts";
 import { CONFIG_KEY, CONFIG_PREFIX_KEY, CONFIG_PREFIXES_KEY, DEFAULT_CONFIG_PREFIX } from "../config/mod.ts";
 import { scheduleCollection } from "../storage/collect-job.ts";
-import { contentStoreOf } from "../storage/mod.ts";
+import { contentStoreOf, resumableUploadsOf } from "../storage/mod.ts";
 import { ArtifactManager } from "./manager.ts";
 import { artifactMigrations, artifactSearchMigration } from "./migrations.ts";
 import { PAYLOAD_MARKER } from "./payload.ts";
@@ -99,6 +99,11 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
         ...(options.tags ? { tags: options.tags } : {}),
         ...(options.permissions ? { permissions: options.permissions } : {}),
         ...(options.profile === "chap" ? { chap: true } : {}),
+        resumable: {
+          uploads: resumableUploadsOf(context),
+          maxSize: context.settings.http.maxUploadBytes,
+          expiresMs: context.settings.storage.uploadExpiryMs,
+        },
       };
       if (!linking) return artifactRoutes(artifacts, base);
       const links = context.get<ConfigLinkManager>(CONFIG_LINKS_KEY);

@@ -16,6 +16,8 @@ import type { Operation, ResponseSet } from "../../http/crud/operation.ts";
 import { limitedBodyStream } from "../../http/body-limit.ts";
 import { ifMatchCondition } from "../../http/etag.ts";
 import { routeDetail } from "../../http/route-doc.ts";
+import { tusRoutes } from "../../http/tus.ts";
+import type { ResumableUploads } from "../../storage/resumable-uploads.ts";
 import type { ArtifactManager } from "./manager.ts";
 import { PAYLOAD_MARKER, type PayloadInput } from "./payload.ts";
 import { artifactMetadata, chapTreeNode, downloadContent, withoutContent } from "./chap-view.ts";
@@ -47,6 +49,18 @@ export interface ArtifactRoutesOptions {
    * records, JSON) named `artifact_{id}.{ext}`.
    */
   chap?: boolean;
+  /** Serves resumable uploads (tus 1.0) under `{prefix}/$uploads`. */
+  resumable?: ResumableOptions;
+}
+
+/** What resumable uploads of artifacts need. */
+export interface ResumableOptions {
+  /** Where unfinished uploads are kept. */
+  uploads: ResumableUploads;
+  /** The largest upload accepted, in bytes (`Tus-Max-Size`). */
+  maxSize: number;
+  /** Milliseconds an untouched upload lives before garbage collection removes it. */
+  expiresMs: number;
 }
 
 const TreeNodeSchema: TObject = Type.Object({}, { title: "ArtifactTreeNode", additionalProperties: true });
@@ -86,32 +100,70 @@ function rawBody({ request }: { request: Request }): UploadBody {
   return new UploadBody(limitedBodyStream(request));
 }
 
+/** Where an uploaded payload goes: under a parent, or as the trained model of a config. */
+interface Placement {
+  parent_id?: string;
+  config_id?: string;
+}
+
+function checkPlacement(placement: Placement, linked: LinkedUpload | undefined): void {
+  if (placement.parent_id !== undefined && placement.config_id !== undefined) {
+    throw new BadRequestError("Give parent_id or config_id, not both: an artifact linked to a config is a root");
+  }
+  if (placement.config_id !== undefined && !linked) {
+    throw new BadRequestError("config_id needs config linking (enableConfigLinking)");
+  }
+}
+
+async function createWith(manager: ArtifactManager, payload: PayloadInput & { contentType: string; size?: number }, placement: Placement, linked?: LinkedUpload): Promise<ArtifactOut> {
+  const stored = "bytes" in payload ? { size: payload.bytes.byteLength } : payload;
+  if (placement.config_id !== undefined && linked) return linked(placement.config_id, payload);
+  return manager.create({
+    data: { content_type: payload.contentType, size: stored.size, content: PAYLOAD_MARKER },
+    ...(placement.parent_id === undefined ? {} : { parent_id: placement.parent_id }),
+  }, payload);
+}
+
 async function upload(manager: ArtifactManager, context: UploadContext, linked?: LinkedUpload): Promise<ArtifactOut> {
-  const query = validateValue<{ parent_id?: string; config_id?: string }>(UploadQuery, context.query, { loc: ["query"] });
-  const { parent_id: parentId, config_id: configId } = query;
+  const placement = validateValue<Placement>(UploadQuery, context.query, { loc: ["query"] });
   if (!(context.body instanceof UploadBody)) {
     // JSON (and untyped) bodies are parsed as JSON before any route sees them.
     throw new UnsupportedMediaTypeError(
       "Upload the content with its own media type (e.g. application/octet-stream); JSON data belongs in POST on the collection",
     );
   }
-  if (parentId !== undefined && configId !== undefined) {
-    throw new BadRequestError("Give parent_id or config_id, not both: an artifact linked to a config is a root");
-  }
-  if (configId !== undefined && !linked) {
-    throw new BadRequestError("config_id needs config linking (enableConfigLinking)");
-  }
+  checkPlacement(placement, linked);
   const payload = await manager.storeContent(context.body.stream, contentTypeOf(context.request));
-  const created = configId !== undefined && linked
-    ? await linked(configId, payload)
-    : await manager.create({
-      data: { content_type: payload.contentType, size: payload.size, content: PAYLOAD_MARKER },
-      ...(parentId === undefined ? {} : { parent_id: parentId }),
-    }, payload);
+  const created = await createWith(manager, payload, placement, linked);
   const url = new URL(context.request.url);
   context.set.status = 201;
   context.set.headers.location = `${url.origin}${url.pathname.replace(/\/\$upload\/*$/, "")}/${created.id}`;
   return created;
+}
+
+/** Reads where a resumable upload goes from its tus metadata (`parent_id`, `config_id`, `content_type` or `filetype`). */
+function placementOf(metadata: Record<string, string>): Placement {
+  const query: Record<string, string> = {};
+  if (metadata.parent_id) query.parent_id = metadata.parent_id;
+  if (metadata.config_id) query.config_id = metadata.config_id;
+  return validateValue<Placement>(UploadQuery, query, { loc: ["header", "Upload-Metadata"] });
+}
+
+function resumableRoutes(app: AnyElysia, manager: ArtifactManager, prefix: string, tags: string[], resumable: ResumableOptions, linked?: LinkedUpload): void {
+  tusRoutes(app, {
+    path: `${prefix}/$uploads`,
+    uploads: resumable.uploads,
+    maxSize: resumable.maxSize,
+    expiresMs: resumable.expiresMs,
+    tags,
+    check: (metadata) => checkPlacement(placementOf(metadata), linked),
+    finish: async (done, body) => {
+      const contentType = done.metadata.content_type || done.metadata.filetype || "application/octet-stream";
+      const payload = await manager.storeContent(body, contentType);
+      const created = await createWith(manager, payload, placementOf(done.metadata), linked);
+      return `${prefix}/${created.id}`;
+    },
+  });
 }
 
 function chapOperations(manager: ArtifactManager): Operation[] {
@@ -220,6 +272,7 @@ export function artifactRoutes(manager: ArtifactManager, options: ArtifactRoutes
       }
       : {}),
   }));
+  if (allow.create && options.resumable) resumableRoutes(app, manager, prefix, tags, options.resumable, options.linkedUpload);
   if (allow.create) {
     addRoute(app, "POST", `${prefix}/$upload`, (context: UploadContext) => upload(manager, context, options.linkedUpload), {
       parse: [rawBody],

@@ -5,49 +5,33 @@ import { DatabaseBlobStore } from "../../storage/database-blob-store.ts";
 import { JOBS_KEY, SCHEDULES_KEY } from "../jobs/mod.ts";
 import type { JobScheduler } from "../jobs/scheduler.ts";
 import type { JobRunner } from "../jobs/types.ts";
-import { contentStoreOf } from "./mod.ts";
+import { contentStoreOf, resumableUploadsOf } from "./mod.ts";
 
 /** The name of the garbage-collection job and of its schedule. */
 export const COLLECT_JOB = "storage.collect";
-
-/** More cleaning a module adds to each garbage collection (e.g. expired resumable uploads); answers how many things it removed. */
-export type CollectStep = () => Promise<number>;
 
 /** What one run of the `storage.collect` job removed. */
 export interface StorageCollectReport extends CollectReport {
   /** Chunks of interrupted database-backend writes removed. */
   chunks: number;
-  /** Things removed by the modules' own steps, by step name. */
-  steps: Record<string, number>;
-}
-
-const STEPS_KEY = "storage.collect-steps";
-
-function stepsOf(context: ServiceContext): Map<string, CollectStep> {
-  if (!context.has(STEPS_KEY)) context.provide(STEPS_KEY, new Map<string, CollectStep>());
-  return context.get<Map<string, CollectStep>>(STEPS_KEY);
-}
-
-/** Adds a named step to every garbage collection of the service (before the content is collected). */
-export function addCollectStep(context: ServiceContext, name: string, step: CollectStep): void {
-  stepsOf(context).set(name, step);
+  /** Resumable uploads removed, untouched for `storage.uploadExpiryMs`. */
+  uploads: number;
 }
 
 /**
- * One garbage collection of the service's payload storage: the modules'
- * steps, then content nobody holds and leftovers of interrupted uploads,
+ * One garbage collection of the service's payload storage: expired
+ * resumable uploads, then content nobody holds and leftovers of interrupted uploads,
  * each kept for `storage.gcGraceMs` after its last use so that a payload
  * between its upload and the transaction that holds it is never taken.
  */
 export async function collectStorage(context: ServiceContext): Promise<StorageCollectReport> {
   const content = contentStoreOf(context);
   const graceMs = context.settings.storage.gcGraceMs;
-  const steps: Record<string, number> = {};
-  for (const [name, step] of stepsOf(context)) steps[name] = await step();
+  const uploads = await resumableUploadsOf(context).expire(context.settings.storage.uploadExpiryMs);
   const report = await content.collect({ graceMs });
   // Chunks of a database write in progress have no key yet; they are aged by their write's start.
   const chunks = content.blobs instanceof DatabaseBlobStore ? await content.blobs.sweep(Math.max(graceMs, 3600_000)) : 0;
-  return { ...report, chunks, steps };
+  return { ...report, chunks, uploads };
 }
 
 /**

@@ -10,6 +10,7 @@
 import type { ServiceContext } from "../../http/module.ts";
 import { ContentStore } from "../../storage/content-store.ts";
 import { openBlobStore } from "../../storage/open.ts";
+import { ResumableUploads } from "../../storage/resumable-uploads.ts";
 
 /** The key the service's {@link ContentStore} is provided under. */
 export const CONTENT_STORE_KEY = "content-store";
@@ -31,4 +32,14 @@ export function contentStoreOf(context: ServiceContext): ContentStore {
   });
   context.provide(CONTENT_STORE_KEY, content);
   return content;
+}
+
+const UPLOADS_KEY = "resumable-uploads";
+
+/** The service's resumable (tus) uploads, kept in the same backend as the content until they finish. */
+export function resumableUploadsOf(context: ServiceContext): ResumableUploads {
+  if (context.has(UPLOADS_KEY)) return context.get<ResumableUploads>(UPLOADS_KEY);
+  const uploads = new ResumableUploads({ db: context.db, blobs: contentStoreOf(context).blobs });
+  context.provide(UPLOADS_KEY, uploads);
+  return uploads;
 }
