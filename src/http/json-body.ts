@@ -36,6 +36,12 @@ export const MAX_JSON_DEPTH = 64;
 // Bodies a browser form (or a cross-site request) can send without a preflight.
 const FORM_TYPES = new Set(["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]);
 
+/** Whether a path takes a browser form: the page a mailed sign-in link opens posts one (its token is the proof). */
+function takesForm(url: string, type: string): boolean {
+  const query = url.indexOf("?");
+  return type === "application/x-www-form-urlencoded" && /\/magic-link\/\$redeem\/*$/.test(query < 0 ? url : url.slice(0, query));
+}
+
 /** Whether a path takes raw bytes of any media type (`$upload`). */
 function takesRawBody(url: string): boolean {
   const query = url.indexOf("?");
@@ -82,7 +88,7 @@ export function jsonBody(options: JsonBodyOptions = {}): Elysia {
     if (contentType && !isJson(contentType)) {
       if (isMsgpackType(contentType)) return decodeMsgpackBody(await readBodyLimited(request, max), MAX_JSON_DEPTH);
       const type = contentType.split(";", 1)[0]!.trim().toLowerCase();
-      if (FORM_TYPES.has(type) && !takesRawBody(request.url)) {
+      if (FORM_TYPES.has(type) && !takesRawBody(request.url) && !takesForm(request.url, type)) {
         throw new UnsupportedMediaTypeError(`This route takes application/json, not ${type}`);
       }
       return undefined;

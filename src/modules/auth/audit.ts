@@ -11,6 +11,8 @@ export type AuditEvent =
   | "auth.login.mfa_challenge"
   | "auth.login.mfa"
   | "auth.mfa.enrolled"
+  | "auth.magic_link.sent"
+  | "auth.passkey.registered"
   | "auth.refresh"
   | "auth.refresh.reuse"
   | "auth.logout"

@@ -14,6 +14,8 @@ import { AuthManager, type AuthManagerOptions } from "./manager.ts";
 import { AUTH_ADMIN, authRoutes, requestOrigin } from "./routes.ts";
 import { OidcLogin, type OidcOptions } from "./oidc.ts";
 import { oidcRoutes } from "./oidc-routes.ts";
+import { type MagicLinkOptions, MagicLinks } from "./magic-links.ts";
+import { magicLinkRoutes } from "./magic-link-routes.ts";
 import { AUTH_MIGRATIONS } from "./store.ts";
 
 /** Options of `withAuth` / {@link authModule}; every one has a default. */
@@ -54,6 +56,12 @@ export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger" |
    * account linking by verified e-mail. See docs/auth.md.
    */
   oidc?: OidcOptions;
+  /**
+   * Passwordless login by e-mail: single-use links that expire after
+   * `ttlMinutes` (15), mailed through `mailer` (e.g. `smtpMailer`) to users'
+   * `email`. See docs/auth.md.
+   */
+  magicLinks?: MagicLinkOptions & { redirectOrigins?: readonly string[] };
   /** Variables to take the `auth.*` settings from instead of the service's settings (for tests and tools). */
   env?: Record<string, string | undefined>;
 }
@@ -156,6 +164,17 @@ export function authModule(options: AuthOptions = {}): AuthModule {
       const app = new Elysia().use(authRoutes(manager, { prefix, trustProxy }));
       const origin = (request: Request, path: string) => requestOrigin(request, path, trustProxy);
       if (options.oidc) app.use(oidcRoutes(manager, new OidcLogin(options.oidc, manager.tickets), { prefix, tags: ["auth"], origin }));
+      const magic = options.magicLinks;
+      if (magic) {
+        app.use(magicLinkRoutes(manager, new MagicLinks(manager.stores, manager.tickets, magic), {
+          prefix,
+          tags: ["auth"],
+          origin,
+          logger: context.logger.child({ module: "auth" }),
+          ...(magic.publicUrl ? { publicUrl: magic.publicUrl } : {}),
+          ...(magic.redirectOrigins ? { redirectOrigins: magic.redirectOrigins } : {}),
+        }));
+      }
       return app;
     },
     guard(context: ServiceContext, routes: () => readonly RouteEntry[]): AnyElysia {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { UnauthorizedError, ValidationError } from "../../core/errors.ts";
 import type { ExternalIdentity } from "./identities.ts";
+import { safeRedirect } from "./_redirect.ts";
 import type { Tickets } from "./tickets.ts";
 
 /** The claims of an ID token or a userinfo answer. */
@@ -134,18 +135,9 @@ export class OidcLogin {
     return `${(this.#options.publicUrl ?? new URL(requestUrl).origin).replace(/\/$/, "")}${callbackPath}`;
   }
 
-  /** A same-origin path, or a URL of an allowed origin; anything else is refused (no open redirect). */
+  /** A same-origin path, or a URL of an allowed origin; anything else is refused (no open redirect). @throws {ValidationError} */
   checkRedirect(target: string, requestUrl: string): string {
-    if (target.startsWith("/") && !target.startsWith("//") && !target.startsWith("/\\")) return target;
-    let url: URL;
-    try {
-      url = new URL(target);
-    } catch {
-      throw new ValidationError([{ loc: ["query", "redirect_to"], msg: "Must be a path or an allowed origin's URL", type: "value_error" }]);
-    }
-    const allowed = new Set([new URL(this.#options.publicUrl ?? requestUrl).origin, ...(this.#options.redirectOrigins ?? [])]);
-    if (!allowed.has(url.origin)) throw new ValidationError([{ loc: ["query", "redirect_to"], msg: `Origin ${url.origin} is not allowed`, type: "value_error" }]);
-    return url.href;
+    return safeRedirect(target, requestUrl, { publicUrl: this.#options.publicUrl, origins: this.#options.redirectOrigins });
   }
 
   /**
