@@ -81,3 +81,35 @@ export type {
 export { MODEL_SERVER_KEY } from "../modules/ml/mod.ts";
 export { ModelServer } from "../modules/ml/model-server.ts";
 export type { ServedFrame, WarmUpState } from "../modules/ml/model-server.ts";
+export {
+  DEFAULT_EXPERIMENT,
+  EXPERIMENTS_KEY,
+  ExperimentManager,
+  experimentsModule,
+  ExperimentTracker,
+  flattenParams,
+  MLFLOW_PARAM_VALUE_LIMIT,
+  MlflowClient,
+  MlflowError,
+  RunManager,
+  toMlflowRun,
+} from "../modules/experiments/mod.ts";
+export type {
+  ExperimentRecord,
+  ExperimentsModuleOptions,
+  ExperimentTrackerOptions,
+  MetricPoint,
+  MlflowClientOptions,
+  MlflowKeyValue,
+  MlflowMetric,
+  MlflowRun,
+  MlflowRunExport,
+  MlflowRunInfo,
+  RunArtifact,
+  RunComparison,
+  RunEnd,
+  RunKind,
+  RunRecord,
+  RunStart,
+  RunStatus,
+} from "../modules/experiments/mod.ts";

@@ -52,6 +52,17 @@ export interface TrainContext<C = ConfigData> {
    * the registry keeps them with the version. Absent where nothing records them.
    */
   metrics?: Record<string, number>;
+  /**
+   * Records a metric while or after training: `step` orders a series (epoch,
+   * iteration; default the next step of that metric, from 0). The last value
+   * of each metric also lands in `metrics`. The ML module's train job records
+   * the series in the run (`/api/v1/runs`, curves) when the experiments
+   * module is installed; {@link runTrain} supplies one in direct calls.
+   * @throws {RangeError} when `value` is not a finite number.
+   */
+  logMetric?(name: string, value: number, step?: number): void;
+  /** Records a hyperparameter the runner chose or derived (kept in the run's params beside the config). */
+  logParam?(name: string, value: unknown): void;
 }
 
 /**
@@ -184,6 +195,39 @@ export function modelBytes(model: TrainedModel): Uint8Array {
 }
 
 /**
+ * `logMetric` and `logParam` that keep the last value of each metric in
+ * `metrics` (when given) and nothing else: what a train call without a run
+ * recorder gets.
+ */
+export function metricRecorders(
+  metrics?: Record<string, number>,
+): { logMetric(name: string, value: number, step?: number): void; logParam(name: string, value: unknown): void } {
+  return {
+    logMetric(name: string, value: number): void {
+      checkMetric(name, value);
+      if (metrics) metrics[name] = value;
+    },
+    logParam(): void {},
+  };
+}
+
+/**
+ * Checks a logged metric: a non-empty name of at most 250 characters and a finite value.
+ * @throws {RangeError} otherwise.
+ */
+export function checkMetric(name: string, value: number, step?: number): void {
+  if (typeof name !== "string" || name.length === 0 || name.length > 250) {
+    throw new RangeError(`A metric name must be 1 to 250 characters, got ${JSON.stringify(name)}`);
+  }
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new RangeError(`Metric ${name} must be a finite number, got ${String(value)}`);
+  }
+  if (step !== undefined && (!Number.isSafeInteger(step) || step < 0)) {
+    throw new RangeError(`The step of metric ${name} must be a non-negative integer, got ${String(step)}`);
+  }
+}
+
+/**
  * Runs `runner.train` between `onInit` and `onCleanup` (in `finally`) and
  * checks its result. This is what the ML module's train job calls.
  */
@@ -191,7 +235,7 @@ export async function runTrain<C>(runner: ModelRunner<C>, ctx: TrainContext<C>):
   ctx.signal.throwIfAborted();
   await runner.onInit?.();
   try {
-    const model = await runner.train(ctx);
+    const model = await runner.train(ctx.logMetric && ctx.logParam ? ctx : { ...metricRecorders(ctx.metrics), ...ctx });
     if (typeof model !== "object" || model === null || !("value" in model || isBinaryModel(model))) {
       throw new TypeError("A runner's train must return a TrainedModel ({ value } or { bytes, contentType })");
     }

@@ -4,6 +4,7 @@ import { DataFrame } from "../../ml/dataframe.ts";
 import { KeyError, ValueError } from "../../ml/errors.ts";
 import type { FeatureCollection } from "../../ml/geojson.ts";
 import {
+  checkMetric,
   isBinaryModel,
   type ModelRunner,
   runPredict,
@@ -22,6 +23,7 @@ import type { ModelRegistry } from "../models/registry.ts";
 import type { ModelRouter, RouteDecision } from "../models/router.ts";
 import type { ModelServer } from "./model-server.ts";
 import type { Lineage } from "./lineage.ts";
+import type { LineageInput } from "./lineage-store.ts";
 
 /** What the ML jobs work with. */
 export interface MlJobDeps {
@@ -41,6 +43,62 @@ export interface MlJobDeps {
   server?: ModelServer;
   /** Stores run inputs once (content-addressed) and records what produced each model and prediction. */
   lineage?: Lineage;
+  /** Records every training as a run (params, metric series, duration), when the experiments module is installed. */
+  recorder?: TrainingRecorder;
+}
+
+/** The key under which a {@link TrainingRecorder} is provided (by the experiments module). */
+export const TRAINING_RECORDER_KEY = "ml.recorder";
+
+/** The key under which the ML module provides its {@link MlJobDeps}, for modules that train and evaluate from jobs. */
+export const ML_JOBS_KEY = "ml.jobs";
+
+/** How a training is described to its run: what `$train` (or a search or pipeline) asked for. */
+export interface TrainingRunOptions {
+  /** The run's id (default a new ULID). */
+  id?: string;
+  /** The experiment's name (created on first use; default the registry model name, else `Default`). */
+  experiment?: string;
+  /** A display name of the run. */
+  name?: string;
+  /** Key/value tags. */
+  tags?: Record<string, string>;
+  /** The run this one belongs to (a hyperparameter search's trial). */
+  parentRunId?: string;
+}
+
+/** What a train job tells its recorder as it starts. */
+export interface TrainingRunStart extends TrainingRunOptions {
+  /** The train job. */
+  jobId: string;
+  configId: string;
+  /** The config's data: the run's params, with the registry target's params. */
+  config: Record<string, unknown>;
+  /** Params given with the registry target (`model.params`). */
+  params: Record<string, unknown>;
+  modelArtifactId: string;
+  /** The registry model the training registers under, if any. */
+  modelName: string | null;
+}
+
+/** A training run being recorded. */
+export interface TrainingRun {
+  /** The run's id. */
+  readonly id: string;
+  /** A metric value at a step (checked by the caller). */
+  logMetric(name: string, value: number, step?: number): void;
+  /** A hyperparameter. */
+  logParam(name: string, value: unknown): void;
+  /** The training succeeded: its final metrics and the version it was registered as. */
+  finish(outcome: { metrics: Record<string, number>; modelName: string | null; modelVersion: string | null }): Promise<void>;
+  /** The training failed (or was canceled). */
+  fail(error: unknown): Promise<void>;
+}
+
+/** Records trainings as runs (the experiments module implements it). */
+export interface TrainingRecorder {
+  /** Opens the run of a training that is starting. */
+  start(run: TrainingRunStart): Promise<TrainingRun>;
 }
 
 /** Where a trained model is registered: its name and version details. */
@@ -126,50 +184,32 @@ export function trainJob(
     geo: FeatureCollection | null;
     /** Registers the trained model as a version of this model (with a registry). */
     register?: RegistryTarget;
+    /** How the training's run is recorded (with a recorder). */
+    run?: TrainingRunOptions;
   },
 ): JobFunction {
-  return async ({ signal, jobId }: JobContext): Promise<string> => {
+  return async ({ jobId, signal }: JobContext): Promise<string> => {
     const config = await configData(deps, input.configId);
     const frame = DataFrame.fromJSON(input.data, { loc: ["data"] });
     const inputs = await deps.lineage?.storeInputs({ data: input.data, geo: input.geo, config });
     const metrics: Record<string, number> = {};
-    const model = await timed(deps, (m) => m.mlTrainDuration, "ml.train", () =>
-      runTrain(deps.runner, { config, data: frame, geo: input.geo, signal, metrics }));
-    signal.throwIfAborted();
-    deps.monitoring?.ml.recordTraining(input.modelArtifactId, numericColumns(frame));
-    const data = {
-      ml_type: "trained_model",
-      config_id: input.configId,
-      model: isBinaryModel(model) ? PAYLOAD_MARKER : model.value,
-    };
-    const body = { id: input.modelArtifactId, data };
-    const payload = isBinaryModel(model) ? { bytes: model.bytes, contentType: model.contentType } : undefined;
-    await deps.links.createLinked(input.configId, body, payload);
-    const target = input.register;
-    let registered: { name: string; version: string } | null = null;
-    if (deps.registry && target) {
-      registered = await deps.registry.register(target.name, {
-        ...(target.version ? { version: target.version } : {}),
-        ...(target.description ? { description: target.description } : {}),
-        tags: target.tags ?? [],
-        params: target.params ?? {},
-        metrics: Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === "number" && Number.isFinite(v))),
-        config,
-        config_id: input.configId,
-        data_hash: inputs?.find((stored) => stored.role === "data")?.digest ?? await dataHash(input.data),
-        artifact_id: input.modelArtifactId,
-      });
-    }
-    await deps.lineage?.record({
-      artifact_id: input.modelArtifactId,
-      kind: "trained_model",
-      model_artifact_id: null,
-      config_id: input.configId,
-      model_name: registered?.name ?? null,
-      model_version: registered?.version ?? null,
-      job_id: jobId,
-      inputs: inputs ?? [],
+    const run = await deps.recorder?.start({
+      ...input.run,
+      jobId,
+      configId: input.configId,
+      config,
+      params: input.register?.params ?? {},
+      modelArtifactId: input.modelArtifactId,
+      modelName: (deps.registry && input.register?.name) || null,
     });
+    let registered: { name: string; version: string } | null;
+    try {
+      registered = await trained(deps, input, { config, frame, metrics, signal, run, inputs, jobId });
+    } catch (error) {
+      await run?.fail(error);
+      throw error;
+    }
+    await run?.finish({ metrics, modelName: registered?.name ?? null, modelVersion: registered?.version ?? null });
     await deps.events?.publish({
       type: "ml.trained",
       collection: "artifacts",
@@ -179,10 +219,72 @@ export function trainJob(
         config_id: input.configId,
         model_name: registered?.name ?? null,
         model_version: registered?.version ?? null,
+        ...(run ? { run_id: run.id } : {}),
       },
     });
     return input.modelArtifactId;
   };
+}
+
+/** Trains, stores the model artifact and registers it (with a target): a train job's work between its run's start and end. */
+async function trained(
+  deps: MlJobDeps,
+  input: Parameters<typeof trainJob>[1],
+  work: {
+    config: Record<string, unknown>;
+    frame: DataFrame;
+    metrics: Record<string, number>;
+    signal: AbortSignal;
+    run: TrainingRun | undefined;
+    inputs: LineageInput[] | undefined;
+    jobId: string;
+  },
+): Promise<{ name: string; version: string } | null> {
+  const { config, frame, metrics, signal, run, inputs, jobId } = work;
+  const logMetric = (name: string, value: number, step?: number): void => {
+    checkMetric(name, value, step);
+    metrics[name] = value;
+    run?.logMetric(name, value, step);
+  };
+  const logParam = (name: string, value: unknown): void => run?.logParam(name, value);
+  const model = await timed(deps, (m) => m.mlTrainDuration, "ml.train", () =>
+    runTrain(deps.runner, { config, data: frame, geo: input.geo, signal, metrics, logMetric, logParam }));
+  signal.throwIfAborted();
+  deps.monitoring?.ml.recordTraining(input.modelArtifactId, numericColumns(frame));
+  const data = {
+    ml_type: "trained_model",
+    config_id: input.configId,
+    model: isBinaryModel(model) ? PAYLOAD_MARKER : model.value,
+  };
+  const body = { id: input.modelArtifactId, data };
+  const payload = isBinaryModel(model) ? { bytes: model.bytes, contentType: model.contentType } : undefined;
+  await deps.links.createLinked(input.configId, body, payload);
+  const target = input.register;
+  let registered: { name: string; version: string } | null = null;
+  if (deps.registry && target) {
+    registered = await deps.registry.register(target.name, {
+      ...(target.version ? { version: target.version } : {}),
+      ...(target.description ? { description: target.description } : {}),
+      tags: target.tags ?? [],
+      params: target.params ?? {},
+      metrics: Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === "number" && Number.isFinite(v))),
+      config,
+      config_id: input.configId,
+      data_hash: inputs?.find((stored) => stored.role === "data")?.digest ?? await dataHash(input.data),
+      artifact_id: input.modelArtifactId,
+    });
+  }
+  await deps.lineage?.record({
+    artifact_id: input.modelArtifactId,
+    kind: "trained_model",
+    model_artifact_id: null,
+    config_id: input.configId,
+    model_name: registered?.name ?? null,
+    model_version: registered?.version ?? null,
+    job_id: jobId,
+    inputs: inputs ?? [],
+  });
+  return registered;
 }
 
 /** A trained model ready to predict: its config's data, the model, and the key runners cache it under. */

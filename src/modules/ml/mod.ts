@@ -27,7 +27,7 @@ import { CHAP_CONFIG_KEY, CONFIG_KEY } from "../config/mod.ts";
 import type { ChapMlDeps, PeriodBounds } from "./chap-jobs.ts";
 import { chapMlRoutes } from "./chap-routes.ts";
 import { JOBS_KEY } from "../jobs/mod.ts";
-import type { MlJobDeps } from "./ml-jobs.ts";
+import { ML_JOBS_KEY, type MlJobDeps, TRAINING_RECORDER_KEY, type TrainingRecorder } from "./ml-jobs.ts";
 import { mlMonitoringRoutes } from "./monitoring-routes.ts";
 import { mlRoutes } from "./routes.ts";
 import { MODEL_ROUTER_KEY, MODELS_KEY } from "../models/mod.ts";
@@ -106,6 +106,7 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
           (event) => void lineage.forget([event.data.id]).catch((error) => context.logger.warn("ml.lineage.forget_failed", { error })),
         );
       }
+      context.provide<MlJobDeps>(ML_JOBS_KEY, deps);
       if (options.profile !== "chap" && context.has(MODELS_KEY)) {
         deps.registry = context.get<ModelRegistry>(MODELS_KEY);
         deps.router = context.get<ModelRouter>(MODEL_ROUTER_KEY);
@@ -115,6 +116,8 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
     },
     routes(context: ServiceContext): AnyElysia {
       if (!deps) throw new Error("The ml module was not set up");
+      // Looked up once every module is set up: the experiments module may come after this one.
+      if (context.has(TRAINING_RECORDER_KEY)) deps.recorder = context.get<TrainingRecorder>(TRAINING_RECORDER_KEY);
       const jobs = context.get<JobRunner>(JOBS_KEY);
       if (options.profile !== "chap") {
         const routes = mlRoutes(deps, jobs, options);

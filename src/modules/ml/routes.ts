@@ -118,6 +118,7 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
         data: request.data,
         geo,
         ...(register ? { register } : {}),
+        ...(request.run ? { run: request.run } : {}),
       })));
       return { job_id: jobId, model_artifact_id: modelArtifactId, message: `Training job submitted. Job ID: ${jobId}` };
     },

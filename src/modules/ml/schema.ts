@@ -35,6 +35,11 @@ export const TrainRequestSchema: TObject = Type.Object({
   data: DataFrameSchema,
   geo: Type.Optional(Type.Unknown({ description: "GeoJSON FeatureCollection or null" })),
   model: Type.Optional(TrainModelSchema),
+  run: Type.Optional(Type.Object({
+    experiment: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "Experiment name (created on first use)" })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    tags: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 250 }), Type.String({ maxLength: 5000 }))),
+  }, { additionalProperties: false, description: "How the training is recorded as a run (with the experiments module)" })),
 }, { title: "TrainRequest" });
 
 /** Body of `POST /api/v1/ml/$predict`: `model_artifact_id`, or `model` (`name`, `name@alias`, `name@1.2.0`). */
@@ -70,6 +75,7 @@ export interface TrainRequest {
   data: { columns: string[]; data: unknown[][] };
   geo?: unknown;
   model?: string | { name?: string; version?: string; description?: string; tags?: string[]; params?: Record<string, unknown> };
+  run?: { experiment?: string; name?: string; tags?: Record<string, string> };
 }
 
 /** A validated `$predict` body. */
