@@ -3,6 +3,7 @@ import { ChapkitError } from "../core/errors.ts";
 import { nowIso } from "../core/time.ts";
 import type { DialectName, Driver } from "./driver.ts";
 import type { Migration, MigrationSql } from "./migration.ts";
+import { destructiveReason } from "./migration-safety.ts";
 
 /** Raised when the stored migration history does not match the code. */
 export class MigrationError extends ChapkitError {
@@ -56,13 +57,7 @@ function check(migrations: readonly Migration[]): void {
   }
 }
 
-/** Statements that lose data or rewrite a table: drops, truncation, deletes, retyping, NOT NULL on existing rows. */
-const DESTRUCTIVE = /^\s*(DROP\s+(TABLE|COLUMN|SCHEMA)|TRUNCATE|DELETE\s+FROM|ALTER\s+TABLE\s+\S+\s+(DROP\s+(COLUMN\s+)?(?!CONSTRAINT|DEFAULT)|ALTER\s+(COLUMN\s+)?\S+\s+((SET\s+DATA\s+)?TYPE|SET\s+NOT\s+NULL)|ADD\s+(COLUMN\s+)?\S+\s+[^;]*\bNOT\s+NULL\b(?![^;]*\bDEFAULT\b)))/i;
-
-/** Whether a statement drops, truncates, deletes or retypes data, or makes existing rows fail NOT NULL. */
-export function isDestructive(statement: string): boolean {
-  return DESTRUCTIVE.test(statement);
-}
+export { isDestructive } from "./migration-safety.ts";
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions {
@@ -118,11 +113,16 @@ async function takeMigrationLock(db: Driver, waitMs: number): Promise<void> {
   }
 }
 
-/** The destructive statements of pending migrations not marked `destructive`. */
-function unmarkedDestructive(dialect: DialectName, migrations: readonly Migration[]): string[] {
-  return migrations.filter((migration) => !migration.destructive).flatMap((migration) =>
-    splitStatements(sqlFor(dialect, migration.up)).filter(isDestructive).map((statement) => `${label(migration)}: ${statement}`)
-  );
+/** The statements of pending migrations not marked `destructive` that would lose data or fail on the rows held now, with why. */
+async function unmarkedDestructive(db: Driver, migrations: readonly Migration[]): Promise<string[]> {
+  const refused: string[] = [];
+  for (const migration of migrations.filter((m) => !m.destructive)) {
+    for (const statement of splitStatements(sqlFor(db.dialect, migration.up))) {
+      const reason = await destructiveReason(db, statement);
+      if (reason) refused.push(`${label(migration)}: ${statement} (${reason})`);
+    }
+  }
+  return refused;
 }
 
 /** What {@link migrate} did. */
@@ -135,8 +135,11 @@ export interface MigrationReport {
  * Applies pending migrations in one transaction, in module registration order
  * and version order within a module. Refuses to run (nothing applied) when an
  * applied migration's SQL was edited, naming it, or when a pending migration
- * not marked `destructive` drops, truncates, deletes or retypes data, naming
- * the statements. On PostgreSQL every statement runs under `lock_timeout` and
+ * not marked `destructive` would lose data or fail on the rows the database
+ * holds (drops, truncation, deletes, a type that narrows the live column,
+ * `SET NOT NULL` on a column holding NULLs, a `NOT NULL` column without a
+ * default added to a table with rows: see `destructiveReason`), naming the
+ * statements and why. On PostgreSQL every statement runs under `lock_timeout` and
  * `statement_timeout`, and one run at a time holds the migration lock; a run
  * that cannot get it, or whose statement waits too long for a table lock,
  * fails naming the sessions that hold them.
@@ -182,7 +185,7 @@ function runMigrations(db: Driver, migrations: readonly Migration[], options: Mi
     const ordered = [...pending].sort((a, b) =>
       a.module === b.module ? a.version - b.version : migrations.indexOf(a) - migrations.indexOf(b)
     );
-    const refused = options.allowDestructive ? [] : unmarkedDestructive(db.dialect, ordered);
+    const refused = options.allowDestructive ? [] : await unmarkedDestructive(db, ordered);
     if (refused.length > 0) {
       throw new MigrationError(
         `Refusing destructive migration statements not marked destructive (mark the migration \`destructive: true\` once the data loss is intended): ${refused.join(" | ")}`,

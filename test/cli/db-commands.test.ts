@@ -65,7 +65,7 @@ describe("chapkit db and chapkit schema", () => {
     const run = await db(url, "preview");
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /-- ledger#1: create ledger\nCREATE TABLE ledger/);
-    assert.match(run.stdout, /-- DESTRUCTIVE: may lose data\nALTER TABLE ledger DROP COLUMN memo;/);
+    assert.match(run.stdout, /-- DESTRUCTIVE: drops data \(.*\)\nALTER TABLE ledger DROP COLUMN memo;/);
     assert.match(run.stderr, /1 destructive statement/);
   });
 

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, beforeEach, describe, it } from "node:test";
 import type { Driver } from "../../src/db/driver.ts";
 import { isDestructive, migrate, MigrationError } from "../../src/db/migrate.ts";
+import { narrows } from "../../src/db/migration-safety.ts";
 import { openDatabase } from "../../src/db/open.ts";
 import { DATABASE_URL, postgresStore, testStores } from "../_support/stores.ts";
 
@@ -26,6 +27,52 @@ describe("destructive statements", () => {
     for (const statement of ["CREATE TABLE u (id INTEGER)", "ALTER TABLE t ADD COLUMN n integer NOT NULL DEFAULT 0", "DROP INDEX ix", "ALTER TABLE t ADD COLUMN note TEXT"]) {
       assert.ok(!isDestructive(statement), statement);
     }
+  });
+});
+
+describe("type changes", () => {
+  it("tells widening (safe) from narrowing (destructive) type changes", () => {
+    for (const [from, to] of [["integer", "bigint"], ["smallint", "integer"], ["character varying(10)", "character varying(20)"], ["character varying(10)", "text"], ["text", "character varying"], ["numeric(8,2)", "numeric(10,2)"], ["numeric(8,2)", "numeric"], ["real", "double precision"], ["integer", "numeric"]]) {
+      assert.equal(narrows(from!, to!), false, `${from} -> ${to}`);
+    }
+    for (const [from, to] of [["bigint", "integer"], ["text", "character varying(5)"], ["character varying(20)", "character varying(10)"], ["numeric(10,2)", "numeric(10,1)"], ["numeric", "numeric(10,2)"], ["double precision", "real"], ["text", "integer"], ["bigint", "double precision"]]) {
+      assert.equal(narrows(from!, to!), true, `${from} -> ${to}`);
+    }
+  });
+});
+
+describe("destructive statements judged by the data on postgres", () => {
+  const store = postgresStore();
+  let db: Driver;
+  beforeEach(async () => {
+    db = await store.open();
+    await migrate(db, [create, { module: "m", version: 2, name: "empty", up: "CREATE TABLE e (id INTEGER PRIMARY KEY, name TEXT)" }]);
+  });
+  afterEach(() => db.close());
+  after(() => store.cleanup());
+  const step = (up: string) => ({ module: "m", version: 3, name: "step", up });
+  const refusal = (pattern: RegExp) => (error: unknown) => error instanceof MigrationError && pattern.test(error.message);
+
+  it("refuses a NOT NULL column without a default on a table with rows, and adds it to an empty one", async () => {
+    await assert.rejects(migrate(db, [step("ALTER TABLE t ADD COLUMN n integer NOT NULL")]), refusal(/m#3: ALTER TABLE t ADD COLUMN n integer NOT NULL \(adds a NOT NULL column without a default to a table that has rows\)/));
+    assert.deepEqual((await migrate(db, [step("ALTER TABLE e ADD COLUMN n integer NOT NULL")])).applied, ["m#3"]);
+  });
+
+  it("refuses SET NOT NULL on a column holding NULLs and applies it to one without", async () => {
+    await db.exec("INSERT INTO e (id, name) VALUES (1, NULL)");
+    await assert.rejects(migrate(db, [step("ALTER TABLE e ALTER COLUMN name SET NOT NULL")]), refusal(/name holds NULLs/));
+    assert.deepEqual((await migrate(db, [step("ALTER TABLE t ALTER COLUMN name SET NOT NULL")])).applied, ["m#3"]);
+  });
+
+  it("applies a widening type change unmarked and refuses a narrowing one, naming both types", async () => {
+    await assert.rejects(migrate(db, [step("ALTER TABLE t ALTER COLUMN name TYPE varchar(3)")]), refusal(/narrows name from text to character varying\(3\)/));
+    assert.deepEqual((await migrate(db, [step("ALTER TABLE t ALTER COLUMN id TYPE bigint;\nALTER TABLE t ALTER COLUMN name TYPE varchar")])).applied, ["m#3"]);
+    const [row] = await db.query<{ type: string }>("SELECT data_type AS type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 't' AND column_name = 'id'");
+    assert.equal(row?.type, "bigint");
+  });
+
+  it("still refuses drops whatever the data", async () => {
+    await assert.rejects(migrate(db, [step("DROP TABLE e")]), refusal(/m#3: DROP TABLE e \(drops data\)/));
   });
 });
 

@@ -1,7 +1,8 @@
 /** `chapkit db migrate|rollback|status|preview`: the service's schema migrations against DATABASE_URL. */
 import { Command } from "commander";
 import type { Driver } from "../../db/driver.ts";
-import { isDestructive, migrate, migrateDown, MIGRATIONS_TABLE, splitStatements } from "../../db/migrate.ts";
+import { isDestructive, lockHolders, migrate, migrateDown, MIGRATIONS_TABLE, splitStatements } from "../../db/migrate.ts";
+import { destructiveReason } from "../../db/migration-safety.ts";
 import type { Migration } from "../../db/migration.ts";
 import { openDatabase } from "../../db/open.ts";
 import { paint, withSpinner } from "../_output.ts";
@@ -90,6 +91,7 @@ export function dbCommand(cli: CliContext): Command {
           output.out(`${paint(output, "red", "unknown")}  ${label(row).padEnd(28)} ${row.name}  (applied, not declared by the service)\n`);
         }
         output.err(`${applied.length} applied, ${pendingOf(migrations, applied).length} pending\n`);
+        for (const holder of await lockHolders(driver, "migration")) output.err(`migration lock held by ${holder}\n`);
       }),
   ));
 
@@ -125,7 +127,7 @@ export function dbCommand(cli: CliContext): Command {
   );
 
   db.addCommand(
-    withDbOptions(new Command("preview").description("Print the SQL of the pending migrations; mark destructive statements.")).action(
+    withDbOptions(new Command("preview").description("Print the SQL of the pending migrations; mark the statements that would lose data or fail on the rows held now.")).action(
       (options: DbOptions) =>
         withDatabase(cli, options, async (driver, migrations) => {
           const pending = pendingOf(migrations, await appliedRows(driver));
@@ -133,9 +135,10 @@ export function dbCommand(cli: CliContext): Command {
           for (const m of pending) {
             output.out(`-- ${label(m)}: ${m.name}\n`);
             for (const statement of splitStatements(sqlOf(m, "up", driver.dialect))) {
-              if (isDestructive(statement)) {
+              const reason = await destructiveReason(driver, statement);
+              if (reason) {
                 destructive++;
-                output.out(`-- ${paint(output, "red", "DESTRUCTIVE")}: may lose data\n`);
+                output.out(`-- ${paint(output, "red", "DESTRUCTIVE")}: ${reason}${m.destructive ? " (marked destructive: applied)" : " (refused unless the migration is marked destructive)"}\n`);
               }
               output.out(`${statement};\n`);
             }
