@@ -5,6 +5,8 @@ import { after, describe, it } from "node:test";
 import { Type } from "@sinclair/typebox";
 import { isDestructive } from "../../src/cli/commands/db.ts";
 import { ServiceBuilder } from "../../src/service/service-builder.ts";
+import { defineEntity } from "../../src/core/entity-definition.ts";
+import { explainStatement } from "../../src/db/instrumented-driver.ts";
 import { testClient } from "chapkit/testing";
 import { postgresStore } from "../_support/stores.ts";
 import { ROOT, runCaptured } from "./_cli.ts";
@@ -148,5 +150,53 @@ describe("GET /api/v1/system/schema.svg", () => {
   it("is not served by default", async () => {
     await using client = await build();
     assert.equal((await client.get("/api/v1/system/schema.svg")).status, 404);
+  });
+});
+
+describe("chapkit db advise", () => {
+  // PostgreSQL: its plans are read on another connection while the service runs every statement as slow.
+  const pg = postgresStore();
+  after(() => pg.cleanup());
+
+  it("prints the CREATE INDEX for a column slow list queries filter on, and --apply makes the plan use it", async () => {
+    const db = await pg.open();
+    const url = pg.url();
+    const Reading = defineEntity({ table: "readings", fields: { site: Type.String(), value: Type.Number() } });
+    const running = await new ServiceBuilder({ info: { display_name: "advise" }, databaseUrl: url })
+      .withSettings({ env: { LOG_LEVEL: "error" } })
+      .withSystem()
+      .withMonitoring({ slowQueryMs: 0.000_001 })
+      .withEntity(Reading)
+      .listen(0, { hostname: "127.0.0.1", handleSignals: false });
+    try {
+      await db.exec(`INSERT INTO readings (id, site, value, created_at, updated_at)
+        SELECT 'r' || i, 's' || (i % 400), i, now(), now() FROM generate_series(1, 4000) AS i`);
+      await db.exec("ANALYZE readings");
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${running.url}/api/v1/readings?site=s7`)).status, 200);
+      const sql = `SELECT "id" FROM "readings" WHERE "site" = ?`;
+      assert.doesNotMatch((await explainStatement(db, sql, ["s7"])).join("\n"), /ix_readings_site/);
+
+      const printed = await runCaptured(["db", "advise", "--url", running.url, "--min-seen", "3"]);
+      assert.equal(printed.code, 0, printed.stderr);
+      assert.match(printed.stdout, /-- readings\.site: filter in \d+ slow statement\(s\)\nCREATE INDEX "ix_readings_site" ON "readings" \("site"\);/);
+      const applied = await runCaptured(["db", "advise", "--url", running.url, "--apply", "--database-url", url]);
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.match(applied.stderr, /created CREATE INDEX "ix_readings_site"/);
+      assert.match((await explainStatement(db, sql, ["s7"])).join("\n"), /ix_readings_site/);
+      const json = await runCaptured(["db", "advise", "--url", running.url, "--json"]);
+      assert.deepEqual((JSON.parse(json.stdout) as { column: string }[]).filter((item) => item.column === "site"), [], "nothing left to advise on site");
+    } finally {
+      await running.stop();
+      await db.close();
+    }
+  });
+
+  it("refuses a bad --min-seen and --apply without a database (exit 2)", async () => {
+    const bad = await runCaptured(["db", "advise", "--url", "http://127.0.0.1:9", "--min-seen", "0"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--min-seen must be a positive integer/);
+    const noDb = await runCaptured(["db", "advise", "--url", "http://127.0.0.1:9", "--apply"], ROOT, { DATABASE_URL: undefined });
+    assert.equal(noDb.code, 2);
+    assert.match(noDb.stderr, /--apply needs the database/);
   });
 });

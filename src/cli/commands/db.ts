@@ -1,4 +1,7 @@
-/** `chapkit db migrate|rollback|status|preview`: the service's schema migrations against DATABASE_URL. */
+/**
+ * `chapkit db migrate|rollback|status|preview`: the service's schema migrations against DATABASE_URL;
+ * `chapkit db advise`: index advice from a running service's slow-query log.
+ */
 import { Command } from "commander";
 import type { Driver } from "../../db/driver.ts";
 import { isDestructive, lockHolders, migrate, migrateDown, MIGRATIONS_TABLE, splitStatements } from "../../db/migrate.ts";
@@ -6,6 +9,8 @@ import { destructiveReason } from "../../db/migration-safety.ts";
 import type { Migration } from "../../db/migration.ts";
 import { openDatabase } from "../../db/open.ts";
 import { paint, withSpinner } from "../_output.ts";
+import { type ServiceOptions, serviceFetch, serviceOptions } from "../_http.ts";
+import type { IndexAdvice } from "../../db/index-advice.ts";
 import { ENTRY_OPTION, loadServiceBuilder } from "../_entry.ts";
 import { type CliContext, CliExit } from "../context.ts";
 
@@ -148,5 +153,47 @@ export function dbCommand(cli: CliContext): Command {
         }),
     ),
   );
+  db.addCommand(adviseCommand(cli));
   return db;
+}
+
+interface AdviseOptions extends ServiceOptions {
+  minSeen: string;
+  json?: boolean;
+  apply?: boolean;
+  databaseUrl?: string;
+}
+
+/** `chapkit db advise`: the running service's index advice; `--apply` creates the indexes on DATABASE_URL. */
+function adviseCommand(cli: CliContext): Command {
+  const { output } = cli;
+  return serviceOptions(new Command("advise"))
+    .description("Index advice from a running service's slow-query log (withMonitoring() and withSystem()): the columns slow statements filter or sort on that lead no index, with the CREATE INDEX to add.")
+    .option("--min-seen <n>", "advise only columns seen at least this many times", "1")
+    .option("--json", "print the advice as JSON")
+    .option("--apply", "run the CREATE INDEX statements against the database (DATABASE_URL or --database-url)")
+    .option("--database-url <url>", "the database --apply changes (default: DATABASE_URL)")
+    .action(async (options: AdviseOptions) => {
+      const minSeen = Number(options.minSeen);
+      if (!Number.isInteger(minSeen) || minSeen < 1) throw new CliExit(2, `--min-seen must be a positive integer, got "${options.minSeen}"`);
+      const url = options.databaseUrl ?? cli.env.DATABASE_URL;
+      if (options.apply && !url) throw new CliExit(2, "--apply needs the database: set DATABASE_URL or pass --database-url");
+      const response = await serviceFetch(options, "/api/v1/system/$index-advice");
+      const advice = ((await response.json()) as { items: IndexAdvice[] }).items.filter((item) => item.seen >= minSeen);
+      if (options.json) output.out(`${JSON.stringify(advice, null, 2)}\n`);
+      else {
+        for (const item of advice) output.out(`-- ${item.table}.${item.column}: ${item.use} in ${item.seen} slow statement(s)\n${item.create};\n`);
+      }
+      output.err(`${advice.length} index(es) advised\n`);
+      if (!options.apply || advice.length === 0) return;
+      const driver = await openDatabase(url!);
+      try {
+        for (const item of advice) {
+          await driver.exec(item.create);
+          output.err(`created ${item.create}\n`);
+        }
+      } finally {
+        await driver.close();
+      }
+    });
 }
