@@ -33,6 +33,7 @@ import { createEventBus, eventsModule } from "./events-module.ts";
 import { type RealtimeOptions, realtimeModule } from "../http/realtime/module.ts";
 import { type BatchOptions, batchModule, SERVICE_APP_KEY } from "../http/batch.ts";
 import { webhooksModule, type WebhooksModuleOptions } from "../modules/webhooks/mod.ts";
+import { queuesModule, type QueuesModuleOptions } from "../modules/queues/mod.ts";
 import { httpMetrics } from "../http/metrics.ts";
 import { statusPage } from "../http/status-page.ts";
 import { Monitoring } from "../observability/monitoring.ts";
@@ -320,6 +321,16 @@ export class BaseServiceBuilder {
    */
   withWebhooks(options: WebhooksModuleOptions = {}): this {
     return this.module(webhooksModule(options));
+  }
+
+  /**
+   * Connects message queues (needs `withJobs()`): chosen events are
+   * published to RabbitMQ, NATS JetStream or MQTT through the job queue,
+   * at least once with the event id as the message id, and consumed
+   * messages become jobs, once per message id (see docs/integrations.md).
+   */
+  withQueues(options: QueuesModuleOptions): this {
+    return this.module(queuesModule(options));
   }
 
   /** Uses this store: a URL (opened and closed by the service; shorthand for `settings.database.url`) or an open driver (left open). */

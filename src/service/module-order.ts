@@ -4,6 +4,7 @@ import { ConfigurationError } from "./configuration-error.ts";
 const BUILDER_METHOD: Record<string, string> = {
   jobs: "withJobs()",
   webhooks: "withWebhooks()",
+  queues: "withQueues()",
   config: "withConfig()",
   artifacts: "withArtifacts()",
   tasks: "withTasks()",

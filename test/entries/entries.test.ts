@@ -1,7 +1,8 @@
 /**
  * The public entries: `chapkit` (builders and essentials) and its subpaths
  * (`chapkit/db`, `chapkit/auth`, `chapkit/ml`, `chapkit/onnx`,
- * `chapkit/observability`, `chapkit/testing`, `chapkit/cli`). Importing the
+ * `chapkit/observability`, `chapkit/integrations`, `chapkit/testing`,
+ * `chapkit/cli`). Importing the
  * root must load no ML or auth code, so the module graph each entry pulls in
  * with static imports is read from the sources (type-only imports and dynamic
  * `import()` load nothing at import time).
@@ -43,7 +44,7 @@ function moduleGraph(entry: string): { files: Set<string>; packages: Set<string>
 }
 
 const ML_OR_AUTH = /^src\/(ml|modules\/ml|modules\/auth)\//;
-const OPTIONAL_PEERS = ["onnxruntime-web", "@scalar/api-reference", "msgpackr", "fflate", "js-yaml", "ioredis", "@elysiajs/jwt"];
+const OPTIONAL_PEERS = ["onnxruntime-web", "@scalar/api-reference", "msgpackr", "fflate", "js-yaml", "ioredis", "@elysiajs/jwt", "amqplib", "@nats-io/transport-node", "@nats-io/jetstream", "mqtt"];
 
 describe("public entries", () => {
   it("importing the root loads no ML or auth code and no optional peer", () => {
@@ -58,13 +59,18 @@ describe("public entries", () => {
     assert.deepEqual([...files].filter((file) => ML_OR_AUTH.test(file) || file.startsWith("src/service/")), []);
   });
 
+  it("chapkit/integrations loads no broker client at import time", () => {
+    const { packages } = moduleGraph(deno.exports["./integrations"]!);
+    assert.deepEqual([...packages].filter((name) => OPTIONAL_PEERS.includes(name)), []);
+  });
+
   it("chapkit/ml loads no ONNX runtime, which chapkit/onnx holds", () => {
     assert.ok(!moduleGraph(deno.exports["./ml"]!).packages.has("onnxruntime-web"));
     assert.ok([...moduleGraph(deno.exports["./onnx"]!).files].some((file) => file.startsWith("src/ml/onnx")));
   });
 
   it("every entry is exported by both manifests and opens with a module doc holding an example", () => {
-    const subpaths = ["./db", "./auth", "./ml", "./onnx", "./observability", "./testing", "./cli"];
+    const subpaths = ["./db", "./auth", "./ml", "./onnx", "./observability", "./integrations", "./testing", "./cli"];
     for (const key of [".", ...subpaths]) {
       const file = deno.exports[key];
       assert.ok(file, `deno.json exports ${key}`);

@@ -1,0 +1,31 @@
+/**
+ * Integrations (`chapkit/integrations`, `@chapkit/core/integrations`):
+ * message-queue adapters (RabbitMQ, NATS JetStream, MQTT) behind one
+ * {@link MessageQueue} interface, and the `queues` module that makes them
+ * sinks of the event bus and sources of jobs (`withQueues()`). Each broker's
+ * client is an optional peer, loaded on first use (see docs/integrations.md).
+ *
+ * @example
+ * ```ts ignore
+ * import { ServiceBuilder } from "chapkit";
+ * import { RabbitMqQueue } from "chapkit/integrations";
+ *
+ * const events = new RabbitMqQueue({ url: "amqp://guest:guest@127.0.0.1:5672", exchange: "chapkit.events" });
+ * const app = await new ServiceBuilder({ info: { display_name: "Orders" } })
+ *   .withJobs()
+ *   .withQueues({ sinks: [{ name: "orders-out", queue: events, types: ["entity.*"], collections: ["orders"] }] })
+ *   .build();
+ * ```
+ *
+ * @module
+ */
+
+export type { IncomingMessage, MessageHandler, MessageQueue, OutgoingMessage, QueueConsumer } from "../integrations/queues/types.ts";
+export { RabbitMqQueue } from "../integrations/queues/rabbitmq.ts";
+export type { RabbitMqOptions } from "../integrations/queues/rabbitmq.ts";
+export { NatsJetStreamQueue } from "../integrations/queues/nats.ts";
+export type { NatsJetStreamOptions } from "../integrations/queues/nats.ts";
+export { MqttQueue } from "../integrations/queues/mqtt.ts";
+export type { MqttOptions } from "../integrations/queues/mqtt.ts";
+export { eventMessage, PUBLISH_JOB, QueueSinks, QueueSources, queuesModule } from "../modules/queues/mod.ts";
+export type { QueueSink, QueueSinksOptions, QueueSource, QueueSourcesOptions, QueuesModuleOptions, ReceiptOutcome } from "../modules/queues/mod.ts";
