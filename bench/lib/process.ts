@@ -36,6 +36,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Runtime flags before the script (e.g. `--cpu-prof`). */
   runtimeArgs?: string[];
+  /** The program that runs the script (default: this runtime); `node` for a peer server. */
+  executable?: string;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function startServer(
   const timeoutMs = options.timeoutMs ?? 60000;
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [...(options.runtimeArgs ?? []), script], {
+  const child = spawn(options.executable ?? process.execPath, [...(options.runtimeArgs ?? []), script], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ["ignore", "ignore", "pipe"],
   });

@@ -3,7 +3,10 @@
 // Each round starts a fresh server (and store) per side, seeds 10,000 rows,
 // and loads it from a separate process: GET by id, GET a list page, POST.
 // Sides alternate (chapkit, chapkit with monitoring, baseline, …) to spread drift;
-// the monitored side gives the cost of withMonitoring() as on/off ratios.
+// the monitored side gives the cost of withMonitoring() as on/off ratios. On the
+// SQLite store, when scripts/bench-peers.sh has installed them, Fastify 5 +
+// better-sqlite3 on Node join the rounds as the peer a user would pick instead.
+import { existsSync } from "node:fs";
 import { BENCH_DATA } from "../servers/bench-config.ts";
 import { type LoadResult, runLoad, startServer } from "../lib/process.ts";
 import { type BenchStore, median, sqliteStore, storeFactories } from "../lib/stores.ts";
@@ -15,7 +18,11 @@ const PROCESSES = Number(process.env.BENCH_LOAD_PROCESSES ?? 1);
 const CHAPKIT = new URL("../servers/crud-chapkit.ts", import.meta.url).pathname;
 const BASELINE = new URL("../baselines/crud-baseline.ts", import.meta.url).pathname;
 
-type Side = "chapkit" | "monitored" | "baseline";
+const FASTIFY = new URL("../peers/crud-fastify.mjs", import.meta.url).pathname;
+const PEERS_INSTALLED = existsSync(new URL("../peers/node_modules/fastify/package.json", import.meta.url).pathname) &&
+  existsSync(new URL("../peers/node_modules/better-sqlite3/package.json", import.meta.url).pathname);
+
+type Side = "chapkit" | "monitored" | "baseline" | "fastify";
 const SIDES: readonly Side[] = ["chapkit", "monitored", "baseline"];
 type Case = "GET by id" | "GET list page" | "POST create";
 const CASES: Case[] = ["GET by id", "GET list page", "POST create"];
@@ -57,11 +64,12 @@ interface RunResult {
 }
 
 async function runSide(side: Side, store: BenchStore, timing: Timing, processes: number, cases: Case[]): Promise<RunResult> {
-  const server = await startServer(side === "baseline" ? BASELINE : CHAPKIT, {
+  const script = side === "baseline" ? BASELINE : side === "fastify" ? FASTIFY : CHAPKIT;
+  const server = await startServer(script, {
     DATABASE_URL: store.url,
     BENCH_MONITORING: side === "monitored" ? "1" : "0",
     BENCH_SEED: String(SEED),
-  });
+  }, side === "fastify" ? { executable: "node" } : {});
   try {
     const ids = await seededIds(server.base);
     const loads = new Map<Case, LoadResult>();
@@ -113,9 +121,11 @@ async function run(context: SuiteContext): Promise<BenchRow[]> {
   const rounds = context.quick ? 1 : 2;
   const rows: BenchRow[] = [];
   for (const factory of storeFactories(context.postgresUrl)) {
-    const results: Record<Side, RunResult[]> = { chapkit: [], monitored: [], baseline: [] };
+    const results: Record<Side, RunResult[]> = { chapkit: [], monitored: [], baseline: [], fastify: [] };
+    const peers = PEERS_INSTALLED && factory.kind === "bun:sqlite";
+    if (!PEERS_INSTALLED && factory.kind === "bun:sqlite") context.log("peer rows left out: run scripts/bench-peers.sh to add Fastify + better-sqlite3 on Node");
     for (let round = 0; round < rounds; round++) {
-      for (const side of SIDES) {
+      for (const side of peers ? [...SIDES, "fastify" as const] : SIDES) {
         const store = await factory.open();
         try {
           const result = await runSide(side, store, timing, PROCESSES, CASES);
@@ -143,6 +153,17 @@ async function run(context: SuiteContext): Promise<BenchRow[]> {
         pick("chapkit", kind, "rps"),
         true,
       ));
+    }
+    if (peers) {
+      // chapkit (value) against the peer (baseline_value): > 1 means chapkit serves more.
+      for (const kind of CASES) {
+        rows.push(compare(
+          { suite: "crud", case: `${kind}: vs Fastify 5 + better-sqlite3 on Node`, store: factory.kind, metric: "throughput", unit: "req/s" },
+          pick("chapkit", kind, "rps"),
+          pick("fastify", kind, "rps"),
+          true,
+        ));
+      }
     }
     rows.push(compare(
       { suite: "crud", case: "server (all cases)", store: factory.kind, metric: "peak RSS", unit: "MiB" },
