@@ -113,3 +113,14 @@ export type {
   RunStart,
   RunStatus,
 } from "../modules/experiments/mod.ts";
+export { assertColumns, checkColumns, ModelInputError, ModelOutputError } from "../ml/io-schema.ts";
+export type { ColumnProblem, ColumnProblemKind, ColumnSpec, ColumnType, ModelSignature, RowSample } from "../ml/io-schema.ts";
+export { FeatureCatalog } from "../ml/features.ts";
+export type {
+  FeatureCatalogOptions,
+  FeatureDefinition,
+  FeatureFunction,
+  FeatureInput,
+  FeatureSetDefinition,
+  StoredFeatureSet,
+} from "../ml/features.ts";

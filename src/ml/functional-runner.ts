@@ -5,6 +5,8 @@
  */
 import type { DataFrame } from "./dataframe.ts";
 import type { FeatureCollection } from "./geojson.ts";
+import type { ModelSignature } from "./io-schema.ts";
+import type { LinearModel } from "./linear-regression.ts";
 import {
   binaryModel,
   type ConfigData,
@@ -52,6 +54,10 @@ export interface FunctionalRunnerOptions<C, M> {
   outputColumns?: readonly string[];
   /** The version of the model code, recorded in lineage with every model and prediction. */
   codeVersion?: string;
+  /** Input, target and output columns of the models (checked before jobs start and before predictions are stored). */
+  signature?: ModelSignature;
+  /** The coefficients of a linear model (exact explanations), or null when the model is not linear. */
+  linearModel?(model: M): LinearModel | null;
 }
 
 /**
@@ -77,6 +83,13 @@ export function functionalRunner<C = ConfigData, M = unknown>(
     ...(options.inputColumns ? { inputColumns: options.inputColumns } : {}),
     ...(options.outputColumns ? { outputColumns: options.outputColumns } : {}),
     ...(options.codeVersion ? { codeVersion: options.codeVersion } : {}),
+    ...(options.signature ? { signature: options.signature } : {}),
+    ...(options.linearModel
+      ? {
+        linearModel: (model: TrainedModel): LinearModel | null =>
+          options.linearModel!((isBinaryModel(model) ? model.bytes : model.value) as M),
+      }
+      : {}),
     async train(ctx: TrainContext<C>): Promise<TrainedModel> {
       const model = await options.onTrain(ctx);
       return model instanceof Uint8Array ? binaryModel(model, options.contentType) : jsonModel(model);

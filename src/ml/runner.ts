@@ -15,6 +15,8 @@
  */
 import { type Cell, DataFrame, type DataFrameJSON } from "./dataframe.ts";
 import type { FeatureCollection } from "./geojson.ts";
+import type { ModelSignature } from "./io-schema.ts";
+import type { LinearModel } from "./linear-regression.ts";
 import type { Workspace } from "./workspace.ts";
 
 /** A trained model as a JSON value. */
@@ -124,6 +126,18 @@ export interface ModelRunner<C = ConfigData> {
    * every model and prediction it produces beside the service's version.
    */
   readonly codeVersion?: string;
+  /**
+   * The input columns (with types), training targets and output columns of
+   * the models this runner trains: requests are checked against it before a
+   * job starts (422) and predictions before they are stored. A `$train` may
+   * give its own, which is kept with the trained model.
+   */
+  readonly signature?: ModelSignature;
+  /**
+   * The model's coefficients when its prediction (first output column) is
+   * linear in its input columns, for exact explanations; null when it is not.
+   */
+  linearModel?(model: TrainedModel): LinearModel | null;
   /** Facts about how the runner runs (execution provider, batching), shown in model metadata. */
   runtimeInfo?(): Promise<Record<string, unknown>>;
   /**

@@ -3,6 +3,7 @@ import type { ChapServiceInfo, MLServiceInfo, ServiceInfo } from "../core/info.t
 import { outboundOptions } from "../core/resilient-fetch.ts";
 import { chapInfoDocument, infoDocument } from "../http/info.ts";
 import type { ModelRunner } from "../ml/runner.ts";
+import type { FeatureCatalog } from "../ml/features.ts";
 import { artifactsModule } from "../modules/artifact/mod.ts";
 import type { ArtifactHierarchy } from "../modules/artifact/schema.ts";
 import { configModule } from "../modules/config/mod.ts";
@@ -32,6 +33,8 @@ export interface MLServiceBuilderOptions extends Omit<ServiceBuilderOptions, "in
   hierarchy?: ArtifactHierarchy;
   /** What trains and predicts. */
   runner: ModelRunner;
+  /** Feature functions and sets a `$train` may name (seed profile), replayed on every prediction. */
+  features?: FeatureCatalog;
   /** Request logging (default on, as in Python Chapkit's ML builder). */
   logging?: boolean;
   /**
@@ -89,7 +92,7 @@ export class MLServiceBuilder extends ServiceBuilder {
 
   /** Creates a builder with health, system and logging (unless `logging: false`); the ML modules are installed at build time, in the chosen profile. */
   constructor(options: MLServiceBuilderOptions) {
-    const { configSchema: _c, hierarchy: _h, runner: _r, logging, profile: _p, ...rest } = options;
+    const { configSchema: _c, hierarchy: _h, runner: _r, logging, profile: _p, features: _f, ...rest } = options;
     super(rest as ServiceBuilderOptions);
     this.#ml = options;
     this.withHealth().withSystem();
@@ -184,6 +187,6 @@ export class MLServiceBuilder extends ServiceBuilder {
           requiresGeo: info.requires_geo ?? false,
           requiredCovariates: info.required_covariates ?? [],
         }
-        : {}));
+        : { ...(this.#ml.features ? { features: this.#ml.features } : {}) }));
   }
 }

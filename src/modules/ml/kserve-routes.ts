@@ -1,5 +1,6 @@
 import { type AnyElysia, Elysia } from "elysia";
 import { ChapkitError } from "../../core/errors.ts";
+import { ModelInputError } from "../../ml/io-schema.ts";
 import type { ServiceInfo } from "../../core/info.ts";
 import { addRoute } from "../../http/_route.ts";
 import { withPermission } from "../../http/auth-guard-permissions.ts";
@@ -31,7 +32,12 @@ interface Ctx {
 
 const AnyObject = Type.Object({}, { additionalProperties: true });
 
-function v2Error(error: unknown, set: Ctx["set"]): { error: string } {
+function v2Error(error: unknown, set: Ctx["set"], request: Request): { error: string } | Response {
+  if (error instanceof ModelInputError) {
+    // An RFC 9457 problem that V2 clients still read: `error` carries the detail.
+    const body = { ...error.toProblem(new URL(request.url).pathname), error: error.message };
+    return new Response(JSON.stringify(body), { status: 422, headers: { "content-type": "application/problem+json" } });
+  }
   if (error instanceof V2Error) {
     set.status = error.status;
     return { error: error.message };
@@ -56,7 +62,8 @@ function reference(params: Record<string, string>): string {
  * `…/ready`, and `POST …/infer` with typed tensors (FP32, FP64, INT32,
  * INT64, BOOL, BYTES and the other integer types). Without a version the
  * model's route policy chooses it (the answer's `model_version` tells
- * which). Errors are `{"error": message}`.
+ * which). Errors are `{"error": message}`; inputs that do not match the
+ * chosen version's signature are a 422 problem that also carries `error`.
  */
 export function kserveRoutes(deps: KServeDeps): AnyElysia {
   const app = new Elysia({ name: "chapkit:kserve-v2" });
@@ -101,7 +108,7 @@ export function kserveRoutes(deps: KServeDeps): AnyElysia {
     try {
       return await handler(ctx);
     } catch (error) {
-      return v2Error(error, ctx.set);
+      return v2Error(error, ctx.set, ctx.request);
     }
   };
   for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {

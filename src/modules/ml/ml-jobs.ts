@@ -2,7 +2,9 @@ import { BadRequestError, NotFoundError } from "../../core/errors.ts";
 import type { JobContext, JobFunction } from "../jobs/types.ts";
 import { DataFrame } from "../../ml/dataframe.ts";
 import { KeyError, ValueError } from "../../ml/errors.ts";
+import type { FeatureCatalog, StoredFeatureSet } from "../../ml/features.ts";
 import type { FeatureCollection } from "../../ml/geojson.ts";
+import { assertOutputs, type ModelSignature } from "../../ml/io-schema.ts";
 import {
   checkMetric,
   isBinaryModel,
@@ -21,6 +23,8 @@ import type { Monitoring } from "../../observability/monitoring.ts";
 import type { EventBus } from "../../core/events/bus.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import type { ModelRouter, RouteDecision } from "../models/router.ts";
+import { isEnsembleData } from "../models/ensemble.ts";
+import { contractOf } from "./model-io.ts";
 import type { ModelServer } from "./model-server.ts";
 import type { Lineage } from "./lineage.ts";
 import type { LineageInput } from "./lineage-store.ts";
@@ -45,6 +49,8 @@ export interface MlJobDeps {
   lineage?: Lineage;
   /** Records every training as a run (params, metric series, duration), when the experiments module is installed. */
   recorder?: TrainingRecorder;
+  /** The feature functions and sets a `$train` may name. */
+  features?: FeatureCatalog;
 }
 
 /** The key under which a {@link TrainingRecorder} is provided (by the experiments module). */
@@ -162,13 +168,15 @@ function modelData(artifact: ArtifactOut): Record<string, unknown> {
 
 /**
  * Checks at submission that `id` names a trained-model artifact (decisions:
- * 404 for an unknown artifact, 400 for one that is not a trained model).
+ * 404 for an unknown artifact, 400 for one that is not a trained model) or,
+ * with a registry, an ensemble; returns the artifact's data.
  */
-export async function checkModelArtifact(deps: MlJobDeps, id: string): Promise<void> {
+export async function checkModelArtifact(deps: MlJobDeps, id: string): Promise<Record<string, unknown>> {
   const artifact = await deps.artifacts.repository.findById(id);
   if (!artifact) throw new NotFoundError(`Model artifact ${id} not found`);
+  if (deps.server && isEnsembleData(artifact.data)) return artifact.data as Record<string, unknown>;
   try {
-    modelData(artifact as unknown as ArtifactOut);
+    return modelData(artifact as unknown as ArtifactOut);
   } catch {
     throw new BadRequestError(`Artifact ${id} is not a trained model`);
   }
@@ -186,11 +194,16 @@ export function trainJob(
     register?: RegistryTarget;
     /** How the training's run is recorded (with a recorder). */
     run?: TrainingRunOptions;
+    /** The feature set applied to the data first, stored with the model. */
+    featureSet?: StoredFeatureSet;
+    /** The signature stored with the model (checked on every prediction). */
+    signature?: ModelSignature;
   },
 ): JobFunction {
   return async ({ jobId, signal }: JobContext): Promise<string> => {
     const config = await configData(deps, input.configId);
-    const frame = DataFrame.fromJSON(input.data, { loc: ["data"] });
+    const raw = DataFrame.fromJSON(input.data, { loc: ["data"] });
+    const frame = input.featureSet ? featureCatalog(deps).apply(input.featureSet, raw) : raw;
     const inputs = await deps.lineage?.storeInputs({ data: input.data, geo: input.geo, config });
     const metrics: Record<string, number> = {};
     const run = await deps.recorder?.start({
@@ -255,6 +268,8 @@ async function trained(
     ml_type: "trained_model",
     config_id: input.configId,
     model: isBinaryModel(model) ? PAYLOAD_MARKER : model.value,
+    ...(input.signature ? { signature: input.signature } : {}),
+    ...(input.featureSet ? { feature_set: input.featureSet } : {}),
   };
   const body = { id: input.modelArtifactId, data };
   const payload = isBinaryModel(model) ? { bytes: model.bytes, contentType: model.contentType } : undefined;
@@ -266,7 +281,10 @@ async function trained(
       ...(target.version ? { version: target.version } : {}),
       ...(target.description ? { description: target.description } : {}),
       tags: target.tags ?? [],
-      params: target.params ?? {},
+      params: {
+        ...(input.featureSet ? { feature_set: `${input.featureSet.name}@${input.featureSet.version}` } : {}),
+        ...target.params,
+      },
       metrics: Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === "number" && Number.isFinite(v))),
       config,
       config_id: input.configId,
@@ -287,12 +305,19 @@ async function trained(
   return registered;
 }
 
-/** A trained model ready to predict: its config's data, the model, and the key runners cache it under. */
+/**
+ * A trained model ready to predict: its config's data, the model, the key
+ * runners cache it under, and what it declares (signature, feature set).
+ */
 export interface LoadedModel {
   config: Record<string, unknown>;
   configId: string;
   model: TrainedModel;
   modelKey: string;
+  /** The signature its predictions are checked against. */
+  signature?: ModelSignature;
+  /** The feature set its inputs go through before the runner sees them. */
+  features?: StoredFeatureSet;
 }
 
 /** Loads a trained-model artifact with its config, for serving. */
@@ -301,7 +326,47 @@ export async function loadTrainedModel(deps: MlJobDeps, artifactId: string): Pro
   const data = modelData(artifact);
   if (typeof data.config_id !== "string") throw new KeyError("config_id");
   const config = await configData(deps, data.config_id);
-  return { config, configId: data.config_id, model: await loadModel(deps, artifact.id, data), modelKey: artifact.id };
+  return {
+    config,
+    configId: data.config_id,
+    model: await loadModel(deps, artifact.id, data),
+    modelKey: artifact.id,
+    ...contractOf(data, deps.runner),
+  };
+}
+
+function featureCatalog(deps: MlJobDeps): FeatureCatalog {
+  if (!deps.features) throw new ValueError("This model uses a feature set, but this service declares no feature catalog");
+  return deps.features;
+}
+
+/**
+ * Predicts with a loaded model the way every path does (jobs, serving,
+ * explanations): its feature set computed on `future` and `historic`, the
+ * runner between `onInit` and `onCleanup`, and the predictions checked
+ * against its declared outputs.
+ *
+ * @throws {ModelOutputError} when the predictions lack a declared output or hold a wrong value.
+ */
+export async function predictLoaded(
+  deps: MlJobDeps,
+  loaded: LoadedModel,
+  input: { future: DataFrame; historic: DataFrame | null; geo: FeatureCollection | null; signal: AbortSignal },
+): Promise<DataFrame> {
+  const features = loaded.features;
+  const future = features ? featureCatalog(deps).apply(features, input.future) : input.future;
+  const historic = features && input.historic ? featureCatalog(deps).apply(features, input.historic) : input.historic;
+  const predictions = await runPredict(deps.runner, {
+    config: loaded.config,
+    model: loaded.model,
+    modelKey: loaded.modelKey,
+    historic,
+    future,
+    geo: input.geo,
+    signal: input.signal,
+  });
+  assertOutputs(predictions, loaded.signature);
+  return predictions;
 }
 
 async function loadModel(deps: MlJobDeps, artifactId: string, data: Record<string, unknown>): Promise<TrainedModel> {
@@ -327,26 +392,24 @@ export function predictJob(
 ): JobFunction {
   return async ({ signal, jobId }: JobContext): Promise<string> => {
     const artifact = await modelArtifact(deps, input.modelArtifactId);
-    const data = modelData(artifact);
-    if (typeof data.config_id !== "string") throw new KeyError("config_id");
-    const config = await configData(deps, data.config_id);
-    const model = await loadModel(deps, artifact.id, data);
+    const ensemble = isEnsembleData(artifact.data) && deps.server ? deps.server : undefined;
+    const loaded = ensemble ? undefined : await loadTrainedModel(deps, artifact.id);
+    const data = { config_id: loaded?.configId ?? null };
     const future = DataFrame.fromJSON(input.future, { loc: ["future"] });
     const historic = input.historic ? DataFrame.fromJSON(input.historic, { loc: ["historic"] }) : null;
-    const inputs = await deps.lineage?.storeInputs({ future: input.future, historic: input.historic, geo: input.geo, config });
+    const inputs = await deps.lineage?.storeInputs({
+      future: input.future,
+      historic: input.historic,
+      geo: input.geo,
+      config: loaded?.config ?? null,
+    });
     const started = performance.now();
     let predictions: DataFrame;
     try {
       predictions = await timed(deps, (m) => m.mlPredictDuration, "ml.predict", () =>
-        runPredict(deps.runner, {
-          config,
-          model,
-          modelKey: artifact.id,
-          historic,
-          future,
-          geo: input.geo,
-          signal,
-        }));
+        loaded
+          ? predictLoaded(deps, loaded, { future, historic, geo: input.geo, signal })
+          : ensemble!.predictArtifact(artifact.id, future, { signal }));
     } catch (error) {
       deps.monitoring?.ml.recordPrediction(artifact.id, { seconds: (performance.now() - started) / 1000, ok: false, rows: 0 });
       if (input.routed) {

@@ -19,6 +19,7 @@ import { type Readiness, READINESS_KEY } from "../../http/readiness.ts";
 import { kserveRoutes } from "./kserve-routes.ts";
 import type { JobRunner } from "../jobs/types.ts";
 import type { ModelRunner } from "../../ml/runner.ts";
+import type { FeatureCatalog } from "../../ml/features.ts";
 import type { ArtifactManager } from "../artifact/manager.ts";
 import { ARTIFACTS_KEY, CONFIG_LINKS_KEY } from "../artifact/mod.ts";
 import type { ConfigLinkManager } from "../config-link/manager.ts";
@@ -61,6 +62,8 @@ export interface MlModuleOptions {
   requiresGeo?: boolean;
   /** Covariates the model needs (chap profile: added to generated frames). */
   requiredCovariates?: readonly string[];
+  /** Feature functions and sets a `$train` may name (`feature_set`), replayed on every prediction. */
+  features?: FeatureCatalog;
 }
 
 /**
@@ -88,6 +91,7 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
         links: context.get<ConfigLinkManager>(CONFIG_LINKS_KEY),
         runner,
         events: context.events,
+        ...(options.features ? { features: options.features } : {}),
         ...(context.monitoring ? { monitoring: context.monitoring } : {}),
       };
       if (seed) {

@@ -12,11 +12,31 @@ import { newUlid } from "../../core/ulid.ts";
 import type { Logger } from "../../core/logging.ts";
 import { DataFrame } from "../../ml/dataframe.ts";
 import { ValueError } from "../../ml/errors.ts";
-import { runPredict } from "../../ml/runner.ts";
+import { combinePredictions, type EnsembleSpec, isEnsembleData } from "../models/ensemble.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import type { ModelRouter, RouteDecision } from "../models/router.ts";
 import type { ModelVersion } from "../models/schema.ts";
-import { type LoadedModel, loadTrainedModel, type MlJobDeps } from "./ml-jobs.ts";
+import { type LoadedModel, loadTrainedModel, type MlJobDeps, predictLoaded } from "./ml-jobs.ts";
+import { checkPredictInput, type ModelContract } from "./model-io.ts";
+
+/** A loaded ensemble: its definition and the raw input columns its members need. */
+export interface LoadedEnsemble {
+  ensemble: EnsembleSpec;
+  modelKey: string;
+  /** What the ensemble's inputs must satisfy (the union of its members'). */
+  signature?: ModelContract["signature"];
+}
+
+/** A loaded version: a trained model or an ensemble. */
+export type LoadedVersion = LoadedModel | LoadedEnsemble;
+
+/** Whether a loaded version is an ensemble. */
+export function isLoadedEnsemble(loaded: LoadedVersion): loaded is LoadedEnsemble {
+  return "ensemble" in loaded;
+}
+
+// Ensembles of ensembles are allowed, to this depth.
+const MAX_ENSEMBLE_DEPTH = 8;
 
 /** What a served prediction answers. */
 export interface ServedFrame {
@@ -55,7 +75,7 @@ export class ModelServer {
   readonly #deps: MlJobDeps;
   readonly #registry: ModelRegistry;
   readonly #router: ModelRouter | undefined;
-  readonly #loaded: LRUCache<string, Promise<LoadedModel>>;
+  readonly #loaded: LRUCache<string, Promise<LoadedVersion>>;
   readonly #logger: Logger | undefined;
   readonly #pending = new Set<Promise<void>>();
   #warm: WarmUpState = { done: false, ready: [], failed: {} };
@@ -75,9 +95,14 @@ export class ModelServer {
     return this.#registry;
   }
 
-  /** The runner's declared input columns (for metadata and synthetic warm-up rows), if any. */
+  /** The runner's declared input columns (else its signature's), for metadata and synthetic warm-up rows. */
   get inputColumns(): readonly string[] | undefined {
-    return this.#deps.runner.inputColumns;
+    return this.#deps.runner.inputColumns ?? this.#deps.runner.signature?.inputs.map((c) => c.name);
+  }
+
+  /** The ML module's dependencies (runner, artifacts, feature catalog). */
+  get deps(): MlJobDeps {
+    return this.#deps;
   }
 
   /** The runner's declared output columns, if any. */
@@ -110,43 +135,105 @@ export class ModelServer {
    *
    * @throws {UnavailableError} when the version has no artifact.
    */
-  load(version: ModelVersion): Promise<LoadedModel> {
+  load(version: ModelVersion): Promise<LoadedVersion> {
     const artifactId = version.artifact_id;
     if (!artifactId) return Promise.reject(new UnavailableError(`Model ${version.name} ${version.version} has no trained artifact`));
+    return this.loadArtifact(artifactId);
+  }
+
+  /** The loaded trained model or ensemble of an artifact (cached by artifact id). */
+  loadArtifact(artifactId: string): Promise<LoadedVersion> {
     let loading = this.#loaded.get(artifactId);
     if (!loading) {
-      loading = loadTrainedModel(this.#deps, artifactId);
+      loading = this.#loadArtifact(artifactId);
       loading.catch(() => this.#loaded.delete(artifactId));
       this.#loaded.set(artifactId, loading);
     }
     return loading;
   }
 
-  /** Predicts `future` with one version. */
+  async #loadArtifact(artifactId: string): Promise<LoadedVersion> {
+    const record = await this.#deps.artifacts.repository.findById(artifactId);
+    if (record && isEnsembleData(record.data)) {
+      const data = record.data as { ensemble: EnsembleSpec; signature?: ModelContract["signature"] };
+      return { ensemble: data.ensemble, modelKey: artifactId, ...(data.signature ? { signature: data.signature } : {}) };
+    }
+    return await loadTrainedModel(this.#deps, artifactId);
+  }
+
+  /**
+   * Checks an input frame against what the version declares (its signature
+   * and its feature set's inputs; an ensemble's members' together).
+   *
+   * @throws `ModelInputError` (422) listing every offending column.
+   */
+  async checkInput(version: ModelVersion, future: DataFrame, loc: readonly (string | number)[]): Promise<void> {
+    if (!version.artifact_id) throw new UnavailableError(`Model ${version.name} ${version.version} has no trained artifact`);
+    await this.checkArtifactInput(version.artifact_id, future, loc);
+  }
+
+  /**
+   * {@link checkInput} for the trained model or ensemble of an artifact.
+   *
+   * @throws `ModelInputError` (422) listing every offending column.
+   */
+  async checkArtifactInput(artifactId: string, future: DataFrame, loc: readonly (string | number)[]): Promise<void> {
+    const loaded = await this.loadArtifact(artifactId);
+    checkPredictInput(future, isLoadedEnsemble(loaded) ? { ...(loaded.signature ? { signature: loaded.signature } : {}) } : loaded, loc);
+  }
+
+  /** Predicts `future` with one version (an ensemble predicts with each member and combines). */
   async predict(version: ModelVersion, future: DataFrame, options: { signal?: AbortSignal } = {}): Promise<DataFrame> {
     const loaded = await this.load(version);
-    return await runPredict(this.#deps.runner, {
-      config: loaded.config,
-      model: loaded.model,
-      modelKey: loaded.modelKey,
-      historic: null,
-      future,
-      geo: null,
-      signal: options.signal ?? new AbortController().signal,
-    });
+    return await this.#predictLoaded(loaded, future, options.signal ?? new AbortController().signal, 0);
+  }
+
+  /** Predicts `future` with the trained model or ensemble of an artifact. */
+  async predictArtifact(artifactId: string, future: DataFrame, options: { signal?: AbortSignal } = {}): Promise<DataFrame> {
+    const loaded = await this.loadArtifact(artifactId);
+    return await this.#predictLoaded(loaded, future, options.signal ?? new AbortController().signal, 0);
+  }
+
+  async #predictLoaded(loaded: LoadedVersion, future: DataFrame, signal: AbortSignal, depth: number): Promise<DataFrame> {
+    if (!isLoadedEnsemble(loaded)) return await predictLoaded(this.#deps, loaded, { future, historic: null, geo: null, signal });
+    if (depth >= MAX_ENSEMBLE_DEPTH) throw new ValueError(`Ensembles are nested deeper than ${MAX_ENSEMBLE_DEPTH} levels`);
+    const spec = loaded.ensemble;
+    const frames = await Promise.all(spec.members.map(async (member) => {
+      const version = await this.#registry.version(member.name, member.version);
+      if (!version.artifact_id) throw new ValueError(`Ensemble member ${member.name}@${member.version} has no trained artifact`);
+      return await this.#predictLoaded(await this.loadArtifact(version.artifact_id), future, signal, depth + 1);
+    }));
+    let out = future;
+    for (const output of spec.outputs) {
+      const columns = frames.map((frame, i) => {
+        const member = spec.members[i]!;
+        if (!frame.has(output)) throw new ValueError(`Ensemble member ${member.name}@${member.version} predicted no ${output} column`);
+        return frame.column(output);
+      });
+      out = out.withColumn(output, combinePredictions(spec, columns));
+    }
+    return out;
   }
 
   /**
    * Predicts for a reference (`name` follows its route policy; `name@alias`,
-   * `name@1.2.0` go there), logs the served prediction, and runs the policy's
-   * shadow version afterwards without delaying the answer.
+   * `name@1.2.0` go there) after checking `future` against what the chosen
+   * version declares (422 `ModelInputError`), logs the served
+   * prediction, and runs the policy's shadow version afterwards without
+   * delaying the answer.
    */
-  async serve(reference: string, future: DataFrame, options: { key?: string | null; signal?: AbortSignal } = {}): Promise<ServedFrame> {
+  async serve(
+    reference: string,
+    future: DataFrame,
+    options: { key?: string | null; signal?: AbortSignal; inputLoc?: readonly (string | number)[] } = {},
+  ): Promise<ServedFrame> {
     const decision = this.#router ? await this.#router.route(reference, options.key) : {
       version: await this.#registry.resolve(reference),
       arm: reference.includes("@") ? "reference" : "default",
       shadow: null,
     };
+    // Checked against the version routing chose, before anything is predicted or logged.
+    await this.checkInput(decision.version, future, options.inputLoc ?? ["body", "inputs"]);
     const started = performance.now();
     let frame: DataFrame;
     try {

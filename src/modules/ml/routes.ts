@@ -6,7 +6,10 @@ import type { JobFunction, JobRunner } from "../jobs/types.ts";
 import { newUlid } from "../../core/ulid.ts";
 import { mountOperation } from "../../http/crud/operation.ts";
 import { validateFeatureCollection, type FeatureCollection } from "../../ml/geojson.ts";
+import { DataFrame } from "../../ml/dataframe.ts";
 import { checkModelArtifact, type MlJobDeps, predictJob, type RegistryTarget, trainJob } from "./ml-jobs.ts";
+import { isEnsembleData } from "../models/ensemble.ts";
+import { checkPredictInput, checkTrainInput, contractOf, featureSetFor } from "./model-io.ts";
 import {
   type PredictRequest,
   PredictRequestSchema,
@@ -68,6 +71,17 @@ export async function routedModel(
   return { decision, key };
 }
 
+/** Checks `$predict`'s `future` against what the model declares (nothing to check: the job judges the frame). */
+async function checkFuture(deps: MlJobDeps, artifactId: string, data: Record<string, unknown>, wire: unknown): Promise<void> {
+  const loc = ["body", "future"];
+  if (isEnsembleData(data)) {
+    if (data.signature && deps.server) await deps.server.checkArtifactInput(artifactId, DataFrame.fromJSON(wire, { loc }), loc);
+    return;
+  }
+  const contract = contractOf(data, deps.runner);
+  if (contract.signature || contract.features) checkPredictInput(DataFrame.fromJSON(wire, { loc }), contract, loc);
+}
+
 /** Options of {@link mlRoutes}. */
 export interface MlRoutesOptions {
   /** Path prefix (default `/api/v1/ml`). */
@@ -111,6 +125,15 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
       const config = await deps.configs.repository.findById(request.config_id);
       if (!config) throw new NotFoundError(`Config ${request.config_id} not found`);
       const register = deps.registry ? await registryTarget(deps, request, String(config.name)) : undefined;
+      const featureSet = request.feature_set === undefined ? undefined : featureSetFor(deps.features, request.feature_set);
+      const signature = request.signature ?? deps.runner.signature;
+      // Without a declaration a malformed frame fails the job, as the contract says; with one it is a 422 now.
+      if (signature || featureSet) {
+        checkTrainInput(DataFrame.fromJSON(request.data, { loc: ["body", "data"] }), {
+          ...(signature ? { signature } : {}),
+          ...(featureSet ? { features: featureSet } : {}),
+        }, ["body", "data"]);
+      }
       const modelArtifactId = newUlid();
       const jobId = await jobs.submit(monitored(deps, "ml.train", trainJob(deps, {
         configId: request.config_id,
@@ -119,6 +142,8 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
         geo,
         ...(register ? { register } : {}),
         ...(request.run ? { run: request.run } : {}),
+        ...(featureSet ? { featureSet } : {}),
+        ...(signature ? { signature } : {}),
       })));
       return { job_id: jobId, model_artifact_id: modelArtifactId, message: `Training job submitted. Job ID: ${jobId}` };
     },
@@ -140,7 +165,8 @@ export function mlRoutes(deps: MlJobDeps, jobs: JobRunner, options: MlRoutesOpti
       const geo = geoOf(request.geo, ["body", "geo"]);
       const routed = await routedModel(deps, request, req);
       const modelArtifactId = routed ? routed.decision.version.artifact_id! : request.model_artifact_id!;
-      await checkModelArtifact(deps, modelArtifactId);
+      const modelData = await checkModelArtifact(deps, modelArtifactId);
+      await checkFuture(deps, modelArtifactId, modelData, request.future);
       const predictionArtifactId = newUlid();
       const jobId = await jobs.submit(monitored(deps, "ml.predict", predictJob(deps, {
         ...(routed ? { routed } : {}),

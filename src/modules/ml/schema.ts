@@ -1,5 +1,7 @@
 import { type TObject, type TSchema, Type } from "@sinclair/typebox";
 import { UlidSchema } from "../../core/schema.ts";
+import type { ModelSignature } from "../../ml/io-schema.ts";
+import { ModelSignatureSchema } from "./model-io.ts";
 
 /** DataFrame-JSON on the wire: column names and row-major rows. */
 export const DataFrameSchema: TObject = Type.Object({
@@ -40,6 +42,11 @@ export const TrainRequestSchema: TObject = Type.Object({
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     tags: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 250 }), Type.String({ maxLength: 5000 }))),
   }, { additionalProperties: false, description: "How the training is recorded as a run (with the experiments module)" })),
+  feature_set: Type.Optional(Type.String({
+    pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(@[0-9]{1,9})?$",
+    description: "A feature set of the service (`name` for its latest version, or `name@2`), applied to `data` and stored with the model",
+  })),
+  signature: Type.Optional(ModelSignatureSchema),
 }, { title: "TrainRequest" });
 
 /** Body of `POST /api/v1/ml/$predict`: `model_artifact_id`, or `model` (`name`, `name@alias`, `name@1.2.0`). */
@@ -76,6 +83,8 @@ export interface TrainRequest {
   geo?: unknown;
   model?: string | { name?: string; version?: string; description?: string; tags?: string[]; params?: Record<string, unknown> };
   run?: { experiment?: string; name?: string; tags?: Record<string, string> };
+  feature_set?: string;
+  signature?: ModelSignature;
 }
 
 /** A validated `$predict` body. */

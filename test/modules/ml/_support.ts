@@ -5,6 +5,7 @@ import type { TSchema } from "@sinclair/typebox";
 import type { JobRecord } from "../../../src/modules/jobs/types.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import type { ModelRunner } from "../../../src/ml/runner.ts";
+import type { FeatureCatalog } from "../../../src/ml/features.ts";
 import type { ServiceApp } from "../../../src/service/lifecycle.ts";
 import { MLServiceBuilder } from "../../../src/service/ml-service-builder.ts";
 import type { TestStore } from "../../_support/stores.ts";
@@ -26,6 +27,8 @@ export interface MlService {
 export interface MlServiceOptions {
   /** Config data schema (default: any object). */
   configSchema?: TSchema;
+  /** Feature functions and sets `$train` may name. */
+  features?: FeatureCatalog;
 }
 
 /** Builds an `MLServiceBuilder` service over `runner` on a fresh store of `store`. */
@@ -40,6 +43,7 @@ export async function openMlService(
     configSchema: options.configSchema ?? Type.Object({}, { title: "AnyConfig", additionalProperties: true }),
     runner,
     logging: false,
+    ...(options.features ? { features: options.features } : {}),
   }).withDatabase(db).build();
   return {
     app,
