@@ -340,6 +340,11 @@ function featureCatalog(deps: MlJobDeps): FeatureCatalog {
   return deps.features;
 }
 
+/** A frame with a loaded model's feature set computed (the frame itself when the model has none). */
+export function withFeatures(deps: MlJobDeps, loaded: LoadedModel, frame: DataFrame): DataFrame {
+  return loaded.features ? featureCatalog(deps).apply(loaded.features, frame) : frame;
+}
+
 /**
  * Predicts with a loaded model the way every path does (jobs, serving,
  * explanations): its feature set computed on `future` and `historic`, the
@@ -353,9 +358,8 @@ export async function predictLoaded(
   loaded: LoadedModel,
   input: { future: DataFrame; historic: DataFrame | null; geo: FeatureCollection | null; signal: AbortSignal },
 ): Promise<DataFrame> {
-  const features = loaded.features;
-  const future = features ? featureCatalog(deps).apply(features, input.future) : input.future;
-  const historic = features && input.historic ? featureCatalog(deps).apply(features, input.historic) : input.historic;
+  const future = withFeatures(deps, loaded, input.future);
+  const historic = input.historic ? withFeatures(deps, loaded, input.historic) : null;
   const predictions = await runPredict(deps.runner, {
     config: loaded.config,
     model: loaded.model,

@@ -5,7 +5,9 @@ import { sseResponse } from "../../http/sse.ts";
 import { DataFrame } from "../../ml/dataframe.ts";
 import { type FeatureCollection, validateFeatureCollection } from "../../ml/geojson.ts";
 import { runPredictStream, type RowChunk } from "../../ml/predict-stream.ts";
-import { checkModelArtifact, loadTrainedModel, type MlJobDeps } from "./ml-jobs.ts";
+import { isEnsembleData } from "../models/ensemble.ts";
+import { checkModelArtifact, loadTrainedModel, type MlJobDeps, withFeatures } from "./ml-jobs.ts";
+import { checkPredictInput } from "./model-io.ts";
 import { oneModelOf, routedModel } from "./routes.ts";
 import { type PredictRequest, PredictRequestSchema } from "./schema.ts";
 
@@ -94,18 +96,30 @@ export function predictStreamRoutes(deps: MlJobDeps, options: { prefix?: string;
         : validateFeatureCollection(input.geo, ["body", "geo"]);
       const routed = await routedModel(deps, input, request);
       const artifactId = routed ? routed.decision.version.artifact_id! : input.model_artifact_id!;
-      await checkModelArtifact(deps, artifactId);
-      const loaded = await loadTrainedModel(deps, artifactId);
+      const modelData = await checkModelArtifact(deps, artifactId);
       const abort = new AbortController();
-      const chunks = runPredictStream(deps.runner, {
-        config: loaded.config,
-        model: loaded.model,
-        modelKey: loaded.modelKey,
-        historic,
-        future,
-        geo,
-        signal: abort.signal,
-      });
+      const loc = ["body", "future"];
+      let chunks: AsyncGenerator<RowChunk>;
+      if (deps.server && isEnsembleData(modelData)) {
+        // An ensemble answers once its members have: one chunk.
+        const server = deps.server;
+        await server.checkArtifactInput(artifactId, future, loc);
+        chunks = (async function* (): AsyncGenerator<RowChunk> {
+          yield (await server.predictArtifact(artifactId, future, { signal: abort.signal })).records();
+        })();
+      } else {
+        const loaded = await loadTrainedModel(deps, artifactId);
+        checkPredictInput(future, loaded, loc);
+        chunks = runPredictStream(deps.runner, {
+          config: loaded.config,
+          model: loaded.model,
+          modelKey: loaded.modelKey,
+          historic: historic ? withFeatures(deps, loaded, historic) : null,
+          future: withFeatures(deps, loaded, future),
+          geo,
+          signal: abort.signal,
+        });
+      }
       const counted = countRows(chunks, deps);
       return wantsEvents(request)
         ? eventResponse(counted, abort, instance, request.signal)

@@ -92,6 +92,13 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       FUTURE.data.forEach(([r, t], i) => assertClose(values[i], target(r!, t!), 1e-6));
     });
 
+    test("$predict-stream computes the features too", async () => {
+      const response = await call(service.app, "POST", "/api/v1/ml/$predict-stream", { model: "featured", future: FUTURE });
+      assert.equal(response.status, 200);
+      const rows = (await response.text()).trim().split("\n").map((line) => JSON.parse(line) as Json);
+      FUTURE.data.forEach(([r, t], i) => assertClose(rows[i]!.sample_0, target(r!, t!), 1e-6));
+    });
+
     test("a prediction input without a raw column a feature needs is a 422 before any job", async () => {
       const body = await problem(
         await call(service.app, "POST", "/api/v1/ml/$predict", { model: "featured", future: { columns: ["rainfall"], data: [[1]] } }),

@@ -98,6 +98,12 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       }
     });
 
+    test("a $predict-stream whose future breaks the signature is a 422 before the first row", async () => {
+      const future = { columns: ["rainfall"], data: [[110]] };
+      const body = await problem(await call(service.app, "POST", "/api/v1/ml/$predict-stream", { model: "signed", future }), 422, INVALID_INPUT);
+      assert.deepEqual((body.columns as Json[]).map((c) => [c.column, c.problem]), [["mean_temperature", "missing"]]);
+    });
+
     test("a valid $predict predicts as before", async () => {
       const answer = await json(await call(service.app, "POST", "/api/v1/ml/$predict", { model: "signed", future: BASIC_FUTURE }), 202);
       assert.equal((await finished(service.app, String(answer.job_id))).status, "completed");
