@@ -65,6 +65,7 @@ export { oidcPresets } from "../modules/auth/oidc.ts";
 export type { OidcClaims, OidcOptions, OidcProviderConfig, OidcRoleMapping } from "../modules/auth/oidc.ts";
 export type { Tickets } from "../modules/auth/tickets.ts";
 export type { MagicLinkOptions } from "../modules/auth/magic-links.ts";
+export type { PasskeyOptions, PasskeyView } from "../modules/auth/passkeys.ts";
 export { smtpMailer } from "../integrations/smtp-mailer.ts";
 export type { Mailer, MailMessage, SmtpMailerOptions } from "../integrations/smtp-mailer.ts";
 export type { IdentityRecord } from "../modules/auth/schema.ts";

@@ -16,6 +16,8 @@ import { OidcLogin, type OidcOptions } from "./oidc.ts";
 import { oidcRoutes } from "./oidc-routes.ts";
 import { type MagicLinkOptions, MagicLinks } from "./magic-links.ts";
 import { magicLinkRoutes } from "./magic-link-routes.ts";
+import { type PasskeyOptions, Passkeys } from "./passkeys.ts";
+import { passkeyRoutes } from "./passkey-routes.ts";
 import { AUTH_MIGRATIONS } from "./store.ts";
 
 /** Options of `withAuth` / {@link authModule}; every one has a default. */
@@ -62,6 +64,11 @@ export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger" |
    * `email`. See docs/auth.md.
    */
   magicLinks?: MagicLinkOptions & { redirectOrigins?: readonly string[] };
+  /**
+   * Passkeys (WebAuthn) through the optional `@simplewebauthn/server`
+   * package: registration by logged-in users, passwordless login. See docs/auth.md.
+   */
+  passkeys?: PasskeyOptions;
   /** Variables to take the `auth.*` settings from instead of the service's settings (for tests and tools). */
   env?: Record<string, string | undefined>;
 }
@@ -164,6 +171,7 @@ export function authModule(options: AuthOptions = {}): AuthModule {
       const app = new Elysia().use(authRoutes(manager, { prefix, trustProxy }));
       const origin = (request: Request, path: string) => requestOrigin(request, path, trustProxy);
       if (options.oidc) app.use(oidcRoutes(manager, new OidcLogin(options.oidc, manager.tickets), { prefix, tags: ["auth"], origin }));
+      if (options.passkeys) app.use(passkeyRoutes(manager, new Passkeys(context.db, manager.tickets, options.passkeys), { prefix, tags: ["auth"], origin }));
       const magic = options.magicLinks;
       if (magic) {
         app.use(magicLinkRoutes(manager, new MagicLinks(manager.stores, manager.tickets, magic), {

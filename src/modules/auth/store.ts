@@ -6,6 +6,7 @@ import { tableMigration } from "../../db/table-migration.ts";
 import { loginThrottleMigration } from "./login-throttle.ts";
 import { mfaMigration } from "./mfa.ts";
 import { ticketsMigration } from "./tickets.ts";
+import { passkeysMigration } from "./passkeys.ts";
 import {
   API_KEYS_TABLE,
   API_KEYS_TABLE_V1,
@@ -53,7 +54,7 @@ ALTER TABLE "auth_users" DROP COLUMN "tenant_id";`,
 CREATE UNIQUE INDEX "auth_users_email_key" ON "auth_users" ("email");`,
   down: `DROP INDEX "auth_users_email_key";
 ALTER TABLE "auth_users" DROP COLUMN "email";`,
-}, { ...tableMigration(IDENTITIES_TABLE, "auth"), version: 11 }, ticketsMigration(12)]);
+}, { ...tableMigration(IDENTITIES_TABLE, "auth"), version: 11 }, ticketsMigration(12), passkeysMigration(13)]);
 
 /** The repositories of every auth table on one store. */
 export interface AuthStores {
