@@ -206,6 +206,8 @@ export type {
   LinkedConfig,
 } from "./src/modules/artifact/schema.ts";
 export type { ArtifactPayload } from "./src/modules/artifact/payload.ts";
+export { ArtifactRetention } from "./src/modules/artifact/retention.ts";
+export type { ArtifactRetentionInfo, RetentionPolicy, RetentionReport } from "./src/modules/artifact/retention.ts";
 export { jobsModule } from "./src/modules/jobs/mod.ts";
 export type { JobsModuleOptions } from "./src/modules/jobs/mod.ts";
 export { tasksModule } from "./src/modules/task/mod.ts";

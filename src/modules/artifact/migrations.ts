@@ -15,6 +15,15 @@ function createSql(dialect: DialectName): string {
   return `${createTableSql(dialect, artifactsTableV1)}\n${payloads}`;
 }
 
+function retentionSql(dialect: DialectName): string {
+  return `CREATE TABLE "artifact_retention" (
+  "artifact_id" ${sqlType(dialect, "ulid")} PRIMARY KEY REFERENCES "artifacts"("id") ON DELETE CASCADE,
+  "expires_at" TEXT,
+  "legal_hold" ${dialect === "postgres" ? "BOOLEAN NOT NULL DEFAULT FALSE" : "INTEGER NOT NULL DEFAULT 0"}
+);
+CREATE INDEX "artifact_retention_expires" ON "artifact_retention" ("expires_at");`;
+}
+
 /**
  * The migrations of the `artifacts` module: the storage tables (payloads are
  * content-addressed blobs), the artifact table and its payload table.
@@ -43,6 +52,16 @@ export const artifactMigrations: readonly Migration[] = [
     // New payloads live in the content store; "bytes" stays (empty) for rows written before.
     up: `ALTER TABLE "artifact_payloads" ADD COLUMN "digest" TEXT;`,
     down: `ALTER TABLE "artifact_payloads" DROP COLUMN "digest";`,
+  },
+  {
+    module: "artifacts",
+    version: 6,
+    name: "artifact retention: expiry and legal hold",
+    up: {
+      sqlite: retentionSql("sqlite"),
+      postgres: retentionSql("postgres"),
+    },
+    down: `DROP TABLE "artifact_retention";`,
   },
 ];
 

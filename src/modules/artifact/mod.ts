@@ -8,7 +8,12 @@ import { artifactConfigOperation, configLinkRoutes } from "../config-link/routes
 import { ConfigLinkStore, configLinkMigrations } from "../config-link/store.ts";
 import type { ConfigManager } from "../config/manager.ts";
 import { CONFIG_KEY, CONFIG_PREFIX_KEY, CONFIG_PREFIXES_KEY, DEFAULT_CONFIG_PREFIX } from "../config/mod.ts";
+import { Type } from "@sinclair/typebox";
+import { JOBS_KEY, SCHEDULES_KEY } from "../jobs/mod.ts";
+import type { JobScheduler } from "../jobs/scheduler.ts";
+import type { JobRunner } from "../jobs/types.ts";
 import { scheduleCollection } from "../storage/collect-job.ts";
+import { ArtifactRetention, type RetentionPolicy } from "./retention.ts";
 import { contentStoreOf, resumableUploadsOf } from "../storage/mod.ts";
 import { ArtifactManager } from "./manager.ts";
 import { artifactMigrations, artifactSearchMigration } from "./migrations.ts";
@@ -41,6 +46,29 @@ export interface ArtifactsModuleOptions {
    * data can hold megabytes; turning it on adds the search index (migration `artifacts#4`).
    */
   searchable?: boolean;
+  /**
+   * Retention policies by level and type (e.g. prediction samples after 30
+   * days), enforced with each artifact's own `expires_at` by the scheduled
+   * job `artifacts.retention` (`storage.retentionCron`; needs `withJobs()`).
+   * Artifacts under legal hold are exempt.
+   */
+  retention?: RetentionPolicy[];
+}
+
+/** The key the artifacts module provides its {@link ArtifactRetention} under. */
+export const ARTIFACT_RETENTION_KEY = "artifacts.retention";
+/** The name of the retention job and of its schedule. */
+export const RETENTION_JOB = "artifacts.retention";
+
+async function scheduleRetention(context: ServiceContext, retention: ArtifactRetention): Promise<void> {
+  if (!context.has(JOBS_KEY)) return;
+  const logger = context.logger.child({ module: "artifacts" });
+  context.get<JobRunner>(JOBS_KEY).register(RETENTION_JOB, {
+    payload: Type.Object({}),
+    run: async () => logger.info("artifacts.retention", { ...(await retention.enforce()) }),
+  });
+  const cron = context.settings.storage.retentionCron.trim();
+  if (cron) await context.get<JobScheduler>(SCHEDULES_KEY).schedule(RETENTION_JOB, { cron, job: RETENTION_JOB });
 }
 
 /**
@@ -82,6 +110,9 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
       });
       context.provide(ARTIFACTS_KEY, artifacts);
       await scheduleCollection(context);
+      const retention = new ArtifactRetention(artifacts, options.retention ?? []);
+      context.provide(ARTIFACT_RETENTION_KEY, retention);
+      await scheduleRetention(context, retention);
       registerSubscribable(context, { collection: "artifacts", prefix, table: artifactsTable });
       if (!linking) return;
       const links = new ConfigLinkManager({
@@ -99,6 +130,7 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
         ...(options.tags ? { tags: options.tags } : {}),
         ...(options.permissions ? { permissions: options.permissions } : {}),
         ...(options.profile === "chap" ? { chap: true } : {}),
+        retention: context.get<ArtifactRetention>(ARTIFACT_RETENTION_KEY),
         resumable: {
           uploads: resumableUploadsOf(context),
           maxSize: context.settings.http.maxUploadBytes,

@@ -19,6 +19,7 @@ import { routeDetail } from "../../http/route-doc.ts";
 import { tusRoutes } from "../../http/tus.ts";
 import type { ResumableUploads } from "../../storage/resumable-uploads.ts";
 import type { ArtifactManager } from "./manager.ts";
+import type { ArtifactRetention } from "./retention.ts";
 import { PAYLOAD_MARKER, type PayloadInput } from "./payload.ts";
 import { artifactMetadata, chapTreeNode, downloadContent, withoutContent } from "./chap-view.ts";
 import { payloadResponse } from "./download.ts";
@@ -49,6 +50,8 @@ export interface ArtifactRoutesOptions {
    * records, JSON) named `artifact_{id}.{ext}`.
    */
   chap?: boolean;
+  /** Serves `GET`/`PUT {prefix}/{id}/$retention` (expiry and legal hold). */
+  retention?: ArtifactRetention;
   /** Serves resumable uploads (tus 1.0) under `{prefix}/$uploads`. */
   resumable?: ResumableOptions;
 }
@@ -166,6 +169,51 @@ function resumableRoutes(app: AnyElysia, manager: ArtifactManager, prefix: strin
   });
 }
 
+const RetentionSchema: TObject = Type.Object({
+  artifact_id: UlidSchema,
+  expires_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()], { description: "When the artifact is deleted; null: only the policies apply" }),
+  legal_hold: Type.Boolean({ description: "While true, neither the expiry nor any policy deletes it" }),
+}, { title: "ArtifactRetention", examples: [{ artifact_id: "01K2E7W8X9Y0Z1A2B3C4D5E6F7", expires_at: "2027-01-31T00:00:00.000Z", legal_hold: false }] });
+
+const RetentionChangeSchema: TObject = Type.Object({
+  expires_at: Type.Optional(Type.Union([Type.String({ format: "date-time" }), Type.Null()])),
+  legal_hold: Type.Optional(Type.Boolean()),
+}, { title: "ArtifactRetentionChange", additionalProperties: false, examples: [{ expires_at: "2027-01-31T00:00:00Z", legal_hold: false }] });
+
+function checkRetentionChange(body: Record<string, unknown>): FieldError[] {
+  const errors: FieldError[] = [];
+  const value = body.expires_at;
+  if (typeof value === "string" && Number.isNaN(Date.parse(value))) {
+    errors.push({ loc: ["body", "expires_at"], msg: "Input should be a valid datetime", type: "datetime_parsing" });
+  }
+  return errors;
+}
+
+function retentionOperations(retention: ArtifactRetention): Operation[] {
+  return [
+    {
+      name: "$retention",
+      method: "GET",
+      summary: "Artifact retention",
+      description: "The artifact's expiry (`expires_at`) and legal hold.",
+      response: RetentionSchema,
+      handler: ({ id, instance }) => retention.get(id).catch((error) => Promise.reject(locate(error, instance))),
+    },
+    {
+      name: "$retention",
+      method: "PUT",
+      summary: "Set artifact retention",
+      description: "Sets when the artifact is deleted (`expires_at`, null for never by itself) and its legal hold; an absent field keeps its value. " +
+        "The `artifacts.retention` job deletes due artifacts with their subtrees, sparing any tree that holds an artifact under legal hold.",
+      body: RetentionChangeSchema,
+      checkBody: checkRetentionChange,
+      response: RetentionSchema,
+      handler: ({ id, instance, body }) =>
+        retention.set(id, body as { expires_at?: string | null; legal_hold?: boolean }).catch((error) => Promise.reject(locate(error, instance))),
+    },
+  ];
+}
+
 function chapOperations(manager: ArtifactManager): Operation[] {
   return [
     {
@@ -223,7 +271,9 @@ export function artifactRoutes(manager: ArtifactManager, options: ArtifactRoutes
   const prefix = options.prefix ?? DEFAULT_ARTIFACT_PREFIX;
   const tags = options.tags ?? ["artifacts"];
   const allow = { create: true, read: true, update: true, delete: true, ...options.permissions };
-  const entityOperations: Operation[] = options.chap ? chapOperations(manager) : [
+  const retention = options.retention ? retentionOperations(options.retention) : [];
+  const entityOperations: Operation[] = options.chap ? [...chapOperations(manager), ...retention] : [
+    ...retention,
     {
       name: "$expand",
       method: "GET",
