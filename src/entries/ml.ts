@@ -82,17 +82,23 @@ export { MODEL_SERVER_KEY } from "../modules/ml/mod.ts";
 export { ModelServer } from "../modules/ml/model-server.ts";
 export type { ServedFrame, WarmUpState } from "../modules/ml/model-server.ts";
 export {
+  bestRun,
   DEFAULT_EXPERIMENT,
+  expandSearch,
   EXPERIMENTS_KEY,
   ExperimentManager,
   experimentsModule,
   ExperimentTracker,
   flattenParams,
+  HyperparameterSearch,
+  MAX_TRIALS,
   MLFLOW_PARAM_VALUE_LIMIT,
   MlflowClient,
   MlflowError,
   RunManager,
+  SEARCH_KEY,
   toMlflowRun,
+  withOverrides,
 } from "../modules/experiments/mod.ts";
 export type {
   ExperimentRecord,
@@ -105,6 +111,7 @@ export type {
   MlflowRun,
   MlflowRunExport,
   MlflowRunInfo,
+  ParamRange,
   RunArtifact,
   RunComparison,
   RunEnd,
@@ -112,6 +119,9 @@ export type {
   RunRecord,
   RunStart,
   RunStatus,
+  SearchRequest,
+  SearchSpace,
+  SearchSubmitted,
 } from "../modules/experiments/mod.ts";
 export { assertColumns, checkColumns, ModelInputError, ModelOutputError } from "../ml/io-schema.ts";
 export type { ColumnProblem, ColumnProblemKind, ColumnSpec, ColumnType, ModelSignature, RowSample } from "../ml/io-schema.ts";

@@ -302,6 +302,11 @@ export class ExperimentTracker implements TrainingRecorder {
     }
   }
 
+  /** Records that a run's model was registered as `name@version` (a search's best trial). */
+  async markRegistered(id: string, name: string, version: string): Promise<void> {
+    await this.#runs.update(id, { model_name: name, model_version: version });
+  }
+
   /** A run. @throws {NotFoundError} */
   async run(id: string): Promise<RunRecord> {
     const run = await this.#runs.findById(id);

@@ -14,13 +14,16 @@ export interface SlopeConfig {
   epochs?: number;
   rate?: number;
   fail?: boolean;
+  /** Milliseconds the training takes at least. */
+  sleep?: number;
 }
 
 /** Gradient descent on `y = w · x`: logs `loss` per epoch and `rmse` at the end, and the param `init`. */
 export const slopeRunner: ModelRunner = functionalRunner<SlopeConfig, { w: number }>({
   inputColumns: ["x"],
   outputColumns: ["sample_0"],
-  onTrain: ({ config, data, logMetric, logParam }) => {
+  onTrain: async ({ config, data, logMetric, logParam }) => {
+    if (config.sleep) await new Promise((resolve) => setTimeout(resolve, config.sleep));
     if (config.fail) throw new Error("training diverged");
     const x = data.column("x");
     const y = data.column("y");
