@@ -30,10 +30,10 @@ import { instrumentDriver } from "../db/instrumented-driver.ts";
 import { trackCommits } from "../db/commit-hooks.ts";
 import { EVENT_OUTBOX_MIGRATIONS } from "../db/event-outbox.ts";
 import { createEventBus, eventsModule } from "./events-module.ts";
-import { type RealtimeOptions, realtimeModule } from "../http/realtime/module.ts";
+import type { RealtimeOptions } from "../http/realtime/module.ts";
 import { type BatchOptions, batchModule, SERVICE_APP_KEY } from "../http/batch.ts";
-import { webhooksModule, type WebhooksModuleOptions } from "../modules/webhooks/mod.ts";
-import { queuesModule, type QueuesModuleOptions } from "../modules/queues/mod.ts";
+import type { WebhooksModuleOptions } from "../modules/webhooks/mod.ts";
+import type { QueuesModuleOptions } from "../modules/queues/mod.ts";
 import { httpMetrics } from "../http/metrics.ts";
 import { statusPage } from "../http/status-page.ts";
 import { Monitoring } from "../observability/monitoring.ts";
@@ -44,8 +44,8 @@ import type { AuthModule, AuthOptions } from "../modules/auth/mod.ts";
 import { type DeferredModule, deferredModule, loadDeferred } from "./deferred-module.ts";
 import { ROW_ACCESS_KEY } from "../http/row-access-key.ts";
 import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
-import { flagsModule, type FlagsModuleOptions } from "../modules/flags/mod.ts";
-import { graphqlModule, type GraphqlOptions } from "../modules/graphql/mod.ts";
+import type { FlagsModuleOptions } from "../modules/flags/mod.ts";
+import type { GraphqlOptions } from "../modules/graphql/mod.ts";
 import { type Versioning, VERSIONING_KEY, versioningModule, type VersioningOptions } from "../http/versioning.ts";
 import { exitProcess } from "../runtime/signals.ts";
 import { unsupportedRuntime } from "../runtime/runtime.ts";
@@ -267,7 +267,7 @@ export class BaseServiceBuilder {
    * whose `enabled(name, { key, user, request })` code calls (see docs/flags.md).
    */
   withFlags(options: FlagsModuleOptions = {}): this {
-    return this.module(flagsModule(options));
+    return this.module(deferredModule({ name: "flags", provides: ["flags"] }, async () => (await import("../modules/flags/mod.ts")).flagsModule(options)));
   }
 
   /**
@@ -291,7 +291,7 @@ export class BaseServiceBuilder {
    * WebSocket `/api/v1/$ws` (see docs/realtime.md).
    */
   withRealtime(options: RealtimeOptions = {}): this {
-    return this.module(realtimeModule(options));
+    return this.module(deferredModule({ name: "realtime" }, async () => (await import("../http/realtime/module.ts")).realtimeModule(options)));
   }
 
   /**
@@ -301,7 +301,7 @@ export class BaseServiceBuilder {
    * Needs the optional packages `graphql` and `graphql-http`.
    */
   withGraphql(options: GraphqlOptions = {}): this {
-    return this.module(graphqlModule(options));
+    return this.module(deferredModule({ name: "graphql" }, async () => (await import("../modules/graphql/mod.ts")).graphqlModule(options)));
   }
 
   /**
@@ -320,7 +320,7 @@ export class BaseServiceBuilder {
    * (see docs/webhooks.md).
    */
   withWebhooks(options: WebhooksModuleOptions = {}): this {
-    return this.module(webhooksModule(options));
+    return this.module(deferredModule({ name: "webhooks", requires: ["jobs"] }, async () => (await import("../modules/webhooks/mod.ts")).webhooksModule(options)));
   }
 
   /**
@@ -330,7 +330,7 @@ export class BaseServiceBuilder {
    * messages become jobs, once per message id (see docs/integrations.md).
    */
   withQueues(options: QueuesModuleOptions): this {
-    return this.module(queuesModule(options));
+    return this.module(deferredModule({ name: "queues", requires: ["jobs"] }, async () => (await import("../modules/queues/mod.ts")).queuesModule(options)));
   }
 
   /** Uses this store: a URL (opened and closed by the service; shorthand for `settings.database.url`) or an open driver (left open). */
