@@ -144,8 +144,17 @@ export class DataFrame {
    */
   static fromCSV(text: string): DataFrame {
     const [header = [], ...records] = parseCsv(text);
-    const names = dedupe(header.map((f) => f.text));
-    const columns = names.map((_, c) => columnFromText(records.map((r) => r[c]?.text ?? "")));
+    return DataFrame.fromTextRows(header.map((f) => f.text), records.map((r) => r.map((f) => f.text)));
+  }
+
+  /**
+   * Builds a frame from CSV fields already split (a header and records of
+   * text), with the dtype inference of {@link DataFrame.fromCSV}; a record
+   * shorter than the header reads as empty fields.
+   */
+  static fromTextRows(header: readonly string[], records: readonly (readonly string[])[]): DataFrame {
+    const names = dedupe(header);
+    const columns = names.map((_, c) => columnFromText(records.map((r) => r[c] ?? "")));
     return DataFrame.#make(names, columns, records.length);
   }
 
@@ -257,14 +266,15 @@ export class DataFrame {
   /**
    * CSV as pandas `to_csv(index=False)` writes it: header, `\n` line ends,
    * empty field for null/NaN, float columns with `.0` on integral values,
-   * `True`/`False`, minimal quoting with doubled quotes.
+   * `True`/`False`, minimal quoting with doubled quotes; `header: false`
+   * leaves the header out (a chunk appended to a file already started).
    */
-  toCSV(): string {
-    const lines = [csvLine(this.#names)];
+  toCSV(options: { header?: boolean } = {}): string {
+    const lines = options.header === false ? [] : [csvLine(this.#names)];
     for (let r = 0; r < this.#rows; r++) {
       lines.push(csvLine(this.#columns.map((c) => formatCell(c.values[r], c.dtype))));
     }
-    return lines.join("\n") + "\n";
+    return lines.length === 0 ? "" : lines.join("\n") + "\n";
   }
 }
 

@@ -38,6 +38,7 @@ import { ModelServer } from "./model-server.ts";
 import { Lineage } from "./lineage.ts";
 import { lineageRoutes } from "./lineage-routes.ts";
 import { predictStreamRoutes } from "./predict-stream-routes.ts";
+import { batchPredictRoutes } from "./batch-predict-routes.ts";
 import { lineageMigrations, LineageStore } from "./lineage-store.ts";
 
 /** The key under which the ML module provides its {@link ModelServer} (with the models module installed). */
@@ -127,6 +128,7 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
         const routes = mlRoutes(deps, jobs, options);
         if (deps.lineage) routes.use(lineageRoutes(deps.lineage));
         routes.use(predictStreamRoutes(deps, options));
+        routes.use(batchPredictRoutes(deps, jobs, options));
         if (deps.server) {
           const server = deps.server;
           routes.use(kserveRoutes({
