@@ -68,6 +68,7 @@ export type { DialectName, Driver, Executor, IsolationLevel, Row, SqlValue, Tran
 export { explainStatement } from "../db/instrumented-driver.ts";
 export { adviseIndexes, type IndexAdvice } from "../db/index-advice.ts";
 export type { PostgresOptions } from "../db/postgres-driver.ts";
+export { intervalStart, partitionMigration, partitionName, type PartitionPolicy, type PartitionReport, Partitions } from "../db/partitions.ts";
 export { replicated, ReplicatedDriver, type ReplicaOptions, type ReplicaStatus } from "../db/replicas.ts";
 export type { StoreCircuitOptions } from "../db/store-circuit.ts";
 export type { SqliteOptions } from "../db/sqlite-driver.ts";

@@ -59,6 +59,7 @@ import type { RateLimitStore } from "../core/rate-limit.ts";
 import { createServiceContext } from "./service-context.ts";
 import { SANDBOX_DATABASE_URL, type SandboxSeed, sandboxModule } from "./sandbox.ts";
 import { queryCacheModule } from "./query-cache-module.ts";
+import { partitionsModule } from "./partitions-module.ts";
 import { REPLICAS_KEY, replicaCheck, scopeRequests, withReadReplicas } from "./read-replicas.ts";
 import { ReplicatedDriver } from "../db/replicas.ts";
 import { ServiceSettings, type SettingsOptions } from "./settings.ts";
@@ -555,6 +556,8 @@ export class BaseServiceBuilder {
       logger.warn("sandbox.enabled", { reset_seconds: settings.current.sandbox.resetSeconds });
       modules.push(sandboxModule(this.#sandboxSeeds));
     }
+    // Before the modules that add partitioned tables in their set-up.
+    modules.unshift(partitionsModule(db, logger.child({ module: "partitions" })));
     // First: entity modules find the cache in their set-up; it opens only if a table opts in.
     modules.unshift(queryCacheModule({ settings: settings.current.cache, db, instanceId, logger, ...(monitoring ? { monitoring } : {}) }));
     // First, so other instances' events flow from set-up on and the bus stops after every publisher.

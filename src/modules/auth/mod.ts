@@ -18,7 +18,9 @@ import { type MagicLinkOptions, MagicLinks } from "./magic-links.ts";
 import { magicLinkRoutes } from "./magic-link-routes.ts";
 import { type PasskeyOptions, Passkeys } from "./passkeys.ts";
 import { passkeyRoutes } from "./passkey-routes.ts";
-import { AUTH_MIGRATIONS } from "./store.ts";
+import { AUDIT_PARTITION, AUTH_MIGRATIONS } from "./store.ts";
+import { AUDIT_TABLE } from "./schema.ts";
+import { type Partitions, PARTITIONS_KEY } from "../../db/partitions.ts";
 
 /** Options of `withAuth` / {@link authModule}; every one has a default. */
 export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger" | "rowAccess">> {
@@ -26,6 +28,12 @@ export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger" |
   prefix?: string;
   /** Header carrying API keys (default `X-API-Key`). */
   apiKeyHeader?: string;
+  /**
+   * How long the audit log keeps its rows: whole months before the current
+   * one (default: every row kept). On PostgreSQL the log is partitioned a
+   * month a partition and old partitions are dropped; SQLite deletes rows.
+   */
+  auditRetentionMonths?: number;
   /** Paths open without credentials: exact, or prefixes ending in `/*` (default: `/`, `/docs`, `/openapi.json`, health, info). */
   publicPaths?: readonly string[];
   /** Permission overrides keyed by `METHOD /path/pattern`, e.g. `{ "GET /api/v1/config": "public" }`. */
@@ -163,6 +171,10 @@ export function authModule(options: AuthOptions = {}): AuthModule {
         context.logger.info("auth.admin.bootstrapped", { username: admin.username });
       }
       context.provide(AUTH_KEY, manager);
+      if (context.has(PARTITIONS_KEY)) {
+        const retention = options.auditRetentionMonths;
+        context.get<Partitions>(PARTITIONS_KEY).add(AUDIT_TABLE.name, { ...AUDIT_PARTITION, ...(retention === undefined ? {} : { retention }) });
+      }
       await rowAccess?.enableRowLevelSecurity(context.db);
     },
     routes(context: ServiceContext): AnyElysia {

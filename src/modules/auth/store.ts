@@ -1,5 +1,6 @@
 import type { Driver } from "../../db/driver.ts";
 import type { Repository } from "../../core/repository.ts";
+import { partitionMigration, type PartitionPolicy } from "../../db/partitions.ts";
 import type { Migration } from "../../db/migration.ts";
 import { createRepository, type SqlRepository } from "../../db/repository.ts";
 import { tableMigration } from "../../db/table-migration.ts";
@@ -25,6 +26,9 @@ import {
   USERS_TABLE_V1,
   type UserRecord,
 } from "./schema.ts";
+
+/** How the audit log is partitioned on PostgreSQL by default: a partition a month, by `created_at`, every row kept. */
+export const AUDIT_PARTITION: PartitionPolicy = { column: "created_at", interval: "month", ahead: 3 };
 
 /** The auth module's migrations (module `auth`), in dependency order. */
 export const AUTH_MIGRATIONS: readonly Migration[] = [
@@ -54,7 +58,7 @@ ALTER TABLE "auth_users" DROP COLUMN "tenant_id";`,
 CREATE UNIQUE INDEX "auth_users_email_key" ON "auth_users" ("email");`,
   down: `DROP INDEX "auth_users_email_key";
 ALTER TABLE "auth_users" DROP COLUMN "email";`,
-}, { ...tableMigration(IDENTITIES_TABLE, "auth"), version: 11 }, ticketsMigration(12), passkeysMigration(13)]);
+}, { ...tableMigration(IDENTITIES_TABLE, "auth"), version: 11 }, ticketsMigration(12), passkeysMigration(13), partitionMigration(AUDIT_TABLE.name, AUDIT_PARTITION, "auth", 14)]);
 
 /** The repositories of every auth table on one store. */
 export interface AuthStores {

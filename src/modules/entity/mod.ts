@@ -17,6 +17,7 @@ import type { LinkOptions } from "../../http/links.ts";
 import { registerSubscribable } from "../../http/realtime/collections.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { CachedRepository } from "../../db/cache/cached-repository.ts";
+import { partitionMigration, type PartitionPolicy, Partitions, PARTITIONS_KEY } from "../../db/partitions.ts";
 import { QUERY_CACHE_KEY, type QueryCache } from "../../db/cache/query-cache.ts";
 import type { TableCacheOptions } from "../../db/cache/table-cache.ts";
 import { createRepository } from "../../db/repository.ts";
@@ -64,6 +65,13 @@ export interface EntityOptions<D extends EntityDefinition> {
   cache?: boolean | TableCacheOptions;
   /** `false`: writes publish no `entity.*` events (per-collection opt-out; default true). */
   events?: boolean;
+  /**
+   * Range-partition the table by time on PostgreSQL (by `created_at`
+   * unless `column` says otherwise), with partitions created ahead and
+   * dropped by `retention`; SQLite deletes rows past retention instead. The
+   * table may have no unique column besides `id` (see docs/database.md).
+   */
+  partition?: PartitionPolicy;
 }
 
 /** An entity installed with `withEntity`, as other modules (GraphQL) find it. */
@@ -81,6 +89,18 @@ export interface RegisteredEntity {
 }
 
 const REGISTRY_KEY = "entity:*";
+
+/** The policy, once the table is known to be partitionable. @throws {TypeError} for a unique column or an unknown time column. */
+function partitionable(definition: EntityDefinition, policy: PartitionPolicy): PartitionPolicy {
+  const table = definition.table;
+  const column = policy.column ?? "created_at";
+  if (column !== "created_at" && column !== "updated_at" && !(column in table.columns)) {
+    throw new TypeError(`Cannot partition ${table.name} by ${column}: it has no such column`);
+  }
+  const unique = [...Object.entries(table.columns).filter(([, c]) => c.unique).map(([name]) => name), ...(table.indexes ?? []).filter((i) => i.unique).map((i) => i.columns.join(", "))];
+  if (unique.length > 0) throw new TypeError(`Cannot partition ${table.name}: a partitioned table cannot keep its unique ${unique.join("; ")} (it would have to include ${column})`);
+  return policy;
+}
 
 /** Every entity installed with `withEntity`, in installation order (complete once every module is set up). */
 export function registeredEntities(context: ServiceContext): readonly RegisteredEntity[] {
@@ -110,8 +130,11 @@ export function entityModule<D extends EntityDefinition>(definition: D, options:
   return {
     name: key,
     requires: options.requires ?? [],
-    migrations: entityTableMigrations(definition.table, key),
+    migrations: options.partition
+      ? [...entityTableMigrations(definition.table, key), partitionMigration(definition.table.name, partitionable(definition, options.partition), key, 3)]
+      : entityTableMigrations(definition.table, key),
     async setup(context: ServiceContext): Promise<void> {
+      if (options.partition && context.has(PARTITIONS_KEY)) context.get<Partitions>(PARTITIONS_KEY).add(definition.table.name, options.partition);
       if (options.events === false) context.events.exclude(definition.table.name);
       else registerSubscribable(context, { collection: definition.table.name, prefix, table: definition.table });
       const managerOptions = {
