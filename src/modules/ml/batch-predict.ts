@@ -1,9 +1,11 @@
 import type { JobContext, JobFunction } from "../jobs/types.ts";
 import { readFrames, ROW_MEDIA_TYPES, type RowFormat, RowWriter } from "../../ml/row-stream.ts";
-import { runPredict } from "../../ml/runner.ts";
+import type { DataFrame } from "../../ml/dataframe.ts";
 import { PAYLOAD_MARKER } from "../artifact/payload.ts";
+import { isEnsembleData } from "../models/ensemble.ts";
 import type { LineageInput } from "./lineage-store.ts";
-import { loadTrainedModel, type MlJobDeps } from "./ml-jobs.ts";
+import { loadTrainedModel, type MlJobDeps, predictLoaded } from "./ml-jobs.ts";
+import { checkPredictInput } from "./model-io.ts";
 
 /** The input of a batch prediction: content already stored (an upload, or an artifact's payload). */
 export interface BatchInput {
@@ -49,8 +51,21 @@ export function batchPredictJob(deps: MlJobDeps, plan: BatchPredictPlan): JobFun
   return async ({ signal, jobId, progress }: JobContext): Promise<string> => {
     const content = deps.artifacts.content;
     try {
-      const loaded = await loadTrainedModel(deps, plan.modelArtifactId);
-      const config = await deps.lineage?.storeInputs({ config: loaded.config });
+      const modelData = (await deps.artifacts.get(plan.modelArtifactId)).data;
+      const ensemble = deps.server && isEnsembleData(modelData) ? deps.server : undefined;
+      const loaded = ensemble ? undefined : await loadTrainedModel(deps, plan.modelArtifactId);
+      const config = loaded ? await deps.lineage?.storeInputs({ config: loaded.config }) : [];
+      // Each chunk is checked against what the model declares and predicted the way $predict does
+      // (feature set, declared outputs; an ensemble through its members).
+      const predict = async (frame: DataFrame, firstRow: number): Promise<DataFrame> => {
+        const loc = ["input", "rows", firstRow];
+        if (ensemble) {
+          await ensemble.checkArtifactInput(plan.modelArtifactId, frame, loc);
+          return await ensemble.predictArtifact(plan.modelArtifactId, frame, { signal });
+        }
+        checkPredictInput(frame, loaded!, loc);
+        return await predictLoaded(deps, loaded!, { future: frame, historic: null, geo: null, signal });
+      };
       const source = await content.stream(plan.input.digest);
       const writer = new RowWriter(plan.output);
       const chunks = readFrames(source, plan.input.format, { chunkRows: plan.chunkRows, signal });
@@ -66,16 +81,8 @@ export function batchPredictJob(deps: MlJobDeps, plan: BatchPredictPlan): JobFun
             controller.close();
             return;
           }
-          const { frame, bytesRead } = next.value;
-          const predictions = await runPredict(deps.runner, {
-            config: loaded.config,
-            model: loaded.model,
-            modelKey: loaded.modelKey,
-            historic: null,
-            future: frame,
-            geo: null,
-            signal,
-          });
+          const { frame, bytesRead, firstRow } = next.value;
+          const predictions = await predict(frame, firstRow);
           rows += predictions.rowCount;
           columns = predictions.columns;
           deps.monitoring?.mlPredictRows.inc(predictions.rowCount);
@@ -95,7 +102,7 @@ export function batchPredictJob(deps: MlJobDeps, plan: BatchPredictPlan): JobFun
         data: {
           ml_type: "batch_prediction",
           model_artifact_id: plan.modelArtifactId,
-          config_id: loaded.configId,
+          config_id: loaded?.configId ?? null,
           ...(plan.modelName ? { model_name: plan.modelName, model_version: plan.modelVersion ?? null } : {}),
           rows,
           format: plan.output,
@@ -114,7 +121,7 @@ export function batchPredictJob(deps: MlJobDeps, plan: BatchPredictPlan): JobFun
         artifact_id: artifact.id,
         kind: "batch_prediction",
         model_artifact_id: plan.modelArtifactId,
-        config_id: loaded.configId,
+        config_id: loaded?.configId ?? null,
         model_name: plan.modelName ?? null,
         model_version: plan.modelVersion ?? null,
         job_id: jobId,

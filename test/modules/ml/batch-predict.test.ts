@@ -102,6 +102,24 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       assert.equal(data.model_name, models[0]!.name);
     });
 
+    test("each chunk is checked against the model's signature: a row out of range fails the job", async () => {
+      const signature = { inputs: [{ name: "x", type: "number", minimum: 0 }], outputs: [{ name: "sample_0", type: "number" }] };
+      const trained = await json(await call(service.app, "POST", "/api/v1/ml/$train", {
+        config_id: await createConfig(service.app, "signed-batch"),
+        data: TRAINING,
+        signature,
+      }), 202);
+      assert.equal((await finished(service.app, String(trained.job_id))).status, "completed");
+      const path = `/api/v1/ml/$batch-predict?model_artifact_id=${trained.model_artifact_id}&chunk_rows=2`;
+      const good = await json(await upload(service, path, csvOf(5), "text/csv"), 202);
+      await completed(good);
+      const bad = await json(await upload(service, path, "id,x\nr0,1\nr1,2\nr2,-5\n", "text/csv"), 202);
+      const record = await finished(service.app, String(bad.job_id));
+      assert.equal(record.status, "failed");
+      assert.match(String(record.error), /x/);
+      await problem(await call(service.app, "GET", `/api/v1/artifacts/${bad.result_artifact_id}`), 404);
+    });
+
     test("a ragged CSV upload answers 422 listing each bad row", async () => {
       const body = await problem(
         await upload(service, `/api/v1/ml/$batch-predict?model_artifact_id=${modelId}`, "id,x\nr0,1\nr1\nr2,2\nr3,3,3\n", "text/csv"),
