@@ -18,8 +18,8 @@ export const DEFAULT_BODY_LIMITS: Readonly<BodyLimits> = {
 };
 
 const ML_OPERATION = /\/\$(train|predict|predict-stream|validate)\/*$/;
-// `$upload`, `$batch-predict`, and the tus creation and PATCH requests of resumable uploads (`$uploads`, `$uploads/<id>`).
-const UPLOAD = /\/\$(upload|batch-predict|uploads(\/[^/]+)?)\/*$/;
+// `$upload`, `$batch-predict`, `$import`, and the tus creation and PATCH requests of resumable uploads (`$uploads`, `$uploads/<id>`).
+const UPLOAD = /\/\$(upload|batch-predict|import|uploads(\/[^/]+)?)\/*$/;
 
 /** The limit that applies to a request path. */
 export function bodyLimitFor(pathname: string, limits: BodyLimits): number {

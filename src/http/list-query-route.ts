@@ -19,6 +19,8 @@ export type ListRouteOptions = Omit<ListQueryOptions, "table"> & { table?: Table
 export interface ListRoute {
   /** Answers `GET {prefix}` for a request (parses its URL's query); `decorate` sees the body before its ETag is taken. */
   answer(request: Request, set: ResponseSet, decorate?: (body: unknown) => unknown): Promise<unknown>;
+  /** The items the request's query selects (filters, sort, fields, search), streamed; `omit` names parameters that are not list parameters. */
+  stream(request: Request, omit?: readonly string[]): AsyncIterable<unknown>;
   /** OpenAPI description of the query parameters. */
   query: TObject;
   /** OpenAPI description of the three answer shapes. */
@@ -121,6 +123,11 @@ export function listRoute<R extends EntityRecord, T>(
       if (wantsNdjson(request)) return ndjsonResponse(streamListRequest(source, parsed));
       const body = await runListRequest(source, parsed, cursorSecret === undefined ? {} : { cursorSecret });
       return withEtag(request, set, decorate ? decorate(body) : body);
+    },
+    stream(request: Request, omit: readonly string[] = []): AsyncIterable<unknown> {
+      const params = new URL(request.url).searchParams;
+      for (const name of omit) params.delete(name);
+      return streamListRequest(source, parseListQuery(params, settings));
     },
     response(output: TSchema): TSchema {
       const items = Type.Array(output);

@@ -1,17 +1,9 @@
 // CSV text <-> string fields, following Python's csv module with pandas'
 // to_csv / read_csv defaults: comma, `"` quoting, minimal quoting, `\n` lines.
 
-/** Quotes a field when it holds a comma, a quote, or a line break; doubles inner quotes. */
-export function quoteField(field: string): string {
-  if (!/[",\r\n]/.test(field)) return field;
-  return `"${field.replaceAll('"', '""')}"`;
-}
+import { csvLine, quoteField } from "../core/csv.ts";
 
-/** One CSV line (without its terminator). A lone empty field is written `""`, as Python does. */
-export function csvLine(fields: readonly string[]): string {
-  if (fields.length === 1 && fields[0] === "") return '""';
-  return fields.map(quoteField).join(",");
-}
+export { csvLine, quoteField };
 
 /** A parsed field: its text and whether it was quoted. */
 export interface CsvField {

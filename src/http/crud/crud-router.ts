@@ -7,6 +7,7 @@ import type { Manager } from "../../core/manager.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import { addRoute } from "../_route.ts";
 import { bulkOperations } from "../bulk-routes.ts";
+import { exchangeRoutes } from "../exchange/routes.ts";
 import { ifMatchCondition, withEtag } from "../etag.ts";
 import { listRoute, type ListRouteOptions } from "../list-query-route.ts";
 import { patchEntity } from "../merge-patch-route.ts";
@@ -73,6 +74,8 @@ export interface CrudRouterOptions<R extends EntityRecord, I extends TObject, O 
    * related collections, and the opt-in `_links` body member; `false` turns them off.
    */
   links?: LinkOptions | false;
+  /** `GET {prefix}/$export` and `POST {prefix}/$import` (CSV, NDJSON, XLSX; default true where list queries are on). */
+  exchange?: boolean;
 }
 
 function locate(error: unknown, instance: string): unknown {
@@ -133,6 +136,9 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
     op.name === "$bulk-create" ? allow.create : op.name === "$bulk-update" ? allow.update : allow.delete)
     .map((op) => write ? { ...op, permission: write } : op);
   for (const op of [...bulk, ...options.collectionOperations ?? []]) mountOperation(app, prefix, op, { entity: false, tags });
+  if (listing && options.exchange !== false) {
+    exchangeRoutes(app, { prefix, manager, listing, read: allow.read, create: allow.create, reading, writing, tags });
+  }
 
   if (allow.create) {
     addRoute(app, "POST", prefix, async ({ body, request, set }: { body: unknown; request: Request; set: ResponseSet }) => {
