@@ -17,6 +17,7 @@ import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import type { ModelVersion } from "../models/schema.ts";
 import { type Readiness, READINESS_KEY } from "../../http/readiness.ts";
 import { kserveRoutes } from "./kserve-routes.ts";
+import { ensembleRoutes } from "./ensemble-routes.ts";
 import type { JobRunner } from "../jobs/types.ts";
 import type { ModelRunner } from "../../ml/runner.ts";
 import type { FeatureCatalog } from "../../ml/features.ts";
@@ -138,6 +139,7 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
             ...(context.has(READINESS_KEY) ? { readiness: context.get<Readiness>(READINESS_KEY) } : {}),
             warm: () => server.warm,
           }));
+          routes.use(ensembleRoutes(server, { ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.tags ? { tags: options.tags } : {}) }));
         }
         if (context.monitoring) routes.use(mlMonitoringRoutes(context.monitoring, deps.artifacts, options.prefix));
         return routes;
