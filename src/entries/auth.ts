@@ -66,6 +66,7 @@ export type { OidcClaims, OidcOptions, OidcProviderConfig, OidcRoleMapping } fro
 export type { Tickets } from "../modules/auth/tickets.ts";
 export type { MagicLinkOptions } from "../modules/auth/magic-links.ts";
 export type { PasskeyOptions, PasskeyView } from "../modules/auth/passkeys.ts";
+export type { SamlIdentityProvider, SamlOptions } from "../modules/auth/saml.ts";
 export { smtpMailer } from "../integrations/smtp-mailer.ts";
 export type { Mailer, MailMessage, SmtpMailerOptions } from "../integrations/smtp-mailer.ts";
 export type { IdentityRecord } from "../modules/auth/schema.ts";

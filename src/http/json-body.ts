@@ -36,10 +36,10 @@ export const MAX_JSON_DEPTH = 64;
 // Bodies a browser form (or a cross-site request) can send without a preflight.
 const FORM_TYPES = new Set(["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]);
 
-/** Whether a path takes a browser form: the page a mailed sign-in link opens posts one (its token is the proof). */
+/** Whether a path takes a browser form: the page a mailed sign-in link opens, and a SAML identity provider, post one (its token or signature is the proof). */
 function takesForm(url: string, type: string): boolean {
   const query = url.indexOf("?");
-  return type === "application/x-www-form-urlencoded" && /\/magic-link\/\$redeem\/*$/.test(query < 0 ? url : url.slice(0, query));
+  return type === "application/x-www-form-urlencoded" && /\/(magic-link\/\$redeem|saml\/acs)\/*$/.test(query < 0 ? url : url.slice(0, query));
 }
 
 /** Whether a path takes raw bytes of any media type (`$upload`). */

@@ -21,6 +21,8 @@ import { passkeyRoutes } from "./passkey-routes.ts";
 import { AUDIT_PARTITION, AUTH_MIGRATIONS } from "./store.ts";
 import { AUDIT_TABLE } from "./schema.ts";
 import { type Partitions, PARTITIONS_KEY } from "../../db/partitions.ts";
+import { SamlLogin, type SamlOptions } from "./saml.ts";
+import { samlRoutes } from "./saml-routes.ts";
 
 /** Options of `withAuth` / {@link authModule}; every one has a default. */
 export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger" | "rowAccess">> {
@@ -77,6 +79,11 @@ export interface AuthOptions extends Partial<Omit<AuthManagerOptions, "logger" |
    * package: registration by logged-in users, passwordless login. See docs/auth.md.
    */
   passkeys?: PasskeyOptions;
+  /**
+   * SAML 2.0 single sign-on as a service provider, through the optional
+   * `samlify` and `@authenio/samlify-node-xmllint` packages. See docs/auth.md.
+   */
+  saml?: SamlOptions;
   /** Variables to take the `auth.*` settings from instead of the service's settings (for tests and tools). */
   env?: Record<string, string | undefined>;
 }
@@ -184,6 +191,7 @@ export function authModule(options: AuthOptions = {}): AuthModule {
       const origin = (request: Request, path: string) => requestOrigin(request, path, trustProxy);
       if (options.oidc) app.use(oidcRoutes(manager, new OidcLogin(options.oidc, manager.tickets), { prefix, tags: ["auth"], origin }));
       if (options.passkeys) app.use(passkeyRoutes(manager, new Passkeys(context.db, manager.tickets, options.passkeys), { prefix, tags: ["auth"], origin }));
+      if (options.saml) app.use(samlRoutes(manager, new SamlLogin(options.saml, manager.tickets, prefix), { prefix, tags: ["auth"], settings: options.saml, origin }));
       const magic = options.magicLinks;
       if (magic) {
         app.use(magicLinkRoutes(manager, new MagicLinks(manager.stores, manager.tickets, magic), {
