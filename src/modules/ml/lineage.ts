@@ -1,6 +1,8 @@
 import { NotFoundError } from "../../core/errors.ts";
 import type { ContentStore } from "../../storage/content-store.ts";
 import type { ArtifactManager } from "../artifact/manager.ts";
+import { isEnsembleData } from "../models/ensemble.ts";
+import type { ModelRegistry } from "../models/registry.ts";
 import type { LineageInput, LineageKind, LineageRecord, LineageStore } from "./lineage-store.ts";
 
 /** One node of a lineage graph: an artifact, a content-addressed input, a config snapshot or a code version. */
@@ -45,7 +47,7 @@ export interface LineageEdge {
   from: string;
   /** The node produced. */
   to: string;
-  /** `data`, `geo`, `config`, `code`, `model`, `future`, `historic`, `input`. */
+  /** `data`, `geo`, `config`, `code`, `model`, `member` (of an ensemble), `future`, `historic`, `input`. */
   role: string;
 }
 
@@ -75,6 +77,8 @@ export interface LineageOptions {
   serviceVersion: string | null;
   /** The runner's own version (`ModelRunner.codeVersion`), when it declares one. */
   runnerVersion: string | null;
+  /** Resolves an ensemble's members (name and version) to their model artifacts. */
+  registry?: ModelRegistry;
 }
 
 /** Options of {@link Lineage.graph}. */
@@ -98,6 +102,7 @@ export class Lineage {
   readonly #store: LineageStore;
   readonly #content: ContentStore;
   readonly #artifacts: ArtifactManager;
+  readonly #registry: ModelRegistry | undefined;
   /** The code version recorded with runs: the service's version. */
   readonly serviceVersion: string | null;
   /** The code version recorded with runs: the runner's own. */
@@ -108,6 +113,7 @@ export class Lineage {
     this.#store = options.store;
     this.#content = options.content;
     this.#artifacts = options.artifacts;
+    this.#registry = options.registry;
     this.serviceVersion = options.serviceVersion;
     this.runnerVersion = options.runnerVersion;
   }
@@ -170,7 +176,8 @@ export class Lineage {
       const next: string[] = [];
       for (const id of frontier) {
         const record = await this.#store.get(id);
-        if (!record) continue;
+        const members = await this.#members(id);
+        if (!record && members.length === 0) continue;
         const to = artifactNode(id);
         const add = (node: LineageNode, role: string): void => {
           addEdge({ from: node.id, to, role });
@@ -182,6 +189,8 @@ export class Lineage {
           upstream.set(node.id, node);
           if (node.type === "artifact") next.push(node.artifact_id!);
         };
+        for (const member of members) add(await this.#artifact(member), "member");
+        if (!record) continue;
         for (const input of record.inputs) add(await this.#inputNode(input, record), input.role);
         if (record.model_artifact_id) add(await this.#artifact(record.model_artifact_id), "model");
         add(codeNode(record), "code");
@@ -214,6 +223,19 @@ export class Lineage {
       if (hop === depth - 1 && next.length > 0) truncated = true;
     }
     return { artifact: root, upstream: [...upstream.values()], downstream: [...downstream.values()], edges: [...edges.values()], truncated };
+  }
+
+  /** The model artifacts of an ensemble's members (none for any other artifact). */
+  async #members(id: string): Promise<string[]> {
+    if (!this.#registry) return [];
+    const found = await this.#artifacts.repository.findById(id);
+    if (!found || !isEnsembleData(found.data)) return [];
+    const ids: string[] = [];
+    for (const member of found.data.ensemble?.members ?? []) {
+      const version = await this.#registry.version(member.name, member.version).catch(() => null);
+      if (version?.artifact_id) ids.push(version.artifact_id);
+    }
+    return ids;
   }
 
   async #inputNode(input: LineageInput, record: LineageRecord): Promise<LineageNode> {

@@ -104,6 +104,7 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
           artifacts: deps.artifacts,
           serviceVersion: context.info.version ?? "1.0.0",
           runnerVersion: runner.codeVersion ?? null,
+          ...(seed && context.has(MODELS_KEY) ? { registry: context.get<ModelRegistry>(MODELS_KEY) } : {}),
         });
         deps.lineage = lineage;
         // Deleting an artifact releases the inputs its lineage held; once across instances.

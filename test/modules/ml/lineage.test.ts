@@ -147,6 +147,19 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       assert.ok(!graph.downstream.some((node) => node.artifact_id === answer.prediction_artifact_id));
     });
 
+    test("an ensemble's lineage names its members' models upstream, and a prediction with it reaches their data", async () => {
+      const version = await json(await call(service.app, "POST", "/api/v1/ml/$ensemble", {
+        model: "slopes", method: "mean", members: [{ model: "slope@1.0.0" }, { model: "slope@1.1.0" }],
+      }), 201);
+      const graph = await lineage(String(version.artifact_id));
+      const members = graph.edges.filter((e) => e.role === "member").map((e) => e.from).sort();
+      assert.deepEqual(members, [`artifact:${first.model_artifact_id}`, `artifact:${second.model_artifact_id}`].sort());
+      const answer = await json(await call(service.app, "POST", "/api/v1/ml/$predict", { model: "slopes", future: FUTURE }), 202);
+      assert.equal((await finished(service.app, String(answer.job_id))).status, "completed");
+      const ids = (await lineage(String(answer.prediction_artifact_id))).upstream.map((node) => node.id);
+      assert.ok(ids.includes(`artifact:${version.artifact_id}`) && ids.includes(`data:${digestOf(TRAINING)}`), JSON.stringify(ids));
+    });
+
     test("an unknown artifact answers a 404 problem, a bad depth a 422 problem", async () => {
       await problem(await call(service.app, "GET", "/api/v1/artifacts/01K0000000000000000000000Z/$lineage"), 404, "urn:chapkit:error:not-found");
       await problem(
