@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { functionalRunner } from "../../../src/ml/functional-runner.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";
-import { BASE, call, createConfig, finished, json, type Json, type MlService, openMlService, problem, trainedModel } from "./_support.ts";
+import { createHash } from "node:crypto";
+import type { ArtifactManager } from "../../../src/modules/artifact/manager.ts";
+import { ARTIFACTS_KEY } from "../../../src/modules/artifact/mod.ts";
+import { BASE, call, createConfig, finished, json, type Json, type MlService, openMlService, problem, running, trainedModel } from "./_support.ts";
 
 const TRAINING = { columns: ["x", "y"], data: [[1, 2], [2, 4], [3, 6]] };
 const VALIDATION = "urn:chapkit:error:validation-failed";
@@ -10,8 +13,12 @@ const VALIDATION = "urn:chapkit:error:validation-failed";
 let chunkSizes: number[] = [];
 const runner = functionalRunner<Record<string, unknown>, { slope: number }>({
   onTrain: ({ data }) => ({ slope: data.column("y")[0]! / data.column("x")[0]! }),
-  onPredict: ({ model, future }) => {
+  onPredict: async ({ config, model, future, signal }) => {
     chunkSizes.push(future.rowCount);
+    if (config.hold === "abort" && chunkSizes.length > 1) {
+      // The second chunk waits until the job is canceled.
+      await new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+    }
     return future.withColumn("sample_0", future.column("x").map((v) => model.slope * v));
   },
 });
@@ -118,6 +125,29 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       assert.equal(record.status, "failed");
       assert.match(String(record.error), /x/);
       await problem(await call(service.app, "GET", `/api/v1/artifacts/${bad.result_artifact_id}`), 404);
+    });
+
+    test("a canceled batch job stores no result and releases its input", async () => {
+      const held = await trainedModel(service.app, await createConfig(service.app, "held", { hold: "abort" }), TRAINING);
+      const text = csvOf(30) + "r-held,1\n";
+      const digest = createHash("sha256").update(text).digest("hex");
+      chunkSizes = [];
+      const answer = await json(await upload(service, `/api/v1/ml/$batch-predict?model_artifact_id=${held}&chunk_rows=10`, text, "text/csv"), 202);
+      const content = service.app.chapkit.context.get<ArtifactManager>(ARTIFACTS_KEY).content;
+      await running(service.app, String(answer.job_id));
+      const deadline = Date.now() + 10_000;
+      while (chunkSizes.length < 2) {
+        assert.ok(Date.now() < deadline, "the second chunk never started");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal((await content.info(digest))?.refcount, 1, "held while the job runs");
+      const canceled = await json(await call(service.app, "POST", `/api/v1/jobs/${answer.job_id}/$cancel`), 200);
+      assert.equal(canceled.status, "canceled");
+      while ((await content.info(digest))?.refcount !== 0) {
+        assert.ok(Date.now() < deadline, "the input was not released");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await problem(await call(service.app, "GET", `/api/v1/artifacts/${answer.result_artifact_id}`), 404);
     });
 
     test("a ragged CSV upload answers 422 listing each bad row", async () => {
