@@ -2,8 +2,11 @@
  * Integrations (`chapkit/integrations`, `@chapkit/core/integrations`):
  * message-queue adapters (RabbitMQ, NATS JetStream, MQTT) behind one
  * {@link MessageQueue} interface, and the `queues` module that makes them
- * sinks of the event bus and sources of jobs (`withQueues()`). Each broker's
- * client is an optional peer, loaded on first use (see docs/integrations.md).
+ * sinks of the event bus and sources of jobs (`withQueues()`), and
+ * notification channels (e-mail over SMTP, Slack-compatible and generic
+ * webhooks, SMS over any provider's HTTP API) with the `notifications` module
+ * (`withNotifications()`). Each client library is an optional peer, loaded
+ * on first use (see docs/integrations.md).
  *
  * @example
  * ```ts ignore
@@ -29,3 +32,16 @@ export { MqttQueue } from "../integrations/queues/mqtt.ts";
 export type { MqttOptions } from "../integrations/queues/mqtt.ts";
 export { eventMessage, PUBLISH_JOB, QueueSinks, QueueSources, queuesModule } from "../modules/queues/mod.ts";
 export type { QueueSink, QueueSinksOptions, QueueSource, QueueSourcesOptions, QueuesModuleOptions, ReceiptOutcome } from "../modules/queues/mod.ts";
+export type { ChannelContext, NotificationChannel, NotificationMessage } from "../integrations/notifications/types.ts";
+export { emailChannel } from "../integrations/notifications/email.ts";
+export type { EmailChannelOptions } from "../integrations/notifications/email.ts";
+export { slackChannel } from "../integrations/notifications/slack.ts";
+export type { SlackChannelOptions } from "../integrations/notifications/slack.ts";
+export { webhookChannel } from "../integrations/notifications/webhook.ts";
+export type { WebhookChannelOptions } from "../integrations/notifications/webhook.ts";
+export { smsChannel } from "../integrations/notifications/sms.ts";
+export type { SmsChannelOptions } from "../integrations/notifications/sms.ts";
+export { smtpMailer } from "../integrations/smtp-mailer.ts";
+export type { MailMessage, Mailer, SmtpMailerOptions } from "../integrations/smtp-mailer.ts";
+export { DEFAULT_TEMPLATES, GENERIC_TEMPLATE, NOTIFICATIONS_KEY, notificationsModule, Notifier, renderTemplate, SEND_JOB } from "../modules/notifications/mod.ts";
+export type { NotificationRule, NotificationsModuleOptions, NotificationTemplate, NotifierOptions } from "../modules/notifications/mod.ts";

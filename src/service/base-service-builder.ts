@@ -34,6 +34,7 @@ import type { RealtimeOptions } from "../http/realtime/module.ts";
 import { type BatchOptions, batchModule, SERVICE_APP_KEY } from "../http/batch.ts";
 import type { WebhooksModuleOptions } from "../modules/webhooks/mod.ts";
 import type { QueuesModuleOptions } from "../modules/queues/mod.ts";
+import type { NotificationsModuleOptions } from "../modules/notifications/mod.ts";
 import { httpMetrics } from "../http/metrics.ts";
 import { statusPage } from "../http/status-page.ts";
 import { Monitoring } from "../observability/monitoring.ts";
@@ -332,6 +333,16 @@ export class BaseServiceBuilder {
    */
   withQueues(options: QueuesModuleOptions): this {
     return this.module(deferredModule({ name: "queues", requires: ["jobs"] }, async () => (await import("../modules/queues/mod.ts")).queuesModule(options)));
+  }
+
+  /**
+   * Turns on notifications (needs `withJobs()`): e-mail, Slack-compatible
+   * and generic webhooks and SMS channels, rules that pick events (a job
+   * failed, a model promoted, an alert) and templates; every send is a job,
+   * retried with back-off (see docs/integrations.md).
+   */
+  withNotifications(options: NotificationsModuleOptions): this {
+    return this.module(deferredModule({ name: "notifications", requires: ["jobs"] }, async () => (await import("../modules/notifications/mod.ts")).notificationsModule(options)));
   }
 
   /** Uses this store: a URL (opened and closed by the service; shorthand for `settings.database.url`) or an open driver (left open). */

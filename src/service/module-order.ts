@@ -5,6 +5,7 @@ const BUILDER_METHOD: Record<string, string> = {
   jobs: "withJobs()",
   webhooks: "withWebhooks()",
   queues: "withQueues()",
+  notifications: "withNotifications()",
   config: "withConfig()",
   artifacts: "withArtifacts()",
   tasks: "withTasks()",

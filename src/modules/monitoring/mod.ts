@@ -117,8 +117,8 @@ export function monitoringModule(monitoring: Monitoring, options: MonitoringModu
           previous: change.previous,
           value: change.value,
         });
-        notifier?.notify({
-          status: change.state === "healthy" ? "resolved" : "firing",
+        const alert = {
+          status: change.state === "healthy" ? "resolved" as const : "firing" as const,
           name: change.name,
           state: change.state,
           previous: change.previous,
@@ -126,7 +126,15 @@ export function monitoringModule(monitoring: Monitoring, options: MonitoringModu
           threshold: change.threshold,
           message: change.message ?? change.name,
           at: new Date(change.at).toISOString(),
-        });
+        };
+        notifier?.notify(alert);
+        // On the bus too, for notifications, queues and webhooks that select `alert.*`.
+        context.events.publish({
+          type: alert.status === "resolved" ? "alert.resolved" : "alert.fired",
+          collection: "alerts",
+          id: alert.name,
+          entity: { ...alert, service: context.info.display_name },
+        }).catch((error: unknown) => context.logger.error("alerts.publish_failed", { error, check: alert.name }));
       });
       if (token) {
         const rule: AdmitRule = (request, requestPath) =>
