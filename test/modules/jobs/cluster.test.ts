@@ -127,9 +127,12 @@ for (const [makeStore, count] of [[postgresStore, 3], [sqliteFileStore, 2]] as c
         owners = [retried, single].map((id) => rows.find((row) => row.job_id === id)?.instance ?? "");
         return owners.every((owner) => owner !== "");
       }, 20_000);
-      const victims = instances.filter((instance) => owners.includes(instance.name));
-      const survivor = instances.find((instance) => !owners.includes(instance.name))!;
-      assert.ok(survivor, "at least one process keeps running");
+      // The process running the retried job dies; the single job dies with it when it ran there too
+      // (with two processes the jobs may have gone to different ones, and then the single job ends normally).
+      const [retriedOwner, singleOwner] = owners;
+      const victims = instances.filter((instance) => instance.name === retriedOwner);
+      const survivor = instances.find((instance) => instance.name !== retriedOwner)!;
+      const singleKilled = singleOwner === retriedOwner;
       for (const victim of victims) victim.child.kill("SIGKILL");
       await Promise.all(victims.map((victim) => victim.exited));
 
@@ -139,9 +142,14 @@ for (const [makeStore, count] of [[postgresStore, 3], [sqliteFileStore, 2]] as c
       assert.equal(again.attempts, 2);
       assert.match(String(again.last_error), /^JobInterrupted: /);
       const interrupted = await job(survivor, single);
-      assert.equal(interrupted.status, "failed");
-      assert.match(String(interrupted.error), /^JobInterrupted: Job was interrupted: its instance /);
-      assert.equal(interrupted.dead_letter, true);
+      if (singleKilled) {
+        assert.equal(interrupted.status, "failed");
+        assert.match(String(interrupted.error), /^JobInterrupted: Job was interrupted: its instance /);
+        assert.equal(interrupted.dead_letter, true);
+      } else {
+        assert.equal(interrupted.status, "completed");
+        assert.equal(interrupted.attempts, 1);
+      }
 
       const rows = await executions(survivor);
       const retriedRows = rows.filter((row) => row.job_id === retried).sort((a, b) => a.attempt - b.attempt);
