@@ -69,6 +69,7 @@ export { explainStatement } from "../db/instrumented-driver.ts";
 export { adviseIndexes, type IndexAdvice } from "../db/index-advice.ts";
 export type { PostgresOptions } from "../db/postgres-driver.ts";
 export { intervalStart, partitionMigration, partitionName, type PartitionPolicy, type PartitionReport, Partitions } from "../db/partitions.ts";
+export { ShardedRepository, type ShardedTableOptions, ShardMap, type ShardMapJson, type ShardPage, shardHash } from "../db/shards.ts";
 export { replicated, ReplicatedDriver, type ReplicaOptions, type ReplicaStatus } from "../db/replicas.ts";
 export type { StoreCircuitOptions } from "../db/store-circuit.ts";
 export type { SqliteOptions } from "../db/sqlite-driver.ts";
