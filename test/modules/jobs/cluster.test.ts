@@ -88,6 +88,7 @@ for (const [makeStore, count] of [[postgresStore, 3], [sqliteFileStore, 2]] as c
   describe(`a cluster of ${count} processes on ${store.kind}`, () => {
     const instances: Instance[] = [];
 
+    // Starting the processes can take long on a loaded machine: more than the 5 s default.
     before(async () => {
       const db = await store.open();
       await db.close();
@@ -95,7 +96,7 @@ for (const [makeStore, count] of [[postgresStore, 3], [sqliteFileStore, 2]] as c
       // The first instance migrates; the others start against the migrated store at once.
       instances.push(await startInstance("a", url));
       instances.push(...await Promise.all(["b", "c"].slice(0, count - 1).map((name) => startInstance(name, url))));
-    });
+    }, { timeout: 60_000 });
     after(async () => {
       for (const instance of instances) instance.child.kill("SIGTERM");
       await Promise.all(instances.map((instance) => instance.exited));
