@@ -134,3 +134,12 @@ export type {
   FeatureSetDefinition,
   StoredFeatureSet,
 } from "../ml/features.ts";
+export { kernelShap, linearShap, permutationImportance } from "../ml/explain.ts";
+export type {
+  ErrorMetric,
+  FeatureImportance,
+  KernelShapOptions,
+  PermutationImportance,
+  Predictor,
+  RowAttribution,
+} from "../ml/explain.ts";

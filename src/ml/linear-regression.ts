@@ -46,7 +46,7 @@ export function fitLinearRegression(
     }
   }
   for (let i = 0; i < width; i++) gram[i]![i]! += 1e-9;
-  const [bias = 0, ...weights] = solve(gram);
+  const [bias = 0, ...weights] = solveLinearSystem(gram);
   return { features: [...options.features], weights, bias };
 }
 
@@ -57,8 +57,13 @@ export function predictLinear(model: LinearModel, data: DataFrame): Float64Array
   return out;
 }
 
-// Gaussian elimination with partial pivoting on an augmented matrix.
-function solve(rows: Float64Array[]): number[] {
+/**
+ * Solves `A·x = b` given as augmented rows `[A | b]` (n rows of n + 1), by
+ * Gaussian elimination with partial pivoting; the rows are overwritten.
+ *
+ * @throws {ValueError} when the matrix is singular.
+ */
+export function solveLinearSystem(rows: Float64Array[]): number[] {
   const n = rows.length;
   for (let col = 0; col < n; col++) {
     let pivot = col;

@@ -18,6 +18,7 @@ import type { ModelVersion } from "../models/schema.ts";
 import { type Readiness, READINESS_KEY } from "../../http/readiness.ts";
 import { kserveRoutes } from "./kserve-routes.ts";
 import { ensembleRoutes } from "./ensemble-routes.ts";
+import { explainRoutes } from "./explain-routes.ts";
 import type { JobRunner } from "../jobs/types.ts";
 import type { ModelRunner } from "../../ml/runner.ts";
 import type { FeatureCatalog } from "../../ml/features.ts";
@@ -142,6 +143,7 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
           }));
           routes.use(ensembleRoutes(server, { ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.tags ? { tags: options.tags } : {}) }));
         }
+        routes.use(explainRoutes(deps, { ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.tags ? { tags: options.tags } : {}) }));
         if (context.monitoring) routes.use(mlMonitoringRoutes(context.monitoring, deps.artifacts, options.prefix));
         return routes;
       }

@@ -136,6 +136,20 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       assert.equal(answer.model_version, "1.1.0");
     });
 
+    test("an ensemble is explained by KernelSHAP through its members", async () => {
+      const answer = await json(await call(service.app, "POST", "/api/v1/ml/$explain", {
+        model: "avg@1.0.0",
+        rows: BASIC_FUTURE,
+        background: BASIC_TRAINING,
+        features: ["rainfall", "mean_temperature"],
+      }), 200);
+      assert.equal(answer.method, "kernel_shap");
+      (answer.explanations as { prediction: number; base_value: number; attributions: Record<string, number> }[]).forEach((row, i) => {
+        assertClose(row.prediction, (served.rain![i]! + served.temp![i]!) / 2);
+        assertClose(row.base_value + row.attributions.rainfall! + row.attributions.mean_temperature!, row.prediction);
+      });
+    });
+
     test("bad ensembles are refused with problems", async () => {
       const cases: [Json, number, string][] = [
         [{ model: "bad", method: "mean", members: [{ model: "rain" }] }, 422, "validation-failed"],
