@@ -83,6 +83,8 @@ interface CompiledPolicy {
 
 interface Scope {
   request: Request | undefined;
+  /** A caller without a request: the submitter of a job that runs now. */
+  subject?: VariableSubject;
 }
 
 /** The variables of a principal (and request): what policies are bound to. */
@@ -220,9 +222,25 @@ export class RowAccess {
     if (scope) scope.request = undefined;
   }
 
-  /** The caller of the request this flow serves, or undefined outside a request. */
+  /**
+   * Runs `fn` (and everything it starts) as `subject`, as if one of its
+   * requests were being served: how a job submitted by a tenant's principal
+   * runs scoped to that tenant.
+   */
+  runAs<T>(subject: VariableSubject, fn: () => T): T {
+    return this.#scope.run({ request: undefined, subject }, fn);
+  }
+
+  /** Whether principals carry tenants (tenancy is on). */
+  get multiTenant(): boolean {
+    return this.#authTables.size > 0;
+  }
+
+  /** The caller of the request (or job) this flow serves, or undefined outside one. */
   current(): VariableSubject | undefined {
-    const request = this.#scope.getStore()?.request;
+    const scope = this.#scope.getStore();
+    if (scope?.subject) return scope.subject;
+    const request = scope?.request;
     if (!request) return undefined;
     return subjectOf(principalOf(request), request);
   }

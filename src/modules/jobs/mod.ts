@@ -22,6 +22,9 @@ import { type AnyElysia, Elysia } from "elysia";
 import { SqlJobStore } from "./store.ts";
 import { JOBS_COLLECTION, publishJobEvents } from "./job-events.ts";
 import { registerSubscribable } from "../../http/realtime/collections.ts";
+import { ROW_ACCESS_KEY } from "../../http/row-access-key.ts";
+import type { RowAccess } from "../../http/row-policy.ts";
+import { JOB_TENANTS_MIGRATION, tenantScopedRunner } from "./tenant-scope.ts";
 
 /** The key under which the jobs module provides its {@link JobRunner}. */
 export const JOBS_KEY = "jobs";
@@ -99,7 +102,7 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
   let scheduler: JobScheduler | undefined;
   return {
     name: "jobs",
-    migrations: JOBS_MIGRATIONS,
+    migrations: [...JOBS_MIGRATIONS, JOB_TENANTS_MIGRATION],
     async setup(context: ServiceContext): Promise<void> {
       const store = new SqlJobStore(context.db);
       const gauge = context.monitoring?.jobs;
@@ -122,13 +125,16 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
         ...(db.listen ? { listen: (wake: () => void) => db.listen!(JOBS_CHANNEL, wake) } : {}),
         logger: context.logger.child({ module: "jobs" }),
       });
+      // Under tenancy every user of the runner (routes, modules, handlers) sees it through the caller's tenant.
+      const access = context.has(ROW_ACCESS_KEY) ? context.get<RowAccess>(ROW_ACCESS_KEY) : undefined;
+      const exposed = access?.multiTenant ? tenantScopedRunner(runner, access, db) : runner;
       for (const [name, handler] of Object.entries(options.handlers ?? {})) {
-        runner.register(name, handler as JobHandler<unknown>);
+        exposed.register(name, handler as JobHandler<unknown>);
       }
       await runner.start();
-      context.provide<JobRunner>(JOBS_KEY, runner);
+      context.provide<JobRunner>(JOBS_KEY, exposed);
       registerSubscribable(context, { collection: JOBS_COLLECTION, prefix: options.prefix ?? "/api/v1/jobs" });
-      scheduler = new JobScheduler(db, runner, {
+      scheduler = new JobScheduler(db, exposed, {
         ...(options.scheduleTickMs === undefined ? {} : { tickMs: options.scheduleTickMs }),
         ...(options.missedAfterMs === undefined ? {} : { missedAfterMs: options.missedAfterMs }),
         logger: context.logger.child({ module: "jobs" }),
