@@ -18,7 +18,7 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
   describe(`examples/ml_registry.ts on ${store.name}`, () => {
     after(() => store.cleanup());
 
-    test("trains two versions, aliases them champion and challenger, routes 80/20 sticky by user over KServe V2", async () => {
+    test("trains two versions, aliases them champion and challenger, routes 80/20 sticky by user over KServe V2", { timeout: 90_000 }, async () => {
       await (await store.open()).close();
       const service = await startRegistryService({ port: 0, databaseUrl: store.url() });
       try {
@@ -37,9 +37,15 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
         const outputs = champion.outputs as { name: string; data: number[] }[];
         assert.equal(outputs[0]?.name, "sample_0");
         assert.equal(outputs[0]?.data.length, 2);
-        const ready = await fetch(`${service.url}/v2/health/ready`);
-        assert.equal(ready.status, 200);
-        await ready.body?.cancel();
+        // Each alias change warms its version up in the background; readiness waits for the last one.
+        let status = 0;
+        for (const deadline = Date.now() + 30_000; status !== 200 && Date.now() < deadline;) {
+          const ready = await fetch(`${service.url}/v2/health/ready`);
+          status = ready.status;
+          await ready.body?.cancel();
+          if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.equal(status, 200);
       } finally {
         await service.stop();
       }
