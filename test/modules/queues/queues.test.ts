@@ -179,3 +179,26 @@ for (const kind of ["rabbitmq", "nats", "mqtt"] as const) {
     });
   });
 }
+
+describe("withQueues configuration", () => {
+  const build = (options: Parameters<ServiceBuilder["withQueues"]>[0]) =>
+    new ServiceBuilder({ info: { display_name: "Broken queues" } }).withSettings({ env: {} }).withJobs().withQueues(options).build();
+  const queue = () => queueFor("rabbitmq", runId("chapkit_cfg"));
+
+  it("refuses two sinks of one name and a sink filter that does not parse", async () => {
+    await assert.rejects(build({ sinks: [{ name: "out", queue: queue() }, { name: "out", queue: queue() }] }), /Queue sink "out" is configured twice/);
+    await assert.rejects(build({ sinks: [{ name: "out", queue: queue(), filter: "data.k >" }] }), /Invalid query parameter filter/);
+  });
+
+  it("needs withJobs()", async () => {
+    await assert.rejects(
+      new ServiceBuilder({ info: { display_name: "No jobs" } }).withSettings({ env: {} }).withQueues({ sinks: [] }).build(),
+      /withQueues\(\) requires withJobs\(\)/,
+    );
+  });
+
+  it("fails the start when a source's broker cannot be reached", async () => {
+    const unreachable = queueFor("rabbitmq", runId("chapkit_cfg"), { url: "amqp://guest:guest@127.0.0.1:1" });
+    await assert.rejects(build({ sources: [{ name: "in", queue: unreachable, job: "orders.import" }] }), /ECONNREFUSED/);
+  });
+});
