@@ -143,3 +143,31 @@ export type {
   Predictor,
   RowAttribution,
 } from "../ml/explain.ts";
+export {
+  beats,
+  definePipeline,
+  metricOf,
+  PIPELINE_JOBS,
+  PIPELINE_STEPS,
+  PipelineRunner,
+  PIPELINES_KEY,
+  PIPELINES_MIGRATIONS,
+  pipelineScheduleName,
+  pipelinesModule,
+  pipelinesRoutes,
+  score,
+} from "../modules/pipelines/mod.ts";
+export type {
+  PipelineDataContext,
+  PipelineDefinition,
+  PipelineMetric,
+  PipelineRunnerOptions,
+  PipelineRunRecord,
+  PipelineRunView,
+  PipelinesModuleOptions,
+  PipelinesRoutesOptions,
+  PipelineStepName,
+  PipelineStepView,
+  PipelineView,
+  StoredStep,
+} from "../modules/pipelines/mod.ts";

@@ -89,10 +89,11 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       assert.deepEqual([(best.params as Json).rate, (best.params as Json).epochs], [0.05, 8]);
 
       const search = await json(await call(service.app, "GET", `/api/v1/runs/${answer.search_run_id}`), 200);
+      const seen = JSON.stringify({ search, trials: trials.map((t) => [t.id, t.status, t.metrics, t.params]) });
       assert.equal(search.kind, "search");
-      assert.equal(search.status, "completed");
-      assert.equal((search.tags as Json).best_run_id, best.id);
-      assert.equal((search.metrics as Json).rmse, (best.metrics as Json).rmse);
+      assert.equal(search.status, "completed", seen);
+      assert.equal((search.tags as Json).best_run_id, best.id, seen);
+      assert.equal((search.metrics as Json).rmse, (best.metrics as Json).rmse, seen);
       assert.equal((search.params as Json)["space.rate.values"] !== undefined, true);
       assert.deepEqual([search.model_name, search.model_version, search.model_artifact_id], ["slope-tuned", "1.0.0", best.model_artifact_id]);
 
@@ -102,7 +103,7 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       assert.equal((version.metrics as Json).rmse, (best.metrics as Json).rmse);
       assert.equal((version.config as Json).rate, 0.05);
       const registeredBest = await json(await call(service.app, "GET", `/api/v1/runs/${best.id}`), 200);
-      assert.equal(registeredBest.model_version, "1.0.0");
+      assert.equal(registeredBest.model_version, "1.0.0", JSON.stringify(registeredBest));
       const experiment = await json<Json[]>(await call(service.app, "GET", "/api/v1/experiments?name=tuning"), 200);
       assert.equal(trials[0]!.experiment_id, experiment[0]!.id);
     });
