@@ -38,10 +38,14 @@ describe("passkeys in Chromium with a virtual authenticator", () => {
     server = await serve((request) => service.app.fetch(request), { port: 0, hostname: "127.0.0.1" });
     // WebAuthn needs a secure context and a domain as relying party id: localhost is both.
     origin = `http://localhost:${server.port}`;
-    service = await authService({ auth: { passkeys: { rpId: "localhost", rpName: "Chapkit test", origins: [origin] } } });
+    // Ada's role requires a second factor: her password alone gets a challenge, a verified passkey is both factors.
+    service = await authService({ auth: { passkeys: { rpId: "localhost", rpName: "Chapkit test", origins: [origin] }, mfa: { requiredRoles: ["viewer"] } } });
     const created = await service.call("POST", "/api/v1/auth/users", { key: ADMIN_KEY, body: { username: "ada", password: "ada-password-12" } });
     assert.equal(created.status, 201);
-    token = (await (await service.call("POST", "/api/v1/auth/login", { body: { username: "ada", password: "ada-password-12" } })).json() as { access_token: string }).access_token;
+    const challenged = await (await service.call("POST", "/api/v1/auth/login", { body: { username: "ada", password: "ada-password-12" } })).json() as Record<string, unknown>;
+    assert.equal(challenged.mfa_required, true);
+    const ada = await service.auth.stores.users.findById((await created.json() as { id: string }).id);
+    token = (await service.auth.sessions.start(ada!)).access_token;
     browser = await launchChromium();
     page = await browser.newPage();
     await blockInternet(page);
@@ -67,7 +71,7 @@ describe("passkeys in Chromium with a virtual authenticator", () => {
     assert.deepEqual(listed.map((passkey) => passkey.name), ["Laptop"]);
   });
 
-  it("logs in with the passkey alone (a discoverable credential) and once per challenge", async () => {
+  it("logs in with the passkey alone (a discoverable credential, both factors) and once per challenge", async () => {
     const assertion = await page.evaluate(assertInPage, {});
     const response = await login(assertion);
     assert.equal(response.status, 200, await response.clone().text());

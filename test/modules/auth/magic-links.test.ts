@@ -41,10 +41,11 @@ describe("magic links through a real SMTP server", () => {
           serviceName: "Malaria lab",
           ttlMinutes: 10,
         },
+        mfa: { requiredRoles: ["admin"] },
       },
     });
-    for (const [username, email, disabled] of [["ada", "ada@example.org", false], ["eve", "eve@example.org", true]] as const) {
-      const created = await service.call("POST", "/api/v1/auth/users", { key: ADMIN_KEY, body: { username, password: "a-long-password-1", email, disabled } });
+    for (const [username, email, disabled, role] of [["ada", "ada@example.org", false, "viewer"], ["eve", "eve@example.org", true, "viewer"], ["root", "root@example.org", false, "admin"]] as const) {
+      const created = await service.call("POST", "/api/v1/auth/users", { key: ADMIN_KEY, body: { username, password: "a-long-password-1", email, disabled, role } });
       assert.equal(created.status, 201, await created.clone().text());
     }
   });
@@ -116,6 +117,15 @@ describe("magic links through a real SMTP server", () => {
     const location = response.headers.get("location")!;
     assert.match(location, /^\/app\/#access_token=/);
     assert.equal((await ask("ada@example.org", { redirect_to: "https://evil.example/" })).status, 422);
+  });
+
+  it("asks a user whose role requires MFA for a second factor instead of answering tokens", async () => {
+    await ask("root@example.org");
+    const response = await redeem(tokenOf(await nextMail()));
+    assert.equal(response.status, 200);
+    const body = await response.json() as Record<string, unknown>;
+    assert.equal(body.mfa_required, true);
+    assert.equal(body.access_token, undefined);
   });
 
   it("answers 422 for a malformed address and an empty token", async () => {
