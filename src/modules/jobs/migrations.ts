@@ -86,12 +86,29 @@ CREATE TABLE job_schedule_ticks (
 }
 
 /**
+ * The history of finished jobs: the columns of `jobs` (new columns of `jobs`
+ * must be added here too), range-partitioned by `finished_at` on PostgreSQL
+ * (primary key `(id, finished_at)`, a default partition for rows no
+ * partition covers); a plain table on SQLite.
+ */
+const JOB_HISTORY = {
+  sqlite: `CREATE TABLE job_history AS SELECT * FROM jobs WHERE 0;
+CREATE INDEX ix_job_history_id ON job_history (id);
+CREATE INDEX ix_job_history_finished_at ON job_history (finished_at);`,
+  postgres: `CREATE TABLE job_history (LIKE jobs INCLUDING DEFAULTS) PARTITION BY RANGE (finished_at);
+ALTER TABLE job_history ADD PRIMARY KEY (id, finished_at);
+CREATE TABLE job_history_default PARTITION OF job_history DEFAULT;
+CREATE INDEX ix_job_history_submitted_at ON job_history (submitted_at);`,
+};
+
+/**
  * The schema of the jobs module (module `jobs`): the `jobs` table holding
  * each record with its lease (`owner`, `owner_key`, `heartbeat_at`), its
  * progress and its queue fields (name, payload, priority, attempts, run
  * time, dedup key), `job_dependencies` (which job waits for which), and the
  * cron schedules with one row per fired tick (`job_schedules`,
- * `job_schedule_ticks`).
+ * `job_schedule_ticks`), and `job_history`, where finished jobs move
+ * when the service archives them (`withJobs({ history })`).
  */
 export const JOBS_MIGRATIONS: readonly Migration[] = [
   {
@@ -132,4 +149,5 @@ ${NOTIFY_TRIGGER}`,
     up: { sqlite: createSchedules("TEXT", "TEXT"), postgres: createSchedules("VARCHAR(26)", "TIMESTAMPTZ(3)") },
     down: "DROP TABLE job_schedule_ticks;\nDROP TABLE job_schedules;",
   },
+  { module: "jobs", version: 5, name: "job history", up: JOB_HISTORY, down: "DROP TABLE job_history;" },
 ];

@@ -20,6 +20,7 @@ import { scheduleRoutes } from "./schedule-routes.ts";
 import { JobScheduler, type ScheduleSpec } from "./scheduler.ts";
 import { type AnyElysia, Elysia } from "elysia";
 import { SqlJobStore } from "./store.ts";
+import { type Partitions, PARTITIONS_KEY } from "../../db/partitions.ts";
 import { JOBS_COLLECTION, publishJobEvents } from "./job-events.ts";
 import { registerSubscribable } from "../../http/realtime/collections.ts";
 import { ROW_ACCESS_KEY } from "../../http/row-access-key.ts";
@@ -75,6 +76,16 @@ export interface JobsModuleOptions {
    * with `stepJobs()` from `chapkit/testing` (default false).
    */
   manual?: boolean;
+  /**
+   * The history of finished jobs: jobs that ended more than `archiveAfterMs`
+   * ago (default 3 600 000) move from `jobs` to `job_history`, checked every
+   * minute at most. On PostgreSQL the history is range-partitioned by
+   * `finished_at` (`interval`, default `day`; `ahead`, default 3) and
+   * partitions older than `retention` intervals are dropped (default: kept);
+   * SQLite deletes them. Reads by id, lists and deletes see both tables.
+   * Off unless given.
+   */
+  history?: { archiveAfterMs?: number; interval?: "day" | "week" | "month"; ahead?: number; retention?: number };
 }
 
 function defaultIdentity(db: Driver): string | null {
@@ -98,6 +109,23 @@ function defaultIdentity(db: Driver): string | null {
  * ```
  */
 export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
+  let archiving: ReturnType<typeof setInterval> | undefined;
+  /** Registers the history's partitions and moves finished jobs there now and then (see `history`). */
+  const archiveHistory = (context: ServiceContext, store: SqlJobStore, history: NonNullable<JobsModuleOptions["history"]>): void => {
+    const { archiveAfterMs = 3_600_000, interval = "day", ahead = 3, retention } = history;
+    if (context.has(PARTITIONS_KEY)) {
+      context.get<Partitions>(PARTITIONS_KEY).add("job_history", { column: "finished_at", interval, ahead, ...(retention === undefined ? {} : { retention }) });
+    }
+    const logger = context.logger.child({ module: "jobs" });
+    const archive = (): void => {
+      store.archive(new Date(Date.now() - archiveAfterMs).toISOString()).then((moved) => {
+        if (moved > 0) logger.debug("jobs.archived", { moved });
+      }, (error: unknown) => logger.warn("jobs.archive.failed", { error }));
+    };
+    archive();
+    archiving = setInterval(archive, Math.max(1000, Math.min(60_000, archiveAfterMs)));
+    (archiving as unknown as { unref?: () => void }).unref?.();
+  };
   let runner: InProcessJobRunner | undefined;
   let scheduler: JobScheduler | undefined;
   return {
@@ -139,6 +167,7 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
         ...(options.missedAfterMs === undefined ? {} : { missedAfterMs: options.missedAfterMs }),
         logger: context.logger.child({ module: "jobs" }),
       });
+      if (options.history) archiveHistory(context, store, options.history);
       for (const [name, spec] of Object.entries(options.schedules ?? {})) await scheduler.schedule(name, spec);
       scheduler.start();
       context.provide<JobScheduler>(SCHEDULES_KEY, scheduler);
@@ -153,6 +182,7 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
         .use(scheduleRoutes(context.get<JobScheduler>(SCHEDULES_KEY))) as unknown as AnyElysia;
     },
     async stop(): Promise<void> {
+      clearInterval(archiving);
       await scheduler?.stop();
       await runner?.close();
     },

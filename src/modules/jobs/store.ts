@@ -26,7 +26,9 @@ const ACTIVE = "status IN ('pending', 'running')";
 const MAX_IDS = 500;
 const ENQUEUE_ROWS = 500;
 /** Active jobs whose dependency failed, was canceled or is gone. */
-const BLOCKED_DEPENDENCY = `SELECT d.depends_on FROM job_dependencies d LEFT JOIN jobs p ON p.id = d.depends_on
+/** Every job's id and status, live or archived: a dependency may have moved to the history. */
+const ALL_JOBS = "(SELECT id, status FROM jobs UNION ALL SELECT id, status FROM job_history)";
+const BLOCKED_DEPENDENCY = `SELECT d.depends_on FROM job_dependencies d LEFT JOIN ${ALL_JOBS} p ON p.id = d.depends_on
   WHERE d.job_id = jobs.id AND (p.id IS NULL OR p.status IN ('failed', 'canceled'))`;
 
 function timestamp(value: unknown): string | null {
@@ -178,7 +180,10 @@ export class SqlJobStore implements JobStore {
     const found = new Set<string>();
     for (let start = 0; start < wanted.length; start += MAX_IDS) {
       const chunk = wanted.slice(start, start + MAX_IDS);
-      const rows = await db.query(`SELECT id FROM jobs WHERE id IN (${placeholders(chunk.length)})`, chunk);
+      const rows = await db.query(
+        `SELECT id FROM jobs WHERE id IN (${placeholders(chunk.length)}) UNION ALL SELECT id FROM job_history WHERE id IN (${placeholders(chunk.length)})`,
+        [...chunk, ...chunk],
+      );
       for (const row of rows) found.add(String(row.id));
     }
     const missing = wanted.filter((id) => !found.has(id));
@@ -234,7 +239,7 @@ export class SqlJobStore implements JobStore {
     const names = options.names.length > 0 ? `name IN (${placeholders(options.names.length)}) OR ` : "";
     const eligible = `SELECT id FROM jobs WHERE status = 'pending' AND run_at <= ?
          AND (${names}(name IS NULL AND owner = ?))
-         AND (deps = 0 OR NOT EXISTS (SELECT 1 FROM job_dependencies d LEFT JOIN jobs p ON p.id = d.depends_on
+         AND (deps = 0 OR NOT EXISTS (SELECT 1 FROM job_dependencies d LEFT JOIN ${ALL_JOBS} p ON p.id = d.depends_on
            WHERE d.job_id = jobs.id AND (p.id IS NULL OR p.status <> 'completed')))
          ORDER BY priority DESC, id LIMIT ?`;
     const set = `status = 'running', owner = ?, owner_key = ?, heartbeat_at = ?, started_at = ?,
@@ -383,7 +388,24 @@ export class SqlJobStore implements JobStore {
 
   async get(id: string): Promise<JobRecord | null> {
     const rows = await this.#db.query(`SELECT ${COLUMNS} FROM jobs WHERE id = ?`, [id]);
-    return rows[0] ? await this.#decode(rows[0]) : null;
+    if (rows[0]) return await this.#decode(rows[0]);
+    // An archived job: read from the history (see `archive`).
+    const archived = await this.#db.query(`SELECT ${COLUMNS} FROM job_history WHERE id = ?`, [id]);
+    return archived[0] ? await this.#decode(archived[0]) : null;
+  }
+
+  /**
+   * Moves the jobs that finished (completed, failed, canceled) before
+   * `before` from `jobs` to `job_history` in one transaction, so `jobs`
+   * holds live jobs and recent ends only; reads by id, lists and deletes
+   * see both. Returns how many moved.
+   */
+  async archive(before: string): Promise<number> {
+    const finished = `status IN ('completed', 'failed', 'canceled') AND finished_at < ?`;
+    return await this.#db.transaction(async (db) => {
+      await db.exec(`INSERT INTO job_history SELECT * FROM jobs WHERE ${finished}`, [before]);
+      return (await db.exec(`DELETE FROM jobs WHERE ${finished}`, [before])).changes;
+    });
   }
 
   async list(status?: JobStatus, deadLetter?: boolean): Promise<JobRecord[]> {
@@ -394,10 +416,11 @@ export class SqlJobStore implements JobStore {
       params.push(status);
     }
     if (deadLetter !== undefined) where.push(deadLetter ? `dead_letter = ${this.#true}` : `dead_letter <> ${this.#true}`);
+    const filter = where.length ? ` WHERE ${where.join(" AND ")}` : "";
     const rows = await this.#db.query(
-      `SELECT ${COLUMNS} FROM jobs${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
+      `SELECT ${COLUMNS} FROM jobs${filter} UNION ALL SELECT ${COLUMNS} FROM job_history${filter}
        ORDER BY submitted_at DESC, id DESC`,
-      params,
+      [...params, ...params],
     );
     const withDeps = rows.filter((row) => Number(row.deps) > 0).map((row) => String(row.id));
     const deps = new Map<string, string[]>();
@@ -418,7 +441,8 @@ export class SqlJobStore implements JobStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const { changes } = await this.#db.exec("DELETE FROM jobs WHERE id = ?", [id]);
+    const { changes: live } = await this.#db.exec("DELETE FROM jobs WHERE id = ?", [id]);
+    const changes = live > 0 ? live : (await this.#db.exec("DELETE FROM job_history WHERE id = ?", [id])).changes;
     await this.#db.exec("DELETE FROM job_dependencies WHERE job_id = ?", [id]);
     return changes > 0;
   }
