@@ -21,6 +21,8 @@ export interface MagicLinkOptions {
   subject?: string;
   /** Who the mail says it is from in its text (default `chapkit`). */
   serviceName?: string;
+  /** Unexpired links a user may hold at once; asking for more sends nothing (default 3), so no one floods a mailbox. */
+  maxActiveLinks?: number;
 }
 
 const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -55,7 +57,9 @@ export class MagicLinks {
   async send(email: string, defaultLink: string, redirectTo: string | null = null): Promise<boolean> {
     const [user] = await this.#stores.users.findMany({ filter: { kind: "compare", field: "email", op: "eq", value: email.toLowerCase() }, limit: 1 });
     if (!user || user.disabled || !user.email) return false;
-    const token = await this.#tickets.issue("magic_link", { user_id: user.id, redirect_to: redirectTo }, this.ttlMinutes * 60);
+    const purpose = `magic_link:${user.id}`;
+    if (await this.#tickets.active(purpose) >= (this.#options.maxActiveLinks ?? 3)) return false;
+    const token = await this.#tickets.issue(purpose, { user_id: user.id, redirect_to: redirectTo }, this.ttlMinutes * 60);
     const link = this.#options.linkUrl ? `${this.#options.linkUrl}#token=${token}` : `${defaultLink}?token=${token}`;
     const name = this.#options.serviceName ?? "chapkit";
     const text = `Sign in to ${name} with this link:\n\n${link}\n\nIt works once, for ${this.ttlMinutes} minutes. If you did not ask for it, ignore this message.\n`;

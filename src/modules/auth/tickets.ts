@@ -56,10 +56,20 @@ export class Tickets {
     return token;
   }
 
+  /** How many unexpired tickets of exactly this purpose exist (e.g. links sent to one user). */
+  async active(purpose: string, now: number = Date.now()): Promise<number> {
+    const [row] = await this.#db.query<{ n: number | string }>(
+      `SELECT COUNT(*) AS n FROM "auth_tickets" WHERE "purpose" = ? AND "expires_at" > ?`,
+      [purpose, new Date(now).toISOString()],
+    );
+    return Number(row?.n ?? 0);
+  }
+
   /**
    * Spends a ticket: its data once, then never again (one conditional
    * delete, so two concurrent redemptions cannot both succeed). Null when it
-   * is unknown, spent, expired or of another purpose.
+   * is unknown, spent, expired or of another purpose (`purpose` also
+   * matches `purpose:…`, tickets issued per subject).
    */
   async redeem(purpose: string, token: string, now: number = Date.now()): Promise<Record<string, unknown> | null> {
     if (!token) return null;
@@ -67,7 +77,7 @@ export class Tickets {
       filter: { kind: "compare", field: "token_hash", op: "eq", value: hashSecret(token) },
       limit: 1,
     });
-    if (!row || row.purpose !== purpose) return null;
+    if (!row || (row.purpose !== purpose && !row.purpose.startsWith(`${purpose}:`))) return null;
     const { changes } = await this.#db.exec(`DELETE FROM "auth_tickets" WHERE "id" = ?`, [row.id]);
     if (changes !== 1 || Date.parse(row.expires_at) <= now) return null;
     return row.data;

@@ -44,7 +44,7 @@ describe("magic links through a real SMTP server", () => {
         mfa: { requiredRoles: ["admin"] },
       },
     });
-    for (const [username, email, disabled, role] of [["ada", "ada@example.org", false, "viewer"], ["eve", "eve@example.org", true, "viewer"], ["root", "root@example.org", false, "admin"]] as const) {
+    for (const [username, email, disabled, role] of [["ada", "ada@example.org", false, "viewer"], ["eve", "eve@example.org", true, "viewer"], ["root", "root@example.org", false, "admin"], ["flo", "flo@example.org", false, "viewer"]] as const) {
       const created = await service.call("POST", "/api/v1/auth/users", { key: ADMIN_KEY, body: { username, password: "a-long-password-1", email, disabled, role } });
       assert.equal(created.status, 201, await created.clone().text());
     }
@@ -88,7 +88,7 @@ describe("magic links through a real SMTP server", () => {
   it("refuses an expired link", async () => {
     await ask("ada@example.org");
     const token = tokenOf(await nextMail());
-    await service.app.chapkit.context.db.exec(`UPDATE "auth_tickets" SET "expires_at" = ? WHERE "purpose" = 'magic_link'`, [new Date(Date.now() - 1000).toISOString()]);
+    await service.app.chapkit.context.db.exec(`UPDATE "auth_tickets" SET "expires_at" = ? WHERE "purpose" LIKE 'magic_link:%'`, [new Date(Date.now() - 1000).toISOString()]);
     assert.equal((await redeem(token)).status, 401);
   });
 
@@ -126,6 +126,16 @@ describe("magic links through a real SMTP server", () => {
     const body = await response.json() as Record<string, unknown>;
     assert.equal(body.mfa_required, true);
     assert.equal(body.access_token, undefined);
+  });
+
+  it("sends no more than three unexpired links to one user, so no one floods a mailbox", async () => {
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await ask("flo@example.org")).status, 202);
+      assert.deepEqual((await nextMail()).to, ["flo@example.org"]);
+    }
+    assert.equal((await ask("flo@example.org")).status, 202, "answered as always");
+    await ask("ada@example.org");
+    assert.deepEqual((await nextMail()).to, ["ada@example.org"], "the fourth link to flo was never sent");
   });
 
   it("answers 422 for a malformed address and an empty token", async () => {
