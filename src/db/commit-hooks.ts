@@ -24,10 +24,13 @@ class CommitTracking implements CommitTrackingDriver {
   readonly #inner: Driver;
   readonly #scope = new AsyncLocalStorage<(() => void)[]>();
   readonly listen?: Driver["listen"];
+  // Without it, every streamed list of a service (NDJSON, exports) would read all its rows at once.
+  readonly stream?: Driver["stream"];
 
   constructor(inner: Driver) {
     this.#inner = inner;
     if (inner.listen) this.listen = (channel, onNotify) => inner.listen!(channel, onNotify);
+    if (inner.stream) this.stream = (sql, params, batchSize) => inner.stream!(sql, params, batchSize);
   }
 
   afterTransaction(fn: () => unknown): void | Promise<void> {

@@ -96,3 +96,23 @@ describe("NDJSON list answers", () => {
     }
   });
 });
+
+for (const store of testStores()) {
+  describe(`a service's store streams on ${store.name}`, () => {
+    after(() => store.cleanup());
+
+    it("keeps the driver's stream through the service's commit tracking, so streamed lists read batch by batch", async () => {
+      const { trackCommits } = await import("../../src/db/commit-hooks.ts");
+      const db = await store.open();
+      try {
+        const tracked = trackCommits(db);
+        assert.equal(typeof tracked.stream, "function");
+        const batches: number[] = [];
+        for await (const rows of tracked.stream!<{ n: number }>("SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3", [], 2)) batches.push(rows.length);
+        assert.deepEqual(batches, [2, 1]);
+      } finally {
+        await db.close();
+      }
+    });
+  });
+}
