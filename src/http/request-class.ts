@@ -6,7 +6,7 @@
  */
 
 const HEALTH = /^(?:\/api\/v1\/health|\/health|\/v2\/health|\/metrics)(?:\/|$)/;
-const STREAM_PATH = /\/\$(?:stream|download|upload)\/?$/;
+const STREAM_PATH = /\/\$(?:stream|download|upload|uploads(?:\/[^/]+)?|export|import)\/?$/;
 
 /** Whether `path` (without the mount prefix) is a health or metrics path. */
 export function isHealthPath(path: string): boolean {

@@ -1,6 +1,5 @@
 import { csvLine } from "../../core/csv.ts";
 import { UnsupportedMediaTypeError } from "../../core/errors.ts";
-import { ndjsonResponse } from "../list-query-route.ts";
 import { xlsxStream } from "./_xlsx.ts";
 
 /** The file formats a collection exports to and imports from. */
@@ -68,6 +67,20 @@ export interface ExportOptions {
   name: string;
 }
 
+async function* ndjsonChunks(items: AsyncIterator<unknown>, first: IteratorResult<unknown>): AsyncGenerator<string> {
+  let next = first;
+  let chunk = "";
+  while (!next.done) {
+    chunk += `${JSON.stringify(next.value)}\n`;
+    if (chunk.length > 64 * 1024) {
+      yield chunk;
+      chunk = "";
+    }
+    next = await items.next();
+  }
+  if (chunk) yield chunk;
+}
+
 async function* csvChunks(items: AsyncIterator<unknown>, first: IteratorResult<unknown>, columns: readonly string[]): AsyncGenerator<string> {
   yield `${csvLine(columns as string[])}\n`;
   let next = first;
@@ -114,12 +127,9 @@ export async function exportResponse(items: AsyncIterable<unknown>, options: Exp
     "content-type": options.format === "csv" ? "text/csv; charset=utf-8" : EXCHANGE_TYPES[options.format],
     "content-disposition": `attachment; filename="${options.name}.${options.format}"`,
   };
-  if (options.format === "ndjson") {
-    const response = await ndjsonResponse(items);
-    return new Response(response.body, { headers });
-  }
   const iterator = items[Symbol.asyncIterator]();
   const first = await iterator.next();
+  if (options.format === "ndjson") return new Response(textStream(ndjsonChunks(iterator, first), iterator), { headers });
   if (options.format === "csv") return new Response(textStream(csvChunks(iterator, first, options.columns), iterator), { headers });
   const { columns } = options;
   const rows = (async function* () {
