@@ -7,7 +7,7 @@ import { newUlid } from "../core/ulid.ts";
 import { ident } from "./dialect.ts";
 import type { DialectName, Driver, Row, SqlValue } from "./driver.ts";
 import { FilterCompiler, type SqlFragment } from "./filter-sql.ts";
-import { compileSearch } from "./search-sql.ts";
+import { compileSearch, flushSearchSql, searchQueueName } from "./search-sql.ts";
 import { type Loadable, loadRelations } from "./relations.ts";
 
 const MAX_PARAMS = 30000;
@@ -60,6 +60,9 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   readonly #columnList: string;
   // Whether the table has the internal version column; learnt at the first call.
   #versioned: boolean | undefined;
+  // Whether the table's SQLite search index is kept through a queue (see searchQueueSql); learnt at the first call.
+  #queued = false;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Creates a repository of one table on a database. */
   constructor(db: Driver, table: TableDefinition) {
@@ -88,7 +91,42 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
         : `SELECT 1 AS one FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?`,
       [this.table.name, VERSION_COLUMN],
     );
+    if (this.db.dialect === "sqlite" && this.table.searchable?.length) {
+      const queue = await this.db.query(`SELECT 1 AS one FROM sqlite_master WHERE "type" = 'table' AND "name" = ?`, [searchQueueName(this.table)]);
+      this.#queued = queue.length > 0;
+    }
     this.#versioned = rows.length > 0;
+  }
+
+  /**
+   * Indexes the rows queued for the search index since the last flush, in
+   * one transaction (a savepoint inside the caller's), when the table keeps
+   * its SQLite search index through a queue; a no-op otherwise. Searches call
+   * it first, so they see every committed write, this process's or another's.
+   */
+  async flushSearch(): Promise<void> {
+    await this.#ready();
+    if (!this.#queued) return;
+    const queued = await this.db.query(`SELECT 1 AS one FROM ${ident(searchQueueName(this.table))} LIMIT 1`);
+    if (queued.length === 0) return;
+    await this.db.transaction(async () => {
+      for (const sql of flushSearchSql(this.table)) await this.db.exec(sql);
+    });
+  }
+
+  /** Schedules one flush of the search queue for the next turn of the event loop, after the caller's transaction commits. */
+  #indexLater(): void {
+    if (!this.#queued || this.#flushTimer !== undefined) return;
+    const schedule = (): void => {
+      if (this.#flushTimer !== undefined) return;
+      // Writes of the same turn share one flush; a failed flush leaves the rows queued for the next one or a search.
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined;
+        this.flushSearch().catch(() => {});
+      }, 0);
+    };
+    if (this.db.inTransaction?.() && this.db.afterTransaction) void this.db.afterTransaction(schedule);
+    else schedule();
   }
 
   /** The SQL test that a row is still the one `expected` was read from. */
@@ -242,6 +280,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
 
   async findMany(query: ListQuery = {}): Promise<R[]> {
     await this.#ready();
+    if (this.#queued && query.search) await this.flushSearch();
     const { sql, params } = this.#select(query);
     const rows = await this.db.query(sql, params);
     return rows.map((row) => this.decode(row));
@@ -260,6 +299,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
    */
   async *stream(query: ListQuery = {}, options: { batchSize?: number } = {}): AsyncIterable<R> {
     await this.#ready();
+    if (this.#queued && query.search) await this.flushSearch();
     const { sql, params } = this.#select(query);
     if (!this.db.stream) {
       for (const row of await this.db.query(sql, params)) yield this.decode(row);
@@ -293,6 +333,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   async count(query?: Pick<ListQuery, "filter" | "search">): Promise<number> {
+    if (query?.search) await this.flushSearch();
     const where = this.#where(query ? { filter: query.filter, search: query.search } : undefined);
     const rows = await this.db.query<{ n: number | string }>(
       `SELECT COUNT(*) AS n FROM ${this.#name}${where.sql}`,
@@ -340,6 +381,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
         );
         for (const row of rows) out.push(this.decode(row));
       }
+      this.#indexLater();
       return out;
     };
     return values.length > batch ? this.#atomic(run) : run();
@@ -384,6 +426,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
         params,
       );
       if (!rows[0] && condition) throw changedSince(id);
+      if (rows[0]) this.#indexLater();
       return rows[0] ? this.decode(rows[0]) : null;
     });
   }

@@ -67,6 +67,74 @@ export function searchIndexSql(dialect: DialectName, table: TableDefinition): st
   ];
 }
 
+/** The table of a searchable SQLite table's rows written since the last flush, not yet in its FTS5 index. */
+export function searchQueueName(table: TableDefinition): string {
+  return `${table.name}_fts_pending`;
+}
+
+const QUEUE_TRIGGERS = ["insert", "delete", "update"] as const;
+
+/**
+ * The SQLite statements that move a table's search index from triggers that
+ * index each row inside its write's transaction to a queue: the triggers
+ * record the `rowid` of an inserted or changed row in `<table>_fts_pending`,
+ * and {@link flushSearchSql} indexes the queued rows in one transaction (after
+ * commits and before any search). A queued row is not in the index, so its
+ * update or delete issues no FTS5 `'delete'` (an external-content index must
+ * only be told to forget what it holds); an indexed row is removed from the
+ * index when it changes and queued again.
+ */
+export function searchQueueSql(table: TableDefinition): string[] {
+  const columns = table.searchable ?? [];
+  if (columns.length === 0) return [];
+  const name = ident(table.name);
+  const fts = ident(searchTableName(table));
+  const queue = ident(searchQueueName(table));
+  const list = columns.map(ident).join(", ");
+  const old = columns.map((column) => `old.${ident(column)}`).join(", ");
+  const indexed = `NOT EXISTS (SELECT 1 FROM ${queue} WHERE "rowid" = old."rowid")`;
+  const forget = `INSERT INTO ${fts} (${fts}, "rowid", ${list}) SELECT 'delete', old."rowid", ${old} WHERE ${indexed};`;
+  const enqueue = `INSERT OR IGNORE INTO ${queue} ("rowid") VALUES (new."rowid");`;
+  const trigger = (suffix: string): string => ident(`${table.name}_fts_queue_${suffix}`);
+  // Each statement stays on one line: migrations split statements at a `;` that ends a line.
+  return [
+    `CREATE TABLE ${queue} ("rowid" INTEGER PRIMARY KEY)`,
+    ...QUEUE_TRIGGERS.map((suffix) => `DROP TRIGGER ${ident(`${table.name}_fts_${suffix}`)}`),
+    `CREATE TRIGGER ${trigger("insert")} AFTER INSERT ON ${name} BEGIN ${enqueue} END`,
+    `CREATE TRIGGER ${trigger("delete")} AFTER DELETE ON ${name} BEGIN ${forget} DELETE FROM ${queue} WHERE "rowid" = old."rowid"; END`,
+    `CREATE TRIGGER ${trigger("update")} AFTER UPDATE OF ${list} ON ${name} BEGIN ${forget} ${enqueue} END`,
+  ];
+}
+
+/** The SQLite statements that undo {@link searchQueueSql}: the queued rows indexed, the per-row triggers back. */
+export function dropSearchQueueSql(table: TableDefinition): string[] {
+  if (!table.searchable?.length) return [];
+  return [
+    ...flushSearchSql(table),
+    ...QUEUE_TRIGGERS.map((suffix) => `DROP TRIGGER ${ident(`${table.name}_fts_queue_${suffix}`)}`),
+    `DROP TABLE ${ident(searchQueueName(table))}`,
+    ...searchIndexSql("sqlite", table).slice(1),
+  ];
+}
+
+/**
+ * The SQLite statements that index the queued rows of a table (see
+ * {@link searchQueueSql}) and empty its queue; run them in one transaction.
+ * The queue drives the join, so a flush costs what it indexes, not the table's size.
+ */
+export function flushSearchSql(table: TableDefinition): string[] {
+  const columns = table.searchable ?? [];
+  if (columns.length === 0) return [];
+  const fts = ident(searchTableName(table));
+  const queue = ident(searchQueueName(table));
+  const list = columns.map(ident).join(", ");
+  const values = columns.map((column) => `"t".${ident(column)}`).join(", ");
+  return [
+    `INSERT INTO ${fts} ("rowid", ${list}) SELECT "t"."rowid", ${values} FROM ${queue} AS "q" CROSS JOIN ${ident(table.name)} AS "t" ON "t"."rowid" = "q"."rowid"`,
+    `DELETE FROM ${queue}`,
+  ];
+}
+
 /** The statements that drop what {@link searchIndexSql} built, before the table itself is dropped. */
 export function dropSearchIndexSql(dialect: DialectName, table: TableDefinition): string[] {
   if (dialect !== "sqlite" || !table.searchable?.length) return [];

@@ -3,7 +3,15 @@ import { columnSql, ident, sqlType } from "./dialect.ts";
 import type { DialectName, SqlValue } from "./driver.ts";
 import { FieldSql, resolveField } from "./field-sql.ts";
 import type { Migration } from "./migration.ts";
-import { dropSearchIndexSql, SEARCH_COLUMN, searchColumnSql, searchIndexSql, searchTableName } from "./search-sql.ts";
+import {
+  dropSearchIndexSql,
+  dropSearchQueueSql,
+  SEARCH_COLUMN,
+  searchColumnSql,
+  searchIndexSql,
+  searchQueueSql,
+  searchTableName,
+} from "./search-sql.ts";
 
 /**
  * The expression indexes of a table's `jsonIndexes`: each on exactly the
@@ -116,5 +124,25 @@ export function searchMigration(table: TableDefinition, module: string, version:
       ].join(";\n") + ";",
       postgres: `ALTER TABLE ${ident(table.name)} DROP COLUMN ${ident(SEARCH_COLUMN)};`,
     },
+  };
+}
+
+/**
+ * Moves a searchable table's SQLite search index from per-row triggers to a
+ * queue indexed in batches after commits (see `searchQueueSql`): writes no
+ * longer pay for the FTS5 index inside their transaction, and searches stay
+ * read-your-writes because the repository indexes the queue before each one.
+ * A later migration of the module that created the table (and its search
+ * index), so databases created before keep their applied checksums. Nothing
+ * changes on PostgreSQL, whose generated `tsvector` and GIN index already
+ * defer their work (GIN's pending list).
+ */
+export function searchQueueMigration(table: TableDefinition, module: string, version: number): Migration {
+  return {
+    module,
+    version,
+    name: `index ${table.name} search in batches`,
+    up: { sqlite: searchQueueSql(table).join(";\n") + ";", postgres: "" },
+    down: { sqlite: dropSearchQueueSql(table).join(";\n") + ";", postgres: "" },
   };
 }

@@ -9,7 +9,7 @@ import { defineTable } from "../../src/core/entity.ts";
 import { InvalidQueryError } from "../../src/core/errors.ts";
 import { migrate, migrateDown } from "../../src/db/migrate.ts";
 import { searchWords } from "../../src/db/search-sql.ts";
-import { tableMigration } from "../../src/db/table-migration.ts";
+import { searchQueueMigration, tableMigration } from "../../src/db/table-migration.ts";
 import { testStores } from "../_support/stores.ts";
 import { item, type ItemsStore, items, openItems } from "./_items.ts";
 
@@ -23,11 +23,14 @@ describe("search words", () => {
   });
 });
 
-for (const store of testStores()) {
-  describe(`full-text search on ${store.name}`, () => {
+// "per-row triggers": the index as tableMigration builds it; "queued": after searchQueueMigration.
+for (const [mode, store] of [...testStores().map((store) => ["per-row triggers", store] as const), ...testStores().map((store) => ["queued", store] as const)]) {
+  const migrations = mode === "queued" ? [tableMigration(items), searchQueueMigration(items, "entity:items", 2)] : [tableMigration(items)];
+  describe(`full-text search on ${store.name} (${mode})`, () => {
     let s: ItemsStore;
     beforeEach(async () => {
       s = await openItems(store);
+      await migrate(s.db, migrations);
     });
     afterEach(async () => {
       await s.db.close();
@@ -143,8 +146,8 @@ for (const store of testStores()) {
     });
 
     it("drops the search index with the table", async () => {
-      await migrateDown(s.db, [tableMigration(items)], { module: "entity:items" });
-      await migrate(s.db, [tableMigration(items)]);
+      await migrateDown(s.db, migrations, { module: "entity:items" });
+      await migrate(s.db, migrations);
       await s.repo.insert(item("again"));
       assert.deepEqual(names(await s.repo.findMany({ search: "again" })), ["again"]);
     });

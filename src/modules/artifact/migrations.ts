@@ -1,7 +1,7 @@
 import type { DialectName } from "../../db/driver.ts";
 import type { Migration } from "../../db/migration.ts";
 import { sqlType } from "../../db/dialect.ts";
-import { createTableSql, searchMigration, versionColumnMigration } from "../../db/table-migration.ts";
+import { createTableSql, searchMigration, searchQueueMigration, versionColumnMigration } from "../../db/table-migration.ts";
 import { storageMigrations } from "../../storage/migrations.ts";
 import { artifactsTableV1, searchableArtifactsTable } from "./schema.ts";
 
@@ -67,3 +67,6 @@ export const artifactMigrations: readonly Migration[] = [
 
 /** The migration a service that opts in to artifact search adds: the search index over `data`. */
 export const artifactSearchMigration: Migration = searchMigration(searchableArtifactsTable, "artifacts", 4);
+
+/** The migration that follows {@link artifactSearchMigration}: the search index kept in batches after commits. */
+export const artifactSearchQueueMigration: Migration = searchQueueMigration(searchableArtifactsTable, "artifacts", 7);

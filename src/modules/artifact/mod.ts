@@ -16,7 +16,7 @@ import { scheduleCollection } from "../storage/collect-job.ts";
 import { ArtifactRetention, type RetentionPolicy } from "./retention.ts";
 import { contentStoreOf, resumableUploadsOf } from "../storage/mod.ts";
 import { ArtifactManager } from "./manager.ts";
-import { artifactMigrations, artifactSearchMigration } from "./migrations.ts";
+import { artifactMigrations, artifactSearchMigration, artifactSearchQueueMigration } from "./migrations.ts";
 import { PAYLOAD_MARKER } from "./payload.ts";
 import { artifactRoutes, DEFAULT_ARTIFACT_PREFIX } from "./routes.ts";
 import type { ArtifactHierarchy } from "./schema.ts";
@@ -95,7 +95,7 @@ export function artifactsModule(options: ArtifactsModuleOptions): ServiceModule 
     provides: linking ? ["config-links"] : [],
     migrations: [
       ...artifactMigrations,
-      ...(options.searchable ? [artifactSearchMigration] : []),
+      ...(options.searchable ? [artifactSearchMigration, artifactSearchQueueMigration] : []),
       ...(linking ? configLinkMigrations : []),
     ],
     async setup(context: ServiceContext): Promise<void> {

@@ -3,7 +3,7 @@ import type { Repository } from "../../core/repository.ts";
 import { partitionMigration, type PartitionPolicy } from "../../db/partitions.ts";
 import type { Migration } from "../../db/migration.ts";
 import { createRepository, type SqlRepository } from "../../db/repository.ts";
-import { tableMigration } from "../../db/table-migration.ts";
+import { searchQueueMigration, tableMigration } from "../../db/table-migration.ts";
 import { loginThrottleMigration } from "./login-throttle.ts";
 import { mfaMigration } from "./mfa.ts";
 import { ticketsMigration } from "./tickets.ts";
@@ -58,7 +58,7 @@ ALTER TABLE "auth_users" DROP COLUMN "tenant_id";`,
 CREATE UNIQUE INDEX "auth_users_email_key" ON "auth_users" ("email");`,
   down: `DROP INDEX "auth_users_email_key";
 ALTER TABLE "auth_users" DROP COLUMN "email";`,
-}, { ...tableMigration(IDENTITIES_TABLE, "auth"), version: 11 }, ticketsMigration(12), passkeysMigration(13), partitionMigration(AUDIT_TABLE.name, AUDIT_PARTITION, "auth", 14)]);
+}, { ...tableMigration(IDENTITIES_TABLE, "auth"), version: 11 }, ticketsMigration(12), passkeysMigration(13), partitionMigration(AUDIT_TABLE.name, AUDIT_PARTITION, "auth", 14), searchQueueMigration(USERS_TABLE, "auth", 15)]);
 
 /** The repositories of every auth table on one store. */
 export interface AuthStores {

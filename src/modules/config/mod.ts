@@ -2,7 +2,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import type { ManagerHooks } from "../../core/manager.ts";
 import type { Migration } from "../../db/migration.ts";
-import { entityTableMigrations, searchMigration } from "../../db/table-migration.ts";
+import { entityTableMigrations, searchMigration, searchQueueMigration } from "../../db/table-migration.ts";
 import type { CrudPermissions } from "../../http/crud/crud-router.ts";
 import { registerSubscribable } from "../../http/realtime/collections.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
@@ -61,6 +61,7 @@ export const configMigrations: readonly Migration[] = [
     down: `ALTER TABLE "configs" DROP COLUMN "tags";\nDROP INDEX "ix_configs_name";\nCREATE UNIQUE INDEX "ux_configs_name" ON "configs" ("name");`,
   },
   searchMigration(configsTable, "config", 4),
+  searchQueueMigration(configsTable, "config", 5),
 ];
 
 /**

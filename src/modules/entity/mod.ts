@@ -8,7 +8,7 @@
  */
 import type { AnyElysia } from "elysia";
 import type { EntityDefinition, EntityRecordOf } from "../../core/entity-definition.ts";
-import { entityTableMigrations } from "../../db/table-migration.ts";
+import { entityTableMigrations, searchQueueMigration } from "../../db/table-migration.ts";
 import type { RoutePermission } from "../../http/auth-guard-permissions.ts";
 import { type CrudPermissions, crudRouter } from "../../http/crud/crud-router.ts";
 import type { Operation } from "../../http/crud/operation.ts";
@@ -119,7 +119,9 @@ export function entityManagerOf<D extends EntityDefinition>(context: ServiceCont
 
 /**
  * The module of one entity: migrations `entity:<table>` v1 (the table) and v2
- * (its internal `_version` column for atomic `If-Match`), its manager under
+ * (its internal `_version` column for atomic `If-Match`), v3 its partitioning
+ * when partitioned, v4 its search index kept in batches when searchable
+ * (see {@link searchQueueMigration}), its manager under
  * `entity:<table>`, and CRUD routes (create/upsert, list with filters, sort,
  * fields, search, cursors and ETag, `$schema`, get, PUT, PATCH, DELETE with
  * `If-Match`, bulk operations).
@@ -130,9 +132,11 @@ export function entityModule<D extends EntityDefinition>(definition: D, options:
   return {
     name: key,
     requires: options.requires ?? [],
-    migrations: options.partition
-      ? [...entityTableMigrations(definition.table, key), partitionMigration(definition.table.name, partitionable(definition, options.partition), key, 3)]
-      : entityTableMigrations(definition.table, key),
+    migrations: [
+      ...entityTableMigrations(definition.table, key),
+      ...(options.partition ? [partitionMigration(definition.table.name, partitionable(definition, options.partition), key, 3)] : []),
+      ...(definition.table.searchable?.length ? [searchQueueMigration(definition.table, key, 4)] : []),
+    ],
     async setup(context: ServiceContext): Promise<void> {
       if (options.partition && context.has(PARTITIONS_KEY)) context.get<Partitions>(PARTITIONS_KEY).add(definition.table.name, options.partition);
       if (options.events === false) context.events.exclude(definition.table.name);
