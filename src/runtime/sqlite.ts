@@ -22,6 +22,8 @@ interface Statement {
   all(...params: SqliteValue[]): Record<string, unknown>[];
   iterate(...params: SqliteValue[]): IterableIterator<Record<string, unknown>>;
   run(...params: SqliteValue[]): { changes: number | bigint };
+  /** bun:sqlite only: frees the statement (node:sqlite frees it when collected). */
+  finalize?(): void;
 }
 
 interface NativeDatabase {
@@ -63,7 +65,17 @@ export async function openSqlite(path: string): Promise<SqliteConnection> {
     return statement;
   };
   return {
-    all: (sql, params) => prepare(sql).all(...params),
+    all: (sql, params) => {
+      // bun:sqlite leaves an `EXPLAIN` of a write statement unfinished after reading it, which makes the
+      // enclosing COMMIT fail ("SQL statements in progress"): such statements are prepared once and freed.
+      if (!/^\s*EXPLAIN\b/i.test(sql)) return prepare(sql).all(...params);
+      const statement = db.prepare(sql);
+      try {
+        return statement.all(...params);
+      } finally {
+        statement.finalize?.();
+      }
+    },
     run: (sql, params) => Number(prepare(sql).run(...params).changes),
     iterate: (sql, params) => db.prepare(sql).iterate(...params),
     script: (sql) => db.exec(sql),

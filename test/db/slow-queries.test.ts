@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { instrumentDriver } from "../../src/db/instrumented-driver.ts";
 import { Monitoring } from "../../src/observability/monitoring.ts";
-import { memoryStore, postgresStore, type TestStore } from "../_support/stores.ts";
+import { memoryStore, postgresStore, sqliteFileStore, type TestStore } from "../_support/stores.ts";
 
 async function until(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -58,3 +58,24 @@ for (const makeStore of [memoryStore, postgresStore]) {
     });
   });
 }
+
+describe("slow-query plans inside a SQLite transaction", () => {
+  it("explains the writes of a transaction without keeping its COMMIT from ending it", async () => {
+    const store = sqliteFileStore();
+    const monitoring = new Monitoring({ processMetrics: false, slowQueryMs: 0.000_001 });
+    const db = instrumentDriver(await store.open(), monitoring);
+    try {
+      await db.exec("CREATE TABLE t (id TEXT PRIMARY KEY, v TEXT)");
+      await db.transaction(async (tx) => {
+        await tx.exec("INSERT INTO t (id, v) VALUES (?, ?)", ["a", "1"]);
+        await tx.exec("UPDATE t SET v = ? WHERE id = ?", ["2", "a"]);
+        await tx.exec("DELETE FROM t WHERE v = ?", ["3"]);
+      });
+      assert.deepEqual((await db.query("SELECT id, v FROM t")).map((row) => ({ ...row })), [{ id: "a", v: "2" }]);
+      await until(() => monitoring.slowQueries!.entries().filter((entry) => entry.plan !== undefined).length >= 3);
+    } finally {
+      await db.close();
+      await store.cleanup();
+    }
+  });
+});
