@@ -116,6 +116,7 @@ export class RowAccess {
   readonly #sources: RowPolicies;
   readonly #compiled = new Map<string, Map<string, CompiledPolicy>>();
   readonly #scope = new AsyncLocalStorage<Scope>();
+  readonly #eventChecks = new Map<string, (entity: Record<string, unknown>, subject: VariableSubject) => boolean | Promise<boolean>>();
   readonly #extra: ((table: string, subject: VariableSubject) => Filter | undefined)[] = [];
   readonly #tenantTables: Set<string>;
   readonly #authTables: Set<string>;
@@ -229,6 +230,20 @@ export class RowAccess {
    */
   runAs<T>(subject: VariableSubject, fn: () => T): T {
     return this.#scope.run({ request: undefined, subject }, fn);
+  }
+
+  /**
+   * Adds a check of the events of a collection whose rows live outside the
+   * tenant tables (jobs): realtime subscribers see an event only when it
+   * answers true. May query the store.
+   */
+  addEventVisibility(collection: string, check: (entity: Record<string, unknown>, subject: VariableSubject) => boolean | Promise<boolean>): void {
+    this.#eventChecks.set(collection, check);
+  }
+
+  /** The event check of a collection (see {@link RowAccess.addEventVisibility}), if any. */
+  eventVisibility(collection: string): ((entity: Record<string, unknown>, subject: VariableSubject) => boolean | Promise<boolean>) | undefined {
+    return this.#eventChecks.get(collection);
   }
 
   /** Whether principals carry tenants (tenancy is on). */

@@ -53,9 +53,13 @@ export function rowVisibilityOf(context: ServiceContext): RowVisibility {
   if (context.has(ROW_VISIBILITY_KEY)) return context.get<RowVisibility>(ROW_VISIBILITY_KEY);
   if (!context.has(ROW_ACCESS_KEY)) return canSeeRow;
   const access = context.get<RowAccess>(ROW_ACCESS_KEY);
-  return (viewer, event, collection) =>
-    canSeeRow(viewer, event, collection) &&
-    access.canRead(collection.table?.name ?? collection.collection, event.data.entity as Record<string, unknown>, subjectOf(viewer.principal, viewer.request));
+  return (viewer, event, collection) => {
+    const subject = subjectOf(viewer.principal, viewer.request);
+    const entity = event.data.entity as Record<string, unknown>;
+    if (!canSeeRow(viewer, event, collection) || !access.canRead(collection.table?.name ?? collection.collection, entity, subject)) return false;
+    const check = access.eventVisibility(collection.collection);
+    return check ? check(entity, subject) : true;
+  };
 }
 
 /** The viewer of a request. */

@@ -25,7 +25,7 @@ import { JOBS_COLLECTION, publishJobEvents } from "./job-events.ts";
 import { registerSubscribable } from "../../http/realtime/collections.ts";
 import { ROW_ACCESS_KEY } from "../../http/row-access-key.ts";
 import type { RowAccess } from "../../http/row-policy.ts";
-import { JOB_TENANTS_MIGRATION, tenantScopedRunner } from "./tenant-scope.ts";
+import { JOB_TENANTS_MIGRATION, jobEventVisibility, tenantScopedRunner } from "./tenant-scope.ts";
 
 /** The key under which the jobs module provides its {@link JobRunner}. */
 export const JOBS_KEY = "jobs";
@@ -156,6 +156,7 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
       // Under tenancy every user of the runner (routes, modules, handlers) sees it through the caller's tenant.
       const access = context.has(ROW_ACCESS_KEY) ? context.get<RowAccess>(ROW_ACCESS_KEY) : undefined;
       const exposed = access?.multiTenant ? tenantScopedRunner(runner, access, db) : runner;
+      if (access?.multiTenant) access.addEventVisibility(JOBS_COLLECTION, jobEventVisibility(db));
       for (const [name, handler] of Object.entries(options.handlers ?? {})) {
         exposed.register(name, handler as JobHandler<unknown>);
       }

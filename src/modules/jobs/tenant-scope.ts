@@ -132,3 +132,16 @@ export function tenantScopedRunner<R extends JobRunner>(runner: R, access: RowAc
     },
   });
 }
+
+/**
+ * Whether a job's events may reach a subscriber: a principal without tenant
+ * sees every job, a tenant's principal only its tenant's (unknown jobs: no).
+ */
+export function jobEventVisibility(db: Driver): (entity: Record<string, unknown>, subject: VariableSubject) => Promise<boolean> {
+  return async (entity, subject) => {
+    const tenant = subject.user?.tenantId ?? null;
+    if (tenant === null) return true;
+    const [row] = await db.query<{ tenant_id: string | null }>(`SELECT "tenant_id" FROM "job_tenants" WHERE "job_id" = ?`, [String(entity.id ?? "")]);
+    return row?.tenant_id === tenant;
+  };
+}

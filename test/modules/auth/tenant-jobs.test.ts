@@ -16,6 +16,8 @@ import type { ServiceApp } from "../../../src/service/lifecycle.ts";
 import { ServiceBuilder } from "../../../src/service/service-builder.ts";
 import { call, json } from "../../_support/http.ts";
 import { memoryStore, postgresStore, type TestStore } from "../../_support/stores.ts";
+import { serve } from "../../../src/runtime/serve.ts";
+import { openStream } from "../../http/realtime/_sse.ts";
 
 const PLATFORM_KEY = "tenant-jobs-platform-key-0123456789abcdef";
 const Note = defineEntity({
@@ -41,6 +43,7 @@ for (const store of [memoryStore(), postgresStore()] as TestStore[]) {
         .withSettings({ env: {} })
         .withDatabase(db)
         .withEntity(Note)
+        .withRealtime()
         .withJobs({
           handlers: {
             // Writes a note and reports how many notes it could see.
@@ -119,6 +122,21 @@ for (const store of [memoryStore(), postgresStore()] as TestStore[]) {
       assert.equal(written?.tenant_id, "b");
       assert.match(written!.title, /^function saw [2-9]/);
       assert.ok(!written!.title.includes("saw 5"), "never the other tenant's notes too");
+    });
+
+    it("streams a tenant the events of its own jobs only", async () => {
+      const server = await serve((request) => app.fetch(request), { port: 0, hostname: "127.0.0.1" });
+      try {
+        const stream = await openStream(`http://127.0.0.1:${server.port}/api/v1/jobs/$subscribe`, keys.a);
+        const other = await json<{ id: string }>(await call(app, "POST", "/api/v1/jobs", { name: "note", payload: { title: "stream b" } }, keys.b), 202);
+        await finished(other.id);
+        const own = await json<{ id: string }>(await call(app, "POST", "/api/v1/jobs", { name: "note", payload: { title: "stream a" } }, keys.a), 202);
+        const event = await stream.next();
+        assert.equal((event.data as { data: { id: string } }).data.id, own.id, `the first event a sees is of its own job, not b's: ${JSON.stringify(event.data)} (b: ${other.id})`);
+        await stream.close();
+      } finally {
+        await server.stop(1000);
+      }
     });
 
     it("runs jobs without a principal unscoped, visible to the platform only", async () => {
