@@ -11,7 +11,9 @@ import type { ModelRouter } from "../models/router.ts";
 import { stickyKey } from "../models/sticky-key.ts";
 import type { ModelVersion } from "../models/schema.ts";
 import { framesFromTensors, readInputs, tensorsFromFrame, V2Error } from "./_v2-tensors.ts";
-import type { ModelServer } from "./model-server.ts";
+import { isLoadedEnsemble, type ModelServer } from "./model-server.ts";
+import { requiredInputs } from "./model-io.ts";
+import type { ColumnSpec } from "../../ml/io-schema.ts";
 
 /** What the KServe V2 routes serve from. */
 export interface KServeDeps {
@@ -58,7 +60,8 @@ function reference(params: Record<string, string>): string {
  * KServe V2 Open Inference Protocol over the registry: `GET /v2` (server
  * metadata), `GET /v2/health/live|ready` (ready once warm-up has finished
  * and the instance is not draining), `GET /v2/models/{name}[/versions/{v}]`
- * (metadata with input/output tensor specs from the runner's columns),
+ * (metadata with input/output tensor specs from the version's signature and
+ * feature set, else the runner's columns),
  * `…/ready`, and `POST …/infer` with typed tensors (FP32, FP64, INT32,
  * INT64, BOOL, BYTES and the other integer types). Without a version the
  * model's route policy chooses it (the answer's `model_version` tells
@@ -86,20 +89,34 @@ export function kserveRoutes(deps: KServeDeps): AnyElysia {
     return { ready };
   }, doc("KServe V2 readiness: warm-up done and not draining", "public"));
 
+  const datatype = (spec: ColumnSpec): string =>
+    ({ number: floatType, integer: "INT64", boolean: "BOOL", string: "BYTES", any: floatType })[spec.type ?? "number"];
   const metadata = async (version: ModelVersion): Promise<Record<string, unknown>> => {
     const versions = (await server.registry.versions(version.name, { status: "active" })).map((v) => v.version);
-    const inputs = server.inputColumns ?? [];
-    const outputs = server.outputColumns ?? ["sample_0"];
+    // The version's own declaration when it has one (signature, feature set, ensemble), else the runner's columns.
+    const loaded = await server.load(version).catch(() => null);
+    const signature = loaded?.signature;
+    const inputs: ColumnSpec[] = loaded && !isLoadedEnsemble(loaded) && (signature || loaded.features)
+      ? requiredInputs(loaded)
+      : signature?.inputs.slice() ?? (server.inputColumns ?? []).map((name) => ({ name }));
+    const outputs: ColumnSpec[] = signature?.outputs?.slice() ??
+      (loaded && isLoadedEnsemble(loaded) ? loaded.ensemble.outputs : server.outputColumns ?? ["sample_0"]).map((name) => ({ name }));
     return {
       name: version.name,
       versions,
       platform: server.platform,
-      inputs: inputs.map((name) => ({ name, datatype: floatType, shape: [-1] })),
-      outputs: outputs.map((name) => ({ name, datatype: floatType, shape: [-1] })),
+      inputs: inputs.map((spec) => ({ name: spec.name, datatype: datatype(spec), shape: [-1] })),
+      outputs: outputs.map((spec) => ({ name: spec.name, datatype: datatype(spec), shape: [-1] })),
       parameters: {
         version: version.version,
         aliases: version.aliases,
         status: version.status,
+        ...(loaded && !isLoadedEnsemble(loaded) && loaded.features
+          ? { feature_set: `${loaded.features.name}@${loaded.features.version}` }
+          : {}),
+        ...(loaded && isLoadedEnsemble(loaded)
+          ? { ensemble: loaded.ensemble.method, members: loaded.ensemble.members.map((m) => `${m.name}@${m.version}`) }
+          : {}),
         ...(await server.runtimeInfo()),
       },
     };

@@ -19,6 +19,7 @@ import { type Readiness, READINESS_KEY } from "../../http/readiness.ts";
 import { kserveRoutes } from "./kserve-routes.ts";
 import { ensembleRoutes } from "./ensemble-routes.ts";
 import { explainRoutes } from "./explain-routes.ts";
+import { featureSetRoutes } from "./feature-set-routes.ts";
 import type { JobRunner } from "../jobs/types.ts";
 import type { ModelRunner } from "../../ml/runner.ts";
 import type { FeatureCatalog } from "../../ml/features.ts";
@@ -142,6 +143,9 @@ export function mlModule(runner: ModelRunner, options: MlModuleOptions = {}): Se
             warm: () => server.warm,
           }));
           routes.use(ensembleRoutes(server, { ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.tags ? { tags: options.tags } : {}) }));
+        }
+        if (options.features) {
+          routes.use(featureSetRoutes(options.features, { ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.tags ? { tags: options.tags } : {}) }));
         }
         routes.use(explainRoutes(deps, { ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.tags ? { tags: options.tags } : {}) }));
         if (context.monitoring) routes.use(mlMonitoringRoutes(context.monitoring, deps.artifacts, options.prefix));

@@ -70,6 +70,12 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       values.forEach((v, i) => assertClose(v, (served.rain![i]! + served.temp![i]!) / 2));
     });
 
+    test("KServe V2 metadata of an ensemble names its method and members", async () => {
+      const metadata = await json(await call(service.app, "GET", "/v2/models/avg/versions/1.0.0"), 200);
+      assert.deepEqual([(metadata.parameters as Json).ensemble, (metadata.parameters as Json).members], ["mean", ["rain@1.0.0", "temp@1.0.0"]]);
+      assert.deepEqual(metadata.outputs, [{ name: "sample_0", datatype: "FP64", shape: [-1] }]);
+    });
+
     test("an ensemble predicts through a $predict job like any model, its prediction stored under it", async () => {
       const answer = await json(await call(service.app, "POST", "/api/v1/ml/$predict", { model: "avg", future: BASIC_FUTURE }), 202);
       const record = await finished(service.app, String(answer.job_id));

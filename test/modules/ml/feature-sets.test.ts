@@ -99,6 +99,12 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       FUTURE.data.forEach(([r, t], i) => assertClose(rows[i]!.sample_0, target(r!, t!), 1e-6));
     });
 
+    test("KServe V2 metadata lists the raw inputs the feature set reads, and names the set", async () => {
+      const metadata = await json(await call(service.app, "GET", "/v2/models/featured"), 200);
+      assert.deepEqual((metadata.inputs as Json[]).map((i) => [i.name, i.datatype]), [["rainfall", "FP64"], ["mean_temperature", "FP64"]]);
+      assert.equal((metadata.parameters as Json).feature_set, "weather@2");
+    });
+
     test("a prediction input without a raw column a feature needs is a 422 before any job", async () => {
       const body = await problem(
         await call(service.app, "POST", "/api/v1/ml/$predict", { model: "featured", future: { columns: ["rainfall"], data: [[1]] } }),
@@ -117,6 +123,17 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       const predicted = await json(await call(service.app, "POST", "/api/v1/ml/$predict", { model_artifact_id: answer.model_artifact_id, future: FUTURE }), 202);
       assert.equal((await finished(service.app, String(predicted.job_id))).status, "completed");
       assert.deepEqual(seenAtPredict, ["rainfall", "mean_temperature", "log_rain"]);
+    });
+
+    test("the declared feature sets are listed, and one is read by name or name@version", async () => {
+      const list = await json<Json[]>(await call(service.app, "GET", "/api/v1/ml/feature-sets"), 200);
+      assert.deepEqual(list.map((s) => `${s.name}@${s.version}`), ["weather@2", "weather@1"]);
+      const latest = await json(await call(service.app, "GET", "/api/v1/ml/feature-sets/weather"), 200);
+      assert.deepEqual([latest.version, latest.inputs], [2, ["rainfall", "mean_temperature"]]);
+      const artifact = await json(await call(service.app, "GET", `/api/v1/artifacts/${trained.model_artifact_id}`), 200);
+      assert.deepEqual(latest, (artifact.data as Json).feature_set);
+      assert.equal((await json(await call(service.app, "GET", "/api/v1/ml/feature-sets/weather@1"), 200)).version, 1);
+      await problem(await call(service.app, "GET", "/api/v1/ml/feature-sets/weather@9"), 404, "urn:chapkit:error:not-found");
     });
 
     test("an unknown feature set or one missing from the training data is refused before the job starts", async () => {

@@ -144,6 +144,15 @@ for (const store of [sqliteFileStore(), postgresStore()]) {
       }
     });
 
+    test("KServe V2 metadata lists the version's declared inputs and outputs with their types", async () => {
+      const metadata = await json(await call(service.app, "GET", "/v2/models/signed"), 200);
+      assert.deepEqual(metadata.inputs, [
+        { name: "rainfall", datatype: "FP64", shape: [-1] },
+        { name: "mean_temperature", datatype: "FP64", shape: [-1] },
+      ]);
+      assert.deepEqual(metadata.outputs, [{ name: "sample_0", datatype: "FP64", shape: [-1] }]);
+    });
+
     test("KServe V2 inputs that break the signature are a 422 problem that V2 clients read as an error", async () => {
       const body = { inputs: [{ name: "rainfall", shape: [2], datatype: "FP64", data: [100, -1] }, { name: "mean_temperature", shape: [2], datatype: "FP64", data: [25, 26] }] };
       const answer = await problem(await call(service.app, "POST", "/v2/models/signed/infer", body), 422, INVALID_INPUT);
