@@ -3,8 +3,17 @@
  * (`2026-01-02T03:04:05.678Z`), the one timestamp format on chapkit's wire.
  */
 export function nowIso(): string {
-  return new Date().toISOString();
+  const ms = Date.now();
+  // Formatting a date costs more than reading the clock: busy loops (job ends) reuse this millisecond's text.
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
+
+let lastMs = Number.NaN;
+let lastIso = "";
 
 /** Normalises a stored timestamp (a `Date`, an ISO string or epoch milliseconds) to ISO 8601 UTC with milliseconds and `Z`. */
 export function toIso(value: Date | string | number): string {

@@ -40,10 +40,21 @@ export interface AttemptEndWriterOptions {
   logger?: Logger | undefined;
 }
 
+/** Ends written per statement at most. */
+const BATCH = 500;
+/** Batches written at once at most: while one waits on the store, the next is on its way. */
+const PARALLEL = 3;
+
+/** Runs `fn` once the current turn's callbacks (and their microtasks) are done. */
+const afterThisTurn: (fn: () => void) => void = typeof setImmediate === "function"
+  ? (fn) => void setImmediate(fn)
+  : (fn) => void setTimeout(fn, 0);
+
 /**
- * Writes attempt ends in batches: the first end is written at once, and
- * those arriving meanwhile form the next batch. While the store is
- * unreachable the batch waits (jobs pause, no result is lost); when the store
+ * Writes attempt ends in batches: the ends of one turn of the event loop go
+ * together, in batches of up to 500, with up to three batches on their way at
+ * once; ends arriving meanwhile form the next batches. While the store is
+ * unreachable the batches wait (jobs pause, no result is lost); when the store
  * refuses a batch, each end is written alone, and an end the store cannot
  * hold fails its job with the store's error, retried by {@link retryUnfinished}
  * until it is stored, so no job stays `running`.
@@ -52,7 +63,8 @@ export class AttemptEndWriter {
   readonly #options: AttemptEndWriterOptions;
   readonly #ends: { end: AttemptEnd; done: (applied: boolean) => void }[] = [];
   readonly #unfinished = new Map<string, AttemptEnd>();
-  #flushing: Promise<void> | undefined;
+  readonly #flushes = new Set<Promise<void>>();
+  #due = false;
   #pending = 0;
 
   /** A writer for one runner. */
@@ -74,13 +86,22 @@ export class AttemptEndWriter {
         resolve(applied);
       };
       this.#ends.push({ end, done });
-      this.#flushing ??= this.#flush();
+      if (!this.#due && this.#flushes.size < PARALLEL) {
+        this.#due = true;
+        afterThisTurn(() => {
+          this.#due = false;
+          this.#start();
+        });
+      }
     });
   }
 
   /** Resolves when the ends queued so far are written. */
   async drained(): Promise<void> {
-    await this.#flushing;
+    while (this.#ends.length > 0 || this.#flushes.size > 0) {
+      this.#start();
+      await Promise.all(this.#flushes);
+    }
   }
 
   /** Writes again the failures that even the fallback write could not store. */
@@ -96,24 +117,30 @@ export class AttemptEndWriter {
     }
   }
 
-  async #flush(): Promise<void> {
-    const { store, untilStored } = this.#options;
-    try {
-      while (this.#ends.length > 0) {
-        const batch = this.#ends.splice(0);
-        let applied: AppliedEnds;
-        const records = batch.some((entry) => this.#options.awaited(entry.end.id));
-        try {
-          applied = await untilStored("finish", () => store.finishMany(batch.map((entry) => entry.end), { records }));
-        } catch {
-          applied = await this.#oneByOne(batch);
-        }
-        this.#options.written(batch.map((entry) => entry.end), applied);
-        for (const { end, done } of batch) done(applied.has(end.id));
-      }
-    } finally {
-      this.#flushing = undefined;
+  /** Sends the queued ends while fewer than {@link PARALLEL} batches are on their way. */
+  #start(): void {
+    while (this.#ends.length > 0 && this.#flushes.size < PARALLEL) {
+      const flush: Promise<void> = this.#flush(this.#ends.splice(0, BATCH)).catch((failure: unknown) => {
+        this.#options.logger?.error("jobs.store.failed", { error: failure });
+      }).finally(() => {
+        this.#flushes.delete(flush);
+        this.#start();
+      });
+      this.#flushes.add(flush);
     }
+  }
+
+  async #flush(batch: readonly { end: AttemptEnd; done: (applied: boolean) => void }[]): Promise<void> {
+    const { store, untilStored } = this.#options;
+    let applied: AppliedEnds;
+    const records = batch.some((entry) => this.#options.awaited(entry.end.id));
+    try {
+      applied = await untilStored("finish", () => store.finishMany(batch.map((entry) => entry.end), { records }));
+    } catch {
+      applied = await this.#oneByOne(batch);
+    }
+    this.#options.written(batch.map((entry) => entry.end), applied);
+    for (const { end, done } of batch) done(applied.has(end.id));
   }
 
   async #oneByOne(batch: readonly { end: AttemptEnd }[]): Promise<AppliedEnds> {

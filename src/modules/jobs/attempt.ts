@@ -1,3 +1,4 @@
+import { nowIso } from "../../core/time.ts";
 import { isUlid } from "../../core/ulid.ts";
 import { backoffDelay } from "./enqueue-options.ts";
 import type { AttemptEnd, ClaimedJob } from "./job-store.ts";
@@ -25,25 +26,30 @@ export async function runAttempt(
   code: (context: JobHandlerContext) => unknown,
   options: { held: AbortSignal; progress: JobContext["progress"] },
 ): Promise<AttemptResult> {
+  const context = { jobId: job.id, signal: options.held, progress: options.progress, attempt: job.attempt, name: job.name ?? "" };
+  // Without a timeout the attempt's signal is the job's: one controller less per job.
+  if (job.timeoutMs === null) {
+    try {
+      return { ok: true, value: await Promise.resolve().then(() => code(context)) };
+    } catch (thrown) {
+      return { ok: false, thrown };
+    }
+  }
   const attempt = new AbortController();
   const onAbort = (): void => attempt.abort(options.held.reason);
   options.held.addEventListener("abort", onAbort, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const context = { jobId: job.id, signal: attempt.signal, progress: options.progress, attempt: job.attempt, name: job.name ?? "" };
-    let work: Promise<unknown> = Promise.resolve().then(() => code(context));
-    if (job.timeoutMs !== null) {
-      const ms = job.timeoutMs;
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new JobTimeoutError(ms);
-          attempt.abort(error);
-          reject(error);
-        }, ms);
-      });
-      work = Promise.race([work, timedOut]);
-    }
-    return { ok: true, value: await work };
+    const ms = job.timeoutMs;
+    const work: Promise<unknown> = Promise.resolve().then(() => code({ ...context, signal: attempt.signal }));
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new JobTimeoutError(ms);
+        attempt.abort(error);
+        reject(error);
+      }, ms);
+    });
+    return { ok: true, value: await Promise.race([work, timedOut]) };
   } catch (thrown) {
     return { ok: false, thrown };
   } finally {
@@ -56,7 +62,7 @@ export async function runAttempt(
 export function completedOutcome(value: unknown): AttemptEnd["outcome"] {
   return {
     status: "completed",
-    finished_at: new Date().toISOString(),
+    finished_at: nowIso(),
     error: null,
     error_traceback: null,
     artifact_id: isUlid(value) ? value : null,

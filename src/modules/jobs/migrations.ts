@@ -102,13 +102,59 @@ CREATE INDEX ix_job_history_submitted_at ON job_history (submitted_at);`,
 };
 
 /**
+ * The PostgreSQL claim and attempt-end writes (see `SqlJobStore.claim` and `finishMany`) as
+ * functions, for their planner settings: a claim reads the eligible jobs in queue order from
+ * `ix_jobs_queue` and stops at its limit, a batch of ends finds each job by its primary key,
+ * whatever the statistics say. Without statistics (a table not yet analyzed) or with old ones
+ * (a burst after a quiet spell) the planner would read every pending (or running) job on every
+ * claim (or batch of ends) and sort them; no statement-level hint exists, a function's `SET` is
+ * the per-call setting. No line of a body ends with `;` (see `splitStatements`).
+ */
+const QUEUE_FUNCTIONS = `CREATE FUNCTION chapkit_jobs_claim(p_names TEXT[], p_owner TEXT, p_owner_key TEXT, p_now TIMESTAMPTZ,
+  p_limit INTEGER)
+RETURNS TABLE (id VARCHAR, name TEXT, payload TEXT, attempts INTEGER, max_attempts INTEGER, backoff TEXT,
+  timeout_ms INTEGER, priority INTEGER)
+LANGUAGE sql VOLATILE SET enable_bitmapscan = off SET enable_sort = off SET enable_seqscan = off
+AS $$
+  WITH next AS (
+    SELECT j.ctid AS row_id FROM jobs j
+    WHERE j.status = 'pending' AND j.run_at <= p_now
+      AND (j.name = ANY(p_names) OR (j.name IS NULL AND j.owner = p_owner))
+      AND (j.deps = 0 OR NOT EXISTS (SELECT 1 FROM job_dependencies d
+        LEFT JOIN (SELECT id, status FROM jobs UNION ALL SELECT id, status FROM job_history) p ON p.id = d.depends_on
+        WHERE d.job_id = j.id AND (p.id IS NULL OR p.status <> 'completed')))
+    ORDER BY j.priority DESC, j.id LIMIT p_limit FOR UPDATE OF j SKIP LOCKED
+  )
+  UPDATE jobs SET status = 'running', owner = p_owner, owner_key = p_owner_key, heartbeat_at = p_now,
+    started_at = p_now, attempts = jobs.attempts + 1, progress = NULL, progress_message = NULL
+  WHERE jobs.ctid = ANY(ARRAY(SELECT row_id FROM next)) AND jobs.status = 'pending'
+  RETURNING jobs.id, jobs.name, jobs.payload, jobs.attempts, jobs.max_attempts, jobs.backoff, jobs.timeout_ms,
+    jobs.priority
+$$;
+CREATE FUNCTION chapkit_jobs_finish(p_ends TEXT) RETURNS SETOF jobs
+LANGUAGE sql VOLATILE SET enable_hashjoin = off SET enable_mergejoin = off SET enable_material = off
+  SET enable_bitmapscan = off SET enable_seqscan = off
+AS $$
+  UPDATE jobs SET status = v.status, finished_at = v.finished_at, error = v.error,
+    error_traceback = v.error_traceback, artifact_id = v.artifact_id,
+    last_error = COALESCE(v.last_error, jobs.last_error), run_at = COALESCE(v.run_at, jobs.run_at),
+    dead_letter = v.dead_letter
+  FROM json_to_recordset(CAST(p_ends AS json)) AS v(id TEXT, owner TEXT, attempt INTEGER, status TEXT,
+    finished_at TIMESTAMPTZ, error TEXT, error_traceback TEXT, artifact_id TEXT, last_error TEXT,
+    run_at TIMESTAMPTZ, dead_letter BOOLEAN)
+  WHERE jobs.id = v.id AND (jobs.status = 'running') IS TRUE AND jobs.owner = v.owner AND jobs.attempts = v.attempt
+  RETURNING jobs.*
+$$`;
+
+/**
  * The schema of the jobs module (module `jobs`): the `jobs` table holding
  * each record with its lease (`owner`, `owner_key`, `heartbeat_at`), its
  * progress and its queue fields (name, payload, priority, attempts, run
  * time, dedup key), `job_dependencies` (which job waits for which), and the
  * cron schedules with one row per fired tick (`job_schedules`,
- * `job_schedule_ticks`), and `job_history`, where finished jobs move
- * when the service archives them (`withJobs({ history })`).
+ * `job_schedule_ticks`), `job_history`, where finished jobs move
+ * when the service archives them (`withJobs({ history })`), and on
+ * PostgreSQL the claim and attempt-end functions.
  */
 export const JOBS_MIGRATIONS: readonly Migration[] = [
   {
@@ -150,4 +196,14 @@ ${NOTIFY_TRIGGER}`,
     down: "DROP TABLE job_schedule_ticks;\nDROP TABLE job_schedules;",
   },
   { module: "jobs", version: 5, name: "job history", up: JOB_HISTORY, down: "DROP TABLE job_history;" },
+  {
+    module: "jobs",
+    version: 6,
+    name: "job claims and ends by index",
+    up: { sqlite: "", postgres: QUEUE_FUNCTIONS },
+    down: {
+      sqlite: "",
+      postgres: "DROP FUNCTION IF EXISTS chapkit_jobs_finish(TEXT);\nDROP FUNCTION IF EXISTS chapkit_jobs_claim(TEXT[], TEXT, TEXT, TIMESTAMPTZ, INTEGER);",
+    },
+  },
 ];

@@ -26,6 +26,14 @@ import {
 
 export type { InProcessJobRunnerOptions } from "./runner-options.ts";
 
+/** Claims on their way at once at most: the next batch is claimed while the last one's ends are written. */
+const PARALLEL_CLAIMS = 2;
+
+/** Whether `a` comes before `b` in claim order: higher priority first, FIFO (ULID order) within one. */
+function byClaimOrder(a: ClaimedJob, b: ClaimedJob): boolean {
+  return a.priority > b.priority || (a.priority === b.priority && a.id < b.id);
+}
+
 interface RegisteredHandler {
   readonly handler: JobHandler<unknown>;
   readonly check: (value: unknown) => boolean;
@@ -78,8 +86,11 @@ export class InProcessJobRunner implements JobRunner {
   readonly #awaited = new Set<string>();
   readonly #ends: AttemptEndWriter;
   #running = 0;
-  #claiming = false;
-  #again = false;
+  /** Claims on their way, and the jobs they asked for. */
+  #claims = 0;
+  #asked = 0;
+  /** Counts wake-ups: a claim that comes back short drains the queue only if none came meanwhile. */
+  #wakes = 0;
   #maybeMore = true;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #poll: ReturnType<typeof setInterval> | undefined;
@@ -349,7 +360,7 @@ export class InProcessJobRunner implements JobRunner {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     await this.#unlisten?.().catch(() => {});
-    while (this.#ticking || this.#claiming) await sleep(5);
+    while (this.#ticking || this.#claims > 0) await sleep(5);
     await this.#ends.retryUnfinished();
     const jobs = [...this.#held.values()];
     const unstarted = this.#ready.splice(0).filter((entry) => entry.job.name !== null).map((entry) => entry.job.id);
@@ -405,6 +416,7 @@ export class InProcessJobRunner implements JobRunner {
   /** Claims what fits now; a wake-up means the queue may hold more than the last claim saw. */
   #wake(): void {
     this.#maybeMore = true;
+    this.#wakes += 1;
     this.#pump();
   }
 
@@ -420,61 +432,73 @@ export class InProcessJobRunner implements JobRunner {
 
   /** How many more jobs this runner may claim now. */
   #room(): number {
-    // A claim batch above the concurrency prefetches: room for two batches lets the next claim overlap
-    // the writes of the last one. Otherwise jobs claimed never outnumber the concurrency.
-    const capacity = this.#limit === 0
-      ? this.#batch + this.#running
-      : this.#batch > this.#limit
-      ? 2 * this.#batch
-      : this.#limit;
-    return capacity - this.#running - this.#ready.length - this.#ends.pending;
-  }
-
-  /** Claims if there is room; a refill after a job ends waits until half a batch is free while jobs are queued here. */
-  #pump(refill = false): void {
-    if (this.#closed || !this.#started || this.#manual) return;
-    if (refill && this.#ready.length > 0 && this.#room() < Math.ceil(this.#batch / 2)) return;
-    if (this.#claiming) {
-      this.#again = true;
-      return;
+    // A claim batch above the concurrency prefetches: two batches, and the ends being written count
+    // only beyond one batch, so that the next claims overlap the writes of the last batch. Otherwise
+    // jobs claimed never outnumber the concurrency.
+    if (this.#limit === 0) return this.#batch - this.#ready.length - this.#ends.pending;
+    if (this.#batch > this.#limit) {
+      return 2 * this.#batch - this.#running - this.#ready.length - Math.max(0, this.#ends.pending - this.#batch);
     }
-    if (!this.#maybeMore || this.#room() <= 0) return;
-    this.#detached(() => void this.#claimLoop());
+    return this.#limit - this.#running - this.#ready.length - this.#ends.pending;
   }
 
-  async #claimLoop(): Promise<void> {
-    this.#claiming = true;
+  /**
+   * Starts claims while there is room, up to {@link PARALLEL_CLAIMS} at once. While jobs wait
+   * here or a claim is on its way, a claim waits until half a batch is free: fewer, fuller claims.
+   */
+  #pump(): void {
+    if (this.#closed || !this.#started || this.#manual) return;
+    while (this.#maybeMore && this.#claims < PARALLEL_CLAIMS) {
+      const room = this.#room() - this.#asked;
+      if (room <= 0) return;
+      if ((this.#ready.length > 0 || this.#claims > 0) && room < Math.ceil(this.#batch / 2)) return;
+      const want = Math.min(room, this.#batch);
+      this.#claims += 1;
+      this.#asked += want;
+      this.#detached(() => void this.#claim(want));
+    }
+  }
+
+  async #claim(want: number): Promise<void> {
+    const wakes = this.#wakes;
+    let asked = want;
     try {
-      do {
-        this.#again = false;
-        while (!this.#closed && this.#maybeMore) {
-          const room = this.#room();
-          if (room <= 0) break;
-          const want = Math.min(room, this.#batch);
-          const claimed = await this.#retry.until("claim", () =>
-            this.#store.claim({
-              owner: this.instanceId,
-              ownerKey: this.#identity,
-              names: [...this.#handlers.keys()],
-              limit: want,
-              now: new Date().toISOString(),
-            }).catch((error: unknown) => {
-              if (error instanceof UnavailableError) this.#claimLost = true;
-              throw error;
-            })
-          );
-          if (this.#claimLost) await this.#reconcileClaims(claimed);
-          if (claimed.length < want) this.#maybeMore = false;
-          for (const job of claimed) this.#accept(job);
-          this.#drain();
-        }
-      } while (this.#again && !this.#closed && this.#maybeMore);
+      const claimed = await this.#retry.until("claim", () =>
+        this.#store.claim({
+          owner: this.instanceId,
+          ownerKey: this.#identity,
+          names: [...this.#handlers.keys()],
+          limit: want,
+          now: new Date().toISOString(),
+        }).catch((error: unknown) => {
+          if (error instanceof UnavailableError) this.#claimLost = true;
+          throw error;
+        })
+      );
+      if (this.#claimLost) await this.#reconcileClaims(claimed);
+      // The queue is drained unless a wake-up came while this claim was on its way.
+      if (claimed.length < want && wakes === this.#wakes) this.#maybeMore = false;
+      this.#asked -= asked;
+      asked = 0;
+      const before = this.#ready.length;
+      for (const job of claimed) this.#accept(job);
+      this.#order(before);
+      this.#drain();
     } catch (failure) {
       // The store is unreachable: jobs stay where they are and the next poll tries again.
       this.#logger?.warn("jobs.claim.failed", { error: failure });
     } finally {
-      this.#claiming = false;
+      this.#asked -= asked;
+      this.#claims -= 1;
+      this.#pump();
     }
+  }
+
+  /** Claims that overlapped may arrive out of order: jobs from `from` on join the queue in claim order. */
+  #order(from: number): void {
+    const ready = this.#ready;
+    if (from === 0 || from >= ready.length || !byClaimOrder(ready[from]!.job, ready[from - 1]!.job)) return;
+    ready.sort((a, b) => byClaimOrder(a.job, b.job) ? -1 : byClaimOrder(b.job, a.job) ? 1 : 0);
   }
 
   #accept(job: ClaimedJob): void {
@@ -548,7 +572,7 @@ export class InProcessJobRunner implements JobRunner {
       if (!slotFree) this.#running -= 1;
       this.#release(local);
       this.#drain();
-      this.#pump(true);
+      this.#pump();
     }
   }
 

@@ -73,6 +73,11 @@ function decode(row: Row, dependsOn?: string[]): JobRecord {
   return record;
 }
 
+/** A PostgreSQL array literal of `values`. */
+function textArray(values: readonly string[]): string {
+  return `{${values.map((value) => `"${value.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
+}
+
 function placeholders(count: number): string {
   return Array.from({ length: count }, () => "?").join(", ");
 }
@@ -236,27 +241,22 @@ export class SqlJobStore implements JobStore {
 
   async claim(options: ClaimOptions): Promise<ClaimedJob[]> {
     if (options.limit <= 0) return [];
-    const names = options.names.length > 0 ? `name IN (${placeholders(options.names.length)}) OR ` : "";
-    const eligible = `SELECT id FROM jobs WHERE status = 'pending' AND run_at <= ?
-         AND (${names}(name IS NULL AND owner = ?))
-         AND (deps = 0 OR NOT EXISTS (SELECT 1 FROM job_dependencies d LEFT JOIN ${ALL_JOBS} p ON p.id = d.depends_on
-           WHERE d.job_id = jobs.id AND (p.id IS NULL OR p.status <> 'completed')))
-         ORDER BY priority DESC, id LIMIT ?`;
-    const set = `status = 'running', owner = ?, owner_key = ?, heartbeat_at = ?, started_at = ?,
-       attempts = attempts + 1, progress = NULL, progress_message = NULL`;
-    const setParams = [options.owner, options.ownerKey, options.now, options.now];
-    const eligibleParams = [options.now, ...options.names, options.owner, options.limit];
-    // On PostgreSQL the locked selection is a CTE, evaluated once (an IN (… LIMIT) may run again and
-    // over-claim), and its ids reach the update as an array, so the primary key is used, not a hash join.
+    // On PostgreSQL a function (JOBS_MIGRATIONS) locks the first eligible jobs in queue order with
+    // FOR UPDATE SKIP LOCKED and updates them by row address, in one statement.
     const rows = this.#postgres
       ? await this.#db.query(
-        `WITH next AS (${eligible} FOR UPDATE SKIP LOCKED)
-         UPDATE jobs SET ${set} WHERE jobs.id = ANY(ARRAY(SELECT id FROM next)) RETURNING ${CLAIMED}`,
-        [...eligibleParams, ...setParams],
+        `SELECT ${CLAIMED} FROM chapkit_jobs_claim(CAST(? AS TEXT[]), ?, ?, CAST(? AS TIMESTAMPTZ), CAST(? AS INTEGER))`,
+        [textArray(options.names), options.owner, options.ownerKey, options.now, options.limit],
       )
       : await this.#db.query(
-        `UPDATE jobs SET ${set} WHERE id IN (${eligible}) AND status = 'pending' RETURNING ${CLAIMED}`,
-        [...setParams, ...eligibleParams],
+        `UPDATE jobs SET status = 'running', owner = ?, owner_key = ?, heartbeat_at = ?, started_at = ?,
+         attempts = attempts + 1, progress = NULL, progress_message = NULL
+         WHERE id IN (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= ?
+           AND (${options.names.length > 0 ? `name IN (${placeholders(options.names.length)}) OR ` : ""}(name IS NULL AND owner = ?))
+           AND (deps = 0 OR NOT EXISTS (SELECT 1 FROM job_dependencies d LEFT JOIN ${ALL_JOBS} p ON p.id = d.depends_on
+             WHERE d.job_id = jobs.id AND (p.id IS NULL OR p.status <> 'completed')))
+           ORDER BY priority DESC, id LIMIT ?) AND status = 'pending' RETURNING ${CLAIMED}`,
+        [options.owner, options.ownerKey, options.now, options.now, options.now, ...options.names, options.owner, options.limit],
       );
     const claimed = rows.map((row): ClaimedJob => ({
       id: String(row.id),
@@ -290,7 +290,6 @@ export class SqlJobStore implements JobStore {
   async finishMany(ends: readonly AttemptEnd[], options: { records?: boolean } = {}): Promise<AppliedEnds> {
     const applied: AppliedEnds = new Map();
     // The records come back only when asked: a waiter then needs no second read.
-    const returning = options.records ? RETURNED : "jobs.id";
     for (let start = 0; start < ends.length; start += MAX_IDS) {
       const values = ends.slice(start, start + MAX_IDS).map((end) => {
         const retry = "retryAt" in end.outcome ? end.outcome : null;
@@ -309,30 +308,27 @@ export class SqlJobStore implements JobStore {
           dead_letter: outcome?.dead_letter ?? false,
         };
       });
-      const source = this.#postgres
-        ? `json_to_recordset(CAST(CAST(? AS text) AS json)) AS v(id text, owner text, attempt int, status text,
-           finished_at timestamptz, error text, error_traceback text, artifact_id text, last_error text,
-           run_at timestamptz, dead_letter boolean)`
-        : `(SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.owner') AS owner,
+      // On PostgreSQL a function (JOBS_MIGRATIONS) applies the batch, each end found by primary key.
+      const rows = this.#postgres
+        ? await this.#db.query(`SELECT ${options.records ? COLUMNS : "id"} FROM chapkit_jobs_finish(?)`, [JSON.stringify(values)])
+        // The unary + keeps the status index out: the ends drive the join through the primary key
+        // (driven by the status index, every running job would re-read the whole batch).
+        : await this.#db.query(
+          `UPDATE jobs SET status = v.status, finished_at = v.finished_at, error = v.error,
+           error_traceback = v.error_traceback, artifact_id = v.artifact_id,
+           last_error = COALESCE(v.last_error, jobs.last_error), run_at = COALESCE(v.run_at, jobs.run_at),
+           dead_letter = v.dead_letter
+           FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.owner') AS owner,
            json_extract(value, '$.attempt') AS attempt, json_extract(value, '$.status') AS status,
            json_extract(value, '$.finished_at') AS finished_at, json_extract(value, '$.error') AS error,
            json_extract(value, '$.error_traceback') AS error_traceback,
            json_extract(value, '$.artifact_id') AS artifact_id, json_extract(value, '$.last_error') AS last_error,
            json_extract(value, '$.run_at') AS run_at, json_extract(value, '$.dead_letter') AS dead_letter
-           FROM json_each(?)) AS v`;
-      // On SQLite the unary + keeps the status index out: the ends drive the join through the primary key
-      // (driven by the status index, every running job would re-read the whole batch).
-      const rows = await this.#db.query(
-        `UPDATE jobs SET status = v.status, finished_at = v.finished_at, error = v.error,
-         error_traceback = v.error_traceback, artifact_id = v.artifact_id,
-         last_error = COALESCE(v.last_error, jobs.last_error), run_at = COALESCE(v.run_at, jobs.run_at),
-         dead_letter = v.dead_letter
-         FROM ${source}
-         WHERE jobs.id = v.id AND ${this.#postgres ? "" : "+"}jobs.status = 'running' AND jobs.owner = v.owner
-         AND jobs.attempts = v.attempt
-         RETURNING ${returning}`,
-        [JSON.stringify(values)],
-      );
+           FROM json_each(?)) AS v
+           WHERE jobs.id = v.id AND +jobs.status = 'running' AND jobs.owner = v.owner AND jobs.attempts = v.attempt
+           RETURNING ${options.records ? RETURNED : "jobs.id"}`,
+          [JSON.stringify(values)],
+        );
       for (const row of rows) {
         // A job with dependencies needs another read for them: its waiter reads it.
         applied.set(String(row.id), options.records && Number(row.deps) === 0 ? decode(row) : null);

@@ -208,6 +208,40 @@ for (const makeStore of [sqliteFileStore, postgresStore]) {
       assert.equal((await runner.list()).length, count);
     });
 
+    test("jobs claimed ahead start by priority, FIFO within one, whichever claim brought them", async () => {
+      const order: string[] = [];
+      const hold = gate();
+      // A claim batch above the concurrency: the runner holds claimed jobs until a slot is free.
+      const prefetching = await runnerOn(db, { maxConcurrency: 1, claimBatch: 4, queuePollMs: 20, heartbeatMs: 50 });
+      prefetching.register("ordered", {
+        payload: Step,
+        async run({ key }) {
+          order.push(key);
+          if (key === "blocker") await hold.promise;
+        },
+      });
+      const claimed = async (jobs: readonly { record: JobRecord }[]): Promise<void> => {
+        const ids = jobs.map(({ record }) => record.id);
+        await eventually(async () => (await prefetching.list({ status: "running" })).filter((job) => ids.includes(job.id)).length === ids.length);
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the claim's answer reaches the runner
+      };
+      const enqueue = (keys: readonly (readonly [string, number])[]) =>
+        prefetching.enqueueMany(keys.map(([key, priority]) => ({ name: "ordered", payload: { key }, options: { priority } })));
+      try {
+        const blocker = await prefetching.enqueue("ordered", { key: "blocker" });
+        await eventually(() => order.includes("blocker"));
+        const early = await enqueue([["low-1", 0], ["mid-1", 2], ["low-2", 0]]);
+        await claimed(early);
+        const late = await enqueue([["high-1", 5], ["mid-2", 2], ["high-2", 5]]);
+        await claimed(late);
+        hold.open();
+        for (const { record } of [blocker, ...early, ...late]) assert.equal((await prefetching.wait(record.id, 10_000)).status, "completed");
+        assert.deepEqual(order, ["blocker", "high-1", "high-2", "mid-1", "mid-2", "low-1", "low-2"]);
+      } finally {
+        await prefetching.close();
+      }
+    });
+
     test("$retry refuses active jobs and jobs submitted as functions", async () => {
       const fn = await runner.submit(() => {
         throw new Error("x");
