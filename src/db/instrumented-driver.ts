@@ -197,6 +197,12 @@ class InstrumentedDriver extends InstrumentedExecutor implements Driver {
     return this.#driver.afterTransaction ? this.#driver.afterTransaction(fn) : settle(fn);
   }
 
+  /** The wrapped store's notifications (PostgreSQL), untimed: a subscription is not a statement. */
+  get listen(): Driver["listen"] {
+    const inner = this.#driver;
+    return inner.listen ? (channel, onNotify, options) => inner.listen!(channel, onNotify, options) : undefined;
+  }
+
   ping(timeoutMs?: number): Promise<void> {
     return this.#driver.ping(timeoutMs);
   }
@@ -221,7 +227,8 @@ class InstrumentedPool extends InstrumentedDriver implements PooledDriver {
  * `chapkit_db_query_duration_seconds{store,operation}` (the store is the
  * dialect, the operation the statement's verb: never the statement itself).
  * On a pooled driver (PostgreSQL) `chapkit_db_pool_connections{state}` is
- * read at scrape time. The wrapper changes nothing else.
+ * read at scrape time. The wrapper changes nothing else: transactions, streams,
+ * notifications (`listen`), the breaker and pings are the wrapped store's.
  */
 export function instrumentDriver(driver: Driver, monitoring: Monitoring): Driver {
   if (isPooled(driver)) {
