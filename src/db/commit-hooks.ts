@@ -29,7 +29,7 @@ class CommitTracking implements CommitTrackingDriver {
 
   constructor(inner: Driver) {
     this.#inner = inner;
-    if (inner.listen) this.listen = (channel, onNotify) => inner.listen!(channel, onNotify);
+    if (inner.listen) this.listen = (channel, onNotify, options) => inner.listen!(channel, onNotify, options);
     if (inner.stream) this.stream = (sql, params, batchSize) => inner.stream!(sql, params, batchSize);
   }
 

@@ -25,6 +25,12 @@ export interface Executor {
   exec(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
 }
 
+/** Options of {@link Driver.listen}. */
+export interface SubscriptionOptions {
+  /** Called each time the subscription is back after a gap (a reconnection or a new pool). */
+  onRelisten?: () => void;
+}
+
 /** A connection (or pool) to one store. */
 export interface Driver extends Executor {
   /** The URL it was opened with, password removed. */
@@ -61,9 +67,13 @@ export interface Driver extends Executor {
   /**
    * Subscribes to notifications on `channel` (PostgreSQL `LISTEN`, on a
    * connection of its own); resolves with the function that unsubscribes.
+   * The subscription outlives outages: when the listening connection or the
+   * whole pool is replaced, `LISTEN` is sent again once the server answers,
+   * and `options.onRelisten` is called then (notifications sent while no
+   * connection listened are lost: a caller that must not miss one catches up).
    * Absent on stores without notifications (SQLite): callers poll instead.
    */
-  listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  listen?(channel: string, onNotify: (payload: string) => void, options?: SubscriptionOptions): Promise<() => Promise<void>>;
   /**
    * The rows of a query in batches of at most `batchSize`, read as they are
    * consumed: a server-side cursor (PostgreSQL) or a stepping statement

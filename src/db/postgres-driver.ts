@@ -1,7 +1,16 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
 import { ConflictError, UnavailableError } from "../core/errors.ts";
-import { type Driver, type Executor, type IsolationLevel, type Row, settle, type SqlValue, type TransactionOptions } from "./driver.ts";
+import {
+  type Driver,
+  type Executor,
+  type IsolationLevel,
+  type SubscriptionOptions,
+  type Row,
+  settle,
+  type SqlValue,
+  type TransactionOptions,
+} from "./driver.ts";
 import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import { withDeadline } from "./_deadline.ts";
 import type { PooledDriver, PoolStats } from "./instrumented-driver.ts";
@@ -127,6 +136,19 @@ const RECONNECT_DELAY_SECONDS = 0.05;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Milliseconds between attempts to listen again on a new pool while the server does not answer. */
+const RESUBSCRIBE_DELAY_MS = 250;
+
+/** One `listen` call, with the pool whose listening connection holds it now (null: none does). */
+interface Subscription {
+  readonly channel: string;
+  readonly onNotify: (payload: string) => void;
+  readonly onRelisten: (() => void) | undefined;
+  pool: Sql | null;
+  handle: { unlisten(): Promise<unknown> } | null;
+  ended: boolean;
+}
+
 /** A PostgreSQL store on postgres.js: a pool, transactions on one pooled connection. */
 class PostgresDriver implements PooledDriver {
   readonly dialect = "postgres" as const;
@@ -138,6 +160,10 @@ class PostgresDriver implements PooledDriver {
   readonly #max: number;
   /** Statements outside a transaction plus open transactions: what holds or waits for a connection. */
   #inFlight = 0;
+  /** The `listen` subscriptions, carried over to each new pool. */
+  readonly #subscriptions = new Set<Subscription>();
+  #resubscribing = false;
+  #closed = false;
 
   constructor(url: string, sql: Sql, connect: () => Sql, options: { max: number; circuit: StoreCircuitOptions | false }) {
     this.url = redact(url);
@@ -153,6 +179,7 @@ class PostgresDriver implements PooledDriver {
       // A fresh pool once the server is gone: no connection waits on the old pool's reconnect backoff.
       this.circuit.onStateChange(({ to }) => {
         if (to === "open") this.#rebuildPool();
+        if (to === "closed") this.#resubscribe();
       });
     }
   }
@@ -284,17 +311,65 @@ class PostgresDriver implements PooledDriver {
     }
   }
 
-  // Bound to the pool of the moment: when the breaker replaces the pool the subscription ends
-  // with it, and listeners fall back to polling.
-  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+  async listen(channel: string, onNotify: (payload: string) => void, options: SubscriptionOptions = {}): Promise<() => Promise<void>> {
+    const subscription: Subscription = { channel, onNotify, onRelisten: options.onRelisten, pool: null, handle: null, ended: false };
     try {
-      const subscription = await this.#sql.listen(channel, onNotify);
-      return async () => {
-        await subscription.unlisten().catch(() => {});
-      };
+      await this.#subscribe(subscription);
     } catch (error) {
       throw mapDriverError(error);
     }
+    this.#subscriptions.add(subscription);
+    if (subscription.pool !== this.#sql) this.#resubscribe(); // the pool was replaced while LISTEN was on its way
+    return async () => {
+      subscription.ended = true;
+      this.#subscriptions.delete(subscription);
+      await subscription.handle?.unlisten().catch(() => {});
+    };
+  }
+
+  /** Sends `LISTEN` for `subscription` on the current pool (postgres.js re-sends it after a reconnection). */
+  async #subscribe(subscription: Subscription): Promise<void> {
+    const pool = this.#sql;
+    let first = true;
+    const handle = await pool.listen(subscription.channel, subscription.onNotify, () => {
+      // Called after each LISTEN: the first is this subscription's start, later ones follow a reconnection.
+      if (!first && !subscription.ended) subscription.onRelisten?.();
+      first = false;
+    });
+    if (subscription.ended || pool !== this.#sql) {
+      // Unsubscribed meanwhile, or the pool was replaced while LISTEN was on its way.
+      await handle.unlisten().catch(() => {});
+      return;
+    }
+    subscription.pool = pool;
+    subscription.handle = handle;
+  }
+
+  /**
+   * After the pool was replaced, the subscriptions of the old one ended with it: each is sent again
+   * on the new pool once the server answers (the breaker closed), retried until it is.
+   */
+  #resubscribe(): void {
+    if (this.#resubscribing || this.#closed) return;
+    if (this.circuit && this.circuit.state !== "closed") return; // the breaker's closing calls again
+    const stale = [...this.#subscriptions].filter((subscription) => subscription.pool !== this.#sql);
+    if (stale.length === 0) return;
+    this.#resubscribing = true;
+    void (async () => {
+      let failed = false;
+      for (const subscription of stale) {
+        if (subscription.ended || subscription.pool === this.#sql) continue;
+        try {
+          await this.#subscribe(subscription);
+          if (subscription.pool === this.#sql) subscription.onRelisten?.();
+        } catch {
+          failed = true;
+        }
+      }
+      this.#resubscribing = false;
+      if (failed) setTimeout(() => this.#resubscribe(), RESUBSCRIBE_DELAY_MS);
+      else this.#resubscribe(); // the pool may have been replaced again meanwhile
+    })();
   }
 
   /** `SELECT 1` on the current pool within `timeoutMs`, outside the breaker. */
@@ -322,10 +397,19 @@ class PostgresDriver implements PooledDriver {
     const old = this.#sql;
     this.#sql = this.#connect();
     keepArrayTypes(old, this.#sql);
+    // The old pool's listening connection ends with it.
+    for (const subscription of this.#subscriptions) {
+      if (subscription.pool === old) {
+        subscription.pool = null;
+        subscription.handle = null;
+      }
+    }
     void old.end({ timeout: 5 }).catch(() => {});
+    this.#resubscribe();
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.circuit?.dispose();
     await this.#sql.end({ timeout: 5 });
   }

@@ -64,7 +64,7 @@ export { memoryJobStore } from "../modules/jobs/memory-store.ts";
 export { SqlJobStore } from "../modules/jobs/store.ts";
 export { openDatabase, DEFAULT_DATABASE_URL } from "../db/open.ts";
 export type { DatabaseOptions } from "../db/open.ts";
-export type { DialectName, Driver, Executor, IsolationLevel, Row, SqlValue, TransactionOptions } from "../db/driver.ts";
+export type { DialectName, Driver, Executor, IsolationLevel, Row, SqlValue, SubscriptionOptions, TransactionOptions } from "../db/driver.ts";
 export { explainStatement } from "../db/instrumented-driver.ts";
 export { adviseIndexes, type IndexAdvice } from "../db/index-advice.ts";
 export type { PostgresOptions } from "../db/postgres-driver.ts";

@@ -150,7 +150,8 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
         ...(options.claimBatch === undefined ? {} : { claimBatch: options.claimBatch }),
         ...(options.queuePollMs === undefined ? {} : { queuePollMs: options.queuePollMs }),
         ...(options.manual ? { manual: true } : {}),
-        ...(db.listen ? { listen: (wake: () => void) => db.listen!(JOBS_CHANNEL, wake) } : {}),
+        // After a gap in the subscription a job may have been announced unheard: the runner looks once.
+        ...(db.listen ? { listen: (wake: () => void) => db.listen!(JOBS_CHANNEL, wake, { onRelisten: wake }) } : {}),
         logger: context.logger.child({ module: "jobs" }),
       });
       // Under tenancy every user of the runner (routes, modules, handlers) sees it through the caller's tenant.
