@@ -122,7 +122,7 @@ export function tusRoutes(app: AnyElysia, options: TusRoutesOptions): void {
     return `${url.origin}${url.pathname.replace(/\/+$/, "")}/${id}`;
   };
 
-  const require = async (id: string | undefined): Promise<ResumableUpload> => {
+  const existing = async (id: string | undefined): Promise<ResumableUpload> => {
     const upload = id ? await uploads.get(id) : null;
     if (!upload) throw new NotFoundError(`Upload ${id} not found (never created, finished long ago, removed or expired)`);
     return upload;
@@ -181,7 +181,7 @@ export function tusRoutes(app: AnyElysia, options: TusRoutesOptions): void {
 
   addRoute(app, "HEAD", `${path}/:upload_id`, async ({ request, params }: TusContext) => {
     checkVersion(request);
-    const upload = await require(params.upload_id);
+    const upload = await existing(params.upload_id);
     const headers = tusHeaders({
       "upload-offset": String(upload.offset),
       "upload-length": String(upload.length),
@@ -200,7 +200,7 @@ export function tusRoutes(app: AnyElysia, options: TusRoutesOptions): void {
     }
     const offset = integerHeader(request, "upload-offset");
     if (offset === null) throw new BadRequestError("Give the offset the bytes start at in Upload-Offset");
-    return receive(await require(params.upload_id), request, offset);
+    return receive(await existing(params.upload_id), request, offset);
   }, {
     parse: [rawBody],
     detail: routeDetail({

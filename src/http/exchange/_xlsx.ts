@@ -9,6 +9,8 @@ interface Row {
 interface Worksheet {
   addRow(values: unknown[]): Row;
   commit(): void;
+  /** The sheet's XML on its way into the zip (exceljs' StreamBuf: 64 KiB buffers not yet taken by the zip). */
+  stream?: { buffers?: unknown[] };
 }
 interface WorkbookWriter {
   addWorksheet(name: string): Worksheet;
@@ -43,7 +45,9 @@ export async function xlsxStream(sheet: string, rows: AsyncIterable<unknown[]>):
     try {
       for await (const row of rows) {
         worksheet.addRow(row).commit();
-        while (out.readableLength > HIGH_WATER && !out.destroyed) await new Promise((resolve) => setTimeout(resolve, 2));
+        // Both the sheet's XML not yet zipped and the zip not yet sent count.
+        const pending = () => out.readableLength + (worksheet.stream?.buffers?.length ?? 0) * 65_536;
+        while (pending() > HIGH_WATER && !out.destroyed) await new Promise((resolve) => setTimeout(resolve, 2));
         if (out.destroyed) return;
       }
       worksheet.commit();
