@@ -45,6 +45,8 @@ export interface KernelShapOptions {
   seed?: number;
   /** Stops between rows when aborted. */
   signal?: AbortSignal;
+  /** The most rows one prediction call may hold, `(coalitions + 2) × background` (default 1 000 000). */
+  maxBatchRows?: number;
 }
 
 /** One feature's permutation importance. */
@@ -142,7 +144,7 @@ function groupMeans(values: Float64Array, size: number): number[] {
  * values. For a model additive in its features (a linear model) the result
  * is exact whether coalitions are enumerated or sampled.
  *
- * @throws {ValueError} when a feature column is missing, or the background is empty.
+ * @throws {ValueError} when a feature column is missing, the background is empty, or one row's batch would exceed `maxBatchRows`.
  */
 export async function kernelShap(
   predict: Predictor,
@@ -161,6 +163,14 @@ export async function kernelShap(
   const backgroundCells = features.map((f) => background.values(f));
   const b = background.rowCount;
   const { masks, weights } = coalitions(m, Math.max(2, options.samples ?? 2048), seededRandom(options.seed ?? 0));
+  const batchRows = (masks.length + 1) * b + 1;
+  const maxBatchRows = options.maxBatchRows ?? 1_000_000;
+  if (batchRows > maxBatchRows) {
+    throw new ValueError(
+      `Explaining a row would predict ${batchRows} rows (${masks.length + 1} coalitions × ${b} background rows), ` +
+        `more than ${maxBatchRows}: use fewer samples or background rows`,
+    );
+  }
   const out: RowAttribution[] = [];
   const all = rows.rows();
   for (let r = 0; r < all.length; r++) {

@@ -91,6 +91,19 @@ describe("explanations", () => {
     }
   });
 
+  test("a batch beyond maxBatchRows is refused before anything is predicted", async () => {
+    let calls = 0;
+    const counting: Predictor = async (frame) => {
+      calls += 1;
+      return predictLinear(LINEAR, frame);
+    };
+    await assert.rejects(
+      kernelShap(counting, ROWS, BACKGROUND, ["a", "b", "c"], { maxBatchRows: 100 }),
+      /would predict 141 rows \(7 coalitions × 20 background rows\), more than 100/,
+    );
+    assert.equal(calls, 0);
+  });
+
   test("explanations repeat for a seed", async () => {
     const features = Array.from({ length: 12 }, (_, i) => `x${i}`);
     const frame = DataFrame.fromJSON({ columns: features, data: [features.map((_, i) => i), features.map(() => 1)] });

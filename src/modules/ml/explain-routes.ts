@@ -22,6 +22,8 @@ import { isLoadedEnsemble } from "./model-server.ts";
 import { DataFrameSchema } from "./schema.ts";
 
 const MAX_ROWS = 100;
+// One prediction call per feature holds data rows × repeats rows.
+const MAX_SHUFFLED_ROWS = 1_000_000;
 
 /** Body of `POST /api/v1/ml/$explain`. */
 export const ExplainRequestSchema: TObject = Type.Object({
@@ -79,6 +81,9 @@ function checkRequest(body: Record<string, unknown>): FieldError[] {
   }
   if (request.data !== undefined && request.target === undefined) {
     errors.push({ loc: ["body", "target"], msg: "Permutation importance needs the target column of data", type: "missing" });
+  }
+  if ((request.data?.data.length ?? 0) * (request.repeats ?? 5) > MAX_SHUFFLED_ROWS) {
+    errors.push({ loc: ["body", "repeats"], msg: `data rows × repeats must stay within ${MAX_SHUFFLED_ROWS}`, type: "value_error" });
   }
   if ((request.rows?.data.length ?? 0) > MAX_ROWS) {
     errors.push({ loc: ["body", "rows", "data"], msg: `At most ${MAX_ROWS} rows are explained per request`, type: "too_long" });
