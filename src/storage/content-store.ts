@@ -136,7 +136,13 @@ export class ContentStore {
         await this.blobs.delete(staging);
         return { digest, size };
       }
-      await this.blobs.rename(staging, ContentStore.keyOf(digest, encoding));
+      try {
+        await this.blobs.rename(staging, ContentStore.keyOf(digest, encoding));
+      } catch (error) {
+        // Another writer stored the same bytes at the same moment: its blob is this content.
+        if (!(error instanceof ConflictError)) throw error;
+        await this.blobs.delete(staging).catch(() => false);
+      }
       await this.#db.exec(
         `INSERT INTO "chapkit_content" ("digest", "size", "stored_size", "encoding", "refcount", "created_at", "touched_at") VALUES (?, ?, ?, ?, 0, ?, ?)
          ON CONFLICT ("digest") DO UPDATE SET "touched_at" = excluded."touched_at"`,

@@ -54,6 +54,14 @@ for (const store of testStores()) {
       assert.equal(await count(db, "chapkit_blobs"), before + 1);
     });
 
+    it("stores the same bytes once when several writers put them at the same moment", async () => {
+      const before = await count(db, "chapkit_blobs");
+      const refs = await Promise.all(Array.from({ length: 6 }, () => content.put(chunked(patterned(70_000, 77)))));
+      assert.equal(new Set(refs.map((ref) => ref.digest)).size, 1);
+      assert.equal(await count(db, "chapkit_blobs"), before + 1);
+      assert.deepEqual(await content.bytes(refs[0]!.digest), patterned(70_000, 77));
+    });
+
     it("streams a range of the original bytes", async () => {
       const bytes = patterned(300_000, 9);
       const ref = await content.put(bytes);
