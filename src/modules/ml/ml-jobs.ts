@@ -202,10 +202,8 @@ export function trainJob(
 ): JobFunction {
   return async ({ jobId, signal }: JobContext): Promise<string> => {
     const config = await configData(deps, input.configId);
-    const raw = DataFrame.fromJSON(input.data, { loc: ["data"] });
-    const frame = input.featureSet ? featureCatalog(deps).apply(input.featureSet, raw) : raw;
-    const inputs = await deps.lineage?.storeInputs({ data: input.data, geo: input.geo, config });
     const metrics: Record<string, number> = {};
+    // The run opens first, so whatever fails after (the data, its storage, the training) is recorded in it.
     const run = await deps.recorder?.start({
       ...input.run,
       jobId,
@@ -217,6 +215,9 @@ export function trainJob(
     });
     let registered: { name: string; version: string } | null;
     try {
+      const raw = DataFrame.fromJSON(input.data, { loc: ["data"] });
+      const frame = input.featureSet ? featureCatalog(deps).apply(input.featureSet, raw) : raw;
+      const inputs = await deps.lineage?.storeInputs({ data: input.data, geo: input.geo, config });
       registered = await trained(deps, input, { config, frame, metrics, signal, run, inputs, jobId });
     } catch (error) {
       await run?.fail(error);
