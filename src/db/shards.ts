@@ -160,6 +160,11 @@ export class ShardedRepository<R extends EntityRecord> implements Repository<R> 
     this.#shards = drivers.map((driver) => createRepository<R>(driver, table));
   }
 
+  /** The table's definition (list routes read its columns). */
+  get table(): TableDefinition {
+    return this.#table;
+  }
+
   /** The shard map. */
   get map(): ShardMap {
     return this.#map;

@@ -17,6 +17,10 @@ import type { LinkOptions } from "../../http/links.ts";
 import { registerSubscribable } from "../../http/realtime/collections.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { CachedRepository } from "../../db/cache/cached-repository.ts";
+import { ShardedRepository, type ShardMap } from "../../db/shards.ts";
+import { openDatabase } from "../../db/open.ts";
+import type { Driver } from "../../db/driver.ts";
+import type { Migration } from "../../db/migration.ts";
 import { partitionMigration, type PartitionPolicy, Partitions, PARTITIONS_KEY } from "../../db/partitions.ts";
 import { QUERY_CACHE_KEY, type QueryCache } from "../../db/cache/query-cache.ts";
 import type { TableCacheOptions } from "../../db/cache/table-cache.ts";
@@ -72,6 +76,14 @@ export interface EntityOptions<D extends EntityDefinition> {
    * table may have no unique column besides `id` (see docs/database.md).
    */
   partition?: PartitionPolicy;
+  /**
+   * Split the table over several databases by a key column (see
+   * `ShardedRepository`): every row needs its key, lists are merged across
+   * the databases in order, and bulk operations (one transaction) are
+   * refused. The service's own database does not hold the table. Not with
+   * `cache` or `partition`.
+   */
+  shards?: { key: string; urls: readonly string[]; map?: ShardMap };
 }
 
 /** An entity installed with `withEntity`, as other modules (GraphQL) find it. */
@@ -89,6 +101,15 @@ export interface RegisteredEntity {
 }
 
 const REGISTRY_KEY = "entity:*";
+
+/** No migration on the service's database for a sharded table, once its options are known to fit. @throws {TypeError} otherwise. */
+function shardable<D extends EntityDefinition>(definition: D, options: EntityOptions<D>): Migration[] {
+  const name = definition.table.name;
+  if (options.cache || options.partition) throw new TypeError(`Table ${name} is sharded: it takes neither cache nor partition`);
+  if (!options.shards || options.shards.urls.length === 0) throw new TypeError(`Table ${name} is sharded over no database: give shards.urls`);
+  if (!(options.shards.key in definition.table.columns)) throw new TypeError(`Cannot shard ${name} by ${options.shards.key}: it has no such column`);
+  return [];
+}
 
 /** The policy, once the table is known to be partitionable. @throws {TypeError} for a unique column or an unknown time column. */
 function partitionable(definition: EntityDefinition, policy: PartitionPolicy): PartitionPolicy {
@@ -128,15 +149,21 @@ export function entityManagerOf<D extends EntityDefinition>(context: ServiceCont
  */
 export function entityModule<D extends EntityDefinition>(definition: D, options: EntityOptions<D> = {}): ServiceModule {
   const key = entityKey(definition);
+  /** The databases of a sharded table, opened in set-up and closed on stop. */
+  const shardDrivers: Driver[] = [];
   const prefix = options.prefix ?? `/api/v1/${definition.table.name}`;
+  const tableMigrations = [
+    ...entityTableMigrations(definition.table, key),
+    ...(options.partition ? [partitionMigration(definition.table.name, partitionable(definition, options.partition), key, 3)] : []),
+    ...(definition.table.searchable?.length ? [searchQueueMigration(definition.table, key, 4)] : []),
+  ];
   return {
     name: key,
     requires: options.requires ?? [],
-    migrations: [
-      ...entityTableMigrations(definition.table, key),
-      ...(options.partition ? [partitionMigration(definition.table.name, partitionable(definition, options.partition), key, 3)] : []),
-      ...(definition.table.searchable?.length ? [searchQueueMigration(definition.table, key, 4)] : []),
-    ],
+    migrations: options.shards ? shardable(definition, options) : tableMigrations,
+    async stop(): Promise<void> {
+      await Promise.all(shardDrivers.splice(0).map((driver) => driver.close()));
+    },
     async setup(context: ServiceContext): Promise<void> {
       if (options.partition && context.has(PARTITIONS_KEY)) context.get<Partitions>(PARTITIONS_KEY).add(definition.table.name, options.partition);
       if (options.events === false) context.events.exclude(definition.table.name);
@@ -147,6 +174,15 @@ export function entityModule<D extends EntityDefinition>(definition: D, options:
       };
       const sql = createRepository<EntityRecordOf<D>>(context.db, definition.table);
       let repository: Repository<EntityRecordOf<D>> = sql;
+      if (options.shards) {
+        for (const url of options.shards.urls) shardDrivers.push(await openDatabase(url));
+        const sharded = new ShardedRepository<EntityRecordOf<D>>(shardDrivers, definition.table, {
+          key: options.shards.key,
+          ...(options.shards.map ? { map: options.shards.map } : {}),
+        });
+        await sharded.migrate(tableMigrations);
+        repository = sharded;
+      }
       if (options.cache) {
         const cache = await context.get<QueryCache>(QUERY_CACHE_KEY).table(definition.table.name, options.cache === true ? {} : options.cache);
         repository = new CachedRepository(sql, cache);
