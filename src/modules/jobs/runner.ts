@@ -10,6 +10,7 @@ import { AttemptEndWriter } from "./attempt-ends.ts";
 import { describeJobError } from "./job-error.ts";
 import { type AppliedEnds, type AttemptEnd, type ClaimedJob, jobInterruptedError, type JobOutcome, type JobStore } from "./job-store.ts";
 import { JobWaiters } from "./job-waiters.ts";
+import { LeaseKeeper } from "./leases.ts";
 import { progressReporter } from "./progress.ts";
 import type { InProcessJobRunnerOptions } from "./runner-options.ts";
 import { StoreRetry } from "./store-retry.ts";
@@ -69,8 +70,6 @@ export class InProcessJobRunner implements JobRunner {
   readonly #identity: string | null;
   readonly #limit: number;
   readonly #batch: number;
-  readonly #heartbeatMs: number;
-  readonly #leaseTtlMs: number;
   readonly #graceMs: number;
   readonly #pollMs: number;
   readonly #queuePollMs: number;
@@ -85,6 +84,7 @@ export class InProcessJobRunner implements JobRunner {
   /** Jobs that jobs enqueued here depend on: completing one may make a dependent eligible. */
   readonly #awaited = new Set<string>();
   readonly #ends: AttemptEndWriter;
+  readonly #leases: LeaseKeeper;
   #running = 0;
   /** Claims on their way, and the jobs they asked for. */
   #claims = 0;
@@ -92,12 +92,8 @@ export class InProcessJobRunner implements JobRunner {
   /** Counts wake-ups: a claim that comes back short drains the queue only if none came meanwhile. */
   #wakes = 0;
   #maybeMore = true;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
   #poll: ReturnType<typeof setInterval> | undefined;
   #unlisten: (() => Promise<void>) | undefined;
-  #ticking = false;
-  /** Epoch ms before which no sweep runs: after an outage, other instances first renew their leases. */
-  #sweepNotBefore = 0;
   /** A claim failed while the store was away: its answer may be lost, so claimed jobs are reconciled on return. */
   #claimLost = false;
   #started = false;
@@ -117,8 +113,6 @@ export class InProcessJobRunner implements JobRunner {
     this.#identity = options.identity ?? null;
     this.#limit = options.maxConcurrency && options.maxConcurrency > 0 ? options.maxConcurrency : 0;
     this.#batch = Math.max(1, options.claimBatch ?? (this.#limit || 64));
-    this.#heartbeatMs = options.heartbeatMs ?? 10_000;
-    this.#leaseTtlMs = options.leaseTtlMs ?? 60_000;
     this.#graceMs = options.cancelGraceMs ?? 5_000;
     this.#pollMs = options.pollMs ?? 250;
     this.#queuePollMs = options.queuePollMs ?? 1_000;
@@ -127,7 +121,7 @@ export class InProcessJobRunner implements JobRunner {
     this.#retry = new StoreRetry({
       maxDelayMs: Math.max(1, options.storeRetryMaxMs ?? 500),
       closed: () => this.#closed,
-      back: () => this.#storeBack(),
+      back: () => this.#leases.storeBack(),
       logger: this.#logger,
     });
     this.#manual = options.manual === true;
@@ -137,6 +131,21 @@ export class InProcessJobRunner implements JobRunner {
       awaited: (id) => this.#waiters.has(id),
       written: (ends, applied) => this.#written(ends, applied),
       late: (id) => this.#waiters.notify(id),
+      logger: this.#logger,
+    });
+    this.#leases = new LeaseKeeper({
+      store: this.#store,
+      instanceId: this.instanceId,
+      identity: this.#identity,
+      heartbeatMs: options.heartbeatMs ?? 10_000,
+      leaseTtlMs: options.leaseTtlMs ?? 60_000,
+      held: () => this.#held,
+      abandon: (id) => this.#abandon(id),
+      untilStored: (what, call) => this.#retry.until(what, call),
+      retryUnfinished: () => this.#ends.retryUnfinished(),
+      failBlocked: () => this.#failBlocked(),
+      wake: () => this.#wake(),
+      closed: () => this.#closed,
       logger: this.#logger,
     });
   }
@@ -152,7 +161,7 @@ export class InProcessJobRunner implements JobRunner {
    * and starts the heartbeat, sweep and queue poll. Returns the jobs it failed.
    */
   async start(): Promise<JobRecord[]> {
-    const swept = await this.#sweep(true);
+    const swept = await this.#leases.sweep(true);
     if (this.#started || this.#closed) return swept;
     this.#started = true;
     if (this.#listen) {
@@ -162,9 +171,8 @@ export class InProcessJobRunner implements JobRunner {
         this.#logger?.warn("jobs.listen.failed", { error: failure });
       }
     }
-    this.#heartbeat = setInterval(() => void this.#tick(), this.#heartbeatMs);
+    this.#leases.start();
     this.#poll = setInterval(() => this.#wake(), this.#queuePollMs);
-    unref(this.#heartbeat);
     unref(this.#poll);
     this.#wake();
     return swept;
@@ -355,12 +363,12 @@ export class InProcessJobRunner implements JobRunner {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
     if (this.#poll !== undefined) clearInterval(this.#poll);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     await this.#unlisten?.().catch(() => {});
-    while (this.#ticking || this.#claims > 0) await sleep(5);
+    await this.#leases.stop();
+    while (this.#claims > 0) await sleep(5);
     await this.#ends.retryUnfinished();
     const jobs = [...this.#held.values()];
     const unstarted = this.#ready.splice(0).filter((entry) => entry.job.name !== null).map((entry) => entry.job.id);
@@ -595,13 +603,6 @@ export class InProcessJobRunner implements JobRunner {
     if (failed) void this.#failBlocked();
   }
 
-  /** The store is back after an outage: other instances renew their leases before any sweep here. */
-  #storeBack(): void {
-    this.#sweepNotBefore = Date.now() + this.#heartbeatMs;
-    // Renew the leases of this instance's jobs at once rather than at the next tick.
-    void this.#tick();
-  }
-
   /**
    * After a claim whose answer may have been lost: jobs the store shows as
    * running here that this runner does not hold go back to the queue.
@@ -639,49 +640,5 @@ export class InProcessJobRunner implements JobRunner {
       this.#release(job);
     }
     this.#waiters.notify(id);
-  }
-
-  async #tick(): Promise<void> {
-    if (this.#ticking || this.#closed) return;
-    this.#ticking = true;
-    try {
-      await this.#ends.retryUnfinished();
-      // While the store is away the heartbeat is retried (and the tick waits), so the leases
-      // of running jobs are renewed as soon as it is back.
-      await this.#retry.until("heartbeat", () => this.#store.heartbeat(this.instanceId, new Date().toISOString()));
-      // Another instance may have canceled, deleted, swept or re-claimed one of our jobs.
-      const mine = [...this.#held.values()].filter((job) => job.stored && (job.running || job.fn === null))
-        .map((job) => job.id);
-      if (mine.length > 0) {
-        const statuses = await this.#store.statuses(mine);
-        for (const id of mine) {
-          const current = statuses.get(id);
-          const local = this.#held.get(id);
-          if (!local) continue;
-          const lost = current === undefined || isFinishedStatus(current.status) ||
-            (local.fn === null && (current.status !== "running" || current.owner !== this.instanceId));
-          if (lost) this.#abandon(id);
-        }
-      }
-      if (Date.now() < this.#sweepNotBefore) return;
-      // Dependents of a job that failed here are failed at once; a sweep's failures need this pass.
-      if ((await this.#sweep(false)).length > 0) await this.#failBlocked();
-    } catch (failure) {
-      this.#logger?.error("jobs.heartbeat.failed", { error: failure });
-    } finally {
-      this.#ticking = false;
-    }
-  }
-
-  async #sweep(starting: boolean): Promise<JobRecord[]> {
-    const now = Date.now();
-    const swept = await this.#store.sweep({
-      now: new Date(now).toISOString(),
-      staleBefore: new Date(now - this.#leaseTtlMs).toISOString(),
-      ...(starting && this.#identity !== null ? { previous: { key: this.#identity, instance: this.instanceId } } : {}),
-    });
-    for (const record of swept) this.#logger?.warn("jobs.interrupted", { job_id: record.id, error: record.error });
-    if (!starting) this.#wake();
-    return swept;
   }
 }
