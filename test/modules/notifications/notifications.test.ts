@@ -16,6 +16,8 @@ import { smsChannel } from "../../../src/integrations/notifications/sms.ts";
 import { webhookChannel } from "../../../src/integrations/notifications/webhook.ts";
 import { smtpMailer } from "../../../src/integrations/smtp-mailer.ts";
 import type { JobRunner } from "../../../src/modules/jobs/types.ts";
+import { MODELS_KEY, modelsModule } from "../../../src/modules/models/mod.ts";
+import type { ModelRegistry } from "../../../src/modules/models/registry.ts";
 import { THRESHOLDS_KEY } from "../../../src/modules/monitoring/mod.ts";
 import { NOTIFICATIONS_KEY, renderTemplate } from "../../../src/modules/notifications/mod.ts";
 import type { Notifier } from "../../../src/modules/notifications/notifier.ts";
@@ -62,9 +64,9 @@ describe("notifications", () => {
   const mails = (): Mail[] =>
     [...smtp.output().matchAll(/MAIL ([A-Za-z0-9+/=]+)\n/g)].map((match) => JSON.parse(Buffer.from(match[1]!, "base64").toString("utf8")) as Mail);
   const postsTo = (path: string) => posts.filter((post) => post.path === path);
+  const script = new URL("../auth/_smtp-server.ts", import.meta.url).pathname;
 
   before(async () => {
-    const script = new URL("../auth/_smtp-server.ts", import.meta.url).pathname;
     smtp = await startService(script, {}, { executable: bunExecutable(), command: [script] });
     assert.ok(smtp.port, smtp.output());
     receiver = await serve(async (request) => {
@@ -94,6 +96,7 @@ describe("notifications", () => {
           },
         },
       })
+      .module(modelsModule({ canaryIntervalMs: 0 }))
       .withNotifications({
         channels: {
           ops: emailChannel({ mailer, to: ["ops@lab.test", "lead@lab.test"] }),
@@ -111,10 +114,11 @@ describe("notifications", () => {
             template: {
               subject: "{{ entity.name }} {{ entity.alias }} -> {{ entity.to_version }}",
               text: "Promoted by {{ entity.actor }}.",
-              html: "<p>{{ entity.name }} now serves {{ entity.to_version }}</p>",
+              html: "<p>{{ entity.name }} now serves {{ entity.to_version }}, promoted by {{ entity.actor }}</p>",
             },
           },
         ],
+        maxAttempts: 100,
         backoff: { delay_ms: 20, factor: 1, jitter: false },
       })
       .use(new Elysia().get("/boom", () => {
@@ -165,18 +169,16 @@ describe("notifications", () => {
     assert.equal(hook!.headers.get("authorization"), "Bearer t0ken");
   });
 
-  it("renders a rule's own template, escaping values in HTML", async () => {
+  it("mails a model promotion from the rule's own template, escaping values in HTML", async () => {
     const before = mails().length;
-    await app.chapkit.context.events.publish({
-      type: "model.promoted",
-      collection: "models",
-      id: "01K79YAHJ7BR4E87VVTG8FNBMA",
-      entity: { name: "<malaria>", alias: "production", to_version: "1.2.0", from_version: "1.1.0", actor: "ada" },
-    });
+    const registry = app.chapkit.context.get<ModelRegistry>(MODELS_KEY);
+    await registry.register("malaria", {});
+    await registry.register("malaria", {});
+    await registry.moveAlias("malaria", "production", "1.1.0", { actor: "<ada>" });
     const mail = (await until(mails, (list) => list.length > before))[before]!;
-    assert.match(mail.raw, /Subject: <malaria> production -> 1\.2\.0/);
-    assert.match(unquote(mail.raw), /Promoted by ada\./);
-    assert.match(unquote(mail.raw), /<p>&lt;malaria&gt; now serves 1\.2\.0<\/p>/);
+    assert.match(mail.raw, /Subject: malaria production -> 1\.1\.0/);
+    assert.match(unquote(mail.raw), /Promoted by <ada>\./, "text is not escaped");
+    assert.match(unquote(mail.raw), /<p>malaria now serves 1\.1\.0, promoted by &lt;ada&gt;<\/p>/);
   });
 
   it("retries a send the receiver refuses until it accepts, with the same idempotency key", async () => {
@@ -191,6 +193,19 @@ describe("notifications", () => {
     const tries = postsTo("/hook");
     assert.equal(tries.length, 3);
     assert.deepEqual(tries.map((post) => post.headers.get("idempotency-key")), [event.id, event.id, event.id]);
+  });
+
+  it("retries an e-mail while the SMTP server is down and sends it once it is back", async () => {
+    const port = smtp.port;
+    await smtp.stop();
+    const jobs = app.chapkit.context.get<JobRunner>("jobs");
+    const [jobId] = await app.chapkit.context.get<Notifier>(NOTIFICATIONS_KEY).notify(["ops"], { subject: "Sent after the outage", text: "queued" });
+    await until(() => jobs.get(jobId!), (job) => (job.attempts ?? 0) >= 2);
+    smtp = await startService(script, { SMTP_PORT: String(port) }, { executable: bunExecutable(), command: [script] });
+    const job = await until(() => jobs.get(jobId!), (record) => record.status !== "pending" && record.status !== "running");
+    assert.equal(job.status, "completed");
+    const [mail] = await until(mails, (list) => list.length >= 1);
+    assert.match(mail!.raw, /Subject: Sent after the outage/);
   });
 
   it("refuses a rule that names an unknown channel, and notify() to one", async () => {
