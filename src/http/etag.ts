@@ -1,6 +1,7 @@
 import type { EntityRecord } from "../core/entity.ts";
 import { checkIfMatch, computeEtag, ifNoneMatchHits } from "../core/etag.ts";
 import type { WriteCondition } from "../core/repository.ts";
+import { rowVersionOf } from "../db/repository.ts";
 import type { ResponseSet } from "./crud/operation.ts";
 
 /**
@@ -21,11 +22,11 @@ function notModifiedSince(header: string | null, lastModifiedMs: number): boolea
  * `updated_at`) it adds `Last-Modified` and answers `If-Modified-Since` with
  * 304 too, unless the request has `If-None-Match`, which then decides alone.
  * The date has one-second precision, so two changes within a second are told
- * apart by the ETag only.
+ * apart by the ETag only. `tag` (see {@link rowEtag}) replaces the digest of the body.
  */
-export function withEtag(request: Request, set: ResponseSet, body: unknown, updatedAt?: string): Response | string {
+export function withEtag(request: Request, set: ResponseSet, body: unknown, updatedAt?: string, tag?: string): Response | string {
   const json = JSON.stringify(body);
-  const etag = computeEtag(json);
+  const etag = tag ?? computeEtag(json);
   set.headers.etag = etag;
   const changedMs = updatedAt === undefined ? NaN : Date.parse(updatedAt);
   const headers: Record<string, string> = { etag };
@@ -39,8 +40,31 @@ export function withEtag(request: Request, set: ResponseSet, body: unknown, upda
   return json;
 }
 
+const fingerprints = new WeakMap<object, string>();
+
+/** A digest of an output schema, taken once: part of every row tag, so a changed schema (new defaults, fields) changes the tags. */
+function fingerprintOf(schema: object): string {
+  let fingerprint = fingerprints.get(schema);
+  if (fingerprint === undefined) fingerprints.set(schema, fingerprint = computeEtag(JSON.stringify(schema)).slice(1, -1));
+  return fingerprint;
+}
+
+/**
+ * The strong ETag of a stored row's representation without reading its body:
+ * its id, its internal row version (which every write moves on) and a digest
+ * of the output schema, the same on every instance. Undefined when the row
+ * carries no version (a table without the version column, a row not read from
+ * the store): the tag is then the digest of the body.
+ */
+export function rowEtag(record: EntityRecord, output: object | undefined): string | undefined {
+  const version = rowVersionOf(record);
+  return version === undefined || output === undefined ? undefined : `"${record.id}.${version}.${fingerprintOf(output)}"`;
+}
+
 /** What {@link ifMatchCondition} reads: the stored row and its output (whose tag the client holds). */
 export interface ConditionTarget<R extends EntityRecord> {
+  /** The output schema, when the representation's tag is derived from the row's version (see {@link rowEtag}). */
+  readonly output?: object;
   /** The stored row. @throws {NotFoundError} */
   require(id: string): Promise<R>;
   /** The row as answered. */
@@ -62,6 +86,7 @@ export async function ifMatchCondition<R extends EntityRecord>(
   const header = request.headers.get("if-match");
   if (header === null) return undefined;
   const record = await target.require(id);
-  checkIfMatch(header, computeEtag(JSON.stringify(await target.toOutput(record))), instance);
+  const tag = rowEtag(record, target.output) ?? computeEtag(JSON.stringify(await target.toOutput(record)));
+  checkIfMatch(header, tag, instance);
   return { expected: record };
 }

@@ -95,5 +95,25 @@ for (const store of testStores()) {
       const body = (await (await send(app, "GET", `/api/v1/config/${id}`)).json()) as Json;
       assert.ok(!("_version" in body) && !JSON.stringify(body).includes("_version"));
     });
+
+    test("the ETag of a row comes from its id and version: stable while unchanged, new after a write, 304 and If-Match hold", async () => {
+      const { id, etag } = await created("/api/v1/config", { name: "tagged", data: { n: 0 } });
+      assert.match(etag, new RegExp(`^"${id}\\.\\d+\\.[0-9a-z-]+"$`));
+      const again = await send(app, "GET", `/api/v1/config/${id}`);
+      await again.body?.cancel();
+      assert.equal(again.headers.get("etag"), etag);
+      const cached = await send(app, "GET", `/api/v1/config/${id}`, undefined, { "if-none-match": etag });
+      assert.equal(cached.status, 304);
+      const unchanged = await send(app, "PATCH", `/api/v1/config/${id}`, { data: { n: 0 } }, { "if-match": etag });
+      assert.equal(unchanged.status, 200, "a write that changes nothing keeps the tag");
+      const patched = await send(app, "PATCH", `/api/v1/config/${id}`, { data: { n: 1 } }, { "if-match": etag });
+      assert.equal(patched.status, 200);
+      const read = await send(app, "GET", `/api/v1/config/${id}`, undefined, { "if-none-match": etag });
+      assert.equal(read.status, 200);
+      assert.notEqual(read.headers.get("etag"), etag);
+      assert.equal(((await read.json()) as { data: { n: number } }).data.n, 1);
+      const stale = await send(app, "DELETE", `/api/v1/config/${id}`, undefined, { "if-match": etag });
+      assert.equal(stale.status, 412);
+    });
   });
 }

@@ -8,7 +8,7 @@ import { parseUlid } from "../../core/ulid.ts";
 import { addRoute } from "../_route.ts";
 import { bulkOperations } from "../bulk-routes.ts";
 import { exchangeRoutes } from "../exchange/routes.ts";
-import { ifMatchCondition, withEtag } from "../etag.ts";
+import { ifMatchCondition, rowEtag, withEtag } from "../etag.ts";
 import { listRoute, type ListRouteOptions } from "../list-query-route.ts";
 import { patchEntity } from "../merge-patch-route.ts";
 import { formatLinks, itemLinks, type LinkOptions, listLinks } from "../links.ts";
@@ -208,8 +208,10 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       const instance = `${prefix}/${params.entity_id}`;
       const id = parseUlid(params.entity_id, instance);
       try {
-        const output = await manager.get(id) as Record<string, unknown>;
-        return withEtag(request, set, linkItem(request, set, output), typeof output.updated_at === "string" ? output.updated_at : undefined);
+        const record = await manager.require(id);
+        const output = await manager.toOutput(record) as Record<string, unknown>;
+        const updatedAt = typeof output.updated_at === "string" ? output.updated_at : undefined;
+        return withEtag(request, set, linkItem(request, set, output), updatedAt, rowEtag(record, manager.output));
       } catch (error) {
         throw locate(error, instance);
       }
