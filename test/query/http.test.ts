@@ -132,7 +132,7 @@ for (const store of testStores()) {
       assert.equal(await items.repository.count(), before);
     });
 
-    it("bulk-creates 10,000 rows", async () => {
+    it("bulk-creates 10,000 rows", { timeout: 60_000 }, async () => {
       const body = Array.from({ length: 10_000 }, (_, i) => ({ name: `bulk ${i}`, level: i % 7, active: i % 2 === 0 }));
       const res = await call(app, "POST", `${P}/$bulk-create`, body);
       assert.equal(res.status, 201);
