@@ -13,6 +13,7 @@ import {
 } from "./driver.ts";
 import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import { withDeadline } from "./_deadline.ts";
+import { redact } from "./_redact.ts";
 import type { PooledDriver, PoolStats } from "./instrumented-driver.ts";
 import { lostTransactionError, runGuardedTransaction, type TransactionState } from "./_pg-transaction.ts";
 import { isConnectionError, mapDriverError } from "./sql-errors.ts";
@@ -58,16 +59,6 @@ function bind(params: readonly SqlValue[]): postgres.ParameterOrJSON<never>[] {
     }
     return value;
   }) as postgres.ParameterOrJSON<never>[];
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "postgres://…";
-  }
 }
 
 /** The parts of postgres.js's parsed options that hold the server's array types. */

@@ -3,6 +3,7 @@ import { UnavailableError } from "../core/errors.ts";
 import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import { type Driver, type Executor, type Row, type SqlValue, type TransactionOptions } from "./driver.ts";
 import type { PoolStats } from "./instrumented-driver.ts";
+import { redact } from "./_redact.ts";
 
 /** Options of {@link replicated}. */
 export interface ReplicaOptions {
@@ -272,16 +273,6 @@ export class ReplicatedDriver implements Driver {
       replica.driver = null;
     }));
     await this.#primary.close();
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "postgres://…";
   }
 }
 

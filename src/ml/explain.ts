@@ -17,6 +17,7 @@
 import { type Cell, DataFrame } from "./dataframe.ts";
 import { ValueError } from "./errors.ts";
 import { type LinearModel, solveLinearSystem } from "./linear-regression.ts";
+import { seededRandom } from "../core/seeded-random.ts";
 
 /** Predicts one numeric output per row of a frame (NaN for a missing prediction). */
 export type Predictor = (frame: DataFrame) => Promise<Float64Array>;
@@ -71,17 +72,6 @@ export interface PermutationImportance {
 /** Error metrics permutation importance can use. */
 export type ErrorMetric = "mse" | "rmse" | "mae";
 
-/** A small deterministic PRNG (mulberry32), so explanations repeat for a seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkFeatures(frame: DataFrame, features: readonly string[], what: string): void {
   const missing = features.filter((f) => !frame.has(f));

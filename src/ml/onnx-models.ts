@@ -6,6 +6,7 @@
  * @module
  */
 import { encodeOnnxModel } from "./onnx-writer.ts";
+import { seededRandom } from "../core/seeded-random.ts";
 
 /** Options of {@link linearRegressionOnnx}. */
 export interface LinearRegressionOnnxOptions {
@@ -81,17 +82,6 @@ export function mlpOnnx(layers: readonly DenseLayer[], names: { input?: string; 
   });
 }
 
-/** A deterministic PRNG (mulberry32) returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Dense layers for `sizes` (e.g. `[64, 256, 256, 1]`) with Glorot-uniform weights from `seed`. */
 export function seededMlpLayers(sizes: readonly number[], seed: number): DenseLayer[] {

@@ -8,7 +8,7 @@
  */
 import type { Cell } from "./_columns.ts";
 import type { DataFrameJSON } from "./dataframe.ts";
-import { seededRandom } from "./onnx-models.ts";
+import { seededRandom } from "../core/seeded-random.ts";
 
 /** Options of {@link sampleFrame}. */
 export interface SampleOptions {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { DataFrame } from "../../src/ml/dataframe.ts";
-import { kernelShap, linearShap, permutationImportance, type Predictor, seededRandom } from "../../src/ml/explain.ts";
+import { kernelShap, linearShap, permutationImportance, type Predictor } from "../../src/ml/explain.ts";
+import { seededRandom } from "../../src/core/seeded-random.ts";
 import { type LinearModel, predictLinear } from "../../src/ml/linear-regression.ts";
 
 const close = (actual: number, expected: number, tolerance = 1e-9): void =>

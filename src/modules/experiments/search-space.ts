@@ -1,5 +1,6 @@
 import { type TObject, type TSchema, Type } from "@sinclair/typebox";
 import { type FieldError, ValidationError } from "../../core/errors.ts";
+import { seededRandom } from "../../core/seeded-random.ts";
 
 /** The values one config key takes in a search: a list, or a numeric range. */
 export type ParamRange =
@@ -53,17 +54,6 @@ export const SearchSpaceProperties = {
 /** A search space on its own, as a schema. */
 export const SearchSpaceSchema: TObject = Type.Object(SearchSpaceProperties, { title: "SearchSpace" });
 
-/** A small seeded generator (mulberry32): the same seed draws the same trials on every runtime. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkRange(key: string, range: ParamRange, strategy: SearchSpace["strategy"], loc: (string | number)[]): FieldError[] {
   if ("values" in range) return [];
@@ -103,7 +93,7 @@ export function expandSearch(search: SearchSpace, loc: (string | number)[] = ["b
   for (const key of keys) errors.push(...checkRange(key, search.space[key]!, search.strategy, loc));
   if (errors.length > 0) throw new ValidationError(errors);
   if (search.strategy === "random") {
-    const random = generator(search.seed ?? 1);
+    const random = seededRandom(search.seed ?? 1);
     return Array.from({ length: search.trials ?? 10 }, () => {
       const trial: Record<string, unknown> = {};
       for (const key of keys) {
