@@ -1,12 +1,13 @@
 // Profiles one crud case of a server under load:
 //   bun bench/profile.ts [chapkit|baseline] ["GET by id"|"GET list page"|"POST create"] [seconds]
+// (BENCH_PROFILE_STORE=postgres profiles on a fresh database next to DATABASE_URL's.)
 // Starts the server with `--cpu-prof`, loads it from a separate process, stops
 // it, and prints the functions with the most self time and the most total
 // (inclusive) time. The raw profile stays in bench/results/profiles/.
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { BENCH_DATA } from "./servers/bench-config.ts";
 import { runLoad, startServer } from "./lib/process.ts";
-import { sqliteStore } from "./lib/stores.ts";
+import { postgresStore, sqliteStore } from "./lib/stores.ts";
 
 interface ProfileNode {
   id: number;
@@ -24,7 +25,9 @@ const seconds = Number(process.argv[4] ?? 5);
 const dir = new URL("./results/profiles/", import.meta.url).pathname;
 mkdirSync(dir, { recursive: true });
 const name = `${side}-${kind.replaceAll(" ", "-")}-${Date.now()}.cpuprofile`;
-const store = sqliteStore();
+const store = process.env.BENCH_PROFILE_STORE === "postgres"
+  ? await postgresStore(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test")
+  : sqliteStore();
 const script = new URL(side === "chapkit" ? "./servers/crud-chapkit.ts" : "./baselines/crud-baseline.ts", import.meta.url).pathname;
 const server = await startServer(script, { DATABASE_URL: store.url, BENCH_SEED: "10000" }, {
   runtimeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`],
