@@ -1,4 +1,4 @@
-import { ConfigurationError } from "../core/errors.ts";
+import { importPeer } from "../core/optional-peer.ts";
 
 /** An e-mail to send. */
 export interface MailMessage {
@@ -45,7 +45,7 @@ type Nodemailer = { createTransport(options: Record<string, unknown>): { sendMai
 
 /**
  * An SMTP {@link Mailer} over the optional `nodemailer` package, loaded at
- * the first message. @throws {ConfigurationError} (at the first send) when
+ * the first message. @throws {MissingPeerError} (at the first send) when
  * nodemailer is not installed.
  *
  * @example
@@ -57,13 +57,8 @@ type Nodemailer = { createTransport(options: Record<string, unknown>): { sendMai
 export function smtpMailer(options: SmtpMailerOptions): Mailer {
   let transport: Promise<ReturnType<Nodemailer["createTransport"]>> | undefined;
   const open = async () => {
-    let nodemailer: Nodemailer;
-    try {
-      const loaded = await import("nodemailer") as unknown as { default?: Nodemailer } & Nodemailer;
-      nodemailer = loaded.default ?? loaded;
-    } catch (error) {
-      throw new ConfigurationError("Sending e-mail needs the nodemailer package: bun add nodemailer (or npm install nodemailer)", { cause: error });
-    }
+    const loaded = await importPeer("nodemailer", "E-mails", () => import("nodemailer")) as unknown as { default?: Nodemailer } & Nodemailer;
+    const nodemailer = loaded.default ?? loaded;
     const timeout = (options.timeoutSeconds ?? 15) * 1000;
     return nodemailer.createTransport({
       host: options.host ?? "127.0.0.1",

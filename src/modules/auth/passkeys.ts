@@ -1,4 +1,5 @@
-import { ConfigurationError, NotFoundError, UnauthorizedError } from "../../core/errors.ts";
+import { NotFoundError, UnauthorizedError } from "../../core/errors.ts";
+import { importPeer } from "../../core/optional-peer.ts";
 import { defineTable, type EntityRecord, type TableDefinition } from "../../core/entity.ts";
 import type { Driver } from "../../db/driver.ts";
 import type { Migration } from "../../db/migration.ts";
@@ -83,9 +84,9 @@ type Json = Record<string, unknown>;
 
 let loaded: Promise<WebAuthn> | undefined;
 function webauthn(): Promise<WebAuthn> {
-  loaded ??= import("@simplewebauthn/server").catch((error) => {
+  loaded ??= importPeer("@simplewebauthn/server", "Passkeys", () => import("@simplewebauthn/server")).catch((error) => {
     loaded = undefined;
-    throw new ConfigurationError("Passkeys need the @simplewebauthn/server package: bun add @simplewebauthn/server (or npm install @simplewebauthn/server)", { cause: error });
+    throw error;
   });
   return loaded;
 }

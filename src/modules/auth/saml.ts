@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ConfigurationError, UnauthorizedError, ValidationError } from "../../core/errors.ts";
+import { importPeer } from "../../core/optional-peer.ts";
 import type { ExternalIdentity } from "./identities.ts";
 import type { OidcRoleMapping } from "./oidc.ts";
 import type { Tickets } from "./tickets.ts";
@@ -43,12 +44,8 @@ type Samlify = typeof import("samlify");
 type Entities = { lib: Samlify; sp: ReturnType<Samlify["ServiceProvider"]>; idp: ReturnType<Samlify["IdentityProvider"]> };
 
 async function load(name: string, importer: () => Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    const loaded = await importer() as Record<string, unknown>;
-    return (loaded.default as Record<string, unknown> | undefined) ?? loaded;
-  } catch (error) {
-    throw new ConfigurationError(`SAML login needs the ${name} package: bun add ${name} (or npm install ${name})`, { cause: error });
-  }
+  const loaded = await importPeer(name, "SAML logins", importer) as Record<string, unknown>;
+  return (loaded.default as Record<string, unknown> | undefined) ?? loaded;
 }
 
 const POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
