@@ -62,7 +62,7 @@ import { SANDBOX_DATABASE_URL, type SandboxSeed, sandboxModule } from "./sandbox
 import { queryCacheModule } from "./query-cache-module.ts";
 import { partitionsModule } from "./partitions-module.ts";
 import { REPLICAS_KEY, replicaCheck, scopeRequests, withReadReplicas } from "./read-replicas.ts";
-import { ReplicatedDriver } from "../db/replicas.ts";
+import type { ReplicatedDriver } from "../db/replicas.ts";
 import { ServiceSettings, type SettingsOptions } from "./settings.ts";
 
 /** Options of a service builder. */
@@ -543,13 +543,15 @@ export class BaseServiceBuilder {
     // A sandbox never touches the configured store.
     const given = sandbox ? undefined : this.#database;
     let opened: Driver;
+    let replicas: ReplicatedDriver | null = null;
     if (given) {
       opened = given;
     } else {
       opened = await openDatabase(sandbox ? SANDBOX_DATABASE_URL : store.url, {
         postgres: { breaker: { failureThreshold: store.breakerThreshold, probeIntervalMs: store.breakerProbeMs } },
       });
-      if (!sandbox) opened = await withReadReplicas(opened, store);
+      if (!sandbox) replicas = await withReadReplicas(opened, store);
+      if (replicas) opened = replicas;
     }
     const monitoring = this.#monitoring
       ? new Monitoring({ ...this.#monitoring, logger: logger.child({ module: "monitoring" }), ...(tracer ? { tracer } : {}) })
@@ -592,7 +594,7 @@ export class BaseServiceBuilder {
     });
     try {
       context.provide(READINESS_KEY, new Readiness());
-      if (opened instanceof ReplicatedDriver) context.provide(REPLICAS_KEY, opened);
+      if (replicas) context.provide(REPLICAS_KEY, replicas);
       await migrate(db, [...SERVICE_SECRET_MIGRATIONS, ...EVENT_OUTBOX_MIGRATIONS, ...modules.flatMap((module) => module.migrations ?? [])]);
       const cursorSecret = context.settings.http.secret ?? await storedSecret(db, "cursor");
       // Before any module's setup: entity modules read their rows through it.
@@ -602,7 +604,7 @@ export class BaseServiceBuilder {
       for (const module of modules) await module.start?.(context);
       for (const hook of this.#startup) await hook(context);
       installEdge(app, context, { basePath: this.#basePath });
-      if (opened instanceof ReplicatedDriver) scopeRequests(app, opened, () => context.settings.http.trustProxy);
+      if (replicas) scopeRequests(app, replicas, () => context.settings.http.trustProxy);
       context.provide(SERVICE_APP_KEY, app);
       return lifecycle.attach(app);
     } catch (error) {

@@ -6,8 +6,6 @@ import { PostgresCacheBus } from "../db/cache/postgres-bus.ts";
 import { QUERY_CACHE_KEY, QueryCache } from "../db/cache/query-cache.ts";
 import type { Driver } from "../db/driver.ts";
 import type { ServiceModule } from "../http/module.ts";
-import { MemcachedCacheBackend } from "../integrations/memcached-cache.ts";
-import { RedisCacheBackend, RedisCacheBus } from "../integrations/redis-cache.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
 
 /** What the query cache module needs of the service. */
@@ -34,15 +32,23 @@ export function queryCacheModule(parts: QueryCacheModuleParts): ServiceModule {
   });
   let warned = false;
   const cache = new QueryCache({
-    backend: () => {
-      if (settings.store === "redis") return RedisCacheBackend.connect(settings.redisUrl, { keyPrefix: settings.keyPrefix });
-      if (settings.store === "memcached") return MemcachedCacheBackend.connect(settings.memcachedUrl, { keyPrefix: settings.keyPrefix });
+    // The Redis and Memcached adapters load with the first cached table, not at start-up.
+    backend: async () => {
+      if (settings.store === "redis") {
+        return (await import("../integrations/redis-cache.ts")).RedisCacheBackend.connect(settings.redisUrl, { keyPrefix: settings.keyPrefix });
+      }
+      if (settings.store === "memcached") {
+        return (await import("../integrations/memcached-cache.ts")).MemcachedCacheBackend.connect(settings.memcachedUrl, { keyPrefix: settings.keyPrefix });
+      }
       return new MemoryCacheBackend();
     },
-    bus: () => {
+    bus: async () => {
       const bus = settings.bus === "auto" ? (db.dialect === "postgres" ? "postgres" : "none") : settings.bus;
       if (bus === "postgres") return new PostgresCacheBus(db, { instanceId });
-      if (bus === "redis") return RedisCacheBus.connect(settings.redisUrl, { instanceId, channel: `${settings.keyPrefix}invalidate` });
+      if (bus === "redis") {
+        const { RedisCacheBus } = await import("../integrations/redis-cache.ts");
+        return RedisCacheBus.connect(settings.redisUrl, { instanceId, channel: `${settings.keyPrefix}invalidate` });
+      }
       return undefined;
     },
     ...(requests ? { onLookup: (table: string, hit: boolean) => requests.inc(1, table, hit ? "hit" : "miss") } : {}),

@@ -8,7 +8,7 @@ import type { AnyElysia } from "elysia";
 import type { Settings } from "../core/settings/schema.ts";
 import type { Driver } from "../db/driver.ts";
 import { openDatabase } from "../db/open.ts";
-import { replicated, type ReplicatedDriver } from "../db/replicas.ts";
+import type { ReplicatedDriver } from "../db/replicas.ts";
 import type { HealthCheck } from "../http/module.ts";
 import { clientAddressOf } from "../runtime/client-address.ts";
 import { ConfigurationError } from "./configuration-error.ts";
@@ -16,9 +16,12 @@ import { ConfigurationError } from "./configuration-error.ts";
 /** The service-context key of the {@link ReplicatedDriver}, when the service has replicas. */
 export const REPLICAS_KEY = "chapkit.db.replicas";
 
-/** Wraps the primary with the configured replicas, or returns it when there are none. */
-export async function withReadReplicas(primary: Driver, store: Settings["database"]): Promise<Driver> {
-  if (store.replicaUrls.length === 0) return primary;
+/**
+ * Wraps the primary with the configured replicas, or answers null when there
+ * are none (the replica code then never loads).
+ */
+export async function withReadReplicas(primary: Driver, store: Settings["database"]): Promise<ReplicatedDriver | null> {
+  if (store.replicaUrls.length === 0) return null;
   if (primary.dialect !== "postgres") {
     await primary.close();
     throw new ConfigurationError("DATABASE_REPLICA_URLS (database.replicaUrls) needs a PostgreSQL primary: set DATABASE_URL to postgres://…");
@@ -28,6 +31,7 @@ export async function withReadReplicas(primary: Driver, store: Settings["databas
     await primary.close();
     throw new ConfigurationError("DATABASE_REPLICA_URLS (database.replicaUrls) takes postgres://… URLs, comma-separated");
   }
+  const { replicated } = await import("../db/replicas.ts");
   return replicated(primary, store.replicaUrls, {
     stickyMs: store.replicaStickyMs,
     healthIntervalMs: store.replicaCheckMs,
