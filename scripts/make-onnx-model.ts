@@ -11,7 +11,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { mlpOnnx, seededMlpLayers } from "../src/ml/onnx-models.ts";
+import { mlpOnnx, seededMlpLayers } from "../src/modules/ml/onnx/onnx-models.ts";
 
 /** Layer sizes of the benchmark MLP. */
 export const BENCH_MLP_SIZES: readonly number[] = [64, 256, 256, 1];

@@ -1,7 +1,7 @@
 // The chapkit side of the batch-predict suite: an ML service whose runner
 // predicts y = slope·x, on the store DATABASE_URL names, without request logging.
 import { Type } from "@sinclair/typebox";
-import { functionalRunner } from "../../src/ml/functional-runner.ts";
+import { functionalRunner } from "../../src/modules/ml/engine/functional-runner.ts";
 import { MLServiceBuilder } from "../../src/service/ml-service-builder.ts";
 
 const runner = functionalRunner<Record<string, unknown>, { slope: number }>({

@@ -4,10 +4,10 @@
 // single-row requests. The pool gets as many concurrent callers as it has
 // workers for batch 1000, since one caller keeps one worker busy at most.
 import { availableParallelism } from "node:os";
-import { mlpOnnx, seededMlpLayers } from "../../src/ml/onnx-models.ts";
-import { BatchingExecutor } from "../../src/ml/onnx-batching.ts";
-import { OnnxWorkerPool } from "../../src/ml/onnx-pool.ts";
-import { type OnnxExecutor, OnnxMainThread } from "../../src/ml/onnx-session.ts";
+import { mlpOnnx, seededMlpLayers } from "../../src/modules/ml/onnx/onnx-models.ts";
+import { BatchingExecutor } from "../../src/modules/ml/onnx/onnx-batching.ts";
+import { OnnxWorkerPool } from "../../src/modules/ml/onnx/onnx-pool.ts";
+import { type OnnxExecutor, OnnxMainThread } from "../../src/modules/ml/onnx/onnx-session.ts";
 import { type BenchRow, compare, round, type Suite, type SuiteContext } from "../lib/types.ts";
 
 const INPUTS = 64;

@@ -1,5 +1,5 @@
 // A minimal protobuf writer: varints, length-delimited fields, fixed-width numbers,
-// packed ints. ONNX model files (src/ml) and OTLP trace exports (src/observability) use it.
+// packed ints. ONNX model files (src/modules/ml/onnx) and OTLP trace exports (src/observability) use it.
 
 /** Appends protobuf fields to a growing byte buffer. */
 export class ProtoWriter {

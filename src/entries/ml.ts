@@ -27,11 +27,11 @@ export { MlMonitor } from "../observability/ml-monitor.ts";
 export type { MlMonitorOptions, ModelReport, NumericColumns } from "../observability/ml-monitor.ts";
 export { featureDrift, featureReference, ksPValue, ksStatistic, psi } from "../observability/drift.ts";
 export type { FeatureDrift, FeatureReference } from "../observability/drift.ts";
-export { DataFrame } from "../ml/dataframe.ts";
-export type { Cell, ColumnValues, DataFrameJSON, Dtype } from "../ml/dataframe.ts";
-export { validateFeatureCollection } from "../ml/geojson.ts";
-export type { Feature, FeatureCollection, Geometry, Loc, Position } from "../ml/geojson.ts";
-export { BaseModelRunner, binaryModel, jsonModel, runPredict, runTrain } from "../ml/runner.ts";
+export { DataFrame } from "../modules/ml/engine/dataframe.ts";
+export type { Cell, ColumnValues, DataFrameJSON, Dtype } from "../modules/ml/engine/dataframe.ts";
+export { validateFeatureCollection } from "../modules/ml/engine/geojson.ts";
+export type { Feature, FeatureCollection, Geometry, Loc, Position } from "../modules/ml/engine/geojson.ts";
+export { BaseModelRunner, binaryModel, jsonModel, runPredict, runTrain } from "../modules/ml/engine/runner.ts";
 export type {
   BinaryModel,
   ConfigData,
@@ -43,21 +43,21 @@ export type {
   TrainedModel,
   WorkspacePredictContext,
   WorkspaceRunner,
-} from "../ml/runner.ts";
-export { runPredictStream } from "../ml/predict-stream.ts";
-export type { RowChunk } from "../ml/predict-stream.ts";
+} from "../modules/ml/engine/runner.ts";
+export { runPredictStream } from "../modules/ml/engine/predict-stream.ts";
+export type { RowChunk } from "../modules/ml/engine/predict-stream.ts";
 export type { LineageEdge, LineageGraph, LineageNode } from "../modules/ml/lineage.ts";
 export type { LineageInput, LineageKind } from "../modules/ml/lineage-store.ts";
-export { functionalRunner } from "../ml/functional-runner.ts";
-export type { FunctionalPredictInput, FunctionalRunnerOptions } from "../ml/functional-runner.ts";
-export { ShellModelRunner } from "../ml/shell-runner.ts";
-export type { ShellModelRunnerOptions } from "../ml/shell-runner.ts";
-export { ShellWorkspaceRunner } from "../ml/shell-workspace-runner.ts";
-export type { ShellWorkspaceRunnerOptions } from "../ml/shell-workspace-runner.ts";
-export type { ConfigFormat, Workspace } from "../ml/workspace.ts";
-export { fitLinearRegression, predictLinear } from "../ml/linear-regression.ts";
-export type { LinearModel } from "../ml/linear-regression.ts";
-export { KeyError, RuntimeError, ValueError } from "../ml/errors.ts";
+export { functionalRunner } from "../modules/ml/engine/functional-runner.ts";
+export type { FunctionalPredictInput, FunctionalRunnerOptions } from "../modules/ml/engine/functional-runner.ts";
+export { ShellModelRunner } from "../modules/ml/engine/shell-runner.ts";
+export type { ShellModelRunnerOptions } from "../modules/ml/engine/shell-runner.ts";
+export { ShellWorkspaceRunner } from "../modules/ml/engine/shell-workspace-runner.ts";
+export type { ShellWorkspaceRunnerOptions } from "../modules/ml/engine/shell-workspace-runner.ts";
+export type { ConfigFormat, Workspace } from "../modules/ml/engine/workspace.ts";
+export { fitLinearRegression, predictLinear } from "../modules/ml/engine/linear-regression.ts";
+export type { LinearModel } from "../modules/ml/engine/linear-regression.ts";
+export { KeyError, RuntimeError, ValueError } from "../modules/ml/engine/errors.ts";
 export { MODEL_ROUTER_KEY, ModelRegistry, ModelRouter, MODELS_KEY, MODELS_MIGRATIONS, modelsModule } from "../modules/models/mod.ts";
 export type {
   AliasEvent,
@@ -123,9 +123,9 @@ export type {
   SearchSpace,
   SearchSubmitted,
 } from "../modules/experiments/mod.ts";
-export { assertColumns, checkColumns, ModelInputError, ModelOutputError } from "../ml/io-schema.ts";
-export type { ColumnProblem, ColumnProblemKind, ColumnSpec, ColumnType, ModelSignature, RowSample } from "../ml/io-schema.ts";
-export { FeatureCatalog } from "../ml/features.ts";
+export { assertColumns, checkColumns, ModelInputError, ModelOutputError } from "../modules/ml/engine/io-schema.ts";
+export type { ColumnProblem, ColumnProblemKind, ColumnSpec, ColumnType, ModelSignature, RowSample } from "../modules/ml/engine/io-schema.ts";
+export { FeatureCatalog } from "../modules/ml/engine/features.ts";
 export type {
   FeatureCatalogOptions,
   FeatureDefinition,
@@ -133,8 +133,8 @@ export type {
   FeatureInput,
   FeatureSetDefinition,
   StoredFeatureSet,
-} from "../ml/features.ts";
-export { kernelShap, linearShap, permutationImportance } from "../ml/explain.ts";
+} from "../modules/ml/engine/features.ts";
+export { kernelShap, linearShap, permutationImportance } from "../modules/ml/engine/explain.ts";
 export type {
   ErrorMetric,
   FeatureImportance,
@@ -142,7 +142,7 @@ export type {
   PermutationImportance,
   Predictor,
   RowAttribution,
-} from "../ml/explain.ts";
+} from "../modules/ml/engine/explain.ts";
 export {
   beats,
   definePipeline,

@@ -26,21 +26,21 @@
  * @module
  */
 
-export { OnnxModelRunner, onnxRunner, ONNX_CONTENT_TYPE } from "../ml/onnx-runner.ts";
-export { BatchingExecutor } from "../ml/onnx-batching.ts";
-export type { BatchingOptions } from "../ml/onnx-batching.ts";
-export { chooseExecutionProvider } from "../ml/onnx-providers.ts";
-export type { ExecutionProviderChoice, ExecutionProviderName } from "../ml/onnx-providers.ts";
-export type { OnnxRunnerOptions } from "../ml/onnx-runner.ts";
-export { OnnxWorkerPool } from "../ml/onnx-pool.ts";
-export type { OnnxPoolOptions } from "../ml/onnx-pool.ts";
-export { OnnxMainThread } from "../ml/onnx-session.ts";
+export { OnnxModelRunner, onnxRunner, ONNX_CONTENT_TYPE } from "../modules/ml/onnx/onnx-runner.ts";
+export { BatchingExecutor } from "../modules/ml/onnx/onnx-batching.ts";
+export type { BatchingOptions } from "../modules/ml/onnx/onnx-batching.ts";
+export { chooseExecutionProvider } from "../modules/ml/onnx/onnx-providers.ts";
+export type { ExecutionProviderChoice, ExecutionProviderName } from "../modules/ml/onnx/onnx-providers.ts";
+export type { OnnxRunnerOptions } from "../modules/ml/onnx/onnx-runner.ts";
+export { OnnxWorkerPool } from "../modules/ml/onnx/onnx-pool.ts";
+export type { OnnxPoolOptions } from "../modules/ml/onnx/onnx-pool.ts";
+export { OnnxMainThread } from "../modules/ml/onnx/onnx-session.ts";
 export type {
   OnnxExecutor,
   OnnxOutputs,
   OnnxRunOptions,
   OnnxRunRequest,
   OnnxTensor,
-} from "../ml/onnx-session.ts";
-export { linearRegressionOnnx, mlpOnnx } from "../ml/onnx-models.ts";
-export type { DenseLayer, LinearRegressionOnnxOptions } from "../ml/onnx-models.ts";
+} from "../modules/ml/onnx/onnx-session.ts";
+export { linearRegressionOnnx, mlpOnnx } from "../modules/ml/onnx/onnx-models.ts";
+export type { DenseLayer, LinearRegressionOnnxOptions } from "../modules/ml/onnx/onnx-models.ts";

@@ -1,4 +1,4 @@
-import type { ModelRunner } from "../ml/runner.ts";
+import type { ModelRunner } from "../modules/ml/engine/runner.ts";
 import type { MlModuleOptions } from "../modules/ml/mod.ts";
 import { type DeferredModule, deferredModule } from "./deferred-module.ts";
 

@@ -3,7 +3,7 @@ import { artifactsModule, type ArtifactsModuleOptions } from "../modules/artifac
 import { configModule, type ConfigModuleOptions } from "../modules/config/mod.ts";
 import { jobsModule, type JobsModuleOptions } from "../modules/jobs/mod.ts";
 import type { MlModuleOptions } from "../modules/ml/mod.ts";
-import type { ModelRunner } from "../ml/runner.ts";
+import type { ModelRunner } from "../modules/ml/engine/runner.ts";
 import { tasksModule, type TasksModuleOptions } from "../modules/task/mod.ts";
 import { BaseServiceBuilder } from "./base-service-builder.ts";
 import { deferredMlModule } from "./deferred-ml.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Type } from "@sinclair/typebox";
 import type { Browser } from "playwright-core";
-import { functionalRunner } from "../../src/ml/functional-runner.ts";
+import { functionalRunner } from "../../src/modules/ml/engine/functional-runner.ts";
 import { type RunningServer, serve } from "../../src/runtime/serve.ts";
 import type { ServiceApp } from "../../src/service/lifecycle.ts";
 import { MLServiceBuilder } from "../../src/service/ml-service-builder.ts";

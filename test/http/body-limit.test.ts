@@ -4,7 +4,7 @@ import { Type } from "@sinclair/typebox";
 import type { RunningService } from "../../src/service/listen.ts";
 import type { ServiceApp } from "../../src/service/lifecycle.ts";
 import { ServiceBuilder } from "../../src/service/service-builder.ts";
-import { functionalRunner } from "../../src/ml/functional-runner.ts";
+import { functionalRunner } from "../../src/modules/ml/engine/functional-runner.ts";
 
 type Json = Record<string, unknown>;
 const KIB = 1024;

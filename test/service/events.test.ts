@@ -131,7 +131,7 @@ for (const make of [sqliteFileStore, postgresStore]) {
 
 describe("ML events", () => {
   test("a training publishes ml.trained and a prediction ml.predicted, with their artifacts' ids", async () => {
-    const { functionalRunner } = await import("../../src/ml/functional-runner.ts");
+    const { functionalRunner } = await import("../../src/modules/ml/engine/functional-runner.ts");
     const { MLServiceBuilder } = await import("../../src/service/ml-service-builder.ts");
     const { createConfig, trainedModel, prediction } = await import("../modules/ml/_support.ts");
     const runner = functionalRunner({

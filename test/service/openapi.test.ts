@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Type } from "@sinclair/typebox";
-import { functionalRunner } from "../../src/ml/functional-runner.ts";
+import { functionalRunner } from "../../src/modules/ml/engine/functional-runner.ts";
 import { ServiceBuilder } from "../../src/service/service-builder.ts";
 import type { ServiceApp } from "../../src/service/lifecycle.ts";
 import { Note } from "../http/_api-service.ts";

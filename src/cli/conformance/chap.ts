@@ -7,7 +7,7 @@
  * with (`chap-models.ts`), extra keys refused where chap-core refuses them.
  */
 import type { TSchema } from "@sinclair/typebox";
-import { sampleFrame } from "../../ml/sample-data.ts";
+import { sampleFrame } from "../../modules/ml/engine/sample-data.ts";
 import { type CheckContext, type ConformanceCheck, type ConformanceProfile, expect, skip } from "./check.ts";
 import type { Answer, ServiceClient } from "./client.ts";
 import {

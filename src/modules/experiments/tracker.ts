@@ -9,7 +9,7 @@ import type { Logger } from "../../core/logging.ts";
 import { newUlid } from "../../core/ulid.ts";
 import type { Driver } from "../../db/driver.ts";
 import type { SqlRepository } from "../../db/repository.ts";
-import { checkMetric } from "../../ml/runner.ts";
+import { checkMetric } from "../ml/engine/runner.ts";
 import { describeJobError } from "../jobs/job-error.ts";
 import type { TrainingRecorder, TrainingRun, TrainingRunStart } from "../ml/ml-jobs.ts";
 import type { ExperimentRecord, MetricPoint, RunArtifact, RunComparison, RunKind, RunRecord, RunStatus } from "./schema.ts";

@@ -1,4 +1,4 @@
-import { type Cell, DataFrame } from "../../ml/dataframe.ts";
+import { type Cell, DataFrame } from "./engine/dataframe.ts";
 
 /** A KServe V2 tensor on the wire. */
 export interface V2Tensor {

@@ -8,7 +8,7 @@ import { addRoute } from "../../http/_route.ts";
 import { limitedBodyStream } from "../../http/body-limit.ts";
 import type { ResponseSet } from "../../http/crud/operation.ts";
 import { routeDetail } from "../../http/route-doc.ts";
-import { RowChecker, type RowFormat, rowFormatOf } from "../../ml/row-stream.ts";
+import { RowChecker, type RowFormat, rowFormatOf } from "./engine/row-stream.ts";
 import type { JobRunner } from "../jobs/types.ts";
 import { locate } from "../artifact/routes.ts";
 import { type BatchInput, batchPredictJob } from "./batch-predict.ts";

@@ -1,6 +1,6 @@
 import type { JobContext, JobFunction } from "../jobs/types.ts";
-import { readFrames, ROW_MEDIA_TYPES, type RowFormat, RowWriter } from "../../ml/row-stream.ts";
-import type { DataFrame } from "../../ml/dataframe.ts";
+import { readFrames, ROW_MEDIA_TYPES, type RowFormat, RowWriter } from "./engine/row-stream.ts";
+import type { DataFrame } from "./engine/dataframe.ts";
 import { PAYLOAD_MARKER } from "../artifact/payload.ts";
 import { isEnsembleData } from "../models/ensemble.ts";
 import type { LineageInput } from "./lineage-store.ts";

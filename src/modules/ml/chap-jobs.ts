@@ -1,12 +1,12 @@
 // The train and predict jobs of the chap profile: chapkit 1.x envelopes, bounds checks and workspace layouts (contract-chapcore §8).
 import { NotFoundError } from "../../core/errors.ts";
 import type { JobContext, JobFunction } from "../jobs/types.ts";
-import { DataFrame } from "../../ml/dataframe.ts";
-import { ValueError } from "../../ml/errors.ts";
-import type { FeatureCollection } from "../../ml/geojson.ts";
-import { predictInMemoryWorkspace, trainInMemoryWorkspace } from "../../ml/memory-workspace.ts";
-import { isBinaryModel, isWorkspaceRunner, type ModelRunner, runPredict, runTrain, type TrainedModel } from "../../ml/runner.ts";
-import type { Workspace } from "../../ml/workspace.ts";
+import { DataFrame } from "./engine/dataframe.ts";
+import { ValueError } from "./engine/errors.ts";
+import type { FeatureCollection } from "./engine/geojson.ts";
+import { predictInMemoryWorkspace, trainInMemoryWorkspace } from "./engine/memory-workspace.ts";
+import { isBinaryModel, isWorkspaceRunner, type ModelRunner, runPredict, runTrain, type TrainedModel } from "./engine/runner.ts";
+import type { Workspace } from "./engine/workspace.ts";
 import type { ArtifactManager } from "../artifact/manager.ts";
 import { DATAFRAME_CONTENT_TYPE } from "../artifact/chap-view.ts";
 import { type ArtifactPayload, isPayloadPlaceholder, PAYLOAD_MARKER } from "../artifact/payload.ts";

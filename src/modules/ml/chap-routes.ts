@@ -5,8 +5,8 @@ import type { JobRunner } from "../jobs/types.ts";
 import { UlidSchema } from "../../core/schema.ts";
 import { newUlid } from "../../core/ulid.ts";
 import { mountOperation } from "../../http/crud/operation.ts";
-import { type FeatureCollection, validateFeatureCollection } from "../../ml/geojson.ts";
-import { sampleFrame, sampleGeo } from "../../ml/sample-data.ts";
+import { type FeatureCollection, validateFeatureCollection } from "./engine/geojson.ts";
+import { sampleFrame, sampleGeo } from "./engine/sample-data.ts";
 import { type ChapMlDeps, chapPredictJob, chapTrainJob, TRAINING_TYPE } from "./chap-jobs.ts";
 import {
   type ChapPredictRequest,

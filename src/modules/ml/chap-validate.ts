@@ -1,8 +1,8 @@
 // `$validate` of the chap profile: dry-run diagnostics with chapkit 1.x's codes (contract-chapcore §8.4).
 import { NotFoundError } from "../../core/errors.ts";
-import { modelFromWorkspace } from "../../ml/memory-workspace.ts";
-import { isWorkspaceRunner } from "../../ml/runner.ts";
-import { unzipFiles } from "../../ml/workspace.ts";
+import { modelFromWorkspace } from "./engine/memory-workspace.ts";
+import { isWorkspaceRunner } from "./engine/runner.ts";
+import { unzipFiles } from "./engine/workspace.ts";
 import { isPayloadPlaceholder } from "../artifact/payload.ts";
 import type { ArtifactOut } from "../artifact/schema.ts";
 import { type ChapMlDeps, checkPredictionPeriods, TRAINING_TYPE } from "./chap-jobs.ts";

@@ -2,8 +2,8 @@ import { type TObject, Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import { BadRequestError, type FieldError, ValidationError } from "../../core/errors.ts";
 import { mountOperation } from "../../http/crud/operation.ts";
-import { DataFrame } from "../../ml/dataframe.ts";
-import { ValueError } from "../../ml/errors.ts";
+import { DataFrame } from "./engine/dataframe.ts";
+import { ValueError } from "./engine/errors.ts";
 import {
   type ErrorMetric,
   kernelShap,
@@ -12,8 +12,8 @@ import {
   permutationImportance,
   type Predictor,
   type RowAttribution,
-} from "../../ml/explain.ts";
-import type { LinearModel } from "../../ml/linear-regression.ts";
+} from "./engine/explain.ts";
+import type { LinearModel } from "./engine/linear-regression.ts";
 import { isEnsembleData } from "../models/ensemble.ts";
 import type { ModelVersion } from "../models/schema.ts";
 import { checkModelArtifact, loadTrainedModel, type LoadedModel, type MlJobDeps, predictLoaded, withFeatures } from "./ml-jobs.ts";

@@ -4,7 +4,7 @@ import { addRoute } from "../../http/_route.ts";
 import { withPermission } from "../../http/auth-guard-permissions.ts";
 import { routeDetail } from "../../http/route-doc.ts";
 import { Type } from "@sinclair/typebox";
-import type { FeatureCatalog, StoredFeatureSet } from "../../ml/features.ts";
+import type { FeatureCatalog, StoredFeatureSet } from "./engine/features.ts";
 
 const AnyValue = Type.Unknown();
 

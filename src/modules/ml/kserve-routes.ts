@@ -1,6 +1,6 @@
 import { type AnyElysia, Elysia } from "elysia";
 import { ChapkitError } from "../../core/errors.ts";
-import { ModelInputError } from "../../ml/io-schema.ts";
+import { ModelInputError } from "./engine/io-schema.ts";
 import type { ServiceInfo } from "../../core/info.ts";
 import { addRoute } from "../../http/_route.ts";
 import { withPermission } from "../../http/auth-guard-permissions.ts";
@@ -13,7 +13,7 @@ import type { ModelVersion } from "../models/schema.ts";
 import { framesFromTensors, readInputs, tensorsFromFrame, V2Error } from "./_v2-tensors.ts";
 import { isLoadedEnsemble, type ModelServer } from "./model-server.ts";
 import { requiredInputs } from "./model-io.ts";
-import type { ColumnSpec } from "../../ml/io-schema.ts";
+import type { ColumnSpec } from "./engine/io-schema.ts";
 
 /** What the KServe V2 routes serve from. */
 export interface KServeDeps {

@@ -1,10 +1,10 @@
 import { BadRequestError, NotFoundError } from "../../core/errors.ts";
 import type { JobContext, JobFunction } from "../jobs/types.ts";
-import { DataFrame } from "../../ml/dataframe.ts";
-import { KeyError, ValueError } from "../../ml/errors.ts";
-import type { FeatureCatalog, StoredFeatureSet } from "../../ml/features.ts";
-import type { FeatureCollection } from "../../ml/geojson.ts";
-import { assertOutputs, type ModelSignature } from "../../ml/io-schema.ts";
+import { DataFrame } from "./engine/dataframe.ts";
+import { KeyError, ValueError } from "./engine/errors.ts";
+import type { FeatureCatalog, StoredFeatureSet } from "./engine/features.ts";
+import type { FeatureCollection } from "./engine/geojson.ts";
+import { assertOutputs, type ModelSignature } from "./engine/io-schema.ts";
 import {
   checkMetric,
   isBinaryModel,
@@ -12,7 +12,7 @@ import {
   runPredict,
   runTrain,
   type TrainedModel,
-} from "../../ml/runner.ts";
+} from "./engine/runner.ts";
 import type { ArtifactManager } from "../artifact/manager.ts";
 import { isPayloadPlaceholder, PAYLOAD_MARKER } from "../artifact/payload.ts";
 import type { ArtifactOut } from "../artifact/schema.ts";

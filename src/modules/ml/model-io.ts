@@ -7,10 +7,10 @@
  * @module
  */
 import { type TSchema, Type } from "@sinclair/typebox";
-import type { DataFrame } from "../../ml/dataframe.ts";
-import type { FeatureCatalog, StoredFeatureSet } from "../../ml/features.ts";
-import { assertColumns, type ColumnSpec, mergeSpecs, type ModelSignature } from "../../ml/io-schema.ts";
-import type { ModelRunner } from "../../ml/runner.ts";
+import type { DataFrame } from "./engine/dataframe.ts";
+import type { FeatureCatalog, StoredFeatureSet } from "./engine/features.ts";
+import { assertColumns, type ColumnSpec, mergeSpecs, type ModelSignature } from "./engine/io-schema.ts";
+import type { ModelRunner } from "./engine/runner.ts";
 import { ValidationError } from "../../core/errors.ts";
 
 const ColumnSpecSchema = Type.Object({

@@ -1,6 +1,6 @@
 import { type TObject, type TSchema, Type } from "@sinclair/typebox";
 import { UlidSchema } from "../../core/schema.ts";
-import type { ModelSignature } from "../../ml/io-schema.ts";
+import type { ModelSignature } from "./engine/io-schema.ts";
 import { ModelSignatureSchema } from "./model-io.ts";
 
 /** DataFrame-JSON on the wire: column names and row-major rows. */

@@ -1,5 +1,5 @@
 import { ConfigurationError } from "../../core/errors.ts";
-import type { DataFrame, DataFrameJSON } from "../../ml/dataframe.ts";
+import type { DataFrame, DataFrameJSON } from "../ml/engine/dataframe.ts";
 import type { MissedPolicy } from "../jobs/scheduler.ts";
 import type { SearchSpace } from "../experiments/search-space.ts";
 import type { ServiceContext } from "../../http/module.ts";

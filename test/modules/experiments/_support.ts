@@ -1,8 +1,8 @@
 /** Helpers of the experiments tests: an ML service with experiments on a fresh store, and a runner that logs a loss curve. */
 import { Type } from "@sinclair/typebox";
 import type { Driver } from "../../../src/db/driver.ts";
-import { functionalRunner } from "../../../src/ml/functional-runner.ts";
-import type { ModelRunner } from "../../../src/ml/runner.ts";
+import { functionalRunner } from "../../../src/modules/ml/engine/functional-runner.ts";
+import type { ModelRunner } from "../../../src/modules/ml/engine/runner.ts";
 import { experimentsModule } from "../../../src/modules/experiments/mod.ts";
 import type { ServiceModule } from "../../../src/http/module.ts";
 import type { ServiceApp } from "../../../src/service/lifecycle.ts";

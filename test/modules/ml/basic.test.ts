@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { functionalRunner } from "../../../src/ml/functional-runner.ts";
-import type { ModelRunner } from "../../../src/ml/runner.ts";
+import { functionalRunner } from "../../../src/modules/ml/engine/functional-runner.ts";
+import type { ModelRunner } from "../../../src/modules/ml/engine/runner.ts";
 import { runner as basicRunner } from "../../../examples/ml_basic.ts";
 import { testStores } from "../../_support/stores.ts";
 import {

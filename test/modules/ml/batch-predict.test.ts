@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { functionalRunner } from "../../../src/ml/functional-runner.ts";
+import { functionalRunner } from "../../../src/modules/ml/engine/functional-runner.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";
 import { createHash } from "node:crypto";
 import type { ArtifactManager } from "../../../src/modules/artifact/manager.ts";

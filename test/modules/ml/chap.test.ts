@@ -13,9 +13,9 @@ import {
   violations,
 } from "../../../src/cli/conformance/chap-models.ts";
 import type { Driver } from "../../../src/db/driver.ts";
-import { functionalRunner } from "../../../src/ml/functional-runner.ts";
-import { BaseModelRunner, jsonModel, type ModelRunner, type PredictContext, type TrainContext, type TrainedModel } from "../../../src/ml/runner.ts";
-import type { DataFrame } from "../../../src/ml/dataframe.ts";
+import { functionalRunner } from "../../../src/modules/ml/engine/functional-runner.ts";
+import { BaseModelRunner, jsonModel, type ModelRunner, type PredictContext, type TrainContext, type TrainedModel } from "../../../src/modules/ml/engine/runner.ts";
+import type { DataFrame } from "../../../src/modules/ml/engine/dataframe.ts";
 import { MLServiceBuilder } from "../../../src/service/ml-service-builder.ts";
 import type { ServiceApp } from "../../../src/service/lifecycle.ts";
 import { testStores } from "../../_support/stores.ts";

@@ -2,8 +2,8 @@
 // disease_cases = 2 + 0.1·rainfall − 0.5·mean_temperature + 0.25·humidity.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { functionalRunner } from "../../../src/ml/functional-runner.ts";
-import { fitLinearRegression, type LinearModel, predictLinear } from "../../../src/ml/linear-regression.ts";
+import { functionalRunner } from "../../../src/modules/ml/engine/functional-runner.ts";
+import { fitLinearRegression, type LinearModel, predictLinear } from "../../../src/modules/ml/engine/linear-regression.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";
 import {
   assertClose,

@@ -2,9 +2,9 @@
 // $predict and KServe V2 inference (no training/serving skew).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { FeatureCatalog } from "../../../src/ml/features.ts";
-import { functionalRunner } from "../../../src/ml/functional-runner.ts";
-import { fitLinearRegression, type LinearModel, predictLinear } from "../../../src/ml/linear-regression.ts";
+import { FeatureCatalog } from "../../../src/modules/ml/engine/features.ts";
+import { functionalRunner } from "../../../src/modules/ml/engine/functional-runner.ts";
+import { fitLinearRegression, type LinearModel, predictLinear } from "../../../src/modules/ml/engine/linear-regression.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";
 import { assertClose, call, createConfig, finished, json, type Json, type MlService, openMlService, problem } from "./_support.ts";
 

@@ -2,9 +2,9 @@
 // inference before any job starts, and a runner's predictions before they are stored.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { functionalRunner } from "../../../src/ml/functional-runner.ts";
-import type { ModelSignature } from "../../../src/ml/io-schema.ts";
-import { fitLinearRegression, type LinearModel, predictLinear } from "../../../src/ml/linear-regression.ts";
+import { functionalRunner } from "../../../src/modules/ml/engine/functional-runner.ts";
+import type { ModelSignature } from "../../../src/modules/ml/engine/io-schema.ts";
+import { fitLinearRegression, type LinearModel, predictLinear } from "../../../src/modules/ml/engine/linear-regression.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";
 import {
   assertPredictions,

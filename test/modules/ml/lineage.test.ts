@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { functionalRunner } from "../../../src/ml/functional-runner.ts";
+import { functionalRunner } from "../../../src/modules/ml/engine/functional-runner.ts";
 import type { ArtifactManager } from "../../../src/modules/artifact/manager.ts";
 import { ARTIFACTS_KEY } from "../../../src/modules/artifact/mod.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";

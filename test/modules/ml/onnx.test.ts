@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createRunner } from "../../../examples/ml_onnx.ts";
-import { DataFrame } from "../../../src/ml/dataframe.ts";
-import { fitLinearRegression, predictLinear } from "../../../src/ml/linear-regression.ts";
-import { linearRegressionOnnx } from "../../../src/ml/onnx-models.ts";
-import { OnnxWorkerPool } from "../../../src/ml/onnx-pool.ts";
-import { OnnxModelRunner } from "../../../src/ml/onnx-runner.ts";
+import { DataFrame } from "../../../src/modules/ml/engine/dataframe.ts";
+import { fitLinearRegression, predictLinear } from "../../../src/modules/ml/engine/linear-regression.ts";
+import { linearRegressionOnnx } from "../../../src/modules/ml/onnx/onnx-models.ts";
+import { OnnxWorkerPool } from "../../../src/modules/ml/onnx/onnx-pool.ts";
+import { OnnxModelRunner } from "../../../src/modules/ml/onnx/onnx-runner.ts";
 import { testStores } from "../../_support/stores.ts";
 import {
   assertPredictions,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { DataFrame } from "../../../src/ml/dataframe.ts";
-import { functionalRunner } from "../../../src/ml/functional-runner.ts";
-import { runPredictStream } from "../../../src/ml/predict-stream.ts";
+import { DataFrame } from "../../../src/modules/ml/engine/dataframe.ts";
+import { functionalRunner } from "../../../src/modules/ml/engine/functional-runner.ts";
+import { runPredictStream } from "../../../src/modules/ml/engine/predict-stream.ts";
 import { serve, type RunningServer } from "../../../src/runtime/serve.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";
 import { call, createConfig, gate, json, type Json, type MlService, openMlService, problem, trainedModel } from "./_support.ts";

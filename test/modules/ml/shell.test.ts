@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { Type } from "@sinclair/typebox";
 import { runner as exampleRunner, ShellConfig } from "../../../examples/ml_shell.ts";
-import { ShellModelRunner } from "../../../src/ml/shell-runner.ts";
+import { ShellModelRunner } from "../../../src/modules/ml/engine/shell-runner.ts";
 import { testStores } from "../../_support/stores.ts";
 import {
   assertPredictions,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { functionalRunner } from "../../../src/ml/functional-runner.ts";
+import { functionalRunner } from "../../../src/modules/ml/engine/functional-runner.ts";
 import { MODEL_SERVER_KEY } from "../../../src/modules/ml/mod.ts";
 import type { ModelServer } from "../../../src/modules/ml/model-server.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";
