@@ -3,12 +3,13 @@
  * profile's routes), ML jobs, KServe V2 and the model card, over the
  * registry of `modules/models`.
  *
- * Why ML spans two folders: `src/ml/` holds what needs no HTTP and no store
- * (the DataFrame, the functional, class, shell and ONNX runners, the worker
- * pool, batching), so scripts and tests use models without a service and the
- * layer rule keeps Elysia out of them; this folder wires those runners to
- * configs, artifacts, jobs and routes. A change to how a model runs belongs
- * in `src/ml/`; a change to how it is served belongs here.
+ * Everything about ML lives in this folder. Its two subfolders need no HTTP
+ * and no store, so scripts and tests use models without a service:
+ * `engine/` holds the DataFrame and the functional, class and shell runners,
+ * `onnx/` the ONNX runner, its worker pool and batching. They import no other
+ * module and no Elysia (test/layers.test.ts checks this). A change to how a
+ * model runs belongs in a subfolder; a change to how it is served (routes,
+ * ML jobs, KServe V2, lineage) belongs beside this file.
  *
  * @module
  */
@@ -21,8 +22,8 @@ import { ensembleRoutes } from "./ensemble-routes.ts";
 import { explainRoutes } from "./explain-routes.ts";
 import { featureSetRoutes } from "./feature-set-routes.ts";
 import type { JobRunner } from "../jobs/types.ts";
-import type { ModelRunner } from "../../ml/runner.ts";
-import type { FeatureCatalog } from "../../ml/features.ts";
+import type { ModelRunner } from "./engine/runner.ts";
+import type { FeatureCatalog } from "./engine/features.ts";
 import type { ArtifactManager } from "../artifact/manager.ts";
 import { ARTIFACTS_KEY, CONFIG_LINKS_KEY } from "../artifact/mod.ts";
 import type { ConfigLinkManager } from "../config-link/manager.ts";
