@@ -6,7 +6,9 @@
  * notification channels (e-mail over SMTP, Slack-compatible and generic
  * webhooks, SMS over any provider's HTTP API) with the `notifications` module
  * (`withNotifications()`). Each client library is an optional peer, loaded
- * on first use (see docs/integrations.md).
+ * on first use (see docs/integrations.md). The types of ETL pipelines
+ * (`withEtl()`: scheduled imports into a collection, see docs/etl.md) are
+ * here too.
  *
  * @example
  * ```ts ignore
@@ -45,3 +47,18 @@ export { smtpMailer } from "../integrations/smtp-mailer.ts";
 export type { MailMessage, Mailer, SmtpMailerOptions } from "../integrations/smtp-mailer.ts";
 export { DEFAULT_TEMPLATES, GENERIC_TEMPLATE, NOTIFICATIONS_KEY, notificationsModule, Notifier, renderTemplate, SEND_JOB } from "../modules/notifications/mod.ts";
 export type { NotificationRule, NotificationsModuleOptions, NotificationTemplate, NotifierOptions } from "../modules/notifications/mod.ts";
+export type {
+  EtlFormat,
+  EtlLoad,
+  EtlManager,
+  EtlModuleOptions,
+  EtlOnInvalid,
+  EtlPipelineSpec,
+  EtlPipelineView,
+  EtlRowContext,
+  EtlRowError,
+  EtlRunRecord,
+  EtlRunStatus,
+  EtlSource,
+  EtlTransform,
+} from "../modules/etl/mod.ts";

@@ -35,6 +35,8 @@ import { type BatchOptions, batchModule, SERVICE_APP_KEY } from "../http/batch.t
 import type { WebhooksModuleOptions } from "../modules/webhooks/mod.ts";
 import type { QueuesModuleOptions } from "../modules/queues/mod.ts";
 import type { NotificationsModuleOptions } from "../modules/notifications/mod.ts";
+import type { EtlModuleOptions } from "../modules/etl/mod.ts";
+import { etlRequires } from "../modules/etl/requires.ts";
 import { httpMetrics } from "../http/metrics.ts";
 import { statusPage } from "../http/status-page.ts";
 import { Monitoring } from "../observability/monitoring.ts";
@@ -343,6 +345,16 @@ export class BaseServiceBuilder {
    */
   withNotifications(options: NotificationsModuleOptions): this {
     return this.module(deferredModule({ name: "notifications", requires: ["jobs"] }, async () => (await import("../modules/notifications/mod.ts")).notificationsModule(options)));
+  }
+
+  /**
+   * Turns on ETL (needs `withJobs()`): declared imports from an HTTP URL, a
+   * file or an S3 prefix, each row through a registered transform into a
+   * `withEntity` collection, run as cron-scheduled jobs with a run history,
+   * and their admin routes under `/api/v1/etl` (see docs/etl.md).
+   */
+  withEtl(options: EtlModuleOptions = {}): this {
+    return this.module(deferredModule({ name: "etl", requires: etlRequires(options), provides: ["etl"] }, async () => (await import("../modules/etl/mod.ts")).etlModule(options)));
   }
 
   /** Uses this store: a URL (opened and closed by the service; shorthand for `settings.database.url`) or an open driver (left open). */

@@ -4,6 +4,7 @@ import { ConfigurationError } from "./configuration-error.ts";
 const BUILDER_METHOD: Record<string, string> = {
   jobs: "withJobs()",
   webhooks: "withWebhooks()",
+  etl: "withEtl()",
   queues: "withQueues()",
   notifications: "withNotifications()",
   config: "withConfig()",

@@ -84,8 +84,8 @@ async function* lines(text: AsyncIterable<string>): AsyncGenerator<string> {
   if (buffer.trim()) yield buffer;
 }
 
-/** A row as read from the file: an object, or what made it unreadable. */
-type SourceRow = { value: Record<string, unknown> } | { error: FieldError };
+/** A row as read from a file: an object, or what made it unreadable (`loc` relative to the row). */
+export type SourceRow = { value: Record<string, unknown> } | { error: FieldError };
 
 function structured(schema: TSchema | undefined): boolean {
   if (!schema) return true;
@@ -175,6 +175,20 @@ async function* xlsxSource(body: ReadableStream<Uint8Array>, input: TObject): As
   yield* tableRows(guarded, input);
 }
 
+/**
+ * The rows of a file as they stream in, in the shapes {@link importRows}
+ * reads: CSV or XLSX with a header row (cells of `input`'s object, array and
+ * untyped fields parsed as JSON), or NDJSON (a line that is not a JSON
+ * object is an error row). For readers that load rows their own way (ETL).
+ *
+ * @throws {BadRequestError} a file that cannot be read (not UTF-8, broken
+ * CSV quoting, no header, not an XLSX workbook), while iterating.
+ */
+export function readRows(body: ReadableStream<Uint8Array>, format: ExchangeFormat, input?: TObject): AsyncGenerator<SourceRow> {
+  const schema = input ?? ({ properties: {} } as unknown as TObject);
+  return format === "csv" ? csvSource(body, schema) : format === "ndjson" ? ndjsonSource(body) : xlsxSource(body, schema);
+}
+
 function rowErrors(error: unknown, row: number): FieldError[] {
   if (error instanceof ValidationError) {
     return error.errors.map((item) => ({ ...item, loc: ["rows", row, ...item.loc.slice(item.loc[0] === "rows" ? 2 : 0)] }));
@@ -210,11 +224,7 @@ export async function importRows<R extends EntityRecord, I extends TObject, O ex
     created: 0,
     errors: [],
   };
-  const source = options.format === "csv"
-    ? csvSource(body, manager.input)
-    : options.format === "ndjson"
-    ? ndjsonSource(body)
-    : xlsxSource(body, manager.input);
+  const source = readRows(body, options.format, manager.input);
   const refuse = (row: number, errors: FieldError[]) => {
     report.invalid += 1;
     if (report.errors.length < MAX_ERRORS) report.errors.push({ row, errors });
