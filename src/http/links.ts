@@ -27,13 +27,39 @@ export interface LinkOptions {
 
 /** The `Link` header value of a link set. */
 export function formatLinks(links: LinkSet): string {
-  const parts: string[] = [];
-  for (const [rel, target] of Object.entries(links)) {
+  let header = "";
+  for (const rel in links) {
+    const target = links[rel]!;
     for (const link of Array.isArray(target) ? target : [target]) {
-      parts.push(`<${link.href}>; rel="${rel}"${link.title === undefined ? "" : `; title="${link.title.replace(/["\\]/g, "")}"`}`);
+      if (header !== "") header += ", ";
+      header += `<${link.href}>; rel="${rel}"${link.title === undefined ? "" : `; title="${link.title.replace(/["\\]/g, "")}"`}`;
     }
   }
-  return parts.join(", ");
+  return header;
+}
+
+// Bun hands requests their URL in WHATWG form; Deno's server passes the request line as sent (host case, default port, dot segments).
+const NORMALISED_URLS = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+
+/**
+ * The origin and path of a request URL without its query and trailing
+ * slashes, as `new URL(url)` gives them; string work where the URL is
+ * already normalised (every item answer needs it).
+ */
+function selfOf(raw: string): string {
+  const url = NORMALISED_URLS ? raw : new URL(raw).href;
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return url;
+  const query = url.indexOf("?", start);
+  let end = query < 0 ? url.length : query;
+  while (end > start && url.charCodeAt(end - 1) === 47) end--;
+  return url.slice(0, end);
+}
+
+/** The `Link` header of an item answer without related collections: `self` and `collection`. */
+export function itemLinkHeader(request: Request): string {
+  const self = selfOf(request.url);
+  return `<${self}>; rel="self", <${self.slice(0, self.lastIndexOf("/"))}>; rel="collection"`;
 }
 
 function withParams(url: URL, changes: Record<string, string | undefined>): string {
@@ -74,10 +100,14 @@ export function listLinks(request: Request, body: unknown): LinkSet {
 
 /** The links of an item answer: `self`, `collection` and its `related` collections. */
 export function itemLinks(request: Request, item: Record<string, unknown>, options: LinkOptions = {}, basePath = ""): LinkSet {
-  const url = new URL(request.url);
-  const self = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  const self = selfOf(request.url);
   const links: LinkSet = { self: { href: self }, collection: { href: self.slice(0, self.lastIndexOf("/")) } };
-  const related = Object.entries(options.related ?? {}).map(([title, path]) => ({ href: `${url.origin}${basePath}${path(item)}`, title }));
-  if (related.length > 0) links.related = related;
+  if (options.related) {
+    const slash = self.indexOf("/", self.indexOf("//") + 2);
+    const origin = slash < 0 ? self : self.slice(0, slash);
+    const related: Link[] = [];
+    for (const title in options.related) related.push({ href: `${origin}${basePath}${options.related[title]!(item)}`, title });
+    if (related.length > 0) links.related = related;
+  }
   return links;
 }

@@ -11,7 +11,7 @@ import { exchangeRoutes } from "../exchange/routes.ts";
 import { ifMatchCondition, rowEtag, withEtag } from "../etag.ts";
 import { listRoute, type ListRouteOptions } from "../list-query-route.ts";
 import { patchEntity } from "../merge-patch-route.ts";
-import { formatLinks, itemLinks, type LinkOptions, listLinks } from "../links.ts";
+import { formatLinks, itemLinkHeader, itemLinks, type LinkOptions, listLinks } from "../links.ts";
 import { type RouteDoc, routeDetail } from "../route-doc.ts";
 import { type RoutePermission, withPermission } from "../auth-guard-permissions.ts";
 import { paginationQuery, type ListQueryParser } from "./list-query.ts";
@@ -123,8 +123,14 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
     set.headers.link = formatLinks(found);
     return links.body && body !== null && typeof body === "object" && !Array.isArray(body) ? { ...body, _links: found } : body;
   };
+  // Most entities link only `self` and `collection`: that header is built straight from the URL.
+  const plainItemLinks = links !== undefined && !links.body && (links.related === undefined || Object.keys(links.related).length === 0);
   const linkItem = (request: Request, set: ResponseSet, item: Record<string, unknown>): Record<string, unknown> => {
     if (!links) return item;
+    if (plainItemLinks) {
+      set.headers.link = itemLinkHeader(request);
+      return item;
+    }
     const path = new URL(request.url).pathname;
     const found = itemLinks(request, item, links, path.slice(0, path.lastIndexOf(prefix)));
     set.headers.link = formatLinks(found);
