@@ -40,8 +40,9 @@ export function requestSignal(request: Request): AbortSignal {
 
 /** The timeout of `METHOD path`: the first matching `http.routeTimeouts` rule, else `http.requestTimeoutMs`. */
 export function timeoutFor(settings: Settings["http"], method: string, path: string): number {
-  for (const [rule, ms] of Object.entries(settings.routeTimeouts)) {
-    if (matchesRoute(rule, method, path)) return ms;
+  const rules = settings.routeTimeouts;
+  for (const rule in rules) {
+    if (matchesRoute(rule, method, path)) return rules[rule]!;
   }
   return settings.requestTimeoutMs;
 }
@@ -51,24 +52,33 @@ export function timeoutFor(settings: Settings["http"], method: string, path: str
  * {@link requestSignal} aborts. A handler that already answered (a stream that
  * started) is not cut.
  */
-export async function withTimeout(request: Request, next: NextHandler, timeoutMs: number, instance: string, basePath = ""): Promise<Response> {
+export function withTimeout(request: Request, next: NextHandler, timeoutMs: number, instance: string, basePath = ""): Promise<Response> {
   if (timeoutMs <= 0) return next(request);
   const deadline: Deadline = {};
   deadlines.set(request, deadline);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<Response>((resolve) => {
-    timer = setTimeout(() => {
+  // One promise settled by whichever comes first: no race, no async frames on the request path.
+  return new Promise<Response>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const error = new RequestTimeoutError(timeoutMs);
       deadline.expired = error;
       deadline.controller?.abort(error);
       resolve(problemResponse(error, instance, basePath));
     }, timeoutMs);
+    let answered: Promise<Response>;
+    try {
+      answered = next(request);
+    } catch (error) {
+      clearTimeout(timer);
+      return reject(error);
+    }
+    answered.then((response) => {
+      clearTimeout(timer);
+      resolve(response);
+    }, (error: unknown) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
-  try {
-    return await Promise.race([next(request), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Options of a {@link LoadShedder}. */
@@ -119,18 +129,35 @@ export class LoadShedder {
   }
 
   /** Runs `next` when a slot is free, or answers 503. */
-  async run(request: Request, next: NextHandler, instance: string, basePath = ""): Promise<Response> {
+  run(request: Request, next: NextHandler, instance: string, basePath = ""): Promise<Response> {
     const limits = this.#options.limits();
-    const refusal = this.#overMemory(limits) ?? (await this.#acquire(limits));
-    if (refusal) {
-      this.#shed++;
-      return problemResponse(new UnavailableError(refusal, { headers: { "Retry-After": String(limits.retryAfterSeconds) } }), instance, basePath);
-    }
+    const refusal = this.#overMemory(limits) ?? this.#acquire(limits);
+    if (refusal === undefined) return this.#admitted(request, next);
+    if (typeof refusal === "string") return Promise.resolve(this.#refuse(refusal, limits, instance, basePath));
+    return refusal.then((waited) => waited === undefined ? this.#admitted(request, next) : this.#refuse(waited, limits, instance, basePath));
+  }
+
+  /** Runs `next` in a slot taken for it, giving the slot back when it settles. */
+  #admitted(request: Request, next: NextHandler): Promise<Response> {
+    let answered: Promise<Response>;
     try {
-      return await next(request);
-    } finally {
+      answered = next(request);
+    } catch (error) {
       this.#release();
+      return Promise.reject(error);
     }
+    return answered.then((response) => {
+      this.#release();
+      return response;
+    }, (error: unknown) => {
+      this.#release();
+      throw error;
+    });
+  }
+
+  #refuse(reason: string, limits: Settings["load"], instance: string, basePath: string): Response {
+    this.#shed++;
+    return problemResponse(new UnavailableError(reason, { headers: { "Retry-After": String(limits.retryAfterSeconds) } }), instance, basePath);
   }
 
   #overMemory(limits: Settings["load"]): string | undefined {
