@@ -1,5 +1,5 @@
 import { PayloadTooLargeError } from "../core/errors.ts";
-import { rememberClientAddress } from "./client-address.ts";
+import { addPeerLookup, rememberClientAddress } from "./client-address.ts";
 import { BUN_WEBSOCKET_HANDLERS, rememberUpgrader } from "./websocket.ts";
 
 /** A request handler in the web-standard shape. */
@@ -89,8 +89,8 @@ export function serve(fetch: FetchHandler, options: ServeOptions = {}): Promise<
     const server = globals.Bun.serve({
       port,
       hostname,
+      // The peer address is looked up only for requests that ask for it (see client-address.ts).
       fetch(request: Request, bun: BunServer) {
-        rememberClientAddress(request, bun.requestIP?.(request)?.address);
         if (request.headers.get("upgrade")) rememberUpgrader(request, (req, handlers, headers) => bun.upgrade!(req, { data: handlers, ...(headers ? { headers } : {}) }));
         return fetch(request);
       },
@@ -98,10 +98,19 @@ export function serve(fetch: FetchHandler, options: ServeOptions = {}): Promise<
       development: false,
       ...(options.maxRequestBodySize ? { maxRequestBodySize: options.maxRequestBodySize } : {}),
     });
+    const removeLookup = addPeerLookup((request) => {
+      try {
+        return server.requestIP?.(request)?.address;
+      } catch {
+        // Not a request of this server, or one that has ended.
+        return undefined;
+      }
+    });
     return Promise.resolve({
       port: server.port,
       hostname: server.hostname,
       async stop(graceMs = 10_000): Promise<void> {
+        removeLookup();
         const drained = await within(server.stop(false), graceMs);
         if (!drained) await server.stop(true);
       },
