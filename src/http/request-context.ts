@@ -5,6 +5,7 @@ import { assignCursorSecret } from "./list-query-route.ts";
 import { assignBodyLimit, type BodyLimits, bodyLimitFor, bodyTooLarge, DEFAULT_BODY_LIMITS } from "./body-limit.ts";
 import { isUnderBasePath, requestPath } from "./base-path.ts";
 import { problemResponse } from "./problem-response.ts";
+import { pathnameOf } from "./request-class.ts";
 import { REQUEST_ID_HEADER, resolveRequestId } from "./request-id.ts";
 
 /** Options of {@link requestContext}. */
@@ -13,6 +14,12 @@ export interface RequestContextOptions {
   logger?: Logger;
   /** Log one `http.request.complete` line per request at info level, and `http.request.start` at debug (default false). */
   logRequests?: boolean;
+  /**
+   * Where `http.request.complete` is written when `logRequests` is on: an
+   * after-response hook (default), or, with `false`, by the server's fetch
+   * wrapper through {@link logCompletion} (no hook scheduled per request).
+   */
+  completionHook?: boolean;
   /**
    * Body limits by kind of route (default {@link DEFAULT_BODY_LIMITS}): a
    * `Content-Length` above the route's limit answers 413 before routing, and
@@ -100,11 +107,11 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
       }
     }
     if (logRequests) {
-      started.set(request, performance.now());
+      if (options.completionHook !== false) started.set(request, performance.now());
       logger!.debug("http.request.start", { request_id: id, method: request.method, path: requestPath(request.url) });
     }
   });
-  if (!logRequests) return app as unknown as Elysia;
+  if (!logRequests || options.completionHook === false) return app as unknown as Elysia;
   return app.onAfterResponse({ as: "scoped" }, ({ request, set, path, responseValue }) => {
     const start = started.get(request);
     const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200);
@@ -116,4 +123,20 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
       duration_ms: start === undefined ? 0 : Math.round((performance.now() - start) * 100) / 100,
     });
   }) as unknown as Elysia;
+}
+
+/**
+ * Writes the `http.request.complete` line of an answered request, as the
+ * hook of {@link requestContext} does: its id is the answer's
+ * `X-Request-ID`, its status the answer's, its duration counted from
+ * `startedMs` (`performance.now()` when the request came in).
+ */
+export function logCompletion(logger: Logger, request: Request, response: Response, startedMs: number): void {
+  logger.info("http.request.complete", {
+    request_id: response.headers.get(REQUEST_ID_HEADER) ?? undefined,
+    method: request.method,
+    path: pathnameOf(request.url),
+    status_code: response.status,
+    duration_ms: Math.round((performance.now() - startedMs) * 100) / 100,
+  });
 }

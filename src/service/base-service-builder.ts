@@ -615,7 +615,7 @@ export class BaseServiceBuilder {
       const app = this.#assemble(context, modules, logger, logRequests, cursorSecret);
       for (const module of modules) await module.start?.(context);
       for (const hook of this.#startup) await hook(context);
-      installEdge(app, context, { basePath: this.#basePath });
+      installEdge(app, context, { basePath: this.#basePath, logRequests });
       if (replicas) scopeRequests(app, replicas, () => context.settings.http.trustProxy);
       context.provide(SERVICE_APP_KEY, app);
       return lifecycle.attach(app);
@@ -639,6 +639,8 @@ export class BaseServiceBuilder {
       .use(requestContext({
         logger,
         logRequests,
+        // The edge writes the completion line: no hook scheduled after every response.
+        completionHook: false,
         bodyLimits,
         basePath,
         cursorSecret,
