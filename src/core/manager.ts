@@ -2,7 +2,7 @@ import type { Static, TObject } from "@sinclair/typebox";
 import type { EntityRecord } from "./entity.ts";
 import type { EventBus } from "./events/bus.ts";
 import { type FieldError, NotFoundError, type PreconditionFailedError, ValidationError } from "./errors.ts";
-import type { ListQuery } from "./query.ts";
+import type { ListQuery } from "./query/model.ts";
 import type { InsertValues, Repository, UpdateValues, WriteCondition } from "./repository.ts";
 import { validateValue } from "./validation.ts";
 

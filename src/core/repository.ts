@@ -1,5 +1,5 @@
 import type { EntityRecord } from "./entity.ts";
-import type { Filter, ListQuery } from "./query.ts";
+import type { Filter, ListQuery } from "./query/model.ts";
 
 /** Values for an insert: `id`, `created_at` and `updated_at` are filled in when absent. */
 export type InsertValues<R extends EntityRecord> = Omit<R, keyof EntityRecord> & Partial<EntityRecord>;

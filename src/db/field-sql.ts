@@ -1,6 +1,6 @@
 import type { TableDefinition } from "../core/entity.ts";
 import { InvalidQueryError } from "../core/errors.ts";
-import { fieldParts, queryFieldNames } from "../core/query-field.ts";
+import { fieldParts, queryFieldNames } from "../core/query/field.ts";
 import { didYouMean } from "../core/suggest.ts";
 import { ident } from "./dialect.ts";
 import type { DialectName, SqlValue } from "./driver.ts";

@@ -1,6 +1,6 @@
 import type { TableDefinition } from "../core/entity.ts";
 import { InvalidQueryError } from "../core/errors.ts";
-import type { Filter, FilterOperator, FilterValue, SortKey } from "../core/query.ts";
+import type { Filter, FilterOperator, FilterValue, SortKey } from "../core/query/model.ts";
 import { ident } from "./dialect.ts";
 import type { DialectName, SqlValue } from "./driver.ts";
 import { type FieldRef, FieldSql, resolveField, type ValueKind } from "./field-sql.ts";

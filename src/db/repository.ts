@@ -1,6 +1,6 @@
 import type { Column, EntityRecord, TableDefinition } from "../core/entity.ts";
 import { InvalidQueryError, PreconditionFailedError } from "../core/errors.ts";
-import type { Filter, ListQuery } from "../core/query.ts";
+import type { Filter, ListQuery } from "../core/query/model.ts";
 import type { InsertValues, Repository, TransactionOptions, UpdateValues, WriteCondition } from "../core/repository.ts";
 import { toIso } from "../core/time.ts";
 import { newUlid } from "../core/ulid.ts";

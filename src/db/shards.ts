@@ -1,6 +1,6 @@
 import type { EntityRecord, TableDefinition } from "../core/entity.ts";
 import { BadRequestError, InvalidQueryError } from "../core/errors.ts";
-import type { Filter, ListQuery, SortKey } from "../core/query.ts";
+import type { Filter, ListQuery, SortKey } from "../core/query/model.ts";
 import type { InsertValues, Repository, TransactionOptions, UpdateValues, WriteCondition } from "../core/repository.ts";
 import type { Driver } from "./driver.ts";
 import { migrate } from "./migrate.ts";

@@ -73,6 +73,6 @@ export type { IdentityRecord } from "../modules/auth/schema.ts";
 export type { MfaChallenge, MfaOptions, TotpEnrolment } from "../modules/auth/mfa.ts";
 export { hotp, matchTotp, otpauthUri } from "../modules/auth/totp.ts";
 export type { RowAccessMode, RowPolicies, RowPolicy, TenancyOptions } from "../http/row-policy.ts";
-export { bindVariables, FILTER_VARIABLES, matchesRow, variableValue } from "../core/filter-variables.ts";
-export type { VariableSubject, VariableUser } from "../core/filter-variables.ts";
+export { bindVariables, FILTER_VARIABLES, matchesRow, variableValue } from "../core/query/mod.ts";
+export type { VariableSubject, VariableUser } from "../core/query/mod.ts";
 export { canSeeRow, ROW_VISIBILITY_KEY, type RowVisibility, type Viewer } from "../http/realtime/visibility.ts";

@@ -35,15 +35,14 @@ export type {
 } from "../core/entity.ts";
 export { loadRelations, type Loadable } from "../db/relations.ts";
 export type { InsertValues, Repository, UpdateValues } from "../core/repository.ts";
-export type { Filter, FilterOperator, FilterValue, ListQuery, SortDirection, SortKey } from "../core/query.ts";
-export { parseFilter } from "../core/filter-parse.ts";
-export type { ParseFilterOptions } from "../core/filter-parse.ts";
-export { parseFields, parseListQuery, parseSort, RESERVED_LIST_PARAMETERS } from "../core/list-query.ts";
-export type { ListMode, ListQueryOptions, ListRequest } from "../core/list-query.ts";
-export { runListRequest, selectFields } from "../core/list-result.ts";
-export type { CursorPage, ListResult, ListSource, PageEnvelope } from "../core/list-result.ts";
-export { decodeCursor, encodeCursor } from "../core/cursor.ts";
-export type { CursorState } from "../core/cursor.ts";
+export {
+  decodeCursor, encodeCursor, parseFields, parseFilter, parseListQuery, parseSort, RESERVED_LIST_PARAMETERS,
+  runListRequest, selectFields,
+} from "../core/query/mod.ts";
+export type {
+  CursorPage, CursorState, Filter, FilterOperator, FilterValue, ListMode, ListQuery, ListQueryOptions,
+  ListRequest, ListResult, ListSource, PageEnvelope, ParseFilterOptions, SortDirection, SortKey,
+} from "../core/query/mod.ts";
 export { applyMergePatch } from "../core/merge-patch.ts";
 export { checkIfMatch, computeEtag, ifNoneMatchHits } from "../core/etag.ts";
 export { validateValue } from "../core/validation.ts";

@@ -1,9 +1,9 @@
 import { type Static, type TObject, Type } from "@sinclair/typebox";
 import type { EntityRecord, TableDefinition } from "../core/entity.ts";
 import { ChapkitError, type FieldError, NotFoundError, ValidationError } from "../core/errors.ts";
-import { parseFilter } from "../core/filter-parse.ts";
+import { parseFilter } from "../core/query/filter-parse.ts";
 import type { Manager } from "../core/manager.ts";
-import type { Filter } from "../core/query.ts";
+import type { Filter } from "../core/query/model.ts";
 import { isUlid } from "../core/ulid.ts";
 import type { Operation } from "./crud/operation.ts";
 import { mergedBody } from "./merge-patch-route.ts";

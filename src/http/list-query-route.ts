@@ -1,7 +1,7 @@
 import { type TObject, type TSchema, Type } from "@sinclair/typebox";
 import { type EntityRecord, queryableColumn, type TableDefinition } from "../core/entity.ts";
-import { type ListQueryOptions, parseListQuery } from "../core/list-query.ts";
-import { type ListSource, runListRequest, streamListRequest } from "../core/list-result.ts";
+import { type ListQueryOptions, parseListQuery } from "../core/query/list-query.ts";
+import { type ListSource, runListRequest, streamListRequest } from "../core/query/list-result.ts";
 import type { ResponseSet } from "./crud/operation.ts";
 import { withEtag } from "./etag.ts";
 

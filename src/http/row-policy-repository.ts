@@ -1,7 +1,7 @@
 import type { EntityRecord, TableDefinition } from "../core/entity.ts";
 import { ForbiddenError, NotFoundError } from "../core/errors.ts";
-import { andFilters, matchesNone, matchesRow } from "../core/filter-variables.ts";
-import type { Filter, ListQuery } from "../core/query.ts";
+import { andFilters, matchesNone, matchesRow } from "../core/query/filter-variables.ts";
+import type { Filter, ListQuery } from "../core/query/model.ts";
 import type { InsertValues, Repository, UpdateValues, WriteCondition } from "../core/repository.ts";
 import type { Driver } from "../db/driver.ts";
 import type { RowAccess } from "./row-policy.ts";

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { EntityRecord, TableDefinition } from "../core/entity.ts";
 import { ConfigurationError, InvalidQueryError } from "../core/errors.ts";
-import { parseFilter } from "../core/filter-parse.ts";
+import { parseFilter } from "../core/query/filter-parse.ts";
 import {
   andFilters,
   bindVariables,
@@ -10,8 +10,8 @@ import {
   matchesAll,
   matchesRow,
   type VariableSubject,
-} from "../core/filter-variables.ts";
-import type { Filter } from "../core/query.ts";
+} from "../core/query/filter-variables.ts";
+import type { Filter } from "../core/query/model.ts";
 import type { Repository } from "../core/repository.ts";
 import { ident } from "../db/dialect.ts";
 import type { Driver } from "../db/driver.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { InvalidQueryError } from "../../src/core/errors.ts";
-import type { Filter, FilterOperator, FilterValue } from "../../src/core/query.ts";
+import type { Filter, FilterOperator, FilterValue } from "../../src/core/query/model.ts";
 import { testStores } from "../_support/stores.ts";
 import { item, type ItemsStore, openItems } from "./_items.ts";
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { defineTable, type EntityRecord } from "../../src/core/entity.ts";
-import type { Filter } from "../../src/core/query.ts";
+import type { Filter } from "../../src/core/query/model.ts";
 import type { Driver } from "../../src/db/driver.ts";
 import { FilterCompiler } from "../../src/db/filter-sql.ts";
 import { migrate } from "../../src/db/migrate.ts";

@@ -1,4 +1,4 @@
-import type { Filter, FilterValue, SortKey } from "../../src/core/query.ts";
+import type { Filter, FilterValue, SortKey } from "../../src/core/query/model.ts";
 
 /** The value of a field (or dotted JSON path) of a row; missing is null. */
 export function fieldValue(row: Record<string, unknown>, field: string): unknown {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { InvalidQueryError } from "../../src/core/errors.ts";
-import { parseListQuery } from "../../src/core/list-query.ts";
-import { type CursorPage, runListRequest } from "../../src/core/list-result.ts";
+import { parseListQuery } from "../../src/core/query/list-query.ts";
+import { type CursorPage, runListRequest } from "../../src/core/query/list-result.ts";
 import type { Driver } from "../../src/db/driver.ts";
 import type { SqlRepository } from "../../src/db/repository.ts";
 import { testStores } from "../_support/stores.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidQueryError } from "../../src/core/errors.ts";
-import { parseFilter } from "../../src/core/filter-parse.ts";
+import { parseFilter } from "../../src/core/query/filter-parse.ts";
 import { itemsTable } from "./_fixture.ts";
 
 function rejects(source: string, position: number, pattern?: RegExp): void {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { InvalidQueryError } from "../../src/core/errors.ts";
-import { parseFilter } from "../../src/core/filter-parse.ts";
+import { parseFilter } from "../../src/core/query/filter-parse.ts";
 import type { Driver } from "../../src/db/driver.ts";
 import type { SqlRepository } from "../../src/db/repository.ts";
 import { testStores } from "../_support/stores.ts";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { encodeCursor } from "../../src/core/cursor.ts";
+import { encodeCursor } from "../../src/core/query/cursor.ts";
 import { defineTable } from "../../src/core/entity.ts";
 import { InvalidQueryError, ValidationError } from "../../src/core/errors.ts";
-import { parseListQuery } from "../../src/core/list-query.ts";
-import { selectFields } from "../../src/core/list-result.ts";
+import { parseListQuery } from "../../src/core/query/list-query.ts";
+import { selectFields } from "../../src/core/query/list-result.ts";
 import { itemsTable } from "./_fixture.ts";
 
 const parse = (query: string, options: { maxLimit?: number; allow?: string[] } = {}) =>

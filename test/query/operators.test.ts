@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { parseListQuery } from "../../src/core/list-query.ts";
+import { parseListQuery } from "../../src/core/query/list-query.ts";
 import type { Driver } from "../../src/db/driver.ts";
 import type { SqlRepository } from "../../src/db/repository.ts";
 import { testStores } from "../_support/stores.ts";

@@ -112,7 +112,7 @@ for (const store of testStores()) {
 
 describe("q on an entity without searchable fields", () => {
   it("is a 400 invalid-query", async () => {
-    const { parseListQuery } = await import("../../src/core/list-query.ts");
+    const { parseListQuery } = await import("../../src/core/query/list-query.ts");
     const { defineTable } = await import("../../src/core/entity.ts");
     const table = defineTable({ name: "plain", columns: { title: { type: "text" } } });
     assert.throws(() => parseListQuery(new URLSearchParams("q=x"), { table }), (error: { status?: number; type?: string }) =>

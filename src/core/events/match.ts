@@ -1,4 +1,4 @@
-import type { Filter, FilterValue } from "../query.ts";
+import type { Filter, FilterValue } from "../query/model.ts";
 
 /** The value of a field or dotted path of a record; missing is null. */
 function fieldValue(record: unknown, field: string): unknown {

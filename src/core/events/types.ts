@@ -1,4 +1,4 @@
-import type { Filter } from "../query.ts";
+import type { Filter } from "../query/model.ts";
 
 /**
  * What happened. Entity writes are `entity.*`; job state changes are `job.<status>`

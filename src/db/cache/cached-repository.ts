@@ -1,6 +1,6 @@
 import type { EntityRecord, TableDefinition } from "../../core/entity.ts";
 import type { Driver } from "../driver.ts";
-import type { Filter, ListQuery } from "../../core/query.ts";
+import type { Filter, ListQuery } from "../../core/query/model.ts";
 import type { InsertValues, Repository, TransactionOptions, UpdateValues, WriteCondition } from "../../core/repository.ts";
 import { rowVersionOf, type SqlRepository, withRowVersion } from "../repository.ts";
 import type { TableCache } from "./table-cache.ts";

@@ -1,7 +1,7 @@
 import { type TObject, type TSchema, Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import type { EntityRecord, TableDefinition } from "../../core/entity.ts";
-import type { ListSource } from "../../core/list-result.ts";
+import type { ListSource } from "../../core/query/list-result.ts";
 import { NotFoundError } from "../../core/errors.ts";
 import type { Manager } from "../../core/manager.ts";
 import { parseUlid } from "../../core/ulid.ts";

@@ -1,6 +1,6 @@
 import { type FieldError, ValidationError } from "../../core/errors.ts";
-import { checkPageWindow, parsePageNumber } from "../../core/list-query.ts";
-import type { ListQuery } from "../../core/query.ts";
+import { checkPageWindow, parsePageNumber } from "../../core/query/list-query.ts";
+import type { ListQuery } from "../../core/query/model.ts";
 
 /** A list request, parsed. */
 export interface ParsedListQuery {

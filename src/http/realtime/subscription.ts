@@ -1,8 +1,8 @@
 import { InvalidQueryError } from "../../core/errors.ts";
 import type { EventBus } from "../../core/events/bus.ts";
 import type { EventSelector, ServiceEvent } from "../../core/events/types.ts";
-import { parseFilter } from "../../core/filter-parse.ts";
-import { MAX_FILTER_LENGTH } from "../../core/list-query.ts";
+import { parseFilter } from "../../core/query/filter-parse.ts";
+import { MAX_FILTER_LENGTH } from "../../core/query/list-query.ts";
 import type { SubscribableCollection } from "./collections.ts";
 import type { RowVisibility, Viewer } from "./visibility.ts";
 

@@ -1,6 +1,6 @@
 import type { Logger } from "../../core/logging.ts";
 import type { Page } from "../../core/manager.ts";
-import { whereEquals } from "../../core/query.ts";
+import { whereEquals } from "../../core/query/model.ts";
 import type { Repository } from "../../core/repository.ts";
 import type { AuditRecord } from "./schema.ts";
 

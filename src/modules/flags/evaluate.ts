@@ -1,5 +1,5 @@
-import { compareVariable, FILTER_VARIABLES, type VariableUser, variableValue } from "../../core/filter-variables.ts";
-import type { Filter } from "../../core/query.ts";
+import { compareVariable, FILTER_VARIABLES, type VariableUser, variableValue } from "../../core/query/filter-variables.ts";
+import type { Filter } from "../../core/query/model.ts";
 import { principalOf } from "../../http/auth-guard.ts";
 
 /** The variables a flag rule may use (see `parseFilter`'s `variables`): the shared {@link FILTER_VARIABLES}. */

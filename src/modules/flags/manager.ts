@@ -1,7 +1,7 @@
 import type { Static } from "@sinclair/typebox";
-import { parseFilter } from "../../core/filter-parse.ts";
+import { parseFilter } from "../../core/query/filter-parse.ts";
 import { Manager, type ManagerEvents } from "../../core/manager.ts";
-import type { Filter } from "../../core/query.ts";
+import type { Filter } from "../../core/query/model.ts";
 import type { Repository, UpdateValues } from "../../core/repository.ts";
 import { FLAG_VARIABLES, type FlagSubject, matchesRule, rolloutBucket } from "./evaluate.ts";
 import { type FlagInSchema, FlagInSchema as FlagIn, type FlagOutSchema, FlagOutSchema as FlagOut, type FlagRecord } from "./schema.ts";

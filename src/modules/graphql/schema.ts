@@ -7,8 +7,8 @@
 import type * as GraphQL from "graphql";
 import type { TSchema } from "@sinclair/typebox";
 import { ChapkitError, NotFoundError, toChapkitError } from "../../core/errors.ts";
-import { type ListQueryOptions, parseListQuery } from "../../core/list-query.ts";
-import { runListRequest } from "../../core/list-result.ts";
+import { type ListQueryOptions, parseListQuery } from "../../core/query/list-query.ts";
+import { runListRequest } from "../../core/query/list-result.ts";
 import { parseUlid } from "../../core/ulid.ts";
 import type { TableDefinition } from "../../core/entity.ts";
 import { requirePermission } from "../../http/auth-guard.ts";
@@ -16,7 +16,7 @@ import { patchEntity } from "../../http/merge-patch-route.ts";
 import type { RegisteredEntity } from "../entity/mod.ts";
 import type { EventBus } from "../../core/events/bus.ts";
 import type { ServiceEvent } from "../../core/events/types.ts";
-import { parseFilter } from "../../core/filter-parse.ts";
+import { parseFilter } from "../../core/query/filter-parse.ts";
 
 /** The events a bus selector accepts, as an async iterator that unsubscribes when the client stops. */
 function eventStream(bus: EventBus, selector: Parameters<EventBus["subscribe"]>[0]): AsyncIterableIterator<ServiceEvent> {

@@ -1,5 +1,5 @@
 import { NotFoundError } from "../../core/errors.ts";
-import type { VariableSubject, VariableUser } from "../../core/filter-variables.ts";
+import type { VariableSubject, VariableUser } from "../../core/query/filter-variables.ts";
 import type { Driver } from "../../db/driver.ts";
 import type { Migration } from "../../db/migration.ts";
 import type { RowAccess } from "../../http/row-policy.ts";

@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { EventBus, Unsubscribe } from "../../core/events/bus.ts";
 import type { EventSelector, ServiceEvent } from "../../core/events/types.ts";
-import { parseFilter } from "../../core/filter-parse.ts";
+import { parseFilter } from "../../core/query/filter-parse.ts";
 import type { Logger } from "../../core/logging.ts";
 import type { MessageQueue } from "../../integrations/queues/types.ts";
 import type { JobBackoff, JobRunner } from "../jobs/types.ts";

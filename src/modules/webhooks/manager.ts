@@ -1,5 +1,5 @@
 import { ValidationError } from "../../core/errors.ts";
-import { parseFilter } from "../../core/filter-parse.ts";
+import { parseFilter } from "../../core/query/filter-parse.ts";
 import { Manager, type ManagerEvents } from "../../core/manager.ts";
 import type { Repository } from "../../core/repository.ts";
 import { WebhookInSchema, WebhookOutSchema, type WebhookRecord } from "./schema.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { EventBus } from "../../../src/core/events/bus.ts";
 import type { ServiceEvent } from "../../../src/core/events/types.ts";
-import { parseFilter } from "../../../src/core/filter-parse.ts";
+import { parseFilter } from "../../../src/core/query/filter-parse.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
 import { trackCommits } from "../../../src/db/commit-hooks.ts";
 import { openDatabase } from "../../../src/db/open.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Elysia } from "elysia";
 import { after, before, describe, it } from "node:test";
-import { parseFilter } from "../../../src/core/filter-parse.ts";
+import { parseFilter } from "../../../src/core/query/filter-parse.ts";
 import { InvalidQueryError } from "../../../src/core/errors.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import { FLAG_VARIABLES, type FlagManager, FLAGS_KEY, rolloutBucket } from "../../../src/modules/flags/mod.ts";

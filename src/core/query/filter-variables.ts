@@ -1,4 +1,4 @@
-import type { Filter, FilterValue } from "./query.ts";
+import type { Filter, FilterValue } from "./model.ts";
 
 /**
  * The variables filter expressions may use where a caller is known (feature

@@ -1,7 +1,7 @@
-import { type ColumnType, queryableColumn, type TableDefinition } from "./entity.ts";
-import { InvalidQueryError } from "./errors.ts";
-import type { FilterOperator, FilterValue } from "./query.ts";
-import { nearestName } from "./suggest.ts";
+import { type ColumnType, queryableColumn, type TableDefinition } from "../entity.ts";
+import { InvalidQueryError } from "../errors.ts";
+import type { FilterOperator, FilterValue } from "./model.ts";
+import { nearestName } from "../suggest.ts";
 
 /** Where in a request a list-query problem sits: the parameter and a 1-based position in it. */
 export interface QueryLocation {

@@ -1,6 +1,6 @@
-import type { TableDefinition } from "./entity.ts";
-import type { Filter, FilterOperator, FilterValue } from "./query.ts";
-import { checkComparison, invalidQuery, resolveQueryField } from "./query-field.ts";
+import type { TableDefinition } from "../entity.ts";
+import type { Filter, FilterOperator, FilterValue } from "./model.ts";
+import { checkComparison, invalidQuery, resolveQueryField } from "./field.ts";
 
 /** How {@link parseFilter} reads an expression. */
 export interface ParseFilterOptions {

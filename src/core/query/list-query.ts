@@ -1,22 +1,14 @@
 /**
- * List queries: reading `filter`, `sort`, `fields`, `q`, paging and field
- * filters from a request into one {@link ListQuery}.
- *
- * The feature spans three layers, one concern each, as the layer rule
- * requires: the query model, the filter grammar, field resolution and
- * cursors live in `src/core/` (this file, `query.ts`, `filter-parse.ts`,
- * `query-field.ts`, `cursor.ts`, `list-result.ts`), the SQL they compile to
- * in `src/db/` (`filter-sql.ts`, `field-sql.ts`, `search-sql.ts`), and the
- * route glue in `src/http/` (`list-query-route.ts`, `crud/list-query.ts`).
- * Field names resolve in one place, `fieldParts` in `query-field.ts`.
+ * Reading a list request's parameters into one {@link ListQuery}; the
+ * feature as a whole is described in `mod.ts`.
  *
  * @module
  */
 import { decodeCursor } from "./cursor.ts";
-import type { TableDefinition } from "./entity.ts";
-import { type FieldError, ValidationError } from "./errors.ts";
+import type { TableDefinition } from "../entity.ts";
+import { type FieldError, ValidationError } from "../errors.ts";
 import { parseFilter } from "./filter-parse.ts";
-import type { Filter, FilterOperator, FilterValue, ListQuery, SortKey } from "./query.ts";
+import type { Filter, FilterOperator, FilterValue, ListQuery, SortKey } from "./model.ts";
 import {
   checkComparison,
   coerceParamValue,
@@ -24,7 +16,7 @@ import {
   isSortable,
   type QueryField,
   resolveQueryField,
-} from "./query-field.ts";
+} from "./field.ts";
 
 /** How list query parameters are read for one entity. */
 export interface ListQueryOptions {
@@ -222,7 +214,7 @@ function fieldFilter(table: TableDefinition, name: string, raw: string): Filter 
  *
  * @example
  * ```ts
- * import { defineTable } from "./entity.ts";
+ * import { defineTable } from "../entity.ts";
  * import { parseListQuery } from "./list-query.ts";
  * const table = defineTable({ name: "notes", columns: { title: { type: "text" } } });
  * const request = parseListQuery(new URLSearchParams("title[icontains]=hi&sort=-created_at&limit=20"), { table });

@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { createHash, createHmac } from "node:crypto";
-import { invalidQuery } from "./query-field.ts";
+import { invalidQuery } from "./field.ts";
 
 /** What a list cursor carries: the query it continues and the last row's sort key. */
 export interface CursorState {

@@ -1,8 +1,8 @@
 import { encodeCursor } from "./cursor.ts";
-import type { EntityRecord } from "./entity.ts";
+import type { EntityRecord } from "../entity.ts";
 import { type ListRequest, ranksBySearch } from "./list-query.ts";
-import type { Page } from "./manager.ts";
-import type { Repository } from "./repository.ts";
+import type { Page } from "../manager.ts";
+import type { Repository } from "../repository.ts";
 
 /** A cursor page: `total` is absent when the request said `count=false`. */
 export interface CursorPage<T> {
