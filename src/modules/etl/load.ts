@@ -3,7 +3,7 @@ import type { TObject } from "@sinclair/typebox";
 import type { EntityRecord } from "../../core/entity.ts";
 import { BadRequestError, ChapkitError, type FieldError, ValidationError } from "../../core/errors.ts";
 import type { Manager } from "../../core/manager.ts";
-import type { FilterValue } from "../../core/query.ts";
+import type { FilterValue } from "../../core/query/model.ts";
 import { readRows, type SourceRow } from "../../http/exchange/import.ts";
 import type { EtlFormat, EtlLoad, EtlRowError, EtlTransform } from "./schema.ts";
 import type { SourceObject } from "./sources.ts";
