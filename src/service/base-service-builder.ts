@@ -533,7 +533,8 @@ export class BaseServiceBuilder {
     this.prepare();
     const modules = orderModules(this.#modules);
     await loadDeferred(modules);
-    return modules.flatMap((module) => [...(module.migrations ?? [])]);
+    // The store's own tables first, as build() applies them: a store migrated from this list is the one the service expects.
+    return [...SERVICE_SECRET_MIGRATIONS, ...EVENT_OUTBOX_MIGRATIONS, ...modules.flatMap((module) => [...(module.migrations ?? [])])];
   }
 
   /** Runs first in `build()` and `listen()`: a subclass installs what depends on choices made after its constructor. */
