@@ -5,6 +5,7 @@
  */
 import type { CliCommandFactory } from "./context.ts";
 import { artifactCommand } from "./commands/artifact.ts";
+import { backupCommand, restoreCommand } from "./commands/backup.ts";
 import { clientCommand } from "./commands/client.ts";
 import { initCommand } from "./commands/init.ts";
 import { configCommand } from "./commands/config.ts";
@@ -25,6 +26,8 @@ export const COMMANDS: readonly CliCommandFactory[] = [
   openapiCommand,
   artifactCommand,
   dbCommand,
+  backupCommand,
+  restoreCommand,
   schemaCommand,
   clientCommand,
 ];

@@ -5,7 +5,9 @@
  * and Azure Blob Storage (Shared Key, block uploads, SAS URLs), chosen by
  * `storage.url` (`CHAPKIT_STORAGE_URL`); and {@link ContentStore}, which
  * names payloads by their SHA-256, stores each once with a reference count,
- * compresses text at rest and collects what nobody holds.
+ * compresses text at rest and collects what nobody holds; {@link backupStore}
+ * and {@link restoreStore} copy a whole store (tables and blobs) through a
+ * portable archive, across SQLite and PostgreSQL.
  *
  * @example
  * ```ts ignore
@@ -34,3 +36,5 @@ export {
 } from "./content-store.ts";
 export { openBlobStore, type OpenBlobStoreOptions } from "./open.ts";
 export { storageMigrations } from "./migrations.ts";
+export { type BackupOptions, type BackupReport, backupStore, type BlobStoreOpener } from "./backup/backup.ts";
+export { type RestoreOptions, type RestoreReport, restoreStore, verifyBackup } from "./backup/restore.ts";
