@@ -1,11 +1,8 @@
 import type { TableDefinition } from "../core/entity.ts";
-import { InvalidQueryError } from "../core/errors.ts";
-import { fieldParts, queryFieldNames } from "../core/query/field.ts";
-import { didYouMean } from "../core/suggest.ts";
 import { ident } from "./dialect.ts";
 import type { DialectName, SqlValue } from "./driver.ts";
 
-/** A resolved field reference: a plain column or a path inside a JSON column. */
+/** A field as `resolveField` (core/query/field.ts) resolves it: a plain column, or a path inside a JSON column. */
 export interface FieldRef {
   column: string;
   path: string[];
@@ -16,24 +13,6 @@ export type ValueKind = "number" | "string" | "boolean";
 
 /** What a JSON path segment may contain (it reaches SQL as text, so nothing else). */
 export const PATH_SEGMENT: RegExp = /^[A-Za-z0-9_]+$/;
-
-/**
- * Resolves a field name against a table for SQL (see `fieldParts`, the one
- * resolution; secret columns stay reachable to the stores' own lookups);
- * unknown fields are an `InvalidQueryError`.
- */
-export function resolveField(table: TableDefinition, field: string): FieldRef {
-  const parts = fieldParts(table, field, { secret: true });
-  if (!("problem" in parts)) return { column: parts.column, path: parts.path };
-  switch (parts.problem) {
-    case "unknown":
-      throw new InvalidQueryError(`Unknown field: ${field}${didYouMean(parts.column, queryFieldNames(table))}`);
-    case "not-json":
-      throw new InvalidQueryError(`Field ${parts.column} has no nested fields: ${field}`);
-    case "bad-path":
-      throw new InvalidQueryError(`Invalid path segment in ${field}`);
-  }
-}
 
 /**
  * The SQL expressions of fields of one table in one dialect, shared by the

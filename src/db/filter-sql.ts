@@ -1,11 +1,10 @@
 import type { TableDefinition } from "../core/entity.ts";
 import { InvalidQueryError } from "../core/errors.ts";
+import { resolveField } from "../core/query/field.ts";
 import type { Filter, FilterOperator, FilterValue, SortKey } from "../core/query/model.ts";
 import { ident } from "./dialect.ts";
 import type { DialectName, SqlValue } from "./driver.ts";
-import { type FieldRef, FieldSql, resolveField, type ValueKind } from "./field-sql.ts";
-
-export { resolveField };
+import { type FieldRef, FieldSql, type ValueKind } from "./field-sql.ts";
 
 /** A SQL fragment with its bound parameters. */
 export interface SqlFragment {
@@ -81,7 +80,7 @@ export class FilterCompiler {
       case "not":
         return this.#not(`(${this.#node(filter.item, params)})`);
       case "compare":
-        return this.#compare(resolveField(this.#table, filter.field), filter.op, filter.value, params);
+        return this.#compare(resolveField(this.#table, filter.field, { secret: true }), filter.op, filter.value, params);
     }
   }
 
@@ -179,7 +178,7 @@ export class FilterCompiler {
   }
 
   #atoms(key: SortKey, value: unknown): SortAtom[] {
-    const ref = resolveField(this.#table, key.field);
+    const ref = resolveField(this.#table, key.field, { secret: true });
     if (ref.path.length === 0) {
       const column = this.#table.columns[ref.column];
       let bound: SqlValue = (value ?? null) as SqlValue;

@@ -1,7 +1,8 @@
 import type { TableDefinition } from "../core/entity.ts";
+import { resolveField } from "../core/query/field.ts";
 import { columnSql, ident, sqlType } from "./dialect.ts";
 import type { DialectName, SqlValue } from "./driver.ts";
-import { FieldSql, resolveField } from "./field-sql.ts";
+import { FieldSql } from "./field-sql.ts";
 import type { Migration } from "./migration.ts";
 import {
   dropSearchIndexSql,
@@ -22,7 +23,7 @@ export function jsonIndexSql(dialect: DialectName, table: TableDefinition): stri
   return (table.jsonIndexes ?? []).map((index) => {
     const { path, type = "string" } = typeof index === "string" ? { path: index } : index;
     const params: SqlValue[] = [];
-    const expr = fields.typedExpr(resolveField(table, path), type, params);
+    const expr = fields.typedExpr(resolveField(table, path, { secret: true }), type, params);
     if (params.length > 0) throw new TypeError(`JSON index ${path} of ${table.name} is not a plain path`);
     const label = `ix_${table.name}_${path.replace(/\./g, "_")}`;
     return `CREATE INDEX ${ident(label)} ON ${ident(table.name)} ((${expr}))`;

@@ -46,44 +46,44 @@ const BASE_TYPES: Record<string, ColumnType> = { id: "ulid", created_at: "timest
 const INT32 = 2 ** 31;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-/** Why a field name does not resolve: no such column, a path into a non-JSON column, or a bad path segment. */
-export type FieldProblem = "unknown" | "not-json" | "bad-path";
+/** Where a field is resolved: `where` locates a client's list-query parameter; `secret` admits secret columns. */
+export interface ResolveFieldOptions {
+  /** The request parameter the name came from; its problems then name the parameter and position. */
+  where?: QueryLocation;
+  /** Secret columns resolve only for the stores' own lookups, never for clients' queries. */
+  secret?: boolean;
+}
 
 /**
  * The one resolution of field names, shared by list queries (here) and the
- * SQL compiler (`db/field-sql.ts`): `name` split into a column of `table`
- * (own columns only: prototype names such as `constructor` are none) and a
- * JSON path, with its type, or the problem. Secret columns resolve only with
- * `secret: true` (the stores' own lookups), never for clients' queries.
+ * SQL compiler (`db/field-sql.ts` only renders its result): `name` split
+ * into a column of `table` (own columns only: prototype names such as
+ * `constructor` are none) and a JSON path, with its type. An unknown field, a
+ * path into a non-JSON column or a path segment other than `[A-Za-z0-9_]+`
+ * throws an `InvalidQueryError` (a 400), naming the nearest field when one is
+ * close.
  */
-export function fieldParts(
-  table: TableDefinition,
-  name: string,
-  options: { secret?: boolean } = {},
-): QueryField | { problem: FieldProblem; column: string } {
+export function resolveField(table: TableDefinition, name: string, options: ResolveFieldOptions = {}): QueryField {
   const [column = "", ...path] = name.split(".");
   const base = Object.hasOwn(BASE_TYPES, column) ? BASE_TYPES[column] : undefined;
   const own = FIELD.test(column) && Object.hasOwn(table.columns, column) ? table.columns[column] : undefined;
   const type = base ?? (options.secret ? own?.type : queryableColumn(table, column)?.type);
-  if (type === undefined) return { problem: "unknown", column };
-  if (path.length === 0) return { name, column, path, type };
-  if (type !== "json") return { problem: "not-json", column };
-  if (!path.every((segment) => SEGMENT.test(segment))) return { problem: "bad-path", column };
-  return { name, column, path, type: "json-path" };
-}
-
-/** Resolves a field (column or dotted JSON path) of a table; unknown fields are a 400. */
-export function resolveQueryField(table: TableDefinition, name: string, where: QueryLocation): QueryField {
-  const parts = fieldParts(table, name);
-  if (!("problem" in parts)) return parts;
-  switch (parts.problem) {
-    case "unknown":
-      throw invalidQuery(`unknown field ${JSON.stringify(name)}`, where, nearestName(parts.column, queryFieldNames(table)));
-    case "not-json":
-      throw invalidQuery(`field ${parts.column} has no nested fields (${name})`, where);
-    case "bad-path":
-      throw invalidQuery(`invalid path ${JSON.stringify(name)}`, where);
+  const { where } = options;
+  if (type === undefined) {
+    const suggestion = nearestName(column, queryFieldNames(table));
+    if (where) throw invalidQuery(`unknown field ${JSON.stringify(name)}`, where, suggestion);
+    throw new InvalidQueryError(`Unknown field: ${name}${suggestion === undefined ? "" : `; did you mean \`${suggestion}\`?`}`);
   }
+  if (path.length === 0) return { name, column, path, type };
+  if (type !== "json") {
+    if (where) throw invalidQuery(`field ${column} has no nested fields (${name})`, where);
+    throw new InvalidQueryError(`Field ${column} has no nested fields: ${name}`);
+  }
+  if (!path.every((segment) => SEGMENT.test(segment))) {
+    if (where) throw invalidQuery(`invalid path ${JSON.stringify(name)}`, where);
+    throw new InvalidQueryError(`Invalid path segment in ${name}`);
+  }
+  return { name, column, path, type: "json-path" };
 }
 
 const STRING_OPS = new Set<FilterOperator>(["contains", "icontains", "startswith", "endswith"]);

@@ -1,6 +1,6 @@
 import type { TableDefinition } from "../entity.ts";
 import type { Filter, FilterOperator, FilterValue } from "./model.ts";
-import { checkComparison, invalidQuery, resolveQueryField } from "./field.ts";
+import { checkComparison, invalidQuery, resolveField } from "./field.ts";
 
 /** How {@link parseFilter} reads an expression. */
 export interface ParseFilterOptions {
@@ -155,7 +155,7 @@ export function parseFilter(source: string, options: ParseFilterOptions = {}): F
       // `owner_id = $user.id`: the value is the caller's, bound later (see `bindVariables`).
       if (field.startsWith("$")) return fail("a variable cannot be compared with a variable", valueToken);
       checkVariable(valueToken);
-      if (options.table) resolveQueryField(options.table, field, { parameter, position: fieldToken.at });
+      if (options.table) resolveField(options.table, field, { where: { parameter, position: fieldToken.at } });
       const compare: Filter = { kind: "compare", field, op, value: null, variable: valueToken.text.slice(1) };
       return opToken.text === "!~" ? { kind: "not", item: compare } : compare;
     }
@@ -170,7 +170,7 @@ export function parseFilter(source: string, options: ParseFilterOptions = {}): F
       checkVariable(fieldToken);
       if (op === "icontains" && typeof value !== "string") return fail(`operator ${opToken.text} expects a string`, valueToken);
     } else if (options.table) {
-      const ref = resolveQueryField(options.table, field, { parameter, position: fieldToken.at });
+      const ref = resolveField(options.table, field, { where: { parameter, position: fieldToken.at } });
       value = checkComparison(ref, op, value, { parameter, position: valueToken.at }) as FilterValue;
     } else if (op === "icontains" && typeof value !== "string") {
       return fail(`operator ${opToken.text} expects a string`, valueToken);

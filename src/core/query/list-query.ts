@@ -15,7 +15,7 @@ import {
   invalidQuery,
   isSortable,
   type QueryField,
-  resolveQueryField,
+  resolveField,
 } from "./field.ts";
 
 /** How list query parameters are read for one entity. */
@@ -140,7 +140,7 @@ export function parseSort(table: TableDefinition, raw: string, parameter: string
     const field = colon ? colon[1]!.trim() : text.replace(/^[-+]/, "");
     const direction = colon ? (colon[2]!.toLowerCase() as "asc" | "desc") : text.startsWith("-") ? "desc" : "asc";
     if (!field || /[:\s]/.test(field)) throw invalidQuery(`expected field, -field or field:asc|desc, got ${JSON.stringify(text)}`, { parameter, position: at });
-    const ref = resolveQueryField(table, field, { parameter, position: at });
+    const ref = resolveField(table, field, { where: { parameter, position: at } });
     if (!isSortable(ref)) throw invalidQuery(`cannot sort on ${field} (${ref.type})`, { parameter, position: at });
     if (keys.some((key) => key.field === field)) throw invalidQuery(`${field} is sorted on twice`, { parameter, position: at });
     keys.push({ field, direction });
@@ -157,7 +157,7 @@ export function parseFields(table: TableDefinition, raw: string, parameter: stri
     offset += part.length + 1;
     const field = part.trim();
     if (!field) throw invalidQuery("empty field name", { parameter, position: at });
-    resolveQueryField(table, field, { parameter, position: at });
+    resolveField(table, field, { where: { parameter, position: at } });
     if (!fields.includes(field)) fields.push(field);
   }
   return fields;
@@ -170,7 +170,7 @@ function fieldFilter(table: TableDefinition, name: string, raw: string): Filter 
   const op = match[2] ?? "eq";
   let ref: QueryField;
   try {
-    ref = resolveQueryField(table, field, { parameter: name, position: 1 });
+    ref = resolveField(table, field, { where: { parameter: name, position: 1 } });
   } catch {
     throw invalidQuery(`unknown parameter or field ${JSON.stringify(field)}`, { parameter: name, position: 1 });
   }
@@ -346,7 +346,7 @@ function resume(request: ListRequest, token: string, options: ListQueryOptions):
   const width = idAt === -1 ? keys.length : idAt + 1;
   if (state.values.length !== width) throw invalidQuery("malformed or altered cursor", { parameter: "cursor", position: 1 });
   state.values.forEach((value, i) => {
-    const ref = resolveQueryField(options.table, keys[i]!.field, { parameter: "cursor", position: 1 });
+    const ref = resolveField(options.table, keys[i]!.field, { where: { parameter: "cursor", position: 1 } });
     const scalar = value !== null && typeof value === "object" && ref.type === "json-path" ? null : value;
     checkComparison(ref, "eq", scalar as FilterValue, { parameter: "cursor", position: 1 });
   });

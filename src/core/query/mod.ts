@@ -11,8 +11,8 @@
  * `src/db/` (`filter-sql.ts`, `field-sql.ts`, `search-sql.ts`), and binding a
  * query to a route needs Elysia, so it lives in `src/http/`
  * (`list-query-route.ts`, `crud/list-query.ts`). A field name resolves to
- * its column or JSON path once, in `field.ts`; the SQL side only renders the
- * result.
+ * its column or JSON path once, by `resolveField` in `field.ts`; the SQL side
+ * only renders the result.
  *
  * @module
  */
