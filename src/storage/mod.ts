@@ -36,5 +36,5 @@ export {
 } from "./content-store.ts";
 export { openBlobStore, type OpenBlobStoreOptions } from "./open.ts";
 export { storageMigrations } from "./migrations.ts";
-export { type BackupOptions, type BackupReport, backupStore, type BlobStoreOpener } from "./backup/backup.ts";
+export { type BackupOptions, type BackupProgress, type BackupReport, backupStore, type BlobStoreOpener } from "./backup/backup.ts";
 export { type RestoreOptions, type RestoreReport, restoreStore, verifyBackup } from "./backup/restore.ts";

@@ -95,12 +95,9 @@ export async function* readRecords(archive: ReadableStream<Uint8Array>): AsyncGe
   let line = 0;
   try {
     for (;;) {
-      let chunk: { done: true; value?: undefined } | { done: false; value: string };
-      try {
-        chunk = await reader.read();
-      } catch (error) {
+      const chunk = await reader.read().catch((error: unknown) => {
         throw corrupt(`cannot decompress it (${error instanceof Error ? error.message : String(error)})`, error);
-      }
+      });
       if (chunk.done) break;
       pending += chunk.value;
       let start = 0;

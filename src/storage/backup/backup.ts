@@ -15,6 +15,18 @@ import { type BackupTable, backupTables, quoteIdent } from "./_tables.ts";
 /** Opens the blob backend of a store, given the driver the backup or restore reads it through. */
 export type BlobStoreOpener = (db: Driver) => BlobStore;
 
+/** One step of a backup or restore: a table with its row count, or a blob with its size. */
+export interface BackupProgress {
+  /** The table just done. */
+  table?: string;
+  /** The blob just done. */
+  blob?: string;
+  /** Rows of the table. */
+  rows?: number;
+  /** Bytes of the blob. */
+  bytes?: number;
+}
+
 /** Options of {@link backupStore}. */
 export interface BackupOptions {
   /** The store to back up (SQLite or PostgreSQL). */
@@ -29,8 +41,8 @@ export interface BackupOptions {
   blobs?: BlobStoreOpener;
   /** Recorded in the manifest as what wrote the archive (default `chapkit`). */
   producer?: string;
-  /** Called after each table and blob, for progress reports. */
-  onProgress?: (step: { table?: string; blob?: string; rows?: number; bytes?: number }) => void;
+  /** Called (and awaited) after each table and blob, for progress reports. */
+  onProgress?: (step: BackupProgress) => void | Promise<void>;
 }
 
 /** What {@link backupStore} wrote. */
@@ -96,7 +108,7 @@ async function writeBlobs(blobs: BlobStore, writer: RecordWriter, trailer: Trail
     await writer.write({ sha256: hash.digest("hex"), size });
     trailer.blobs += 1;
     trailer.bytes += size;
-    options.onProgress?.({ blob: info.key, bytes: size });
+    await options.onProgress?.({ blob: info.key, bytes: size });
   }
 }
 
@@ -129,7 +141,7 @@ async function writeArchive(db: Driver, options: BackupOptions): Promise<BackupR
     for (const table of tables) {
       const rows = await writeTable(db, table, writer);
       trailer.tables[table.name] = rows;
-      options.onProgress?.({ table: table.name, rows });
+      await options.onProgress?.({ table: table.name, rows });
     }
     await writeBlobs(blobs, writer, trailer, options);
     await writer.write({ end: trailer });

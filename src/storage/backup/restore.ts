@@ -4,7 +4,7 @@ import { migrate, MIGRATIONS_TABLE } from "../../db/migrate.ts";
 import type { Migration } from "../../db/migration.ts";
 import type { BlobStore } from "../blob-store.ts";
 import { DatabaseBlobStore } from "../database-blob-store.ts";
-import type { BlobStoreOpener } from "./backup.ts";
+import type { BackupProgress, BlobStoreOpener } from "./backup.ts";
 import { decodeValue, type Manifest, type Trailer } from "./_format.ts";
 import { openArchive } from "./_reader.ts";
 import { allTableNames, type BackupColumn, type BackupTable, backupTables, quoteIdent } from "./_tables.ts";
@@ -22,8 +22,8 @@ export interface RestoreOptions {
    * `builder.migrations()`); without them the target must already be migrated.
    */
   migrations?: readonly Migration[];
-  /** Called after each table and blob, for progress reports. */
-  onProgress?: (step: { table?: string; blob?: string; rows?: number; bytes?: number }) => void;
+  /** Called (and awaited) after each table and blob, for progress reports. */
+  onProgress?: (step: BackupProgress) => void | Promise<void>;
 }
 
 /** What {@link restoreStore} or {@link verifyBackup} read. */
@@ -258,7 +258,7 @@ export async function restoreStore(options: RestoreOptions): Promise<RestoreRepo
     const finishTable = async (): Promise<void> => {
       if (!loader) return;
       await loader.finish();
-      options.onProgress?.({ table: loaderName, rows: loader.count });
+      await options.onProgress?.({ table: loaderName, rows: loader.count });
       loader = undefined;
     };
     try {
@@ -277,7 +277,7 @@ export async function restoreStore(options: RestoreOptions): Promise<RestoreRepo
             if (external && (await blobs.head(key))) return; // content-addressed: the same bytes are there
             if (external) put.push(key);
             const info = await blobs.put(key, body);
-            options.onProgress?.({ blob: key, bytes: info.size });
+            await options.onProgress?.({ blob: key, bytes: info.size });
           },
           end: finishTable,
         }), { retries: 0 });
