@@ -37,6 +37,10 @@ class CommitTracking implements CommitTrackingDriver {
     return this.#inner.afterTransaction ? this.#inner.afterTransaction(fn) : settle(fn);
   }
 
+  pipeline(sql: string, params?: readonly SqlValue[]): boolean {
+    return this.#inner.pipeline?.(sql, params) ?? false;
+  }
+
   get dialect(): Driver["dialect"] {
     return this.#inner.dialect;
   }

@@ -1,6 +1,6 @@
 import type { EventJournal, ServiceEvent } from "../core/events/types.ts";
 import type { Logger } from "../core/logging.ts";
-import type { Driver, Executor } from "./driver.ts";
+import type { Driver, Executor, SqlValue } from "./driver.ts";
 import type { Migration } from "./migration.ts";
 
 /** The PostgreSQL channel whose notifications carry outbox sequence numbers. */
@@ -26,6 +26,9 @@ export const EVENT_OUTBOX_MIGRATIONS: readonly Migration[] = [{
 /** Sequence numbers per notification: far below NOTIFY's 8000-byte payload limit. */
 const PER_NOTIFY = 300;
 
+/** Where an {@link OutboxJournal} writes: a store, pipelining its rows into the writer's transaction when it can. */
+export type OutboxStore = Executor & Pick<Driver, "pipeline">;
+
 /** How an {@link OutboxJournal} is made. */
 export interface OutboxJournalOptions {
   /** This instance's id: its own notifications are skipped (it delivered those events itself). */
@@ -47,11 +50,11 @@ export interface OutboxJournalOptions {
  * retention are pruned while instances listen.
  */
 export class OutboxJournal implements EventJournal {
-  readonly #db: Executor;
+  readonly #db: OutboxStore;
   readonly #options: OutboxJournalOptions;
 
   /** Creates the journal over a store (statements run in the caller's transaction, if any). */
-  constructor(db: Executor, options: OutboxJournalOptions) {
+  constructor(db: OutboxStore, options: OutboxJournalOptions) {
     this.#db = db;
     this.#options = options;
   }
@@ -60,15 +63,16 @@ export class OutboxJournal implements EventJournal {
     const createdAt = new Date().toISOString();
     for (let start = 0; start < events.length; start += PER_NOTIFY) {
       const chunk = events.slice(start, start + PER_NOTIFY);
-      const params = [];
+      const params: SqlValue[] = [];
       for (const event of chunk) params.push(this.#options.origin, createdAt, JSON.stringify(event));
       const rows = chunk.map(() => "(?, ?, ?)").join(", ");
-      await this.#db.query(
-        `WITH e AS (INSERT INTO chapkit_events (origin, created_at, event) VALUES ${rows} RETURNING seq) ` +
-          `SELECT pg_notify(?, 'chapkit_events'::regclass::oid::text || ':' || ?::text || ':' || ` +
-          `(SELECT string_agg(seq::text, ',' ORDER BY seq) FROM e)) AS sent`,
-        [...params, EVENTS_CHANNEL, this.#options.origin],
-      );
+      const sql = `WITH e AS (INSERT INTO chapkit_events (origin, created_at, event) VALUES ${rows} RETURNING seq) ` +
+        `SELECT pg_notify(?, 'chapkit_events'::regclass::oid::text || ':' || ?::text || ':' || ` +
+        `(SELECT string_agg(seq::text, ',' ORDER BY seq) FROM e)) AS sent`;
+      params.push(EVENTS_CHANNEL, this.#options.origin);
+      // In the writer's transaction the rows travel with its COMMIT: no round trip of their own.
+      if (this.#db.pipeline?.(sql, params)) continue;
+      await this.#db.query(sql, params);
     }
   }
 

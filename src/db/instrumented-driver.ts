@@ -197,6 +197,11 @@ class InstrumentedDriver extends InstrumentedExecutor implements Driver {
     return this.#driver.afterTransaction ? this.#driver.afterTransaction(fn) : settle(fn);
   }
 
+  /** The wrapped store's pipelining, untimed: the statement's time is the transaction's. */
+  pipeline(sql: string, params?: readonly SqlValue[]): boolean {
+    return this.#driver.pipeline?.(sql, params) ?? false;
+  }
+
   /** The wrapped store's notifications (PostgreSQL), untimed: a subscription is not a statement. */
   get listen(): Driver["listen"] {
     const inner = this.#driver;

@@ -140,6 +140,21 @@ interface Subscription {
   ended: boolean;
 }
 
+/** What the statements of a transaction (or savepoint) share. */
+interface TransactionScope {
+  readonly tx: Tx;
+  readonly state: TransactionState;
+  /** Run once the outermost transaction ended. */
+  readonly ended: (() => unknown)[];
+  /** Statements sent by {@link PostgresDriver.pipeline} in this transaction or savepoint, awaited at its end. */
+  readonly pipelined: Promise<unknown>[];
+}
+
+/** Waits for pipelined statements; the first failure rejects. */
+async function drain(pipelined: readonly Promise<unknown>[]): Promise<void> {
+  for (const sent of pipelined) await sent;
+}
+
 /** A PostgreSQL store on postgres.js: a pool, transactions on one pooled connection. */
 class PostgresDriver implements PooledDriver {
   readonly dialect = "postgres" as const;
@@ -147,7 +162,7 @@ class PostgresDriver implements PooledDriver {
   readonly circuit: CircuitBreaker | undefined;
   readonly #connect: () => Sql;
   #sql: Sql;
-  readonly #scope = new AsyncLocalStorage<{ tx: Tx; state: TransactionState; ended: (() => unknown)[] }>();
+  readonly #scope = new AsyncLocalStorage<TransactionScope>();
   readonly #max: number;
   /** Statements outside a transaction plus open transactions: what holds or waits for a connection. */
   #inFlight = 0;
@@ -244,6 +259,17 @@ class PostgresDriver implements PooledDriver {
     return this.#scope.getStore() !== undefined;
   }
 
+  pipeline(sql: string, params: readonly SqlValue[] = []): boolean {
+    const scope = this.#scope.getStore();
+    if (!scope) return false;
+    const sent: Promise<unknown> = scope.state.lost !== undefined
+      ? Promise.reject(lostTransactionError(scope.state))
+      : scope.tx.unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true }).execute();
+    sent.catch(() => {}); // read at the transaction's end; until then a failure is not unhandled
+    scope.pipelined.push(sent);
+    return true;
+  }
+
   afterTransaction(fn: () => unknown): void | Promise<void> {
     const scope = this.#scope.getStore();
     if (scope) scope.ended.push(fn);
@@ -256,10 +282,12 @@ class PostgresDriver implements PooledDriver {
       if (outer) {
         // A nested transaction is a savepoint: its failure undoes only its own work.
         const { state, ended } = outer;
+        const pipelined: Promise<unknown>[] = [];
         return await runGuardedTransaction<Tx, T>(
           (callback) => outer.tx.savepoint((sp) => callback(sp as unknown as Tx)),
           state,
-          (sp) => this.#scope.run({ tx: sp, state, ended }, () => fn(this)),
+          // A savepoint waits for its pipelined statements: a failure among them rolls back only its own work.
+          (sp) => this.#scope.run({ tx: sp, state, ended, pipelined }, () => fn(this).then(async (value) => (await drain(pipelined), value))),
         );
       }
       const retries = Math.max(0, options.retries ?? DEFAULT_RETRIES);
@@ -284,18 +312,23 @@ class PostgresDriver implements PooledDriver {
     // A connection lost mid-transaction rolls it back on the server: nothing is half-applied.
     const state: TransactionState = {};
     const ended: (() => unknown)[] = [];
+    const pipelined: Promise<unknown>[] = [];
     const pool = this.#sql;
     const mode = transactionMode(options);
     const open = (callback: (tx: Tx) => Promise<unknown>) =>
       mode ? pool.begin(mode, (tx) => callback(tx as Tx)) : pool.begin((tx) => callback(tx as Tx));
     try {
       return await this.#guarded(() =>
-        runGuardedTransaction<Tx, T>(open, state, (tx) => this.#scope.run({ tx, state, ended }, () => fn(this))).catch((error: unknown) => {
-          // postgres.js may leave the connection of a lost transaction unusable (porsager/postgres#1215):
-          // start a fresh pool rather than hand that connection to the next caller.
-          if (state.lost !== undefined && this.#sql === pool) this.#rebuildPool();
-          throw error;
-        })
+        runGuardedTransaction<Tx, T>(open, state, (tx) => this.#scope.run({ tx, state, ended, pipelined }, () => fn(this))).then(
+          // Pipelined statements went out with the COMMIT: one that failed turned it into a rollback.
+          async (value) => (await drain(pipelined), value),
+          (error: unknown) => {
+            // postgres.js may leave the connection of a lost transaction unusable (porsager/postgres#1215):
+            // start a fresh pool rather than hand that connection to the next caller.
+            if (state.lost !== undefined && this.#sql === pool) this.#rebuildPool();
+            throw error;
+          },
+        )
       );
     } finally {
       for (const run of ended) await settle(run);

@@ -255,6 +255,10 @@ export class ReplicatedDriver implements Driver {
     return this.#primary.afterTransaction?.(fn);
   }
 
+  pipeline(sql: string, params?: readonly SqlValue[]): boolean {
+    return this.#primary.pipeline?.(sql, params) ?? false;
+  }
+
   get listen(): Driver["listen"] {
     const primary = this.#primary;
     return primary.listen ? (channel, onNotify) => primary.listen!(channel, onNotify) : undefined;

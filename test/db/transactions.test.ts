@@ -111,6 +111,46 @@ describe("transactions on postgres", () => {
     const rows = await db.query<{ id: number; on_call: boolean }>("SELECT id, on_call FROM doctors ORDER BY id");
     assert.deepEqual(rows.map((row) => row.on_call), [false, true]);
   });
+
+  async function onCall(): Promise<boolean[]> {
+    return (await db.query<{ on_call: boolean }>("SELECT on_call FROM doctors ORDER BY id")).map((row) => row.on_call);
+  }
+
+  it("commits a pipelined statement with its transaction", async () => {
+    await db.transaction(async () => {
+      assert.equal(db.pipeline!("UPDATE doctors SET on_call = false WHERE id = ?", [1]), true);
+    });
+    assert.deepEqual(await onCall(), [false, true]);
+  });
+
+  it("rolls the whole transaction back when a pipelined statement fails, and says why", async () => {
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.exec("UPDATE doctors SET on_call = false WHERE id = 2");
+        db.pipeline!("INSERT INTO doctors VALUES (?, true)", [1]);
+      }),
+      ConflictError,
+    );
+    assert.deepEqual(await onCall(), [true, true]);
+    await db.transaction((tx) => tx.exec("UPDATE doctors SET on_call = false WHERE id = 2"));
+    assert.deepEqual(await onCall(), [true, false], "the pool serves transactions after the failed one");
+  });
+
+  it("rolls back only the savepoint whose pipelined statement failed", async () => {
+    await db.transaction(async (tx) => {
+      await tx.exec("UPDATE doctors SET on_call = false WHERE id = 1");
+      await assert.rejects(db.transaction(async () => {
+        db.pipeline!("UPDATE doctors SET on_call = false WHERE id = 2");
+        db.pipeline!("INSERT INTO doctors VALUES (?, true)", [1]);
+      }), ConflictError);
+    });
+    assert.deepEqual(await onCall(), [false, true]);
+  });
+
+  it("pipelines nothing outside a transaction", async () => {
+    assert.equal(db.pipeline!("UPDATE doctors SET on_call = false WHERE id = 1"), false);
+    assert.deepEqual(await onCall(), [true, true]);
+  });
 });
 
 for (const store of testStores().filter((one) => one.kind === "sqlite")) {
