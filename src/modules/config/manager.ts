@@ -49,8 +49,9 @@ export interface ConfigManagerOptions {
 }
 
 async function assertNameFree(store: ConfigStore, name: string, ownId: string | null): Promise<void> {
-  await store.lockName(name);
-  if (await store.nameHeldByOther(name, ownId)) throw new ConflictError(nameTakenMessage(name));
+  // Sent together, one round trip: the check is a statement of its own after the lock, so it sees every committed holder.
+  const [, held] = await Promise.all([store.lockName(name), store.nameHeldByOther(name, ownId)]);
+  if (held) throw new ConflictError(nameTakenMessage(name));
 }
 
 /**
