@@ -38,6 +38,8 @@ export function createService(databaseUrl = "sqlite::memory:") {
     .withConfig(Type.Object({}, { additionalProperties: true }))
     .withArtifacts({ hierarchy: { name: "h", level_labels: { 0: "root", 1: "child", 2: "leaf" } }, enableConfigLinking: true })
     .withEntity(Note)
+    .withTasks({ shell: { commands: ["echo backed-up"] } })
+    .withJobs()
     .withSettings({ env: {} });
 }
 `;
@@ -110,6 +112,13 @@ describe("chapkit backup and chapkit restore", () => {
       await call(app, "POST", `/api/v1/config/${config.id}/$link-artifact`, { artifact_id: root.id });
       await call(app, "POST", "/api/v1/notes", { title: "first", done: true, score: 0.125, votes: 3, meta: { tags: ["x"], deep: { ok: false } }, due: "2026-01-02T03:04:05.678Z" });
       await call(app, "POST", "/api/v1/notes", { title: "second", done: false, score: -1e300, votes: 0, meta: { tags: [], deep: { ok: true } } });
+      const task = await call(app, "POST", "/api/v1/tasks", { command: "echo backed-up" });
+      const { job_id: jobId } = await call(app, "POST", `/api/v1/tasks/${task.id}/$execute`);
+      for (let i = 0; i < 100; i++) {
+        const job = await call(app, "GET", `/api/v1/jobs/${jobId}`);
+        if (job.status !== "pending" && job.status !== "running") break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       artifactIds = { small: String(small.id), large: String(large.id) };
     } finally {
       await app.chapkit.close();
@@ -132,7 +141,12 @@ describe("chapkit backup and chapkit restore", () => {
     assert.equal(restore.code, 0, restore.stderr);
     assert.match(restore.stderr, /restored \d+ row\(s\) .* and 2 blob\(s\)/);
 
-    // The PostgreSQL store serves the payloads byte for byte.
+    const second = join(dir, "from-postgres.ndjson.gz");
+    // In-process from here: the subprocesses above ran the executable itself.
+    const back = await runCaptured(["backup", "--out", second, "--database-url", target], dir);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stderr, /from postgres/);
+    // The PostgreSQL store serves the payloads byte for byte (after its backup: a started service updates its schedules).
     const { createService } = await import(join(dir, "main.ts")) as { createService(url: string): { build(): Promise<ServiceApp> } };
     const app = await createService(target).build();
     try {
@@ -147,11 +161,6 @@ describe("chapkit backup and chapkit restore", () => {
       await app.chapkit.close();
     }
 
-    const second = join(dir, "from-postgres.ndjson.gz");
-    // In-process from here: the subprocesses above ran the executable itself.
-    const back = await runCaptured(["backup", "--out", second, "--database-url", target], dir);
-    assert.equal(back.code, 0, back.stderr);
-    assert.match(back.stderr, /from postgres/);
     const final = `sqlite:${join(dir, "final.db")}`;
     const again = await runCaptured(["restore", second, "--database-url", final], dir);
     assert.equal(again.code, 0, again.stderr);
@@ -161,7 +170,7 @@ describe("chapkit backup and chapkit restore", () => {
     try {
       const [a, b] = [await contents(before), await contents(afterwards)];
       assert.ok(Object.keys(a.tables).length > 5);
-      assert.ok(a.tables.notes!.length === 2 && a.tables.artifacts!.length >= 3);
+      assert.ok(a.tables.notes!.length === 2 && a.tables.artifacts!.length >= 3 && a.tables.jobs!.length === 1 && a.tables.tasks!.length === 1);
       assert.deepEqual(b.tables, a.tables);
       assert.deepEqual(Object.keys(b.blobs), Object.keys(a.blobs));
       for (const key of Object.keys(a.blobs)) assert.ok(Buffer.from(b.blobs[key]!).equals(Buffer.from(a.blobs[key]!)), key);
