@@ -4,6 +4,7 @@
  * driver, and the HTTP-free parts of the ML module (`engine/`, `onnx/`) import
  * no store, no route and no other module. Imports are read from the sources,
  * type-only and dynamic ones included: a type import still ties two layers.
+ * The process environment is read in one place, `src/runtime/env.ts`.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -85,5 +86,15 @@ describe("source layers", () => {
       }
     }
     assert.deepEqual(breaks, []);
+  });
+
+  it("only src/runtime/env.ts reads the process environment", () => {
+    // Templates are the source of a user's new project, not chapkit's own reads.
+    const readers = FILES.filter((file) => file !== "runtime/env.ts" && !file.startsWith("cli/init/templates/"))
+      .filter((file) => {
+        const code = readFileSync(join(SRC, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+        return /\bprocess\??\.env\b|\bDeno\.env\b|\bBun\.env\b/.test(code);
+      });
+    assert.deepEqual(readers, []);
   });
 });

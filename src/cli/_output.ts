@@ -1,5 +1,6 @@
 /** Terminal output of the chapkit command: colours, status lines and a spinner for slow steps. */
 import process from "node:process";
+import { processEnvironment } from "../runtime/env.ts";
 
 /** Where a command writes: stdout for results, stderr for progress and diagnostics. */
 export interface CliOutput {
@@ -18,7 +19,7 @@ export function processOutput(): CliOutput {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
     interactive,
-    color: interactive && !process.env.NO_COLOR,
+    color: interactive && !processEnvironment().NO_COLOR,
   };
 }
 

@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import process from "node:process";
+import { processEnvironment } from "./env.ts";
 
 /** Default cap of captured stdout and of stderr: 1 MiB each. */
 export const DEFAULT_OUTPUT_LIMIT: number = 1024 * 1024;
@@ -166,7 +167,7 @@ function definedOnly(source: Record<string, string | undefined>): Record<string,
  * service's environment (secrets, database URLs) reaches the command.
  */
 export function minimalEnvironment(declared: Record<string, string> = {}): Record<string, string> {
-  const env = process.env;
+  const env = processEnvironment();
   return {
     PATH: env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     HOME: env.HOME ?? "/tmp",
@@ -192,7 +193,7 @@ export function isSecretVariable(name: string): boolean {
  * {@link isSecretVariable}), plus `extra`, which is passed as given.
  */
 export function scriptEnvironment(extra: Record<string, string> = {}): Record<string, string> {
-  const inherited = definedOnly(process.env as Record<string, string | undefined>);
+  const inherited = definedOnly(processEnvironment());
   for (const name of Object.keys(inherited)) {
     if (isSecretVariable(name)) delete inherited[name];
   }

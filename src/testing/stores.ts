@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newUlid } from "../core/ulid.ts";
 import { openDatabase } from "../db/open.ts";
+import { processEnvironment } from "../runtime/env.ts";
 
 /** A store that exists until `cleanup()`: pass `url` as the service's `databaseUrl`. */
 export interface TemporaryStore {
@@ -30,7 +31,7 @@ export function temporarySqlite(): Promise<TemporaryStore> {
  * @throws {Error} when no URL is given and `DATABASE_URL` is unset.
  */
 export async function temporaryPostgres(baseUrl?: string): Promise<TemporaryStore> {
-  const base = baseUrl ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.DATABASE_URL;
+  const base = baseUrl ?? processEnvironment().DATABASE_URL;
   if (!base || !/^postgres(ql)?:/.test(base)) throw new Error("temporaryPostgres needs a postgres:// URL (argument or DATABASE_URL)");
   const schema = `test_${newUlid().toLowerCase()}`;
   const admin = await openDatabase(base);

@@ -37,6 +37,7 @@ import {
   type Workspace,
   zipDirectory,
 } from "./workspace.ts";
+import { processEnvironment } from "../../../runtime/env.ts";
 
 /** Options of {@link ShellWorkspaceRunner}. */
 export interface ShellWorkspaceRunnerOptions {
@@ -99,7 +100,7 @@ export class ShellWorkspaceRunner<C = ConfigData> implements WorkspaceRunner<C> 
   }
 
   #tempDir(): string {
-    return this.#options.tempDir ?? process.env.CHAPKIT_TEMP_DIR ?? tmpdir();
+    return this.#options.tempDir ?? processEnvironment().CHAPKIT_TEMP_DIR ?? tmpdir();
   }
 
   async #prepare(dir: string, config: C): Promise<void> {
