@@ -1,8 +1,14 @@
 import type { EntityRecord } from "./entity.ts";
 import type { Filter, ListQuery } from "./query/model.ts";
 
-/** Values for an insert: `id`, `created_at` and `updated_at` are filled in when absent. */
-export type InsertValues<R extends EntityRecord> = Omit<R, keyof EntityRecord> & Partial<EntityRecord>;
+/** The keys of `R` whose value may be null: nullable columns, which an insert may leave out (stored as NULL). */
+export type NullableKeys<R> = { [K in keyof R]-?: null extends R[K] ? K : never }[keyof R];
+
+/** Values for an insert: `id`, `created_at` and `updated_at` are filled in when absent, nullable columns are NULL when absent. */
+export type InsertValues<R extends EntityRecord> =
+  & Omit<R, keyof EntityRecord | NullableKeys<R>>
+  & Partial<Pick<R, Exclude<NullableKeys<R>, keyof EntityRecord>>>
+  & Partial<EntityRecord>;
 
 /** Values for an update: any subset of the entity's own columns. */
 export type UpdateValues<R extends EntityRecord> = Partial<Omit<R, keyof EntityRecord>>;

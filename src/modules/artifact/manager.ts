@@ -104,6 +104,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
     const out = options.tags ? toTaggedArtifactOut : toArtifactOut;
     super({
       repository: options.store,
+      // Both profiles document the seed view (one `ArtifactOut` component); `toOutput` adds the chap view's `tags`.
       input: ArtifactInSchema,
       output: ArtifactOutSchema,
       toOutput: out,

@@ -1,48 +1,71 @@
-import { type TInteger, type TNull, type TObject, type TOptional, type TString, type TUnion, type TUnknown, Type } from "@sinclair/typebox";
-import { defineTable, type EntityRecord, type TableDefinition } from "../../core/entity.ts";
-import { type EntityBaseProperties, entityInputSchema, entityOutputSchema, UlidSchema } from "../../core/schema.ts";
+import {
+  type Static,
+  type TArray,
+  type TInteger,
+  type TNull,
+  type TOptional,
+  type TString,
+  type TUnion,
+  type TUnknown,
+  Type,
+} from "@sinclair/typebox";
+import { defineTable, type TableDefinition } from "../../core/entity.ts";
+import {
+  defineEntity,
+  type EntityDefinition,
+  type EntityRecordOf,
+  type EntityView,
+  field,
+  type ServerSetField,
+} from "../../core/entity-definition.ts";
+import { UlidSchema } from "../../core/schema.ts";
+import { TagsSchema } from "../../core/tags.ts";
 
-/** A stored artifact row. */
-export interface ArtifactRecord extends EntityRecord {
-  /** Any JSON value but null. */
-  data: unknown;
-  /** The parent artifact, or null for a root. */
-  parent_id: string | null;
-  /** Depth in its tree, computed by the server: root 0, child 1 … */
-  level: number;
-  /** Tags (chap profile); null when written without tags. */
-  tags?: string[] | null;
-}
+type ArtifactFields = {
+  parent_id: TOptional<TUnion<[TString, TNull]>>;
+  level: ServerSetField<TInteger>;
+  data: TUnknown;
+  tags: TOptional<typeof TagsSchema>;
+};
 
-/** An artifact as the API answers it: `id`, `created_at`, `updated_at`, `data`, `parent_id`, `level`. */
-export interface ArtifactOut {
-  /** ULID. */
-  id: string;
-  /** ISO 8601 UTC creation time. */
-  created_at: string;
-  /** ISO 8601 UTC time of the last change. */
-  updated_at: string;
-  /** Tags (chap profile only, between `updated_at` and `data`). */
-  tags?: string[];
-  /** Any JSON value; payload references render as placeholders. */
-  data: unknown;
-  /** The parent artifact, or null for a root. */
-  parent_id: string | null;
-  /** Depth in its tree (root 0). */
-  level: number;
-}
+/** The views of an artifact: the seed profile's and the chap profile's (with `tags`, before `data`). */
+export type ArtifactViews = {
+  seed: EntityView<Pick<ArtifactFields, "data" | "parent_id" | "level">>;
+  chap: EntityView<Pick<ArtifactFields, "tags" | "data" | "parent_id" | "level">, { tags: TArray<TString> }>;
+};
 
-/** What a client sends to create or update an artifact (`level` is ignored). */
-export interface ArtifactIn {
-  /** A client-chosen ULID; an existing one makes a create an update. */
-  id?: string;
-  /** Any JSON value but null. */
-  data: unknown;
-  /** The parent; null makes (or keeps) it a root, absent keeps the current parent on update. */
-  parent_id?: string | null;
-  /** Tags (chap profile only; absent keeps them on update). */
-  tags?: string[];
-}
+/**
+ * The artifact entity, defined once: the `artifacts` table (binary payloads
+ * live in `artifact_payloads`) and the `ArtifactIn`/`ArtifactOut` schemas of
+ * each profile. `level` is computed by the server (root 0, child 1 …), so no
+ * input lists it; `tags` are null for rows written without tags and only the
+ * chap profile accepts and answers them.
+ */
+export const Artifact: EntityDefinition<ArtifactFields, "artifacts", ArtifactViews> = defineEntity({
+  table: "artifacts",
+  name: "Artifact",
+  fields: {
+    parent_id: field(Type.Optional(Type.Union([UlidSchema, Type.Null()])), {
+      references: { table: "artifacts", onDelete: "set null" },
+    }),
+    level: field(Type.Integer({ minimum: 0 }), { indexed: true, input: false }),
+    data: Type.Unknown({ description: "Any JSON value but null" }),
+    tags: Type.Optional(TagsSchema),
+  },
+  views: {
+    seed: { fields: ["data", "parent_id", "level"] },
+    chap: { fields: ["tags", "data", "parent_id", "level"], output: { tags: Type.Array(Type.String()) } },
+  },
+});
+
+/** A stored artifact row: `data` (any JSON value but null), `parent_id` (null for a root), `level` (root 0), `tags` (null when written without tags). */
+export type ArtifactRecord = EntityRecordOf<typeof Artifact>;
+
+/** An artifact as the API answers it: `id`, `created_at`, `updated_at`, `data`, `parent_id`, `level`; `tags` (before `data`) in the chap profile only. */
+export type ArtifactOut = Static<ArtifactOutSchema> & { tags?: string[] };
+
+/** What a client sends to create or update an artifact (`level` is ignored; `tags` only in the chap profile, absent keeps them on update). */
+export type ArtifactIn = Static<ArtifactViews["chap"]["input"]>;
 
 /** A config as embedded in tree nodes (stored data, as is). */
 export interface LinkedConfig {
@@ -88,41 +111,20 @@ export const artifactsTableV1: TableDefinition = defineTable({
   },
 });
 
-/** The `artifacts` table (with `tags`, null when written without tags); binary payloads live in `artifact_payloads`. */
-export const artifactsTable: TableDefinition = defineTable({
-  name: "artifacts",
-  columns: {
-    parent_id: { type: "ulid", nullable: true, references: { table: "artifacts", onDelete: "set null" } },
-    level: { type: "integer", indexed: true },
-    data: { type: "json" },
-    tags: { type: "json", nullable: true },
-  },
-});
+/** The `artifacts` table (see {@link Artifact}). */
+export const artifactsTable: TableDefinition = Artifact.table;
 
 /** The `artifacts` table of a service that opts in to full-text search over `data` (`withArtifacts({ searchable: true })`). */
 export const searchableArtifactsTable: TableDefinition = defineTable({ ...artifactsTable, searchable: ["data"] });
 
-/** The TypeBox type of `ArtifactIn`. */
-export type ArtifactInSchema = TObject<{
-  id: TOptional<TString>;
-  data: TUnknown;
-  parent_id: TOptional<TUnion<[TString, TNull]>>;
-}>;
+/** The TypeBox type of `ArtifactIn` (seed profile). */
+export type ArtifactInSchema = ArtifactViews["seed"]["input"];
 
-/** The TypeBox type of `ArtifactOut`. */
-export type ArtifactOutSchema = TObject<
-  EntityBaseProperties & { data: TUnknown; parent_id: TUnion<[TString, TNull]>; level: TInteger }
->;
+/** The TypeBox type of `ArtifactOut` (seed profile). */
+export type ArtifactOutSchema = ArtifactViews["seed"]["output"];
 
-/** The input schema of an artifact (`ArtifactIn`). */
-export const ArtifactInSchema: ArtifactInSchema = entityInputSchema("ArtifactIn", {
-  data: Type.Unknown({ description: "Any JSON value but null" }),
-  parent_id: Type.Optional(Type.Union([UlidSchema, Type.Null()])),
-});
+/** The input schema of an artifact (`ArtifactIn`, seed profile). */
+export const ArtifactInSchema: ArtifactInSchema = Artifact.views.seed.input;
 
-/** The output schema of an artifact (`ArtifactOut`). */
-export const ArtifactOutSchema: ArtifactOutSchema = entityOutputSchema("ArtifactOut", {
-  data: Type.Unknown(),
-  parent_id: Type.Union([UlidSchema, Type.Null()]),
-  level: Type.Integer({ minimum: 0 }),
-});
+/** The output schema of an artifact (`ArtifactOut`, seed profile). */
+export const ArtifactOutSchema: ArtifactOutSchema = Artifact.views.seed.output;

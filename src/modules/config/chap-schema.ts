@@ -1,6 +1,6 @@
 import { type TObject, type TSchema, Type } from "@sinclair/typebox";
-import { entityInputSchema, entityOutputSchema } from "../../core/schema.ts";
-import { TagsSchema } from "../../core/tags.ts";
+import { entityView } from "../../core/entity-definition.ts";
+import { Config, type ConfigViews } from "./schema.ts";
 
 /** `prediction_periods` when the config schema does not declare it: chapkit scaffolds default it to 3. */
 export const DEFAULT_PREDICTION_PERIODS = 3;
@@ -21,13 +21,13 @@ export function chapConfigDataSchema(schema: TObject): TObject {
 }
 
 /** `ConfigIn` of the chap profile: optional `id`, `name`, `data`, optional `tags`. */
-export function chapConfigInputSchema(data: TObject): TObject {
-  return entityInputSchema("ConfigIn", { tags: Type.Optional(TagsSchema), name: Type.String(), data });
+export function chapConfigInputSchema(data: TObject): ConfigViews["chap"]["input"] {
+  return entityView(Config, "chap", { data }).input;
 }
 
 /** `ConfigOut` of the chap profile: `id, created_at, updated_at, tags, name, data`. */
-export function chapConfigOutputSchema(data: TObject): TObject {
-  return entityOutputSchema("ConfigOut", { tags: Type.Array(Type.String()), name: Type.String(), data });
+export function chapConfigOutputSchema(data: TObject): ConfigViews["chap"]["output"] {
+  return entityView(Config, "chap", { data }).output;
 }
 
 function plain(schema: TSchema): Record<string, unknown> {

@@ -1,48 +1,62 @@
-import { type TObject, type TOptional, type TSchema, type TString, Type } from "@sinclair/typebox";
-import { type EntityRecord, defineTable, type TableDefinition } from "../../core/entity.ts";
-import { type EntityBaseProperties, entityInputSchema, entityOutputSchema } from "../../core/schema.ts";
+import {
+  type Static,
+  type TArray,
+  type TObject,
+  type TOptional,
+  type TRecord,
+  type TSchema,
+  type TString,
+  type TUnknown,
+  Type,
+} from "@sinclair/typebox";
+import { defineTable, type TableDefinition } from "../../core/entity.ts";
+import { defineEntity, type EntityDefinition, type EntityRecordOf, type EntityView, entityView, field } from "../../core/entity-definition.ts";
+import { TagsSchema } from "../../core/tags.ts";
 
-/** A stored config row. */
-export interface ConfigRecord extends EntityRecord {
-  /** Unique name. */
-  name: string;
-  /** The config data, declared fields first (with defaults), then extras. */
-  data: Record<string, unknown>;
-  /** Tags (chap profile); null when written without tags. */
-  tags?: string[] | null;
-}
+type ConfigFields = {
+  name: TString;
+  data: TRecord<TString, TUnknown>;
+  tags: TOptional<typeof TagsSchema>;
+};
 
-/** A config as the API answers it: `id`, `created_at`, `updated_at`, `name`, `data`. */
-export interface ConfigOut {
-  /** ULID. */
-  id: string;
-  /** ISO 8601 UTC creation time. */
-  created_at: string;
-  /** ISO 8601 UTC time of the last change. */
-  updated_at: string;
-  /** Tags (chap profile only, between `updated_at` and `name`). */
-  tags?: string[];
-  /** Unique name. */
-  name: string;
-  /** Validated data: declared fields first (with defaults), then extras. */
-  data: Record<string, unknown>;
-}
+/** The views of a config: the seed profile's and the chap profile's (with `tags`, before `name`). */
+export type ConfigViews = {
+  seed: EntityView<Pick<ConfigFields, "name" | "data">>;
+  chap: EntityView<ConfigFields, { tags: TArray<TString> }>;
+};
 
 /**
- * The `configs` table: an indexed `name`, a JSON `data` column and JSON
- * `tags` (null for rows written without tags). Names are not unique in the
- * table: the seed path refuses duplicates in its own transaction, the chap
- * profile's `/api/v1/configs` accepts them.
+ * The config entity, defined once: the `configs` table (an indexed `name`,
+ * JSON `data`, JSON `tags` null for rows written without tags) and the
+ * `ConfigIn`/`ConfigOut` schemas of each profile. Names are not unique in
+ * the table: the seed path refuses duplicates in its own transaction, the
+ * chap profile's `/api/v1/configs` accepts them. `data` is any JSON object
+ * here; each service puts its own config schema in its place
+ * ({@link configInputSchema}).
  */
-export const configsTable: TableDefinition = defineTable({
-  name: "configs",
-  columns: {
-    name: { type: "text", indexed: true },
-    data: { type: "json" },
-    tags: { type: "json", nullable: true },
+export const Config: EntityDefinition<ConfigFields, "configs", ConfigViews> = defineEntity({
+  table: "configs",
+  name: "Config",
+  fields: {
+    name: field(Type.String(), { indexed: true }),
+    data: Type.Record(Type.String(), Type.Unknown()),
+    tags: Type.Optional(TagsSchema),
+  },
+  views: {
+    seed: { fields: ["name", "data"] },
+    chap: { fields: ["tags", "name", "data"], output: { tags: Type.Array(Type.String()) } },
   },
   searchable: ["name", "data"],
 });
+
+/** A stored config row: `name`, `data` (declared fields first, with defaults, then extras), `tags` (null when written without tags). */
+export type ConfigRecord = EntityRecordOf<typeof Config>;
+
+/** A config as the API answers it: `id`, `created_at`, `updated_at`, `name`, `data`; `tags` (between `updated_at` and `name`) in the chap profile only. */
+export type ConfigOut = Static<ConfigOutSchema> & { tags?: string[] };
+
+/** The `configs` table (see {@link Config}). */
+export const configsTable: TableDefinition = Config.table;
 
 /** The table as version 1 of the `config` migrations created it (kept for that migration's checksum). */
 export const configsTableV1: TableDefinition = defineTable({
@@ -82,17 +96,17 @@ function withoutSymbols(schema: TObject): Record<string, unknown> {
 }
 
 /** The TypeBox type of `ConfigIn`. */
-export type ConfigInSchema = TObject<{ id: TOptional<TString>; name: TString; data: TObject }>;
+export type ConfigInSchema = ConfigViews["seed"]["input"];
 
 /** The TypeBox type of `ConfigOut`. */
-export type ConfigOutSchema = TObject<EntityBaseProperties & { name: TString; data: TObject }>;
+export type ConfigOutSchema = ConfigViews["seed"]["output"];
 
-/** The input schema of a config (`ConfigIn`): optional `id`, `name`, `data`. */
+/** The input schema of a config (`ConfigIn`): optional `id`, `name`, `data` of the service's schema. */
 export function configInputSchema(data: TObject): ConfigInSchema {
-  return entityInputSchema("ConfigIn", { name: Type.String(), data });
+  return entityView(Config, "seed", { data }).input;
 }
 
 /** The output schema of a config (`ConfigOut`). */
 export function configOutputSchema(data: TObject): ConfigOutSchema {
-  return entityOutputSchema("ConfigOut", { name: Type.String(), data });
+  return entityView(Config, "seed", { data }).output;
 }

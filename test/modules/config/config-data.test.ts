@@ -15,6 +15,7 @@ const record = (data: Record<string, unknown>): ConfigRecord => ({
   updated_at: "2026-01-01T00:00:00.000Z",
   name: "stored",
   data,
+  tags: null,
 });
 
 describe("config data on read", () => {
