@@ -163,8 +163,11 @@ export interface EntityDefinition<
   readonly views: Views;
 }
 
-/** A stored record of an entity: `Static` of its output schema. */
-export type EntityRecordOf<D extends EntityDefinition> = Static<D["output"]> & EntityRecord;
+/** The properties of a stored row of an entity with fields `F`: `id`, timestamps, then every field (unanswered ones too; optional ones nullable). */
+export type EntityRecordProperties<F extends TProperties> = EntityBaseProperties & { [K in keyof F]: OutputField<F[K]> };
+
+/** A stored record of an entity: its output, plus the fields marked `output: false`. */
+export type EntityRecordOf<D extends EntityDefinition> = Static<TObject<EntityRecordProperties<D["fields"]>>> & EntityRecord;
 
 /** A create or update body of an entity after validation: `Static` of its input schema. */
 export type EntityInputOf<D extends EntityDefinition> = Static<D["input"]>;
