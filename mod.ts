@@ -141,7 +141,7 @@ export type {
   CircuitStateListener,
 } from "./src/core/circuit-breaker.ts";
 export type { AssessedStatus, ChapServiceInfo, MLServiceInfo, ModelAuthorship, ModelMetadata, ServiceInfo } from "./src/core/info.ts";
-export { defineEntity, field, inferColumnType } from "./src/core/entity-definition.ts";
+export { defineEntity, entityView, field, inferColumnType } from "./src/core/entity-definition.ts";
 export type {
   EntityDefinition,
   EntityDefinitionOptions,
@@ -149,8 +149,14 @@ export type {
   EntityInputProperties,
   EntityOutputProperties,
   EntityRecordOf,
+  EntityView,
+  EntityViewOptions,
   FieldColumn,
+  FieldOptions,
   OutputField,
+  ServerSetField,
+  StoredField,
+  UnansweredField,
 } from "./src/core/entity-definition.ts";
 export { entityInputSchema, entityOutputSchema, TimestampSchema, UlidSchema } from "./src/core/schema.ts";
 export type { EntityBaseProperties } from "./src/core/schema.ts";

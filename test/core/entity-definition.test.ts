@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type Static, Type } from "@sinclair/typebox";
-import { defineEntity, field, inferColumnType } from "../../src/core/entity-definition.ts";
+import { defineEntity, type EntityRecordOf, entityView, field, inferColumnType } from "../../src/core/entity-definition.ts";
 import { UlidSchema } from "../../src/core/schema.ts";
 import { validateValue } from "../../src/core/validation.ts";
 
@@ -117,5 +117,84 @@ describe("defineEntity", () => {
     assert.throws(() => defineEntity({ table: "bad name", fields: { a: Type.String() } }), /Invalid SQL identifier/);
     assert.throws(() => defineEntity({ table: "t", fields: { id: Type.String() } }), /implicit/);
     assert.throws(() => defineEntity({ table: "t", fields: { n: Type.Integer() }, searchable: ["n"] }), /text or json/);
+  });
+});
+
+const Document = defineEntity({
+  table: "documents",
+  name: "Document",
+  fields: {
+    title: field(Type.String(), { indexed: true }),
+    body: Type.Record(Type.String(), Type.Unknown()),
+    depth: field(Type.Integer({ minimum: 0 }), { input: false }),
+    token: field(Type.String(), { output: false }),
+    labels: Type.Optional(Type.Array(Type.String())),
+  },
+  views: {
+    lean: { fields: ["title", "body"] },
+    full: { fields: ["labels", "title", "body", "depth", "token"], output: { labels: Type.Array(Type.String()) } },
+  },
+});
+
+describe("defineEntity views and field visibility", () => {
+  it("keeps a field marked input: false out of the input, but stores and answers it", () => {
+    assert.deepEqual(Object.keys(Document.input.properties), ["id", "title", "body", "token", "labels"]);
+    assert.ok("depth" in Document.output.properties);
+    assert.deepEqual(Document.table.columns.depth, { type: "integer", nullable: false });
+    // @ts-expect-error no input type lists a server-set field
+    const depth: Static<typeof Document.input>["depth"] = 1;
+    assert.equal(depth, 1);
+  });
+
+  it("keeps a field marked output: false out of the output, but accepts and stores it", () => {
+    assert.ok(!("token" in Document.output.properties));
+    assert.ok("token" in Document.input.properties);
+    assert.deepEqual(Document.table.columns.token, { type: "text", nullable: false });
+    type DocumentRecord = EntityRecordOf<typeof Document>;
+    const record: DocumentRecord = { id: "01K79YAHJ7BR4E87VVTG8FNBMA", created_at: "", updated_at: "", title: "t", body: {}, depth: 0, token: "s", labels: null };
+    assert.equal(record.token, "s");
+  });
+
+  it("gives each view its fields in its order, under the entity's titles", () => {
+    assert.deepEqual(Object.keys(Document.views.lean.output.properties), ["id", "created_at", "updated_at", "title", "body"]);
+    assert.deepEqual(Object.keys(Document.views.lean.input.properties), ["id", "title", "body"]);
+    assert.deepEqual(Object.keys(Document.views.full.output.properties), ["id", "created_at", "updated_at", "labels", "title", "body", "depth"]);
+    assert.deepEqual(Object.keys(Document.views.full.input.properties), ["id", "labels", "title", "body", "token"]);
+    assert.equal(Document.views.lean.input.title, "DocumentIn");
+    assert.equal(Document.views.full.output.title, "DocumentOut");
+  });
+
+  it("answers a view's output override instead of the derived schema", () => {
+    assert.deepEqual(Document.views.full.output.properties.labels, Type.Array(Type.String()));
+    assert.ok(Document.views.full.output.required?.includes("labels"));
+    assert.deepEqual(Document.output.properties.labels, Type.Union([Type.Array(Type.String()), Type.Null()]));
+    const labels: Static<typeof Document.views.full.output>["labels"] = ["a"];
+    // @ts-expect-error the view answers labels as an array, never null
+    const none: Static<typeof Document.views.full.output>["labels"] = null;
+    assert.ok(labels && none === null);
+  });
+
+  it("puts a schema given at run time in a view's field, keeping order and titles", () => {
+    const pages = Type.Object({ pages: Type.Integer() }, { title: "Pages" });
+    const view = entityView(Document, "full", { body: pages });
+    assert.equal(view.output.properties.body, pages);
+    assert.equal(view.input.properties.body, pages);
+    assert.deepEqual(Object.keys(view.output.properties), Object.keys(Document.views.full.output.properties));
+    assert.equal(view.output.title, "DocumentOut");
+    assert.equal(Document.views.full.output.properties.body, Document.fields.body);
+  });
+
+  it("takes other schema titles than {name}In and {name}Out", () => {
+    const Entry = defineEntity({ table: "entries", fields: { n: Type.Integer() }, titles: { output: "Entry" } });
+    assert.equal(Entry.output.title, "Entry");
+    assert.equal(Entry.input.title, "EntriesIn");
+  });
+
+  it("refuses a view that lists an unknown field, and a view that was not declared", () => {
+    assert.throws(
+      () => defineEntity({ table: "t", fields: { a: Type.String() }, views: { v: { fields: ["b" as "a"] } } }),
+      /'b', which is not a field/,
+    );
+    assert.throws(() => entityView(Document, "missing" as "lean"), /Document has no view 'missing'/);
   });
 });
