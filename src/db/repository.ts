@@ -272,10 +272,17 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
     return rank ? { sql: join + where, params, rank } : { sql: join + where, params };
   }
 
-  async findById(id: string): Promise<R | null> {
-    await this.#ready();
-    const rows = await this.db.query(`SELECT ${this.#selectList} FROM ${this.#name} WHERE "id" = ?`, [id]);
-    return rows[0] ? this.decode(rows[0]) : null;
+  /** The statement of findById, made once the version column is known (the driver caches statements by their text). */
+  #byIdSql: string | undefined;
+
+  findById(id: string): Promise<R | null> {
+    if (this.#byIdSql === undefined) {
+      return this.#ready().then(() => {
+        this.#byIdSql = `SELECT ${this.#selectList} FROM ${this.#name} WHERE "id" = ?`;
+        return this.findById(id);
+      });
+    }
+    return this.db.query(this.#byIdSql, [id]).then((rows) => rows[0] ? this.decode(rows[0]) : null);
   }
 
   async findMany(query: ListQuery = {}): Promise<R[]> {

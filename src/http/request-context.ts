@@ -79,22 +79,23 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
   };
   const basePath = options.basePath ?? "";
   const logRequests = options.logRequests === true && logger !== undefined;
+  // Answers before routing carry what every response carries.
+  const refuse = (request: Request, id: string, error: ChapkitError): Response => {
+    const response = problemResponse(error, requestPath(request.url));
+    for (const [name, value] of Object.entries({ ...security, [REQUEST_ID_HEADER]: id })) response.headers.set(name, value);
+    return response;
+  };
   const app = new Elysia().onRequest(({ request, set }) => {
     if (basePath && !isUnderBasePath(requestPath(request.url), basePath)) return;
     const id = resolveRequestId(request.headers.get(REQUEST_ID_HEADER));
-    set.headers[REQUEST_ID_HEADER] = id;
-    Object.assign(set.headers, security);
-    // Answers before routing carry what every response carries.
-    const refuse = (error: ChapkitError): Response => {
-      const response = problemResponse(error, requestPath(request.url));
-      for (const [name, value] of Object.entries({ ...security, [REQUEST_ID_HEADER]: id })) response.headers.set(name, value);
-      return response;
-    };
+    const headers = set.headers;
+    headers[REQUEST_ID_HEADER] = id;
+    for (const name in security) headers[name] = security[name]!;
     if (options.cursorSecret !== undefined) assignCursorSecret(request, options.cursorSecret);
     if (UNSAFE_METHODS.has(request.method)) {
       const origin = request.headers.get("origin");
       if (origin !== null && !allowed.has(origin) && origin !== new URL(request.url).origin) {
-        return refuse(new ForbiddenError(`Cross-site request refused: origin ${origin.slice(0, 200)} is not allowed to change this service`));
+        return refuse(request, id, new ForbiddenError(`Cross-site request refused: origin ${origin.slice(0, 200)} is not allowed to change this service`));
       }
     }
     if (request.body !== null) {
@@ -103,7 +104,7 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
       assignBodyLimit(request, limit);
       const length = request.headers.get("content-length");
       if (length !== null && Number(length) > limit) {
-        return refuse(bodyTooLarge(limit));
+        return refuse(request, id, bodyTooLarge(limit));
       }
     }
     if (logRequests) {

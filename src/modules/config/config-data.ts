@@ -71,6 +71,30 @@ export function declaredFirst(schema: TSchema | undefined, value: unknown): unkn
   return value;
 }
 
+/** Whether `value` already lists declared fields first, in schema order (recursively), as {@link declaredFirst} would. */
+function inDeclaredOrder(schema: TSchema | undefined, value: unknown): boolean {
+  const object = objectSchema(schema);
+  if (object && isPlainObject(value)) {
+    const entries = entriesOf(object);
+    let next = 0;
+    let extras = false;
+    for (const key in value) {
+      if (!Object.hasOwn(object.properties, key)) {
+        extras = true;
+        continue;
+      }
+      if (extras) return false;
+      while (next < entries.length && entries[next]![0] !== key) next++;
+      if (next === entries.length || !inDeclaredOrder(entries[next]![1], value[key])) return false;
+      next++;
+    }
+    return true;
+  }
+  const items = itemSchema(schema);
+  if (items && Array.isArray(value)) return value.every((item) => inDeclaredOrder(items, item));
+  return true;
+}
+
 /**
  * Validates config data laxly: declared fields are coerced (`"7"` → 7),
  * defaults are filled in, undeclared keys are kept; the result lists declared
@@ -83,4 +107,14 @@ export function validateConfigData(schema: TObject, data: unknown, loc: (string 
   if (validLeavesUnchanged(schema) && compiledCheck(schema)(data)) return declaredFirst(schema, data) as JsonObject;
   const valid = validateValue<JsonObject>(schema, data, { loc, clean: false });
   return declaredFirst(schema, valid) as JsonObject;
+}
+
+/**
+ * Stored config data as answered: like {@link validateConfigData}, but data
+ * that is valid and already in declared order (as every config written through
+ * the manager is) is returned as it was read, without a copy.
+ */
+export function outputConfigData(schema: TObject, data: unknown): JsonObject {
+  if (validLeavesUnchanged(schema) && compiledCheck(schema)(data) && inDeclaredOrder(schema, data)) return data as JsonObject;
+  return validateConfigData(schema, data, ["data"]);
 }

@@ -4,7 +4,7 @@ import { Manager, type ManagerEvents, type ManagerHooks, type ManagerWriteOption
 import { parseTags } from "../../core/tags.ts";
 import { compiledCheck, validateValue, validLeavesUnchanged } from "../../core/validation.ts";
 import { chapConfigDataSchema, chapConfigInputSchema, chapConfigOutputSchema } from "./chap-schema.ts";
-import { dropConfigNulls, validateConfigData } from "./config-data.ts";
+import { dropConfigNulls, outputConfigData, validateConfigData } from "./config-data.ts";
 import {
   type ConfigInSchema,
   type ConfigOut,
@@ -165,7 +165,7 @@ export function toChapConfigOut(schema: TObject, record: ConfigRecord): ConfigOu
     updated_at: record.updated_at,
     tags: record.tags ?? [],
     name: record.name,
-    data: validateConfigData(schema, record.data, ["data"]),
+    data: outputConfigData(schema, record.data),
   } as ConfigOut;
 }
 
@@ -176,6 +176,6 @@ export function toConfigOut(schema: TObject, record: ConfigRecord): ConfigOut {
     created_at: record.created_at,
     updated_at: record.updated_at,
     name: record.name,
-    data: validateConfigData(schema, record.data, ["data"]),
+    data: outputConfigData(schema, record.data),
   };
 }
