@@ -31,7 +31,7 @@ export interface ModelAuthorship {
   contact_email?: string | null;
   /** The organization behind the model. */
   organization?: string | null;
-  /** URL of the organization's logo. */
+  /** Absolute URL of the organization's logo, shown on the model card (null: none). */
   organization_logo_url?: string | null;
   /** How to cite the model. */
   citation_info?: string | null;

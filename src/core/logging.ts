@@ -8,13 +8,13 @@ export type LogFields = Record<string, unknown>;
 
 /** A structured logger: an event name plus fields. */
 export interface Logger {
-  /** Debug event. */
+  /** Written only when the level is `debug`. */
   debug(event: string, fields?: LogFields): void;
-  /** Info event. */
+  /** Written unless the level is `warn` or `error`. */
   info(event: string, fields?: LogFields): void;
-  /** Warning event. */
+  /** Something went wrong and was handled (a retry, a fallback). */
   warn(event: string, fields?: LogFields): void;
-  /** Error event. */
+  /** Something failed that an operator should look at. */
   error(event: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every event. */
   child(fields: LogFields): Logger;

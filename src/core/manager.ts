@@ -16,7 +16,7 @@ export interface Page<T> {
   page: number;
   /** The page size. */
   size: number;
-  /** The number of pages. */
+  /** `ceil(total / size)`; 0 when nothing matches. */
   pages: number;
 }
 
@@ -31,11 +31,11 @@ export interface ManagerHooks<R extends EntityRecord, In> {
   afterCreate?(record: R): void | Promise<void>;
   /** Before an update (also an upsert that updates); may return changed input. */
   beforeUpdate?(input: In, existing: R): In | void | Promise<In | void>;
-  /** After an update. */
+  /** After an update was written; `previous` is the stored state before it. */
   afterUpdate?(record: R, previous: R): void | Promise<void>;
-  /** Before a delete. */
+  /** Before a delete; throwing refuses it and nothing is deleted. */
   beforeDelete?(record: R): void | Promise<void>;
-  /** After a delete. */
+  /** After a delete was written; `record` is the last stored state. */
   afterDelete?(record: R): void | Promise<void>;
 }
 

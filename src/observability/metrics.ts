@@ -50,7 +50,7 @@ export interface CounterChild {
 export interface GaugeChild extends CounterChild {
   /** Subtracts `value` (default 1). */
   dec(value?: number): void;
-  /** Sets the value. */
+  /** Replaces the value (negative values too). */
   set(value: number): void;
 }
 

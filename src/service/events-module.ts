@@ -13,7 +13,7 @@ export interface EventBusParts {
   db: CommitTrackingDriver;
   /** The store as opened: its `listen` (PostgreSQL) carries other instances' notifications. */
   opened: Driver;
-  /** This instance's id. */
+  /** Marks events this instance published, so notifications from other instances are told apart. */
   instanceId: string;
   /** The `events` settings. */
   settings: Settings["events"];

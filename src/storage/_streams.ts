@@ -1,6 +1,6 @@
 import type { BlobBody, ByteRange } from "./blob-store.ts";
 
-/** The body as a stream. */
+/** A stream of `body`: a stream as is, bytes as one chunk. */
 export function toStream(body: BlobBody): ReadableStream<Uint8Array> {
   if (!(body instanceof Uint8Array)) return body;
   return new ReadableStream({

@@ -10,7 +10,7 @@ export interface AzureBlobStoreOptions {
   account: string;
   /** The account key (base64), used for Shared Key requests and SAS URLs. */
   key: string;
-  /** The container. */
+  /** Blob container name; {@link AzureBlobStore.createContainer} creates it when missing. */
   container: string;
   /** Prepended to every key (default none). */
   prefix?: string;

@@ -8,7 +8,7 @@ export type { S3Credentials } from "./_sigv4.ts";
 
 /** Options of {@link S3BlobStore}. */
 export interface S3BlobStoreOptions {
-  /** The bucket. */
+  /** Bucket name; it must exist (the store does not create it). */
   bucket: string;
   /** Prepended to every key, e.g. `chapkit/` (default none). */
   prefix?: string;

@@ -46,7 +46,7 @@ export interface ServiceEvent<T = unknown> {
 export interface EventInput<T = unknown> {
   /** What happened. */
   type: EventType;
-  /** The collection. */
+  /** Where the record lives, e.g. the table name `configs`; filters and webhooks match on it. */
   collection: string;
   /** The record's id. */
   id: string;

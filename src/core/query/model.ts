@@ -1,4 +1,4 @@
-/** Sort direction. */
+/** `asc` sorts nulls first, `desc` nulls last, in every store. */
 export type SortDirection = "asc" | "desc";
 
 /** One sort key. `field` is a column or a dotted path into a JSON column. */

@@ -13,7 +13,7 @@ export interface LoginPolicy {
   lockSeconds: number;
 }
 
-/** The default login policy. */
+/** Per account and client address: a wait from the 3rd failure (1 s, doubling up to 60 s), a 15-minute lock at the 10th. */
 export const DEFAULT_LOGIN_POLICY: Readonly<LoginPolicy> = {
   slowDownAfter: 3,
   backoffSeconds: 1,

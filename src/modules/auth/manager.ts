@@ -70,7 +70,7 @@ export class AuthManager {
   readonly keys: ApiKeys;
   /** Sessions and refresh tokens. */
   readonly sessions: Sessions;
-  /** The audit log. */
+  /** Where sign-ins, session and key changes are recorded (in the service's database, mirrored to the logger). */
   readonly audit: AuditLog;
   /** The service's roles. */
   readonly roles: RoleRegistry;

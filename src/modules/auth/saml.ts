@@ -20,7 +20,7 @@ export interface SamlOptions {
   privateKey: string;
   /** Its X.509 certificate (PEM), published in the SP metadata. */
   certificate: string;
-  /** The identity provider. */
+  /** Where users sign in: its SSO URL, entity id and signing certificate. */
   idp: SamlIdentityProvider;
   /** Attribute names: `email` (default `email`; else the NameID when it is an address), `name`, and a role mapping. */
   attributes?: { email?: string; name?: string; roles?: { attribute: string; values: OidcRoleMapping["values"] } };

@@ -197,9 +197,9 @@ export interface AuditRecord extends EntityRecord {
   outcome: "success" | "failure";
   /** The kind of actor: a user, an API key or a static key. */
   actor_kind: string | null;
-  /** The actor's id. */
+  /** ULID of the user or API key that acted (null for a static key or an anonymous attempt). */
   actor_id: string | null;
-  /** The actor's name. */
+  /** Email or key name at the time, kept though the actor is later renamed or deleted. */
   actor_name: string | null;
   /** The id of what it was done to. */
   target: string | null;

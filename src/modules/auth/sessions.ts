@@ -18,13 +18,13 @@ export interface TokenPair {
   refresh_token: string;
   /** Seconds until the refresh token expires. */
   refresh_expires_in: number;
-  /** The session id. */
+  /** ULID of the session: signing out with it revokes every refresh token of the family. */
   session_id: string;
 }
 
 /** A session as listed. */
 export interface SessionView {
-  /** The session id. */
+  /** ULID of the session: signing out with it revokes every refresh token of the family. */
   id: string;
   /** When the user logged in. */
   created_at: string;
@@ -55,7 +55,7 @@ export class RefreshRefused extends UnauthorizedError {
   }
 }
 
-/** The refresh token prefix. */
+/** Starts every refresh token, so leaked tokens are recognisable to secret scanners and in logs. */
 export const REFRESH_TOKEN_PREFIX = "ckr_";
 
 /**

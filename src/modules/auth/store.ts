@@ -68,7 +68,7 @@ export interface AuthStores {
   apiKeys: Repository<ApiKeyRecord>;
   /** Sessions (refresh-token families). */
   sessions: SqlRepository<SessionRecord>;
-  /** Refresh tokens. */
+  /** Refresh tokens, stored as hashes; reusing a rotated one revokes its session. */
   refreshTokens: SqlRepository<RefreshTokenRecord>;
   /** Custom roles. */
   roles: SqlRepository<RoleRecord>;

@@ -8,7 +8,7 @@ import { UserIn, type UserInput as UserBody, UserOut, type UserRecord } from "./
 
 export { DEFAULT_LOGIN_POLICY, type LoginPolicy } from "./login-throttle.ts";
 
-/** The users manager type. */
+/** The manager of users: CRUD whose hooks store `password` as a scrypt hash and never return it. */
 export type UserManager = Manager<UserRecord, typeof UserIn, typeof UserOut>;
 
 type UserInput = UserBody & { password_hash?: string };

@@ -12,7 +12,6 @@ export interface ConfigLinkManagerOptions {
   store: ConfigLinkStore;
   /** The configs (or a getter, when the config module is set up later). */
   configs: ConfigManager | (() => ConfigManager);
-  /** The artifacts. */
   artifacts: ArtifactManager;
 }
 
@@ -27,9 +26,8 @@ export interface ConfigLinkManagerOptions {
  * ```
  */
 export class ConfigLinkManager implements ArtifactConfigLinks {
-  /** The link store. */
+  /** Where links are kept; a link outlives neither its config nor its artifact. */
   readonly store: ConfigLinkStore;
-  /** The artifacts. */
   readonly artifacts: ArtifactManager;
   readonly #configs: () => ConfigManager;
 
@@ -41,7 +39,7 @@ export class ConfigLinkManager implements ArtifactConfigLinks {
     this.#configs = typeof configs === "function" ? configs : () => configs;
   }
 
-  /** The config manager. */
+  /** The config module's manager, resolved on first use (the config module may be set up after this one). */
   get configs(): ConfigManager {
     return this.#configs();
   }

@@ -88,7 +88,7 @@ export interface EntityOptions<D extends EntityDefinition> {
 
 /** An entity installed with `withEntity`, as other modules (GraphQL) find it. */
 export interface RegisteredEntity {
-  /** Its one definition. */
+  /** The definition its table, schemas and routes were derived from. */
   readonly definition: EntityDefinition;
   /** The manager its routes use (same hooks, same store). */
   readonly manager: EntityManager<EntityDefinition>;

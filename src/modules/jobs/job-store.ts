@@ -84,7 +84,7 @@ export interface ClaimedJob {
   id: string;
   /** Null for a job submitted as a function (run from this runner's memory). */
   name: string | null;
-  /** The payload. */
+  /** As enqueued; the job's handler receives it unchanged. */
   payload: unknown;
   /** This attempt's number, from 1. */
   attempt: number;

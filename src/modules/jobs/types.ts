@@ -136,7 +136,7 @@ export interface JobHandler<P = unknown> {
 
 /** What a job function receives. */
 export interface JobContext {
-  /** The job's id. */
+  /** ULID of the job, as `GET /api/v1/jobs/{job_id}` takes it. */
   readonly jobId: string;
   /** Aborted when the job is canceled (or the runner closes); stop work when it fires. */
   readonly signal: AbortSignal;

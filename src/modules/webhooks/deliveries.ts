@@ -21,9 +21,9 @@ export interface WebhookDispatcherOptions {
   db: Driver;
   /** The service's bus. */
   bus: EventBus;
-  /** Webhooks. */
+  /** Where subscriptions are read: each committed event is matched against their filters. */
   webhooks: SqlRepository<WebhookRecord>;
-  /** Deliveries. */
+  /** Where each delivery and its attempts are recorded, for the deliveries routes and replays. */
   deliveries: SqlRepository<DeliveryRecord>;
   /** The job queue. */
   jobs: JobRunner;

@@ -16,9 +16,9 @@ export const WEBHOOKS_PERMISSION = "webhooks:admin";
 export interface WebhookRoutesOptions {
   /** Path prefix (default `/api/v1/webhooks`). */
   prefix?: string;
-  /** The webhooks. */
+  /** Creates, updates and deletes subscriptions; their signing secrets are write-only. */
   manager: WebhookManager;
-  /** The deliveries. */
+  /** Read by `GET /{id}/deliveries`; rows are never changed by the routes. */
   deliveries: SqlRepository<DeliveryRecord>;
   /** Replays deliveries. */
   dispatcher: WebhookDispatcher;

@@ -163,7 +163,7 @@ export class DataFrame {
     return this.#names;
   }
 
-  /** Number of rows. */
+  /** Number of rows (0 for an empty frame; every column has this length). */
   get rowCount(): number {
     return this.#rows;
   }

@@ -37,7 +37,7 @@ export interface Feature {
 export interface FeatureCollection {
   /** Always `FeatureCollection`. */
   type: "FeatureCollection";
-  /** The features. */
+  /** In input order, as a model receives them in its `geo` input. */
   features: Feature[];
   /** Optional bounding box (4 or 6 numbers). */
   bbox?: number[];

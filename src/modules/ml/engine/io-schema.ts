@@ -51,7 +51,7 @@ export type ColumnProblemKind = "missing" | "type" | "null" | "range" | "enum" |
 
 /** One offending column, with the first offending rows and their values. */
 export interface ColumnProblem {
-  /** The column. */
+  /** The column's name as the model signature gives it. */
   column: string;
   /** What is wrong. */
   problem: ColumnProblemKind;
@@ -61,7 +61,7 @@ export interface ColumnProblem {
   count: number;
   /** The first offending row indexes (at most five). */
   rows: number[];
-  /** Their values. */
+  /** The values at those rows, in the same order (a missing value as null). */
   values: Cell[];
 }
 

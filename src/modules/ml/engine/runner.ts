@@ -97,7 +97,7 @@ export interface PredictContext<C = ConfigData> {
  * operation. A runner's error fails the job with `"<error.name>: <message>"`.
  */
 export interface ModelRunner<C = ConfigData> {
-  /** Trains a model. */
+  /** Trains on `ctx.data` and returns what `predict` receives as `ctx.model`; throwing fails the job. */
   train(ctx: TrainContext<C>): Promise<TrainedModel>;
   /** Predicts; the frame usually is `future` plus `sample_0`. */
   predict(ctx: PredictContext<C>): Promise<DataFrame>;
@@ -302,8 +302,8 @@ export abstract class BaseModelRunner<C = ConfigData> implements ModelRunner<C> 
   onInit(): Promise<void> | void {}
   /** Called after each train/predict, even on failure; does nothing unless overridden. */
   onCleanup(): Promise<void> | void {}
-  /** Trains a model. */
+  /** Trains on `ctx.data` and returns what `predict` receives as `ctx.model`; throwing fails the job. */
   abstract train(ctx: TrainContext<C>): Promise<TrainedModel>;
-  /** Predicts. */
+  /** Predicts for `ctx.future` with the trained `ctx.model`; the frame usually is `future` plus `sample_0`. */
   abstract predict(ctx: PredictContext<C>): Promise<DataFrame>;
 }
