@@ -3,7 +3,7 @@
  * and blob of a store, and its load into an empty store of either kind
  * (SQLite → PostgreSQL is a backup then a restore).
  */
-import { open, rename, rm } from "node:fs/promises";
+import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Command } from "commander";
 import { ChapkitError, ConfigurationError } from "../../core/errors.ts";
@@ -52,27 +52,31 @@ async function blobOpener(cli: CliContext, options: StoreOptions): Promise<BlobS
 }
 
 function fileSink(path: string): WritableStream<Uint8Array> {
-  const handle = open(path, "w");
+  let file: FileHandle;
   return new WritableStream<Uint8Array>({
+    async start() {
+      file = await open(path, "w");
+    },
     async write(chunk) {
-      await (await handle).write(chunk);
+      await file.write(chunk);
     },
     async close() {
-      const file = await handle;
       await file.sync();
       await file.close();
     },
     async abort() {
-      await (await handle).close();
+      await file?.close();
     },
   });
 }
 
 function fileSource(path: string): ReadableStream<Uint8Array> {
-  const handle = open(path, "r");
+  let file: FileHandle;
   return new ReadableStream<Uint8Array>({
+    async start() {
+      file = await open(path, "r");
+    },
     async pull(controller) {
-      const file = await handle;
       const buffer = new Uint8Array(1024 * 1024);
       const { bytesRead } = await file.read(buffer, 0, buffer.byteLength, null);
       if (bytesRead === 0) {
@@ -81,7 +85,7 @@ function fileSource(path: string): ReadableStream<Uint8Array> {
       } else controller.enqueue(buffer.subarray(0, bytesRead));
     },
     async cancel() {
-      await (await handle).close();
+      await file.close();
     },
   });
 }
