@@ -62,13 +62,57 @@ export function itemLinkHeader(request: Request): string {
   return `<${self}>; rel="self", <${self.slice(0, self.lastIndexOf("/"))}>; rel="collection"`;
 }
 
-function withParams(url: URL, changes: Record<string, string | undefined>): string {
-  const next = new URL(url);
-  for (const [name, value] of Object.entries(changes)) {
-    if (value === undefined) next.searchParams.delete(name);
-    else next.searchParams.set(name, value);
+// Queries and values that form-urlencoding leaves as they are: for them, changing a parameter is text work.
+const PLAIN_QUERY = /^[A-Za-z0-9*._=&-]*$/;
+const PLAIN_VALUE = /^[A-Za-z0-9*._-]*$/;
+
+/** The name/value pairs of a plain query (see PLAIN_QUERY); undefined when one would be re-encoded. */
+function plainPairs(query: string): [string, string][] | undefined {
+  const pairs: [string, string][] = [];
+  for (const part of query.split("&")) {
+    if (part === "") continue;
+    const eq = part.indexOf("=");
+    if (eq < 0) pairs.push([part, ""]);
+    else if (part.indexOf("=", eq + 1) >= 0) return undefined;
+    else pairs.push([part.slice(0, eq), part.slice(eq + 1)]);
   }
-  return next.toString();
+  return pairs;
+}
+
+/**
+ * `base` (origin and path) with the query `query` (without `?`) changed as
+ * `URLSearchParams#set`/`delete` would and serialised as it does; without a
+ * `URLSearchParams` when the query and the new values need no encoding.
+ */
+function withParams(base: string, query: string, changes: Record<string, string | undefined>): string {
+  let plain = PLAIN_QUERY.test(query);
+  for (const name in changes) {
+    const value = changes[name];
+    if (!PLAIN_VALUE.test(name) || (value !== undefined && !PLAIN_VALUE.test(value))) plain = false;
+  }
+  const pairs = plain ? plainPairs(query) : undefined;
+  if (!pairs) {
+    const params = new URLSearchParams(query);
+    for (const name in changes) {
+      const value = changes[name];
+      if (value === undefined) params.delete(name);
+      else params.set(name, value);
+    }
+    const serialised = params.toString();
+    return serialised === "" ? base : `${base}?${serialised}`;
+  }
+  let out = pairs;
+  for (const name in changes) {
+    const value = changes[name];
+    const first = out.findIndex(([key]) => key === name);
+    out = out.filter(([key], i) => key !== name || (value !== undefined && i === first));
+    if (value !== undefined) {
+      if (first < 0) out.push([name, value]);
+      else out.find(([key]) => key === name)![1] = value;
+    }
+  }
+  const serialised = out.map(([name, value]) => `${name}=${value}`).join("&");
+  return serialised === "" ? base : `${base}?${serialised}`;
 }
 
 /**
@@ -77,21 +121,31 @@ function withParams(url: URL, changes: Record<string, string | undefined>): stri
  * collection's `$schema`).
  */
 export function listLinks(request: Request, body: unknown): LinkSet {
-  const url = new URL(request.url);
-  const collection = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
-  const links: LinkSet = { self: { href: url.toString() } };
+  const href = NORMALISED_URLS ? request.url : new URL(request.url).href;
+  const hashAt = href.indexOf("#");
+  const hash = hashAt < 0 ? "" : href.slice(hashAt);
+  const bare = hashAt < 0 ? href : href.slice(0, hashAt);
+  const mark = bare.indexOf("?");
+  const base = mark < 0 ? bare : bare.slice(0, mark);
+  const query = mark < 0 ? "" : bare.slice(mark + 1);
+  const link = (changes: Record<string, string | undefined>): Link => ({ href: withParams(base, query, changes) + hash });
+  const start = base.indexOf("/", base.indexOf("//") + 2);
+  let end = base.length;
+  while (start >= 0 && end > start && base.charCodeAt(end - 1) === 47) end--;
+  const collection = base.slice(0, end);
+  const links: LinkSet = { self: { href } };
   if (body !== null && typeof body === "object" && !Array.isArray(body)) {
     const page = body as { next_cursor?: unknown; page?: unknown; pages?: unknown; items?: unknown[]; size?: unknown };
     if ("next_cursor" in page) {
-      links.first = { href: withParams(url, { cursor: undefined }) };
-      if (typeof page.next_cursor === "string") links.next = { href: withParams(url, { cursor: page.next_cursor }) };
+      links.first = link({ cursor: undefined });
+      if (typeof page.next_cursor === "string") links.next = link({ cursor: page.next_cursor });
     } else if (typeof page.page === "number") {
-      links.first = { href: withParams(url, { page: "1" }) };
-      if (page.page > 1) links.prev = { href: withParams(url, { page: String(page.page - 1) }) };
+      links.first = link({ page: "1" });
+      if (page.page > 1) links.prev = link({ page: String(page.page - 1) });
       const more = typeof page.pages === "number"
         ? page.page < page.pages
         : Array.isArray(page.items) && typeof page.size === "number" && page.items.length >= page.size;
-      if (more) links.next = { href: withParams(url, { page: String(page.page + 1) }) };
+      if (more) links.next = link({ page: String(page.page + 1) });
     }
   }
   links.describedby = { href: `${collection}/$schema` };
