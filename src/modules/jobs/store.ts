@@ -1,5 +1,4 @@
 import { ValidationError } from "../../core/errors.ts";
-import { toIso } from "../../core/time.ts";
 import type { Driver, Executor, Row, SqlValue } from "../../db/driver.ts";
 import {
   type AppliedEnds,
@@ -15,6 +14,7 @@ import {
   type SweepOptions,
 } from "./job-store.ts";
 import type { JobBackoff, JobRecord, JobStatus } from "./types.ts";
+import { decode, parsed, placeholders, text, textArray } from "./_rows.ts";
 
 const COLUMNS = "id, status, submitted_at, started_at, finished_at, error, error_traceback, artifact_id, " +
   "progress, progress_message, name, payload, priority, attempts, max_attempts, last_error, run_at, dead_letter, " +
@@ -25,62 +25,11 @@ const CLAIMED = "id, name, payload, attempts, max_attempts, backoff, timeout_ms,
 const ACTIVE = "status IN ('pending', 'running')";
 const MAX_IDS = 500;
 const ENQUEUE_ROWS = 500;
-/** Active jobs whose dependency failed, was canceled or is gone. */
 /** Every job's id and status, live or archived: a dependency may have moved to the history. */
 const ALL_JOBS = "(SELECT id, status FROM jobs UNION ALL SELECT id, status FROM job_history)";
+/** Active jobs whose dependency failed, was canceled or is gone. */
 const BLOCKED_DEPENDENCY = `SELECT d.depends_on FROM job_dependencies d LEFT JOIN ${ALL_JOBS} p ON p.id = d.depends_on
   WHERE d.job_id = jobs.id AND (p.id IS NULL OR p.status IN ('failed', 'canceled'))`;
-
-function timestamp(value: unknown): string | null {
-  return value === null || value === undefined ? null : toIso(value as string | Date);
-}
-
-function text(value: unknown): string | null {
-  return value === null || value === undefined ? null : String(value);
-}
-
-function parsed(value: unknown): unknown {
-  return value === null || value === undefined ? null : JSON.parse(String(value));
-}
-
-function decode(row: Row, dependsOn?: string[]): JobRecord {
-  const record: JobRecord = {
-    id: String(row.id),
-    status: row.status as JobStatus,
-    submitted_at: timestamp(row.submitted_at)!,
-    started_at: timestamp(row.started_at),
-    finished_at: timestamp(row.finished_at),
-    error: text(row.error),
-    error_traceback: text(row.error_traceback),
-    artifact_id: text(row.artifact_id),
-  };
-  if (row.progress !== null && row.progress !== undefined) record.progress = Number(row.progress);
-  if (row.progress_message !== null && row.progress_message !== undefined) {
-    record.progress_message = String(row.progress_message);
-  }
-  if (row.name !== null && row.name !== undefined) {
-    record.name = String(row.name);
-    record.payload = parsed(row.payload);
-    record.priority = Number(row.priority);
-    record.attempts = Number(row.attempts);
-    record.max_attempts = Number(row.max_attempts);
-    record.last_error = text(row.last_error);
-    record.next_run_at = row.status === "pending" ? timestamp(row.run_at) : null;
-    record.dead_letter = Boolean(row.dead_letter);
-    record.dedup_key = text(row.dedup_key);
-    record.depends_on = dependsOn ?? [];
-  }
-  return record;
-}
-
-/** A PostgreSQL array literal of `values`. */
-function textArray(values: readonly string[]): string {
-  return `{${values.map((value) => `"${value.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
-}
-
-function placeholders(count: number): string {
-  return Array.from({ length: count }, () => "?").join(", ");
-}
 
 /**
  * The {@link JobStore} of a service's database (`jobs` and
