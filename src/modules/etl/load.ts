@@ -1,4 +1,8 @@
 // Loading rows into a collection: read each file, transform each row, validate, then insert or upsert in batches.
+import { mkdtempSync, rmSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TObject } from "@sinclair/typebox";
 import type { EntityRecord } from "../../core/entity.ts";
 import { BadRequestError, ChapkitError, type FieldError, ValidationError } from "../../core/errors.ts";
@@ -6,9 +10,8 @@ import type { Manager } from "../../core/manager.ts";
 import type { FilterValue } from "../../core/query/model.ts";
 import { readRows, type SourceRow } from "../../http/exchange/import.ts";
 import type { EtlFormat, EtlLoad, EtlRowError, EtlTransform } from "./schema.ts";
-import type { SourceObject } from "./sources.ts";
 import type { RunCounts } from "./store.ts";
-import { formatOf } from "./sources.ts";
+import { fileStream, formatOf, type SourceObject } from "./sources.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyManager = Manager<EntityRecord, TObject, any>;
@@ -38,7 +41,7 @@ export interface LoadReport {
 const BATCH = 500;
 const MAX_ERRORS = 100;
 
-/** Thrown inside the load's transaction to roll it back when `fail-all` met an invalid row. */
+/** Thrown inside the load's transaction to roll it back when `fail-all` met a row the store refused. */
 class Refused extends Error {}
 
 function at(value: unknown, path: string | null): unknown {
@@ -89,12 +92,62 @@ interface Pending {
   value: Record<string, unknown>;
 }
 
+/** Valid rows between the two phases of a load, as NDJSON in a temporary file, so memory stays flat. */
+class Spool {
+  readonly #dir: string;
+  readonly #path: string;
+  #handle: FileHandle | undefined;
+  #buffer: string[] = [];
+  #size = 0;
+  count = 0;
+
+  constructor() {
+    this.#dir = mkdtempSync(join(tmpdir(), "chapkit-etl-"));
+    this.#path = join(this.#dir, "rows.ndjson");
+  }
+
+  async write(item: Pending): Promise<void> {
+    const line = JSON.stringify(item) + "\n";
+    this.#buffer.push(line);
+    this.#size += line.length;
+    this.count += 1;
+    if (this.#size >= 256 * 1024) await this.#flush();
+  }
+
+  async *read(): AsyncGenerator<Pending> {
+    await this.#flush();
+    await this.#handle?.close();
+    this.#handle = undefined;
+    if (this.count === 0) return;
+    for await (const item of readRows(fileStream(this.#path), "ndjson")) {
+      if ("value" in item) yield item.value as unknown as Pending;
+    }
+  }
+
+  async remove(): Promise<void> {
+    await this.#handle?.close().catch(() => {});
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#buffer.length === 0) return;
+    this.#handle ??= await open(this.#path, "a");
+    const text = this.#buffer.join("");
+    this.#buffer = [];
+    this.#size = 0;
+    await this.#handle.write(text);
+  }
+}
+
 /**
- * Reads every object, transforms and validates each row, and writes the
- * valid ones into the collection in one transaction: batches of inserts,
- * or (upsert) updates of the rows whose key exists and inserts of the
- * rest. With `fail-all` one refused row rolls everything back; with `skip`
- * refused rows are counted and reported (the first 100) and the others load.
+ * Loads the objects into the collection in two phases. First every row is
+ * read, transformed and validated with no transaction open (a slow source
+ * or transform holds no lock), the valid ones spooled to a temporary file.
+ * Then, unless `fail-all` met a refused row, the spooled rows are written in
+ * one transaction: batches of inserts, or (upsert) updates of the rows whose
+ * key exists and inserts of the rest. With `fail-all` a row the store
+ * refuses (a unique key) rolls everything back; with `skip` refused rows are
+ * counted and reported (the first 100) and the others load.
  *
  * @throws {SourceError} an object that cannot be read; {@link BadRequestError} a file that is not in its format.
  */
@@ -151,17 +204,8 @@ export async function loadObjects(options: LoadOptions): Promise<LoadReport> {
     }
     if (writing()) await insert(fresh);
   };
-  let batch: Pending[] = [];
-  let keys = new Set<unknown>();
-  const flush = async (): Promise<void> => {
-    const rows = batch;
-    batch = [];
-    keys = new Set();
-    if (rows.length === 0 || !writing()) return;
-    if (load.mode === "upsert") await upsert(rows);
-    else await insert(rows);
-  };
-  const run = async (): Promise<void> => {
+  const spool = new Spool();
+  try {
     for (const object of options.objects) {
       const body = await object.open();
       let row = 0;
@@ -194,26 +238,45 @@ export async function loadObjects(options: LoadOptions): Promise<LoadReport> {
           refuse(row, object.name, errorsOf(error, row));
           continue;
         }
-        if (!writing()) continue;
-        // Two rows with one key in a batch: the first is written before the second looks it up.
-        if (load.mode === "upsert" && keys.has(value[load.key])) await flush();
-        keys.add(value[load.key]);
-        batch.push({ row, object: object.name, value });
-        if (batch.length >= BATCH) await flush();
+        if (writing()) await spool.write({ row, object: object.name, value });
       }
     }
-    await flush();
-    if (failAll && report.counts.invalid > 0) throw new Refused();
-    await options.commit();
-  };
-  try {
-    await manager.repository.transaction(run);
+    if (writing()) await manager.repository.transaction(() => write(spool));
   } catch (error) {
     if (!(error instanceof Refused)) throw error;
-    const { invalid, read } = report.counts;
+  } finally {
+    await spool.remove();
+  }
+  if (failAll && report.counts.invalid > 0) {
     report.counts.inserted = 0;
     report.counts.updated = 0;
-    report.refused = `${invalid} of ${read} rows are invalid; nothing was loaded (on_invalid=fail-all)`;
+    report.refused = `${report.counts.invalid} of ${report.counts.read} rows are invalid; nothing was loaded (on_invalid=fail-all)`;
   }
   return report;
+
+  async function write(rows: Spool): Promise<void> {
+    let batch: Pending[] = [];
+    let keys = new Set<unknown>();
+    const flush = async (): Promise<void> => {
+      const pending = batch;
+      batch = [];
+      keys = new Set();
+      if (pending.length === 0 || !writing()) return;
+      if (load.mode === "upsert") await upsert(pending);
+      else await insert(pending);
+    };
+    for await (const item of rows.read()) {
+      options.signal.throwIfAborted();
+      // Two rows with one key in a batch: the first is written before the second looks it up.
+      if (load.mode === "upsert" && keys.has(item.value[load.key])) await flush();
+      keys.add(item.value[load.key]);
+      batch.push(item);
+      if (batch.length >= BATCH) await flush();
+      if (!writing()) break;
+    }
+    await flush();
+    // A row the store refused under fail-all: roll back what was written.
+    if (!writing()) throw new Refused();
+    await options.commit();
+  }
 }

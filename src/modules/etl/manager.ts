@@ -1,3 +1,4 @@
+import { resolve, sep } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { Cron } from "croner";
 import type { EntityRecord } from "../../core/entity.ts";
@@ -9,7 +10,7 @@ import type { JobBackoff, JobHandler, JobHandlerContext, JobRunner } from "../jo
 import { loadObjects } from "./load.ts";
 import type { EtlLoad, EtlPipelineSpec, EtlRunRecord, EtlTransform } from "./schema.ts";
 import { isPipelineName } from "./schema.ts";
-import { checkSource, formatOf, readSource } from "./sources.ts";
+import { checkSource, formatOf, readSource, reason } from "./sources.ts";
 import type { EtlStore, StoredPipeline } from "./store.ts";
 
 /** The job handler that runs a pipeline once. */
@@ -49,6 +50,8 @@ export interface EtlManagerOptions {
   backoff?: JobBackoff;
   /** Milliseconds an HTTP source may take to answer (default 30 000). */
   timeoutMs?: number;
+  /** Directories file sources of pipelines created over HTTP must be under (none: no file sources over HTTP). */
+  fileRoots?: readonly string[];
   logger?: Logger;
 }
 
@@ -81,6 +84,14 @@ function normalised(spec: EtlPipelineSpec): EtlPipelineSpec {
   };
 }
 
+function insideRoots(path: string, roots: readonly string[]): boolean {
+  const target = resolve(path);
+  return roots.some((root) => {
+    const base = resolve(root);
+    return target === base || target.startsWith(base.endsWith(sep) ? base : base + sep);
+  });
+}
+
 function listed(names: Iterable<string>): string {
   const all = [...names].sort();
   return all.length === 0 ? "none are registered" : `registered: ${all.join(", ")}`;
@@ -111,7 +122,7 @@ export class EtlManager {
    * upsert key among its fields), a readable source URL or path, a format
    * that is given or implied by the path. @throws {ValidationError} listing each problem.
    */
-  check(raw: EtlPipelineSpec, loc: (string | number)[] = ["body"]): EtlPipelineSpec {
+  check(raw: EtlPipelineSpec, loc: (string | number)[] = ["body"], origin: "code" | "api" = "api"): EtlPipelineSpec {
     const spec = normalised(raw);
     const errors: FieldError[] = [];
     const at = (...path: (string | number)[]) => [...loc, ...path];
@@ -141,6 +152,14 @@ export class EtlManager {
       errors.push({ loc: at("load", "key"), msg: `Collection ${spec.load.collection} has no field "${spec.load.key}"`, type: "value_error" });
     }
     errors.push(...checkSource(spec.source).map((error) => ({ ...error, loc: [...loc, ...error.loc.slice(1)] })));
+    // Code is trusted; a definition sent over HTTP reads files only where the service allows.
+    if (origin === "api" && spec.source.kind === "file" && !insideRoots(spec.source.path, this.#options.fileRoots ?? [])) {
+      const roots = this.#options.fileRoots ?? [];
+      const msg = roots.length === 0
+        ? "File sources are not allowed over HTTP: declare the pipeline in code, or allow directories with withEtl({ fileRoots })"
+        : `The path is outside the allowed directories: ${roots.join(", ")}`;
+      errors.push({ loc: at("source", "path"), msg, type: "value_error" });
+    }
     if (!spec.format && spec.source.kind !== "s3") {
       const name = spec.source.kind === "http" ? new URL(spec.source.url).pathname : spec.source.path;
       if (errors.every((error) => error.loc[loc.length] !== "source") && !formatOf(name)) {
@@ -156,7 +175,7 @@ export class EtlManager {
 
   /** Creates the pipeline. @throws {ValidationError} @throws {ConflictError} when the name is taken. */
   async create(raw: EtlPipelineSpec, origin: "code" | "api" = "api"): Promise<EtlPipelineView> {
-    const spec = this.check(raw);
+    const spec = this.check(raw, ["body"], origin);
     if (await this.#options.store.pipeline(spec.name)) throw new ConflictError(`ETL pipeline ${spec.name} already exists`);
     await this.#schedule(spec);
     if (!(await this.#options.store.insertPipeline(spec, origin))) throw new ConflictError(`ETL pipeline ${spec.name} already exists`);
@@ -165,7 +184,7 @@ export class EtlManager {
 
   /** Creates or replaces the pipeline (code pipelines are put at start-up). @throws {ValidationError} */
   async put(raw: EtlPipelineSpec, origin: "code" | "api" = "api"): Promise<{ view: EtlPipelineView; created: boolean }> {
-    const spec = this.check(raw);
+    const spec = this.check(raw, ["body"], origin);
     await this.#schedule(spec);
     const created = await this.#options.store.putPipeline(spec, origin);
     return { view: await this.get(spec.name), created };
@@ -242,6 +261,12 @@ export class EtlManager {
       await store.finishRun(context.jobId, { status: "skipped", error: "The pipeline is disabled" });
       return;
     }
+    // Two loads of one pipeline at once would race on the same rows: a tick during a long run waits for the next tick.
+    const busy = await this.#runningJob(spec.name, context.jobId);
+    if (busy) {
+      await store.finishRun(context.jobId, { status: "skipped", error: `Run ${busy} of this pipeline is still running` });
+      return;
+    }
     await store.startRun(context.jobId, context.attempt);
     const logger = this.#options.logger;
     try {
@@ -283,12 +308,21 @@ export class EtlManager {
       });
       logger?.info("etl.run.finished", { pipeline: spec.name, run: context.jobId, ...report.counts, refused: report.refused !== null });
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = reason(error);
       await store.finishRun(context.jobId, { status: "failed", error: message });
       logger?.warn("etl.run.failed", { pipeline: spec.name, run: context.jobId, attempt: context.attempt, error: message });
       // The queue retries the attempt per the handler's policy; the run's record shows each attempt.
       throw error;
     }
+  }
+
+  /** Another run of the pipeline whose job is still running (a run left `running` by a stopped instance does not count). */
+  async #runningJob(pipeline: string, self: string): Promise<string | null> {
+    for (const id of await this.#options.store.runningRuns(pipeline, self)) {
+      const job = await this.#options.jobs.get(id).catch(() => null);
+      if (job?.status === "running") return id;
+    }
+    return null;
   }
 
   async #schedule(spec: EtlPipelineSpec): Promise<void> {

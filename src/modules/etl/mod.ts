@@ -13,7 +13,6 @@
  * @module
  */
 import { ConfigurationError, ValidationError } from "../../core/errors.ts";
-import type { EntityRecord } from "../../core/entity.ts";
 import type { Manager } from "../../core/manager.ts";
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { registeredEntities } from "../entity/mod.ts";
@@ -57,7 +56,8 @@ export interface EtlModuleOptions {
    * Collections besides the `withEntity` ones rows may load into, by name
    * (any manager, e.g. one made with `createEntityManager`).
    */
-  collections?: Record<string, Manager<EntityRecord, never, never>>;
+  // deno-lint-ignore no-explicit-any
+  collections?: Record<string, Manager<any, any, any>>;
   /** Path prefix (default `/api/v1/etl`). */
   prefix?: string;
   /** Attempts per run (default 3): a source that is down or unreadable fails the attempt and the queue retries it. */
@@ -66,6 +66,12 @@ export interface EtlModuleOptions {
   backoff?: JobBackoff;
   /** Milliseconds an HTTP source may take to answer (default 30 000). */
   timeoutMs?: number;
+  /**
+   * Directories that file sources of pipelines created over HTTP must be
+   * under (default none: over HTTP only URLs and S3 prefixes; pipelines in
+   * code read any path).
+   */
+  fileRoots?: readonly string[];
 }
 
 /**
@@ -85,9 +91,11 @@ export function etlModule(options: EtlModuleOptions = {}): ServiceModule {
     migrations: ETL_MIGRATIONS,
     async setup(context: ServiceContext): Promise<void> {
       const jobs = context.get<JobRunner>(JOBS_KEY);
-      const collections = (): Map<string, Manager<EntityRecord, never, never>> => {
-        const all = new Map<string, Manager<EntityRecord, never, never>>();
-        for (const entity of registeredEntities(context)) all.set(entity.definition.table.name, entity.manager as never);
+      // deno-lint-ignore no-explicit-any
+      const collections = (): Map<string, Manager<any, any, any>> => {
+        // deno-lint-ignore no-explicit-any
+        const all = new Map<string, Manager<any, any, any>>();
+        for (const entity of registeredEntities(context)) all.set(entity.definition.table.name, entity.manager);
         for (const [name, manager] of Object.entries(options.collections ?? {})) all.set(name, manager);
         return all;
       };
@@ -101,6 +109,7 @@ export function etlModule(options: EtlModuleOptions = {}): ServiceModule {
         ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
         ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+        ...(options.fileRoots === undefined ? {} : { fileRoots: options.fileRoots }),
         logger: context.logger.child({ module: "etl" }),
       });
       jobs.register(ETL_RUN_JOB, manager.handler());

@@ -67,15 +67,6 @@ export interface EtlPipelineSpec {
   description?: string | null;
 }
 
-/** A stored pipeline as clients see it. */
-export interface EtlPipelineRecord extends Required<Omit<EtlPipelineSpec, "load">> {
-  load: Required<EtlLoad>;
-  /** `code` (declared with `withEtl`, replaced at start-up) or `api` (created over HTTP). */
-  origin: "code" | "api";
-  created_at: string;
-  updated_at: string;
-}
-
 /**
  * What a transform receives besides the row: its 1-based number in its file
  * and the object key (S3) or path/URL it came from.

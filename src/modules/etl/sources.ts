@@ -112,7 +112,8 @@ function bytes(body: Uint8Array): ReadableStream<Uint8Array> {
   });
 }
 
-function reason(error: unknown): string {
+/** An error's message, with its cause's when that adds something (`fetch failed (connect ECONNREFUSED …)`). */
+export function reason(error: unknown): string {
   const cause = (error as { cause?: unknown })?.cause;
   const message = error instanceof Error ? error.message : String(error);
   return cause instanceof Error && cause.message && !message.includes(cause.message) ? `${message} (${cause.message})` : message;
@@ -165,7 +166,8 @@ async function httpState(source: Extract<EtlSource, { kind: "http" }>, options: 
   return { unchanged: false, fingerprint, objects: [object], keys: [] };
 }
 
-function fileStream(path: string): ReadableStream<Uint8Array> {
+/** A file's bytes as a stream of 64 KiB chunks (opened on the first read, closed at the end or on cancel). */
+export function fileStream(path: string): ReadableStream<Uint8Array> {
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   return new ReadableStream({
     async pull(controller) {

@@ -181,6 +181,12 @@ export class EtlStore {
     return { items: rows.map(runOf), total: Number(count?.n ?? 0) };
   }
 
+  /** The ids of the pipeline's runs recorded `running`, except `except`. */
+  async runningRuns(pipeline: string, except: string): Promise<string[]> {
+    const rows = await this.#db.query<{ id: string }>("SELECT id FROM etl_runs WHERE pipeline = ? AND status = 'running' AND id <> ?", [pipeline, except]);
+    return rows.map((row) => String(row.id));
+  }
+
   /** The fingerprint of the pipeline's newest completed run, or null. */
   async lastFingerprint(pipeline: string): Promise<string | null> {
     const [row] = await this.#db.query<{ fingerprint: string | null }>(

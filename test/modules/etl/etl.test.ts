@@ -14,6 +14,9 @@ import type { EtlRunRecord, EtlTransform } from "../../../src/modules/etl/mod.ts
 import { type RunningServer, serve } from "../../../src/runtime/serve.ts";
 import type { ServiceApp } from "../../../src/service/lifecycle.ts";
 import { ServiceBuilder } from "../../../src/service/service-builder.ts";
+import { ConfigurationError } from "../../../src/core/errors.ts";
+import type { JobRunner } from "../../../src/modules/jobs/types.ts";
+import { xlsxStream } from "../../../src/http/exchange/_xlsx.ts";
 import { S3BlobStore } from "../../../src/storage/s3-blob-store.ts";
 import { type Emulator, startS3rver } from "../../_support/emulators.ts";
 import { call, json } from "../../_support/http.ts";
@@ -37,7 +40,15 @@ const Town = defineEntity({
 
 const CITIES_CSV = "code,name,population\nOSL,oslo,709000\nBGO,bergen,291000\nXXX,ghost,0\nTRD,trondheim,212000\n";
 
+/** Holds the `held` transform until released. */
+let release: () => void = () => {};
+let held = new Promise<void>((resolve) => (release = resolve));
+
 const transforms: Record<string, EtlTransform> = {
+  held: async (row) => {
+    await held;
+    return row;
+  },
   // Drops empty places, names them in capitals; async like a lookup would be.
   tidy: async (row) => {
     await Promise.resolve();
@@ -107,6 +118,7 @@ for (const make of [sqliteFileStore, postgresStore]) {
         .withJobs({ queuePollMs: 20, scheduleTickMs: 50 })
         .withEtl({
           transforms,
+          fileRoots: [dir],
           maxAttempts: 2,
           backoff: { delay_ms: 10, factor: 1, jitter: false },
           pipelines: [{
@@ -191,6 +203,20 @@ for (const make of [sqliteFileStore, postgresStore]) {
       assert.deepEqual(await cities(app), before);
     });
 
+    test("fail-all: a row the store refuses (a taken unique key) rolls back the rows written before it", async () => {
+      const before = await cities(app);
+      source.files.set("/taken.csv", { body: "code,name,population\nNEW,new,1\nAAA,again,2\n" });
+      await json(await call(app, "POST", "/api/v1/etl", {
+        name: "taken",
+        source: { kind: "http", url: `${source.origin}/taken.csv` },
+        load: { collection: "cities" },
+      }), 201);
+      const run = await runNow(app, "taken");
+      assert.deepEqual([run.status, run.rows_invalid, run.rows_loaded], ["failed", 1, 0], JSON.stringify(run));
+      assert.equal(run.errors[0]!.row, 2);
+      assert.deepEqual(await cities(app), before);
+    });
+
     test("upsert updates the rows whose key exists and inserts the rest", async () => {
       source.files.set("/upsert.ndjson", {
         plain: true,
@@ -251,6 +277,42 @@ for (const make of [sqliteFileStore, postgresStore]) {
       assert.match((await runNow(app, "missing")).error!, new RegExp(`^Source file ${missing} cannot be read: .*ENOENT`));
     });
 
+    test("an XLSX file loads through the bulk importer's reader", async () => {
+      // Written by the exporter's streaming writer: exceljs' in-memory writer orders the zip's entries
+      // differently from run to run, and its streaming reader fails on a sheet that precedes workbook.xml.
+      const rows = (async function* () {
+        yield* [["code", "name", "population"], ["JJJ", "kappa", 12], ["KKK", "lambda", 13]];
+      })();
+      const path = join(dir, "places.xlsx");
+      writeFileSync(path, new Uint8Array(await new Response(await xlsxStream("places", rows)).arrayBuffer()));
+      await json(await call(app, "POST", "/api/v1/etl", { name: "sheet", source: { kind: "file", path }, load: { collection: "cities" } }), 201);
+      const run = await runNow(app, "sheet");
+      assert.deepEqual([run.status, run.rows_inserted], ["completed", 2], JSON.stringify(run));
+      const byCode = new Map((await cities(app)).map((city) => [city.code, city]));
+      assert.equal(byCode.get("KKK")!.population, 13);
+    });
+
+    test("a tick while a run of the pipeline is still loading is skipped, and the load finishes", async () => {
+      source.files.set("/slow.csv", { body: "code,name,population\nLLL,mu,1\n" });
+      await json(await call(app, "POST", "/api/v1/etl", {
+        name: "slow",
+        source: { kind: "http", url: `${source.origin}/slow.csv` },
+        transform: "held",
+        load: { collection: "cities" },
+      }), 201);
+      const first = await json<EtlRunRecord>(await call(app, "POST", "/api/v1/etl/slow/$run"), 202);
+      await until(async () => (await json<EtlRunRecord>(await call(app, "GET", `/api/v1/etl/slow/runs/${first.id}`), 200)).status, (s) => s === "running", "the first run");
+      assert.equal((await json<EtlRunRecord>(await call(app, "POST", "/api/v1/etl/slow/$run"), 202)).id, first.id, "$run answers the run in progress");
+      const jobs = app.chapkit.context.get<JobRunner>("jobs");
+      const { record } = await jobs.enqueue("etl.run", { pipeline: "slow", trigger: "schedule" });
+      const tick = await finished(app, "slow", record.id);
+      assert.equal(tick.status, "skipped");
+      assert.equal(tick.error, `Run ${first.id} of this pipeline is still running`);
+      release();
+      assert.equal((await finished(app, "slow", first.id)).status, "completed");
+      held = new Promise<void>((resolve) => (release = resolve));
+    });
+
     test("a definition naming an unknown transform or collection or a bad cron is a 422 naming each", async () => {
       const response = await call(app, "POST", "/api/v1/etl", {
         name: "broken",
@@ -264,14 +326,17 @@ for (const make of [sqliteFileStore, postgresStore]) {
       const problem = await response.json() as { type: string; errors: { loc: unknown[]; msg: string }[] };
       assert.equal(problem.type, "urn:chapkit:error:validation-failed");
       const byLoc = new Map(problem.errors.map((error) => [error.loc.join("."), error.msg]));
-      assert.equal(byLoc.get("body.transform"), 'No transform named "nope"; registered: same, tidy');
+      assert.equal(byLoc.get("body.transform"), 'No transform named "nope"; registered: held, same, tidy');
       assert.equal(byLoc.get("body.load.collection"), 'No collection named "planets"; installed: cities, towns');
       assert.ok(byLoc.has("body.schedule"));
       assert.equal(byLoc.get("body.source.url"), "Input should be an http or https URL");
       assert.equal((await call(app, "GET", "/api/v1/etl/broken")).status, 404);
-      const unknownFormat = await call(app, "POST", "/api/v1/etl", { name: "nofmt", source: { kind: "file", path: "/tmp/data" }, load: { collection: "cities" } });
+      const unknownFormat = await call(app, "POST", "/api/v1/etl", { name: "nofmt", source: { kind: "file", path: join(dir, "data") }, load: { collection: "cities" } });
       assert.equal(unknownFormat.status, 422);
-      const taken = await call(app, "POST", "/api/v1/etl", { name: "strict", source: { kind: "file", path: "/tmp/a.csv" }, load: { collection: "cities" } });
+      const outside = await call(app, "POST", "/api/v1/etl", { name: "outside", source: { kind: "file", path: join(dir, "..", "x.csv") }, load: { collection: "cities" } });
+      const refused = await json<{ errors: { loc: unknown[]; msg: string }[] }>(outside, 422);
+      assert.deepEqual(refused.errors.map((error) => [error.loc.join("."), error.msg]), [["body.source.path", `The path is outside the allowed directories: ${dir}`]]);
+      const taken = await call(app, "POST", "/api/v1/etl", { name: "strict", source: { kind: "file", path: join(dir, "a.csv") }, load: { collection: "cities" } });
       assert.equal(taken.status, 409);
     });
 
@@ -292,6 +357,31 @@ for (const make of [sqliteFileStore, postgresStore]) {
     });
   });
 }
+
+describe("ETL in a service's build", () => {
+  test("a code pipeline that does not check out fails the build with a configuration problem naming it", async () => {
+    const building = new ServiceBuilder({ info: { display_name: "ETL" } })
+      .withSettings({ env: {} })
+      .withJobs()
+      .withEntity(City)
+      .withEtl({ transforms, pipelines: [{ name: "bad", source: { kind: "file", path: "/tmp/x.csv" }, transform: "nope", load: { collection: "cities" } }] })
+      .build();
+    await assert.rejects(building, (error: unknown) => {
+      assert.ok(error instanceof ConfigurationError);
+      assert.match(error.message, /ETL pipeline "bad" in withEtl\(\): transform: No transform named "nope"; registered: held, same, tidy/);
+      return true;
+    });
+  });
+
+  test("withEtl() needs withJobs(), and the withEntity collections its code pipelines load into", async () => {
+    const pipelines = [{ name: "p", source: { kind: "file" as const, path: "/tmp/x.csv" }, load: { collection: "cities" } }];
+    await assert.rejects(new ServiceBuilder({ info: { display_name: "ETL" } }).withSettings({ env: {} }).withEtl().build(), /withEtl\(\) requires withJobs\(\)/);
+    await assert.rejects(
+      new ServiceBuilder({ info: { display_name: "ETL" } }).withSettings({ env: {} }).withJobs().withEtl({ pipelines }).build(),
+      /withEtl\(\) requires withEntity\(<cities definition>\)/,
+    );
+  });
+});
 
 describe("ETL from an S3 prefix (s3rver)", () => {
   const store = sqliteFileStore();
