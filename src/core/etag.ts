@@ -14,18 +14,23 @@ import { PreconditionFailedError } from "./errors.ts";
  */
 export function computeEtag(body: string | Uint8Array): string {
   const text = typeof body === "string" ? body : new TextDecoder().decode(body);
-  return `"${hash53(text, 0x9e3779b9).toString(36)}-${hash53(text, 0x85ebca6b).toString(36)}"`;
-}
-
-// cyrb53: a fast, well-mixed 53-bit string hash.
-function hash53(text: string, seed: number): number {
-  let h1 = 0xdeadbeef ^ seed;
-  let h2 = 0x41c6ce57 ^ seed;
+  // Both hashes in one pass over the text (the same values as two passes of cyrb53).
+  let a1 = 0xdeadbeef ^ 0x9e3779b9;
+  let a2 = 0x41c6ce57 ^ 0x9e3779b9;
+  let b1 = 0xdeadbeef ^ 0x85ebca6b;
+  let b2 = 0x41c6ce57 ^ 0x85ebca6b;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
+    a1 = Math.imul(a1 ^ ch, 2654435761);
+    a2 = Math.imul(a2 ^ ch, 1597334677);
+    b1 = Math.imul(b1 ^ ch, 2654435761);
+    b2 = Math.imul(b2 ^ ch, 1597334677);
   }
+  return `"${finish53(a1, a2).toString(36)}-${finish53(b1, b2).toString(36)}"`;
+}
+
+// The final mix of cyrb53, a fast, well-mixed 53-bit string hash.
+function finish53(h1: number, h2: number): number {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
