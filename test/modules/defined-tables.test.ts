@@ -13,6 +13,8 @@ import { migrate } from "../../src/db/migrate.ts";
 import type { Migration } from "../../src/db/migration.ts";
 import { Artifact } from "../../src/modules/artifact/schema.ts";
 import { artifactMigrations, artifactSearchMigration, artifactSearchQueueMigration } from "../../src/modules/artifact/migrations.ts";
+import { ApiKey, AuditEvent, Identity, RefreshToken, Role, Session, User } from "../../src/modules/auth/schema.ts";
+import { AUTH_MIGRATIONS } from "../../src/modules/auth/store.ts";
 import { configMigrations } from "../../src/modules/config/mod.ts";
 import { Config } from "../../src/modules/config/schema.ts";
 import { Flag } from "../../src/modules/flags/schema.ts";
@@ -31,9 +33,24 @@ const MIGRATIONS: readonly Migration[] = [
   ...WEBHOOKS_MIGRATIONS,
   ...TASKS_MIGRATIONS,
   ...FLAGS_MIGRATIONS,
+  ...AUTH_MIGRATIONS,
 ];
 
-const DEFINITIONS: readonly EntityDefinition[] = [Config, Artifact, Webhook, WebhookDelivery, Task, Flag];
+const DEFINITIONS: readonly EntityDefinition[] = [
+  Config,
+  Artifact,
+  Webhook,
+  WebhookDelivery,
+  Task,
+  Flag,
+  User,
+  ApiKey,
+  Session,
+  RefreshToken,
+  Role,
+  AuditEvent,
+  Identity,
+];
 
 // Columns an entity table has besides its fields: the base fields, and internal ones (`_version`, `_search`).
 const BASE = ["id", "created_at", "updated_at"];

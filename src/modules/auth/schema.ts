@@ -1,6 +1,24 @@
-import { type TObject, Type } from "@sinclair/typebox";
-import { defineTable, type EntityRecord, type TableDefinition } from "../../core/entity.ts";
-import { entityInputSchema, entityOutputSchema, TimestampSchema } from "../../core/schema.ts";
+import {
+  type TArray,
+  type TBoolean,
+  type TInteger,
+  type TLiteral,
+  type TNull,
+  type TObject,
+  type TRecord,
+  type TString,
+  type TUnion,
+  type TUnknown,
+  Type,
+} from "@sinclair/typebox";
+import { defineTable, type TableDefinition } from "../../core/entity.ts";
+import { defineEntity, type EntityDefinition, type EntityRecordOf, field, type UnansweredField } from "../../core/entity-definition.ts";
+import { entityInputSchema, TimestampSchema, UlidSchema } from "../../core/schema.ts";
+
+type Text = TString;
+type NullableText = TUnion<[TString, TNull]>;
+const NullableText = (): NullableText => Type.Union([Type.String(), Type.Null()]);
+const NullableTime = (): NullableText => Type.Union([TimestampSchema, Type.Null()]);
 
 const USERS_COLUMNS_V1: TableDefinition["columns"] = {
     username: { type: "text", unique: true },
@@ -19,36 +37,48 @@ const TENANT_COLUMN = { type: "text", nullable: true } as const;
 /** The users table as first created (migration 1). */
 export const USERS_TABLE_V1: TableDefinition = defineTable({ name: "auth_users", columns: USERS_COLUMNS_V1, searchable: ["username"] });
 
-/** The users table (passwords are stored only as scrypt hashes). */
-export const USERS_TABLE: TableDefinition = defineTable({
-  name: "auth_users",
-  columns: { ...USERS_COLUMNS_V1, tenant_id: TENANT_COLUMN, email: { type: "text", nullable: true } },
+type UserFields = {
+  username: Text;
+  password_hash: UnansweredField<Text>;
+  role: Text;
+  disabled: TBoolean;
+  failed_logins: UnansweredField<TInteger>;
+  last_failed_at: UnansweredField<NullableText>;
+  locked_until: NullableText;
+  last_login_at: NullableText;
+  tenant_id: NullableText;
+  email: NullableText;
+};
+
+/**
+ * A user, defined once: the `auth_users` table (passwords are stored only as
+ * scrypt hashes) and `UserOut`, which never lists the hash or the failed-login
+ * counters. `UserIn` is a request body of its own (a write-only `password`,
+ * not a column).
+ */
+export const User: EntityDefinition<UserFields, "auth_users"> = defineEntity({
+  table: "auth_users",
+  name: "User",
+  fields: {
+    username: field(Type.String(), { unique: true }),
+    password_hash: field(Type.String(), { secret: true, output: false }),
+    role: Type.String(),
+    disabled: Type.Boolean(),
+    failed_logins: field(Type.Integer(), { output: false }),
+    last_failed_at: field(NullableTime(), { output: false }),
+    locked_until: NullableTime(),
+    last_login_at: NullableTime(),
+    tenant_id: NullableText(),
+    email: NullableText(),
+  },
   searchable: ["username"],
 });
 
-/** A stored user row. */
-export interface UserRecord extends EntityRecord {
-  /** The login name; unique. */
-  username: string;
-  /** The scrypt hash of the password. */
-  password_hash: string;
-  /** The user's role. */
-  role: string;
-  /** Whether the user is barred from logging in. */
-  disabled: boolean;
-  /** Failed logins in a row; reset by a success or a lockout. */
-  failed_logins: number;
-  /** When a login last failed. */
-  last_failed_at: string | null;
-  /** Until when logins are refused after too many failures. */
-  locked_until: string | null;
-  /** When the user last logged in. */
-  last_login_at: string | null;
-  /** The user's tenant; null for a platform-wide user. */
-  tenant_id: string | null;
-  /** The user's e-mail address, lower-cased (migration 10): the key of magic links and of linking an OpenID identity. */
-  email: string | null;
-}
+/** The users table (see {@link User}). */
+export const USERS_TABLE: TableDefinition = User.table;
+
+/** A stored user row; `tenant_id` null for a platform-wide user, `email` lower-cased (the key of magic links and OpenID linking). */
+export type UserRecord = EntityRecordOf<typeof User>;
 
 const API_KEYS_COLUMNS_V1: TableDefinition["columns"] = {
     name: { type: "text" },
@@ -66,150 +96,156 @@ const API_KEYS_COLUMNS_V1: TableDefinition["columns"] = {
 /** The API keys table as first created (migration 2). */
 export const API_KEYS_TABLE_V1: TableDefinition = defineTable({ name: "auth_api_keys", columns: API_KEYS_COLUMNS_V1 });
 
-/** The API keys table (keys are stored only as SHA-256 hashes). */
-export const API_KEYS_TABLE: TableDefinition = defineTable({
-  name: "auth_api_keys",
-  columns: { ...API_KEYS_COLUMNS_V1, tenant_id: TENANT_COLUMN },
+type ApiKeyFields = {
+  name: Text;
+  key_hash: UnansweredField<Text>;
+  prefix: Text;
+  role: Text;
+  scopes: TUnion<[TArray<TString>, TNull]>;
+  expires_at: NullableText;
+  last_used_at: NullableText;
+  revoked_at: NullableText;
+  rate_limit: TUnion<[TInteger, TNull]>;
+  created_by: UnansweredField<NullableText>;
+  tenant_id: NullableText;
+};
+
+/**
+ * An API key, defined once: the `auth_api_keys` table (keys are stored only
+ * as SHA-256 hashes) and `ApiKeyOut`, which never lists the hash. `ApiKeyIn`
+ * is a request body of its own (`expires_in` is not a column).
+ */
+export const ApiKey: EntityDefinition<ApiKeyFields, "auth_api_keys"> = defineEntity({
+  table: "auth_api_keys",
+  name: "ApiKey",
+  fields: {
+    name: Type.String(),
+    key_hash: field(Type.String(), { unique: true, secret: true, output: false }),
+    prefix: Type.String(),
+    role: Type.String(),
+    scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
+    expires_at: NullableTime(),
+    last_used_at: NullableTime(),
+    revoked_at: NullableTime(),
+    rate_limit: Type.Union([Type.Integer(), Type.Null()]),
+    created_by: field(NullableText(), { output: false }),
+    tenant_id: NullableText(),
+  },
 });
 
-/** A stored API key row. */
-export interface ApiKeyRecord extends EntityRecord {
-  /** A name to recognize the key by. */
-  name: string;
-  /** The SHA-256 hash of the key. */
-  key_hash: string;
-  /** The key's first characters, to tell keys apart. */
-  prefix: string;
-  /** The role the key acts with. */
-  role: string;
-  /** Permissions that narrow the role; `null` for the whole role. */
-  scopes: string[] | null;
-  /** When the key stops working; `null` for never. */
-  expires_at: string | null;
-  /** When the key was last used (recorded at most once a minute). */
-  last_used_at: string | null;
-  /** When the key was revoked; `null` while it is valid. */
-  revoked_at: string | null;
-  /** Requests allowed per minute; `null` for no limit. */
-  rate_limit: number | null;
-  /** The id of the user who issued the key. */
-  created_by: string | null;
-  /** The key's tenant; null for a platform-wide key. */
-  tenant_id: string | null;
-}
+/** The API keys table (see {@link ApiKey}). */
+export const API_KEYS_TABLE: TableDefinition = ApiKey.table;
+
+/** A stored API key row: `scopes` null for the whole role, `expires_at` null for never, `rate_limit` null for no limit. */
+export type ApiKeyRecord = EntityRecordOf<typeof ApiKey>;
+
+/** A login session, defined once: one `auth_sessions` row per refresh-token family. */
+export const Session: EntityDefinition<{
+  user_id: Text;
+  expires_at: Text;
+  revoked_at: NullableText;
+  revoked_reason: NullableText;
+  last_used_at: NullableText;
+  user_agent: NullableText;
+}, "auth_sessions"> = defineEntity({
+  table: "auth_sessions",
+  fields: {
+    user_id: field(UlidSchema, { references: { table: "auth_users", onDelete: "cascade" } }),
+    expires_at: TimestampSchema,
+    revoked_at: NullableTime(),
+    revoked_reason: Type.Union([Type.String({ description: "e.g. logout or refresh token reuse" }), Type.Null()]),
+    last_used_at: Type.Union([TimestampSchema, Type.Null()], { description: "Its login or latest refresh" }),
+    user_agent: NullableText(),
+  },
+});
 
 /** Login sessions: one row per refresh-token family. */
-export const SESSIONS_TABLE: TableDefinition = defineTable({
-  name: "auth_sessions",
-  columns: {
-    user_id: { type: "ulid", references: { table: "auth_users", onDelete: "cascade" } },
-    expires_at: { type: "timestamp" },
-    revoked_at: { type: "timestamp", nullable: true },
-    revoked_reason: { type: "text", nullable: true },
-    last_used_at: { type: "timestamp", nullable: true },
-    user_agent: { type: "text", nullable: true },
-  },
-});
+export const SESSIONS_TABLE: TableDefinition = Session.table;
 
 /** A stored session row. */
-export interface SessionRecord extends EntityRecord {
-  /** The user the session belongs to. */
-  user_id: string;
-  /** When the session ends. */
-  expires_at: string;
-  /** When the session was revoked. */
-  revoked_at: string | null;
-  /** Why the session was revoked, e.g. logout or refresh token reuse. */
-  revoked_reason: string | null;
-  /** When the session was last used: its login or latest refresh. */
-  last_used_at: string | null;
-  /** The `User-Agent` of the login. */
-  user_agent: string | null;
-}
+export type SessionRecord = EntityRecordOf<typeof Session>;
 
-/** Refresh tokens (hashed); a rotated token keeps its row with `used_at` set, so reuse is detected. */
-export const REFRESH_TOKENS_TABLE: TableDefinition = defineTable({
-  name: "auth_refresh_tokens",
-  columns: {
-    session_id: { type: "ulid", references: { table: "auth_sessions", onDelete: "cascade" } },
-    token_hash: { type: "text", unique: true, secret: true },
-    expires_at: { type: "timestamp" },
-    used_at: { type: "timestamp", nullable: true },
+/** A refresh token (hashed), defined once; a rotated token keeps its row with `used_at` set, so reuse is detected. */
+export const RefreshToken: EntityDefinition<{
+  session_id: Text;
+  token_hash: Text;
+  expires_at: Text;
+  used_at: NullableText;
+}, "auth_refresh_tokens"> = defineEntity({
+  table: "auth_refresh_tokens",
+  fields: {
+    session_id: field(UlidSchema, { references: { table: "auth_sessions", onDelete: "cascade" } }),
+    token_hash: field(Type.String(), { unique: true, secret: true }),
+    expires_at: TimestampSchema,
+    used_at: NullableTime(),
   },
 });
 
-/** A stored refresh token row. */
-export interface RefreshTokenRecord extends EntityRecord {
-  /** The session the token belongs to. */
-  session_id: string;
-  /** The SHA-256 hash of the token. */
-  token_hash: string;
-  /** When the token expires. */
-  expires_at: string;
-  /** When the token was spent; `null` while unused. */
-  used_at: string | null;
-}
+/** Refresh tokens (hashed). */
+export const REFRESH_TOKENS_TABLE: TableDefinition = RefreshToken.table;
+
+/** A stored refresh token row; `used_at` null while unused. */
+export type RefreshTokenRecord = EntityRecordOf<typeof RefreshToken>;
+
+/** A custom role stored by administrators, defined once. */
+export const Role: EntityDefinition<{
+  name: Text;
+  inherits: TArray<TString>;
+  permissions: TArray<TString>;
+  description: NullableText;
+}, "auth_roles"> = defineEntity({
+  table: "auth_roles",
+  fields: {
+    name: field(Type.String(), { unique: true }),
+    inherits: Type.Array(Type.String(), { description: "Roles whose permissions this role also grants" }),
+    permissions: Type.Array(Type.String(), { description: "Permissions the role grants, e.g. `configs:read`" }),
+    description: NullableText(),
+  },
+});
 
 /** Custom roles stored by administrators. */
-export const ROLES_TABLE: TableDefinition = defineTable({
-  name: "auth_roles",
-  columns: {
-    name: { type: "text", unique: true },
-    inherits: { type: "json" },
-    permissions: { type: "json" },
-    description: { type: "text", nullable: true },
-  },
-});
+export const ROLES_TABLE: TableDefinition = Role.table;
 
 /** A stored custom role row. */
-export interface RoleRecord extends EntityRecord {
-  /** The role's name; unique. */
-  name: string;
-  /** Roles whose permissions this role also grants. */
-  inherits: string[];
-  /** Permissions the role grants, e.g. `configs:read`. */
-  permissions: string[];
-  /** What the role is for. */
-  description: string | null;
-}
+export type RoleRecord = EntityRecordOf<typeof Role>;
 
-/** The audit log of auth events. */
-export const AUDIT_TABLE: TableDefinition = defineTable({
-  name: "auth_audit",
-  columns: {
-    event: { type: "text", indexed: true },
-    outcome: { type: "text" },
-    actor_kind: { type: "text", nullable: true },
-    actor_id: { type: "text", nullable: true },
-    actor_name: { type: "text", nullable: true },
-    target: { type: "text", nullable: true },
-    method: { type: "text", nullable: true },
-    path: { type: "text", nullable: true },
-    details: { type: "json", nullable: true },
+/** An audit event of auth, defined once. */
+export const AuditEvent: EntityDefinition<{
+  event: Text;
+  outcome: TUnion<[TLiteral<"success">, TLiteral<"failure">]>;
+  actor_kind: NullableText;
+  actor_id: NullableText;
+  actor_name: NullableText;
+  target: NullableText;
+  method: NullableText;
+  path: NullableText;
+  details: TUnion<[TRecord<TString, TUnknown>, TNull]>;
+}, "auth_audit"> = defineEntity({
+  table: "auth_audit",
+  fields: {
+    event: field(Type.String({ description: "e.g. `auth.login`" }), { indexed: true }),
+    outcome: Type.Union([Type.Literal("success"), Type.Literal("failure")]),
+    actor_kind: Type.Union([Type.String({ description: "A user, an API key or a static key" }), Type.Null()]),
+    actor_id: Type.Union([
+      Type.String({ description: "ULID of the user or API key that acted (null for a static key or an anonymous attempt)" }),
+      Type.Null(),
+    ]),
+    actor_name: Type.Union([
+      Type.String({ description: "Email or key name at the time, kept though the actor is later renamed or deleted" }),
+      Type.Null(),
+    ]),
+    target: Type.Union([Type.String({ description: "The id of what it was done to" }), Type.Null()]),
+    method: NullableText(),
+    path: NullableText(),
+    details: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   },
 });
 
+/** The audit log of auth events. */
+export const AUDIT_TABLE: TableDefinition = AuditEvent.table;
+
 /** A stored audit event. */
-export interface AuditRecord extends EntityRecord {
-  /** The event name, e.g. `auth.login`. */
-  event: string;
-  /** Whether it succeeded. */
-  outcome: "success" | "failure";
-  /** The kind of actor: a user, an API key or a static key. */
-  actor_kind: string | null;
-  /** ULID of the user or API key that acted (null for a static key or an anonymous attempt). */
-  actor_id: string | null;
-  /** Email or key name at the time, kept though the actor is later renamed or deleted. */
-  actor_name: string | null;
-  /** The id of what it was done to. */
-  target: string | null;
-  /** The HTTP method of the request. */
-  method: string | null;
-  /** The request path. */
-  path: string | null;
-  /** Further facts about the event. */
-  details: Record<string, unknown> | null;
-}
+export type AuditRecord = EntityRecordOf<typeof AuditEvent>;
 
 const Username = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._@+-]+$" });
 const RoleName = Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z][a-z0-9_-]*$" });
@@ -228,16 +264,8 @@ export const UserIn: TObject = entityInputSchema("UserIn", {
   email: Type.Optional(Type.Union([Email, Type.Null()], { description: "Where magic links go; an OpenID login with this verified address is linked to the user" })),
 });
 
-/** A user as output: never the password hash. */
-export const UserOut: TObject = entityOutputSchema("UserOut", {
-  username: Type.String(),
-  role: Type.String(),
-  disabled: Type.Boolean(),
-  last_login_at: Nullable(TimestampSchema),
-  locked_until: Nullable(TimestampSchema),
-  tenant_id: Type.Union([Type.String(), Type.Null()]),
-  email: Type.Union([Type.String(), Type.Null()]),
-});
+/** A user as output: never the password hash (see {@link User}). */
+export const UserOut: TObject = User.output;
 
 /** A validated API key creation body. */
 export interface ApiKeyInput {
@@ -284,18 +312,8 @@ export const ApiKeyIn: TObject = Type.Object({
   tenant_id: Type.Optional(Type.Union([TenantId, Type.Null()], { description: "Multi-tenant services: the key's tenant (a tenant admin's own, whatever is sent)" })),
 }, { title: "ApiKeyIn" });
 
-/** An API key as listed: never the key or its hash. */
-export const ApiKeyOut: TObject = entityOutputSchema("ApiKeyOut", {
-  name: Type.String(),
-  prefix: Type.String(),
-  role: Type.String(),
-  scopes: Type.Union([Type.Array(Type.String()), Type.Null()]),
-  expires_at: Nullable(TimestampSchema),
-  last_used_at: Nullable(TimestampSchema),
-  revoked_at: Nullable(TimestampSchema),
-  rate_limit: Type.Union([Type.Integer(), Type.Null()]),
-  tenant_id: Type.Union([Type.String(), Type.Null()]),
-});
+/** An API key as listed: never the key or its hash (see {@link ApiKey}). */
+export const ApiKeyOut: TObject = ApiKey.output;
 
 /** A freshly issued key: the listing fields plus `key`, shown this once. */
 export const IssuedApiKeyOut: TObject = Type.Composite([ApiKeyOut, Type.Object({ key: Type.String() })], {
@@ -310,28 +328,26 @@ export const RoleIn: TObject = Type.Object({
   description: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
 }, { title: "RoleIn" });
 
-/** External identities (an OpenID subject, a SAML name id) linked to users. */
-export const IDENTITIES_TABLE: TableDefinition = defineTable({
-  name: "auth_identities",
-  columns: {
-    identity: { type: "text", unique: true },
-    provider: { type: "text" },
-    subject: { type: "text" },
-    user_id: { type: "ulid", references: { table: "auth_users", onDelete: "cascade" } },
-    email: { type: "text", nullable: true },
+/** An external identity (an OpenID subject, a SAML name id) linked to a user, defined once. */
+export const Identity: EntityDefinition<{
+  identity: Text;
+  provider: Text;
+  subject: Text;
+  user_id: Text;
+  email: NullableText;
+}, "auth_identities"> = defineEntity({
+  table: "auth_identities",
+  fields: {
+    identity: field(Type.String({ description: "`provider:subject`" }), { unique: true }),
+    provider: Type.String({ description: "The provider's configured name" }),
+    subject: Type.String({ description: "The provider's stable id of the person (`sub`, SAML NameID)" }),
+    user_id: field(UlidSchema, { references: { table: "auth_users", onDelete: "cascade" } }),
+    email: Type.Union([Type.String({ description: "The address the provider asserted at the last login" }), Type.Null()]),
   },
 });
 
+/** External identities linked to users (see {@link Identity}). */
+export const IDENTITIES_TABLE: TableDefinition = Identity.table;
+
 /** A stored link of an external identity to a user. */
-export interface IdentityRecord extends EntityRecord {
-  /** `provider:subject`, unique. */
-  identity: string;
-  /** The provider's configured name. */
-  provider: string;
-  /** The provider's stable id of the person (`sub`, SAML NameID). */
-  subject: string;
-  /** The linked user. */
-  user_id: string;
-  /** The e-mail address the provider asserted at the last login. */
-  email: string | null;
-}
+export type IdentityRecord = EntityRecordOf<typeof Identity>;
