@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { OnnxInferenceError } from "../engine/errors.ts";
 import type { OnnxExecutor, OnnxOutputs, OnnxRunOptions, OnnxRunRequest, OnnxTensor } from "./onnx-session.ts";
 
 /** Options of {@link BatchingExecutor}. */
@@ -13,7 +14,8 @@ export interface BatchingOptions {
   /**
    * Longest time (ms) a request waits for company once batches are already
    * running (default 5). While fewer than `maxInFlight` batches run, a
-   * request goes at once: batching costs no latency at low load.
+   * request goes at the end of the current event-loop turn: batching costs
+   * no latency at low load.
    */
   maxWaitMs?: number;
   /** Batches running at once (default: the inner executor's `size`, else 1). */
@@ -21,23 +23,27 @@ export interface BatchingOptions {
 }
 
 interface Pending {
-  tensor: OnnxTensor;
+  data: Float32Array;
   rows: number;
   resolve(outputs: OnnxOutputs): void;
   reject(error: unknown): void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
+/** Requests that can share a batch: same model, input name, row shape, outputs and timeout. */
 interface Queue {
-  key: string;
   request: OnnxRunRequest;
   inputName: string | number;
+  /** The input's dims after the first (rows). */
+  tail: number[];
+  outputNames: string[] | undefined;
+  timeoutMs: number | undefined;
   items: Pending[];
   rows: number;
-  timer?: ReturnType<typeof setTimeout>;
+  timer: ReturnType<typeof setTimeout> | undefined;
   /** A flush is due at the end of this turn of the event loop. */
-  soon?: boolean;
+  soon: boolean;
 }
 
 /** Runs `fn` once the current turn's callbacks (and their microtasks) are done. */
@@ -46,12 +52,16 @@ const afterThisTurn: (fn: () => void) => void = typeof setImmediate === "functio
   : (fn) => void setTimeout(fn, 0);
 
 /**
- * Wraps an {@link OnnxExecutor} (usually a worker pool): requests for the
- * same model with one input tensor `[rows, …]` wait in a queue while
- * `maxInFlight` batches run; when a batch ends, or `maxWaitMs` passed, the
- * queue goes as one tensor of up to `maxBatchSize` rows, and each output is
- * split back by rows. Requests with several inputs, and models whose
- * outputs do not have one row per input row, run on their own.
+ * Wraps an {@link OnnxExecutor} (usually a worker pool). Requests for the
+ * same model with one input tensor `[rows, …]` share a queue. While fewer
+ * than `maxInFlight` batches run, the queue leaves at the end of the
+ * current event-loop turn, split evenly over the free slots (so every idle
+ * worker gets a share); while all run, it waits until a batch ends or
+ * `maxWaitMs` passed. A batch holds at most `maxBatchSize` rows, goes to
+ * the inner executor as one tensor, and each output is split back by rows:
+ * a caller's output tensors are views into the batch's output buffers.
+ * Requests with several inputs, and models whose outputs do not have one
+ * row per input row, run on their own.
  *
  * @example
  * ```ts
@@ -66,10 +76,12 @@ export class BatchingExecutor implements OnnxExecutor {
   readonly #maxRows: number;
   readonly #maxWait: number;
   readonly #maxInFlight: number;
-  readonly #queues = new Map<string, Queue>();
+  /** Queues by model key; usually one each. */
+  readonly #queues = new Map<string, Queue[]>();
   readonly #unbatchable = new Set<string>();
   #inFlight = 0;
   #batches = 0;
+  #closed = false;
 
   /** Wraps `inner`; closing this executor closes it. */
   constructor(inner: OnnxExecutor, options: BatchingOptions = {}) {
@@ -89,33 +101,44 @@ export class BatchingExecutor implements OnnxExecutor {
     return this.#batches;
   }
 
-  /** Runs one inference, batched with concurrent ones for the same model when it can be. */
-  run(request: OnnxRunRequest, options: OnnxRunOptions = {}): Promise<OnnxOutputs> {
-    const entries = Array.isArray(request.inputs) ? request.inputs.map((t, i) => [i, t] as const) : Object.entries(request.inputs);
-    const only = entries.length === 1 ? entries[0]! : undefined;
-    const tensor = only?.[1];
-    if (!only || !tensor || tensor.dims.length < 1 || this.#unbatchable.has(request.modelKey)) {
+  /**
+   * Runs one inference, batched with concurrent ones for the same model when it can be.
+   *
+   * @throws {OnnxInferenceError} as the inner executor does, and when this executor is closed;
+   * the signal's reason when aborted.
+   */
+  run(request: OnnxRunRequest, options?: OnnxRunOptions): Promise<OnnxOutputs> {
+    if (this.#closed) return Promise.reject(new OnnxInferenceError("The ONNX batching executor is closed"));
+    const inputs = request.inputs;
+    let inputName: string | number | undefined;
+    let tensor: OnnxTensor | undefined;
+    if (Array.isArray(inputs)) {
+      if (inputs.length === 1) [inputName, tensor] = [0, inputs[0]];
+    } else {
+      for (const name in inputs) {
+        if (inputName !== undefined) {
+          tensor = undefined;
+          break;
+        }
+        inputName = name;
+        tensor = inputs[name];
+      }
+    }
+    if (!tensor || tensor.dims.length < 1 || this.#unbatchable.has(request.modelKey)) {
       return this.#inner.run(request, options);
     }
-    options.signal?.throwIfAborted();
-    const key = `${request.modelKey}\u0000${only[0]}\u0000${tensor.dims.slice(1).join("x")}\u0000${(request.outputNames ?? []).join(",")}`;
+    const signal = options?.signal;
+    signal?.throwIfAborted();
+    const queue = this.#queueOf(request, inputName!, tensor, options?.timeoutMs);
+    const rows = tensor.dims[0]!;
     return new Promise<OnnxOutputs>((resolve, reject) => {
-      const rows = tensor.dims[0]!;
-      const item: Pending = { tensor, rows, resolve, reject };
-      let queue = this.#queues.get(key);
-      if (!queue) {
-        queue = { key, request, inputName: only[0], items: [], rows: 0 };
-        this.#queues.set(key, queue);
-      }
-      if (options.signal) {
-        const signal = options.signal;
-        const owner = queue;
-        item.signal = signal;
+      const item: Pending = { data: tensor.data, rows, resolve, reject, signal, onAbort: undefined };
+      if (signal) {
         item.onAbort = () => {
-          const at = owner.items.indexOf(item);
+          const at = queue.items.indexOf(item);
           if (at >= 0) {
-            owner.items.splice(at, 1);
-            owner.rows -= item.rows;
+            queue.items.splice(at, 1);
+            queue.rows -= item.rows;
           }
           reject(signal.reason);
         };
@@ -127,103 +150,177 @@ export class BatchingExecutor implements OnnxExecutor {
     });
   }
 
+  /** Closes the inner executor; requests still waiting for a batch fail. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const error = new OnnxInferenceError("The ONNX batching executor is closed");
+    for (const queues of this.#queues.values()) {
+      for (const queue of queues) {
+        if (queue.timer !== undefined) clearTimeout(queue.timer);
+        queue.timer = undefined;
+        for (const item of queue.items.splice(0)) settle(item, error);
+        queue.rows = 0;
+      }
+    }
+    this.#queues.clear();
+    await this.#inner.close();
+  }
+
+  #queueOf(request: OnnxRunRequest, inputName: string | number, tensor: OnnxTensor, timeoutMs: number | undefined): Queue {
+    let queues = this.#queues.get(request.modelKey);
+    if (!queues) {
+      queues = [];
+      this.#queues.set(request.modelKey, queues);
+    }
+    for (const queue of queues) {
+      if (
+        queue.inputName === inputName && queue.timeoutMs === timeoutMs && sameTail(queue.tail, tensor.dims) &&
+        sameNames(queue.outputNames, request.outputNames)
+      ) return queue;
+    }
+    const queue: Queue = {
+      request,
+      inputName,
+      tail: tensor.dims.slice(1),
+      outputNames: request.outputNames,
+      timeoutMs,
+      items: [],
+      rows: 0,
+      timer: undefined,
+      soon: false,
+    };
+    queues.push(queue);
+    return queue;
+  }
+
   #schedule(queue: Queue): void {
     if (queue.items.length === 0) return;
-    if (queue.rows >= this.#maxRows) {
-      this.#flush(queue);
-      return;
-    }
+    while (queue.rows >= this.#maxRows) this.#flush(queue, this.#maxRows);
+    if (queue.items.length === 0) return;
     if (this.#inFlight < this.#maxInFlight) {
       // A free slot: go at the end of this turn, so requests arriving together
-      // (callers woken by the same finished batch) leave as one batch.
+      // (callers woken by the same finished batch) leave together.
       if (!queue.soon) {
         queue.soon = true;
-        afterThisTurn(() => {
-          queue.soon = false;
-          if (queue.items.length > 0 && this.#inFlight < this.#maxInFlight) this.#flush(queue);
-          else this.#schedule(queue);
-        });
+        afterThisTurn(() => this.#drain(queue));
       }
       return;
     }
     queue.timer ??= setTimeout(() => {
       queue.timer = undefined;
-      this.#flush(queue);
+      while (queue.items.length > 0) this.#flush(queue, this.#maxRows);
+      this.#forget(queue);
     }, this.#maxWait);
   }
 
-  #flush(queue: Queue): void {
+  /** Sends the queue over the free slots, an even share each; what is left waits. */
+  #drain(queue: Queue): void {
+    queue.soon = false;
+    while (queue.items.length > 0 && this.#inFlight < this.#maxInFlight) {
+      this.#flush(queue, Math.ceil(queue.rows / (this.#maxInFlight - this.#inFlight)));
+    }
+    this.#schedule(queue);
+    this.#forget(queue);
+  }
+
+  /** Sends the queue's first requests, up to `limit` rows (at least one request), as one batch. */
+  #flush(queue: Queue, limit: number): void {
     if (queue.timer !== undefined) clearTimeout(queue.timer);
     queue.timer = undefined;
-    const batch: Pending[] = [];
+    const items = queue.items;
+    let count = 0;
     let rows = 0;
-    while (queue.items.length > 0 && (batch.length === 0 || rows + queue.items[0]!.rows <= this.#maxRows)) {
-      const item = queue.items.shift()!;
-      batch.push(item);
-      rows += item.rows;
-    }
+    const cap = Math.min(limit, this.#maxRows);
+    while (count < items.length && (count === 0 || rows + items[count]!.rows <= cap)) rows += items[count++]!.rows;
+    if (count === 0) return;
+    const batch = count === items.length ? items : items.slice(0, count);
+    queue.items = count === items.length ? [] : items.slice(count);
     queue.rows -= rows;
-    if (queue.items.length === 0) this.#queues.delete(queue.key);
-    if (batch.length === 0) return;
+    if (queue.items.length === 0) this.#forget(queue);
     this.#inFlight += 1;
     this.#batches += 1;
-    void this.#runBatch(queue, batch, rows).finally(() => {
-      this.#inFlight -= 1;
-      // A batch that ends makes room: the fullest waiting queue goes next.
-      const next = [...this.#queues.values()].sort((a, b) => b.rows - a.rows)[0];
-      if (next) this.#schedule(next);
-    });
-    if (queue.items.length > 0) this.#schedule(queue);
+    void this.#runBatch(queue, batch, rows);
+  }
+
+  #forget(queue: Queue): void {
+    if (queue.items.length > 0 || queue.soon || queue.timer !== undefined) return;
+    const queues = this.#queues.get(queue.request.modelKey);
+    if (!queues) return;
+    const at = queues.indexOf(queue);
+    if (at >= 0) queues.splice(at, 1);
+    if (queues.length === 0) this.#queues.delete(queue.request.modelKey);
+  }
+
+  /** A batch ended: its slot goes to the fullest waiting queue. */
+  #release(): void {
+    this.#inFlight -= 1;
+    let next: Queue | undefined;
+    for (const queues of this.#queues.values()) {
+      for (const queue of queues) if (queue.items.length > 0 && (!next || queue.rows > next.rows)) next = queue;
+    }
+    if (next) this.#schedule(next);
   }
 
   async #runBatch(queue: Queue, batch: Pending[], rows: number): Promise<void> {
-    const first = batch[0]!.tensor;
-    const width = first.data.length / Math.max(1, first.dims[0]!);
     let data: Float32Array;
     // A batch of one keeps its own buffer, and may still be needed alone if the model cannot be batched.
-    if (batch.length === 1) data = first.data;
+    if (batch.length === 1) data = batch[0]!.data;
     else {
-      data = new Float32Array(rows * width);
+      // Made on its own ArrayBuffer: a small typed array's lazily made buffer costs a copy when transferred.
+      data = new Float32Array(new ArrayBuffer(rows * (batch[0]!.data.length / batch[0]!.rows) * 4));
       let offset = 0;
       for (const item of batch) {
-        data.set(item.tensor.data, offset);
-        offset += item.tensor.data.length;
+        data.set(item.data, offset);
+        offset += item.data.length;
       }
     }
-    const tensor: OnnxTensor = { data, dims: [rows, ...first.dims.slice(1)] };
-    const request: OnnxRunRequest = {
-      ...queue.request,
-      inputs: typeof queue.inputName === "number" ? [tensor] : { [queue.inputName]: tensor },
-    };
+    let outputs: OnnxOutputs;
     try {
-      const outputs = await this.#inner.run(request);
-      const split = splitOutputs(outputs, batch.map((item) => item.rows), rows);
-      if (!split) {
-        // Outputs without one row per input row cannot be split: this model runs unbatched from now on.
-        this.#unbatchable.add(queue.request.modelKey);
-        if (batch.length === 1) settle(batch[0]!, undefined, outputs);
-        else {
-          await Promise.all(batch.map((item) => {
-            const alone = typeof queue.inputName === "number" ? [item.tensor] : { [queue.inputName]: item.tensor };
-            return this.#inner.run({ ...queue.request, inputs: alone }).then(
-              (own) => settle(item, undefined, own),
-              (error: unknown) => settle(item, error),
-            );
-          }));
-        }
-        return;
-      }
-      batch.forEach((item, i) => settle(item, undefined, split[i]));
+      outputs = await this.#inner.run(this.#request(queue, data, rows), this.#options(queue));
     } catch (error) {
-      batch.forEach((item) => settle(item, error));
+      // The slot is free before the callers hear back, so their next requests find it.
+      this.#release();
+      for (const item of batch) settle(item, error);
+      return;
     }
+    this.#release();
+    if (batch.length === 1 && rowsMatch(outputs, rows)) {
+      settle(batch[0]!, undefined, outputs);
+      return;
+    }
+    const split = splitOutputs(outputs, batch, rows);
+    if (split) {
+      for (let i = 0; i < batch.length; i++) settle(batch[i]!, undefined, split[i]);
+      return;
+    }
+    // Outputs without one row per input row cannot be split: this model runs unbatched from now on.
+    this.#unbatchable.add(queue.request.modelKey);
+    if (batch.length === 1) {
+      settle(batch[0]!, undefined, outputs);
+      return;
+    }
+    await Promise.all(batch.map((item) =>
+      this.#inner.run(this.#request(queue, item.data, item.rows), this.#options(queue)).then(
+        (own) => settle(item, undefined, own),
+        (error: unknown) => settle(item, error),
+      )
+    ));
   }
 
-  /** Closes the inner executor; waiting requests fail with its error. */
-  async close(): Promise<void> {
-    for (const queue of this.#queues.values()) if (queue.timer !== undefined) clearTimeout(queue.timer);
-    this.#queues.clear();
-    await this.#inner.close();
+  #request(queue: Queue, data: Float32Array, rows: number): OnnxRunRequest {
+    const tensor: OnnxTensor = { data, dims: [rows, ...queue.tail] };
+    const { modelKey, model } = queue.request;
+    const request: OnnxRunRequest = {
+      modelKey,
+      model,
+      inputs: typeof queue.inputName === "number" ? [tensor] : { [queue.inputName]: tensor },
+    };
+    if (queue.outputNames) request.outputNames = queue.outputNames;
+    return request;
+  }
+
+  #options(queue: Queue): OnnxRunOptions | undefined {
+    return queue.timeoutMs === undefined ? undefined : { timeoutMs: queue.timeoutMs };
   }
 }
 
@@ -234,16 +331,38 @@ function settle(item: Pending, error: unknown, outputs?: OnnxOutputs): void {
   else item.reject(error);
 }
 
-function splitOutputs(outputs: OnnxOutputs, rows: number[], total: number): OnnxOutputs[] | null {
-  const parts: OnnxOutputs[] = rows.map(() => ({}));
-  for (const [name, tensor] of Object.entries(outputs)) {
-    if (tensor.dims[0] !== total) return null;
+function sameTail(tail: number[], dims: number[]): boolean {
+  if (dims.length !== tail.length + 1) return false;
+  for (let i = 0; i < tail.length; i++) if (tail[i] !== dims[i + 1]) return false;
+  return true;
+}
+
+function sameNames(a: string[] | undefined, b: string[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function rowsMatch(outputs: OnnxOutputs, rows: number): boolean {
+  for (const name in outputs) if (outputs[name]!.dims[0] !== rows) return false;
+  return true;
+}
+
+/** Each request's rows of every output, as views into the batch's output buffers; null when an output has no row per input row. */
+function splitOutputs(outputs: OnnxOutputs, batch: Pending[], total: number): OnnxOutputs[] | null {
+  if (!rowsMatch(outputs, total)) return null;
+  const parts: OnnxOutputs[] = batch.map(() => ({}));
+  for (const name in outputs) {
+    const tensor = outputs[name]!;
     const width = total === 0 ? 0 : tensor.data.length / total;
+    const tail = tensor.dims.slice(1);
     let start = 0;
-    rows.forEach((n, i) => {
-      parts[i]![name] = { data: tensor.data.slice(start * width, (start + n) * width), dims: [n, ...tensor.dims.slice(1)] };
+    for (let i = 0; i < batch.length; i++) {
+      const n = batch[i]!.rows;
+      parts[i]![name] = { data: tensor.data.subarray(start * width, (start + n) * width), dims: [n, ...tail] };
       start += n;
-    });
+    }
   }
   return parts;
 }

@@ -42,10 +42,10 @@ interface Job {
   id: number;
   request: OnnxRunRequest;
   inputs: OnnxRunRequest["inputs"];
-  options: OnnxRunOptions;
+  signal: AbortSignal | undefined;
+  timeoutMs: number | undefined;
   resolve(outputs: OnnxOutputs): void;
   reject(error: unknown): void;
-  timer?: ReturnType<typeof setTimeout>;
   onAbort?: () => void;
 }
 
@@ -54,7 +54,16 @@ interface Slot {
   // Mirrors the worker's session LRU: both see the same accesses in the same order.
   models: LRUCache<string, true>;
   job?: Job;
-  idleTimer?: ReturnType<typeof setTimeout>;
+  /** When the running job times out (`performance.now()` ms). */
+  deadline: number;
+  /** When the worker last finished a job. */
+  idleSince: number;
+  /**
+   * One timer per worker, re-armed only when it fires early or a job needs it
+   * sooner: it checks the job's deadline while busy and the idle limit while idle.
+   */
+  timer?: ReturnType<typeof setTimeout>;
+  timerAt: number;
 }
 
 /**
@@ -120,12 +129,20 @@ export class OnnxWorkerPool implements OnnxExecutor {
    * @throws {OnnxInferenceError} when the model fails, the worker crashes or the job times out;
    * the signal's reason when aborted.
    */
-  run(request: OnnxRunRequest, options: OnnxRunOptions = {}): Promise<OnnxOutputs> {
+  run(request: OnnxRunRequest, options?: OnnxRunOptions): Promise<OnnxOutputs> {
     if (this.#closed) return Promise.reject(new OnnxInferenceError("The ONNX worker pool is closed"));
-    options.signal?.throwIfAborted();
+    const signal = options?.signal;
+    signal?.throwIfAborted();
     return new Promise<OnnxOutputs>((resolve, reject) => {
-      const job: Job = { id: this.#nextId++, request, inputs: request.inputs, options, resolve, reject };
-      const signal = options.signal;
+      const job: Job = {
+        id: this.#nextId++,
+        request,
+        inputs: request.inputs,
+        signal,
+        timeoutMs: options?.timeoutMs,
+        resolve,
+        reject,
+      };
       if (signal) {
         job.onAbort = () => this.#abort(job, signal.reason);
         signal.addEventListener("abort", job.onAbort, { once: true });
@@ -146,9 +163,16 @@ export class OnnxWorkerPool implements OnnxExecutor {
   #pump(): void {
     while (this.#queue.length > 0 && !this.#closed) {
       const job = this.#queue[0]!;
-      const idle = [...this.#slots].filter((s) => !s.job);
-      const slot = idle.find((s) => s.models.has(job.request.modelKey)) ?? idle[0] ??
-        (this.#slots.size < this.#size ? this.#spawn() : undefined);
+      let idle: Slot | undefined;
+      for (const s of this.#slots) {
+        if (s.job) continue;
+        if (s.models.has(job.request.modelKey)) {
+          idle = s;
+          break;
+        }
+        idle ??= s;
+      }
+      const slot = idle ?? (this.#slots.size < this.#size ? this.#spawn() : undefined);
       if (!slot) return;
       this.#queue.shift();
       this.#dispatch(slot, job);
@@ -158,7 +182,7 @@ export class OnnxWorkerPool implements OnnxExecutor {
   #spawn(): Slot {
     if (!WebWorker) throw new OnnxInferenceError("Web Workers are not available in this runtime");
     const worker = new WebWorker(this.#url, { type: "module" });
-    const slot: Slot = { worker, models: new LRUCache({ max: this.#cacheSize }) };
+    const slot: Slot = { worker, models: new LRUCache({ max: this.#cacheSize }), deadline: 0, idleSince: 0, timerAt: 0 };
     worker.addEventListener("message", (event) => this.#onMessage(slot, (event as MessageEvent<OnnxWorkerResponse>).data));
     worker.addEventListener("error", (event) => {
       event.preventDefault();
@@ -184,23 +208,51 @@ export class OnnxWorkerPool implements OnnxExecutor {
   }
 
   #dispatch(slot: Slot, job: Job): void {
-    if (slot.idleTimer !== undefined) clearTimeout(slot.idleTimer);
-    slot.idleTimer = undefined;
     slot.job = job;
     (slot.worker as { ref?: () => void }).ref?.();
-    const timeout = job.options.timeoutMs ?? this.#timeoutMs;
-    job.timer = setTimeout(() => {
+    const now = performance.now();
+    slot.deadline = now + (job.timeoutMs ?? this.#timeoutMs);
+    // No later than one idle period from now, so the worker's idle check after this job needs no new timer.
+    this.#arm(slot, Math.min(slot.deadline, now + this.#idleMs));
+    this.#send(slot, job, !slot.models.get(job.request.modelKey));
+  }
+
+  /** Makes sure the slot's timer fires by `at`; a timer due sooner is left as it is. */
+  #arm(slot: Slot, at: number): void {
+    if (slot.timer !== undefined) {
+      if (slot.timerAt <= at) return;
+      clearTimeout(slot.timer);
+    }
+    slot.timerAt = at;
+    slot.timer = setTimeout(() => this.#onTimer(slot), Math.max(0, at - performance.now()));
+    // The pending timer keeps nothing alive: a busy worker is ref'd, an idle one may end with the process.
+    unrefTimer(slot.timer);
+  }
+
+  #onTimer(slot: Slot): void {
+    slot.timer = undefined;
+    if (!this.#slots.has(slot)) return;
+    const now = performance.now();
+    const job = slot.job;
+    if (job) {
+      if (now < slot.deadline) return this.#arm(slot, slot.deadline);
+      const timeout = job.timeoutMs ?? this.#timeoutMs;
       this.#retire(slot, new OnnxInferenceError(`ONNX inference timed out after ${timeout} ms`));
       this.#pump();
-    }, timeout);
-    this.#send(slot, job, !slot.models.get(job.request.modelKey));
+      return;
+    }
+    if (now < slot.idleSince + this.#idleMs) return this.#arm(slot, slot.idleSince + this.#idleMs);
+    this.#retire(slot);
   }
 
   #send(slot: Slot, job: Job, withModel: boolean): void {
     const { modelKey, model, outputNames } = job.request;
-    const message: OnnxWorkerRequest = { type: "run", id: job.id, modelKey, inputs: job.inputs };
+    const inputs = ownBuffers(job.inputs);
+    job.inputs = inputs;
+    const message: OnnxWorkerRequest = { type: "run", id: job.id, modelKey, inputs };
     if (outputNames) message.outputNames = outputNames;
-    const transfer: Transferable[] = tensorsOf(job.inputs).map((t) => t.data.buffer as ArrayBuffer);
+    const transfer: Transferable[] = [];
+    for (const tensor of tensorsOf(inputs)) transfer.push(tensor.data.buffer as ArrayBuffer);
     if (withModel) {
       const copy = model.slice();
       message.model = copy;
@@ -230,10 +282,8 @@ export class OnnxWorkerPool implements OnnxExecutor {
 
   #idle(slot: Slot): void {
     (slot.worker as { unref?: () => void }).unref?.();
-    slot.idleTimer = setTimeout(() => {
-      if (!slot.job) this.#retire(slot);
-    }, this.#idleMs);
-    unrefTimer(slot.idleTimer);
+    slot.idleSince = performance.now();
+    this.#arm(slot, slot.idleSince + this.#idleMs);
   }
 
   #abort(job: Job, reason: unknown): void {
@@ -243,7 +293,8 @@ export class OnnxWorkerPool implements OnnxExecutor {
       this.#settle(job, reason);
       return;
     }
-    const slot = [...this.#slots].find((s) => s.job === job);
+    let slot: Slot | undefined;
+    for (const s of this.#slots) if (s.job === job) slot = s;
     if (!slot) return;
     slot.job = undefined;
     this.#settle(job, reason);
@@ -254,7 +305,8 @@ export class OnnxWorkerPool implements OnnxExecutor {
   // Ends a worker; its job (if any) fails with `error`.
   #retire(slot: Slot, error?: unknown): void {
     if (!this.#slots.delete(slot)) return;
-    if (slot.idleTimer !== undefined) clearTimeout(slot.idleTimer);
+    if (slot.timer !== undefined) clearTimeout(slot.timer);
+    slot.timer = undefined;
     slot.worker.terminate();
     const job = slot.job;
     slot.job = undefined;
@@ -262,8 +314,7 @@ export class OnnxWorkerPool implements OnnxExecutor {
   }
 
   #settle(job: Job, error: unknown, outputs?: OnnxOutputs): void {
-    if (job.timer !== undefined) clearTimeout(job.timer);
-    if (job.onAbort) job.options.signal?.removeEventListener("abort", job.onAbort);
+    if (job.onAbort) job.signal?.removeEventListener("abort", job.onAbort);
     if (error === undefined) job.resolve(outputs!);
     else job.reject(error);
   }
@@ -283,6 +334,19 @@ function crashMessage(event: ErrorEvent): string {
 
 function tensorsOf(inputs: OnnxRunRequest["inputs"]): OnnxTensor[] {
   return Array.isArray(inputs) ? inputs : Object.values(inputs);
+}
+
+/**
+ * The inputs with every tensor in a buffer of its own: buffers are transferred,
+ * and transferring a view's whole buffer would detach the data of whoever shares it.
+ */
+function ownBuffers(inputs: OnnxRunRequest["inputs"]): OnnxRunRequest["inputs"] {
+  const shared = (t: OnnxTensor) => t.data.byteOffset !== 0 || t.data.byteLength !== t.data.buffer.byteLength;
+  let any = false;
+  for (const tensor of tensorsOf(inputs)) any ||= shared(tensor);
+  if (!any) return inputs;
+  const own = (t: OnnxTensor): OnnxTensor => (shared(t) ? { data: t.data.slice(), dims: t.dims } : t);
+  return Array.isArray(inputs) ? inputs.map(own) : Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, own(t)]));
 }
 
 function unrefTimer(timer: ReturnType<typeof setTimeout>): void {

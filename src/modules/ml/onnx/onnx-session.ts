@@ -25,7 +25,8 @@ export interface OnnxRunRequest {
   model: Uint8Array;
   /**
    * Inputs by name, or by position in the model's input order. Their buffers
-   * are transferred to the worker (the arrays are detached afterwards).
+   * are transferred to the worker (the arrays are detached afterwards); an
+   * array that is a view into part of a larger buffer is copied instead.
    */
   inputs: Record<string, OnnxTensor> | OnnxTensor[];
   /** Outputs to compute (default: all of the model's outputs). */

@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { DataFrame } from "../../../../src/modules/ml/engine/dataframe.ts";
 import { BatchingExecutor } from "../../../../src/modules/ml/onnx/onnx-batching.ts";
+import { OnnxInferenceError } from "../../../../src/modules/ml/engine/errors.ts";
 import { mlpOnnx, seededMlpLayers } from "../../../../src/modules/ml/onnx/onnx-models.ts";
 import { OnnxWorkerPool } from "../../../../src/modules/ml/onnx/onnx-pool.ts";
 import { chooseExecutionProvider } from "../../../../src/modules/ml/onnx/onnx-providers.ts";
 import { OnnxModelRunner } from "../../../../src/modules/ml/onnx/onnx-runner.ts";
 import { binaryModel } from "../../../../src/modules/ml/engine/runner.ts";
-import type { OnnxExecutor, OnnxOutputs, OnnxRunRequest } from "../../../../src/modules/ml/onnx/onnx-session.ts";
+import type { OnnxExecutor, OnnxOutputs, OnnxRunOptions, OnnxRunRequest } from "../../../../src/modules/ml/onnx/onnx-session.ts";
 
 const model = mlpOnnx(seededMlpLayers([4, 8, 2], 3));
 const row = (i: number): Float32Array => Float32Array.from([i, i / 2, -i, 1]);
@@ -25,6 +26,45 @@ class CountingExecutor implements OnnxExecutor {
     return this.inner.close();
   }
 }
+
+/**
+ * An executor computing each row's sum and count in plain TypeScript; `hold()` keeps
+ * the next runs unanswered until `release()`, to see what queues meanwhile.
+ */
+class SumExecutor implements OnnxExecutor {
+  readonly calls: { rows: number; options: OnnxRunOptions | undefined; at: number }[] = [];
+  #held: (() => void)[] | undefined;
+  constructor(readonly size = 1) {}
+  hold(): void {
+    this.#held = [];
+  }
+  release(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const answer of held) answer();
+  }
+  run(request: OnnxRunRequest, options?: OnnxRunOptions): Promise<OnnxOutputs> {
+    const input = (Array.isArray(request.inputs) ? request.inputs : Object.values(request.inputs))[0]!;
+    const [rows, width] = [input.dims[0]!, input.dims[1]!];
+    this.calls.push({ rows, options, at: performance.now() });
+    const data = new Float32Array(rows * 2);
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let c = 0; c < width; c++) sum += input.data[r * width + c]!;
+      data.set([sum, rows], r * 2);
+    }
+    const outputs = { out: { data, dims: [rows, 2] } };
+    return new Promise((resolve) => {
+      if (this.#held) this.#held.push(() => resolve(outputs));
+      else setTimeout(() => resolve(outputs), 1);
+    });
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const one = (value: number) => ({ modelKey: "sum", model, inputs: [{ data: Float32Array.from([value, 0]), dims: [1, 2] }] });
 
 describe("adaptive micro-batching", () => {
   const pool = new OnnxWorkerPool({ size: 1 });
@@ -68,6 +108,81 @@ describe("adaptive micro-batching", () => {
     await assert.rejects(waiting, /caller left/);
     assert.equal(Object.values(await first)[0]!.dims[0], 1);
     assert.equal(Object.values(await third)[0]!.dims[0], 1);
+  });
+
+  test("requests arriving together are split evenly over the free slots, each answered with its own row in order", async () => {
+    const inner = new SumExecutor(2);
+    const batching = new BatchingExecutor(inner, { maxWaitMs: 50 });
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => batching.run(one(i))));
+    assert.deepEqual(inner.calls.map((c) => c.rows), [6, 6]);
+    answers.forEach((outputs, i) => {
+      assert.deepEqual(outputs.out!.dims, [1, 2]);
+      assert.deepEqual(Array.from(outputs.out!.data), [i, 6]);
+    });
+  });
+
+  test("while every slot is busy, waiting requests leave after the maximum wait without the running batch ending", async () => {
+    const inner = new SumExecutor(1);
+    const batching = new BatchingExecutor(inner, { maxWaitMs: 30 });
+    inner.hold();
+    const first = batching.run(one(1));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(inner.calls.length, 1);
+    const queuedAt = performance.now();
+    const waiting = [batching.run(one(2)), batching.run(one(3))];
+    while (inner.calls.length < 2 && performance.now() - queuedAt < 5000) await new Promise((r) => setTimeout(r, 2));
+    assert.deepEqual(inner.calls.map((c) => c.rows), [1, 2]);
+    assert.ok(inner.calls[1]!.at - queuedAt >= 25, `left after ${inner.calls[1]!.at - queuedAt} ms`);
+    inner.release();
+    assert.deepEqual(Array.from((await first).out!.data), [1, 1]);
+    assert.deepEqual((await Promise.all(waiting)).map((o) => o.out!.data[0]), [2, 3]);
+  });
+
+  test("a request waiting when its slot frees up leaves at once, not after the maximum wait", async () => {
+    const inner = new SumExecutor(1);
+    const batching = new BatchingExecutor(inner, { maxWaitMs: 10_000 });
+    inner.hold();
+    const first = batching.run(one(1));
+    await new Promise((r) => setTimeout(r, 5));
+    const second = batching.run(one(2));
+    inner.release();
+    await first;
+    const began = performance.now();
+    assert.equal((await second).out!.data[0], 2);
+    assert.ok(performance.now() - began < 1000);
+  });
+
+  test("a request's own timeout goes to the inner executor, and only requests with the same timeout share a batch", async () => {
+    const inner = new SumExecutor(1);
+    const batching = new BatchingExecutor(inner, { maxWaitMs: 5 });
+    await Promise.all([batching.run(one(1), { timeoutMs: 500 }), batching.run(one(2)), batching.run(one(3), { timeoutMs: 500 })]);
+    const byTimeout = inner.calls.map((c) => `${c.options?.timeoutMs ?? "-"}:${c.rows}`).sort();
+    assert.deepEqual(byTimeout, ["-:1", "500:2"]);
+  });
+
+  test("closing fails the requests still waiting for a batch", async () => {
+    const inner = new SumExecutor(1);
+    const batching = new BatchingExecutor(inner, { maxWaitMs: 10_000 });
+    inner.hold();
+    const running = batching.run(one(1));
+    await new Promise((r) => setTimeout(r, 5));
+    const waiting = batching.run(one(2));
+    await batching.close();
+    await assert.rejects(waiting, OnnxInferenceError);
+    await assert.rejects(batching.run(one(3)), OnnxInferenceError);
+    inner.release();
+    assert.equal((await running).out!.data[0], 1);
+  });
+
+  test("a caller's rows of the output can be sent to the pool as input without detaching the other callers' rows", async () => {
+    const batching = new BatchingExecutor(new CountingExecutor(pool), { maxWaitMs: 50, maxInFlight: 1 });
+    const [a, b] = await Promise.all([0, 1].map((i) =>
+      batching.run({ modelKey: "mlp", model, inputs: [{ data: row(i), dims: [1, 4] }] })));
+    const before = Array.from(b!.output!.data);
+    const square = mlpOnnx(seededMlpLayers([2, 3, 2], 5));
+    await pool.run({ modelKey: "square", model: square, inputs: [a!.output!] });
+    assert.equal(a!.output!.data.length, 2);
+    assert.deepEqual(Array.from(b!.output!.data), before);
   });
 
   test("a failing batch fails each of its requests with the model's error", async () => {
