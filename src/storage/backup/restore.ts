@@ -115,9 +115,11 @@ class TableLoader {
   readonly #db: Driver;
   readonly #table: BackupTable;
   readonly #columns: BackupColumn[];
-  /** Archive position of each target column. */
-  readonly #positions: number[];
   readonly #rowsPerInsert: number;
+  /** Position of the primary key, when it is one column. */
+  readonly #key: number;
+  /** Positions of the columns that refer to this table's own key (a tree). */
+  readonly #tree: { column: string; at: number }[];
   readonly #seen = new Set<string>();
   readonly #relink: { id: SqlValue; column: string; value: SqlValue }[] = [];
   #batch: SqlValue[][] = [];
@@ -133,21 +135,21 @@ class TableLoader {
       throw new ConflictError(`Table ${table.name} of the target has no column ${missing.join(", ")}: restore with the same version of the service that wrote the backup`);
     }
     this.#columns = archiveColumns.map((name) => byName.get(name)!);
-    this.#positions = this.#columns.map((_, i) => i);
+    const key = table.primaryKey.length === 1 ? this.#columns.findIndex((c) => c.name === table.primaryKey[0]) : -1;
+    this.#key = key;
+    this.#tree = key < 0 ? [] : table.selfReferences.filter((r) => r.references === table.primaryKey[0])
+      .map((r) => ({ column: r.column, at: this.#columns.findIndex((c) => c.name === r.column) }))
+      .filter((r) => r.at >= 0);
     this.#rowsPerInsert = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / Math.max(1, this.#columns.length))));
   }
 
   async add(rows: unknown[][]): Promise<void> {
     const dialect = this.#db.dialect;
-    const key = this.#table.primaryKey.length === 1 ? this.#columns.findIndex((c) => c.name === this.#table.primaryKey[0]) : -1;
-    const tree = this.#table.selfReferences.filter((r) => r.references === this.#table.primaryKey[0] && key >= 0)
-      .map((r) => ({ column: r.column, at: this.#columns.findIndex((c) => c.name === r.column) }))
-      .filter((r) => r.at >= 0);
     for (const raw of rows) {
-      const row = this.#positions.map((i) => coerce(raw[i], this.#columns[i]!, dialect));
-      if (tree.length > 0) {
-        const id = row[key]!;
-        for (const { column, at } of tree) {
+      const row = this.#columns.map((column, i) => coerce(raw[i], column, dialect));
+      if (this.#tree.length > 0) {
+        const id = row[this.#key]!;
+        for (const { column, at } of this.#tree) {
           const parent = row[at];
           if (parent !== null && parent !== undefined && !this.#seen.has(String(parent))) {
             // A row before its parent: linked once the whole table is in.
