@@ -6,11 +6,20 @@ interface Row {
   values: unknown;
   commit(): void;
 }
+/** A stream exceljs pipes into: the PassThrough (of readable-stream 2, without `writableLength`) archiver puts between the sheet and the zip. */
+interface Pipe {
+  readonly _writableState?: { length: number };
+  readonly _readableState?: { length: number };
+}
 interface Worksheet {
   addRow(values: unknown[]): Row;
   commit(): void;
-  /** The sheet's XML on its way into the zip (exceljs' StreamBuf: 64 KiB buffers not yet taken by the zip). */
-  stream?: { buffers?: unknown[] };
+  /**
+   * The sheet's XML on its way into the zip (exceljs' StreamBuf): 64 KiB
+   * buffers not yet handed on, and the streams it hands them to without
+   * waiting for them (archiver reads the sheet through a PassThrough).
+   */
+  stream?: { buffers?: unknown[]; pipes?: Pipe[] };
 }
 interface WorkbookWriter {
   addWorksheet(name: string): Worksheet;
@@ -34,19 +43,34 @@ async function excel(): Promise<ExcelJs> {
 
 // The writer waits while this much is produced but not yet read, so memory stays flat.
 const HIGH_WATER = 4 * 1024 * 1024;
+const SHEET_BUFFER = 65_536;
 
-/** A one-sheet workbook streamed as rows arrive: the header, then each row of cells. */
+/** Bytes of the sheet's XML written but not yet taken by the zip. */
+function sheetBacklog(worksheet: Worksheet): number {
+  const stream = worksheet.stream;
+  let bytes = (stream?.buffers?.length ?? 0) * SHEET_BUFFER;
+  for (const pipe of stream?.pipes ?? []) bytes += (pipe._writableState?.length ?? 0) + (pipe._readableState?.length ?? 0);
+  return bytes;
+}
+
+/**
+ * A one-sheet workbook streamed as rows arrive: the header, then each row of
+ * cells. Rows are read only as fast as the client reads the file: the
+ * sheet's XML not yet zipped and the zip not yet sent stay under a few MiB
+ * (exceljs itself writes into the zip without waiting), and the web stream
+ * takes a chunk only when its reader asks for one. Cancelling the stream
+ * stops reading `rows`.
+ */
 export async function xlsxStream(sheet: string, rows: AsyncIterable<unknown[]>): Promise<ReadableStream<Uint8Array>> {
   const { stream } = await excel();
   const out = new PassThrough();
   const workbook = new stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
   const worksheet = workbook.addWorksheet(sheet);
+  const pending = (): number => out.readableLength + out.writableLength + sheetBacklog(worksheet);
   void (async () => {
     try {
       for await (const row of rows) {
         worksheet.addRow(row).commit();
-        // Both the sheet's XML not yet zipped and the zip not yet sent count.
-        const pending = () => out.readableLength + (worksheet.stream?.buffers?.length ?? 0) * 65_536;
         while (pending() > HIGH_WATER && !out.destroyed) await new Promise((resolve) => setTimeout(resolve, 2));
         if (out.destroyed) return;
       }
@@ -56,7 +80,21 @@ export async function xlsxStream(sheet: string, rows: AsyncIterable<unknown[]>):
       out.destroy(error as Error);
     }
   })();
-  return Readable.toWeb(out) as unknown as ReadableStream<Uint8Array>;
+  const chunks = out[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel() {
+      out.destroy();
+    },
+  }, { highWaterMark: 0 });
 }
 
 /** The rows of the first sheet of a workbook read from a stream, each an array of cell values (text, numbers, booleans, dates). */

@@ -133,10 +133,16 @@ export async function exportResponse(items: AsyncIterable<unknown>, options: Exp
   if (options.format === "csv") return new Response(textStream(csvChunks(iterator, first, options.columns), iterator), { headers });
   const { columns } = options;
   const rows = (async function* () {
-    yield [...columns];
-    for (let next = first; !next.done; next = await iterator.next()) {
-      const item = next.value as Record<string, unknown>;
-      yield columns.map((column) => xlsxCell(valueAt(item, column)));
+    let next = first;
+    try {
+      yield [...columns];
+      for (; !next.done; next = await iterator.next()) {
+        const item = next.value as Record<string, unknown>;
+        yield columns.map((column) => xlsxCell(valueAt(item, column)));
+      }
+    } finally {
+      // A client that hangs up mid-file ends the store's cursor too.
+      if (!next.done) await iterator.return?.();
     }
   })();
   return new Response(await xlsxStream(options.name.slice(0, 31) || "export", rows), { headers });
