@@ -6,8 +6,10 @@
  * response that already has a `Content-Encoding`. A strong `ETag` becomes
  * weak, since the bytes differ from the identity representation.
  */
-import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import type { Settings } from "../core/settings/schema.ts";
+
+// node:zlib costs start-up time and most services never compress: it loads with the first compressed answer.
+let zlib: Promise<typeof import("node:zlib")> | undefined;
 
 const COMPRESSIBLE = /^(?:text\/(?!event-stream)|application\/(?:json|problem\+json|geo\+json|xml|javascript|x-yaml|yaml|csv|graphql-response\+json|openmetrics-text|[a-z.+-]+\+(?:json|xml))|image\/svg\+xml)/i;
 
@@ -47,6 +49,7 @@ export async function compress(request: Request, response: Response, settings: S
   if (body.byteLength < settings.thresholdBytes) {
     return new Response(body, { status: response.status, statusText: response.statusText, headers });
   }
+  const { brotliCompressSync, constants, gzipSync } = await (zlib ??= import("node:zlib"));
   const packed = encoding === "br"
     ? brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: body.byteLength } })
     : gzipSync(body, { level: 6 });

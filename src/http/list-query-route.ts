@@ -4,13 +4,7 @@ import { type ListQueryOptions, parseListQuery } from "../core/query/list-query.
 import { type ListSource, runListRequest, streamListRequest } from "../core/query/list-result.ts";
 import type { ResponseSet } from "./crud/operation.ts";
 import { withEtag } from "./etag.ts";
-
-const cursorSecrets = new WeakMap<Request, string>();
-
-/** Signs the list cursors of this request with the service's secret (set once per request, before routing). */
-export function assignCursorSecret(request: Request, secret: string): void {
-  cursorSecrets.set(request, secret);
-}
+import { cursorSecretOf } from "./cursor-secret.ts";
 
 /** List-query settings of a CRUD router; the table defaults to the SQL repository's. */
 export type ListRouteOptions = Omit<ListQueryOptions, "table"> & { table?: TableDefinition };
@@ -118,7 +112,7 @@ export function listRoute<R extends EntityRecord, T>(
   return {
     query,
     async answer(request: Request, set: ResponseSet, decorate?: (body: unknown) => unknown): Promise<unknown> {
-      const cursorSecret = options.cursorSecret ?? cursorSecrets.get(request);
+      const cursorSecret = options.cursorSecret ?? cursorSecretOf(request);
       const parsed = parseListQuery(new URL(request.url).searchParams, cursorSecret === undefined ? settings : { ...settings, cursorSecret });
       if (wantsNdjson(request)) return ndjsonResponse(streamListRequest(source, parsed));
       const body = await runListRequest(source, parsed, cursorSecret === undefined ? {} : { cursorSecret });

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { type ChapkitError, ForbiddenError } from "../core/errors.ts";
 import type { Logger } from "../core/logging.ts";
-import { assignCursorSecret } from "./list-query-route.ts";
+import { assignCursorSecret } from "./cursor-secret.ts";
 import { assignBodyLimit, type BodyLimits, bodyLimitFor, bodyTooLarge, DEFAULT_BODY_LIMITS } from "./body-limit.ts";
 import { isUnderBasePath, requestPath } from "./base-path.ts";
 import { problemResponse } from "./problem-response.ts";

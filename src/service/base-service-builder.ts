@@ -26,7 +26,6 @@ import { requestContext } from "../http/request-context.ts";
 import { closeRoutes } from "../http/routing.ts";
 import { systemRoutes } from "../http/system.ts";
 import { ConfigurationError } from "./configuration-error.ts";
-import { instrumentDriver } from "../db/instrumented-driver.ts";
 import { trackCommits } from "../db/commit-hooks.ts";
 import { EVENT_OUTBOX_MIGRATIONS } from "../db/event-outbox.ts";
 import { createEventBus, eventsModule } from "./events-module.ts";
@@ -37,16 +36,14 @@ import type { QueuesModuleOptions } from "../modules/queues/mod.ts";
 import type { NotificationsModuleOptions } from "../modules/notifications/mod.ts";
 import type { EtlModuleOptions } from "../modules/etl/mod.ts";
 import { etlRequires } from "../modules/etl/requires.ts";
-import { httpMetrics } from "../http/metrics.ts";
-import { statusPage } from "../http/status-page.ts";
-import { Monitoring } from "../observability/monitoring.ts";
-import { monitoringModule, type MonitoringModuleOptions, monitoringTracer } from "../modules/monitoring/mod.ts";
+import type { MonitoringModuleOptions } from "../modules/monitoring/mod.ts";
 import type { Tracer } from "../observability/tracing.ts";
 import { routeEntries } from "../http/auth-guard-permissions.ts";
 import type { AuthModule, AuthOptions } from "../modules/auth/mod.ts";
 import { type DeferredModule, deferredModule, loadDeferred } from "./deferred-module.ts";
 import { ROW_ACCESS_KEY } from "../http/row-access-key.ts";
-import { entityModule, type EntityOptions } from "../modules/entity/mod.ts";
+import type { EntityOptions } from "../modules/entity/mod.ts";
+import { deferredEntityModule } from "./deferred-entity.ts";
 import type { FlagsModuleOptions } from "../modules/flags/mod.ts";
 import type { GraphqlOptions } from "../modules/graphql/mod.ts";
 import { type Versioning, VERSIONING_KEY, versioningModule, type VersioningOptions } from "../http/versioning.ts";
@@ -66,6 +63,8 @@ import { partitionsModule } from "./partitions-module.ts";
 import { REPLICAS_KEY, replicaCheck, scopeRequests, withReadReplicas } from "./read-replicas.ts";
 import type { ReplicatedDriver } from "../db/replicas.ts";
 import { ServiceSettings, type SettingsOptions } from "./settings.ts";
+
+type MonitoringParts = typeof import("./monitoring-parts.ts");
 
 /** Options of a service builder. */
 export interface ServiceBuilderOptions {
@@ -380,7 +379,7 @@ export class BaseServiceBuilder {
     definition: D,
     options: EntityOptions<D> & { prefix?: Prefix } = {},
   ): this & WithRoutes<CrudRouteTypes<Prefix, EntityInputOf<D>, EntityRecordOf<D>>> {
-    return this.module(entityModule(definition, options)).withRouteTypes<CrudRouteTypes<Prefix, EntityInputOf<D>, EntityRecordOf<D>>>();
+    return this.module(deferredEntityModule(definition, options)).withRouteTypes<CrudRouteTypes<Prefix, EntityInputOf<D>, EntityRecordOf<D>>>();
   }
 
   /** Installs a module: its migrations, set-up, routes, health checks and lifecycle. */
@@ -495,9 +494,9 @@ export class BaseServiceBuilder {
     return code;
   }
 
-  #tracer(options: MonitoringModuleOptions): Tracer | undefined {
+  #tracer(parts: MonitoringParts, options: MonitoringModuleOptions): Tracer | undefined {
     try {
-      return monitoringTracer(options, this.options.info);
+      return parts.monitoringTracer(options, this.options.info);
     } catch (error) {
       throw new ConfigurationError((error as Error).message);
     }
@@ -548,7 +547,8 @@ export class BaseServiceBuilder {
     await loadDeferred(modules);
     this.#checkHealthNames(this.#health?.checks ?? []);
     const settings = await ServiceSettings.load(this.#settingsCode(), source);
-    const tracer = this.#monitoring ? this.#tracer(this.#monitoring) : undefined;
+    const observed = this.#monitoring ? { parts: await import("./monitoring-parts.ts"), options: this.#monitoring } : undefined;
+    const tracer = observed ? this.#tracer(observed.parts, observed.options) : undefined;
     const { logger, logRequests } = this.#logger(settings, tracer);
     const sandbox = settings.current.sandbox.enabled;
     const ownsDb = sandbox || this.#database === undefined;
@@ -566,10 +566,10 @@ export class BaseServiceBuilder {
       if (!sandbox) replicas = await withReadReplicas(opened, store);
       if (replicas) opened = replicas;
     }
-    const monitoring = this.#monitoring
-      ? new Monitoring({ ...this.#monitoring, logger: logger.child({ module: "monitoring" }), ...(tracer ? { tracer } : {}) })
+    const monitoring = observed
+      ? new observed.parts.Monitoring({ ...observed.options, logger: logger.child({ module: "monitoring" }), ...(tracer ? { tracer } : {}) })
       : undefined;
-    const db = trackCommits(monitoring ? instrumentDriver(opened, monitoring) : opened);
+    const db = trackCommits(observed && monitoring ? observed.parts.instrumentDriver(opened, monitoring) : opened);
     const instanceId = newUlid();
     const events = createEventBus({ db, opened, instanceId, settings: settings.current.events, logger: logger.child({ module: "events" }) });
     logCircuitChanges(db, logger);
@@ -577,7 +577,7 @@ export class BaseServiceBuilder {
       if (ownsDb) await opened.close();
       throw error;
     }));
-    if (monitoring) modules.push(monitoringModule(monitoring, this.#monitoring));
+    if (observed && monitoring) modules.push(observed.parts.monitoringModule(monitoring, observed.options));
     if (sandbox) {
       logger.warn("sandbox.enabled", { reset_seconds: settings.current.sandbox.resetSeconds });
       modules.push(sandboxModule(this.#sandboxSeeds));
@@ -613,7 +613,7 @@ export class BaseServiceBuilder {
       // Before any module's setup: entity modules read their rows through it.
       if (this.#auth?.loaded.rowAccess) context.provide(ROW_ACCESS_KEY, this.#auth.loaded.rowAccess);
       for (const module of modules) await module.setup?.(context);
-      const app = this.#assemble(context, modules, logger, logRequests, cursorSecret);
+      const app = this.#assemble(context, modules, logger, logRequests, cursorSecret, observed?.parts);
       for (const module of modules) await module.start?.(context);
       for (const hook of this.#startup) await hook(context);
       installEdge(app, context, { basePath: this.#basePath, logRequests });
@@ -631,7 +631,14 @@ export class BaseServiceBuilder {
     return { json: http.maxBodyBytes, ml: http.maxMlBodyBytes, upload: http.maxUploadBytes, ...this.options.bodyLimits };
   }
 
-  #assemble(context: ServiceContext, modules: ServiceModule[], logger: Logger, logRequests: boolean, cursorSecret: string): AnyElysia {
+  #assemble(
+    context: ServiceContext,
+    modules: ServiceModule[],
+    logger: Logger,
+    logRequests: boolean,
+    cursorSecret: string,
+    monitoringParts: MonitoringParts | undefined,
+  ): AnyElysia {
     const bodyLimits = this.#bodyLimits(context);
     const readiness = context.get<Readiness>(READINESS_KEY);
     const maxBodyBytes = bodyLimits.json;
@@ -652,7 +659,7 @@ export class BaseServiceBuilder {
           ...(context.settings.cors.enabled ? context.settings.cors.origins.filter((origin) => origin !== "*") : []),
         ],
       }));
-    if (context.monitoring) app.use(httpMetrics(context.monitoring, basePath));
+    if (context.monitoring && monitoringParts) app.use(monitoringParts.httpMetrics(context.monitoring, basePath));
     const chap = this.wireProfile() === "chap";
     app
       .use(errorHandler({
@@ -683,8 +690,8 @@ export class BaseServiceBuilder {
       if (chap && this.#health.prefix !== CHAP_HEALTH_PATH) app.use(healthRoutes({ ...this.#health, prefix: CHAP_HEALTH_PATH, checks, readiness, circuits, stream: true }));
       app.use(probeRoutes({ checks, readiness, circuits, ...(this.#health.tags ? { tags: this.#health.tags } : {}) }));
     }
-    if (context.monitoring) {
-      app.use(statusPage(context.monitoring, { title: this.options.info.display_name, ...(healthChecks ? { checks: healthChecks } : {}) }));
+    if (context.monitoring && monitoringParts) {
+      app.use(monitoringParts.statusPage(context.monitoring, { title: this.options.info.display_name, ...(healthChecks ? { checks: healthChecks } : {}) }));
     }
     const slowQueries = context.monitoring?.slowQueries;
     if (this.#system) app.use(systemRoutes({ ...this.#system, db: context.db, readiness, ...(slowQueries ? { slowQueries } : {}) }));

@@ -4,8 +4,9 @@ import type { AnyElysia, Elysia } from "elysia";
 import type { EntityDefinition } from "../core/entity-definition.ts";
 import type { BodyLimits } from "../http/body-limit.ts";
 import type { ServiceContext, ServiceModule } from "../http/module.ts";
-import { entityManagerOf } from "../modules/entity/mod.ts";
-import { type FlagManager, FLAGS_KEY } from "../modules/flags/mod.ts";
+import { entityManagerOf } from "../modules/entity/key.ts";
+import { FLAGS_KEY } from "../modules/flags/key.ts";
+import type { FlagManager } from "../modules/flags/manager.ts";
 import type { EntityManager } from "../modules/entity/manager.ts";
 
 /** A start-up or shutdown hook. */

@@ -15,8 +15,8 @@ import type { EntityDefinition } from "../core/entity-definition.ts";
 import type { EventSelector, ServiceEvent } from "../core/events/mod.ts";
 import { validateValue } from "../core/validation.ts";
 import type { ServiceContext, ServiceModule } from "../http/module.ts";
-import { entityModule } from "../modules/entity/mod.ts";
-import { JOBS_KEY, SCHEDULES_KEY } from "../modules/jobs/mod.ts";
+import { deferredEntityModule } from "./deferred-entity.ts";
+import { JOBS_KEY, SCHEDULES_KEY } from "../modules/jobs/keys.ts";
 import type { JobScheduler, ScheduleSpec } from "../modules/jobs/scheduler.ts";
 import type { JobHandler, JobRunner } from "../modules/jobs/types.ts";
 
@@ -112,7 +112,7 @@ export function pluginConfig<S extends TSchema>(context: ServiceContext, plugin:
  */
 export function pluginModules(plugin: ChapkitPlugin): ServiceModule[] {
   const usesJobs = plugin.jobs !== undefined || Object.keys(plugin.schedules ?? {}).length > 0;
-  const entities = (plugin.entities ?? []).map((definition) => entityModule(definition));
+  const entities = (plugin.entities ?? []).map((definition) => deferredEntityModule(definition));
   const requires = [...(plugin.requires ?? []), ...(usesJobs ? ["jobs"] : []), ...entities.map((module) => module.name)];
   const stops: (() => void)[] = [];
   const own: ServiceModule = {

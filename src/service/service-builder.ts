@@ -1,18 +1,20 @@
 import type { TSchema } from "@sinclair/typebox";
-import { artifactsModule, type ArtifactsModuleOptions } from "../modules/artifact/mod.ts";
-import { configModule, type ConfigModuleOptions } from "../modules/config/mod.ts";
-import { jobsModule, type JobsModuleOptions } from "../modules/jobs/mod.ts";
+import type { ArtifactsModuleOptions } from "../modules/artifact/mod.ts";
+import type { ConfigModuleOptions } from "../modules/config/mod.ts";
+import type { JobsModuleOptions } from "../modules/jobs/mod.ts";
 import type { MlModuleOptions } from "../modules/ml/mod.ts";
 import type { ModelRunner } from "../modules/ml/engine/runner.ts";
-import { tasksModule, type TasksModuleOptions } from "../modules/task/mod.ts";
+import type { TasksModuleOptions } from "../modules/task/mod.ts";
 import { BaseServiceBuilder } from "./base-service-builder.ts";
 import { deferredMlModule } from "./deferred-ml.ts";
+import { deferredModule } from "./deferred-module.ts";
 import type { ArtifactRouteTypes, ConfigRouteTypes, JobRouteTypes, WithRoutes } from "./route-types.ts";
 
 /**
  * The full service builder: everything {@link BaseServiceBuilder} offers,
  * plus the domain modules (configs, artifacts, jobs, tasks, ML) as one-line
- * methods over `module(...)`.
+ * methods over `module(...)`. Each module's code is imported by `build()`,
+ * so a service loads only the modules it installs.
  *
  * @example
  * ```ts ignore
@@ -32,26 +34,32 @@ export class ServiceBuilder extends BaseServiceBuilder {
     schema: S,
     options: Omit<ConfigModuleOptions, "schema"> & { prefix?: Prefix } = {},
   ): this & WithRoutes<ConfigRouteTypes<S, Prefix>> {
-    return this.module(configModule({ ...options, schema })).withRouteTypes<ConfigRouteTypes<S, Prefix>>();
+    const module = deferredModule({ name: "config" }, async () => (await import("../modules/config/mod.ts")).configModule({ ...options, schema }));
+    return this.module(module).withRouteTypes<ConfigRouteTypes<S, Prefix>>();
   }
 
   /** Hierarchical artifacts under `/api/v1/artifacts` (with config links when `enableConfigLinking`). */
   withArtifacts<const Prefix extends string = "/api/v1/artifacts">(
     options: ArtifactsModuleOptions & { prefix?: Prefix },
   ): this & WithRoutes<ArtifactRouteTypes<Prefix>> {
-    return this.module(artifactsModule(options)).withRouteTypes<ArtifactRouteTypes<Prefix>>();
+    const linking = options.enableConfigLinking === true;
+    const shape = { name: "artifacts", requires: linking ? ["config"] : [], provides: linking ? ["config-links"] : [] };
+    const module = deferredModule(shape, async () => (await import("../modules/artifact/mod.ts")).artifactsModule(options));
+    return this.module(module).withRouteTypes<ArtifactRouteTypes<Prefix>>();
   }
 
   /** The persistent job runner and `/api/v1/jobs`. */
   withJobs<const Prefix extends string = "/api/v1/jobs">(
     options: JobsModuleOptions & { prefix?: Prefix } = {},
   ): this & WithRoutes<JobRouteTypes<Prefix>> {
-    return this.module(jobsModule(options)).withRouteTypes<JobRouteTypes<Prefix>>();
+    const module = deferredModule({ name: "jobs" }, async () => (await import("../modules/jobs/mod.ts")).jobsModule(options));
+    return this.module(module).withRouteTypes<JobRouteTypes<Prefix>>();
   }
 
   /** Task CRUD and `$execute` under `/api/v1/tasks`; needs artifacts (and jobs to execute). */
   withTasks(options: TasksModuleOptions = {}): this {
-    return this.module(tasksModule(options));
+    const module = deferredModule({ name: "tasks", requires: ["artifacts", "jobs"] }, async () => (await import("../modules/task/mod.ts")).tasksModule(options));
+    return this.module(module);
   }
 
   /** `$train` and `$predict` under `/api/v1/ml` over `runner`; needs config, linked artifacts and jobs. */

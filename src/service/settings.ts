@@ -8,7 +8,6 @@ import {
   type SettingSource,
 } from "../core/settings/load.ts";
 import { renderSettings } from "../core/settings/render.ts";
-import { secretResolver } from "../core/settings/secrets.ts";
 import type { Settings, SettingsInput } from "../core/settings/schema.ts";
 import { type Environment, processEnvironment } from "../runtime/env.ts";
 
@@ -46,8 +45,17 @@ async function load(code: SettingsInput, options: SettingsOptions | undefined): 
     code,
     env,
     ...(path ? { file: readSettingsFile(path) } : {}),
-    resolveSecret: options.resolveSecret ?? secretResolver({ env }),
+    resolveSecret: options.resolveSecret ?? deferredSecretResolver(env),
   });
+}
+
+/** The standard secret resolver, whose code (Vault, AWS signing) loads with the first secret reference. */
+function deferredSecretResolver(env: Environment): SecretResolver {
+  let resolver: Promise<(reference: string) => Promise<string>> | undefined;
+  return async (reference) => {
+    resolver ??= import("../core/settings/secrets.ts").then(({ secretResolver }) => secretResolver({ env }));
+    return await (await resolver)(reference);
+  };
 }
 
 /**

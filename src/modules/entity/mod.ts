@@ -20,7 +20,6 @@ import { CachedRepository } from "../../db/cache/cached-repository.ts";
 import { ShardedRepository, type ShardMap } from "../../db/shards.ts";
 import { openDatabase } from "../../db/open.ts";
 import type { Driver } from "../../db/driver.ts";
-import type { Migration } from "../../db/migration.ts";
 import { partitionMigration, type PartitionPolicy, Partitions, PARTITIONS_KEY } from "../../db/partitions.ts";
 import { QUERY_CACHE_KEY, type QueryCache } from "../../db/cache/query-cache.ts";
 import type { TableCacheOptions } from "../../db/cache/table-cache.ts";
@@ -29,6 +28,10 @@ import type { Repository } from "../../core/repository.ts";
 import { ROW_ACCESS_KEY } from "../../http/row-access-key.ts";
 import type { RowAccess } from "../../http/row-policy.ts";
 import { type EntityHooks, type EntityManager, entityManagerOn } from "./manager.ts";
+import { entityKey, entityManagerOf } from "./key.ts";
+import { partitionable, shardable } from "./check-options.ts";
+
+export { entityKey, entityManagerOf } from "./key.ts";
 
 /** What `withEntity` takes besides the definition; every key is optional. */
 export interface EntityOptions<D extends EntityDefinition> {
@@ -102,40 +105,9 @@ export interface RegisteredEntity {
 
 const REGISTRY_KEY = "entity:*";
 
-/** No migration on the service's database for a sharded table, once its options are known to fit. @throws {TypeError} otherwise. */
-function shardable<D extends EntityDefinition>(definition: D, options: EntityOptions<D>): Migration[] {
-  const name = definition.table.name;
-  if (options.cache || options.partition) throw new TypeError(`Table ${name} is sharded: it takes neither cache nor partition`);
-  if (!options.shards || options.shards.urls.length === 0) throw new TypeError(`Table ${name} is sharded over no database: give shards.urls`);
-  if (!(options.shards.key in definition.table.columns)) throw new TypeError(`Cannot shard ${name} by ${options.shards.key}: it has no such column`);
-  return [];
-}
-
-/** The policy, once the table is known to be partitionable. @throws {TypeError} for a unique column or an unknown time column. */
-function partitionable(definition: EntityDefinition, policy: PartitionPolicy): PartitionPolicy {
-  const table = definition.table;
-  const column = policy.column ?? "created_at";
-  if (column !== "created_at" && column !== "updated_at" && !(column in table.columns)) {
-    throw new TypeError(`Cannot partition ${table.name} by ${column}: it has no such column`);
-  }
-  const unique = [...Object.entries(table.columns).filter(([, c]) => c.unique).map(([name]) => name), ...(table.indexes ?? []).filter((i) => i.unique).map((i) => i.columns.join(", "))];
-  if (unique.length > 0) throw new TypeError(`Cannot partition ${table.name}: a partitioned table cannot keep its unique ${unique.join("; ")} (it would have to include ${column})`);
-  return policy;
-}
-
 /** Every entity installed with `withEntity`, in installation order (complete once every module is set up). */
 export function registeredEntities(context: ServiceContext): readonly RegisteredEntity[] {
   return context.has(REGISTRY_KEY) ? context.get<RegisteredEntity[]>(REGISTRY_KEY) : [];
-}
-
-/** The key an entity's manager is provided under: `entity:<table>`. */
-export function entityKey(definition: EntityDefinition): string {
-  return `entity:${definition.table.name}`;
-}
-
-/** The manager of an installed entity, typed by its definition. @throws {Error} when the entity is not installed. */
-export function entityManagerOf<D extends EntityDefinition>(context: ServiceContext, definition: D): EntityManager<D> {
-  return context.get<EntityManager<D>>(entityKey(definition));
 }
 
 /**

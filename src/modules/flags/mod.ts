@@ -1,4 +1,5 @@
 import type { ServiceContext, ServiceModule } from "../../http/module.ts";
+import { FLAGS_KEY } from "./key.ts";
 import { FlagManager } from "./manager.ts";
 import { flagsRoutes } from "./routes.ts";
 import { createFlagRepository, FLAGS_MIGRATIONS } from "./store.ts";
@@ -8,8 +9,7 @@ export { FlagManager, type FlagManagerOptions } from "./manager.ts";
 export { FLAGS_PERMISSION, flagsRoutes, type FlagsRoutesOptions } from "./routes.ts";
 export { type FlagRecord, flagsTable } from "./schema.ts";
 
-/** The key under which the flags module provides its {@link FlagManager}. */
-export const FLAGS_KEY = "flags";
+export { FLAGS_KEY } from "./key.ts";
 
 /** Options of {@link flagsModule}. */
 export interface FlagsModuleOptions {

@@ -26,12 +26,9 @@ import { registerSubscribable } from "../../http/realtime/collections.ts";
 import { ROW_ACCESS_KEY } from "../../http/row-access-key.ts";
 import type { RowAccess } from "../../http/row-policy.ts";
 import { JOB_TENANTS_MIGRATION, jobEventVisibility, tenantScopedRunner } from "./tenant-scope.ts";
+import { JOBS_KEY, SCHEDULES_KEY } from "./keys.ts";
 
-/** The key under which the jobs module provides its {@link JobRunner}. */
-export const JOBS_KEY = "jobs";
-
-/** The key under which the jobs module provides its {@link JobScheduler}. */
-export const SCHEDULES_KEY = "schedules";
+export { JOBS_KEY, SCHEDULES_KEY } from "./keys.ts";
 
 /** Options of {@link jobsModule}. */
 export interface JobsModuleOptions {

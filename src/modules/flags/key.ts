@@ -1,0 +1,4 @@
+// Apart from the module, so the service lifecycle finds the flags without loading them: the module loads on `withFlags()`.
+
+/** The key under which the flags module provides its `FlagManager`. */
+export const FLAGS_KEY = "flags";
