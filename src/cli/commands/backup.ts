@@ -111,7 +111,7 @@ function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
-/** The `backup` command. */
+/** `chapkit backup`: a gzip'd NDJSON archive of every table and blob, read as one consistent snapshot while the service runs. */
 export function backupCommand(cli: CliContext): Command {
   return new Command("backup")
     .description("Write a portable archive (gzip'd NDJSON) of every table and blob of the store, read as one consistent snapshot while the service runs.")
@@ -138,7 +138,7 @@ export function backupCommand(cli: CliContext): Command {
     });
 }
 
-/** The `restore` command. */
+/** `chapkit restore`: loads a `chapkit backup` archive into an empty SQLite or PostgreSQL store, in one transaction. */
 export function restoreCommand(cli: CliContext): Command {
   return new Command("restore")
     .description("Load an archive of `chapkit backup` into an empty store of either kind (SQLite or PostgreSQL): migrates it with the service's migrations, then inserts everything in one transaction.")

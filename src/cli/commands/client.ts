@@ -34,7 +34,7 @@ async function loadDocument(options: ClientOptions, cwd: string): Promise<OpenAp
   return await response.json() as OpenApiDocument;
 }
 
-/** The `client` command. */
+/** `chapkit client`: a typed client (TypeScript, Python or Go) generated from a service's OpenAPI document. */
 export function clientCommand(cli: CliContext): Command {
   return new Command("client")
     .description("Generate a typed client (TypeScript, Python or Go) from a service's OpenAPI document.")

@@ -11,7 +11,7 @@ interface ConfigOptions {
   json?: boolean;
 }
 
-/** The `config` command. */
+/** `chapkit config`: the effective settings (secrets masked), each value's source, and what reloads live. */
 export function configCommand(cli: CliContext): Command {
   return new Command("config")
     .description("Show the effective configuration (secrets masked), where each value comes from, and what reloads live.")

@@ -21,7 +21,7 @@ function serviceCommand(entry: string, runtime: "bun" | "deno"): string[] {
   return runtime === "bun" ? [executable, entry] : [executable, "run", "-A", entry];
 }
 
-/** The `dev` command. */
+/** `chapkit dev`: runs the service and restarts it when a project file changes. */
 export function devCommand(cli: CliContext): Command {
   const current = runtimeName();
   return new Command("dev")

@@ -14,7 +14,7 @@ interface InitOptions {
   force?: boolean;
 }
 
-/** The `init` command. */
+/** `chapkit init`: a new project (main.ts, its test, manifest, Dockerfile, compose.yml, README) from a template. */
 export function initCommand(cli: CliContext): Command {
   const list = TEMPLATES.map((t) => `  ${t.name.padEnd(10)} ${t.description}`).join("\n");
   return new Command("init")

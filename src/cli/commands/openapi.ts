@@ -5,7 +5,7 @@ import { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { type ServiceOptions, serviceFetch, serviceOptions } from "../_http.ts";
 
-/** The `openapi` command. */
+/** `chapkit openapi`: prints a running service's OpenAPI document. */
 export function openapiCommand(cli: CliContext): Command {
   return serviceOptions(new Command("openapi").description("Print a running service's OpenAPI document (GET /openapi.json)."))
     .option("-o, --out <file>", "write to a file instead of stdout")

@@ -16,7 +16,7 @@ interface SchemaOptions {
   out?: string;
 }
 
-/** The `schema` command. */
+/** `chapkit schema`: the service's tables as an ER diagram (Mermaid or SVG). */
 export function schemaCommand(cli: CliContext): Command {
   return new Command("schema")
     .description("Draw the service's tables as an ER diagram (Mermaid or SVG).")

@@ -15,7 +15,7 @@ interface TestOptions extends ServiceOptions {
   json?: boolean;
 }
 
-/** The `test` command. */
+/** `chapkit test`: checks a running service against the chapkit contract; exit status 1 on any deviation. */
 export function testCommand(cli: CliContext): Command {
   return serviceOptions(
     new Command("test").description("Check that a running service answers the chapkit contract; exits 1 on any deviation."),

@@ -2,7 +2,7 @@
 import type { ProjectTemplate } from "../template.ts";
 import { ENV_IMPORT, HEALTH_TEST, testPrelude } from "./_test-prelude.ts";
 
-/** The auth template. */
+/** `chapkit init --template auth`: configs behind API keys (`X-API-Key`), keys issued over the API. */
 export const authTemplate: ProjectTemplate = {
   name: "auth",
   description: "configs behind API keys (X-API-Key), with keys issued over the API",

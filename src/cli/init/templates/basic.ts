@@ -2,7 +2,7 @@
 import type { ProjectTemplate } from "../template.ts";
 import { ENV_IMPORT, HEALTH_TEST, testPrelude } from "./_test-prelude.ts";
 
-/** The basic template. */
+/** `chapkit init` by default: configs, artifacts, tasks and jobs on SQLite or PostgreSQL. */
 export const basicTemplate: ProjectTemplate = {
   name: "basic",
   description: "configs, artifacts, tasks and jobs on SQLite or PostgreSQL",

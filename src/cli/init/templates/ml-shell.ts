@@ -49,7 +49,7 @@ with open(args.output, "w", newline="") as handle:
 
 // The generated code reads import.meta.url, spelt in two parts below so the build does not rewrite it as a URL of this file.
 
-/** The ml-shell template. */
+/** `chapkit init --template ml-shell`: train/predict by external scripts through the shell runner. */
 export const mlShellTemplate: ProjectTemplate = {
   name: "ml-shell",
   description: "train/predict by external Python scripts (any language works) through the shell runner",

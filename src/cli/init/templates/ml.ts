@@ -39,7 +39,7 @@ if (import.meta.main) {
 export const mlTest = (): string =>
   `${testPrelude()}${HEALTH_TEST}${trainPredictTest(ML_COLUMNS, ML_ROWS, ML_FUTURE)}`;
 
-/** The ml template. */
+/** `chapkit init --template ml`: train/predict with a functional runner written in TypeScript. */
 export const mlTemplate: ProjectTemplate = {
   name: "ml",
   description: "train/predict with a functional runner written in TypeScript",

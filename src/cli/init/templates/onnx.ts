@@ -3,7 +3,7 @@ import type { ProjectTemplate } from "../template.ts";
 import { ENV_IMPORT } from "./_test-prelude.ts";
 import { mlService, mlTest, ML_USAGE } from "./ml.ts";
 
-/** The onnx template. */
+/** `chapkit init --template onnx`: uploaded `.onnx` models run by onnxruntime-web in worker threads. */
 export const onnxTemplate: ProjectTemplate = {
   name: "onnx",
   description: "ONNX models run by onnxruntime-web in worker threads; upload your own .onnx files",
