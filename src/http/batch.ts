@@ -13,9 +13,9 @@ import { validateValue } from "../core/validation.ts";
 import { clientAddressOf, rememberClientAddress } from "../runtime/client-address.ts";
 import type { ServiceContext, ServiceModule } from "./module.ts";
 import { routeDetail } from "./route-doc.ts";
+import { SERVICE_APP_KEY } from "./service-app-key.ts";
 
-/** The service-context key under which the builder provides the assembled app (for in-process dispatch). */
-export const SERVICE_APP_KEY = "service.app";
+export { SERVICE_APP_KEY } from "./service-app-key.ts";
 
 /** Options of {@link batchModule}. */
 export interface BatchOptions {

@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { type AnyElysia, Elysia } from "elysia";
 import type { ServiceInfo } from "../core/info.ts";
 import { FALLBACK_SCRIPT, FALLBACK_SCRIPT_PATH, fallbackPageHtml } from "./_docs-fallback.ts";
@@ -41,6 +39,7 @@ let script: Promise<Uint8Array> | undefined;
 function scalarScript(): Promise<Uint8Array> {
   script ??= (async () => {
     try {
+      const [{ readFile }, { createRequire }] = await Promise.all([import("node:fs/promises"), import("node:module")]);
       const require = createRequire(import.meta.url);
       return new Uint8Array(await readFile(require.resolve("@scalar/api-reference/browser/standalone.js")));
     } catch {

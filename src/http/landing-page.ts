@@ -1,7 +1,6 @@
 import { type AnyElysia, Elysia } from "elysia";
 import { addRoute } from "./_route.ts";
 import { escapeHtml, pageHeaders } from "./html.ts";
-import { modelCardHtml } from "./model-card-page.ts";
 
 /** Options of {@link landingPage}. */
 export interface LandingPageOptions {
@@ -89,9 +88,18 @@ fetch('${inScript(basePath)}/api/v1/info')
 
 /** `GET /`: a page that shows the service info, or an ML service's model card (hidden from the OpenAPI document). */
 export function landingPage(options: LandingPageOptions = {}): AnyElysia {
-  const html = options.page === "model-card" ? modelCardHtml(options.basePath ?? "") : landingPageHtml(options.basePath ?? "");
+  const basePath = options.basePath ?? "";
   const app = new Elysia();
-  addRoute(app, "GET", "/", () =>
-    new Response(html, { headers: pageHeaders() }), { detail: { hide: true } });
+  if (options.page === "model-card") {
+    // Only ML services show a model card: its page code loads with the first visit.
+    let card: Promise<string> | undefined;
+    addRoute(app, "GET", "/", async () => {
+      card ??= import("./model-card-page.ts").then(({ modelCardHtml }) => modelCardHtml(basePath));
+      return new Response(await card, { headers: pageHeaders() });
+    }, { detail: { hide: true } });
+    return app;
+  }
+  const html = landingPageHtml(basePath);
+  addRoute(app, "GET", "/", () => new Response(html, { headers: pageHeaders() }), { detail: { hide: true } });
   return app;
 }

@@ -2,11 +2,8 @@ import { Type } from "@sinclair/typebox";
 import { type AnyElysia, Elysia } from "elysia";
 import { nowIso } from "../core/time.ts";
 import type { Driver } from "../db/driver.ts";
-import { describeSchema } from "../db/introspect.ts";
-import { svgDiagram } from "../db/schema-diagram.ts";
 import { hostName, platformName, runtimeName, runtimeVersion, timeZoneName } from "../runtime/runtime.ts";
 import { addRoute } from "./_route.ts";
-import { adviseIndexes } from "../db/index-advice.ts";
 import type { SlowQueryLog } from "../observability/slow-queries.ts";
 import type { Readiness } from "./readiness.ts";
 import { routeDetail } from "./route-doc.ts";
@@ -91,8 +88,11 @@ export function systemRoutes(options: SystemRoutesOptions = {}): AnyElysia {
   });
   const db = options.db;
   if (options.schemaDiagram && db) {
-    addRoute(app, "GET", `${prefix}/schema.svg`, async () =>
-      new Response(svgDiagram(await describeSchema(db)), { headers: { "content-type": "image/svg+xml; charset=utf-8" } }), {
+    addRoute(app, "GET", `${prefix}/schema.svg`, async () => {
+      // The introspection and drawing code loads with the first diagram, not at start-up.
+      const [{ describeSchema }, { svgDiagram }] = await Promise.all([import("../db/introspect.ts"), import("../db/schema-diagram.ts")]);
+      return new Response(svgDiagram(await describeSchema(db)), { headers: { "content-type": "image/svg+xml; charset=utf-8" } });
+    }, {
       detail: routeDetail({
         summary: "ER diagram of the database tables (SVG)",
         tags: options.tags ?? ["Service"],
@@ -103,7 +103,10 @@ export function systemRoutes(options: SystemRoutesOptions = {}): AnyElysia {
   }
   const slowQueries = options.slowQueries;
   if (slowQueries && db) {
-    addRoute(app, "GET", `${prefix}/$index-advice`, async () => ({ items: await adviseIndexes(db, slowQueries.entries()) }), {
+    addRoute(app, "GET", `${prefix}/$index-advice`, async () => {
+      const { adviseIndexes } = await import("../db/index-advice.ts");
+      return { items: await adviseIndexes(db, slowQueries.entries()) };
+    }, {
       detail: routeDetail({
         summary: "Index advice",
         description: "Columns the logged slow statements filter or sort on that lead no index, most seen first, each with its CREATE INDEX statement.",

@@ -30,7 +30,8 @@ import { trackCommits } from "../db/commit-hooks.ts";
 import { EVENT_OUTBOX_MIGRATIONS } from "../db/event-outbox.ts";
 import { createEventBus, eventsModule } from "./events-module.ts";
 import type { RealtimeOptions } from "../http/realtime/module.ts";
-import { type BatchOptions, batchModule, SERVICE_APP_KEY } from "../http/batch.ts";
+import type { BatchOptions } from "../http/batch.ts";
+import { SERVICE_APP_KEY } from "../http/service-app-key.ts";
 import type { WebhooksModuleOptions } from "../modules/webhooks/mod.ts";
 import type { QueuesModuleOptions } from "../modules/queues/mod.ts";
 import type { NotificationsModuleOptions } from "../modules/notifications/mod.ts";
@@ -57,7 +58,7 @@ import { RATE_LIMIT_STORE_KEY, rateLimitModule } from "./rate-limit-module.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import type { RateLimitStore } from "../core/rate-limit.ts";
 import { createServiceContext } from "./service-context.ts";
-import { SANDBOX_DATABASE_URL, type SandboxSeed, sandboxModule } from "./sandbox.ts";
+import type { SandboxSeed } from "./sandbox.ts";
 import { queryCacheModule } from "./query-cache-module.ts";
 import { partitionsModule } from "./partitions-module.ts";
 import { REPLICAS_KEY, replicaCheck, scopeRequests, withReadReplicas } from "./read-replicas.ts";
@@ -313,7 +314,7 @@ export class BaseServiceBuilder {
    * store writes in one transaction (see docs/batch.md).
    */
   withBatch(options: BatchOptions = {}): this {
-    return this.module(batchModule(options));
+    return this.module(deferredModule({ name: "batch" }, async () => (await import("../http/batch.ts")).batchModule(options)));
   }
 
   /**
@@ -551,6 +552,7 @@ export class BaseServiceBuilder {
     const tracer = observed ? this.#tracer(observed.parts, observed.options) : undefined;
     const { logger, logRequests } = this.#logger(settings, tracer);
     const sandbox = settings.current.sandbox.enabled;
+    const sandboxed = sandbox ? await import("./sandbox.ts") : undefined;
     const ownsDb = sandbox || this.#database === undefined;
     const store = settings.current.database;
     // A sandbox never touches the configured store.
@@ -560,7 +562,7 @@ export class BaseServiceBuilder {
     if (given) {
       opened = given;
     } else {
-      opened = await openDatabase(sandbox ? SANDBOX_DATABASE_URL : store.url, {
+      opened = await openDatabase(sandboxed ? sandboxed.SANDBOX_DATABASE_URL : store.url, {
         postgres: { breaker: { failureThreshold: store.breakerThreshold, probeIntervalMs: store.breakerProbeMs } },
       });
       if (!sandbox) replicas = await withReadReplicas(opened, store);
@@ -578,9 +580,9 @@ export class BaseServiceBuilder {
       throw error;
     }));
     if (observed && monitoring) modules.push(observed.parts.monitoringModule(monitoring, observed.options));
-    if (sandbox) {
+    if (sandboxed) {
       logger.warn("sandbox.enabled", { reset_seconds: settings.current.sandbox.resetSeconds });
-      modules.push(sandboxModule(this.#sandboxSeeds));
+      modules.push(sandboxed.sandboxModule(this.#sandboxSeeds));
     }
     // Before the modules that add partitioned tables in their set-up.
     modules.unshift(partitionsModule(db, logger.child({ module: "partitions" })));

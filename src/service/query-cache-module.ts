@@ -1,8 +1,6 @@
 /** The query cache of a service, opened when the first table opts in and closed on shutdown. */
 import type { Logger } from "../core/logging.ts";
 import type { Settings } from "../core/settings/schema.ts";
-import { MemoryCacheBackend } from "../db/cache/memory-cache.ts";
-import { PostgresCacheBus } from "../db/cache/postgres-bus.ts";
 import { QUERY_CACHE_KEY, QueryCache } from "../db/cache/query-cache.ts";
 import type { Driver } from "../db/driver.ts";
 import type { ServiceModule } from "../http/module.ts";
@@ -32,7 +30,7 @@ export function queryCacheModule(parts: QueryCacheModuleParts): ServiceModule {
   });
   let warned = false;
   const cache = new QueryCache({
-    // The Redis and Memcached adapters load with the first cached table, not at start-up.
+    // Every backend and bus loads with the first cached table, not at start-up.
     backend: async () => {
       if (settings.store === "redis") {
         return (await import("../integrations/redis-cache.ts")).RedisCacheBackend.connect(settings.redisUrl, { keyPrefix: settings.keyPrefix });
@@ -40,11 +38,11 @@ export function queryCacheModule(parts: QueryCacheModuleParts): ServiceModule {
       if (settings.store === "memcached") {
         return (await import("../integrations/memcached-cache.ts")).MemcachedCacheBackend.connect(settings.memcachedUrl, { keyPrefix: settings.keyPrefix });
       }
-      return new MemoryCacheBackend();
+      return new (await import("../db/cache/memory-cache.ts")).MemoryCacheBackend();
     },
     bus: async () => {
       const bus = settings.bus === "auto" ? (db.dialect === "postgres" ? "postgres" : "none") : settings.bus;
-      if (bus === "postgres") return new PostgresCacheBus(db, { instanceId });
+      if (bus === "postgres") return new (await import("../db/cache/postgres-bus.ts")).PostgresCacheBus(db, { instanceId });
       if (bus === "redis") {
         const { RedisCacheBus } = await import("../integrations/redis-cache.ts");
         return RedisCacheBus.connect(settings.redisUrl, { instanceId, channel: `${settings.keyPrefix}invalidate` });

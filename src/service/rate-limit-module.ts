@@ -3,7 +3,6 @@ import type { Logger } from "../core/logging.ts";
 import { MemoryRateLimitStore, type RateLimitStore } from "../core/rate-limit.ts";
 import type { Settings } from "../core/settings/schema.ts";
 import type { ServiceModule } from "../http/module.ts";
-import { RedisRateLimitStore } from "../integrations/redis-rate-limit.ts";
 
 /** The registry key of the service's {@link RateLimitStore}. */
 export const RATE_LIMIT_STORE_KEY = "rate-limit-store";
@@ -16,7 +15,7 @@ export const RATE_LIMIT_STORE_KEY = "rate-limit-store";
  */
 export async function rateLimitModule(settings: Settings["rateLimit"], logger: Logger): Promise<ServiceModule> {
   const store: RateLimitStore = settings.store === "redis"
-    ? await RedisRateLimitStore.connect(settings.redisUrl, { keyPrefix: settings.keyPrefix })
+    ? await (await import("../integrations/redis-rate-limit.ts")).RedisRateLimitStore.connect(settings.redisUrl, { keyPrefix: settings.keyPrefix })
     : new MemoryRateLimitStore();
   if (settings.store === "redis") logger.info("ratelimit.store", { store: "redis" });
   return {
