@@ -22,7 +22,7 @@ export function trackCommits(driver: Driver): CommitTrackingDriver {
 
 class CommitTracking implements CommitTrackingDriver {
   readonly #inner: Driver;
-  readonly #scope = new AsyncLocalStorage<(() => void)[]>();
+  readonly #scope = new AsyncLocalStorage<(() => void | Promise<void>)[]>();
   readonly listen?: Driver["listen"];
   // Without it, every streamed list of a service (NDJSON, exports) would read all its rows at once.
   readonly stream?: Driver["stream"];
@@ -37,8 +37,8 @@ class CommitTracking implements CommitTrackingDriver {
     return this.#inner.afterTransaction ? this.#inner.afterTransaction(fn) : settle(fn);
   }
 
-  pipeline(sql: string, params?: readonly SqlValue[]): boolean {
-    return this.#inner.pipeline?.(sql, params) ?? false;
+  pipeline<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> | undefined {
+    return this.#inner.pipeline?.<T>(sql, params);
   }
 
   get dialect(): Driver["dialect"] {
@@ -63,14 +63,19 @@ class CommitTracking implements CommitTrackingDriver {
 
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
     const parent = this.#scope.getStore();
-    const queued: (() => void)[] = [];
+    const queued: (() => void | Promise<void>)[] = [];
     const result = await this.#inner.transaction((tx) => this.#scope.run(queued, () => fn(tx)));
-    if (parent) parent.push(...queued);
-    else for (const fn of queued) fn();
+    if (parent) {
+      parent.push(...queued);
+      return result;
+    }
+    // Every callback runs at once, in order; those that return a promise are awaited together.
+    const pending = queued.map((queuedFn) => queuedFn()).filter((value): value is Promise<void> => value instanceof Promise);
+    if (pending.length > 0) await Promise.all(pending.map((promise) => promise.catch(() => {})));
     return result;
   }
 
-  afterCommit(fn: () => void): boolean {
+  afterCommit(fn: () => void | Promise<void>): boolean {
     const queued = this.#scope.getStore();
     if (!queued) return false;
     queued.push(fn);

@@ -59,15 +59,16 @@ export interface Driver extends Executor {
    */
   afterTransaction?(fn: () => unknown): void | Promise<void>;
   /**
-   * Inside a transaction, sends a statement whose rows nobody reads without
-   * waiting for its answer: it reaches the server with the statements after
-   * it, at the latest with the `COMMIT`, instead of costing a round trip of
-   * its own. Its failure fails the transaction (or the savepoint it was sent
-   * in): that rolls back and `transaction()` rejects with the error. Returns
-   * false, sending nothing, outside a transaction; the caller then runs the
-   * statement itself. Absent where statements cannot be pipelined (SQLite).
+   * Inside a transaction, sends a statement without waiting for its answer:
+   * it reaches the server with the statements after it, at the latest with
+   * the `COMMIT`, instead of costing a round trip of its own. Returns its
+   * rows' promise (settled by the time the transaction ends; a caller may
+   * ignore it). Its failure fails the transaction (or the savepoint it was
+   * sent in): that rolls back and `transaction()` rejects with the error.
+   * Returns undefined, sending nothing, outside a transaction; the caller then
+   * runs the statement itself. Absent where statements cannot be pipelined (SQLite).
    */
-  pipeline?(sql: string, params?: readonly SqlValue[]): boolean;
+  pipeline?<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> | undefined;
   /**
    * The breaker that guards this store, when it has one (PostgreSQL): open
    * while the server is unreachable, so health checks and metrics can report

@@ -1,4 +1,4 @@
-import type { EventJournal, ServiceEvent } from "../core/events/types.ts";
+import type { CommitHooks, EventJournal, ServiceEvent } from "../core/events/types.ts";
 import type { Logger } from "../core/logging.ts";
 import type { Driver, Executor, SqlValue } from "./driver.ts";
 import type { Migration } from "./migration.ts";
@@ -26,8 +26,14 @@ export const EVENT_OUTBOX_MIGRATIONS: readonly Migration[] = [{
 /** Sequence numbers per notification: far below NOTIFY's 8000-byte payload limit. */
 const PER_NOTIFY = 300;
 
-/** Where an {@link OutboxJournal} writes: a store, pipelining its rows into the writer's transaction when it can. */
-export type OutboxStore = Executor & Pick<Driver, "pipeline">;
+/**
+ * Where an {@link OutboxJournal} writes: a store that pipelines the rows into
+ * the writer's transaction and announces them after its commit, when it can.
+ */
+export type OutboxStore = Executor & Pick<Driver, "pipeline" | "inTransaction"> & Partial<CommitHooks>;
+
+/** The sequence number of an outbox row (a bigint column: a string from postgres.js). */
+type OutboxSeq = { seq: string | number };
 
 /** How an {@link OutboxJournal} is made. */
 export interface OutboxJournalOptions {
@@ -45,13 +51,16 @@ export interface OutboxJournalOptions {
  * The event journal on PostgreSQL: events are inserted into the outbox
  * table in the writer's transaction, and a `NOTIFY` carrying only
  * `table:origin:seq,seq,…` (never the event, which may exceed the 8000-byte payload
- * limit) is sent on commit. Every other instance reads the rows by sequence
+ * limit) is sent once it committed. Every other instance reads the rows by sequence
  * number and delivers them to its subscribers. Rows older than the
  * retention are pruned while instances listen.
  */
 export class OutboxJournal implements EventJournal {
   readonly #db: OutboxStore;
   readonly #options: OutboxJournalOptions;
+  /** Committed sequence numbers not yet announced by a NOTIFY. */
+  readonly #unannounced: bigint[] = [];
+  #announcing: Promise<void> | undefined;
 
   /** Creates the journal over a store (statements run in the caller's transaction, if any). */
   constructor(db: OutboxStore, options: OutboxJournalOptions) {
@@ -65,14 +74,61 @@ export class OutboxJournal implements EventJournal {
       const chunk = events.slice(start, start + PER_NOTIFY);
       const params: SqlValue[] = [];
       for (const event of chunk) params.push(this.#options.origin, createdAt, JSON.stringify(event));
-      const rows = chunk.map(() => "(?, ?, ?)").join(", ");
-      const sql = `WITH e AS (INSERT INTO chapkit_events (origin, created_at, event) VALUES ${rows} RETURNING seq) ` +
-        `SELECT pg_notify(?, 'chapkit_events'::regclass::oid::text || ':' || ?::text || ':' || ` +
-        `(SELECT string_agg(seq::text, ',' ORDER BY seq) FROM e)) AS sent`;
-      params.push(EVENTS_CHANNEL, this.#options.origin);
-      // In the writer's transaction the rows travel with its COMMIT: no round trip of their own.
-      if (this.#db.pipeline?.(sql, params)) continue;
-      await this.#db.query(sql, params);
+      const insert = `INSERT INTO chapkit_events (origin, created_at, event) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")} RETURNING seq`;
+      const inTransaction = this.#db.inTransaction?.() === true;
+      let rows: readonly OutboxSeq[] = [];
+      // A rollback drops the callback, and the rows with it.
+      if (inTransaction && this.#db.afterCommit?.(() => this.#announce(rows))) {
+        // The rows travel with the next statement or the COMMIT: no round trip of their own.
+        const pipelined = this.#db.pipeline?.<OutboxSeq>(insert, params);
+        if (pipelined) pipelined.then((answer) => (rows = answer), () => {});
+        else rows = await this.#db.query<OutboxSeq>(insert, params);
+      } else if (inTransaction) {
+        // A transaction whose commit this journal cannot follow: the NOTIFY is sent on its commit.
+        await this.#db.query(
+          `WITH e AS (${insert}) SELECT pg_notify(?, 'chapkit_events'::regclass::oid::text || ':' || ?::text || ':' || ` +
+            `(SELECT string_agg(seq::text, ',' ORDER BY seq) FROM e)) AS sent`,
+          [...params, EVENTS_CHANNEL, this.#options.origin],
+        );
+      } else {
+        await this.#announce(await this.#db.query<OutboxSeq>(insert, params));
+      }
+    }
+  }
+
+  /**
+   * Queues a NOTIFY for committed rows. It is sent after the commit, in a
+   * statement of its own: a NOTIFY inside the writer's transaction holds
+   * PostgreSQL's notification lock through the commit's WAL flush, so every
+   * notifying commit of the database waits for the previous one's flush.
+   * This instance sends its NOTIFYs one at a time, in the order its commits
+   * returned; rows committed meanwhile share the next one, in sequence order.
+   * The writer's transaction resolves once its NOTIFY is sent.
+   */
+  #announce(rows: readonly OutboxSeq[]): Promise<void> {
+    for (const row of rows) this.#unannounced.push(BigInt(row.seq));
+    if (this.#unannounced.length === 0) return this.#announcing ?? Promise.resolve();
+    // Seqs queued while a NOTIFY is on its way go with the next one, which the same promise awaits.
+    this.#announcing ??= this.#sendAnnouncements();
+    return this.#announcing;
+  }
+
+  async #sendAnnouncements(): Promise<void> {
+    try {
+      while (this.#unannounced.length > 0) {
+        const seqs = this.#unannounced.splice(0, PER_NOTIFY).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        try {
+          await this.#db.query(
+            `SELECT pg_notify(?, 'chapkit_events'::regclass::oid::text || ':' || ?::text || ':' || ?::text) AS sent`,
+            [EVENTS_CHANNEL, this.#options.origin, seqs.join(",")],
+          );
+        } catch (error) {
+          // The events are committed and delivered here; other instances miss them, as during an outage.
+          this.#options.logger?.error("events.outbox.notify_failed", { error, count: seqs.length });
+        }
+      }
+    } finally {
+      this.#announcing = undefined; // in the same turn as the last check: a later seq starts a new run
     }
   }
 

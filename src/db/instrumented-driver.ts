@@ -198,8 +198,8 @@ class InstrumentedDriver extends InstrumentedExecutor implements Driver {
   }
 
   /** The wrapped store's pipelining, untimed: the statement's time is the transaction's. */
-  pipeline(sql: string, params?: readonly SqlValue[]): boolean {
-    return this.#driver.pipeline?.(sql, params) ?? false;
+  pipeline<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> | undefined {
+    return this.#driver.pipeline?.<T>(sql, params);
   }
 
   /** The wrapped store's notifications (PostgreSQL), untimed: a subscription is not a statement. */

@@ -259,15 +259,15 @@ class PostgresDriver implements PooledDriver {
     return this.#scope.getStore() !== undefined;
   }
 
-  pipeline(sql: string, params: readonly SqlValue[] = []): boolean {
+  pipeline<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> | undefined {
     const scope = this.#scope.getStore();
-    if (!scope) return false;
-    const sent: Promise<unknown> = scope.state.lost !== undefined
+    if (!scope) return undefined;
+    const sent: Promise<T[]> = scope.state.lost !== undefined
       ? Promise.reject(lostTransactionError(scope.state))
-      : scope.tx.unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true }).execute();
+      : scope.tx.unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true }).execute() as unknown as Promise<T[]>;
     sent.catch(() => {}); // read at the transaction's end; until then a failure is not unhandled
     scope.pipelined.push(sent);
-    return true;
+    return sent;
   }
 
   afterTransaction(fn: () => unknown): void | Promise<void> {

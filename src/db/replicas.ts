@@ -255,8 +255,8 @@ export class ReplicatedDriver implements Driver {
     return this.#primary.afterTransaction?.(fn);
   }
 
-  pipeline(sql: string, params?: readonly SqlValue[]): boolean {
-    return this.#primary.pipeline?.(sql, params) ?? false;
+  pipeline<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> | undefined {
+    return this.#primary.pipeline?.<T>(sql, params);
   }
 
   get listen(): Driver["listen"] {

@@ -125,6 +125,26 @@ for (const make of [sqliteFileStore, postgresStore]) {
           await b.chapkit.close();
         }
       });
+
+      test("concurrent writes on one instance reach the other exactly once each", async () => {
+        await (await store.open()).close();
+        const a = await service(store.url());
+        const b = await service(store.url());
+        try {
+          const onA = record(a, { collections: ["configs"] });
+          const onB = record(b, { collections: ["configs"] });
+          const names = Array.from({ length: 20 }, (_, i) => `c${i}`);
+          const statuses = await Promise.all(names.map(async (name) => (await post(a, "/api/v1/config", { name, data: {} })).status));
+          assert.deepEqual(statuses, names.map(() => 201));
+          await until(() => onB.length >= names.length);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          assert.equal(onB.length, names.length);
+          assert.deepEqual(onB.map((event) => event.id).sort(), onA.map((event) => event.id).sort());
+        } finally {
+          await a.chapkit.close();
+          await b.chapkit.close();
+        }
+      });
     }
   });
 }

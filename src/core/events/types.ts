@@ -91,8 +91,10 @@ export interface EventJournal {
  * How the bus learns about transactions: `afterCommit(fn)` queues `fn`
  * until the caller's outermost transaction commits (dropping it on
  * rollback) and returns true, or returns false outside a transaction.
+ * A promise `fn` returns is awaited before the transaction resolves; its
+ * failure is ignored (the commit stands).
  */
 export interface CommitHooks {
   /** Queues `fn` for after the commit; false when the caller is not in a transaction. */
-  afterCommit(fn: () => void): boolean;
+  afterCommit(fn: () => void | Promise<void>): boolean;
 }
