@@ -1,7 +1,10 @@
 import { type Readiness, READINESS_KEY } from "../http/readiness.ts";
 import type { ServiceSettings, SettingsChange } from "./settings.ts";
 import type { AnyElysia, Elysia } from "elysia";
+import type { Static, TSchema } from "@sinclair/typebox";
 import type { EntityDefinition } from "../core/entity-definition.ts";
+import type { ConfigManager } from "../modules/config/manager.ts";
+import { CONFIG_KEY } from "../modules/config/mod.ts";
 import type { BodyLimits } from "../http/body-limit.ts";
 import type { ServiceContext, ServiceModule } from "../http/module.ts";
 import { entityManagerOf } from "../modules/entity/key.ts";
@@ -23,6 +26,14 @@ export interface ServiceHandle {
    * @throws {Error} when the entity is not installed.
    */
   manager<D extends EntityDefinition>(definition: D): EntityManager<D>;
+  /**
+   * The config manager of `withConfig(schema)` (or an ML service's
+   * `configSchema`), its answers' `data` typed by the schema given, for direct
+   * calls that share the service's store, hooks and events.
+   *
+   * @throws {Error} when the service has no configs.
+   */
+  configs<S extends TSchema>(schema: S): ConfigManager<Static<S>>;
   /** The request body limits in force; `listen()` tells the HTTP server the largest. */
   readonly bodyLimits: BodyLimits;
   /** Whether {@link ServiceHandle.close} has run. */
@@ -110,6 +121,7 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
   const handle: ServiceHandle = {
     context,
     manager: (definition) => entityManagerOf(context, definition),
+    configs: <S extends TSchema>(_schema: S) => context.get<ConfigManager<Static<S>>>(CONFIG_KEY),
     bodyLimits: parts.bodyLimits,
     settings: parts.settings,
     get readiness(): Readiness {

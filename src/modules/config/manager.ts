@@ -1,4 +1,4 @@
-import type { TObject, TSchema } from "@sinclair/typebox";
+import type { Static, TObject, TSchema, TUnsafe } from "@sinclair/typebox";
 import { ConflictError, ValidationError } from "../../core/errors.ts";
 import { Manager, type ManagerEvents, type ManagerHooks, type ManagerWriteOptions, type SaveResult } from "../../core/manager.ts";
 import { parseTags } from "../../core/tags.ts";
@@ -27,6 +27,12 @@ export interface ConfigInput {
   /** Tags (chap profile only). */
   tags?: string[];
 }
+
+// The output schema of a manager whose config data is of type `Data` (any JSON object when the schema's type is not known).
+type TypedOutSchema<Data> = ConfigOutSchema<TUnsafe<Data>>;
+
+// A config as the manager of config data `Data` answers it.
+type TypedOut<Data> = Static<TypedOutSchema<Data>>;
 
 /** How a {@link ConfigManager} is made. */
 export interface ConfigManagerOptions {
@@ -65,7 +71,7 @@ async function assertNameFree(store: ConfigStore, name: string, ownId: string | 
  * const config = await configs.create({ name: "baseline", data: {} }); // data: { k: 3 }
  * ```
  */
-export class ConfigManager extends Manager<ConfigRecord, ConfigInSchema, ConfigOutSchema> {
+export class ConfigManager<Data = Record<string, unknown>> extends Manager<ConfigRecord, ConfigInSchema, TypedOutSchema<Data>> {
   /** The normalized data schema (an object schema that keeps extras). */
   readonly dataSchema: TObject;
   /** The config store. */
@@ -85,11 +91,11 @@ export class ConfigManager extends Manager<ConfigRecord, ConfigInSchema, ConfigO
     super({
       repository: store,
       input: chap ? chapConfigInputSchema(dataSchema) as unknown as ConfigInSchema : configInputSchema(dataSchema),
-      output: chap ? chapConfigOutputSchema(dataSchema) as unknown as ConfigOutSchema : configOutputSchema(dataSchema),
+      output: (chap ? chapConfigOutputSchema(dataSchema) : configOutputSchema(dataSchema)) as unknown as TypedOutSchema<Data>,
       toValues: chap
         ? (input) => ({ name: input.name, data: input.data, tags: (input as ConfigInput).tags ?? [] })
         : (input) => ({ name: input.name, data: input.data }),
-      toOutput: (record) => chap ? toChapConfigOut(dataSchema, record) : toConfigOut(dataSchema, record),
+      toOutput: (record) => (chap ? toChapConfigOut(dataSchema, record) : toConfigOut(dataSchema, record)) as unknown as TypedOut<Data>,
       ...(options.events ? { events: options.events } : {}),
       hooks: chap ? user ?? {} : {
         ...user,
@@ -109,12 +115,12 @@ export class ConfigManager extends Manager<ConfigRecord, ConfigInSchema, ConfigO
   }
 
   /** Saves in one transaction, so the seed path's name check and the write cannot interleave with another writer's. */
-  override save(body: unknown): Promise<SaveResult<ConfigOut>> {
+  override save(body: unknown): Promise<SaveResult<TypedOut<Data>>> {
     return this.store.transaction(() => super.save(body));
   }
 
   /** Updates in one transaction (see {@link ConfigManager.save}). */
-  override update(id: string, body: unknown, options: ManagerWriteOptions = {}): Promise<ConfigOut> {
+  override update(id: string, body: unknown, options: ManagerWriteOptions = {}): Promise<TypedOut<Data>> {
     return this.store.transaction(() => super.update(id, body, options));
   }
 
@@ -147,7 +153,7 @@ export class ConfigManager extends Manager<ConfigRecord, ConfigInSchema, ConfigO
   }
 
   /** The config with this name, as output, or null. */
-  async findByName(name: string): Promise<ConfigOut | null> {
+  async findByName(name: string): Promise<TypedOut<Data> | null> {
     const record = await this.store.findByName(name);
     return record ? await this.toOutput(record) : null;
   }

@@ -11,6 +11,7 @@ import {
 } from "@sinclair/typebox";
 import { defineTable, type TableDefinition } from "../../core/entity.ts";
 import { defineEntity, type EntityDefinition, type EntityRecordOf, type EntityView, entityView, field } from "../../core/entity-definition.ts";
+import type { EntityBaseProperties } from "../../core/schema.ts";
 import { TagsSchema } from "../../core/tags.ts";
 
 type ConfigFields = {
@@ -52,8 +53,12 @@ export const Config: EntityDefinition<ConfigFields, "configs", ConfigViews> = de
 /** A stored config row: `name`, `data` (declared fields first, with defaults, then extras), `tags` (null when written without tags). */
 export type ConfigRecord = EntityRecordOf<typeof Config>;
 
-/** A config as the API answers it: `id`, `created_at`, `updated_at`, `name`, `data`; `tags` (between `updated_at` and `name`) in the chap profile only. */
-export type ConfigOut = Static<ConfigOutSchema> & { tags?: string[] };
+/**
+ * A config as the API answers it: `id`, `created_at`, `updated_at`, `name`,
+ * `data`; `tags` (between `updated_at` and `name`) in the chap profile only.
+ * `Data` is the type of the service's config schema (`Static<typeof schema>`).
+ */
+export type ConfigOut<Data = Record<string, unknown>> = Omit<Static<ConfigOutSchema>, "data"> & { data: Data; tags?: string[] };
 
 /** The `configs` table (see {@link Config}). */
 export const configsTable: TableDefinition = Config.table;
@@ -98,15 +103,15 @@ function withoutSymbols(schema: TObject): Record<string, unknown> {
 /** The TypeBox type of `ConfigIn`. */
 export type ConfigInSchema = ConfigViews["seed"]["input"];
 
-/** The TypeBox type of `ConfigOut`. */
-export type ConfigOutSchema = ConfigViews["seed"]["output"];
+/** The TypeBox type of `ConfigOut`, its `data` of the schema `D` (default: any JSON object). */
+export type ConfigOutSchema<D extends TSchema = ConfigFields["data"]> = TObject<EntityBaseProperties & { name: TString; data: D }>;
 
 /** The input schema of a config (`ConfigIn`): optional `id`, `name`, `data` of the service's schema. */
 export function configInputSchema(data: TObject): ConfigInSchema {
   return entityView(Config, "seed", { data }).input;
 }
 
-/** The output schema of a config (`ConfigOut`). */
-export function configOutputSchema(data: TObject): ConfigOutSchema {
-  return entityView(Config, "seed", { data }).output;
+/** The output schema of a config (`ConfigOut`), its `data` the service's schema. */
+export function configOutputSchema<D extends TObject>(data: D): ConfigOutSchema<D> {
+  return entityView(Config, "seed", { data }).output as unknown as ConfigOutSchema<D>;
 }
