@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { ChapkitError } from "../core/errors.ts";
 import { nowIso } from "../core/time.ts";
 import type { DialectName, Driver } from "./driver.ts";
@@ -31,8 +30,10 @@ export function splitStatements(sql: string): string[] {
   return sql.split(/;\s*(?:\n|$)/).map((part) => part.trim()).filter((part) => part.length > 0);
 }
 
-function checksum(dialect: DialectName, migration: Migration): string {
-  return createHash("sha256").update(sqlFor(dialect, migration.up)).digest("hex");
+/** SHA-256 of the migration's SQL, in hex (Web Crypto: node:crypto costs start-up time). */
+async function checksum(dialect: DialectName, migration: Migration): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sqlFor(dialect, migration.up)));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 function label(migration: Pick<Migration, "module" | "version">): string {
@@ -176,7 +177,7 @@ function runMigrations(db: Driver, migrations: readonly Migration[], options: Mi
       const stored = applied.get(label(migration));
       if (stored === undefined) {
         pending.push(migration);
-      } else if (stored !== checksum(db.dialect, migration)) {
+      } else if (stored !== await checksum(db.dialect, migration)) {
         throw new MigrationError(
           `Migration ${label(migration)} (${migration.name}) was edited after it was applied: its checksum no longer matches the database. Restore its original SQL and add a new migration for the change.`,
         );
@@ -195,7 +196,7 @@ function runMigrations(db: Driver, migrations: readonly Migration[], options: Mi
       for (const statement of splitStatements(sqlFor(db.dialect, migration.up))) await db.exec(statement);
       await db.exec(
         `INSERT INTO ${MIGRATIONS_TABLE} (module, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)`,
-        [migration.module, migration.version, migration.name, checksum(db.dialect, migration), nowIso()],
+        [migration.module, migration.version, migration.name, await checksum(db.dialect, migration), nowIso()],
       );
     }
     return { applied: ordered.map(label) };

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { Driver } from "./driver.ts";
 import type { Migration } from "./migration.ts";
 
@@ -20,7 +19,7 @@ export const SERVICE_SECRET_MIGRATIONS: readonly Migration[] = [{
 export async function storedSecret(db: Driver, name: string): Promise<string> {
   const read = async (): Promise<string | undefined> =>
     (await db.query<{ value: string }>(`SELECT "value" FROM "chapkit_secrets" WHERE "name" = ?`, [name]))[0]?.value;
-  const fresh = randomBytes(32).toString("base64url");
+  const fresh = base64url(crypto.getRandomValues(new Uint8Array(32)));
   const known = await read();
   if (known !== undefined) return known;
   try {
@@ -29,4 +28,8 @@ export async function storedSecret(db: Driver, name: string): Promise<string> {
     return fresh;
   }
   return (await read()) ?? fresh;
+}
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

@@ -9,7 +9,6 @@
  * metrics are never limited. Settings are read per request, so a reload
  * applies at once.
  */
-import { createHash } from "node:crypto";
 import { Elysia } from "elysia";
 import { RateLimitedError } from "../core/errors.ts";
 import type { Logger } from "../core/logging.ts";
@@ -33,15 +32,19 @@ export interface RateLimitOptions {
   apiKeyHeader?: string;
 }
 
-function digest(secret: string): string {
+type Hashing = typeof import("node:crypto");
+// node:crypto costs start-up time: it loads with the first policy keyed by credential.
+let hashing: Hashing | undefined;
+
+function digest(secret: string, { createHash }: Hashing): string {
   return createHash("sha256").update(secret).digest("hex").slice(0, 24);
 }
 
-function credentialOf(request: Request, header: string): string | undefined {
+function credentialOf(request: Request, header: string, hash: Hashing): string | undefined {
   const key = request.headers.get(header);
-  if (key) return `key:${digest(key)}`;
+  if (key) return `key:${digest(key, hash)}`;
   const authorization = request.headers.get("authorization");
-  return authorization?.toLowerCase().startsWith("bearer ") ? `token:${digest(authorization.slice(7).trim())}` : undefined;
+  return authorization?.toLowerCase().startsWith("bearer ") ? `token:${digest(authorization.slice(7).trim(), hash)}` : undefined;
 }
 
 /** The counter key of `policy` for this request: its dimensions joined. */
@@ -52,7 +55,7 @@ function counterKey(policy: RateLimitPolicySetting, request: Request, route: str
       case "address":
         return address();
       case "key":
-        return credentialOf(request, options.apiKeyHeader ?? "x-api-key") ?? address();
+        return credentialOf(request, options.apiKeyHeader ?? "x-api-key", hashing!) ?? address();
       case "user": {
         const principal = principalOf(request);
         return principal ? `user:${principal.kind}:${principal.id}` : address();
@@ -85,6 +88,7 @@ export function rateLimit(options: RateLimitOptions): Elysia {
     const policies = settings.policies.filter((policy) => !policy.routes || policy.routes.some((rule) => matchesRoute(rule, request.method, path)));
     if (policies.length === 0) return;
     const route = (matched as string | undefined) ?? path;
+    if (!hashing && policies.some((policy) => policy.by.includes("key"))) hashing = await import("node:crypto");
     let decisions: RateLimitDecision[];
     try {
       decisions = await Promise.all(policies.map((policy) =>

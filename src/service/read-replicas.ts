@@ -3,7 +3,6 @@
  * by `src/db/replicas.ts`, every HTTP request served in a read scope keyed by
  * its client, and a `database_replicas` health check.
  */
-import { createHash } from "node:crypto";
 import type { AnyElysia } from "elysia";
 import type { Settings } from "../core/settings/schema.ts";
 import type { Driver } from "../db/driver.ts";
@@ -12,6 +11,8 @@ import type { ReplicatedDriver } from "../db/replicas.ts";
 import type { HealthCheck } from "../http/module.ts";
 import { clientAddressOf } from "../runtime/client-address.ts";
 import { ConfigurationError } from "./configuration-error.ts";
+
+let hashing: typeof import("node:crypto") | undefined;
 
 /** The service-context key of the {@link ReplicatedDriver}, when the service has replicas. */
 export const REPLICAS_KEY = "chapkit.db.replicas";
@@ -32,6 +33,8 @@ export async function withReadReplicas(primary: Driver, store: Settings["databas
     throw new ConfigurationError("DATABASE_REPLICA_URLS (database.replicaUrls) takes postgres://… URLs, comma-separated");
   }
   const { replicated } = await import("../db/replicas.ts");
+  // node:crypto costs start-up time: only a service with replicas hashes its clients.
+  hashing ??= await import("node:crypto");
   return replicated(primary, store.replicaUrls, {
     stickyMs: store.replicaStickyMs,
     healthIntervalMs: store.replicaCheckMs,
@@ -44,7 +47,7 @@ export async function withReadReplicas(primary: Driver, store: Settings["databas
 /** Who a request comes from, for read-your-writes: its credentials when it carries any, else its address. */
 function clientOf(request: Request, trustProxy: boolean): string {
   const credential = request.headers.get("authorization") ?? request.headers.get("x-api-key") ?? request.headers.get("cookie");
-  if (credential) return createHash("sha256").update(credential).digest("base64url").slice(0, 22);
+  if (credential && hashing) return hashing.createHash("sha256").update(credential).digest("base64url").slice(0, 22);
   return clientAddressOf(request, { trustProxy });
 }
 
