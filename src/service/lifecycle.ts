@@ -4,7 +4,7 @@ import type { AnyElysia, Elysia } from "elysia";
 import type { Static, TSchema } from "@sinclair/typebox";
 import type { EntityDefinition } from "../core/entity-definition.ts";
 import type { ConfigManager } from "../modules/config/manager.ts";
-import { CONFIG_KEY } from "../modules/config/mod.ts";
+import { CONFIG_KEY } from "../modules/config/keys.ts";
 import type { BodyLimits } from "../http/body-limit.ts";
 import type { ServiceContext, ServiceModule } from "../http/module.ts";
 import { entityManagerOf } from "../modules/entity/key.ts";

@@ -11,9 +11,9 @@ import { type ConfigRecord, configsTable, configsTableV1 } from "./schema.ts";
 import { CHAP_CONFIG_PREFIX, chapConfigRoutes } from "./chap-routes.ts";
 import { configRoutes } from "./routes.ts";
 import { createConfigStore } from "./store.ts";
+import { CONFIG_KEY } from "./keys.ts";
 
-/** The key the config module provides its {@link ConfigManager} under. */
-export const CONFIG_KEY = "config";
+export { CONFIG_KEY } from "./keys.ts";
 /** The key the config module provides its route prefix under. */
 export const CONFIG_PREFIX_KEY = "config.prefix";
 /** The default route prefix of configs (singular, as in Chapkit). */
