@@ -54,6 +54,12 @@ describe("public entries", () => {
     assert.deepEqual(peers, []);
   });
 
+  it("the service builder loads no module's code until a service installs it, only the keys and checks it needs", () => {
+    const { files } = moduleGraph("src/service/service-builder.ts");
+    const modules = [...files].filter((file) => file.startsWith("src/modules/"));
+    assert.deepEqual(modules.filter((file) => !/\/(keys?|check-options|requires)\.ts$/.test(file)), []);
+  });
+
   it("chapkit/db loads neither ML, auth nor HTTP routes", () => {
     const { files } = moduleGraph(deno.exports["./db"]!);
     assert.deepEqual([...files].filter((file) => ML_OR_AUTH.test(file) || file.startsWith("src/service/")), []);
