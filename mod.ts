@@ -56,7 +56,8 @@ export type { TerminationSignal } from "./src/runtime/signals.ts";
 
 // Events (committed changes, after commit; see docs/events.md)
 export { EventBus, type EventSelector, type EventType, type ServiceEvent } from "./src/core/events/mod.ts";
-export { signWebhook, verifyWebhook, type WebhookManager } from "./src/modules/webhooks/mod.ts";
+export { signWebhook, verifyWebhook } from "./src/modules/webhooks/signature.ts";
+export type { WebhookManager } from "./src/modules/webhooks/mod.ts";
 
 // Settings (typed configuration)
 export { SettingsSchema } from "./src/core/settings/schema.ts";
@@ -84,7 +85,6 @@ export type { OutboundAttempt, OutboundPolicyOptions } from "./src/core/resilien
 export type { SettingsChange, SettingsListener, SettingsOptions } from "./src/service/settings.ts";
 
 // HTTP building blocks
-export { crudRouter } from "./src/http/crud/crud-router.ts";
 export type { CrudPermissions, CrudRouterOptions } from "./src/http/crud/crud-router.ts";
 export type { HttpMethod, Operation, OperationContext, ResponseSet } from "./src/http/crud/operation.ts";
 export type {
@@ -177,7 +177,6 @@ export type {
   JobRunner,
   JobStatus,
 } from "./src/modules/jobs/types.ts";
-export { InProcessJobRunner } from "./src/modules/jobs/runner.ts";
 export type { InProcessJobRunnerOptions } from "./src/modules/jobs/runner.ts";
 export { JobScheduler } from "./src/modules/jobs/scheduler.ts";
 export type { JobSchedulerOptions, MissedPolicy, ScheduleRecord, ScheduleSpec } from "./src/modules/jobs/scheduler.ts";
@@ -185,22 +184,17 @@ export type { JobSchedulerOptions, MissedPolicy, ScheduleRecord, ScheduleSpec } 
 // Stores
 
 // Modules
-export { entityKey, entityManagerOf, entityModule } from "./src/modules/entity/mod.ts";
+export { entityKey, entityManagerOf } from "./src/modules/entity/key.ts";
 export type { EntityOptions } from "./src/modules/entity/mod.ts";
 export type { GraphqlOptions } from "./src/modules/graphql/mod.ts";
 export type { Link, LinkOptions, LinkSet } from "./src/http/links.ts";
 export type { ApiVersion, DeprecatedRoute, Deprecation, TransformContext, VersioningOptions, VersionTransform } from "./src/http/versioning.ts";
-export { createEntityManager } from "./src/modules/entity/manager.ts";
 export type { EntityHooks, EntityManager } from "./src/modules/entity/manager.ts";
-export { configModule } from "./src/modules/config/mod.ts";
 export type { ConfigModuleOptions } from "./src/modules/config/mod.ts";
-export { ConfigManager } from "./src/modules/config/manager.ts";
-export type { ConfigInput } from "./src/modules/config/manager.ts";
+export type { ConfigInput, ConfigManager } from "./src/modules/config/manager.ts";
 export type { ConfigInSchema, ConfigOut, ConfigOutSchema, ConfigRecord } from "./src/modules/config/schema.ts";
-export { artifactsModule } from "./src/modules/artifact/mod.ts";
 export type { ArtifactsModuleOptions } from "./src/modules/artifact/mod.ts";
-export { ArtifactManager } from "./src/modules/artifact/manager.ts";
-export type { ArtifactConfigLinks, ArtifactDeleteOptions } from "./src/modules/artifact/manager.ts";
+export type { ArtifactConfigLinks, ArtifactDeleteOptions, ArtifactManager } from "./src/modules/artifact/manager.ts";
 export type {
   ArtifactHierarchy,
   ArtifactIn,
@@ -214,20 +208,10 @@ export type {
 export type { ArtifactPayload } from "./src/modules/artifact/payload.ts";
 export { ArtifactRetention } from "./src/modules/artifact/retention.ts";
 export type { ArtifactRetentionInfo, RetentionPolicy, RetentionReport } from "./src/modules/artifact/retention.ts";
-export { jobsModule } from "./src/modules/jobs/mod.ts";
 export type { JobsModuleOptions } from "./src/modules/jobs/mod.ts";
-export { tasksModule } from "./src/modules/task/mod.ts";
-export {
-  FLAG_VARIABLES,
-  FlagManager,
-  type FlagManagerOptions,
-  type FlagRecord,
-  FLAGS_KEY,
-  FLAGS_PERMISSION,
-  flagsModule,
-  type FlagsModuleOptions,
-  type FlagSubject,
-} from "./src/modules/flags/mod.ts";
+export { FLAGS_KEY, FLAGS_PERMISSION } from "./src/modules/flags/key.ts";
+export { FLAG_VARIABLES } from "./src/modules/flags/evaluate.ts";
+export type { FlagManager, FlagManagerOptions, FlagRecord, FlagsModuleOptions, FlagSubject } from "./src/modules/flags/mod.ts";
 export type { TasksModuleOptions } from "./src/modules/task/mod.ts";
 export { taskFunction } from "./src/modules/task/functions.ts";
 export type { TaskFunction, TaskFunctionContext, TaskFunctions } from "./src/modules/task/functions.ts";

@@ -2,9 +2,9 @@
 // would run it (health, configs, default logging to stderr), on DATABASE_URL.
 // BENCH_SEED rows are inserted at start-up, before the port opens.
 // BENCH_MONITORING=1 turns on withMonitoring() (metrics of requests and statements).
-import { ServiceBuilder } from "../../src/service/service-builder.ts";
-import { CONFIG_KEY } from "../../src/modules/config/mod.ts";
-import type { ConfigManager } from "../../src/modules/config/manager.ts";
+// The root entry, as a service imports it, so start-up includes what importing `chapkit` costs.
+import { type ConfigManager, ServiceBuilder } from "../../mod.ts";
+import { CONFIG_KEY } from "../../src/modules/config/keys.ts";
 import { BENCH_DATA, BenchConfigData, seedCount, seedName } from "./bench-config.ts";
 
 const seed = seedCount();

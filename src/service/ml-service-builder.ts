@@ -4,11 +4,9 @@ import { outboundOptions } from "../core/resilient-fetch.ts";
 import { chapInfoDocument, infoDocument } from "../http/info.ts";
 import type { ModelRunner } from "../modules/ml/engine/runner.ts";
 import type { FeatureCatalog } from "../modules/ml/engine/features.ts";
-import { artifactsModule } from "../modules/artifact/mod.ts";
 import type { ArtifactHierarchy } from "../modules/artifact/schema.ts";
-import { configModule } from "../modules/config/mod.ts";
-import { jobsModule } from "../modules/jobs/mod.ts";
 import { deferredMlModule, deferredModelsModule } from "./deferred-ml.ts";
+import { deferredModule } from "./deferred-module.ts";
 import type { ServiceBuilderOptions } from "./base-service-builder.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import type { ArtifactRouteTypes, ConfigRouteTypes, HealthRouteTypes, InfoRouteTypes, JobRouteTypes } from "./route-types.ts";
@@ -170,13 +168,16 @@ export class MLServiceBuilder extends ServiceBuilder {
     } else {
       info = {} as ChapServiceInfo;
     }
-    this.module(configModule({ schema: configSchema, profile: this.profile }))
-      .module(artifactsModule({
+    // Like ServiceBuilder's withConfig/withArtifacts/withJobs: the modules' code loads at build, not at import.
+    const profile = this.profile;
+    const artifacts = { name: "artifacts", requires: ["config"], provides: ["config-links"] };
+    this.module(deferredModule({ name: "config" }, async () => (await import("../modules/config/mod.ts")).configModule({ schema: configSchema, profile })))
+      .module(deferredModule(artifacts, async () => (await import("../modules/artifact/mod.ts")).artifactsModule({
         hierarchy: hierarchy ?? (chap ? CHAP_ML_HIERARCHY : DEFAULT_ML_HIERARCHY),
         enableConfigLinking: true,
-        profile: this.profile,
-      }))
-      .module(jobsModule());
+        profile,
+      })))
+      .module(deferredModule({ name: "jobs" }, async () => (await import("../modules/jobs/mod.ts")).jobsModule()));
     // The registry is the seed profile's: the chap profile's wire stays chapkit 1.x's.
     if (!chap) this.module(deferredModelsModule());
     this.module(deferredMlModule(runner, chap

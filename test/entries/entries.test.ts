@@ -1,8 +1,8 @@
 /**
  * The public entries: `chapkit` (builders and essentials) and its subpaths
  * (`chapkit/db`, `chapkit/auth`, `chapkit/ml`, `chapkit/onnx`,
- * `chapkit/observability`, `chapkit/integrations`, `chapkit/testing`,
- * `chapkit/cli`). Importing the
+ * `chapkit/observability`, `chapkit/integrations`, `chapkit/modules`,
+ * `chapkit/testing`, `chapkit/cli`). Importing the
  * root must load no ML or auth code, so the module graph each entry pulls in
  * with static imports is read from the sources (type-only imports and dynamic
  * `import()` load nothing at import time).
@@ -60,6 +60,13 @@ describe("public entries", () => {
     assert.deepEqual(modules.filter((file) => !/\/(keys?|check-options|requires)\.ts$/.test(file)), []);
   });
 
+  it("importing the root loads barely more than the service builder: no module, manager or router code", () => {
+    // A service imports `chapkit` for ServiceBuilder; whatever else the root loads is start-up time it pays.
+    const builder = moduleGraph("src/service/service-builder.ts").files;
+    const extra = [...moduleGraph("mod.ts").files].filter((file) => !builder.has(file));
+    assert.ok(extra.length <= 20, `the root loads ${extra.length} files the service builder does not: ${extra.join(", ")}`);
+  });
+
   it("chapkit/db loads neither ML, auth nor HTTP routes", () => {
     const { files } = moduleGraph(deno.exports["./db"]!);
     assert.deepEqual([...files].filter((file) => ML_OR_AUTH.test(file) || file.startsWith("src/service/")), []);
@@ -76,7 +83,7 @@ describe("public entries", () => {
   });
 
   it("every entry is exported by both manifests and opens with a module doc holding an example", () => {
-    const subpaths = ["./db", "./auth", "./ml", "./onnx", "./observability", "./integrations", "./testing", "./cli"];
+    const subpaths = ["./db", "./auth", "./ml", "./onnx", "./observability", "./integrations", "./modules", "./testing", "./cli"];
     for (const key of [".", ...subpaths]) {
       const file = deno.exports[key];
       assert.ok(file, `deno.json exports ${key}`);

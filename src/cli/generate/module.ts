@@ -56,7 +56,7 @@ export class ${type}Manager extends Manager<${type}Record, typeof ${type}In, typ
   }
 }
 `,
-    "routes.ts": `import { crudRouter } from "chapkit";
+    "routes.ts": `import { crudRouter } from "chapkit/modules";
 import type { ${type}Manager } from "./manager.ts";
 
 /** CRUD, list queries and \`$schema\` under \`prefix\`. */

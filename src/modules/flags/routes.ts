@@ -1,9 +1,9 @@
 import type { AnyElysia } from "elysia";
 import { crudRouter } from "../../http/crud/crud-router.ts";
+import { FLAGS_PERMISSION } from "./key.ts";
 import type { FlagManager } from "./manager.ts";
 
-/** The permission every flag route needs under auth (only `admin`'s `*` or an explicit `flags:*` grant it). */
-export const FLAGS_PERMISSION = "flags:admin";
+export { FLAGS_PERMISSION };
 
 /** Options of {@link flagsRoutes}. */
 export interface FlagsRoutesOptions {
