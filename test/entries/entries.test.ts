@@ -54,6 +54,10 @@ describe("public entries", () => {
     assert.deepEqual(peers, []);
   });
 
+  it("importing the root loads no node:crypto (it costs start-up time; what needs it loads it on first use)", () => {
+    assert.ok(!moduleGraph("mod.ts").packages.has("node:crypto"));
+  });
+
   it("the service builder loads no module's code until a service installs it, only the keys and checks it needs", () => {
     const { files } = moduleGraph("src/service/service-builder.ts");
     const modules = [...files].filter((file) => file.startsWith("src/modules/"));

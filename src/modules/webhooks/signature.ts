@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { nodeCrypto } from "../../runtime/builtins.ts";
 
 /** The key bytes of a Standard Webhooks secret (`whsec_<base64>`). */
 function keyOf(secret: string): Uint8Array {
@@ -20,7 +20,7 @@ function keyOf(secret: string): Uint8Array {
  * ```
  */
 export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
-  const mac = createHmac("sha256", keyOf(secret)).update(`${id}.${timestamp}.${body}`).digest("base64");
+  const mac = nodeCrypto().createHmac("sha256", keyOf(secret)).update(`${id}.${timestamp}.${body}`).digest("base64");
   return `v1,${mac}`;
 }
 
@@ -37,6 +37,6 @@ export function verifyWebhook(secret: string, headers: Headers, body: string): b
   const expected = new TextEncoder().encode(signWebhook(secret, id, timestamp, body));
   return signatures.split(" ").some((candidate) => {
     const given = new TextEncoder().encode(candidate);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return given.length === expected.length && nodeCrypto().timingSafeEqual(given, expected);
   });
 }
