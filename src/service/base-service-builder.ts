@@ -615,10 +615,13 @@ export class BaseServiceBuilder {
       // Before any module's setup: entity modules read their rows through it.
       if (this.#auth?.loaded.rowAccess) context.provide(ROW_ACCESS_KEY, this.#auth.loaded.rowAccess);
       for (const module of modules) await module.setup?.(context);
-      const app = this.#assemble(context, modules, logger, logRequests, cursorSecret, observed?.parts);
+      // Under tracing the completion line is written inside the request's server span (so it carries
+      // trace_id and span_id): by the request context's hook, not by the edge, which runs outside it.
+      const completionHook = tracer !== undefined;
+      const app = this.#assemble(context, modules, logger, logRequests, completionHook, cursorSecret, observed?.parts);
       for (const module of modules) await module.start?.(context);
       for (const hook of this.#startup) await hook(context);
-      installEdge(app, context, { basePath: this.#basePath, logRequests });
+      installEdge(app, context, { basePath: this.#basePath, logRequests: logRequests && !completionHook });
       if (replicas) scopeRequests(app, replicas, () => context.settings.http.trustProxy);
       context.provide(SERVICE_APP_KEY, app);
       return lifecycle.attach(app);
@@ -638,6 +641,7 @@ export class BaseServiceBuilder {
     modules: ServiceModule[],
     logger: Logger,
     logRequests: boolean,
+    completionHook: boolean,
     cursorSecret: string,
     monitoringParts: MonitoringParts | undefined,
   ): AnyElysia {
@@ -649,8 +653,8 @@ export class BaseServiceBuilder {
       .use(requestContext({
         logger,
         logRequests,
-        // The edge writes the completion line: no hook scheduled after every response.
-        completionHook: false,
+        // Without tracing the edge writes the completion line: no hook scheduled after every response.
+        completionHook,
         bodyLimits,
         basePath,
         cursorSecret,
