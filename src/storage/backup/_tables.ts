@@ -148,4 +148,14 @@ export async function allTableNames(db: Executor | Driver): Promise<string[]> {
   return catalog.map((t) => t.name).filter((name) => name !== MIGRATIONS_TABLE && !name.endsWith("_fts_pending"));
 }
 
+/** The store's applied migrations as `module#version`, sorted; none when it was never migrated. */
+export async function appliedMigrations(db: Executor | Driver): Promise<string[]> {
+  try {
+    const rows = await db.query<{ module: string; version: number | string }>(`SELECT module, version FROM ${MIGRATIONS_TABLE} ORDER BY module, version`);
+    return rows.map((row) => `${row.module}#${Number(row.version)}`);
+  } catch {
+    return []; // never migrated
+  }
+}
+
 export { quote as quoteIdent };

@@ -4,13 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newUlid } from "../../core/ulid.ts";
 import type { Driver, Row } from "../../db/driver.ts";
-import { MIGRATIONS_TABLE } from "../../db/migrate.ts";
 import { openDatabase } from "../../db/open.ts";
 import type { BlobStore } from "../blob-store.ts";
 import { DatabaseBlobStore } from "../database-blob-store.ts";
 import { pieces } from "../_streams.ts";
 import { ARCHIVE_FORMAT, ARCHIVE_VERSION, encodeValue, type Manifest, RecordWriter, toBase64, type Trailer } from "./_format.ts";
-import { type BackupTable, backupTables, quoteIdent } from "./_tables.ts";
+import { appliedMigrations, type BackupTable, backupTables, quoteIdent } from "./_tables.ts";
 
 /** Opens the blob backend of a store, given the driver the backup or restore reads it through. */
 export type BlobStoreOpener = (db: Driver) => BlobStore;
@@ -109,15 +108,6 @@ async function writeBlobs(blobs: BlobStore, writer: RecordWriter, trailer: Trail
     trailer.blobs += 1;
     trailer.bytes += size;
     await options.onProgress?.({ blob: info.key, bytes: size });
-  }
-}
-
-async function appliedMigrations(db: Driver): Promise<string[]> {
-  try {
-    const rows = await db.query<{ module: string; version: number | string }>(`SELECT module, version FROM ${MIGRATIONS_TABLE} ORDER BY module, version`);
-    return rows.map((row) => `${row.module}#${Number(row.version)}`);
-  } catch {
-    return []; // never migrated
   }
 }
 

@@ -1,13 +1,13 @@
 import { ConflictError } from "../../core/errors.ts";
 import type { Driver, SqlValue } from "../../db/driver.ts";
-import { migrate, MIGRATIONS_TABLE } from "../../db/migrate.ts";
+import { migrate } from "../../db/migrate.ts";
 import type { Migration } from "../../db/migration.ts";
 import type { BlobStore } from "../blob-store.ts";
 import { DatabaseBlobStore } from "../database-blob-store.ts";
 import type { BackupProgress, BlobStoreOpener } from "./backup.ts";
 import { decodeValue, type Manifest, type Trailer } from "./_format.ts";
 import { openArchive } from "./_reader.ts";
-import { allTableNames, type BackupColumn, type BackupTable, backupTables, quoteIdent } from "./_tables.ts";
+import { allTableNames, appliedMigrations, type BackupColumn, type BackupTable, backupTables, quoteIdent } from "./_tables.ts";
 
 /** Options of {@link restoreStore}. */
 export interface RestoreOptions {
@@ -44,22 +44,13 @@ function diff(a: readonly string[], b: readonly string[]): string[] {
   return a.filter((x) => !other.has(x));
 }
 
-async function appliedLabels(db: Driver): Promise<string[]> {
-  try {
-    const rows = await db.query<{ module: string; version: number | string }>(`SELECT module, version FROM ${MIGRATIONS_TABLE}`);
-    return rows.map((row) => `${row.module}#${Number(row.version)}`);
-  } catch {
-    return [];
-  }
-}
-
 function list(labels: string[]): string {
   return labels.length > 4 ? `${labels.slice(0, 4).join(", ")} and ${labels.length - 4} more` : labels.join(", ");
 }
 
 /** @throws {ConflictError} when the target's migration history differs from the archive's. */
 async function checkMigrations(db: Driver, manifest: Manifest): Promise<void> {
-  const applied = await appliedLabels(db);
+  const applied = await appliedMigrations(db);
   const missing = diff(manifest.migrations, applied);
   const extra = diff(applied, manifest.migrations);
   if (missing.length === 0 && extra.length === 0) return;
