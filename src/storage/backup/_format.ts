@@ -47,8 +47,8 @@ export type ArchiveValue = string | number | boolean | null | { $b: string } | {
 /** A value read from a store, made archive-ready by the kind of its column. */
 export function encodeValue(value: unknown, kind: ColumnKind): ArchiveValue {
   if (value === null || value === undefined) return null;
-  if (value instanceof Uint8Array) return { $b: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
-  if (value instanceof ArrayBuffer) return { $b: Buffer.from(value).toString("base64") };
+  if (value instanceof Uint8Array) return { $b: toBase64(value) };
+  if (value instanceof ArrayBuffer) return { $b: toBase64(new Uint8Array(value)) };
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "bigint") return value.toString();
   if (typeof value === "number") return Number.isFinite(value) ? value : { $n: String(value) };
@@ -62,7 +62,7 @@ export function decodeValue(value: unknown): string | number | boolean | null | 
   if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
   if (typeof value === "object") {
     const record = value as Record<string, unknown>;
-    if (typeof record.$b === "string") return new Uint8Array(Buffer.from(record.$b, "base64"));
+    if (typeof record.$b === "string") return fromBase64(record.$b);
     if (typeof record.$n === "string") return Number(record.$n);
   }
   throw corrupt(`unexpected value ${JSON.stringify(value)}`);
