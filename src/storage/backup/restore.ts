@@ -107,6 +107,9 @@ class TableLoader {
   readonly #table: BackupTable;
   readonly #columns: BackupColumn[];
   readonly #rowsPerInsert: number;
+  /** `INSERT INTO table (columns) VALUES ` and the placeholder tuple of one row, built once per table. */
+  readonly #insert: string;
+  readonly #tuple: string;
   /** Position of the primary key, when it is one column. */
   readonly #key: number;
   /** Positions of the columns that refer to this table's own key (a tree). */
@@ -132,6 +135,8 @@ class TableLoader {
       .map((r) => ({ column: r.column, at: this.#columns.findIndex((c) => c.name === r.column) }))
       .filter((r) => r.at >= 0);
     this.#rowsPerInsert = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / Math.max(1, this.#columns.length))));
+    this.#insert = `INSERT INTO ${quoteIdent(table.name)} (${this.#columns.map((c) => quoteIdent(c.name)).join(", ")}) VALUES `;
+    this.#tuple = `(${this.#columns.map((c) => placeholder(c, db.dialect)).join(", ")})`;
   }
 
   async add(rows: unknown[][]): Promise<void> {
@@ -162,11 +167,7 @@ class TableLoader {
 
   async #flush(): Promise<void> {
     if (this.#batch.length === 0) return;
-    const dialect = this.#db.dialect;
-    const names = this.#columns.map((c) => quoteIdent(c.name)).join(", ");
-    const tuple = `(${this.#columns.map((c) => placeholder(c, dialect)).join(", ")})`;
-    const sql = `INSERT INTO ${quoteIdent(this.#table.name)} (${names}) VALUES ${this.#batch.map(() => tuple).join(", ")}`;
-    await this.#db.exec(sql, this.#batch.flat());
+    await this.#db.exec(this.#insert + this.#batch.map(() => this.#tuple).join(", "), this.#batch.flat());
     this.#batch = [];
     this.#bytes = 0;
   }
