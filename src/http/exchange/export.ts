@@ -67,27 +67,13 @@ export interface ExportOptions {
   name: string;
 }
 
-async function* ndjsonChunks(items: AsyncIterator<unknown>, first: IteratorResult<unknown>): AsyncGenerator<string> {
+/** The items as text lines, `head` first, in pieces of about 64 KiB. */
+async function* lineChunks(items: AsyncIterator<unknown>, first: IteratorResult<unknown>, line: (item: unknown) => string, head = ""): AsyncGenerator<string> {
+  if (head) yield head;
   let next = first;
   let chunk = "";
   while (!next.done) {
-    chunk += `${JSON.stringify(next.value)}\n`;
-    if (chunk.length > 64 * 1024) {
-      yield chunk;
-      chunk = "";
-    }
-    next = await items.next();
-  }
-  if (chunk) yield chunk;
-}
-
-async function* csvChunks(items: AsyncIterator<unknown>, first: IteratorResult<unknown>, columns: readonly string[]): AsyncGenerator<string> {
-  yield `${csvLine(columns as string[])}\n`;
-  let next = first;
-  let chunk = "";
-  while (!next.done) {
-    const item = next.value as Record<string, unknown>;
-    chunk += `${csvLine(columns.map((column) => cellText(valueAt(item, column))))}\n`;
+    chunk += `${line(next.value)}\n`;
     if (chunk.length > 64 * 1024) {
       yield chunk;
       chunk = "";
@@ -129,9 +115,12 @@ export async function exportResponse(items: AsyncIterable<unknown>, options: Exp
   };
   const iterator = items[Symbol.asyncIterator]();
   const first = await iterator.next();
-  if (options.format === "ndjson") return new Response(textStream(ndjsonChunks(iterator, first), iterator), { headers });
-  if (options.format === "csv") return new Response(textStream(csvChunks(iterator, first, options.columns), iterator), { headers });
   const { columns } = options;
+  if (options.format === "ndjson") return new Response(textStream(lineChunks(iterator, first, (item) => JSON.stringify(item)), iterator), { headers });
+  if (options.format === "csv") {
+    const line = (item: unknown) => csvLine(columns.map((column) => cellText(valueAt(item as Record<string, unknown>, column))));
+    return new Response(textStream(lineChunks(iterator, first, line, `${csvLine(columns)}\n`), iterator), { headers });
+  }
   const rows = (async function* () {
     let next = first;
     try {
