@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DataFrame } from "../../../../src/modules/ml/engine/dataframe.ts";
-import { CsvFieldCounter, CsvRecordSplitter, readFrames, RowChecker, rowFormatOf, RowWriter } from "../../../../src/modules/ml/engine/row-stream.ts";
+import { CsvFieldCounter, CsvRecordSplitter } from "../../../../src/modules/ml/engine/_csv.ts";
+import { readFrames, RowChecker, rowFormatOf, RowWriter } from "../../../../src/modules/ml/engine/row-stream.ts";
 
 const encoder = new TextEncoder();
 
