@@ -261,7 +261,7 @@ export class ReplicatedDriver implements Driver {
 
   get listen(): Driver["listen"] {
     const primary = this.#primary;
-    return primary.listen ? (channel, onNotify) => primary.listen!(channel, onNotify) : undefined;
+    return primary.listen ? (channel, onNotify, options) => primary.listen!(channel, onNotify, options) : undefined;
   }
 
   ping(timeoutMs?: number): Promise<void> {
