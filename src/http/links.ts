@@ -48,12 +48,17 @@ const NORMALISED_URLS = typeof (globalThis as { Bun?: unknown }).Bun !== "undefi
  */
 function selfOf(raw: string): string {
   const url = NORMALISED_URLS ? raw : new URL(raw).href;
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return url;
-  const query = url.indexOf("?", start);
-  let end = query < 0 ? url.length : query;
-  while (end > start && url.charCodeAt(end - 1) === 47) end--;
-  return url.slice(0, end);
+  const query = url.indexOf("?", url.indexOf("//") + 2);
+  return withoutTrailingSlashes(query < 0 ? url : url.slice(0, query));
+}
+
+/** An origin and path (no query) without the slashes that end its path. */
+function withoutTrailingSlashes(base: string): string {
+  const start = base.indexOf("/", base.indexOf("//") + 2);
+  if (start < 0) return base;
+  let end = base.length;
+  while (end > start && base.charCodeAt(end - 1) === 47) end--;
+  return base.slice(0, end);
 }
 
 /** The `Link` header of an item answer without related collections: `self` and `collection`. */
@@ -129,10 +134,7 @@ export function listLinks(request: Request, body: unknown): LinkSet {
   const base = mark < 0 ? bare : bare.slice(0, mark);
   const query = mark < 0 ? "" : bare.slice(mark + 1);
   const link = (changes: Record<string, string | undefined>): Link => ({ href: withParams(base, query, changes) + hash });
-  const start = base.indexOf("/", base.indexOf("//") + 2);
-  let end = base.length;
-  while (start >= 0 && end > start && base.charCodeAt(end - 1) === 47) end--;
-  const collection = base.slice(0, end);
+  const collection = withoutTrailingSlashes(base);
   const links: LinkSet = { self: { href } };
   if (body !== null && typeof body === "object" && !Array.isArray(body)) {
     const page = body as { next_cursor?: unknown; page?: unknown; pages?: unknown; items?: unknown[]; size?: unknown };
