@@ -1,4 +1,5 @@
 import { UnavailableError } from "../core/errors.ts";
+import type { IsolationLevel, TransactionOptions } from "./driver.ts";
 import { isStoreUnreachable } from "./store-circuit.ts";
 
 /** Whether the connection of a transaction (shared with its savepoints) is gone, and why. */
@@ -52,4 +53,54 @@ export function lostTransactionError(state: TransactionState): UnavailableError 
   return new UnavailableError("Database connection lost during the transaction; it was rolled back", {
     cause: state.lost,
   });
+}
+
+/** Runs of a transaction after a serialization failure or deadlock, by default. */
+export const DEFAULT_RETRIES = 3;
+
+const ISOLATION: Record<IsolationLevel, string> = {
+  "serializable": "isolation level serializable",
+  "repeatable read": "isolation level repeatable read",
+  "read committed": "isolation level read committed",
+};
+
+/** The `BEGIN` options of a transaction, or "" for the server's defaults. @throws {TypeError} for an unknown level. */
+export function transactionMode(options: TransactionOptions): string {
+  const parts: string[] = [];
+  if (options.isolation !== undefined) {
+    const level = ISOLATION[options.isolation];
+    if (!level) throw new TypeError(`Unknown isolation level ${JSON.stringify(options.isolation)}: use serializable, repeatable read or read committed`);
+    parts.push(level);
+  }
+  if (options.readOnly) parts.push("read only");
+  return parts.join(" ");
+}
+
+/** The SQLSTATE of a driver error, or of the error it wraps. */
+export function sqlState(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause && cause !== error ? sqlState(cause) : "";
+}
+
+/** Serialization failures (40001) and deadlocks (40P01): the transaction may succeed if run again. */
+export function isRetryable(error: unknown): boolean {
+  const state = sqlState(error);
+  return state === "40001" || state === "40P01";
+}
+
+/** What the statements of a transaction (or savepoint) on connection `Tx` share. */
+export interface TransactionScope<Tx> {
+  readonly tx: Tx;
+  readonly state: TransactionState;
+  /** Run once the outermost transaction ended. */
+  readonly ended: (() => unknown)[];
+  /** Statements sent by the driver's `pipeline` in this transaction or savepoint, awaited at its end. */
+  readonly pipelined: Promise<unknown>[];
+}
+
+/** Waits for pipelined statements; the first failure rejects. */
+export async function drain(pipelined: readonly Promise<unknown>[]): Promise<void> {
+  for (const sent of pipelined) await sent;
 }

@@ -4,7 +4,6 @@ import { ConflictError, UnavailableError } from "../core/errors.ts";
 import {
   type Driver,
   type Executor,
-  type IsolationLevel,
   type SubscriptionOptions,
   type Row,
   settle,
@@ -15,7 +14,17 @@ import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import { withDeadline } from "./_deadline.ts";
 import { redact } from "./_redact.ts";
 import type { PooledDriver, PoolStats } from "./instrumented-driver.ts";
-import { lostTransactionError, runGuardedTransaction, type TransactionState } from "./_pg-transaction.ts";
+import {
+  DEFAULT_RETRIES,
+  drain,
+  isRetryable,
+  lostTransactionError,
+  runGuardedTransaction,
+  sqlState,
+  transactionMode,
+  type TransactionScope,
+  type TransactionState,
+} from "./_pg-transaction.ts";
 import { isConnectionError, mapDriverError } from "./sql-errors.ts";
 import { toPostgresPlaceholders } from "./placeholders.ts";
 import { type StoreCircuitOptions, storeCircuit, throughCircuit } from "./store-circuit.ts";
@@ -87,41 +96,6 @@ function keepArrayTypes(from: Sql | null, to: Sql): void {
   Object.assign(target.shared.typeArrayMap, source.shared.typeArrayMap);
 }
 
-/** Runs of a transaction after a serialization failure or deadlock, by default. */
-const DEFAULT_RETRIES = 3;
-
-const ISOLATION: Record<IsolationLevel, string> = {
-  "serializable": "isolation level serializable",
-  "repeatable read": "isolation level repeatable read",
-  "read committed": "isolation level read committed",
-};
-
-/** The `BEGIN` options of a transaction, or "" for the server's defaults. @throws {TypeError} for an unknown level. */
-function transactionMode(options: TransactionOptions): string {
-  const parts: string[] = [];
-  if (options.isolation !== undefined) {
-    const level = ISOLATION[options.isolation];
-    if (!level) throw new TypeError(`Unknown isolation level ${JSON.stringify(options.isolation)}: use serializable, repeatable read or read committed`);
-    parts.push(level);
-  }
-  if (options.readOnly) parts.push("read only");
-  return parts.join(" ");
-}
-
-/** The SQLSTATE of a driver error, or of the error it wraps. */
-function sqlState(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
-  const cause = (error as { cause?: unknown } | null)?.cause;
-  return cause && cause !== error ? sqlState(cause) : "";
-}
-
-/** Serialization failures (40001) and deadlocks (40P01): the transaction may succeed if run again. */
-function isRetryable(error: unknown): boolean {
-  const state = sqlState(error);
-  return state === "40001" || state === "40P01";
-}
-
 /** Seconds a pooled connection waits before reconnecting after a failure. */
 const RECONNECT_DELAY_SECONDS = 0.05;
 
@@ -140,21 +114,6 @@ interface Subscription {
   ended: boolean;
 }
 
-/** What the statements of a transaction (or savepoint) share. */
-interface TransactionScope {
-  readonly tx: Tx;
-  readonly state: TransactionState;
-  /** Run once the outermost transaction ended. */
-  readonly ended: (() => unknown)[];
-  /** Statements sent by {@link PostgresDriver.pipeline} in this transaction or savepoint, awaited at its end. */
-  readonly pipelined: Promise<unknown>[];
-}
-
-/** Waits for pipelined statements; the first failure rejects. */
-async function drain(pipelined: readonly Promise<unknown>[]): Promise<void> {
-  for (const sent of pipelined) await sent;
-}
-
 /** A PostgreSQL store on postgres.js: a pool, transactions on one pooled connection. */
 class PostgresDriver implements PooledDriver {
   readonly dialect = "postgres" as const;
@@ -162,7 +121,7 @@ class PostgresDriver implements PooledDriver {
   readonly circuit: CircuitBreaker | undefined;
   readonly #connect: () => Sql;
   #sql: Sql;
-  readonly #scope = new AsyncLocalStorage<TransactionScope>();
+  readonly #scope = new AsyncLocalStorage<TransactionScope<Tx>>();
   readonly #max: number;
   /** Statements outside a transaction plus open transactions: what holds or waits for a connection. */
   #inFlight = 0;
