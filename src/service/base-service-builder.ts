@@ -5,7 +5,7 @@ import type { EntityDefinition, EntityInputOf, EntityRecordOf } from "../core/en
 import type { CrudRouteTypes } from "../http/crud/route-types.ts";
 import type { HealthRouteTypes, InfoRouteTypes, WithRoutes } from "./route-types.ts";
 import type { ServiceInfo } from "../core/info.ts";
-import { createLogger, type Logger, type LoggerOptions, LogLevelSwitch } from "../core/logging.ts";
+import type { Logger, LoggerOptions } from "../core/logging.ts";
 import type { SettingsInput } from "../core/settings/schema.ts";
 import { newUlid } from "../core/ulid.ts";
 import type { Driver } from "../db/driver.ts";
@@ -38,7 +38,6 @@ import type { NotificationsModuleOptions } from "../modules/notifications/mod.ts
 import type { EtlModuleOptions } from "../modules/etl/mod.ts";
 import { etlRequires } from "../modules/etl/requires.ts";
 import type { MonitoringModuleOptions } from "../modules/monitoring/mod.ts";
-import type { Tracer } from "../observability/tracing.ts";
 import { routeEntries } from "../http/auth-guard-permissions.ts";
 import type { AuthModule, AuthOptions } from "../modules/auth/mod.ts";
 import { type DeferredModule, deferredModule, loadDeferred } from "./deferred-module.ts";
@@ -64,8 +63,8 @@ import { partitionsModule } from "./partitions-module.ts";
 import { REPLICAS_KEY, replicaCheck, scopeRequests, withReadReplicas } from "./read-replicas.ts";
 import type { ReplicatedDriver } from "../db/replicas.ts";
 import { ServiceSettings, type SettingsOptions } from "./settings.ts";
+import { logCircuitChanges, type MonitoringParts, serviceLogger, serviceTracer } from "./_service-logging.ts";
 
-type MonitoringParts = typeof import("./monitoring-parts.ts");
 
 /** Options of a service builder. */
 export interface ServiceBuilderOptions {
@@ -155,12 +154,9 @@ function normaliseBasePath(basePath: string | undefined): string {
   return trimmed;
 }
 
-/** One log line when the store becomes unreachable and one when it is back, not one per refused request. */
-function logCircuitChanges(db: Driver, logger: Logger): void {
-  db.circuit?.onStateChange(({ from, to, failures, error }) => {
-    if (to === "open" && from === "closed") logger.warn("db.circuit.open", { failures, error });
-    else if (to === "closed") logger.info("db.circuit.closed", {});
-  });
+/** Every migration `build()` applies, in order: the store's own tables, then each module's. */
+function serviceMigrations(modules: readonly ServiceModule[]): Migration[] {
+  return [...SERVICE_SECRET_MIGRATIONS, ...EVENT_OUTBOX_MIGRATIONS, ...modules.flatMap((module) => module.migrations ?? [])];
 }
 
 /**
@@ -470,22 +466,6 @@ export class BaseServiceBuilder {
     return code;
   }
 
-  #logger(settings: ServiceSettings, tracer: Tracer | undefined): { logger: Logger; logRequests: boolean } {
-    const options = this.#logging ?? {};
-    const level = new LogLevelSwitch(settings.current.log.level);
-    settings.onReload((current) => {
-      level.level = current.log.level;
-    });
-    const logger = createLogger({
-      ...options,
-      level,
-      format: settings.current.log.format,
-      ...(tracer ? { context: () => tracer.logFields() } : {}),
-    });
-    const logRequests = this.#logging !== undefined && options.requests !== false && level.enabled("info");
-    return { logger, logRequests };
-  }
-
   /** Settings as code gives them, with what `withLogging` pins. */
   #settingsCode(): SettingsInput {
     const code = structuredClone(this.#codeSettings);
@@ -493,14 +473,6 @@ export class BaseServiceBuilder {
     if (logging?.level !== undefined && typeof logging.level === "string") code.log = { ...code.log, level: logging.level };
     if (logging?.format !== undefined) code.log = { ...code.log, format: logging.format };
     return code;
-  }
-
-  #tracer(parts: MonitoringParts, options: MonitoringModuleOptions): Tracer | undefined {
-    try {
-      return parts.monitoringTracer(options, this.options.info);
-    } catch (error) {
-      throw new ConfigurationError((error as Error).message);
-    }
   }
 
   #checkHealthNames(checks: readonly HealthCheck[]): void {
@@ -534,7 +506,7 @@ export class BaseServiceBuilder {
     const modules = orderModules(this.#modules);
     await loadDeferred(modules);
     // The store's own tables first, as build() applies them: a store migrated from this list is the one the service expects.
-    return [...SERVICE_SECRET_MIGRATIONS, ...EVENT_OUTBOX_MIGRATIONS, ...modules.flatMap((module) => [...(module.migrations ?? [])])];
+    return serviceMigrations(modules);
   }
 
   /** Runs first in `build()` and `listen()`: a subclass installs what depends on choices made after its constructor. */
@@ -549,8 +521,8 @@ export class BaseServiceBuilder {
     this.#checkHealthNames(this.#health?.checks ?? []);
     const settings = await ServiceSettings.load(this.#settingsCode(), source);
     const observed = this.#monitoring ? { parts: await import("./monitoring-parts.ts"), options: this.#monitoring } : undefined;
-    const tracer = observed ? this.#tracer(observed.parts, observed.options) : undefined;
-    const { logger, logRequests } = this.#logger(settings, tracer);
+    const tracer = observed ? serviceTracer(observed.parts, observed.options, this.options.info) : undefined;
+    const { logger, logRequests } = serviceLogger(settings, this.#logging, tracer);
     const sandbox = settings.current.sandbox.enabled;
     const sandboxed = sandbox ? await import("./sandbox.ts") : undefined;
     const ownsDb = sandbox || this.#database === undefined;
@@ -610,7 +582,7 @@ export class BaseServiceBuilder {
     try {
       context.provide(READINESS_KEY, new Readiness());
       if (replicas) context.provide(REPLICAS_KEY, replicas);
-      await migrate(db, [...SERVICE_SECRET_MIGRATIONS, ...EVENT_OUTBOX_MIGRATIONS, ...modules.flatMap((module) => module.migrations ?? [])]);
+      await migrate(db, serviceMigrations(modules));
       const cursorSecret = context.settings.http.secret ?? await storedSecret(db, "cursor");
       // Before any module's setup: entity modules read their rows through it.
       if (this.#auth?.loaded.rowAccess) context.provide(ROW_ACCESS_KEY, this.#auth.loaded.rowAccess);
