@@ -1,16 +1,14 @@
-import { resolve, sep } from "node:path";
 import { Type } from "@sinclair/typebox";
-import { Cron } from "croner";
 import type { EntityRecord } from "../../core/entity.ts";
-import { ConflictError, type FieldError, NotFoundError, ValidationError } from "../../core/errors.ts";
+import { ConflictError, NotFoundError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logging.ts";
 import type { Manager } from "../../core/manager.ts";
 import type { JobScheduler } from "../jobs/scheduler.ts";
 import type { JobBackoff, JobHandler, JobHandlerContext, JobRunner } from "../jobs/types.ts";
+import { checkPipeline, normalised } from "./_check.ts";
 import { loadObjects } from "./load.ts";
 import type { EtlLoad, EtlPipelineSpec, EtlRunRecord, EtlTransform } from "./schema.ts";
-import { isPipelineName } from "./schema.ts";
-import { checkSource, formatOf, readSource, reason } from "./sources.ts";
+import { readSource, reason } from "./sources.ts";
 import type { EtlStore, StoredPipeline } from "./store.ts";
 
 /** The job handler that runs a pipeline once. */
@@ -63,40 +61,6 @@ const RunPayload = Type.Object({
 
 type RunPayload = { pipeline: string; trigger?: "schedule" | "manual"; force?: boolean };
 
-function normalised(spec: EtlPipelineSpec): EtlPipelineSpec {
-  const load: Required<EtlLoad> = {
-    collection: spec.load.collection,
-    mode: spec.load.mode ?? "insert",
-    key: spec.load.key ?? "id",
-    on_invalid: spec.load.on_invalid ?? "fail-all",
-  };
-  return {
-    name: spec.name,
-    schedule: spec.schedule ?? null,
-    timezone: spec.timezone ?? null,
-    source: spec.source,
-    format: spec.format ?? null,
-    json_path: spec.json_path ?? null,
-    transform: spec.transform ?? null,
-    load,
-    enabled: spec.enabled ?? true,
-    description: spec.description ?? null,
-  };
-}
-
-function insideRoots(path: string, roots: readonly string[]): boolean {
-  const target = resolve(path);
-  return roots.some((root) => {
-    const base = resolve(root);
-    return target === base || target.startsWith(base.endsWith(sep) ? base : base + sep);
-  });
-}
-
-function listed(names: Iterable<string>): string {
-  const all = [...names].sort();
-  return all.length === 0 ? "none are registered" : `registered: ${all.join(", ")}`;
-}
-
 /**
  * Declared imports and their runs: definitions kept in `etl_pipelines`,
  * each scheduled pipeline a cron schedule of the job queue (`etl:<name>`,
@@ -123,54 +87,7 @@ export class EtlManager {
    * that is given or implied by the path. @throws {ValidationError} listing each problem.
    */
   check(raw: EtlPipelineSpec, loc: (string | number)[] = ["body"], origin: "code" | "api" = "api"): EtlPipelineSpec {
-    const spec = normalised(raw);
-    const errors: FieldError[] = [];
-    const at = (...path: (string | number)[]) => [...loc, ...path];
-    if (!isPipelineName(spec.name)) errors.push({ loc: at("name"), msg: "Invalid pipeline name: letters, digits, _ . - (at most 100)", type: "value_error" });
-    if (spec.schedule) {
-      try {
-        const next = new Cron(spec.schedule, { paused: true, ...(spec.timezone ? { timezone: spec.timezone } : {}) }).nextRun();
-        if (!next) errors.push({ loc: at("schedule"), msg: "The expression has no future tick", type: "value_error" });
-      } catch (error) {
-        const message = (error as Error).message;
-        errors.push({ loc: at(spec.timezone && /time ?zone/i.test(message) ? "timezone" : "schedule"), msg: message, type: "value_error" });
-      }
-    }
-    if (spec.transform && !(spec.transform in this.#options.transforms)) {
-      errors.push({ loc: at("transform"), msg: `No transform named "${spec.transform}"; ${listed(Object.keys(this.#options.transforms))}`, type: "value_error" });
-    }
-    const collections = this.#options.collections();
-    const manager = collections.get(spec.load.collection);
-    if (!manager) {
-      const names = [...collections.keys()];
-      errors.push({
-        loc: at("load", "collection"),
-        msg: `No collection named "${spec.load.collection}"; ${names.length === 0 ? "none is installed (withEntity)" : `installed: ${names.sort().join(", ")}`}`,
-        type: "value_error",
-      });
-    } else if (spec.load.mode === "upsert" && spec.load.key !== "id" && !(spec.load.key! in manager.input.properties)) {
-      errors.push({ loc: at("load", "key"), msg: `Collection ${spec.load.collection} has no field "${spec.load.key}"`, type: "value_error" });
-    }
-    errors.push(...checkSource(spec.source).map((error) => ({ ...error, loc: [...loc, ...error.loc.slice(1)] })));
-    // Code is trusted; a definition sent over HTTP reads files only where the service allows.
-    if (origin === "api" && spec.source.kind === "file" && !insideRoots(spec.source.path, this.#options.fileRoots ?? [])) {
-      const roots = this.#options.fileRoots ?? [];
-      const msg = roots.length === 0
-        ? "File sources are not allowed over HTTP: declare the pipeline in code, or allow directories with withEtl({ fileRoots })"
-        : `The path is outside the allowed directories: ${roots.join(", ")}`;
-      errors.push({ loc: at("source", "path"), msg, type: "value_error" });
-    }
-    if (!spec.format && spec.source.kind !== "s3") {
-      const name = spec.source.kind === "http" ? new URL(spec.source.url).pathname : spec.source.path;
-      if (errors.every((error) => error.loc[loc.length] !== "source") && !formatOf(name)) {
-        errors.push({ loc: at("format"), msg: `Cannot tell the format of ${name} from its name: give csv, ndjson, json or xlsx`, type: "missing" });
-      }
-    }
-    if (spec.json_path && spec.format && spec.format !== "json") {
-      errors.push({ loc: at("json_path"), msg: "json_path applies to the json format only", type: "value_error" });
-    }
-    if (errors.length > 0) throw new ValidationError(errors);
-    return spec;
+    return checkPipeline(raw, loc, origin, this.#options);
   }
 
   /** Creates the pipeline. @throws {ValidationError} @throws {ConflictError} when the name is taken. */
