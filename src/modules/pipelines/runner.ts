@@ -25,9 +25,9 @@ import { describeJobError } from "../jobs/job-error.ts";
 import type { JobHandler, JobHandlerContext, JobRecord, JobRunner } from "../jobs/types.ts";
 import { loadTrainedModel, type MlJobDeps, trainJob } from "../ml/ml-jobs.ts";
 import type { ModelRegistry } from "../models/registry.ts";
+import { runViews } from "./_views.ts";
 import { beats, metricOf, type PipelineDefinition, score } from "./pipeline.ts";
 import {
-  PIPELINE_STEPS,
   type PipelineRunRecord,
   type PipelineStepName,
   setStepJob,
@@ -170,7 +170,7 @@ export class PipelineRunner {
   async view(id: string, pipeline?: string): Promise<PipelineRunView> {
     const record = await this.#options.repository.findById(id);
     if (!record || (pipeline !== undefined && record.pipeline !== pipeline)) throw new NotFoundError(`Pipeline run ${id} not found`);
-    return (await this.#views([record]))[0]!;
+    return (await runViews(this.#options, [record]))[0]!;
   }
 
   /** The runs of a pipeline, newest first (at most `limit`, default 50). */
@@ -181,54 +181,7 @@ export class PipelineRunner {
       sort: [{ field: "id", direction: "desc" }],
       limit,
     });
-    return await this.#views(records);
-  }
-
-  async #views(records: readonly PipelineRunRecord[]): Promise<PipelineRunView[]> {
-    const steps = await stepsOf(this.#options.db, records.map((record) => record.id));
-    return await Promise.all(records.map(async (record) => {
-      const stored = steps.get(record.id) ?? {};
-      const views = await Promise.all(PIPELINE_STEPS.map((name) => this.#stepView(name, stored[name])));
-      const broken = views.find((step) => step.status === "failed" || step.status === "canceled");
-      let { status, error, finished_at } = record;
-      const start = record.start_job_id ? await this.#job(record.start_job_id) : null;
-      const startBroken = start && (start.status === "failed" || start.status === "canceled") ? start : null;
-      // A step whose job failed on its own (a search's selection, a dependency) ends the run here.
-      if (status === "running" && (broken || startBroken)) {
-        status = "failed";
-        error = broken ? `${broken.name}: ${broken.error ?? broken.status}` : `start: ${startBroken!.error ?? startBroken!.status}`;
-        finished_at = broken?.finished_at ?? startBroken?.finished_at ?? new Date().toISOString();
-        await this.#options.repository.update(record.id, { status, error, finished_at });
-      }
-      return {
-        id: record.id,
-        pipeline: record.pipeline,
-        status,
-        trigger: record.trigger,
-        start_job_id: record.start_job_id,
-        started_at: record.started_at,
-        finished_at,
-        error,
-        steps: views,
-      };
-    }));
-  }
-
-  async #job(id: string): Promise<JobRecord | null> {
-    return await this.#options.jobs.get(id).catch(() => null);
-  }
-
-  async #stepView(name: PipelineStepName, stored: StoredStep | undefined): Promise<PipelineStepView> {
-    const job = stored?.job_id ? await this.#job(stored.job_id) : null;
-    return {
-      name,
-      job_id: stored?.job_id || null,
-      status: job?.status ?? "waiting",
-      started_at: job?.started_at ?? null,
-      finished_at: job?.finished_at ?? null,
-      error: job?.error ?? null,
-      outcome: stored?.outcome ?? null,
-    };
+    return await runViews(this.#options, records);
   }
 
   /** Runs a step's work; a failure ends the pipeline run as failed (its later steps fail with it). */
