@@ -4,7 +4,7 @@ import { addRoute } from "../../http/_route.ts";
 import { routeDetail } from "../../http/route-doc.ts";
 import type { JobScheduler, ScheduleRecord } from "../jobs/scheduler.ts";
 import { metricOf, type PipelineDefinition } from "./pipeline.ts";
-import { type PipelineRunner, type PipelineRunView } from "./runner.ts";
+import type { PipelineRunner, PipelineRunView } from "./runner.ts";
 
 /** The schedule name of a pipeline's cron. */
 export function pipelineScheduleName(pipeline: string): string {
