@@ -4,6 +4,7 @@
  * `{{ service }}`). A missing value renders empty; objects render as JSON.
  * In HTML templates every value is escaped.
  */
+import { escapeHtml } from "../../http/html.ts";
 
 /** A template per part of a message; `html` is optional. */
 export interface NotificationTemplate {
@@ -31,13 +32,11 @@ function show(value: unknown): string {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
 /** Fills the placeholders of `template` from `context`; `html` escapes every value. */
 export function renderTemplate(template: string, context: Record<string, unknown>, options: { html?: boolean } = {}): string {
   return template.replace(PLACEHOLDER, (_, path: string) => {
     const text = show(lookup(context, path));
-    return options.html ? text.replace(/[&<>"']/g, (char) => ESCAPES[char]!) : text;
+    return options.html ? escapeHtml(text) : text;
   });
 }
 
