@@ -47,8 +47,7 @@ export function tenantScopedRunner<R extends JobRunner>(runner: R, access: RowAc
   const visible = async (id: string): Promise<void> => {
     const tenant = tenantOf();
     if (tenant === null) return;
-    const [row] = await db.query<{ tenant_id: string | null }>(`SELECT "tenant_id" FROM "job_tenants" WHERE "job_id" = ?`, [id]);
-    if (row?.tenant_id !== tenant) throw new NotFoundError(`Job ${id} not found`);
+    if (await tenantOfJob(db, id) !== tenant) throw new NotFoundError(`Job ${id} not found`);
   };
   const asSubject = (stamp: Stamp): VariableSubject => ({ user: stamp, request: null });
   // A tenant's dedup key is stored behind its tenant and shown as given.
@@ -141,7 +140,12 @@ export function jobEventVisibility(db: Driver): (entity: Record<string, unknown>
   return async (entity, subject) => {
     const tenant = subject.user?.tenantId ?? null;
     if (tenant === null) return true;
-    const [row] = await db.query<{ tenant_id: string | null }>(`SELECT "tenant_id" FROM "job_tenants" WHERE "job_id" = ?`, [String(entity.id ?? "")]);
-    return row?.tenant_id === tenant;
+    return await tenantOfJob(db, String(entity.id ?? "")) === tenant;
   };
+}
+
+/** The tenant a job was submitted under: null without tenant, undefined for a job not recorded. */
+async function tenantOfJob(db: Driver, id: string): Promise<string | null | undefined> {
+  const [row] = await db.query<{ tenant_id: string | null }>(`SELECT "tenant_id" FROM "job_tenants" WHERE "job_id" = ?`, [id]);
+  return row?.tenant_id;
 }
