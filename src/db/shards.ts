@@ -7,11 +7,14 @@ import { migrate } from "./migrate.ts";
 import type { Migration } from "./migration.ts";
 import { createRepository, type SqlRepository } from "./repository.ts";
 
+const UTF8 = new TextEncoder();
+
 /** FNV-1a (32 bit) of a key's UTF-8 bytes: stable across runtimes and versions, so rows never move by themselves. */
 export function shardHash(key: string): number {
+  const bytes = UTF8.encode(key);
   let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(key)) {
-    hash ^= byte;
+  for (let i = 0; i < bytes.length; i++) {
+    hash ^= bytes[i]!;
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash >>> 0;
