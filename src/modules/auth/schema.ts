@@ -31,9 +31,6 @@ const USERS_COLUMNS_V1: TableDefinition["columns"] = {
     last_login_at: { type: "timestamp", nullable: true },
 };
 
-/** The tenant column of users and API keys (migration 8): null for platform-wide principals. */
-const TENANT_COLUMN = { type: "text", nullable: true } as const;
-
 /** The users table as first created (migration 1). */
 export const USERS_TABLE_V1: TableDefinition = defineTable({ name: "auth_users", columns: USERS_COLUMNS_V1, searchable: ["username"] });
 
@@ -252,7 +249,6 @@ const RoleName = Type.String({ minLength: 1, maxLength: 64, pattern: "^[a-z][a-z
 const Permission = Type.String({ minLength: 1, maxLength: 128, pattern: "^(\\*|[a-z][a-z0-9_-]*)(:(\\*|[a-z][a-z0-9_-]*))?$" });
 const TenantId = Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:-]+$" });
 const Email = Type.String({ minLength: 3, maxLength: 254, pattern: "^[^@\\s]+@[^@\\s]+$" });
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** Body of user create and update; `password` is write-only and optional on update. */
 export const UserIn: TObject = entityInputSchema("UserIn", {
