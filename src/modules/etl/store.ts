@@ -212,12 +212,12 @@ export class EtlStore {
 
   /** Remembers that run `runId` loaded these objects (called inside the load's transaction, so a rolled-back load forgets them). */
   async markObjects(pipeline: string, runId: string, keys: readonly string[]): Promise<void> {
-    for (const key of keys) {
-      await this.#db.exec("INSERT INTO etl_objects (pipeline, object_key, run_id) VALUES (?, ?, ?) ON CONFLICT (pipeline, object_key) DO NOTHING", [
-        pipeline,
-        key,
-        runId,
-      ]);
+    for (let i = 0; i < keys.length; i += 500) {
+      const slice = keys.slice(i, i + 500);
+      await this.#db.exec(
+        `INSERT INTO etl_objects (pipeline, object_key, run_id) VALUES ${slice.map(() => "(?, ?, ?)").join(", ")} ON CONFLICT (pipeline, object_key) DO NOTHING`,
+        slice.flatMap((key) => [pipeline, key, runId]),
+      );
     }
   }
 }
