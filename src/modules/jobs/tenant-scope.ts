@@ -21,6 +21,9 @@ CREATE INDEX "job_tenants_tenant_id_idx" ON "job_tenants" ("tenant_id");`,
 
 type Stamp = VariableUser;
 
+/** Jobs recorded per INSERT: 3 parameters each, far below SQLite's and PostgreSQL's limits. */
+const RECORDS_PER_INSERT = 300;
+
 /**
  * The job runner as seen under tenancy: a job submitted or enqueued by a
  * principal records it, runs as it (store calls inside the job are scoped
@@ -36,9 +39,15 @@ export function tenantScopedRunner<R extends JobRunner>(runner: R, access: RowAc
     const user = access.current()?.user;
     return user ? { kind: user.kind ?? null, id: user.id ?? null, name: user.name ?? null, role: user.role ?? null, tenantId: user.tenantId ?? null } : null;
   };
-  const record = async (id: string, stamp: Stamp): Promise<void> => {
-    const sql = `INSERT INTO "job_tenants" ("job_id", "tenant_id", "principal") VALUES (?, ?, ?) ON CONFLICT ("job_id") DO NOTHING`;
-    await db.exec(sql, [id, stamp.tenantId ?? null, JSON.stringify(stamp)]);
+  const record = async (ids: readonly string[], stamp: Stamp): Promise<void> => {
+    const principal = JSON.stringify(stamp);
+    for (let start = 0; start < ids.length; start += RECORDS_PER_INSERT) {
+      const chunk = ids.slice(start, start + RECORDS_PER_INSERT);
+      const params: (string | null)[] = [];
+      for (const id of chunk) params.push(id, stamp.tenantId ?? null, principal);
+      const values = chunk.map(() => "(?, ?, ?)").join(", ");
+      await db.exec(`INSERT INTO "job_tenants" ("job_id", "tenant_id", "principal") VALUES ${values} ON CONFLICT ("job_id") DO NOTHING`, params);
+    }
   };
   const stampOfJob = async (id: string): Promise<Stamp | null> => {
     const [row] = await db.query<{ principal: string }>(`SELECT "principal" FROM "job_tenants" WHERE "job_id" = ?`, [id]);
@@ -62,7 +71,7 @@ export function tenantScopedRunner<R extends JobRunner>(runner: R, access: RowAc
       if (!stamp) return runner.submit(fn);
       const subject = asSubject(stamp);
       const id = await runner.submit((context) => access.runAs(subject, () => fn(context)));
-      await record(id, stamp);
+      await record([id], stamp);
       return id;
     },
     register<P>(name: string, handler: JobHandler<P>): void {
@@ -89,7 +98,7 @@ export function tenantScopedRunner<R extends JobRunner>(runner: R, access: RowAc
       // One transaction: no instance claims a job before its principal is recorded.
       return await db.transaction(async () => {
         const results = await many.enqueueMany(scoped);
-        for (const result of results) await record(result.record.id, stamp);
+        await record(results.map((result) => result.record.id), stamp);
         return results.map((result) => ({ ...result, record: shown(result.record) }));
       });
     },
