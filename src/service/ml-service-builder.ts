@@ -6,7 +6,7 @@ import type { ModelRunner } from "../modules/ml/engine/runner.ts";
 import type { FeatureCatalog } from "../modules/ml/engine/features.ts";
 import type { ArtifactHierarchy } from "../modules/artifact/schema.ts";
 import { deferredMlModule, deferredModelsModule } from "./deferred-ml.ts";
-import { deferredModule } from "./deferred-module.ts";
+import { deferredArtifactsModule, deferredConfigModule, deferredJobsModule } from "./deferred-domain.ts";
 import type { ServiceBuilderOptions } from "./base-service-builder.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import type { ArtifactRouteTypes, ConfigRouteTypes, HealthRouteTypes, InfoRouteTypes, JobRouteTypes } from "./route-types.ts";
@@ -168,16 +168,14 @@ export class MLServiceBuilder extends ServiceBuilder {
     } else {
       info = {} as ChapServiceInfo;
     }
-    // Like ServiceBuilder's withConfig/withArtifacts/withJobs: the modules' code loads at build, not at import.
-    const profile = this.profile;
-    const artifacts = { name: "artifacts", requires: ["config"], provides: ["config-links"] };
-    this.module(deferredModule({ name: "config" }, async () => (await import("../modules/config/mod.ts")).configModule({ schema: configSchema, profile })))
-      .module(deferredModule(artifacts, async () => (await import("../modules/artifact/mod.ts")).artifactsModule({
+    // As ServiceBuilder's withConfig/withArtifacts/withJobs: the modules' code loads at build, not at import.
+    this.module(deferredConfigModule({ schema: configSchema, profile: this.profile }))
+      .module(deferredArtifactsModule({
         hierarchy: hierarchy ?? (chap ? CHAP_ML_HIERARCHY : DEFAULT_ML_HIERARCHY),
         enableConfigLinking: true,
-        profile,
-      })))
-      .module(deferredModule({ name: "jobs" }, async () => (await import("../modules/jobs/mod.ts")).jobsModule()));
+        profile: this.profile,
+      }))
+      .module(deferredJobsModule());
     // The registry is the seed profile's: the chap profile's wire stays chapkit 1.x's.
     if (!chap) this.module(deferredModelsModule());
     this.module(deferredMlModule(runner, chap

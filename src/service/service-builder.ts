@@ -8,6 +8,7 @@ import type { TasksModuleOptions } from "../modules/task/mod.ts";
 import { BaseServiceBuilder } from "./base-service-builder.ts";
 import { deferredMlModule } from "./deferred-ml.ts";
 import { deferredModule } from "./deferred-module.ts";
+import { deferredArtifactsModule, deferredConfigModule, deferredJobsModule } from "./deferred-domain.ts";
 import type { ArtifactRouteTypes, ConfigRouteTypes, JobRouteTypes, WithRoutes } from "./route-types.ts";
 
 /**
@@ -34,26 +35,21 @@ export class ServiceBuilder extends BaseServiceBuilder {
     schema: S,
     options: Omit<ConfigModuleOptions, "schema"> & { prefix?: Prefix } = {},
   ): this & WithRoutes<ConfigRouteTypes<S, Prefix>> {
-    const module = deferredModule({ name: "config" }, async () => (await import("../modules/config/mod.ts")).configModule({ ...options, schema }));
-    return this.module(module).withRouteTypes<ConfigRouteTypes<S, Prefix>>();
+    return this.module(deferredConfigModule({ ...options, schema })).withRouteTypes<ConfigRouteTypes<S, Prefix>>();
   }
 
   /** Hierarchical artifacts under `/api/v1/artifacts` (with config links when `enableConfigLinking`). */
   withArtifacts<const Prefix extends string = "/api/v1/artifacts">(
     options: ArtifactsModuleOptions & { prefix?: Prefix },
   ): this & WithRoutes<ArtifactRouteTypes<Prefix>> {
-    const linking = options.enableConfigLinking === true;
-    const shape = { name: "artifacts", requires: linking ? ["config"] : [], provides: linking ? ["config-links"] : [] };
-    const module = deferredModule(shape, async () => (await import("../modules/artifact/mod.ts")).artifactsModule(options));
-    return this.module(module).withRouteTypes<ArtifactRouteTypes<Prefix>>();
+    return this.module(deferredArtifactsModule(options)).withRouteTypes<ArtifactRouteTypes<Prefix>>();
   }
 
   /** The persistent job runner and `/api/v1/jobs`. */
   withJobs<const Prefix extends string = "/api/v1/jobs">(
     options: JobsModuleOptions & { prefix?: Prefix } = {},
   ): this & WithRoutes<JobRouteTypes<Prefix>> {
-    const module = deferredModule({ name: "jobs" }, async () => (await import("../modules/jobs/mod.ts")).jobsModule(options));
-    return this.module(module).withRouteTypes<JobRouteTypes<Prefix>>();
+    return this.module(deferredJobsModule(options)).withRouteTypes<JobRouteTypes<Prefix>>();
   }
 
   /** Task CRUD and `$execute` under `/api/v1/tasks`; needs artifacts (and jobs to execute). */
