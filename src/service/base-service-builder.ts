@@ -498,8 +498,9 @@ export class BaseServiceBuilder {
 
   /**
    * The schema migrations `build()` applies, in the order it applies them:
-   * every installed module's. `chapkit db` runs, previews and reverts them
-   * without starting the service.
+   * the store's own tables (service secrets, event outbox), then every
+   * installed module's. `chapkit db` runs, previews and reverts them without
+   * starting the service.
    */
   async migrations(): Promise<Migration[]> {
     this.prepare();
