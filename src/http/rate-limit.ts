@@ -14,6 +14,7 @@ import { RateLimitedError } from "../core/errors.ts";
 import type { Logger } from "../core/logging.ts";
 import type { RateLimitDecision, RateLimitStore } from "../core/rate-limit.ts";
 import type { RateLimitPolicySetting, Settings } from "../core/settings/schema.ts";
+import { nodeCrypto } from "../runtime/builtins.ts";
 import { clientAddressOf } from "../runtime/client-address.ts";
 import { principalOf } from "./auth-guard.ts";
 import { isHealthPath, matchesRoute, servicePath } from "./request-class.ts";
@@ -32,19 +33,16 @@ export interface RateLimitOptions {
   apiKeyHeader?: string;
 }
 
-type Hashing = typeof import("node:crypto");
-// node:crypto costs start-up time: it loads with the first policy keyed by credential.
-let hashing: Hashing | undefined;
-
-function digest(secret: string, { createHash }: Hashing): string {
-  return createHash("sha256").update(secret).digest("hex").slice(0, 24);
+// node:crypto costs start-up time: it loads with the first credential hashed.
+function digest(secret: string): string {
+  return nodeCrypto().createHash("sha256").update(secret).digest("hex").slice(0, 24);
 }
 
-function credentialOf(request: Request, header: string, hash: Hashing): string | undefined {
+function credentialOf(request: Request, header: string): string | undefined {
   const key = request.headers.get(header);
-  if (key) return `key:${digest(key, hash)}`;
+  if (key) return `key:${digest(key)}`;
   const authorization = request.headers.get("authorization");
-  return authorization?.toLowerCase().startsWith("bearer ") ? `token:${digest(authorization.slice(7).trim(), hash)}` : undefined;
+  return authorization?.toLowerCase().startsWith("bearer ") ? `token:${digest(authorization.slice(7).trim())}` : undefined;
 }
 
 /** The counter key of `policy` for this request: its dimensions joined. */
@@ -55,7 +53,7 @@ function counterKey(policy: RateLimitPolicySetting, request: Request, route: str
       case "address":
         return address();
       case "key":
-        return credentialOf(request, options.apiKeyHeader ?? "x-api-key", hashing!) ?? address();
+        return credentialOf(request, options.apiKeyHeader ?? "x-api-key") ?? address();
       case "user": {
         const principal = principalOf(request);
         return principal ? `user:${principal.kind}:${principal.id}` : address();
@@ -88,7 +86,6 @@ export function rateLimit(options: RateLimitOptions): Elysia {
     const policies = settings.policies.filter((policy) => !policy.routes || policy.routes.some((rule) => matchesRoute(rule, request.method, path)));
     if (policies.length === 0) return;
     const route = (matched as string | undefined) ?? path;
-    if (!hashing && policies.some((policy) => policy.by.includes("key"))) hashing = await import("node:crypto");
     let decisions: RateLimitDecision[];
     try {
       decisions = await Promise.all(policies.map((policy) =>
