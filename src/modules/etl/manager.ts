@@ -110,9 +110,7 @@ export class EtlManager {
   /** Removes the pipeline and its schedule; its runs stay. @throws {NotFoundError} */
   async delete(name: string): Promise<void> {
     if (!(await this.#options.store.deletePipeline(name))) throw new NotFoundError(`ETL pipeline ${name} not found`);
-    await this.#options.scheduler.unschedule(etlScheduleName(name)).catch((error) => {
-      if (!(error instanceof NotFoundError)) throw error;
-    });
+    await this.#unschedule(name);
   }
 
   /** The pipeline. @throws {NotFoundError} */
@@ -243,18 +241,19 @@ export class EtlManager {
   }
 
   async #schedule(spec: EtlPipelineSpec): Promise<void> {
-    const scheduler = this.#options.scheduler;
-    if (!spec.schedule) {
-      await scheduler.unschedule(etlScheduleName(spec.name)).catch((error) => {
-        if (!(error instanceof NotFoundError)) throw error;
-      });
-      return;
-    }
-    await scheduler.schedule(etlScheduleName(spec.name), {
+    if (!spec.schedule) return await this.#unschedule(spec.name);
+    await this.#options.scheduler.schedule(etlScheduleName(spec.name), {
       cron: spec.schedule,
       job: ETL_RUN_JOB,
       payload: { pipeline: spec.name, trigger: "schedule" },
       timezone: spec.timezone ?? null,
+    });
+  }
+
+  /** Drops the pipeline's schedule; one that is not there is already gone. */
+  async #unschedule(pipeline: string): Promise<void> {
+    await this.#options.scheduler.unschedule(etlScheduleName(pipeline)).catch((error) => {
+      if (!(error instanceof NotFoundError)) throw error;
     });
   }
 
