@@ -32,6 +32,15 @@ const PER_NOTIFY = 300;
  */
 export type OutboxStore = Executor & Pick<Driver, "pipeline" | "inTransaction"> & Partial<CommitHooks>;
 
+/**
+ * The `pg_notify` call announcing sequence numbers (`seqs`, SQL giving them
+ * comma-separated): payload `table:origin:seq,seq,…`; its parameters are the
+ * channel and the origin.
+ */
+function notifyCall(seqs: string): string {
+  return `pg_notify(?, 'chapkit_events'::regclass::oid::text || ':' || ?::text || ':' || ${seqs})`;
+}
+
 /** The sequence number of an outbox row (a bigint column: a string from postgres.js). */
 type OutboxSeq = { seq: string | number };
 
@@ -86,8 +95,7 @@ export class OutboxJournal implements EventJournal {
       } else if (inTransaction) {
         // A transaction whose commit this journal cannot follow: the NOTIFY is sent on its commit.
         await this.#db.query(
-          `WITH e AS (${insert}) SELECT pg_notify(?, 'chapkit_events'::regclass::oid::text || ':' || ?::text || ':' || ` +
-            `(SELECT string_agg(seq::text, ',' ORDER BY seq) FROM e)) AS sent`,
+          `WITH e AS (${insert}) SELECT ${notifyCall("(SELECT string_agg(seq::text, ',' ORDER BY seq) FROM e)")} AS sent`,
           [...params, EVENTS_CHANNEL, this.#options.origin],
         );
       } else {
@@ -119,7 +127,7 @@ export class OutboxJournal implements EventJournal {
         const seqs = this.#unannounced.splice(0, PER_NOTIFY).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
         try {
           await this.#db.query(
-            `SELECT pg_notify(?, 'chapkit_events'::regclass::oid::text || ':' || ?::text || ':' || ?::text) AS sent`,
+            `SELECT ${notifyCall("?::text")} AS sent`,
             [EVENTS_CHANNEL, this.#options.origin, seqs.join(",")],
           );
         } catch (error) {
