@@ -1,7 +1,7 @@
 // Reading a pipeline's source: what it holds now, and whether that changed since the last completed run.
 import { createHash } from "node:crypto";
 import { open, stat } from "node:fs/promises";
-import { ChapkitError, type FieldError, UnavailableError, ValidationError } from "../../core/errors.ts";
+import { type FieldError, UnavailableError, ValidationError } from "../../core/errors.ts";
 import { S3BlobStore } from "../../storage/s3-blob-store.ts";
 import type { EtlFormat, EtlSource } from "./schema.ts";
 
@@ -214,7 +214,7 @@ async function s3State(source: Extract<EtlSource, { kind: "s3" }>, options: Read
       options.signal.throwIfAborted();
     }
   } catch (error) {
-    if (error instanceof ChapkitError || error instanceof Error) {
+    if (error instanceof Error) {
       throw new SourceError(`Source ${source.url} cannot be listed: ${reason(error)}`, { cause: error });
     }
     throw error;
