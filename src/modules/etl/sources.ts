@@ -75,7 +75,7 @@ export function parseS3Url(raw: string, loc: (string | number)[] = ["body", "sou
   };
 }
 
-/** Checks a source's shape beyond its schema (URL scheme, absolute path, S3 URL). @throws {ValidationError} */
+/** A source's problems beyond its schema (URL scheme, absolute path, S3 URL), as field errors; none when it is fine. */
 export function checkSource(source: EtlSource): FieldError[] {
   const loc = ["body", "source"];
   if (source.kind === "http") {
