@@ -1,7 +1,6 @@
 import { Type } from "@sinclair/typebox";
-import type { EventBus, Unsubscribe } from "../../core/events/bus.ts";
+import { type EventBus, localSelector, type Unsubscribe } from "../../core/events/bus.ts";
 import type { EventSelector, ServiceEvent } from "../../core/events/types.ts";
-import { parseFilter } from "../../core/query/filter-parse.ts";
 import type { Logger } from "../../core/logging.ts";
 import type { OutboundPolicy } from "../../core/resilient-fetch.ts";
 import type { NotificationChannel, NotificationMessage } from "../../integrations/notifications/types.ts";
@@ -82,12 +81,7 @@ export class Notifier {
       }
       this.#rules.push({
         rule,
-        selector: {
-          local: true,
-          ...(rule.types && rule.types.length > 0 ? { types: rule.types } : {}),
-          ...(rule.collections && rule.collections.length > 0 ? { collections: rule.collections } : {}),
-          ...(rule.filter ? { filter: parseFilter(rule.filter) } : {}),
-        },
+        selector: localSelector(rule),
       });
     }
   }

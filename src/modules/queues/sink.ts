@@ -1,7 +1,6 @@
 import { Type } from "@sinclair/typebox";
-import type { EventBus, Unsubscribe } from "../../core/events/bus.ts";
+import { type EventBus, localSelector, type Unsubscribe } from "../../core/events/bus.ts";
 import type { EventSelector, ServiceEvent } from "../../core/events/types.ts";
-import { parseFilter } from "../../core/query/filter-parse.ts";
 import type { Logger } from "../../core/logging.ts";
 import type { MessageQueue } from "../../integrations/queues/types.ts";
 import type { JobBackoff, JobRunner } from "../jobs/types.ts";
@@ -68,12 +67,7 @@ export class QueueSinks {
       if (this.#byName.has(sink.name)) throw new TypeError(`Queue sink "${sink.name}" is configured twice`);
       this.#byName.set(sink.name, {
         sink,
-        selector: {
-          local: true,
-          ...(sink.types && sink.types.length > 0 ? { types: sink.types } : {}),
-          ...(sink.collections && sink.collections.length > 0 ? { collections: sink.collections } : {}),
-          ...(sink.filter ? { filter: parseFilter(sink.filter) } : {}),
-        },
+        selector: localSelector(sink),
       });
     }
   }
