@@ -131,7 +131,7 @@ export class EtlManager {
    * @throws {NotFoundError}
    */
   async run(name: string, options: { force?: boolean } = {}): Promise<EtlRunRecord> {
-    await this.get(name);
+    if (!(await this.#options.store.pipeline(name))) throw new NotFoundError(`ETL pipeline ${name} not found`);
     const payload: RunPayload = { pipeline: name, trigger: "manual", ...(options.force ? { force: true } : {}) };
     const { record } = await this.#options.jobs.enqueue(ETL_RUN_JOB, payload, { dedupKey: `etl:${name}` });
     await this.#options.store.openRun(record.id, name, "manual");
