@@ -26,11 +26,34 @@ const SYNC_BUSY_MS = 10;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A transaction waiting for, or running in, a group commit. */
+interface Member {
+  fn: (tx: Executor) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  /** What runs once its work is committed. */
+  hooks: (() => unknown)[];
+  result?: unknown;
+}
+
+/** Most transactions one commit carries. */
+const GROUP_MAX = 64;
+/** A transaction that comes within this many ms of the last commit waits for the rest of its event-loop turn's transactions. */
+const GROUP_GATHER_MS = 5;
+/** Longest a group stays open for more transactions (ms): plain statements wait for it. */
+const GROUP_OPEN_MS = 10;
+
 /**
  * A SQLite store on `bun:sqlite` (Bun) or `node:sqlite` (Deno). One
  * connection; a transaction holds it exclusively, and other callers (plain
  * statements and other transactions) wait for it in arrival order. A nested
- * transaction is a savepoint. Files use WAL and foreign keys. A statement that
+ * transaction is a savepoint.
+ *
+ * Transactions that queue up while one runs are committed together (group
+ * commit): each runs in a savepoint of one `BEGIN IMMEDIATE … COMMIT`, so a
+ * failing one rolls back alone, and every caller hears of its own result only
+ * once the shared commit is done. A burst of small writes then pays for one
+ * commit, not one each. Files use WAL and foreign keys. A statement that
  * finds the file locked by another connection is retried with backoff,
  * yielding to the event loop in between (the engine's APIs are synchronous, so
  * blocking would starve a lock holder in the same process), until the busy
@@ -40,15 +63,16 @@ class SqliteDriver implements Driver {
   readonly dialect = "sqlite" as const;
   readonly url: string;
   readonly #db: SqliteConnection;
-  readonly #scope = new AsyncLocalStorage<true>();
-  /** Settles when every transaction queued so far has ended. */
-  #tail: Promise<void> = Promise.resolve();
-  /** Settles when the running transaction ends; null when none runs. */
+  /** The transaction whose work runs in this asynchronous flow. */
+  readonly #scope = new AsyncLocalStorage<Member>();
+  /** Transactions waiting for the connection, in arrival order. */
+  #queue: Member[] = [];
+  /** Settles when the queued transactions have all ended; null when none runs. */
   #active: Promise<void> | null = null;
   #savepoints = 0;
   #closed = false;
-  /** What runs when the current transaction ends. */
-  #ended: (() => unknown)[] = [];
+  /** When the last group committed (performance.now()). */
+  #lastCommit = -Infinity;
 
   readonly #busyTimeoutMs: number;
 
@@ -103,7 +127,7 @@ class SqliteDriver implements Driver {
     const work = () => this.#db.all(sql, bind(params)) as T[];
     if (this.#active) return this.#turn().then((inside) => this.#run(work, !inside));
     try {
-      return Promise.resolve(this.#run(work, this.#scope.getStore() !== true));
+      return Promise.resolve(this.#run(work, this.#scope.getStore() === undefined));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -111,7 +135,7 @@ class SqliteDriver implements Driver {
 
   async exec(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
     if (this.#closed) throw new UnavailableError("Database is closed");
-    const inside = this.#active ? await this.#turn() : this.#scope.getStore() === true;
+    const inside = this.#active ? await this.#turn() : this.#scope.getStore() !== undefined;
     return { changes: await this.#run(() => this.#db.run(sql, bind(params)), !inside) };
   }
 
@@ -144,45 +168,103 @@ class SqliteDriver implements Driver {
   }
 
   inTransaction(): boolean {
-    return this.#scope.getStore() === true;
+    return this.#scope.getStore() !== undefined;
   }
 
   afterTransaction(fn: () => unknown): void | Promise<void> {
-    if (this.#scope.getStore()) this.#ended.push(fn);
+    const member = this.#scope.getStore();
+    if (member) member.hooks.push(fn);
     else return settle(fn);
   }
 
   /** SQLite transactions are serializable whatever `_options` ask: one writer holds the file at a time. */
-  async transaction<T>(fn: (tx: Executor) => Promise<T>, _options?: TransactionOptions): Promise<T> {
+  transaction<T>(fn: (tx: Executor) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     if (this.#scope.getStore()) return this.#savepoint(fn);
-    if (this.#closed) throw new UnavailableError("Database is closed");
-    const previous = this.#tail;
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => (release = resolve));
-    this.#tail = previous.then(() => done);
-    await previous;
-    this.#active = done;
+    if (this.#closed) return Promise.reject(new UnavailableError("Database is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ fn, resolve: resolve as (value: unknown) => void, reject, hooks: [] });
+      this.#active ??= this.#drain();
+    });
+  }
+
+  /** Runs groups until no transaction is waiting. */
+  async #drain(): Promise<void> {
+    try {
+      // Under load, the rest of this event-loop turn's transactions join the first group.
+      if (performance.now() - this.#lastCommit < GROUP_GATHER_MS) await new Promise((resolve) => setImmediate(resolve));
+      while (this.#queue.length > 0) await this.#group();
+    } finally {
+      this.#active = null;
+    }
+  }
+
+  /** One `BEGIN IMMEDIATE … COMMIT` carrying the transactions that queue up while it is open. */
+  async #group(): Promise<void> {
     try {
       if (this.#closed) throw new UnavailableError("Database is closed");
       await this.#run(() => this.#db.script("BEGIN IMMEDIATE"), true);
+    } catch (error) {
+      // Whoever waits now would meet the same lock or closed file.
+      const failure = mapDriverError(error);
+      for (const member of this.#queue.splice(0)) member.reject(failure);
+      return;
+    }
+    const done: Member[] = [];
+    const opened = performance.now();
+    while (done.length < GROUP_MAX && performance.now() - opened < GROUP_OPEN_MS) {
+      const member = this.#queue.shift();
+      if (!member) break;
+      if (!await this.#runMember(member, done)) return;
+    }
+    try {
+      await this.#run(() => this.#db.script("COMMIT"), true);
+    } catch (error) {
+      this.#rollback();
+      const failure = mapDriverError(error);
+      for (const member of done) member.reject(failure);
+      return;
+    }
+    this.#lastCommit = performance.now();
+    void this.#settle(done);
+  }
+
+  /** Runs one transaction in a savepoint; false when the whole group was lost (its members are told). */
+  async #runMember(member: Member, done: Member[]): Promise<boolean> {
+    this.#db.script("SAVEPOINT chapkit_member");
+    try {
+      member.result = await this.#scope.run(member, () => member.fn(this));
+      this.#db.script("RELEASE chapkit_member");
+      done.push(member);
+      return true;
+    } catch (error) {
+      const failure = mapDriverError(error);
       try {
-        const result = await this.#scope.run(true, () => fn(this));
-        await this.#run(() => this.#db.script("COMMIT"), true);
-        return result;
-      } catch (error) {
-        try {
-          this.#db.script("ROLLBACK");
-        } catch {
-          // the transaction may already be gone (e.g. after a failed COMMIT)
-        }
-        throw mapDriverError(error);
+        this.#db.script("ROLLBACK TO chapkit_member; RELEASE chapkit_member");
+      } catch {
+        // The engine ended the whole transaction (a full disk, an I/O error): the group's work is gone.
+        this.#rollback();
+        member.reject(failure);
+        for (const other of done) other.reject(failure);
+        return false;
       }
-    } finally {
-      this.#active = null;
-      const ended = this.#ended;
-      this.#ended = [];
-      release();
-      for (const fn of ended) await settle(fn);
+      member.reject(failure);
+      return true;
+    }
+  }
+
+  #rollback(): void {
+    try {
+      this.#db.script("ROLLBACK");
+    } catch {
+      // the transaction may already be gone (e.g. after a failed COMMIT)
+    }
+  }
+
+  /** Runs each committed transaction's hooks, then answers its caller. */
+  async #settle(done: Member[]): Promise<void> {
+    for (const member of done) {
+      for (const hook of member.hooks) await settle(hook);
+      member.resolve(member.result);
     }
   }
 
@@ -212,7 +294,6 @@ class SqliteDriver implements Driver {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#tail;
     while (this.#active) await this.#active;
     if (this.#closed) return;
     this.#closed = true;

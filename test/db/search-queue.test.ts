@@ -83,16 +83,19 @@ for (const store of testStores().filter((store) => store.kind === "sqlite")) {
       const indexed = await repo.insertMany([item("alpha", { tag: "one" }), item("beta", { tag: "two" })]);
       await repo.flushSearch();
       assert.equal(await queueLength(db), 0);
-      const pending = await repo.insertMany([item("gamma", { tag: "three" }), item("delta", { tag: "four" })]);
-      assert.equal(await queueLength(db), 2);
-      // A queued row was never indexed: its update and delete must not issue an FTS 'delete'.
-      await repo.update(pending[0]!.id, { tag: "thirty" });
-      await repo.delete(pending[1]!.id);
-      assert.equal(await queueLength(db), 1);
-      // An indexed row leaves the index when it changes and is queued again.
-      await repo.update(indexed[0]!.id, { tag: "uno" });
-      await repo.delete(indexed[1]!.id);
-      assert.equal(await queueLength(db), 2);
+      // One transaction, so the flush that follows a commit cannot empty the queue between the steps.
+      await repo.transaction(async (tx) => {
+        const pending = await tx.insertMany([item("gamma", { tag: "three" }), item("delta", { tag: "four" })]);
+        assert.equal(await queueLength(db), 2);
+        // A queued row was never indexed: its update and delete must not issue an FTS 'delete'.
+        await tx.update(pending[0]!.id, { tag: "thirty" });
+        await tx.delete(pending[1]!.id);
+        assert.equal(await queueLength(db), 1);
+        // An indexed row leaves the index when it changes and is queued again.
+        await tx.update(indexed[0]!.id, { tag: "uno" });
+        await tx.delete(indexed[1]!.id);
+        assert.equal(await queueLength(db), 2);
+      });
       assert.deepEqual((await repo.findMany({ search: "thirty" })).map((r) => r.name), ["gamma"]);
       assert.equal(await queueLength(db), 0, "the search flushed the queue first");
       assert.equal(await repo.count({ search: "three" }), 0);
