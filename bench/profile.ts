@@ -1,6 +1,7 @@
 // Profiles one crud case of a server under load:
 //   bun bench/profile.ts [chapkit|baseline] ["GET by id"|"GET list page"|"POST create"] [seconds]
-// (BENCH_PROFILE_STORE=postgres profiles on a fresh database next to DATABASE_URL's.)
+// (BENCH_PROFILE_STORE=postgres profiles on a fresh database next to DATABASE_URL's;
+// BENCH_PROFILE_INTERVAL_US sets the sampling interval, default 1000.)
 // Starts the server with `--cpu-prof`, loads it from a separate process, stops
 // it, and prints the functions with the most self time and the most total
 // (inclusive) time. The raw profile stays in bench/results/profiles/.
@@ -30,7 +31,7 @@ const store = process.env.BENCH_PROFILE_STORE === "postgres"
   : sqliteStore();
 const script = new URL(side === "chapkit" ? "./servers/crud-chapkit.ts" : "./baselines/crud-baseline.ts", import.meta.url).pathname;
 const server = await startServer(script, { DATABASE_URL: store.url, BENCH_SEED: "10000" }, {
-  runtimeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`],
+  runtimeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`, `--cpu-prof-interval=${process.env.BENCH_PROFILE_INTERVAL_US ?? 1000}`],
 });
 const page = (await (await fetch(`${server.base}/api/v1/config?page=1&size=1000`)).json()) as { items: { id: string }[] };
 const requests = kind === "GET by id"

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { BUCKET_MS, type LoadOptions } from "./load.ts";
 
@@ -25,6 +25,8 @@ export interface ServerProcess {
   startupMs: number;
   /** Peak resident set size so far, in MiB (VmHWM). */
   peakRssMiB(): number;
+  /** Starts the peak over from the current size (Linux `clear_refs`), e.g. after seeding, so the peak is the load's. */
+  resetPeak(): void;
   stop(): Promise<void>;
 }
 
@@ -92,6 +94,13 @@ export async function startServer(
         return kb / 1024;
       } catch {
         return 0;
+      }
+    },
+    resetPeak: () => {
+      try {
+        writeFileSync(`/proc/${child.pid}/clear_refs`, "5");
+      } catch {
+        // not Linux, or not allowed: the peak then includes start-up
       }
     },
     stop: () =>

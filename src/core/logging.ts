@@ -18,6 +18,8 @@ export interface Logger {
   error(event: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every event. */
   child(fields: LogFields): Logger;
+  /** Whether events of `level` are written now, so a caller can skip building fields nobody reads (absent: assume they are). */
+  enabled?(level: LogLevel): boolean;
 }
 
 /**
@@ -195,5 +197,6 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
     error: (event, fields) => emit("error", event, fields),
     child: (fields) =>
       createLogger({ format, level: threshold, write, ...(context ? { context } : {}) }, { ...bound, ...fields }),
+    enabled: (level) => threshold.enabled(level),
   };
 }

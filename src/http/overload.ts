@@ -47,36 +47,58 @@ export function timeoutFor(settings: Settings["http"], method: string, path: str
   return settings.requestTimeoutMs;
 }
 
+/** Called with the answer of a request run by {@link LoadShedder.run}, before its promise settles. */
+export type AnswerListener = (response: Response) => void;
+
 /**
  * Runs `next` with a deadline: past `timeoutMs` the answer is a 504 problem and
  * {@link requestSignal} aborts. A handler that already answered (a stream that
- * started) is not cut.
+ * started) is not cut. `settled` runs once `next` itself has settled (also
+ * after a timeout), `onAnswer` with the answer given.
  */
-export function withTimeout(request: Request, next: NextHandler, timeoutMs: number, instance: string, basePath = ""): Promise<Response> {
-  if (timeoutMs <= 0) return next(request);
-  const deadline: Deadline = {};
-  deadlines.set(request, deadline);
+export function withTimeout(
+  request: Request,
+  next: NextHandler,
+  timeoutMs: number,
+  instance: string,
+  basePath = "",
+  settled?: () => void,
+  onAnswer?: AnswerListener,
+): Promise<Response> {
+  if (timeoutMs <= 0 && !settled && !onAnswer) return next(request);
+  let deadline: Deadline | undefined;
+  if (timeoutMs > 0) deadlines.set(request, deadline = {});
   // One promise settled by whichever comes first: no race, no async frames on the request path.
   return new Promise<Response>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    let answered = false;
+    const answer = (response: Response): void => {
+      if (answered) return;
+      answered = true;
+      onAnswer?.(response);
+      resolve(response);
+    };
+    const timer = deadline === undefined ? undefined : setTimeout(() => {
       const error = new RequestTimeoutError(timeoutMs);
-      deadline.expired = error;
-      deadline.controller?.abort(error);
-      resolve(problemResponse(error, instance, basePath));
+      deadline!.expired = error;
+      deadline!.controller?.abort(error);
+      answer(problemResponse(error, instance, basePath));
     }, timeoutMs);
-    let answered: Promise<Response>;
+    let pending: Promise<Response>;
     try {
-      answered = next(request);
+      pending = next(request);
     } catch (error) {
       clearTimeout(timer);
+      settled?.();
       return reject(error);
     }
-    answered.then((response) => {
+    pending.then((response) => {
       clearTimeout(timer);
-      resolve(response);
+      settled?.();
+      answer(response);
     }, (error: unknown) => {
       clearTimeout(timer);
-      reject(error);
+      settled?.();
+      if (!answered) reject(error);
     });
   });
 }
@@ -128,36 +150,30 @@ export class LoadShedder {
     return this.#shed;
   }
 
-  /** Runs `next` when a slot is free, or answers 503. */
-  run(request: Request, next: NextHandler, instance: string, basePath = ""): Promise<Response> {
+  /**
+   * Runs `next` when a slot is free, or answers 503; with `timeoutMs` > 0
+   * under that deadline (see {@link withTimeout}), in the same promise.
+   * `onAnswer` sees the answer (the refusal too) before the promise settles.
+   */
+  run(request: Request, next: NextHandler, instance: string, basePath = "", timeoutMs = 0, onAnswer?: AnswerListener): Promise<Response> {
     const limits = this.#options.limits();
     const refusal = this.#overMemory(limits) ?? this.#acquire(limits);
-    if (refusal === undefined) return this.#admitted(request, next);
-    if (typeof refusal === "string") return Promise.resolve(this.#refuse(refusal, limits, instance, basePath));
-    return refusal.then((waited) => waited === undefined ? this.#admitted(request, next) : this.#refuse(waited, limits, instance, basePath));
+    if (refusal === undefined) return withTimeout(request, next, timeoutMs, instance, basePath, this.#releaser, onAnswer);
+    if (typeof refusal === "string") return Promise.resolve(this.#refuse(refusal, limits, instance, basePath, onAnswer));
+    return refusal.then((waited) =>
+      waited === undefined
+        ? withTimeout(request, next, timeoutMs, instance, basePath, this.#releaser, onAnswer)
+        : this.#refuse(waited, limits, instance, basePath, onAnswer)
+    );
   }
 
-  /** Runs `next` in a slot taken for it, giving the slot back when it settles. */
-  #admitted(request: Request, next: NextHandler): Promise<Response> {
-    let answered: Promise<Response>;
-    try {
-      answered = next(request);
-    } catch (error) {
-      this.#release();
-      return Promise.reject(error);
-    }
-    return answered.then((response) => {
-      this.#release();
-      return response;
-    }, (error: unknown) => {
-      this.#release();
-      throw error;
-    });
-  }
+  readonly #releaser = (): void => this.#release();
 
-  #refuse(reason: string, limits: Settings["load"], instance: string, basePath: string): Response {
+  #refuse(reason: string, limits: Settings["load"], instance: string, basePath: string, onAnswer?: AnswerListener): Response {
     this.#shed++;
-    return problemResponse(new UnavailableError(reason, { headers: { "Retry-After": String(limits.retryAfterSeconds) } }), instance, basePath);
+    const response = problemResponse(new UnavailableError(reason, { headers: { "Retry-After": String(limits.retryAfterSeconds) } }), instance, basePath);
+    onAnswer?.(response);
+    return response;
   }
 
   #overMemory(limits: Settings["load"]): string | undefined {

@@ -109,7 +109,7 @@ export function requestContext(options: RequestContextOptions = {}): Elysia {
     }
     if (logRequests) {
       if (options.completionHook !== false) started.set(request, performance.now());
-      logger!.debug("http.request.start", { request_id: id, method: request.method, path: requestPath(request.url) });
+      if (logger!.enabled?.("debug") !== false) logger!.debug("http.request.start", { request_id: id, method: request.method, path: requestPath(request.url) });
     }
   });
   if (!logRequests || options.completionHook === false) return app as unknown as Elysia;

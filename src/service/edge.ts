@@ -9,7 +9,7 @@
  */
 import type { AnyElysia } from "elysia";
 import type { ServiceContext } from "../http/module.ts";
-import { LoadShedder, type NextHandler, timeoutFor, withTimeout } from "../http/overload.ts";
+import { type AnswerListener, LoadShedder, type NextHandler, timeoutFor } from "../http/overload.ts";
 import { isHealthPath, isStreamRequest, matchesRoute, pathnameOf, servicePath } from "../http/request-class.ts";
 import { compress } from "../http/compression.ts";
 import { preflight, withCorsHeaders } from "../http/cors.ts";
@@ -58,11 +58,11 @@ export function installEdge(app: AnyElysia, context: ServiceContext, options: Ed
   // Only a service with `withVersions()` pays for versions.
   const inner = context.has(VERSIONING_KEY) ? context.get<Versioning>(VERSIONING_KEY).wrap(served, basePath) : served;
   const shedder = new LoadShedder({ limits: () => context.settings.load });
-  const protectedFetch = (request: Request, path: string, stream: boolean): Promise<Response> => {
-    if (stream || isHealthPath(path)) return inner(request);
+  const protectedFetch = (request: Request, path: string, stream: boolean, onAnswer?: AnswerListener): Promise<Response> => {
+    if (stream || isHealthPath(path)) return onAnswer ? inner(request).then((response) => (onAnswer(response), response)) : inner(request);
     const instance = pathnameOf(request.url);
     const timeoutMs = timeoutFor(context.settings.http, request.method, path);
-    return shedder.run(request, (admitted) => withTimeout(admitted, inner, timeoutMs, instance), instance);
+    return shedder.run(request, inner, instance, "", timeoutMs, onAnswer);
   };
   // Until the answer is known nothing here awaits: the edge adds no async frame or microtask hop of its own.
   const answer = (request: Request, path: string, stream: boolean): Promise<Response> => {
@@ -70,6 +70,11 @@ export function installEdge(app: AnyElysia, context: ServiceContext, options: Ed
     return protectedFetch(request, path, stream).then((response) =>
       toMsgpackResponse(response).catch((error: unknown) => problemResponse(toChapkitError(error), pathnameOf(request.url)))
     );
+  };
+  /** Whether the answer is exactly what the app gives: no CORS, compression, cache rule or MessagePack to apply. */
+  const plainAnswer = (request: Request, stream: boolean): boolean => {
+    const { cors, compression, http } = context.settings;
+    return !cors.enabled && !compression.enabled && !hasRules(http.cacheControl) && (stream || !prefersMsgpack(request.headers.get("accept")));
   };
   const guarded = (request: Request): Promise<Response> => {
     const { cors, compression, http } = context.settings;
@@ -94,6 +99,10 @@ export function installEdge(app: AnyElysia, context: ServiceContext, options: Ed
   const logger = context.logger;
   const logged = (request: Request): Promise<Response> => {
     const started = performance.now();
+    const path = servicePath(request, basePath);
+    const stream = isStreamRequest(request, path);
+    // The common case logs from the same callback that settles the request: one promise, not one per layer.
+    if (plainAnswer(request, stream)) return protectedFetch(request, path, stream, (response) => logCompletion(logger, request, response, started));
     return guarded(request).then((response) => {
       logCompletion(logger, request, response, started);
       return response;
