@@ -202,7 +202,7 @@ class SqliteDriver implements Driver {
   async #group(): Promise<void> {
     try {
       if (this.#closed) throw new UnavailableError("Database is closed");
-      await this.#run(() => this.#db.script("BEGIN IMMEDIATE"), true);
+      await this.#run(() => this.#db.run("BEGIN IMMEDIATE", []), true);
     } catch (error) {
       // Whoever waits now would meet the same lock or closed file.
       const failure = mapDriverError(error);
@@ -217,7 +217,7 @@ class SqliteDriver implements Driver {
       if (!await this.#runMember(member, done)) return;
     }
     try {
-      await this.#run(() => this.#db.script("COMMIT"), true);
+      await this.#run(() => this.#db.run("COMMIT", []), true);
     } catch (error) {
       this.#rollback();
       const failure = mapDriverError(error);
@@ -230,10 +230,11 @@ class SqliteDriver implements Driver {
 
   /** Runs one transaction in a savepoint; false when the whole group was lost (its members are told). */
   async #runMember(member: Member, done: Member[]): Promise<boolean> {
-    this.#db.script("SAVEPOINT chapkit_member");
+    // Prepared once and reused (the cache keys statements by text), as are BEGIN and COMMIT.
+    this.#db.run("SAVEPOINT chapkit_member", []);
     try {
       member.result = await this.#scope.run(member, () => member.fn(this));
-      this.#db.script("RELEASE chapkit_member");
+      this.#db.run("RELEASE chapkit_member", []);
       done.push(member);
       return true;
     } catch (error) {
