@@ -246,6 +246,14 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
     await this.emit("entity.deleted", [record]);
   }
 
+  /**
+   * Writes the row of a {@link Manager.save} that creates, after its
+   * `beforeCreate` hook; a subclass may check the row in the same statement.
+   */
+  protected insertRecord(values: InsertValues<R>): Promise<R> {
+    return this.repository.insert(values);
+  }
+
   /** Whether writes publish events: a bus is set and its collection is not excluded. */
   protected get publishesEvents(): boolean {
     const events = this.#options.events;
@@ -284,7 +292,7 @@ export class Manager<R extends EntityRecord, I extends TObject, O extends TObjec
     const prepared = (await hooks?.beforeCreate?.(input)) ?? input;
     const values = this.#values(prepared, null) as InsertValues<R>;
     const id = (prepared as { id?: string }).id;
-    const record = await this.repository.insert(id ? { ...values, id } : values);
+    const record = await this.insertRecord(id ? { ...values, id } : values);
     await hooks?.afterCreate?.(record);
     const output = await this.toOutput(record);
     await this.emit("entity.created", [record], [output]);

@@ -394,6 +394,24 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
     return values.length > batch ? this.#atomic(run) : run();
   }
 
+  /**
+   * Inserts one row only while `condition` (an SQL condition over other rows,
+   * e.g. `NOT EXISTS (…)`) holds when the statement runs: the check and the
+   * write are one statement. Null when the condition failed and nothing was written.
+   */
+  protected async insertWhere(values: InsertValues<R>, condition: SqlFragment): Promise<R | null> {
+    await this.#ready();
+    const params = this.#insertRow(values, new Date().toISOString());
+    // Bare parameters in the SELECT list take the types of the columns they are inserted into.
+    const [row] = await this.db.query(
+      `INSERT INTO ${this.#name} (${this.#columnList}) SELECT ${params.map(() => "?").join(", ")} WHERE ${condition.sql} RETURNING ${this.#selectList}`,
+      [...params, ...condition.params],
+    );
+    if (!row) return null;
+    this.#indexLater();
+    return this.decode(row);
+  }
+
   /** Runs `work` atomically: in the caller's transaction when there is one, else in a new one. */
   #atomic<T>(work: () => Promise<T>): Promise<T> {
     return this.db.inTransaction?.() ? work() : this.db.transaction(work);

@@ -2,6 +2,7 @@ import type { Static, TObject, TSchema, TUnsafe } from "@sinclair/typebox";
 import { ConflictError, ValidationError } from "../../core/errors.ts";
 import { Manager, type ManagerEvents, type ManagerHooks, type ManagerWriteOptions, type SaveResult } from "../../core/manager.ts";
 import { parseTags } from "../../core/tags.ts";
+import type { InsertValues } from "../../core/repository.ts";
 import { compiledCheck, validateValue, validLeavesUnchanged } from "../../core/validation.ts";
 import { chapConfigDataSchema, chapConfigInputSchema, chapConfigOutputSchema } from "./chap-schema.ts";
 import { dropConfigNulls, outputConfigData, validateConfigData } from "./config-data.ts";
@@ -78,6 +79,8 @@ export class ConfigManager<Data = Record<string, unknown>> extends Manager<Confi
   readonly store: ConfigStore;
   /** Which contract the manager serves. */
   readonly profile: "seed" | "chap";
+  /** Whether a create checks its name in its insert statement (see {@link ConfigStore.insertWithFreeName}). */
+  readonly #checkOnInsert: boolean;
 
   /** Creates the manager over a store and a data schema. */
   constructor(options: ConfigManagerOptions) {
@@ -88,6 +91,8 @@ export class ConfigManager<Data = Record<string, unknown>> extends Manager<Confi
     const store = options.store;
     const user = options.hooks;
     const chap = profile === "chap";
+    // Without a user hook to run between them, a create's name check is part of its insert statement.
+    const checkOnInsert = !chap && user?.beforeCreate === undefined;
     super({
       repository: store,
       input: chap ? chapConfigInputSchema(dataSchema) as unknown as ConfigInSchema : configInputSchema(dataSchema),
@@ -99,10 +104,12 @@ export class ConfigManager<Data = Record<string, unknown>> extends Manager<Confi
       ...(options.events ? { events: options.events } : {}),
       hooks: chap ? user ?? {} : {
         ...user,
-        beforeCreate: async (input) => {
-          await assertNameFree(store, input.name, null);
-          return user?.beforeCreate?.(input);
-        },
+        ...(checkOnInsert ? {} : {
+          beforeCreate: async (input: ConfigInput) => {
+            await assertNameFree(store, input.name, null);
+            return user?.beforeCreate?.(input);
+          },
+        }),
         beforeUpdate: async (input, existing) => {
           await assertNameFree(store, input.name, existing.id);
           return user?.beforeUpdate?.(input, existing);
@@ -112,6 +119,12 @@ export class ConfigManager<Data = Record<string, unknown>> extends Manager<Confi
     this.dataSchema = dataSchema;
     this.store = store;
     this.profile = profile;
+    this.#checkOnInsert = checkOnInsert;
+  }
+
+  /** On the seed path, inserts only while no config holds the name (409 otherwise). */
+  protected override insertRecord(values: InsertValues<ConfigRecord>): Promise<ConfigRecord> {
+    return this.#checkOnInsert ? this.store.insertWithFreeName(values) : super.insertRecord(values);
   }
 
   /** Saves in one transaction, so the seed path's name check and the write cannot interleave with another writer's. */

@@ -57,6 +57,25 @@ export class ConfigStore extends SqlRepository<ConfigRecord> {
     return rows.length > 0;
   }
 
+  /**
+   * Inserts a config unless another holds its name, in one statement after the
+   * name's lock (both sent in one round trip, the insert's snapshot taken once
+   * the lock is held, so it sees every committed holder). Runs in the caller's
+   * transaction, or a new one.
+   * @throws {ConflictError} when the name is taken.
+   */
+  insertWithFreeName(values: InsertValues<ConfigRecord>): Promise<ConfigRecord> {
+    const write = async (): Promise<ConfigRecord> => {
+      const [, record] = await Promise.all([
+        this.lockName(values.name),
+        this.insertWhere(values, { sql: `NOT EXISTS (SELECT 1 FROM "configs" WHERE "name" = ?)`, params: [values.name] }),
+      ]);
+      if (!record) throw new ConflictError(nameTakenMessage(values.name));
+      return record;
+    };
+    return this.db.inTransaction?.() ? write() : this.transaction(write);
+  }
+
   /** Inserts rows; a name conflict answers 409 naming the config. */
   override async insertMany(values: InsertValues<ConfigRecord>[]): Promise<ConfigRecord[]> {
     try {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { ConflictError, NotFoundError, ValidationError } from "../../../src/core/errors.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
+import { ConfigManager } from "../../../src/modules/config/manager.ts";
 import { testStores } from "../../_support/stores.ts";
 import { failure, type Modules, openModules } from "../artifact/_fixture.ts";
 
@@ -107,6 +108,28 @@ for (const store of testStores()) {
       const reason = (refused[0] as PromiseRejectedResult).reason;
       assert.ok(reason instanceof ConflictError);
       assert.equal(reason.message, "Config name 'race' already exists");
+      assert.equal(await m.configs.repository.count(), 1);
+    });
+
+    it("stores one config of a name among eight concurrent creates, refusing the others with 409", async () => {
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => m.configs.create({ name: "crowd", data: { min_samples: i } })));
+      assert.equal(results.filter((result) => result.status === "fulfilled").length, 1);
+      for (const result of results) {
+        if (result.status === "rejected") assert.ok(result.reason instanceof ConflictError, String(result.reason));
+      }
+      assert.equal(await m.configs.repository.count(), 1);
+    });
+
+    it("runs a user beforeCreate hook after the name check: a taken name never reaches it", async () => {
+      const seen: string[] = [];
+      const hooked = new ConfigManager({
+        store: m.configs.store,
+        schema: m.configs.dataSchema,
+        hooks: { beforeCreate: (input) => void seen.push(input.name) },
+      });
+      await hooked.create({ name: "hooked", data: {} });
+      assert.ok((await failure(hooked.create({ name: "hooked", data: {} }))) instanceof ConflictError);
+      assert.deepEqual(seen, ["hooked"]);
       assert.equal(await m.configs.repository.count(), 1);
     });
 
