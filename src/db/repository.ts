@@ -11,6 +11,8 @@ import { compileSearch, flushSearchSql, searchQueueName } from "./search-sql.ts"
 import { type Loadable, loadRelations } from "./relations.ts";
 
 const MAX_PARAMS = 30000;
+/** Rows per INSERT of a bulk insert: bigger statements save little time and take megabytes to compile and answer. */
+const MAX_INSERT_ROWS = 500;
 
 /** The internal column every write of a versioned table increments (see {@link versionColumnMigration}). */
 export const VERSION_COLUMN = "_version";
@@ -375,7 +377,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
     await this.#ready();
     const now = new Date().toISOString();
     const width = this.#columns.length;
-    const batch = Math.max(1, Math.floor(MAX_PARAMS / width));
+    const batch = Math.max(1, Math.min(MAX_INSERT_ROWS, Math.floor(MAX_PARAMS / width)));
     const tuple = `(${this.#columns.map(() => "?").join(", ")})`;
     const run = async (): Promise<R[]> => {
       const out: R[] = [];

@@ -40,6 +40,9 @@ const NODE_SQLITE = "node:sqlite";
 /** The runtime's embedded SQLite module name (`bun:sqlite` on Bun, `node:sqlite` elsewhere). */
 export const sqliteModule: string = isBun ? BUN_SQLITE : NODE_SQLITE;
 
+/** Statements longer than this are prepared for each use instead of being kept (a bulk insert's compiled form takes megabytes). */
+const CACHED_SQL_CHARS = 4096;
+
 /**
  * Opens a SQLite database with the runtime's embedded engine: `bun:sqlite`
  * on Bun, `node:sqlite` on Deno. Prepared statements are cached per SQL text.
@@ -64,19 +67,27 @@ export async function openSqlite(path: string): Promise<SqliteConnection> {
     }
     return statement;
   };
+  /** Runs a statement prepared for this one use and frees it. */
+  const once = <T>(sql: string, use: (statement: Statement) => T): T => {
+    const statement = db.prepare(sql);
+    try {
+      return use(statement);
+    } finally {
+      statement.finalize?.();
+    }
+  };
   return {
     all: (sql, params) => {
       // bun:sqlite leaves an `EXPLAIN` of a write statement unfinished after reading it, which makes the
       // enclosing COMMIT fail ("SQL statements in progress"): such statements are prepared once and freed.
-      if (!/^\s*EXPLAIN\b/i.test(sql)) return prepare(sql).all(...params);
-      const statement = db.prepare(sql);
-      try {
-        return statement.all(...params);
-      } finally {
-        statement.finalize?.();
-      }
+      // So are long ones (a bulk insert's thousands of rows): their compiled form takes megabytes.
+      if (sql.length <= CACHED_SQL_CHARS && !/^\s*EXPLAIN\b/i.test(sql)) return prepare(sql).all(...params);
+      return once(sql, (statement) => statement.all(...params));
     },
-    run: (sql, params) => Number(prepare(sql).run(...params).changes),
+    run: (sql, params) => {
+      const changes = sql.length <= CACHED_SQL_CHARS ? prepare(sql).run(...params).changes : once(sql, (statement) => statement.run(...params).changes);
+      return Number(changes);
+    },
     iterate: (sql, params) => db.prepare(sql).iterate(...params),
     script: (sql) => db.exec(sql),
     close: () => {
