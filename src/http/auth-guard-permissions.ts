@@ -1,3 +1,4 @@
+import { closedMethods, methodsByPath } from "./routing.ts";
 import { stripBasePath } from "./base-path.ts";
 /**
  * What a route requires: a permission `resource:action`, `public` (no
@@ -164,8 +165,9 @@ export class RoutePermissions {
   }
 
   #current(): RouteTable<RoutePermission> {
-    const routes = this.#options.routes();
-    if (this.#table && routes.length === this.#size) return this.#table;
+    const listed = this.#options.routes();
+    if (this.#table && listed.length === this.#size) return this.#table;
+    const routes = withClosedMethods(listed);
     const table = new RouteTable<RoutePermission>();
     const visible = new Map<string, RoutePermission[]>();
     for (const route of routes) {
@@ -190,9 +192,23 @@ export class RoutePermissions {
       table.add(route.method, route.path, permission);
     }
     this.#table = table;
-    this.#size = routes.length;
+    this.#size = listed.length;
     return table;
   }
+}
+
+/**
+ * `routes` and, hidden, the 405 answers of the methods each path lacks
+ * (`closeRoutes` answers them from its catch-all, not from routes of their own).
+ */
+function withClosedMethods(routes: readonly RouteEntry[]): RouteEntry[] {
+  const out = [...routes];
+  for (const [path, methods] of methodsByPath(routes)) {
+    for (const method of closedMethods(methods)?.missing ?? []) {
+      if (!routes.some((route) => route.path === path && route.method === method)) out.push({ method, path, hidden: true });
+    }
+  }
+  return out;
 }
 
 function tableOf(source: Record<string, RoutePermission> | undefined): RouteTable<RoutePermission> {
