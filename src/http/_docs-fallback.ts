@@ -6,9 +6,6 @@
  * other host asked.
  */
 
-/** Where the built-in page loads its script from. */
-export const FALLBACK_SCRIPT_PATH = "/docs/openapi-page.js";
-
 /** The script of the built-in page; the page's `data-spec` attribute names the document. */
 export const FALLBACK_SCRIPT = `(() => {
   const root = document.getElementById("api");

@@ -1,7 +1,5 @@
 import { type AnyElysia, Elysia } from "elysia";
 import type { ServiceInfo } from "../core/info.ts";
-import { FALLBACK_SCRIPT, FALLBACK_SCRIPT_PATH, fallbackPageHtml } from "./_docs-fallback.ts";
-import { forClientGenerators } from "./_openapi-components.ts";
 import { addRoute } from "./_route.ts";
 import { isUnderBasePath, stripBasePath } from "./base-path.ts";
 import { escapeHtml, pageHeaders } from "./html.ts";
@@ -18,6 +16,9 @@ export interface DocsOptions {
 
 /** Where the docs UI loads its script from: served by the service itself. */
 export const DOCS_SCRIPT_PATH = "/docs/scalar.js";
+
+/** Where the built-in page (served without `@scalar/api-reference`) loads its script from. */
+const FALLBACK_SCRIPT_PATH = "/docs/openapi-page.js";
 
 const OPENAPI_VERSION = "3.1.2";
 
@@ -99,7 +100,7 @@ export function docsPageHtml(info: ServiceInfo, basePath = ""): string {
 async function openApiDocument(app: AnyElysia, options: DocsOptions): Promise<Record<string, unknown>> {
   const base = options.basePath ?? "";
   // Loaded on the first request for the document, not at start-up.
-  const { toOpenAPISchema } = await import("@elysiajs/openapi");
+  const [{ toOpenAPISchema }, { forClientGenerators }] = await Promise.all([import("@elysiajs/openapi"), import("./_openapi-components.ts")]);
   const { paths, components } = toOpenAPISchema(app, undefined, undefined, undefined, OPENAPI_VERSION);
   const own: Record<string, unknown> = {};
   for (const [path, item] of Object.entries(paths)) {
@@ -145,21 +146,29 @@ export function docsRoutes(options: DocsOptions): AnyElysia {
     return document.body;
   }, HIDDEN);
   const page = docsPageHtml(info, base);
-  const fallback = fallbackPageHtml(
-    escapeHtml(info.display_name),
-    escapeHtml(info.summary ?? info.description ?? ""),
-    escapeHtml(`${base}/openapi.json`),
-    escapeHtml(`${base}${FALLBACK_SCRIPT_PATH}`),
-  );
+  // The built-in page loads with the first request for it, not at start-up.
+  let fallback: Promise<string> | undefined;
+  const fallbackPage = (): Promise<string> =>
+    fallback ??= import("./_docs-fallback.ts").then(({ fallbackPageHtml }) =>
+      fallbackPageHtml(
+        escapeHtml(info.display_name),
+        escapeHtml(info.summary ?? info.description ?? ""),
+        escapeHtml(`${base}/openapi.json`),
+        escapeHtml(`${base}${FALLBACK_SCRIPT_PATH}`),
+      )
+    );
   addRoute(app, "GET", "/docs", async () => {
     const scalar = await scalarScript().then(() => true, () => false);
-    return new Response(scalar ? page : fallback, { headers: pageHeaders(DOCS_CSP) });
+    return new Response(scalar ? page : await fallbackPage(), { headers: pageHeaders(DOCS_CSP) });
   }, HIDDEN);
   addRoute(app, "GET", DOCS_SCRIPT_PATH, async () => {
     const body = await scalarScript().catch(() => undefined);
     if (!body) return new Response("@scalar/api-reference is not installed: bun add @scalar/api-reference\n", { status: 404 });
     return new Response(body as BodyInit, { headers: SCRIPT_HEADERS });
   }, HIDDEN);
-  addRoute(app, "GET", FALLBACK_SCRIPT_PATH, () => new Response(FALLBACK_SCRIPT, { headers: SCRIPT_HEADERS }), HIDDEN);
+  addRoute(app, "GET", FALLBACK_SCRIPT_PATH, async () => {
+    const { FALLBACK_SCRIPT } = await import("./_docs-fallback.ts");
+    return new Response(FALLBACK_SCRIPT, { headers: SCRIPT_HEADERS });
+  }, HIDDEN);
   return app;
 }

@@ -14,6 +14,7 @@
 import { ConfigurationError, NotAcceptableError } from "../core/errors.ts";
 import type { ServiceModule } from "./module.ts";
 import { problemResponse } from "./problem-response.ts";
+import { VERSIONING_KEY } from "./versioning-key.ts";
 
 /** Where a deprecation or sunset is announced: a date (`Date` or ISO 8601 text) and the migration guide. */
 export interface Deprecation {
@@ -74,8 +75,7 @@ export interface VersioningOptions {
   deprecatedRoutes?: readonly DeprecatedRoute[];
 }
 
-/** The context key under which a service's {@link Versioning} is provided. */
-export const VERSIONING_KEY = "http:versioning";
+export { VERSIONING_KEY };
 
 const VERSION_NAME = /^v[0-9]+$/;
 const VENDOR_TYPE = /application\/vnd\.chapkit\.(v[0-9]+)\+json/i;

@@ -46,7 +46,8 @@ import type { EntityOptions } from "../modules/entity/mod.ts";
 import { deferredEntityModule } from "./deferred-entity.ts";
 import type { FlagsModuleOptions } from "../modules/flags/mod.ts";
 import type { GraphqlOptions } from "../modules/graphql/mod.ts";
-import { type Versioning, VERSIONING_KEY, versioningModule, type VersioningOptions } from "../http/versioning.ts";
+import type { Versioning, VersioningOptions } from "../http/versioning.ts";
+import { VERSIONING_KEY } from "../http/versioning-key.ts";
 import { exitProcess } from "../runtime/signals.ts";
 import { unsupportedRuntime } from "../runtime/runtime.ts";
 import { createLifecycle, type LifecycleHook, type ServiceApp } from "./lifecycle.ts";
@@ -278,10 +279,11 @@ export class BaseServiceBuilder {
    * (`/api/notes`); deprecated versions and routes answer `Deprecation`,
    * `Sunset` and a `Link` to their guide (see docs/versioning.md).
    *
-   * @throws {ConfigurationError} for a version name other than `v<N>` or an invalid date.
+   * @throws {ConfigurationError} from `build()` and `listen()`, for a version name other than `v<N>` or an invalid date.
    */
   withVersions(options: VersioningOptions): this {
-    return this.module(versioningModule(options));
+    // The versions' code (matching, transforms, deprecation headers) loads at build, so a service without versions never imports it.
+    return this.module(deferredModule({ name: "versioning" }, async () => (await import("../http/versioning.ts")).versioningModule(options)));
   }
 
   /**

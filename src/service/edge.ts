@@ -17,7 +17,8 @@ import { prefersMsgpack, toMsgpackResponse } from "../http/negotiation.ts";
 import { problemResponse } from "../http/problem-response.ts";
 import { logCompletion } from "../http/request-context.ts";
 import { toChapkitError } from "../core/errors.ts";
-import { type Versioning, VERSIONING_KEY } from "../http/versioning.ts";
+import type { Versioning } from "../http/versioning.ts";
+import { VERSIONING_KEY } from "../http/versioning-key.ts";
 
 /** Options of {@link installEdge}. */
 export interface EdgeOptions {

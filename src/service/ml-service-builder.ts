@@ -11,7 +11,7 @@ import type { ServiceBuilderOptions } from "./base-service-builder.ts";
 import { ConfigurationError } from "./configuration-error.ts";
 import type { ArtifactRouteTypes, ConfigRouteTypes, HealthRouteTypes, InfoRouteTypes, JobRouteTypes } from "./route-types.ts";
 import type { ListenOptions, RunningService } from "./listen.ts";
-import { type Registration, startRegistration } from "./registration.ts";
+import type { Registration } from "./registration.ts";
 import { ServiceBuilder } from "./service-builder.ts";
 
 /** Which wire contract an ML service speaks where the seed contract and chapkit 1.x conflict. */
@@ -130,6 +130,8 @@ export class MLServiceBuilder extends ServiceBuilder {
     if (this.#registration) {
       const context = running.app.chapkit.context;
       const chap = this.profile === "chap";
+      // Registration's code loads only for a service that registers.
+      const { startRegistration } = await import("./registration.ts");
       this.#registered = startRegistration({
         settings: context.settings.registration,
         info: chap ? chapInfoDocument(this.#ml.info as ChapServiceInfo) : infoDocument(this.#ml.info),

@@ -1,4 +1,4 @@
-import { Cron } from "croner";
+import type { Cron } from "croner";
 import { ConflictError, type FieldError, NotFoundError, ValidationError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logging.ts";
 import { toIso } from "../../core/time.ts";
@@ -65,7 +65,16 @@ const COLUMNS = "name, cron, job, payload, timezone, missed, next_run_at, last_r
 /** Thrown inside a tick's transaction to roll back a job another instance already enqueued. */
 class TickTaken extends Error {}
 
-function cronOf(spec: { cron: string; timezone?: string | null }): Cron {
+type CronClass = typeof Cron;
+
+let croner: Promise<CronClass> | undefined;
+
+/** croner, loaded with the first schedule read or written rather than when chapkit is imported. */
+function cronClass(): Promise<CronClass> {
+  return croner ??= import("croner").then((module) => module.Cron);
+}
+
+function cronOf(Cron: CronClass, spec: { cron: string; timezone?: string | null }): Cron {
   return new Cron(spec.cron, { paused: true, ...(spec.timezone ? { timezone: spec.timezone } : {}) });
 }
 
@@ -75,10 +84,10 @@ function nextAfter(cron: Cron, after: Date): Date {
   return next;
 }
 
-function checkSpec(spec: ScheduleSpec, runner: InProcessJobRunner): void {
+function checkSpec(Cron: CronClass, spec: ScheduleSpec, runner: InProcessJobRunner): void {
   const errors: FieldError[] = [];
   try {
-    nextAfter(cronOf(spec), new Date());
+    nextAfter(cronOf(Cron, spec), new Date());
   } catch (error) {
     const message = error instanceof ValidationError ? "The expression has no future tick" : String((error as Error).message);
     errors.push({ loc: ["body", spec.timezone && message.includes("timezone") ? "timezone" : "cron"], msg: message, type: "value_error" });
@@ -147,9 +156,10 @@ export class JobScheduler {
    * or policy.
    */
   async schedule(name: string, spec: ScheduleSpec): Promise<ScheduleRecord> {
-    checkSpec(spec, this.#runner);
+    const Cron = await cronClass();
+    checkSpec(Cron, spec, this.#runner);
     const now = new Date();
-    const next = nextAfter(cronOf(spec), now).toISOString();
+    const next = nextAfter(cronOf(Cron, spec), now).toISOString();
     const values = [spec.cron, spec.job, JSON.stringify(spec.payload ?? {}), spec.timezone ?? null, spec.missed ?? "skip", next];
     await this.#db.transaction(async (tx) => {
       const { changes } = await tx.exec(
@@ -183,13 +193,14 @@ export class JobScheduler {
   async get(name: string): Promise<ScheduleRecord> {
     const row = await this.#row(name);
     if (!row) throw new NotFoundError(`Schedule ${name} not found`);
-    return decode(row);
+    return decode(await cronClass(), row);
   }
 
   /** Every schedule, by name. */
   async list(): Promise<ScheduleRecord[]> {
     const rows = await this.#db.query(`SELECT ${COLUMNS} FROM job_schedules ORDER BY name`);
-    return rows.map(decode);
+    const Cron = await cronClass();
+    return rows.map((row) => decode(Cron, row));
   }
 
   /** Enqueues the jobs of every due tick once (also run by the timer). */
@@ -211,8 +222,9 @@ export class JobScheduler {
   }
 
   async #fire(row: Row, now: Date): Promise<void> {
-    const record = decode(row);
-    const cron = cronOf(record);
+    const Cron = await cronClass();
+    const record = decode(Cron, row);
+    const cron = cronOf(Cron, record);
     const tick = new Date(record.next_run_at);
     const late = now.getTime() - tick.getTime() > this.#missedAfterMs;
     // A normal tick advances to the one after it; after missed ticks, to the first one after now.
@@ -251,7 +263,7 @@ export class JobScheduler {
   }
 }
 
-function decode(row: Row): ScheduleRecord {
+function decode(Cron: CronClass, row: Row): ScheduleRecord {
   const record = {
     name: String(row.name),
     cron: String(row.cron),
@@ -267,7 +279,7 @@ function decode(row: Row): ScheduleRecord {
     updated_at: toIso(row.updated_at as string | Date),
   };
   try {
-    record.following_runs = cronOf(record).nextRuns(3, new Date(record.next_run_at)).map((date) => date.toISOString());
+    record.following_runs = cronOf(Cron, record).nextRuns(3, new Date(record.next_run_at)).map((date) => date.toISOString());
   } catch {
     // A schedule stored with a zone this runtime does not know shows no following runs.
   }
