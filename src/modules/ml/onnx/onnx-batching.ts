@@ -113,7 +113,10 @@ export class BatchingExecutor implements OnnxExecutor {
     let inputName: string | number | undefined;
     let tensor: OnnxTensor | undefined;
     if (Array.isArray(inputs)) {
-      if (inputs.length === 1) [inputName, tensor] = [0, inputs[0]];
+      if (inputs.length === 1) {
+        inputName = 0;
+        tensor = inputs[0];
+      }
     } else {
       for (const name in inputs) {
         if (inputName !== undefined) {
@@ -131,8 +134,9 @@ export class BatchingExecutor implements OnnxExecutor {
     signal?.throwIfAborted();
     const queue = this.#queueOf(request, inputName!, tensor, options?.timeoutMs);
     const rows = tensor.dims[0]!;
+    const data = tensor.data;
     return new Promise<OnnxOutputs>((resolve, reject) => {
-      const item: Pending = { data: tensor.data, rows, resolve, reject, signal, onAbort: undefined };
+      const item: Pending = { data, rows, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         item.onAbort = () => {
           const at = queue.items.indexOf(item);
@@ -172,7 +176,8 @@ export class BatchingExecutor implements OnnxExecutor {
       queues = [];
       this.#queues.set(request.modelKey, queues);
     }
-    for (const queue of queues) {
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[i]!;
       if (
         queue.inputName === inputName && queue.timeoutMs === timeoutMs && sameTail(queue.tail, tensor.dims) &&
         sameNames(queue.outputNames, request.outputNames)
@@ -239,7 +244,7 @@ export class BatchingExecutor implements OnnxExecutor {
     if (queue.items.length === 0) this.#forget(queue);
     this.#inFlight += 1;
     this.#batches += 1;
-    void this.#runBatch(queue, batch, rows);
+    this.#runBatch(queue, batch, rows);
   }
 
   #forget(queue: Queue): void {
@@ -261,7 +266,7 @@ export class BatchingExecutor implements OnnxExecutor {
     if (next) this.#schedule(next);
   }
 
-  async #runBatch(queue: Queue, batch: Pending[], rows: number): Promise<void> {
+  #runBatch(queue: Queue, batch: Pending[], rows: number): void {
     let data: Float32Array;
     // A batch of one keeps its own buffer, and may still be needed alone if the model cannot be batched.
     if (batch.length === 1) data = batch[0]!.data;
@@ -269,42 +274,44 @@ export class BatchingExecutor implements OnnxExecutor {
       // Made on its own ArrayBuffer: a small typed array's lazily made buffer costs a copy when transferred.
       data = new Float32Array(new ArrayBuffer(rows * (batch[0]!.data.length / batch[0]!.rows) * 4));
       let offset = 0;
-      for (const item of batch) {
-        data.set(item.data, offset);
-        offset += item.data.length;
+      for (let i = 0; i < batch.length; i++) {
+        const part = batch[i]!.data;
+        data.set(part, offset);
+        offset += part.length;
       }
     }
-    let outputs: OnnxOutputs;
-    try {
-      outputs = await this.#inner.run(this.#request(queue, data, rows), this.#options(queue));
-    } catch (error) {
-      // The slot is free before the callers hear back, so their next requests find it.
-      this.#release();
-      for (const item of batch) settle(item, error);
-      return;
-    }
-    this.#release();
+    this.#inner.run(this.#request(queue, data, rows), this.#options(queue)).then(
+      (outputs) => {
+        // The slot is free before the callers hear back, so their next requests find it.
+        this.#release();
+        this.#deliver(queue, batch, rows, outputs);
+      },
+      (error: unknown) => {
+        this.#release();
+        for (let i = 0; i < batch.length; i++) settle(batch[i]!, error);
+      },
+    );
+  }
+
+  /** Hands each request its rows of the batch's outputs. */
+  #deliver(queue: Queue, batch: Pending[], rows: number, outputs: OnnxOutputs): void {
     if (batch.length === 1 && rowsMatch(outputs, rows)) {
       settle(batch[0]!, undefined, outputs);
       return;
     }
-    const split = splitOutputs(outputs, batch, rows);
-    if (split) {
-      for (let i = 0; i < batch.length; i++) settle(batch[i]!, undefined, split[i]);
-      return;
-    }
+    if (splitOutputs(outputs, batch, rows)) return;
     // Outputs without one row per input row cannot be split: this model runs unbatched from now on.
     this.#unbatchable.add(queue.request.modelKey);
     if (batch.length === 1) {
       settle(batch[0]!, undefined, outputs);
       return;
     }
-    await Promise.all(batch.map((item) =>
+    for (const item of batch) {
       this.#inner.run(this.#request(queue, item.data, item.rows), this.#options(queue)).then(
         (own) => settle(item, undefined, own),
         (error: unknown) => settle(item, error),
-      )
-    ));
+      );
+    }
   }
 
   #request(queue: Queue, data: Float32Array, rows: number): OnnxRunRequest {
@@ -349,20 +356,55 @@ function rowsMatch(outputs: OnnxOutputs, rows: number): boolean {
   return true;
 }
 
-/** Each request's rows of every output, as views into the batch's output buffers; null when an output has no row per input row. */
-function splitOutputs(outputs: OnnxOutputs, batch: Pending[], total: number): OnnxOutputs[] | null {
-  if (!rowsMatch(outputs, total)) return null;
-  const parts: OnnxOutputs[] = batch.map(() => ({}));
+/**
+ * Settles each request with its rows of every output, as views into the batch's output buffers;
+ * false (nothing settled) when an output has no row per input row.
+ */
+function splitOutputs(outputs: OnnxOutputs, batch: Pending[], total: number): boolean {
+  if (!rowsMatch(outputs, total)) return false;
+  let names = 0;
+  let only = "";
+  for (const name in outputs) {
+    only = name;
+    names++;
+  }
+  if (names === 1) {
+    // The usual case, one output: one object per request and no intermediate arrays.
+    const tensor = outputs[only]!;
+    const width = total === 0 ? 0 : tensor.data.length / total;
+    const dims = tensor.dims;
+    const data = tensor.data;
+    let start = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i]!;
+      const n = item.rows;
+      const part: OnnxOutputs = {};
+      part[only] = { data: data.subarray(start * width, (start + n) * width), dims: rowDims(n, dims) };
+      start += n;
+      settle(item, undefined, part);
+    }
+    return true;
+  }
+  const parts: OnnxOutputs[] = [];
+  for (let i = 0; i < batch.length; i++) parts.push({});
   for (const name in outputs) {
     const tensor = outputs[name]!;
     const width = total === 0 ? 0 : tensor.data.length / total;
-    const tail = tensor.dims.slice(1);
     let start = 0;
     for (let i = 0; i < batch.length; i++) {
       const n = batch[i]!.rows;
-      parts[i]![name] = { data: tensor.data.subarray(start * width, (start + n) * width), dims: [n, ...tail] };
+      parts[i]![name] = { data: tensor.data.subarray(start * width, (start + n) * width), dims: rowDims(n, tensor.dims) };
       start += n;
     }
   }
-  return parts;
+  for (let i = 0; i < batch.length; i++) settle(batch[i]!, undefined, parts[i]);
+  return true;
+}
+
+/** `dims` with its first entry (rows) replaced by `rows`. */
+function rowDims(rows: number, dims: number[]): number[] {
+  if (dims.length === 2) return [rows, dims[1]!];
+  const out = dims.slice();
+  out[0] = rows;
+  return out;
 }

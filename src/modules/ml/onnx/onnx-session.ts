@@ -64,6 +64,8 @@ export function localWasmPaths(): string | undefined {
 
 type Ort = typeof ort;
 let runtime: Promise<Ort> | undefined;
+/** The loaded runtime, once {@link loadOrt} finished: later runs skip awaiting it. */
+let loadedRuntime: Ort | undefined;
 
 /**
  * Imports onnxruntime-web (an optional peer) on this thread's first inference and sets it up:
@@ -78,6 +80,7 @@ export function loadOrt(wasmPaths?: string): Promise<Ort> {
     loaded.env.logLevel = "error";
     const paths = wasmPaths ?? localWasmPaths();
     if (paths !== undefined) loaded.env.wasm.wasmPaths = paths;
+    loadedRuntime = loaded;
     return loaded;
   });
   runtime.catch(() => (runtime = undefined));
@@ -127,7 +130,7 @@ export class OnnxSessionCache {
     inputs: OnnxRunRequest["inputs"],
     outputNames?: string[],
   ): Promise<OnnxOutputs> {
-    const ort = await loadOrt(this.#wasmPaths);
+    const ort = loadedRuntime ?? await loadOrt(this.#wasmPaths);
     let session = this.#sessions.get(modelKey);
     if (!session) {
       if (!model) throw new MissingModelError(modelKey);
@@ -136,16 +139,22 @@ export class OnnxSessionCache {
       this.#sessions.set(modelKey, session);
     }
     const feeds: Record<string, ort.Tensor> = {};
-    const entries = Array.isArray(inputs)
-      ? inputs.map((t, i) => [session.inputNames[i] ?? `input_${i}`, t] as const)
-      : Object.entries(inputs);
-    for (const [name, tensor] of entries) feeds[name] = new ort.Tensor("float32", tensor.data, tensor.dims);
-    const names = outputNames ?? [...session.outputNames];
-    const results = await session.run(feeds, names);
+    if (Array.isArray(inputs)) {
+      const inputNames = session.inputNames;
+      for (let i = 0; i < inputs.length; i++) {
+        const tensor = inputs[i]!;
+        feeds[inputNames[i] ?? `input_${i}`] = new ort.Tensor("float32", tensor.data, tensor.dims);
+      }
+    } else {
+      for (const name in inputs) feeds[name] = new ort.Tensor("float32", inputs[name]!.data, inputs[name]!.dims);
+    }
+    const names = outputNames ?? session.outputNames;
+    const results = await session.run(feeds, names as string[]);
     const outputs: OnnxOutputs = {};
-    for (const name of names) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
       const tensor = results[name]!;
-      outputs[name] = { data: toFloat32(tensor.data), dims: [...tensor.dims] };
+      outputs[name] = { data: toFloat32(tensor.data), dims: tensor.dims.slice() };
       tensor.dispose();
     }
     return outputs;

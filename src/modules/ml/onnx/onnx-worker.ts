@@ -48,7 +48,9 @@ async function run(message: Extract<OnnxWorkerRequest, { type: "run" }>): Promis
   const { id, inputs } = message;
   try {
     const outputs = await cache.run(message.modelKey, message.model, inputs, message.outputNames);
-    scope.postMessage({ type: "result", id, outputs }, Object.values(outputs).map((t) => t.data.buffer as ArrayBuffer));
+    const transfer: ArrayBuffer[] = [];
+    for (const name in outputs) transfer.push(outputs[name]!.data.buffer as ArrayBuffer);
+    scope.postMessage({ type: "result", id, outputs }, transfer);
   } catch (error) {
     if (error instanceof MissingModelError) {
       const tensors = Array.isArray(inputs) ? inputs : Object.values(inputs);
