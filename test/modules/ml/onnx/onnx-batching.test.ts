@@ -192,6 +192,57 @@ describe("adaptive micro-batching", () => {
       batching.run({ modelKey: "broken", model: broken, inputs: [{ data: row(i), dims: [1, 4] }] })));
     assert.ok(results.every((r) => r.status === "rejected"));
   });
+
+  test("every output of a batch is split back by rows whatever its rank, and a failed batch does not stop the next", async () => {
+    // Two outputs: each row's sum as a 1-D tensor and each row's values twice as [rows, 2, width].
+    let fail = true;
+    const calls: number[] = [];
+    const inner: OnnxExecutor = {
+      run(request) {
+        const input = (request.inputs as { data: Float32Array; dims: number[] }[])[0]!;
+        const [rows, width] = [input.dims[0]!, input.dims[1]!];
+        calls.push(rows);
+        if (fail) {
+          fail = false;
+          return Promise.reject(new OnnxInferenceError("boom"));
+        }
+        const sum = new Float32Array(rows);
+        const grid = new Float32Array(rows * 2 * width);
+        for (let r = 0; r < rows; r++) {
+          for (let c = 0; c < width; c++) {
+            const v = input.data[r * width + c]!;
+            sum[r] = sum[r]! + v;
+            grid[r * 2 * width + c] = v;
+            grid[r * 2 * width + width + c] = v;
+          }
+        }
+        return new Promise((resolve) => setTimeout(() => resolve({ sum: { data: sum, dims: [rows] }, grid: { data: grid, dims: [rows, 2, width] } }), 1));
+      },
+      close: () => Promise.resolve(),
+    };
+    const batching = new BatchingExecutor(inner, { maxWaitMs: 20, maxInFlight: 1 });
+    const request = (value: number, rows = 1) => ({
+      modelKey: "two",
+      model,
+      inputs: [{ data: Float32Array.from({ length: rows * 3 }, (_, i) => value + Math.floor(i / 3)), dims: [rows, 3] }],
+    });
+    const first = await Promise.allSettled([1, 2, 3].map((v) => batching.run(request(v))));
+    assert.deepEqual(first.map((r) => r.status), ["rejected", "rejected", "rejected"]);
+    const outs = await Promise.all([batching.run(request(10, 2)), ...[20, 30, 40].map((v) => batching.run(request(v)))]);
+    assert.deepEqual(calls, [3, 5]);
+    assert.deepEqual([...outs[0]!.sum!.data], [30, 33]);
+    assert.deepEqual(outs[0]!.sum!.dims, [2]);
+    assert.deepEqual(outs[0]!.grid!.dims, [2, 2, 3]);
+    assert.deepEqual([...outs[0]!.grid!.data], [10, 10, 10, 10, 10, 10, 11, 11, 11, 11, 11, 11]);
+    for (const [i, v] of [20, 30, 40].entries()) {
+      const out = outs[i + 1]!;
+      assert.deepEqual([...out.sum!.data], [3 * v]);
+      assert.deepEqual(out.sum!.dims, [1]);
+      assert.deepEqual(out.grid!.dims, [1, 2, 3]);
+      assert.deepEqual([...out.grid!.data], [v, v, v, v, v, v]);
+    }
+    await batching.close();
+  });
 });
 
 describe("execution provider choice", () => {
