@@ -1,5 +1,4 @@
 import type { Logger } from "../logging.ts";
-import { parseFilter } from "../query/filter-parse.ts";
 import { newUlid } from "../ulid.ts";
 import { matchesFilter } from "./match.ts";
 import type { CommitHooks, EventInput, EventJournal, EventSelector, ServiceEvent } from "./types.ts";
@@ -43,23 +42,6 @@ export function eventSelected(selector: EventSelector, event: ServiceEvent): boo
     return false;
   }
   return selector.filter === undefined || matchesFilter(event.data.entity, selector.filter);
-}
-
-/**
- * The selector of a configured event rule (a queue sink, a notification
- * rule): this instance's events only, so each event is acted on once across
- * instances; empty `types` or `collections` select every one; `filter` is in
- * the list filter grammar.
- *
- * @throws {ValidationError} when the filter does not parse.
- */
-export function localSelector(criteria: { types?: readonly string[]; collections?: readonly string[]; filter?: string }): EventSelector {
-  return {
-    local: true,
-    ...(criteria.types && criteria.types.length > 0 ? { types: criteria.types } : {}),
-    ...(criteria.collections && criteria.collections.length > 0 ? { collections: criteria.collections } : {}),
-    ...(criteria.filter ? { filter: parseFilter(criteria.filter) } : {}),
-  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Type } from "@sinclair/typebox";
-import { type EventBus, localSelector, type Unsubscribe } from "../../core/events/bus.ts";
+import type { EventBus, Unsubscribe } from "../../core/events/bus.ts";
+import { localSelector } from "../../core/events/selector.ts";
 import type { EventSelector, ServiceEvent } from "../../core/events/types.ts";
 import type { Logger } from "../../core/logging.ts";
 import type { OutboundPolicy } from "../../core/resilient-fetch.ts";
