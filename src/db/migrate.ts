@@ -30,10 +30,14 @@ export function splitStatements(sql: string): string[] {
   return sql.split(/;\s*(?:\n|$)/).map((part) => part.trim()).filter((part) => part.length > 0);
 }
 
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
 /** SHA-256 of the migration's SQL, in hex (Web Crypto: node:crypto costs start-up time). */
 async function checksum(dialect: DialectName, migration: Migration): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sqlFor(dialect, migration.up)));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  let hex = "";
+  for (const byte of new Uint8Array(digest)) hex += HEX[byte]!;
+  return hex;
 }
 
 function label(migration: Pick<Migration, "module" | "version">): string {
