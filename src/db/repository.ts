@@ -393,7 +393,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
       this.#indexLater();
       return out;
     };
-    return values.length > batch ? this.#atomic(run) : run();
+    return values.length > batch ? this.atomic(run) : run();
   }
 
   /**
@@ -415,13 +415,13 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   /** Runs `work` atomically: in the caller's transaction when there is one, else in a new one. */
-  #atomic<T>(work: () => Promise<T>): Promise<T> {
+  protected atomic<T>(work: () => Promise<T>): Promise<T> {
     return this.db.inTransaction?.() ? work() : this.db.transaction(work);
   }
 
   async update(id: string, values: UpdateValues<R>, condition?: WriteCondition): Promise<R | null> {
     await this.#ready();
-    return this.#atomic(async () => {
+    return this.atomic(async () => {
       const existing = await this.findById(id);
       if (!existing) return null;
       if (condition && !this.#same(existing, condition.expected)) throw changedSince(id);
@@ -459,7 +459,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   }
 
   async upsert(values: InsertValues<R> & { id: string }): Promise<{ record: R; created: boolean }> {
-    return this.#atomic(async () => {
+    return this.atomic(async () => {
       if (await this.exists(values.id)) {
         const { id, created_at: _c, updated_at: _u, ...rest } = values as Record<string, unknown>;
         const record = await this.update(id as string, rest as UpdateValues<R>);
@@ -502,7 +502,7 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   async deleteMany(target: string[] | Filter): Promise<number> {
     if (Array.isArray(target)) {
       if (target.length === 0) return 0;
-      return this.#atomic(async () => {
+      return this.atomic(async () => {
         let total = 0;
         for (let start = 0; start < target.length; start += MAX_PARAMS) {
           const chunk = target.slice(start, start + MAX_PARAMS);

@@ -1,4 +1,4 @@
-import { closedMethods, methodsByPath } from "./routing.ts";
+import { closedMethods, methodsByPath, segmentsOf } from "./routing.ts";
 import { stripBasePath } from "./base-path.ts";
 /**
  * What a route requires: a permission `resource:action`, `public` (no
@@ -47,10 +47,6 @@ interface CompiledPattern {
   segments: string[];
   wildcard: boolean;
   staticCount: number;
-}
-
-function segmentsOf(path: string): string[] {
-  return path.split("/").filter((segment) => segment.length > 0);
 }
 
 /** Compiles a path pattern (`:param` segments, a trailing `*`). */

@@ -30,7 +30,8 @@ export function methodsByPath(routes: readonly { method: string; path: string }[
   return byPath;
 }
 
-function segmentsOf(path: string): string[] {
+/** The non-empty `/`-separated segments of a path or route template. */
+export function segmentsOf(path: string): string[] {
   return path.split("/").filter((segment) => segment.length > 0);
 }
 

@@ -75,8 +75,6 @@ export interface VersioningOptions {
   deprecatedRoutes?: readonly DeprecatedRoute[];
 }
 
-export { VERSIONING_KEY };
-
 const VERSION_NAME = /^v[0-9]+$/;
 const VENDOR_TYPE = /application\/vnd\.chapkit\.(v[0-9]+)\+json/i;
 

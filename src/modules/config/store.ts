@@ -73,7 +73,7 @@ export class ConfigStore extends SqlRepository<ConfigRecord> {
       if (!record) throw new ConflictError(nameTakenMessage(values.name));
       return record;
     };
-    return this.db.inTransaction?.() ? write() : this.transaction(write);
+    return this.atomic(write);
   }
 
   /** Inserts rows; a name conflict answers 409 naming the config. */
