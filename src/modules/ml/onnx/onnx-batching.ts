@@ -362,42 +362,21 @@ function rowsMatch(outputs: OnnxOutputs, rows: number): boolean {
  */
 function splitOutputs(outputs: OnnxOutputs, batch: Pending[], total: number): boolean {
   if (!rowsMatch(outputs, total)) return false;
-  let names = 0;
-  let only = "";
-  for (const name in outputs) {
-    only = name;
-    names++;
-  }
-  if (names === 1) {
-    // The usual case, one output: one object per request and no intermediate arrays.
-    const tensor = outputs[only]!;
-    const width = total === 0 ? 0 : tensor.data.length / total;
-    const dims = tensor.dims;
-    const data = tensor.data;
-    let start = 0;
-    for (let i = 0; i < batch.length; i++) {
-      const item = batch[i]!;
-      const n = item.rows;
-      const part: OnnxOutputs = {};
-      part[only] = { data: data.subarray(start * width, (start + n) * width), dims: rowDims(n, dims) };
-      start += n;
-      settle(item, undefined, part);
+  const names = Object.keys(outputs);
+  let start = 0;
+  // Each request is settled as its part is made: one object per request, no intermediate arrays.
+  for (let i = 0; i < batch.length; i++) {
+    const item = batch[i]!;
+    const n = item.rows;
+    const part: OnnxOutputs = {};
+    for (let k = 0; k < names.length; k++) {
+      const tensor = outputs[names[k]!]!;
+      const width = total === 0 ? 0 : tensor.data.length / total;
+      part[names[k]!] = { data: tensor.data.subarray(start * width, (start + n) * width), dims: rowDims(n, tensor.dims) };
     }
-    return true;
+    start += n;
+    settle(item, undefined, part);
   }
-  const parts: OnnxOutputs[] = [];
-  for (let i = 0; i < batch.length; i++) parts.push({});
-  for (const name in outputs) {
-    const tensor = outputs[name]!;
-    const width = total === 0 ? 0 : tensor.data.length / total;
-    let start = 0;
-    for (let i = 0; i < batch.length; i++) {
-      const n = batch[i]!.rows;
-      parts[i]![name] = { data: tensor.data.subarray(start * width, (start + n) * width), dims: rowDims(n, tensor.dims) };
-      start += n;
-    }
-  }
-  for (let i = 0; i < batch.length; i++) settle(batch[i]!, undefined, parts[i]);
   return true;
 }
 
