@@ -78,9 +78,11 @@ export function installEdge(app: AnyElysia, context: ServiceContext, options: Ed
     return !cors.enabled && !compression.enabled && !hasRules(http.cacheControl) && (stream || !prefersMsgpack(request.headers.get("accept")));
   };
   const guarded = (request: Request): Promise<Response> => {
-    const { cors, compression, http } = context.settings;
     const path = servicePath(request, basePath);
-    const stream = isStreamRequest(request, path);
+    return guardedAt(request, path, isStreamRequest(request, path));
+  };
+  const guardedAt = (request: Request, path: string, stream: boolean): Promise<Response> => {
+    const { cors, compression, http } = context.settings;
     if (!cors.enabled && !compression.enabled) {
       const answered = answer(request, path, stream);
       return hasRules(http.cacheControl) ? answered.then((response) => withCacheControl(request, path, response, http.cacheControl)) : answered;
@@ -104,7 +106,7 @@ export function installEdge(app: AnyElysia, context: ServiceContext, options: Ed
     const stream = isStreamRequest(request, path);
     // The common case logs from the same callback that settles the request: one promise, not one per layer.
     if (plainAnswer(request, stream)) return protectedFetch(request, path, stream, (response) => logCompletion(logger, request, response, started));
-    return guarded(request).then((response) => {
+    return guardedAt(request, path, stream).then((response) => {
       logCompletion(logger, request, response, started);
       return response;
     });
