@@ -1,5 +1,6 @@
 import { ChapkitError } from "../core/errors.ts";
 import { nowIso } from "../core/time.ts";
+import { sha256Hex } from "../runtime/digest.ts";
 import type { DialectName, Driver } from "./driver.ts";
 import type { Migration, MigrationSql } from "./migration.ts";
 import { destructiveReason } from "./migration-safety.ts";
@@ -30,14 +31,9 @@ export function splitStatements(sql: string): string[] {
   return sql.split(/;\s*(?:\n|$)/).map((part) => part.trim()).filter((part) => part.length > 0);
 }
 
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
-
-/** SHA-256 of the migration's SQL, in hex (Web Crypto: node:crypto costs start-up time). */
-async function checksum(dialect: DialectName, migration: Migration): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sqlFor(dialect, migration.up)));
-  let hex = "";
-  for (const byte of new Uint8Array(digest)) hex += HEX[byte]!;
-  return hex;
+/** SHA-256 of the migration's SQL for this dialect, in hex. */
+function checksum(dialect: DialectName, migration: Migration): Promise<string> {
+  return sha256Hex(sqlFor(dialect, migration.up));
 }
 
 function label(migration: Pick<Migration, "module" | "version">): string {
@@ -147,15 +143,20 @@ export interface MigrationReport {
  * statements and why. On PostgreSQL every statement runs under `lock_timeout` and
  * `statement_timeout`, and one run at a time holds the migration lock; a run
  * that cannot get it, or whose statement waits too long for a table lock,
- * fails naming the sessions that hold them.
+ * fails naming the sessions that hold them. A database whose history already
+ * records every listed migration with its checksum is recognised by one read
+ * of that history, without the lock or a write transaction; a new run's
+ * history rows are written in one statement.
  */
 export async function migrate(db: Driver, listed: readonly Migration[], options: MigrateOptions = {}): Promise<MigrationReport> {
   // A migration several modules list (e.g. the storage tables) is applied once.
   const migrations = [...new Set(listed)];
   check(migrations);
+  const sums = await checksums(db.dialect, migrations);
   await ensureTable(db);
+  if (await upToDate(db, migrations, sums)) return { applied: [] };
   try {
-    return await runMigrations(db, migrations, options);
+    return await runMigrations(db, migrations, sums, options);
   } catch (error) {
     const code = (error as { code?: unknown; cause?: { code?: unknown } }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
     if (code !== "55P03") throw error;
@@ -167,7 +168,45 @@ export async function migrate(db: Driver, listed: readonly Migration[], options:
   }
 }
 
-function runMigrations(db: Driver, migrations: readonly Migration[], options: MigrateOptions): Promise<MigrationReport> {
+/** Each migration's checksum, computed once and all at the same time. */
+async function checksums(dialect: DialectName, migrations: readonly Migration[]): Promise<Map<Migration, string>> {
+  const sums = await Promise.all(migrations.map((migration) => checksum(dialect, migration)));
+  return new Map(migrations.map((migration, i) => [migration, sums[i]!]));
+}
+
+/**
+ * Whether the history already records every migration with its checksum: one
+ * read, without the lock or a write transaction, so a migrated database starts
+ * at the cost of one query. Anything else (a pending or an edited migration)
+ * goes through the locked run, which reads the history again and decides.
+ */
+async function upToDate(db: Driver, migrations: readonly Migration[], sums: ReadonlyMap<Migration, string>): Promise<boolean> {
+  const rows = await db.query<AppliedRow>(`SELECT module, version, checksum FROM ${MIGRATIONS_TABLE}`);
+  const applied = new Map(rows.map((row) => [`${row.module}#${Number(row.version)}`, row.checksum]));
+  return migrations.every((migration) => applied.get(label(migration)) === sums.get(migration));
+}
+
+/** Rows one `INSERT` into the history carries. */
+const HISTORY_ROWS_PER_INSERT = 100;
+
+/** Records applied migrations, a hundred rows a statement. */
+async function record(db: Driver, migrations: readonly Migration[], sums: ReadonlyMap<Migration, string>): Promise<void> {
+  const appliedAt = nowIso();
+  for (let start = 0; start < migrations.length; start += HISTORY_ROWS_PER_INSERT) {
+    const batch = migrations.slice(start, start + HISTORY_ROWS_PER_INSERT);
+    await db.exec(
+      `INSERT INTO ${MIGRATIONS_TABLE} (module, version, name, checksum, applied_at) VALUES ${batch.map(() => "(?, ?, ?, ?, ?)").join(", ")}`,
+      batch.flatMap((migration) => [migration.module, migration.version, migration.name, sums.get(migration)!, appliedAt]),
+    );
+  }
+}
+
+function runMigrations(
+  db: Driver,
+  migrations: readonly Migration[],
+  sums: ReadonlyMap<Migration, string>,
+  options: MigrateOptions,
+): Promise<MigrationReport> {
   return db.transaction(async () => {
     if (db.dialect === "postgres") {
       await db.exec(`SET LOCAL lock_timeout = ${Math.max(0, Math.floor(options.lockTimeoutMs ?? 10_000))}`);
@@ -181,7 +220,7 @@ function runMigrations(db: Driver, migrations: readonly Migration[], options: Mi
       const stored = applied.get(label(migration));
       if (stored === undefined) {
         pending.push(migration);
-      } else if (stored !== await checksum(db.dialect, migration)) {
+      } else if (stored !== sums.get(migration)) {
         throw new MigrationError(
           `Migration ${label(migration)} (${migration.name}) was edited after it was applied: its checksum no longer matches the database. Restore its original SQL and add a new migration for the change.`,
         );
@@ -198,11 +237,8 @@ function runMigrations(db: Driver, migrations: readonly Migration[], options: Mi
     }
     for (const migration of ordered) {
       for (const statement of splitStatements(sqlFor(db.dialect, migration.up))) await db.exec(statement);
-      await db.exec(
-        `INSERT INTO ${MIGRATIONS_TABLE} (module, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)`,
-        [migration.module, migration.version, migration.name, await checksum(db.dialect, migration), nowIso()],
-      );
     }
+    await record(db, ordered, sums);
     return { applied: ordered.map(label) };
   });
 }

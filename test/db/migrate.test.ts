@@ -34,6 +34,23 @@ async function tableExists(db: Driver, table: string): Promise<boolean> {
   return db.query(`SELECT COUNT(*) AS n FROM ${table}`).then(() => true, () => false);
 }
 
+/** `db` with a log of the statements and transactions called through it. */
+function watched(db: Driver): { driver: Driver; calls: string[] } {
+  const calls: string[] = [];
+  const driver = new Proxy(db, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        if (key === "transaction") calls.push("transaction");
+        else if (key === "query" || key === "exec") calls.push(`${key} ${String(args[0])}`);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { driver, calls };
+}
+
 interface Recorded extends Record<string, unknown> {
   module: string;
   version: number;
@@ -81,6 +98,31 @@ for (const store of testStores()) {
       const again = await migrate(db, [notesV1, notesV2]);
       assert.deepEqual(again.applied, []);
       assert.equal((await recorded()).length, 2);
+    });
+
+    it("recognises a migrated database with one read of the history: no lock, no transaction", async () => {
+      await migrate(db, [notesV1, notesV2, tagsV1]);
+      const { driver, calls } = watched(db);
+      assert.deepEqual((await migrate(driver, [tagsV1, notesV1, notesV2])).applied, []);
+      assert.equal(calls.includes("transaction"), false);
+      assert.deepEqual(calls.filter((call) => call.startsWith("query")), [`query SELECT module, version, checksum FROM ${MIGRATIONS_TABLE}`]);
+      assert.deepEqual(calls.filter((call) => call.startsWith("exec")).map((call) => call.split("(")[0]), [`exec CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} `]);
+    });
+
+    it("runs the locked check again when the history lacks a listed migration", async () => {
+      await migrate(db, [notesV1]);
+      const { driver, calls } = watched(db);
+      assert.deepEqual((await migrate(driver, [notesV1, notesV2])).applied, ["notes#2"]);
+      assert.ok(calls.includes("transaction"));
+      assert.deepEqual((await recorded()).map((r) => [r.module, Number(r.version)]), [["notes", 1], ["notes", 2]]);
+    });
+
+    it("migrates a fresh database in one transaction, recording every migration in one statement", async () => {
+      const { driver, calls } = watched(db);
+      assert.deepEqual((await migrate(driver, [notesV1, notesV2, tagsV1])).applied, ["notes#1", "notes#2", "tags#1"]);
+      assert.equal(calls.filter((call) => call === "transaction").length, 1);
+      assert.equal(calls.filter((call) => call.startsWith(`exec INSERT INTO ${MIGRATIONS_TABLE}`)).length, 1);
+      assert.equal((await recorded()).length, 3);
     });
 
     it("applies only the migrations added since the last run", async () => {

@@ -145,6 +145,25 @@ describe("migration locks on postgres", () => {
     }
   });
 
+  it("starts on a migrated database while another run holds the migration lock, without waiting for it", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = other.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(7204119931) AS held");
+      locked();
+      await held;
+    });
+    await isLocked;
+    try {
+      assert.deepEqual((await migrate(db, [create], { lockWaitMs: 100 })).applied, []);
+    } finally {
+      release();
+      await holder;
+    }
+  });
+
   it("names the holder of the migration lock when another run waits for it too long", async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -157,7 +176,9 @@ describe("migration locks on postgres", () => {
     });
     await isLocked;
     try {
-      await assert.rejects(migrate(db, [create], { lockWaitMs: 100 }), /Another migration run holds the migration lock.*pid \d+ \(chapkit/);
+      // A pending migration: a run with nothing to apply reads the history and never takes the lock.
+      const alter = { module: "m", version: 2, name: "add", up: "ALTER TABLE t ADD COLUMN note TEXT;" };
+      await assert.rejects(migrate(db, [create, alter], { lockWaitMs: 100 }), /Another migration run holds the migration lock.*pid \d+ \(chapkit/);
     } finally {
       release();
       await holder;
