@@ -1,6 +1,6 @@
 /** openDatabase: which store each URL opens. */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -25,6 +25,31 @@ describe("openDatabase", () => {
         await db.close();
         assert.ok(existsSync(join(dir, `${"abc"[i]}.db`)), url);
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("opens a new SQLite file and an existing one in WAL mode with synchronous NORMAL", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chapkit-open-"));
+    try {
+      for (const state of ["new", "existing"]) {
+        const db = await openDatabase(`sqlite:${dir}/wal.db`);
+        assert.equal((await db.query("PRAGMA journal_mode"))[0]?.journal_mode, "wal", state);
+        assert.equal((await db.query("PRAGMA synchronous"))[0]?.synchronous, 1, state);
+        if (state === "new") await db.exec("CREATE TABLE t (x INTEGER)");
+        await db.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a file that is not a SQLite database, saying so", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chapkit-open-"));
+    try {
+      writeFileSync(join(dir, "notes.txt"), "x".repeat(4096));
+      await assert.rejects(openDatabase(`sqlite:${dir}/notes.txt`), /not a database/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
