@@ -311,6 +311,16 @@ function isEmpty(db: SqliteConnection): boolean {
   }
 }
 
+/** Writes the header page back unchanged, so the WAL file starts (its header written) under the current sync setting. */
+function startLog(db: SqliteConnection): void {
+  try {
+    const version = Number(db.all("PRAGMA user_version", [])[0]?.user_version ?? 0);
+    db.script(`PRAGMA user_version = ${version}`);
+  } catch {
+    // Another connection holds the file: its write starts the log instead.
+  }
+}
+
 /**
  * Opens a SQLite store. `path` is `:memory:` or a file path.
  */
@@ -319,9 +329,11 @@ export async function openSqliteDriver(url: string, path: string, options: Sqlit
   const busy = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
   db.script(`PRAGMA busy_timeout = ${busy}`);
   if (path !== ":memory:") {
-    // A new, empty database holds nothing a crash could lose: its switch to WAL
-    // (a header write through the rollback journal) skips the four syncs it takes.
-    if (isEmpty(db)) db.script("PRAGMA synchronous = OFF");
+    // A new, empty database holds nothing a crash could lose: its switch to WAL (a
+    // header write through the rollback journal) and the creation of its WAL file
+    // (the first write) skip the six syncs they take; NORMAL applies from then on.
+    const empty = isEmpty(db);
+    if (empty) db.script("PRAGMA synchronous = OFF");
     for (let attempt = 0;; attempt++) {
       try {
         db.all("PRAGMA journal_mode = WAL", []);
@@ -330,6 +342,7 @@ export async function openSqliteDriver(url: string, path: string, options: Sqlit
         if (!isBusyError(error) || attempt > BUSY_RETRIES) throw mapDriverError(error);
       }
     }
+    if (empty) startLog(db);
     db.script("PRAGMA synchronous = NORMAL");
   }
   db.script(`PRAGMA busy_timeout = ${Math.min(busy, SYNC_BUSY_MS)}`);
