@@ -2,8 +2,12 @@
 // same routes, bodies and validation, on a SQLite file and on PostgreSQL.
 // Each round starts a fresh server (and store) per side, seeds 10,000 rows,
 // and loads it from a separate process: GET by id, GET a list page, POST.
-// Sides alternate (chapkit, chapkit with monitoring, baseline, …) to spread drift;
-// the monitored side gives the cost of withMonitoring() as on/off ratios. On the
+// Sides alternate (chapkit, chapkit with monitoring, baseline, featured, …) to
+// spread drift; the monitored side gives the cost of withMonitoring() as on/off
+// ratios. The featured side is the bare baseline plus chapkit's default
+// per-request features written by hand (request id, log line, ETag and 304,
+// Link headers, problem errors): chapkit against it tells chapkit's own
+// overhead apart from what those features cost anyway. On the
 // SQLite store, when scripts/bench-peers.sh has installed them, Fastify 5 +
 // better-sqlite3 on Node join the rounds as the peer a user would pick instead.
 import { existsSync } from "node:fs";
@@ -17,13 +21,14 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PROCESSES = Number(process.env.BENCH_LOAD_PROCESSES ?? 1);
 const CHAPKIT = new URL("../servers/crud-chapkit.ts", import.meta.url).pathname;
 const BASELINE = new URL("../baselines/crud-baseline.ts", import.meta.url).pathname;
+const FEATURED = new URL("../baselines/crud-featured.ts", import.meta.url).pathname;
 
 const FASTIFY = new URL("../peers/crud-fastify.mjs", import.meta.url).pathname;
 const PEERS_INSTALLED = existsSync(new URL("../peers/node_modules/fastify/package.json", import.meta.url).pathname) &&
   existsSync(new URL("../peers/node_modules/better-sqlite3/package.json", import.meta.url).pathname);
 
-type Side = "chapkit" | "monitored" | "baseline" | "fastify";
-const SIDES: readonly Side[] = ["chapkit", "monitored", "baseline"];
+type Side = "chapkit" | "monitored" | "baseline" | "featured" | "fastify";
+const SIDES: readonly Side[] = ["chapkit", "monitored", "baseline", "featured"];
 type Case = "GET by id" | "GET list page" | "POST create";
 const CASES: Case[] = ["GET by id", "GET list page", "POST create"];
 
@@ -64,7 +69,7 @@ interface RunResult {
 }
 
 async function runSide(side: Side, store: BenchStore, timing: Timing, processes: number, cases: Case[]): Promise<RunResult> {
-  const script = side === "baseline" ? BASELINE : side === "fastify" ? FASTIFY : CHAPKIT;
+  const script = side === "baseline" ? BASELINE : side === "featured" ? FEATURED : side === "fastify" ? FASTIFY : CHAPKIT;
   const server = await startServer(script, {
     DATABASE_URL: store.url,
     BENCH_MONITORING: side === "monitored" ? "1" : "0",
@@ -123,7 +128,7 @@ async function run(context: SuiteContext): Promise<BenchRow[]> {
   const rounds = context.quick ? 1 : 2;
   const rows: BenchRow[] = [];
   for (const factory of storeFactories(context.postgresUrl)) {
-    const results: Record<Side, RunResult[]> = { chapkit: [], monitored: [], baseline: [], fastify: [] };
+    const results: Record<Side, RunResult[]> = { chapkit: [], monitored: [], baseline: [], featured: [], fastify: [] };
     const peers = PEERS_INSTALLED && factory.kind === "bun:sqlite";
     if (!PEERS_INSTALLED && factory.kind === "bun:sqlite") context.log("peer rows left out: run scripts/bench-peers.sh to add Fastify + better-sqlite3 on Node");
     for (let round = 0; round < rounds; round++) {
@@ -153,6 +158,20 @@ async function run(context: SuiteContext): Promise<BenchRow[]> {
         { suite: "crud", case: `${kind}: monitoring on vs off`, store: factory.kind, metric: "throughput", unit: "req/s" },
         pick("monitored", kind, "rps"),
         pick("chapkit", kind, "rps"),
+        true,
+      ));
+      // The default features written by hand (value) against the bare handler (baseline_value): what they cost anyway.
+      rows.push(compare(
+        { suite: "crud", case: `${kind}: featured hand-written handler vs bare`, store: factory.kind, metric: "throughput", unit: "req/s" },
+        pick("featured", kind, "rps"),
+        pick("baseline", kind, "rps"),
+        true,
+      ));
+      // chapkit (value) against the featured handler (baseline_value): chapkit's own overhead.
+      rows.push(compare(
+        { suite: "crud", case: `${kind}: vs featured hand-written handler`, store: factory.kind, metric: "throughput", unit: "req/s" },
+        pick("chapkit", kind, "rps"),
+        pick("featured", kind, "rps"),
         true,
       ));
     }
