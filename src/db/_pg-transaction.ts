@@ -1,6 +1,7 @@
 import { UnavailableError } from "../core/errors.ts";
 import type { IsolationLevel, TransactionOptions } from "./driver.ts";
 import { isStoreUnreachable } from "./store-circuit.ts";
+import type { QueuedStatement } from "./_pg-batch.ts";
 
 /** Whether the connection of a transaction (shared with its savepoints) is gone, and why. */
 export interface TransactionState {
@@ -92,15 +93,33 @@ export function isRetryable(error: unknown): boolean {
 
 /** What the statements of a transaction (or savepoint) on connection `Tx` share. */
 export interface TransactionScope<Tx> {
-  readonly tx: Tx;
+  /** The transaction's connection; undefined while the outermost transaction is not opened yet. */
+  tx: Tx | undefined;
   readonly state: TransactionState;
   /** Run once the outermost transaction ended. */
   readonly ended: (() => unknown)[];
   /** Statements sent by the driver's `pipeline` in this transaction or savepoint, awaited at its end. */
-  readonly pipelined: Promise<unknown>[];
+  readonly pipelined: PromiseLike<unknown>[];
+  /**
+   * Statements of an outermost transaction not opened yet, in order: sent as
+   * one message when it ends, or first thing once it is opened.
+   */
+  queued?: QueuedStatement[];
+  /** Opens the transaction on a connection (idempotent): a statement needs an answer before its end. */
+  open?: () => void;
+  /** The first failure of a pipelined statement: the cause of the failures after it. */
+  failed?: { error: unknown };
 }
 
 /** Waits for pipelined statements; the first failure rejects. */
-export async function drain(pipelined: readonly Promise<unknown>[]): Promise<void> {
+export async function drain(pipelined: readonly PromiseLike<unknown>[]): Promise<void> {
   for (const sent of pipelined) await sent;
+}
+
+/** A promise and the functions that settle it. */
+export function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((yes, no) => ((resolve = yes), (reject = no)));
+  return { promise, resolve, reject };
 }

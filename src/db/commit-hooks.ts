@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import type { CommitHooks } from "../core/events/types.ts";
-import { type Driver, type Executor, type Row, settle, type SqlValue } from "./driver.ts";
+import { type Driver, type Executor, type PipelineOptions, type Row, settle, type SqlValue } from "./driver.ts";
 
 /** A driver that can run work after its transactions commit. */
 export interface CommitTrackingDriver extends Driver, CommitHooks {
@@ -37,8 +37,8 @@ class CommitTracking implements CommitTrackingDriver {
     return this.#inner.afterTransaction ? this.#inner.afterTransaction(fn) : settle(fn);
   }
 
-  pipeline<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> | undefined {
-    return this.#inner.pipeline?.<T>(sql, params);
+  pipeline<T extends Row = Row>(sql: string, params?: readonly SqlValue[], options?: PipelineOptions): Promise<T[]> | undefined {
+    return this.#inner.pipeline?.<T>(sql, params, options);
   }
 
   get dialect(): Driver["dialect"] {

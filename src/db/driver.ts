@@ -6,6 +6,12 @@ export type { IsolationLevel, TransactionOptions } from "../core/repository.ts";
 /** A value bound to a SQL parameter. */
 export type SqlValue = string | number | bigint | boolean | null | Uint8Array;
 
+/** How a statement is pipelined (see {@link Driver.pipeline}). */
+export interface PipelineOptions {
+  /** Turns the statement's failure into the error the transaction rejects with (return the error to keep it). */
+  mapError?: (error: unknown) => unknown;
+}
+
 /** A result row keyed by column name. */
 export type Row = Record<string, unknown>;
 
@@ -67,8 +73,15 @@ export interface Driver extends Executor {
    * sent in): that rolls back and `transaction()` rejects with the error.
    * Returns undefined, sending nothing, outside a transaction; the caller then
    * runs the statement itself. Absent where statements cannot be pipelined (SQLite).
+   *
+   * A transaction whose statements were all pipelined may reach the server
+   * as one message after `fn` returned (PostgreSQL): awaiting the promise
+   * inside the transaction sends everything queued so far first. A
+   * statement without rows answers an empty list (its count is not read).
+   * `options.mapError` turns the statement's failure into the caller's error
+   * (the one `transaction()` rejects with).
    */
-  pipeline?<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> | undefined;
+  pipeline?<T extends Row = Row>(sql: string, params?: readonly SqlValue[], options?: PipelineOptions): Promise<T[]> | undefined;
   /**
    * The breaker that guards this store, when it has one (PostgreSQL): open
    * while the server is unreachable, so health checks and metrics can report

@@ -86,12 +86,13 @@ export class OutboxJournal implements EventJournal {
       const insert = `INSERT INTO chapkit_events (origin, created_at, event) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")} RETURNING seq`;
       const inTransaction = this.#db.inTransaction?.() === true;
       let rows: readonly OutboxSeq[] = [];
-      // A rollback drops the callback, and the rows with it.
-      if (inTransaction && this.#db.afterCommit?.(() => this.#announce(rows))) {
+      let pipelined: Promise<OutboxSeq[]> | undefined;
+      // A rollback drops the callback, and the rows with it. After the commit the pipelined rows are in.
+      if (inTransaction && this.#db.afterCommit?.(() => pipelined ? pipelined.then((answer) => this.#announce(answer)) : this.#announce(rows))) {
         // The rows travel with the next statement or the COMMIT: no round trip of their own.
-        const pipelined = this.#db.pipeline?.<OutboxSeq>(insert, params);
-        if (pipelined) pipelined.then((answer) => (rows = answer), () => {});
-        else rows = await this.#db.query<OutboxSeq>(insert, params);
+        // Not awaited here: a transaction that waits for nothing may go to the server as one message.
+        pipelined = this.#db.pipeline?.<OutboxSeq>(insert, params);
+        if (!pipelined) rows = await this.#db.query<OutboxSeq>(insert, params);
       } else if (inTransaction) {
         // A transaction whose commit this journal cannot follow: the NOTIFY is sent on its commit.
         await this.#db.query(
@@ -126,8 +127,10 @@ export class OutboxJournal implements EventJournal {
       while (this.#unannounced.length > 0) {
         const seqs = this.#unannounced.splice(0, PER_NOTIFY).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
         try {
+          // Its own commit need not wait for a WAL flush (it writes no data), so the database-wide
+          // lock every notifying commit takes is not held through one.
           await this.#db.query(
-            `SELECT ${notifyCall("?::text")} AS sent`,
+            `SELECT set_config('synchronous_commit', 'off', true) AS "async", ${notifyCall("?::text")} AS sent`,
             [EVENTS_CHANNEL, this.#options.origin, seqs.join(",")],
           );
         } catch (error) {

@@ -2,7 +2,7 @@ import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import type { HistogramChild } from "../observability/metrics.ts";
 import type { Monitoring } from "../observability/monitoring.ts";
 import { type Span, SpanKind } from "../observability/tracing.ts";
-import { type Driver, type Executor, type Row, settle, type SqlValue, type TransactionOptions } from "./driver.ts";
+import { type Driver, type Executor, type PipelineOptions, type Row, settle, type SqlValue, type TransactionOptions } from "./driver.ts";
 import { toPostgresPlaceholders } from "./placeholders.ts";
 
 /** The `operation` label of a statement: its verb, from a bounded set. */
@@ -198,8 +198,8 @@ class InstrumentedDriver extends InstrumentedExecutor implements Driver {
   }
 
   /** The wrapped store's pipelining, untimed: the statement's time is the transaction's. */
-  pipeline<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> | undefined {
-    return this.#driver.pipeline?.<T>(sql, params);
+  pipeline<T extends Row = Row>(sql: string, params?: readonly SqlValue[], options?: PipelineOptions): Promise<T[]> | undefined {
+    return this.#driver.pipeline?.<T>(sql, params, options);
   }
 
   /** The wrapped store's notifications (PostgreSQL), untimed: a subscription is not a statement. */

@@ -4,6 +4,7 @@ import { ConflictError, UnavailableError } from "../core/errors.ts";
 import {
   type Driver,
   type Executor,
+  type PipelineOptions,
   type SubscriptionOptions,
   type Row,
   settle,
@@ -19,6 +20,7 @@ import {
   drain,
   isRetryable,
   lostTransactionError,
+  deferred,
   runGuardedTransaction,
   sqlState,
   transactionMode,
@@ -27,6 +29,7 @@ import {
 } from "./_pg-transaction.ts";
 import { isConnectionError, mapDriverError } from "./sql-errors.ts";
 import { toPostgresPlaceholders } from "./placeholders.ts";
+import { batchError, inlineStatements, openedWhenAwaited, type QueuedStatement, splitResults } from "./_pg-batch.ts";
 import { type StoreCircuitOptions, storeCircuit, throughCircuit } from "./store-circuit.ts";
 
 /** Options of a PostgreSQL store. */
@@ -164,7 +167,42 @@ class PostgresDriver implements PooledDriver {
   }
 
   #handle(): Sql | Tx {
-    return this.#scope.getStore()?.tx ?? this.#sql;
+    const scope = this.#scope.getStore();
+    if (!scope) return this.#sql;
+    if (scope.tx === undefined) throw new UnavailableError("A statement reached its transaction after the transaction ended");
+    return scope.tx;
+  }
+
+  /**
+   * A statement of a transaction not opened yet: queued, to go first once it is
+   * opened (`open`: now, since the caller waits for the answer), or with the
+   * transaction's other statements when it ends.
+   */
+  #enqueue(
+    scope: TransactionScope<Tx>,
+    sql: string,
+    params: readonly SqlValue[],
+    how: { simple?: boolean; mapError?: (error: unknown) => unknown; open: boolean },
+  ): Promise<postgres.RowList<Row[]>> {
+    const answer = deferred<postgres.RowList<Row[]>>();
+    scope.queued!.push({
+      sql,
+      params,
+      simple: how.simple ?? false,
+      mapError: how.mapError,
+      resolve: answer.resolve as (rows: unknown) => void,
+      reject: answer.reject,
+    });
+    if (how.open) void scope.open!();
+    return answer.promise;
+  }
+
+  /** Sends a queued statement on the transaction's connection, once it is open. */
+  #send(tx: Tx, statement: QueuedStatement): void {
+    const sent = statement.simple
+      ? tx.unsafe(statement.sql)
+      : tx.unsafe(toPostgresPlaceholders(statement.sql), bind(statement.params), { prepare: true });
+    sent.execute().then(statement.resolve, statement.reject);
   }
 
   /** Runs a statement through the breaker (a statement inside a transaction was admitted with it). */
@@ -183,6 +221,10 @@ class PostgresDriver implements PooledDriver {
   }
 
   query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    const scope = this.#scope.getStore();
+    if (scope?.queued) {
+      return this.#guarded(() => this.#enqueue(scope, sql, params, { open: true }) as unknown as Promise<T[]>);
+    }
     return this.#guarded(async () => {
       const rows = await this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true });
       return rows as unknown as T[];
@@ -190,6 +232,14 @@ class PostgresDriver implements PooledDriver {
   }
 
   exec(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
+    const scope = this.#scope.getStore();
+    if (scope?.queued) {
+      const simple = params.length === 0 && !sql.includes("?");
+      return this.#guarded(async () => {
+        const result = await this.#enqueue(scope, sql, params, { simple, open: true });
+        return { changes: result.count ?? 0 };
+      });
+    }
     return this.#guarded(async () => {
       const result = params.length === 0 && !sql.includes("?")
         ? await this.#handle().unsafe(sql)
@@ -201,6 +251,7 @@ class PostgresDriver implements PooledDriver {
   async *stream<T extends Row = Row>(sql: string, params: readonly SqlValue[] = [], batchSize = 1000): AsyncIterable<T[]> {
     const scope = this.#scope.getStore();
     if (scope?.state.lost !== undefined) throw lostTransactionError(scope.state);
+    if (scope?.queued) await scope.open!();
     this.#inFlight += 1;
     try {
       const cursor = this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true }).cursor(batchSize);
@@ -218,15 +269,22 @@ class PostgresDriver implements PooledDriver {
     return this.#scope.getStore() !== undefined;
   }
 
-  pipeline<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> | undefined {
+  pipeline<T extends Row = Row>(sql: string, params: readonly SqlValue[] = [], options: PipelineOptions = {}): Promise<T[]> | undefined {
     const scope = this.#scope.getStore();
     if (!scope) return undefined;
-    const sent: Promise<T[]> = scope.state.lost !== undefined
+    const mapError = options.mapError;
+    const queued = scope.queued !== undefined && scope.state.lost === undefined;
+    const raw: Promise<T[]> = scope.state.lost !== undefined
       ? Promise.reject(lostTransactionError(scope.state))
-      : scope.tx.unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true }).execute() as unknown as Promise<T[]>;
-    sent.catch(() => {}); // read at the transaction's end; until then a failure is not unhandled
+      : queued
+      ? this.#enqueue(scope, sql, params, { mapError, open: false }) as unknown as Promise<T[]>
+      : scope.tx!.unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true }).execute() as unknown as Promise<T[]>;
+    const sent = mapError ? raw.catch((error: unknown) => Promise.reject(mapError(error))) : raw;
+    // Read at the transaction's end; until then a failure is not unhandled. The first is the cause of the later ones.
+    sent.catch((error: unknown) => void (scope.failed ??= { error }));
     scope.pipelined.push(sent);
-    return sent;
+    // Awaiting it before the transaction ends needs its answer: the transaction is opened and the queue sent.
+    return queued ? openedWhenAwaited(sent, () => void (scope.queued && scope.open!())) : sent;
   }
 
   afterTransaction(fn: () => unknown): void | Promise<void> {
@@ -241,9 +299,12 @@ class PostgresDriver implements PooledDriver {
       if (outer) {
         // A nested transaction is a savepoint: its failure undoes only its own work.
         const { state, ended } = outer;
-        const pipelined: Promise<unknown>[] = [];
+        const pipelined: PromiseLike<unknown>[] = [];
+        if (outer.queued) await outer.open!();
+        const tx = outer.tx;
+        if (tx === undefined) throw lostTransactionError(state);
         return await runGuardedTransaction<Tx, T>(
-          (callback) => outer.tx.savepoint((sp) => callback(sp as unknown as Tx)),
+          (callback) => tx.savepoint((sp) => callback(sp as unknown as Tx)),
           state,
           // A savepoint waits for its pipelined statements: a failure among them rolls back only its own work.
           (sp) => this.#scope.run({ tx: sp, state, ended, pipelined }, () => fn(this).then(async (value) => (await drain(pipelined), value))),
@@ -267,31 +328,102 @@ class PostgresDriver implements PooledDriver {
     }
   }
 
+  /**
+   * An outermost transaction. It is opened on a connection (`BEGIN`) only
+   * when a statement needs an answer before it ends, or at once for an
+   * isolation level or a read-only transaction; until then its statements
+   * are queued. A transaction whose statements were all pipelined is sent
+   * when `fn` returns, as one message run as one implicit transaction
+   * (see {@link inlineStatements}): one round trip, no `BEGIN` or `COMMIT`.
+   */
   async #begin<T>(fn: (tx: Executor) => Promise<T>, options: TransactionOptions): Promise<T> {
     // A connection lost mid-transaction rolls it back on the server: nothing is half-applied.
     const state: TransactionState = {};
     const ended: (() => unknown)[] = [];
-    const pipelined: Promise<unknown>[] = [];
-    const pool = this.#sql;
+    const scope: TransactionScope<Tx> = { tx: undefined, state, ended, pipelined: [], queued: [] };
     const mode = transactionMode(options);
-    const open = (callback: (tx: Tx) => Promise<unknown>) =>
-      mode ? pool.begin(mode, (tx) => callback(tx as Tx)) : pool.begin((tx) => callback(tx as Tx));
+    const outcome = deferred<T>(); // fn's, handed to the opened transaction: it commits or rolls back on it
+    outcome.promise.catch(() => {}); // read by the opened transaction only
+    const abandoned = deferred<never>(); // the opened transaction failed (BEGIN, or its connection was lost)
+    abandoned.promise.catch(() => {});
+    let settled: Promise<unknown> | undefined; // the opened transaction, after its COMMIT or ROLLBACK
+    let opened: Promise<void> | undefined;
+    scope.open = () => {
+      if (opened) return opened;
+      const pool = this.#sql;
+      const ready = deferred<void>();
+      opened = ready.promise;
+      opened.catch(() => {});
+      const open = (callback: (tx: Tx) => Promise<unknown>) =>
+        mode ? pool.begin(mode, (tx) => callback(tx as Tx)) : pool.begin((tx) => callback(tx as Tx));
+      settled = runGuardedTransaction<Tx, T>(open, state, (tx) => {
+        scope.tx = tx;
+        const queued = scope.queued ?? [];
+        scope.queued = undefined;
+        for (const statement of queued) this.#send(tx, statement);
+        ready.resolve();
+        return outcome.promise;
+      });
+      settled.catch((error: unknown) => {
+        // postgres.js may leave the connection of a lost transaction unusable (porsager/postgres#1215):
+        // start a fresh pool rather than hand that connection to the next caller.
+        if (state.lost !== undefined && this.#sql === pool) this.#rebuildPool();
+        if (scope.tx === undefined) {
+          // Never opened: what waits for it fails, and what comes later is refused.
+          state.lost ??= error;
+          for (const statement of scope.queued ?? []) statement.reject(error);
+          scope.queued = undefined;
+        }
+        ready.reject(error);
+        abandoned.reject(error);
+      });
+      return opened;
+    };
+    if (mode) void scope.open();
     try {
-      return await this.#guarded(() =>
-        runGuardedTransaction<Tx, T>(open, state, (tx) => this.#scope.run({ tx, state, ended, pipelined }, () => fn(this))).then(
+      return await this.#guarded(async () => {
+        let value: T;
+        try {
+          value = await Promise.race([this.#scope.run(scope, () => fn(this)), abandoned.promise]);
+        } catch (error) {
+          outcome.reject(error); // the opened transaction rolls back
+          await settled?.catch(() => {});
+          // A statement after a failed pipelined one fails only because the transaction is aborted.
+          throw scope.failed && sqlState(error) === "25P02" ? scope.failed.error : error;
+        }
+        if (settled) {
+          outcome.resolve(value);
+          await Promise.race([settled, abandoned.promise]);
           // Pipelined statements went out with the COMMIT: one that failed turned it into a rollback.
-          async (value) => (await drain(pipelined), value),
-          (error: unknown) => {
-            // postgres.js may leave the connection of a lost transaction unusable (porsager/postgres#1215):
-            // start a fresh pool rather than hand that connection to the next caller.
-            if (state.lost !== undefined && this.#sql === pool) this.#rebuildPool();
-            throw error;
-          },
-        )
-      );
+          await drain(scope.pipelined);
+          return value;
+        }
+        const queued = scope.queued ?? [];
+        scope.queued = undefined;
+        if (queued.length > 0) await this.#sendQueued(queued);
+        return value;
+      });
     } finally {
       for (const run of ended) await settle(run);
     }
+  }
+
+  /** Sends the statements of a transaction never opened: one round trip, all or nothing. */
+  async #sendQueued(queued: readonly QueuedStatement[]): Promise<void> {
+    let results: unknown[];
+    try {
+      if (queued.length === 1) {
+        // One statement is its own transaction, and keeps its prepared statement.
+        const [only] = queued as [QueuedStatement];
+        results = [await (only.simple ? this.#sql.unsafe(only.sql) : this.#sql.unsafe(toPostgresPlaceholders(only.sql), bind(only.params), { prepare: true })).execute()];
+      } else {
+        results = splitResults(await this.#sql.unsafe(inlineStatements(queued)).simple().execute() as never, queued.length);
+      }
+    } catch (error) {
+      for (const statement of queued) statement.reject(error);
+      throw batchError(queued, error);
+    }
+    queued.forEach((statement, index) => statement.resolve(results[index]));
   }
 
   async listen(channel: string, onNotify: (payload: string) => void, options: SubscriptionOptions = {}): Promise<() => Promise<void>> {

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { UnavailableError } from "../core/errors.ts";
 import type { CircuitBreaker } from "../core/circuit-breaker.ts";
-import { type Driver, type Executor, type Row, type SqlValue, type TransactionOptions } from "./driver.ts";
+import { type Driver, type Executor, type PipelineOptions, type Row, type SqlValue, type TransactionOptions } from "./driver.ts";
 import type { PoolStats } from "./instrumented-driver.ts";
 import { redact } from "./_redact.ts";
 
@@ -255,8 +255,8 @@ export class ReplicatedDriver implements Driver {
     return this.#primary.afterTransaction?.(fn);
   }
 
-  pipeline<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> | undefined {
-    return this.#primary.pipeline?.<T>(sql, params);
+  pipeline<T extends Row = Row>(sql: string, params?: readonly SqlValue[], options?: PipelineOptions): Promise<T[]> | undefined {
+    return this.#primary.pipeline?.<T>(sql, params, options);
   }
 
   get listen(): Driver["listen"] {

@@ -126,6 +126,39 @@ for (const make of [sqliteFileStore, postgresStore]) {
         }
       });
 
+      test("a create whose name is taken writes no outbox row and announces nothing; a create's event reaches the other instance once", async () => {
+        const raw = await store.open();
+        const a = await service(store.url());
+        const b = await service(store.url());
+        const announced: string[] = [];
+        // The channel is database-wide: this schema's notifications start with its outbox table's oid.
+        const [own] = await raw.query<{ oid: string }>("SELECT 'chapkit_events'::regclass::oid::text AS oid");
+        const stop = await raw.listen!("chapkit_events", (payload) => {
+          if (payload.startsWith(`${own!.oid}:`)) announced.push(payload);
+        });
+        try {
+          const onB = record(b, { collections: ["configs"] });
+          assert.equal((await post(a, "/api/v1/config", { name: "taken", data: {} })).status, 201);
+          await until(() => onB.length === 1 && announced.length === 1);
+          const rows = async () => Number((await raw.query<{ n: string }>("SELECT count(*) AS n FROM chapkit_events"))[0]!.n);
+          const before = await rows();
+          const refused = await post(a, "/api/v1/config", { name: "taken", data: {} });
+          assert.equal(refused.status, 409);
+          assert.equal(await rows(), before, "no outbox row for the refused create");
+          assert.equal((await post(a, "/api/v1/config", { name: "free", data: {} })).status, 201);
+          await until(() => onB.length === 2 && announced.length === 2);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          assert.equal(announced.length, 2, "one notification per committed create, none for the refused one");
+          assert.deepEqual(onB.map((event) => (event.data.entity as { name: string }).name), ["taken", "free"]);
+          assert.equal(await rows(), before + 1);
+        } finally {
+          await stop();
+          await a.chapkit.close();
+          await b.chapkit.close();
+          await raw.close();
+        }
+      });
+
       test("concurrent writes on one instance reach the other exactly once each", async () => {
         await (await store.open()).close();
         const a = await service(store.url());

@@ -6,6 +6,8 @@ import { type ConfigRecord, configsTable } from "./schema.ts";
 
 // The first key of the advisory locks that serialise config-name checks on PostgreSQL.
 const NAME_LOCK_SPACE = 0x636667;
+/** Holds a config name until the transaction ends (PostgreSQL). */
+const LOCK_NAME_SQL = `SELECT pg_advisory_xact_lock(${NAME_LOCK_SPACE}, hashtext(?)) AS "locked"`;
 
 /** The message of a name conflict. */
 export function nameTakenMessage(name: string): string {
@@ -43,9 +45,7 @@ export class ConfigStore extends SqlRepository<ConfigRecord> {
    * already holds the connection exclusively).
    */
   async lockName(name: string): Promise<void> {
-    if (this.db.dialect === "postgres") {
-      await this.db.query(`SELECT pg_advisory_xact_lock(${NAME_LOCK_SPACE}, hashtext(?)) AS "locked"`, [name]);
-    }
+    if (this.db.dialect === "postgres") await this.db.query(LOCK_NAME_SQL, [name]);
   }
 
   /** Whether a config other than `ownId` holds this name (an index-only lookup). */
@@ -59,18 +59,24 @@ export class ConfigStore extends SqlRepository<ConfigRecord> {
 
   /**
    * Inserts a config unless another holds its name, in one statement after the
-   * name's lock (both sent in one round trip, the insert's snapshot taken once
-   * the lock is held, so it sees every committed holder). Runs in the caller's
-   * transaction, or a new one.
-   * @throws {ConflictError} when the name is taken.
+   * name's lock (the insert's snapshot taken once the lock is held, so it sees
+   * every committed holder). Runs in the caller's transaction, or a new one.
+   * On PostgreSQL both statements are pipelined and the record answered as
+   * stored: a transaction that writes nothing else before its end (its event
+   * included) reaches the server in one round trip, and a taken name fails
+   * it with the conflict.
+   * @throws {ConflictError} when the name is taken (from the transaction's end when pipelined).
    */
   insertWithFreeName(values: InsertValues<ConfigRecord>): Promise<ConfigRecord> {
+    const taken = () => new ConflictError(nameTakenMessage(values.name));
     const write = async (): Promise<ConfigRecord> => {
+      // Pipelined, the lock is not waited for: its failure fails the transaction.
+      const locked = this.db.dialect === "postgres" && this.db.pipeline?.(LOCK_NAME_SQL, [values.name]) !== undefined;
       const [, record] = await Promise.all([
-        this.lockName(values.name),
-        this.insertWhere(values, { sql: `NOT EXISTS (SELECT 1 FROM "configs" WHERE "name" = ?)`, params: [values.name] }),
+        locked ? undefined : this.lockName(values.name),
+        this.insertWhere(values, { sql: `NOT EXISTS (SELECT 1 FROM "configs" WHERE "name" = ?)`, params: [values.name] }, taken),
       ]);
-      if (!record) throw new ConflictError(nameTakenMessage(values.name));
+      if (!record) throw taken();
       return record;
     };
     return this.atomic(write);
