@@ -14,17 +14,26 @@ import { PreconditionFailedError } from "./errors.ts";
  */
 export function computeEtag(body: string | Uint8Array): string {
   const text = typeof body === "string" ? body : new TextDecoder().decode(body);
-  // Both hashes in one pass over the text (the same values as two passes of cyrb53).
+  // Both hashes in one pass over the text, two UTF-16 units per step (half the multiplies of one per step).
   let a1 = 0xdeadbeef ^ 0x9e3779b9;
   let a2 = 0x41c6ce57 ^ 0x9e3779b9;
   let b1 = 0xdeadbeef ^ 0x85ebca6b;
   let b2 = 0x41c6ce57 ^ 0x85ebca6b;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    a1 = Math.imul(a1 ^ ch, 2654435761);
-    a2 = Math.imul(a2 ^ ch, 1597334677);
-    b1 = Math.imul(b1 ^ ch, 2654435761);
-    b2 = Math.imul(b2 ^ ch, 1597334677);
+  const even = text.length & ~1;
+  for (let i = 0; i < even; i += 2) {
+    const unit = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
+    a1 = Math.imul(a1 ^ unit, 2654435761);
+    a2 = Math.imul(a2 ^ unit, 1597334677);
+    b1 = Math.imul(b1 ^ unit, 2654435761);
+    b2 = Math.imul(b2 ^ unit, 1597334677);
+  }
+  if (even < text.length) {
+    // The odd last unit, marked so that "x" and "x\0" differ.
+    const unit = text.charCodeAt(even) | 0x10000;
+    a1 = Math.imul(a1 ^ unit, 2654435761);
+    a2 = Math.imul(a2 ^ unit, 1597334677);
+    b1 = Math.imul(b1 ^ unit, 2654435761);
+    b2 = Math.imul(b2 ^ unit, 1597334677);
   }
   return `"${finish53(a1, a2).toString(36)}-${finish53(b1, b2).toString(36)}"`;
 }

@@ -73,6 +73,14 @@ export async function ndjsonResponse(items: AsyncIterable<unknown>): Promise<Res
   return new Response(body, { headers: { "content-type": NDJSON_TYPE } });
 }
 
+/** The query parameters of a URL, read from its query string alone (no whole-URL parse). */
+function searchParamsOf(url: string): URLSearchParams {
+  const mark = url.indexOf("?");
+  if (mark < 0) return new URLSearchParams();
+  const hash = url.indexOf("#", mark);
+  return new URLSearchParams(hash < 0 ? url.slice(mark + 1) : url.slice(mark + 1, hash));
+}
+
 const OPERATORS = "eq ne gt gte lt lte in nin contains icontains startswith endswith isnull";
 
 /**
@@ -113,7 +121,7 @@ export function listRoute<R extends EntityRecord, T>(
     query,
     async answer(request: Request, set: ResponseSet, decorate?: (body: unknown) => unknown): Promise<unknown> {
       const cursorSecret = options.cursorSecret ?? cursorSecretOf(request);
-      const parsed = parseListQuery(new URL(request.url).searchParams, cursorSecret === undefined ? settings : { ...settings, cursorSecret });
+      const parsed = parseListQuery(searchParamsOf(request.url), cursorSecret === undefined ? settings : { ...settings, cursorSecret });
       if (wantsNdjson(request)) return ndjsonResponse(streamListRequest(source, parsed));
       const body = await runListRequest(source, parsed, cursorSecret === undefined ? {} : { cursorSecret });
       return withEtag(request, set, decorate ? decorate(body) : body);

@@ -174,14 +174,17 @@ export function crudRouter<R extends EntityRecord, I extends TObject, O extends 
       size: Type.Integer(),
       pages: Type.Integer(),
     }, { title: "PaginatedResponse" });
-    addRoute(app, "GET", prefix, async ({ query, request, set }: { query: Record<string, unknown>; request: Request; set: ResponseSet }) => {
-      if (listing) return listing.answer(request, set, linkList(request, set));
-      const parsed = parseList(query);
-      const body = parsed.page
-        ? await manager.page(parsed.page.page, parsed.page.size, parsed.query)
-        : await manager.list(parsed.query);
-      return linkList(request, set)(body);
-    }, {
+    // With a list route the handler reads the query string itself: Elysia then parses no query object.
+    const listHandler = listing
+      ? ({ request, set }: { request: Request; set: ResponseSet }) => listing.answer(request, set, linkList(request, set))
+      : async ({ query, request, set }: { query: Record<string, unknown>; request: Request; set: ResponseSet }) => {
+        const parsed = parseList(query);
+        const body = parsed.page
+          ? await manager.page(parsed.page.page, parsed.page.size, parsed.query)
+          : await manager.list(parsed.query);
+        return linkList(request, set)(body);
+      };
+    addRoute(app, "GET", prefix, listHandler, {
       detail: reading({
         summary: `List ${noun}`,
         description: "All entities, or one page in an envelope when both `page` and `size` are given.",
