@@ -393,7 +393,12 @@ class PostgresDriver implements PooledDriver {
         }
         if (settled) {
           outcome.resolve(value);
-          await Promise.race([settled, abandoned.promise]);
+          try {
+            await Promise.race([settled, abandoned.promise]);
+          } catch (error) {
+            // The COMMIT became a rollback: a pipelined statement failed, and says why in its caller's terms.
+            throw scope.failed?.error ?? error;
+          }
           // Pipelined statements went out with the COMMIT: one that failed turned it into a rollback.
           await drain(scope.pipelined);
           return value;

@@ -56,6 +56,22 @@ describe("pipelined transactions on postgres", () => {
     assert.deepEqual((await db.query<{ id: string }>("SELECT id FROM notes ORDER BY id")).map((row) => row.id), ["taken"]);
   });
 
+  it("rejects with a pipelined statement's mapped error in a transaction opened by an earlier query, writing nothing", async () => {
+    await db.exec("INSERT INTO notes (id) VALUES ('taken')");
+    const mine = new ConflictError("the note exists");
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.query("SELECT id FROM notes");
+        void db.pipeline!("INSERT INTO notes (id) VALUES (?)", ["fresh"]);
+        void db.pipeline!("INSERT INTO notes (id) VALUES (?)", ["taken"], {
+          mapError: (error) => (error as { code?: string }).code === "23505" ? mine : error,
+        });
+      }),
+      (error) => error === mine,
+    );
+    assert.deepEqual((await db.query<{ id: string }>("SELECT id FROM notes ORDER BY id")).map((row) => row.id), ["taken"]);
+  });
+
   it("opens the transaction when a pipelined statement is awaited inside it, keeping the order of statements", async () => {
     const seen = await db.transaction(async (tx) => {
       void db.pipeline!("INSERT INTO notes (id, n) VALUES (?, ?)", ["a", 1]);

@@ -81,6 +81,15 @@ for (const store of testStores()) {
       assert.equal(await m.configs.repository.count(), 1);
     });
 
+    it("rejects a create with its own id whose name is taken with 409, storing nothing", async () => {
+      await m.configs.create({ name: "taken", data: {} });
+      const id = newUlid();
+      const error = await failure(m.configs.save({ id, name: "taken", data: {} }));
+      assert.ok(error instanceof ConflictError);
+      assert.equal(error.message, "Config name 'taken' already exists");
+      assert.equal(await m.configs.repository.exists(id), false);
+    });
+
     it("rejects renaming onto a taken name and leaves both rows unchanged", async () => {
       const a = await m.configs.create({ name: "a", data: { min_samples: 1 } });
       const b = await m.configs.create({ name: "b", data: { min_samples: 2 } });
