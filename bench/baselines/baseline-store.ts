@@ -71,3 +71,16 @@ export function toOut(row: Record<string, unknown>): Record<string, unknown> {
     data: typeof row.data === "string" ? JSON.parse(row.data) : row.data,
   };
 }
+
+/** A created row's id and timestamp, or null when its name is taken (a unique violation). */
+export async function insertConfig(store: Store, name: string, data: unknown): Promise<{ id: string; now: string } | null> {
+  const id = newUlid();
+  const now = new Date().toISOString();
+  try {
+    await store.insert(id, name, JSON.stringify(data), now);
+  } catch (error) {
+    if (!/unique|23505/i.test(String((error as { code?: string }).code ?? error))) throw error;
+    return null;
+  }
+  return { id, now };
+}

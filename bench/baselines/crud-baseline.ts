@@ -3,9 +3,8 @@
 // nothing else. Store: DATABASE_URL (postgres://…) or a SQLite file / memory;
 // BENCH_SEED rows are inserted at start-up, before the port opens.
 import { Elysia, t } from "elysia";
-import { newUlid } from "../../src/core/ulid.ts";
 import { BenchConfigData, seedCount } from "../servers/bench-config.ts";
-import { openStore, toOut } from "./baseline-store.ts";
+import { insertConfig, openStore, toOut } from "./baseline-store.ts";
 
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 
@@ -20,14 +19,9 @@ const problem = (status: number, type: string, title: string, detail: string, in
 new Elysia()
   .get("/api/v1/health", () => ({ status: "healthy" }))
   .post("/api/v1/config", async ({ body, request }) => {
-    const id = newUlid();
-    const now = new Date().toISOString();
-    try {
-      await store.insert(id, body.name, JSON.stringify(body.data), now);
-    } catch (error) {
-      if (!/unique|23505/i.test(String((error as { code?: string }).code ?? error))) throw error;
-      return problem(409, "conflict", "Conflict", `Config name '${body.name}' already exists`, "/api/v1/config");
-    }
+    const created = await insertConfig(store, body.name, body.data);
+    if (!created) return problem(409, "conflict", "Conflict", `Config name '${body.name}' already exists`, "/api/v1/config");
+    const { id, now } = created;
     const origin = new URL(request.url).origin;
     return new Response(JSON.stringify({ id, created_at: now, updated_at: now, name: body.name, data: body.data }), {
       status: 201,

@@ -12,7 +12,7 @@
 import { Elysia, t } from "elysia";
 import { newUlid } from "../../src/core/ulid.ts";
 import { BenchConfigData, seedCount } from "../servers/bench-config.ts";
-import { openStore, toOut } from "./baseline-store.ts";
+import { insertConfig, openStore, toOut } from "./baseline-store.ts";
 
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -77,14 +77,9 @@ new Elysia()
   .get("/api/v1/health", ({ request }) => featured(request, async (id) => json(id, JSON.stringify({ status: "healthy" }), 200, {})))
   .post("/api/v1/config", ({ body, request }) =>
     featured(request, async (requestId) => {
-      const id = newUlid();
-      const now = new Date().toISOString();
-      try {
-        await store.insert(id, body.name, JSON.stringify(body.data), now);
-      } catch (error) {
-        if (!/unique|23505/i.test(String((error as { code?: string }).code ?? error))) throw error;
-        return problem(requestId, 409, "conflict", "Conflict", `Config name '${body.name}' already exists`, "/api/v1/config");
-      }
+      const created = await insertConfig(store, body.name, body.data);
+      if (!created) return problem(requestId, 409, "conflict", "Conflict", `Config name '${body.name}' already exists`, "/api/v1/config");
+      const { id, now } = created;
       const body201 = JSON.stringify({ id, created_at: now, updated_at: now, name: body.name, data: body.data });
       return json(requestId, body201, 201, {
         location: `${originOf(request.url)}/api/v1/config/${id}`,
