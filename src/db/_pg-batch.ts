@@ -1,4 +1,5 @@
 import type { SqlValue } from "./driver.ts";
+import { replacePlaceholders } from "./placeholders.ts";
 
 /**
  * A statement of a PostgreSQL transaction not sent yet: the transaction may
@@ -34,24 +35,10 @@ export function sqlLiteral(value: unknown): string {
 
 /** One statement with its `?` placeholders replaced by literals (quoted text and identifiers left alone). */
 export function inlineParameters(sql: string, params: readonly SqlValue[]): string {
-  let out = "";
-  let n = 0;
-  let quote: string | null = null;
-  for (const char of sql) {
-    if (quote) {
-      if (char === quote) quote = null;
-      out += char;
-    } else if (char === "'" || char === '"') {
-      quote = char;
-      out += char;
-    } else if (char === "?") {
-      if (n >= params.length) throw new TypeError(`Statement has more placeholders than its ${params.length} parameters: ${sql}`);
-      out += sqlLiteral(params[n++]);
-    } else {
-      out += char;
-    }
-  }
-  return out;
+  return replacePlaceholders(sql, (index) => {
+    if (index >= params.length) throw new TypeError(`Statement has more placeholders than its ${params.length} parameters: ${sql}`);
+    return sqlLiteral(params[index]);
+  });
 }
 
 /**
