@@ -104,6 +104,24 @@ for (const store of testStores()) {
   });
 }
 
+/** Runs `statement` in a transaction of `driver` and keeps that transaction (and its locks) open until the returned function is called. */
+async function holdInTransaction(driver: Driver, statement: string): Promise<() => Promise<void>> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const holder = driver.transaction(async (tx) => {
+    await tx.query(statement);
+    locked();
+    await held;
+  });
+  await isLocked;
+  return async () => {
+    release();
+    await holder;
+  };
+}
+
 describe("migration locks on postgres", () => {
   const store = postgresStore();
   let db: Driver;
@@ -121,16 +139,7 @@ describe("migration locks on postgres", () => {
   after(() => store.cleanup());
 
   it("fails a statement that waits past lock_timeout, naming the session that holds the table", async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const holder = other.transaction(async (tx) => {
-      await tx.exec("LOCK TABLE t IN ACCESS SHARE MODE");
-      locked();
-      await held;
-    });
-    await isLocked;
+    const release = await holdInTransaction(other, "LOCK TABLE t IN ACCESS SHARE MODE");
     try {
       const alter = { module: "m", version: 2, name: "add", up: "ALTER TABLE t ADD COLUMN note TEXT;" };
       await assert.rejects(migrate(db, [create, alter], { lockTimeoutMs: 50 }), (error: unknown) => {
@@ -140,48 +149,27 @@ describe("migration locks on postgres", () => {
         return true;
       });
     } finally {
-      release();
-      await holder;
+      await release();
     }
   });
 
   it("starts on a migrated database while another run holds the migration lock, without waiting for it", async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const holder = other.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock(7204119931) AS held");
-      locked();
-      await held;
-    });
-    await isLocked;
+    const release = await holdInTransaction(other, "SELECT pg_advisory_xact_lock(7204119931) AS held");
     try {
       assert.deepEqual((await migrate(db, [create], { lockWaitMs: 100 })).applied, []);
     } finally {
-      release();
-      await holder;
+      await release();
     }
   });
 
   it("names the holder of the migration lock when another run waits for it too long", async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const holder = other.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock(7204119931) AS held");
-      locked();
-      await held;
-    });
-    await isLocked;
+    const release = await holdInTransaction(other, "SELECT pg_advisory_xact_lock(7204119931) AS held");
     try {
       // A pending migration: a run with nothing to apply reads the history and never takes the lock.
       const alter = { module: "m", version: 2, name: "add", up: "ALTER TABLE t ADD COLUMN note TEXT;" };
       await assert.rejects(migrate(db, [create, alter], { lockWaitMs: 100 }), /Another migration run holds the migration lock.*pid \d+ \(chapkit/);
     } finally {
-      release();
-      await holder;
+      await release();
     }
   });
 });
