@@ -5,6 +5,7 @@
  */
 import { LRUCache } from "lru-cache";
 import { OnnxInferenceError } from "../engine/errors.ts";
+import { MailboxStatus, mailboxSupported, OnnxMailbox } from "./onnx-channel.ts";
 import type { OnnxWorkerRequest, OnnxWorkerResponse } from "./onnx-worker.ts";
 import {
   localWasmPaths,
@@ -31,6 +32,21 @@ export interface OnnxPoolOptions {
   workerUrl?: URL;
   /** onnxruntime execution providers of the workers' sessions, in preference order (default `["wasm"]`). */
   executionProviders?: string[];
+  /**
+   * Float32 values (inputs, then outputs) each worker's shared-memory mailbox
+   * holds (default 262 144, 1 MiB); 0 sends every job by message. Jobs that do
+   * not fit, and runtimes without SharedArrayBuffer or `Atomics.waitAsync`,
+   * use messages.
+   */
+  mailboxFloats?: number;
+}
+
+/** A job's model key, input names and output names, numbered for the mailbox. */
+interface Route {
+  id: number;
+  inputNames: string[] | undefined;
+  /** The output names, in order, once a first result told them. */
+  outputs: string[] | undefined;
 }
 
 // Captured at load: onnxruntime's WASM glue may later replace the global with node:worker_threads' Worker.
@@ -54,6 +70,10 @@ interface Slot {
   // Mirrors the worker's session LRU: both see the same accesses in the same order.
   models: LRUCache<string, true>;
   job?: Job;
+  /** Shared memory for jobs whose route the worker knows. */
+  mailbox: OnnxMailbox | undefined;
+  /** Routes the worker has registered and answered once. */
+  routes: Set<number>;
   /** When the running job times out (`performance.now()` ms). */
   deadline: number;
   /** When the worker last finished a job. */
@@ -70,7 +90,13 @@ interface Slot {
  * Runs ONNX inference on up to `size` Web Workers (onnxruntime-web WASM,
  * one thread each). Jobs go to an idle worker that already holds the
  * model's session when there is one; model bytes are sent only to workers
- * that lack it. Input and output buffers are transferred, not copied. A
+ * that lack it. Once a worker has answered a model (same inputs and
+ * outputs) by message, later jobs for it go through that worker's
+ * shared-memory mailbox ({@link OnnxMailbox}): tensors are copied in and
+ * out and the threads wake each other with `Atomics`, far cheaper than a
+ * message each way. Otherwise (runtimes without SharedArrayBuffer or
+ * `Atomics.waitAsync`, tensors too large for the mailbox) input and output
+ * buffers are transferred by message, not copied. A
  * worker that crashes, times out or is aborted is terminated: only its job
  * fails and a new worker takes its place. Idle workers end after
  * `idleTimeoutMs`.
@@ -91,6 +117,8 @@ export class OnnxWorkerPool implements OnnxExecutor {
   readonly #wasmPaths: string | undefined;
   readonly #url: URL;
   readonly #providers: string[] | undefined;
+  readonly #mailboxFloats: number;
+  readonly #routes = new Map<string, Route>();
   readonly #slots = new Set<Slot>();
   readonly #queue: Job[] = [];
   #nextId = 1;
@@ -106,6 +134,7 @@ export class OnnxWorkerPool implements OnnxExecutor {
     this.#wasmPaths = options.wasmPaths ?? localWasmPaths();
     this.#url = options.workerUrl ?? new URL("./onnx-worker.ts", import.meta.url);
     this.#providers = options.executionProviders;
+    this.#mailboxFloats = mailboxSupported() ? Math.max(0, options.mailboxFloats ?? 262_144) : 0;
   }
 
   /** The maximum number of workers. */
@@ -182,7 +211,15 @@ export class OnnxWorkerPool implements OnnxExecutor {
   #spawn(): Slot {
     if (!WebWorker) throw new OnnxInferenceError("Web Workers are not available in this runtime");
     const worker = new WebWorker(this.#url, { type: "module" });
-    const slot: Slot = { worker, models: new LRUCache({ max: this.#cacheSize }), deadline: 0, idleSince: 0, timerAt: 0 };
+    const slot: Slot = {
+      worker,
+      models: new LRUCache({ max: this.#cacheSize }),
+      mailbox: this.#mailboxFloats > 0 ? new OnnxMailbox(this.#mailboxFloats) : undefined,
+      routes: new Set(),
+      deadline: 0,
+      idleSince: 0,
+      timerAt: 0,
+    };
     worker.addEventListener("message", (event) => this.#onMessage(slot, (event as MessageEvent<OnnxWorkerResponse>).data));
     worker.addEventListener("error", (event) => {
       event.preventDefault();
@@ -202,6 +239,7 @@ export class OnnxWorkerPool implements OnnxExecutor {
     const init: OnnxWorkerRequest = { type: "init", sessionCacheSize: this.#cacheSize };
     if (this.#wasmPaths !== undefined) init.wasmPaths = this.#wasmPaths;
     if (this.#providers !== undefined) init.executionProviders = this.#providers;
+    if (slot.mailbox) init.mailbox = slot.mailbox.buffer;
     worker.postMessage(init);
     this.#slots.add(slot);
     return slot;
@@ -247,10 +285,18 @@ export class OnnxWorkerPool implements OnnxExecutor {
 
   #send(slot: Slot, job: Job, withModel: boolean): void {
     const { modelKey, model, outputNames } = job.request;
+    const route = slot.mailbox ? this.#routeOf(job.request) : undefined;
+    if (route && !withModel && route.outputs && slot.routes.has(route.id) && slot.mailbox!.write(tensorsOf(job.inputs))) {
+      const mailbox = slot.mailbox!;
+      const seq = mailbox.post(job.id, route.id);
+      mailbox.whenAnswered(seq, () => this.#onMailbox(slot, job, seq, route));
+      return;
+    }
     const inputs = ownBuffers(job.inputs);
     job.inputs = inputs;
     const message: OnnxWorkerRequest = { type: "run", id: job.id, modelKey, inputs };
     if (outputNames) message.outputNames = outputNames;
+    if (route) message.route = route.inputNames ? { id: route.id, inputNames: route.inputNames } : { id: route.id };
     const transfer: Transferable[] = [];
     for (const tensor of tensorsOf(inputs)) transfer.push(tensor.data.buffer as ArrayBuffer);
     if (withModel) {
@@ -261,6 +307,35 @@ export class OnnxWorkerPool implements OnnxExecutor {
     slot.worker.postMessage(message, transfer);
   }
 
+  /** The route of a request: one per model key, input names and output names. */
+  #routeOf(request: OnnxRunRequest): Route {
+    const inputs = request.inputs;
+    const inputNames = Array.isArray(inputs) ? undefined : Object.keys(inputs);
+    const key = `${request.modelKey}\u0000${inputNames ? inputNames.join("\u0000") : inputs.length}\u0000\u0000${request.outputNames?.join("\u0000") ?? ""}`;
+    let route = this.#routes.get(key);
+    if (!route) {
+      route = { id: this.#routes.size + 1, inputNames, outputs: undefined };
+      this.#routes.set(key, route);
+    }
+    return route;
+  }
+
+  /** The worker answered a job sent through the mailbox (or the worker ended). */
+  #onMailbox(slot: Slot, job: Job, seq: number, route: Route): void {
+    if (slot.job !== job || !this.#slots.has(slot)) return;
+    const mailbox = slot.mailbox!;
+    if (!mailbox.answered(seq)) return mailbox.whenAnswered(seq, () => this.#onMailbox(slot, job, seq, route));
+    const status = mailbox.status;
+    // Posted: the result or error arrives as a message.
+    if (status === MailboxStatus.Posted) return;
+    if (status === MailboxStatus.MissingModel) return this.#send(slot, job, true);
+    const tensors = mailbox.read();
+    const names = route.outputs!;
+    const outputs: OnnxOutputs = {};
+    for (let i = 0; i < names.length; i++) outputs[names[i]!] = tensors[i]!;
+    this.#finish(slot, job, undefined, outputs);
+  }
+
   #onMessage(slot: Slot, message: OnnxWorkerResponse): void {
     const job = slot.job;
     if (!job || job.id !== message.id) return;
@@ -269,13 +344,23 @@ export class OnnxWorkerPool implements OnnxExecutor {
       this.#send(slot, job, true);
       return;
     }
-    slot.job = undefined;
     if (message.type === "result") {
-      slot.models.set(job.request.modelKey, true);
-      this.#settle(job, undefined, message.outputs);
+      if (slot.mailbox) {
+        const route = this.#routeOf(job.request);
+        route.outputs ??= Object.keys(message.outputs);
+        slot.routes.add(route.id);
+      }
+      this.#finish(slot, job, undefined, message.outputs);
     } else {
-      this.#settle(job, new OnnxInferenceError(`${message.name}: ${message.message}`));
+      this.#finish(slot, job, new OnnxInferenceError(`${message.name}: ${message.message}`));
     }
+  }
+
+  /** The slot's job ended: it is settled and the worker takes the next one. */
+  #finish(slot: Slot, job: Job, error: unknown, outputs?: OnnxOutputs): void {
+    slot.job = undefined;
+    if (error === undefined) slot.models.set(job.request.modelKey, true);
+    this.#settle(job, error, outputs);
     this.#idle(slot);
     this.#pump();
   }
@@ -308,6 +393,8 @@ export class OnnxWorkerPool implements OnnxExecutor {
     if (slot.timer !== undefined) clearTimeout(slot.timer);
     slot.timer = undefined;
     slot.worker.terminate();
+    // A job waiting on the mailbox hears that its worker is gone (and finds the slot retired).
+    slot.mailbox?.wake();
     const job = slot.job;
     slot.job = undefined;
     if (job) this.#settle(job, error ?? new OnnxInferenceError("ONNX worker ended"));

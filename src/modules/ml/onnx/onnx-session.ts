@@ -24,9 +24,10 @@ export interface OnnxRunRequest {
   /** The ONNX bytes; only sent to a worker that has no session for `modelKey`. */
   model: Uint8Array;
   /**
-   * Inputs by name, or by position in the model's input order. Their buffers
-   * are transferred to the worker (the arrays are detached afterwards); an
-   * array that is a view into part of a larger buffer is copied instead.
+   * Inputs by name, or by position in the model's input order. A pool copies
+   * them into its worker's shared memory, or transfers their buffers to the
+   * worker (the arrays are detached afterwards; an array that is a view into
+   * part of a larger buffer is copied instead): do not reuse them.
    */
   inputs: Record<string, OnnxTensor> | OnnxTensor[];
   /** Outputs to compute (default: all of the model's outputs). */
