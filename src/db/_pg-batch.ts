@@ -1,5 +1,6 @@
 import type { SqlValue } from "./driver.ts";
 import { replacePlaceholders } from "./placeholders.ts";
+import { hexOf } from "../core/hex.ts";
 
 /**
  * A statement of a PostgreSQL transaction not sent yet: the transaction may
@@ -26,7 +27,7 @@ export function sqlLiteral(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
   let text: string;
   if (typeof value === "string") text = value;
-  else if (value instanceof Uint8Array) text = `\\x${Array.from(value, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  else if (value instanceof Uint8Array) text = `\\x${hexOf(value)}`;
   else if (value instanceof Date) text = value.toISOString();
   else if (typeof value === "object") text = JSON.stringify(value); // a JSON column's value (see SqlRepository.encode)
   else text = String(value); // number (NaN and Infinity are valid float input), bigint, boolean

@@ -26,6 +26,7 @@ import {
 } from "./schema.ts";
 import type { ArtifactStore } from "./store.ts";
 import { buildTree, toArtifactOut, toTaggedArtifactOut, treeNode } from "./tree.ts";
+import { sha256HexOfBytes } from "../../runtime/digest.ts";
 
 /** What the artifact manager needs to know about config links (set when linking is enabled). */
 export interface ArtifactConfigLinks {
@@ -57,10 +58,6 @@ export interface ArtifactDeleteOptions extends ManagerWriteOptions {
   cascade?: boolean;
 }
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 function ulidField(source: Record<string, unknown>, key: string, loc: (string | number)[], errors: FieldError[]): void {
   const value = source[key];
@@ -275,7 +272,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
     if (!row) return null;
     if (row.digest !== null) return { digest: row.digest, size: row.size, contentType: row.contentType };
     const legacy = (await this.store.legacyPayload(id))!;
-    return { digest: await sha256(legacy.bytes), size: row.size, contentType: row.contentType };
+    return { digest: await sha256HexOfBytes(legacy.bytes), size: row.size, contentType: row.contentType };
   }
 
   /**
@@ -293,7 +290,7 @@ export class ArtifactManager extends Manager<ArtifactRecord, ArtifactInSchema, A
     return {
       contentType: row.contentType,
       size: row.size,
-      digest: await sha256(legacy.bytes),
+      digest: await sha256HexOfBytes(legacy.bytes),
       stream: new ReadableStream({ start: (controller) => (controller.enqueue(bytes), controller.close()) }),
     };
   }

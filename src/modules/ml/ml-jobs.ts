@@ -28,6 +28,7 @@ import { contractOf } from "./model-io.ts";
 import type { ModelServer } from "./model-server.ts";
 import type { Lineage } from "./lineage.ts";
 import type { LineageInput } from "./lineage-store.ts";
+import { sha256HexOfBytes } from "../../runtime/digest.ts";
 
 /** What the ML jobs work with. */
 export interface MlJobDeps {
@@ -118,9 +119,7 @@ export interface RegistryTarget {
 
 /** `sha256:<hex>` of a value's JSON text: the data hash a version keeps. */
 export async function dataHash(value: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(JSON.stringify(value ?? null));
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return "sha256:" + Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+  return "sha256:" + await sha256HexOfBytes(new TextEncoder().encode(JSON.stringify(value ?? null)));
 }
 
 function timed<T>(

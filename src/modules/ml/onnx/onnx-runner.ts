@@ -20,6 +20,7 @@ import {
   type TrainContext,
   type TrainedModel,
 } from "../engine/runner.ts";
+import { sha256HexOfBytes } from "../../../runtime/digest.ts";
 
 /** The content type chapkit stores ONNX models under. */
 export const ONNX_CONTENT_TYPE = "application/onnx";
@@ -220,6 +221,5 @@ export function onnxRunner<C = ConfigData>(options: OnnxRunnerOptions<C>): OnnxM
 }
 
 async function digest(bytes: Uint8Array): Promise<string> {
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return "sha256:" + Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+  return "sha256:" + await sha256HexOfBytes(bytes);
 }
