@@ -30,8 +30,9 @@ async function stepView(jobs: JobRunner, name: PipelineStepName, stored: StoredS
 }
 
 /**
- * The runs with each step's job state and outcome. A running run whose start
- * or step job failed or was canceled on its own (a search's selection, a
+ * The runs with each step's job state and outcome. A run reads as running
+ * while its start job is pending or running. A running run whose start or
+ * step job failed or was canceled on its own (a search's selection, a
  * dependency) is recorded as failed here.
  */
 export async function runViews(sources: ViewSources, records: readonly PipelineRunRecord[]): Promise<PipelineRunView[]> {
@@ -43,6 +44,11 @@ export async function runViews(sources: ViewSources, records: readonly PipelineR
     let { status, error, finished_at } = record;
     const start = record.start_job_id ? await job(sources.jobs, record.start_job_id) : null;
     const startBroken = start && (start.status === "failed" || start.status === "canceled") ? start : null;
+    // Until its start job has finished enqueueing the steps, a run is not over: a step
+    // that failed fast would otherwise show the run failed beside a step still waiting.
+    if (start && (start.status === "pending" || start.status === "running")) {
+      return { ...viewOf(record, views), status: "running", error: null, finished_at: null };
+    }
     // A step whose job failed on its own (a search's selection, a dependency) ends the run here.
     if (status === "running" && (broken || startBroken)) {
       status = "failed";
@@ -50,16 +56,20 @@ export async function runViews(sources: ViewSources, records: readonly PipelineR
       finished_at = broken?.finished_at ?? startBroken?.finished_at ?? new Date().toISOString();
       await sources.repository.update(record.id, { status, error, finished_at });
     }
-    return {
-      id: record.id,
-      pipeline: record.pipeline,
-      status,
-      trigger: record.trigger,
-      start_job_id: record.start_job_id,
-      started_at: record.started_at,
-      finished_at,
-      error,
-      steps: views,
-    };
+    return { ...viewOf(record, views), status, error, finished_at };
   }));
+}
+
+function viewOf(record: PipelineRunRecord, steps: PipelineStepView[]): PipelineRunView {
+  return {
+    id: record.id,
+    pipeline: record.pipeline,
+    status: record.status,
+    trigger: record.trigger,
+    start_job_id: record.start_job_id,
+    started_at: record.started_at,
+    finished_at: record.finished_at,
+    error: record.error,
+    steps,
+  };
 }

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { experimentsModule } from "../../../src/modules/experiments/mod.ts";
 import { definePipeline, type PipelineDefinition, pipelinesModule } from "../../../src/modules/pipelines/mod.ts";
+import { Type } from "@sinclair/typebox";
 import type { ServiceEvent } from "../../../src/core/events/mod.ts";
+import { newUlid } from "../../../src/core/ulid.ts";
+import { JOBS_KEY } from "../../../src/modules/jobs/mod.ts";
+import type { JobRunner } from "../../../src/modules/jobs/types.ts";
+import { createPipelineRunRepository } from "../../../src/modules/pipelines/store.ts";
 import { call, json } from "../../_support/http.ts";
 import { postgresStore, sqliteFileStore } from "../../_support/stores.ts";
 import { createConfig, type Json, problem } from "../ml/_support.ts";
@@ -149,6 +154,29 @@ for (const stores of [sqliteFileStore, postgresStore]) {
       assert.match(String(step(broken, "train").error), /training diverged/);
       assert.match(String(broken.error), /training diverged/);
       await problem(await call(service.app, "GET", "/api/v1/models/slope-x"), 404);
+    });
+
+    test("a run reads as running until its start job has enqueued every step, even when a step already failed it", async () => {
+      const context = service.app.chapkit.context;
+      const jobs = context.get<JobRunner>(JOBS_KEY);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => release = resolve);
+      jobs.register("test.hold-start", { payload: Type.Object({}), run: () => held });
+      const { record: start } = await jobs.enqueue("test.hold-start", {});
+      for (let i = 0; (await jobs.get(start.id)).status !== "running"; i++) {
+        if (i > 400) assert.fail("the held start job never ran");
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const now = new Date().toISOString();
+      const run = await createPipelineRunRepository(service.db).insert({
+        id: newUlid(), pipeline: "broken", status: "failed", trigger: "manual", start_job_id: start.id,
+        started_at: now, finished_at: now, error: "train: training diverged",
+      });
+      const during = await json(await call(service.app, "GET", `/api/v1/pipelines/broken/runs/${run.id}`), 200);
+      assert.deepEqual([during.status, during.error, during.finished_at], ["running", null, null]);
+      release();
+      const after = await settled(service, "broken", run.id);
+      assert.deepEqual([after.status, after.error, after.finished_at], ["failed", "train: training diverged", now]);
     });
 
     test("pipelines are listed with their last run; unknown names and runs are 404", async () => {
