@@ -54,10 +54,19 @@ const WebWorker: typeof Worker | undefined = typeof Worker === "function" && "ad
   ? Worker
   : undefined;
 
+/**
+ * Most routes a pool numbers: past it, a request with a new model key, input
+ * or output names goes by message. Pool and workers keep every route they
+ * number, so this bounds both.
+ */
+const MAX_ROUTES = 4096;
+
 interface Job {
   id: number;
   request: OnnxRunRequest;
   inputs: OnnxRunRequest["inputs"];
+  /** The job's route, once sent to a worker with a mailbox (none past {@link MAX_ROUTES}). */
+  route?: Route | undefined;
   signal: AbortSignal | undefined;
   timeoutMs: number | undefined;
   resolve(outputs: OnnxOutputs): void;
@@ -285,7 +294,7 @@ export class OnnxWorkerPool implements OnnxExecutor {
 
   #send(slot: Slot, job: Job, withModel: boolean): void {
     const { modelKey, model, outputNames } = job.request;
-    const route = slot.mailbox ? this.#routeOf(job.request) : undefined;
+    const route = slot.mailbox ? (job.route ??= this.#routeOf(job.request)) : undefined;
     if (route && !withModel && route.outputs && slot.routes.has(route.id) && slot.mailbox!.write(tensorsOf(job.inputs))) {
       const mailbox = slot.mailbox!;
       const seq = mailbox.post(job.id, route.id);
@@ -307,13 +316,14 @@ export class OnnxWorkerPool implements OnnxExecutor {
     slot.worker.postMessage(message, transfer);
   }
 
-  /** The route of a request: one per model key, input names and output names. */
-  #routeOf(request: OnnxRunRequest): Route {
+  /** The route of a request: one per model key, input names and output names; none once {@link MAX_ROUTES} are numbered. */
+  #routeOf(request: OnnxRunRequest): Route | undefined {
     const inputs = request.inputs;
     const inputNames = Array.isArray(inputs) ? undefined : Object.keys(inputs);
     const key = `${request.modelKey}\u0000${inputNames ? inputNames.join("\u0000") : inputs.length}\u0000\u0000${request.outputNames?.join("\u0000") ?? ""}`;
     let route = this.#routes.get(key);
     if (!route) {
+      if (this.#routes.size >= MAX_ROUTES) return undefined;
       route = { id: this.#routes.size + 1, inputNames, outputs: undefined };
       this.#routes.set(key, route);
     }
@@ -345,8 +355,8 @@ export class OnnxWorkerPool implements OnnxExecutor {
       return;
     }
     if (message.type === "result") {
-      if (slot.mailbox) {
-        const route = this.#routeOf(job.request);
+      const route = job.route;
+      if (slot.mailbox && route) {
         route.outputs ??= Object.keys(message.outputs);
         slot.routes.add(route.id);
       }
