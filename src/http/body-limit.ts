@@ -1,4 +1,5 @@
 import { PayloadTooLargeError } from "../core/errors.ts";
+import { isFramed } from "../runtime/framed.ts";
 
 /** The largest request bodies a service accepts, by kind of route, in bytes. */
 export interface BodyLimits {
@@ -49,11 +50,26 @@ export function bodyTooLarge(limit: number): PayloadTooLargeError {
  * Reads a request body, counting bytes as they arrive: a body (chunked or
  * not, whatever its `Content-Length` claims) that passes the limit is
  * refused with 413 before it is buffered whole, and the rest is not read.
+ * A request the HTTP server received with a `Content-Length` is refused at
+ * once when that length is past the limit, else read whole: its framing
+ * ends the body there.
  *
  * @throws {PayloadTooLargeError} past the limit (the request's assigned one, else `fallback`).
  */
 export async function readBodyLimited(request: Request, fallback: number = DEFAULT_BODY_LIMITS.json): Promise<Uint8Array> {
   const limit = assigned.get(request) ?? fallback;
+  const length = request.headers.get("content-length");
+  if (length !== null && isFramed(request)) {
+    const declared = Number(length);
+    if (declared > limit) throw bodyTooLarge(limit);
+    // The connection's framing ends the body at its declared length: read it whole, with no
+    // stream (a stream reader costs a POST about a sixth of its CPU).
+    if (Number.isSafeInteger(declared) && declared >= 0) {
+      const bytes = new Uint8Array(await request.arrayBuffer());
+      if (bytes.byteLength > limit) throw bodyTooLarge(limit);
+      return bytes;
+    }
+  }
   const body = request.body;
   if (body === null) return new Uint8Array(0);
   const reader = body.getReader();

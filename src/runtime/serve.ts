@@ -1,5 +1,6 @@
 import { PayloadTooLargeError } from "../core/errors.ts";
 import { addPeerLookup, rememberClientAddress } from "./client-address.ts";
+import { markFramed } from "./framed.ts";
 import { BUN_WEBSOCKET_HANDLERS, rememberUpgrader } from "./websocket.ts";
 
 /** A request handler in the web-standard shape. */
@@ -91,6 +92,7 @@ export function serve(fetch: FetchHandler, options: ServeOptions = {}): Promise<
       hostname,
       // The peer address is looked up only for requests that ask for it (see client-address.ts).
       fetch(request: Request, bun: BunServer) {
+        markFramed(request);
         if (request.headers.get("upgrade")) rememberUpgrader(request, (req, handlers, headers) => bun.upgrade!(req, { data: handlers, ...(headers ? { headers } : {}) }));
         return fetch(request);
       },
@@ -121,6 +123,7 @@ export function serve(fetch: FetchHandler, options: ServeOptions = {}): Promise<
     const limit = options.maxRequestBodySize;
     const handler = (request: Request, info: { remoteAddr?: { hostname?: string } }): Response | Promise<Response> => {
       rememberClientAddress(request, info.remoteAddr?.hostname);
+      markFramed(request);
       return (limit ? tooLarge(request, limit) : undefined) ?? fetch(request);
     };
     const abort = new AbortController();

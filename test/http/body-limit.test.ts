@@ -138,6 +138,31 @@ describe("the HTTP server's own limit", () => {
     await response.body?.cancel();
   });
 
+  test("a body within its route's limit over a real socket is read whole and stored as sent", async () => {
+    const data = { note: "é".repeat(400), list: Array.from({ length: 50 }, (_, i) => i) };
+    const response = await fetch(`${running.url}/api/v1/config`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "framed", data }),
+    });
+    assert.equal(response.status, 201, await response.clone().text());
+    const created = (await response.json()) as Json;
+    const stored = (await (await fetch(`${running.url}/api/v1/config/${created.id}`)).json()) as Json;
+    assert.deepEqual(stored.data, data);
+  });
+
+  test("a Content-Length past the route's limit but within the server's is a 413 problem, and nothing is stored", async () => {
+    const before = (await (await fetch(`${running.url}/api/v1/config`)).json()) as Json[];
+    const response = await fetch(`${running.url}/api/v1/config`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "too-big", data: { pad: "x".repeat(3 * KIB) } }),
+    });
+    const problem = await problemOf(response, 413);
+    assert.match(String(problem.detail), /exceeds 2048 bytes/);
+    assert.deepEqual(await (await fetch(`${running.url}/api/v1/config`)).json(), before);
+  });
+
   test("the server listens on 127.0.0.1 unless told otherwise", () => {
     assert.match(running.url, /^http:\/\/127\.0\.0\.1:\d+$/);
   });
