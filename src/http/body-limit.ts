@@ -95,6 +95,26 @@ export async function readBodyLimited(request: Request, fallback: number = DEFAU
   return out;
 }
 
+const utf8 = new TextDecoder();
+
+/**
+ * A request body as UTF-8 text under the same limits as {@link readBodyLimited}:
+ * a body the HTTP server framed comes straight from the runtime as a string,
+ * any other is counted as it arrives.
+ *
+ * @throws {PayloadTooLargeError} past the limit (the request's assigned one, else `fallback`).
+ */
+export async function readTextLimited(request: Request, fallback: number = DEFAULT_BODY_LIMITS.json): Promise<string> {
+  const length = request.headers.get("content-length");
+  if (length !== null && isFramed(request)) {
+    const declared = Number(length);
+    const limit = assigned.get(request) ?? fallback;
+    if (declared > limit) throw bodyTooLarge(limit);
+    if (Number.isSafeInteger(declared) && declared >= 0) return await request.text();
+  }
+  return utf8.decode(await readBodyLimited(request, fallback));
+}
+
 /**
  * The request body as a stream that errors with 413 once more than the
  * limit has arrived (the request's assigned one, else `fallback`): for

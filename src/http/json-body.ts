@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { BadRequestError, UnsupportedMediaTypeError, ValidationError } from "../core/errors.ts";
-import { DEFAULT_BODY_LIMITS, readBodyLimited } from "./body-limit.ts";
+import { DEFAULT_BODY_LIMITS, readBodyLimited, readTextLimited } from "./body-limit.ts";
 import { decodeMsgpackBody, isMsgpackType } from "./negotiation.ts";
 
 /** Options of {@link jsonBody}. */
@@ -17,7 +17,6 @@ function isJson(contentType: string): boolean {
   return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
 }
 
-const decoder = new TextDecoder();
 const rawBodies = new WeakMap<Request, string>();
 
 /**
@@ -93,8 +92,7 @@ export function jsonBody(options: JsonBodyOptions = {}): Elysia {
       }
       return undefined;
     }
-    const bytes = await readBodyLimited(request, max);
-    const text = decoder.decode(bytes);
+    const text = await readTextLimited(request, max);
     rawBodies.set(request, text);
     if (text.trim() === "") return null;
     if (jsonDepth(text) > MAX_JSON_DEPTH) throw new BadRequestError(`JSON body nested deeper than ${MAX_JSON_DEPTH} levels`);
