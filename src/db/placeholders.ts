@@ -1,28 +1,48 @@
 /** SQL placeholder rewriting, apart from the PostgreSQL driver so that using it does not load postgres.js. */
 
 const placeholderCache = new Map<string, string>();
+const partsCache = new Map<string, readonly string[]>();
+/** Statements longer than this (bulk inserts, mostly) are cut again each time rather than kept. */
+const CACHED_SQL_CHARS = 4096;
+
+/**
+ * `sql` cut at each `?` placeholder outside quoted text and identifiers:
+ * n placeholders give n + 1 parts. Kept per statement text, as the same
+ * statements come back with every request.
+ */
+function placeholderParts(sql: string): readonly string[] {
+  const cached = partsCache.get(sql);
+  if (cached !== undefined) return cached;
+  const parts: string[] = [];
+  let start = 0;
+  let quote = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const char = sql.charCodeAt(i);
+    if (quote !== 0) {
+      if (char === quote) quote = 0;
+    } else if (char === 39 || char === 34) { // ' or "
+      quote = char;
+    } else if (char === 63) { // ?
+      parts.push(sql.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(sql.slice(start));
+  if (sql.length <= CACHED_SQL_CHARS) {
+    if (partsCache.size > 2000) partsCache.clear();
+    partsCache.set(sql, parts);
+  }
+  return parts;
+}
 
 /**
  * `sql` with each `?` placeholder outside quoted text and identifiers replaced
  * by `replace(index)` (0-based, in order of appearance).
  */
 export function replacePlaceholders(sql: string, replace: (index: number) => string): string {
-  let out = "";
-  let n = 0;
-  let quote: string | null = null;
-  for (const char of sql) {
-    if (quote) {
-      if (char === quote) quote = null;
-      out += char;
-    } else if (char === "'" || char === '"') {
-      quote = char;
-      out += char;
-    } else if (char === "?") {
-      out += replace(n++);
-    } else {
-      out += char;
-    }
-  }
+  const parts = placeholderParts(sql);
+  let out = parts[0]!;
+  for (let i = 1; i < parts.length; i++) out += replace(i - 1) + parts[i]!;
   return out;
 }
 
@@ -33,7 +53,9 @@ export function toPostgresPlaceholders(sql: string): string {
   const cached = placeholderCache.get(sql);
   if (cached !== undefined) return cached;
   const out = replacePlaceholders(sql, numbered);
-  if (placeholderCache.size > 2000) placeholderCache.clear();
-  placeholderCache.set(sql, out);
+  if (sql.length <= CACHED_SQL_CHARS) {
+    if (placeholderCache.size > 2000) placeholderCache.clear();
+    placeholderCache.set(sql, out);
+  }
   return out;
 }
