@@ -118,6 +118,13 @@ interface Subscription {
 }
 
 /** A PostgreSQL store on postgres.js: a pool, transactions on one pooled connection. */
+/** A statement on a pool or transaction: sent as written when simple (no parameters), else prepared with `$n` placeholders. */
+function statementOn(handle: Sql | Tx, statement: { sql: string; params: readonly SqlValue[]; simple: boolean }): postgres.PendingQuery<postgres.Row[]> {
+  return statement.simple
+    ? handle.unsafe(statement.sql)
+    : handle.unsafe(toPostgresPlaceholders(statement.sql), bind(statement.params), { prepare: true });
+}
+
 class PostgresDriver implements PooledDriver {
   readonly dialect = "postgres" as const;
   readonly url: string;
@@ -199,10 +206,7 @@ class PostgresDriver implements PooledDriver {
 
   /** Sends a queued statement on the transaction's connection, once it is open. */
   #send(tx: Tx, statement: QueuedStatement): void {
-    const sent = statement.simple
-      ? tx.unsafe(statement.sql)
-      : tx.unsafe(toPostgresPlaceholders(statement.sql), bind(statement.params), { prepare: true });
-    sent.execute().then(statement.resolve, statement.reject);
+    statementOn(tx, statement).execute().then(statement.resolve, statement.reject);
   }
 
   /** Runs a statement through the breaker (a statement inside a transaction was admitted with it). */
@@ -233,17 +237,11 @@ class PostgresDriver implements PooledDriver {
 
   exec(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
     const scope = this.#scope.getStore();
-    if (scope?.queued) {
-      const simple = params.length === 0 && !sql.includes("?");
-      return this.#guarded(async () => {
-        const result = await this.#enqueue(scope, sql, params, { simple, open: true });
-        return { changes: result.count ?? 0 };
-      });
-    }
+    const simple = params.length === 0 && !sql.includes("?");
     return this.#guarded(async () => {
-      const result = params.length === 0 && !sql.includes("?")
-        ? await this.#handle().unsafe(sql)
-        : await this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true });
+      const result = scope?.queued
+        ? await this.#enqueue(scope, sql, params, { simple, open: true })
+        : await statementOn(this.#handle(), { sql, params, simple });
       return { changes: result.count ?? 0 };
     });
   }
@@ -419,8 +417,7 @@ class PostgresDriver implements PooledDriver {
     try {
       if (queued.length === 1) {
         // One statement is its own transaction, and keeps its prepared statement.
-        const [only] = queued as [QueuedStatement];
-        results = [await (only.simple ? this.#sql.unsafe(only.sql) : this.#sql.unsafe(toPostgresPlaceholders(only.sql), bind(only.params), { prepare: true })).execute()];
+        results = [await statementOn(this.#sql, queued[0]!).execute()];
       } else {
         results = splitResults(await this.#sql.unsafe(inlineStatements(queued)).simple().execute() as never, queued.length);
       }
