@@ -17,6 +17,7 @@
  * ```
  */
 import { UnavailableError } from "./errors.ts";
+import { unrefTimer } from "./timers.ts";
 
 /** `closed`: calls pass; `open`: calls are rejected; `half-open`: one trial call decides. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -105,15 +106,6 @@ export class CircuitOpenError extends UnavailableError {
 
 type Timer = ReturnType<typeof setTimeout>;
 
-/** Lets a background timer not keep the process alive (Node/Bun objects, Deno ids). */
-function unref(timer: Timer): void {
-  if (typeof timer === "object" && timer !== null && "unref" in timer) {
-    (timer as { unref(): void }).unref();
-    return;
-  }
-  const deno = (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno;
-  deno?.unrefTimer?.(timer as unknown as number);
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -263,7 +255,7 @@ export class CircuitBreaker {
       this.#timer = undefined;
       this.#runProbe();
     }, Math.max(0, this.#nextTrialAt - this.#now()));
-    unref(this.#timer);
+    unrefTimer(this.#timer);
   }
 
   #runProbe(): void {

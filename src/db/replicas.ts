@@ -4,6 +4,7 @@ import type { CircuitBreaker } from "../core/circuit-breaker.ts";
 import { type Driver, type Executor, type PipelineOptions, type Row, type SqlValue, type TransactionOptions } from "./driver.ts";
 import type { PoolStats } from "./instrumented-driver.ts";
 import { redact } from "./_redact.ts";
+import { unrefTimer } from "../core/timers.ts";
 
 /** Options of {@link replicated}. */
 export interface ReplicaOptions {
@@ -110,7 +111,7 @@ export class ReplicatedDriver implements Driver {
     this.#replicas = replicaUrls.map((url) => ({ url: redact(url), driver: null, opening: null, healthy: false, lagMs: null, reason: "not checked yet" }));
     this.#urls = [...replicaUrls];
     this.#timer = setInterval(() => void this.checkReplicas(), this.#options.healthIntervalMs);
-    (this.#timer as unknown as { unref?: () => void }).unref?.();
+    unrefTimer(this.#timer);
   }
 
   get url(): string {

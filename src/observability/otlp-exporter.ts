@@ -2,6 +2,7 @@ import type { Logger } from "../core/logging.ts";
 import type { Environment } from "../runtime/env.ts";
 import { encodeJson, encodeProtobuf, type ExportResource } from "./_otlp-encode.ts";
 import { parentBasedAlwaysOn, type ReadableSpan, type Sampler, type SpanExporter, Tracer } from "./tracing.ts";
+import { unrefTimer } from "../core/timers.ts";
 
 /** The OTLP/HTTP encodings chapkit exports in. */
 export type OtlpProtocol = "http/protobuf" | "http/json";
@@ -59,8 +60,7 @@ export class OtlpHttpExporter implements SpanExporter {
         this.#timer = undefined;
         void this.#drain();
       }, this.#options.scheduleDelayMs ?? 5000);
-      const timer = this.#timer as unknown as { unref?: () => void };
-      if (typeof timer === "object" && typeof timer.unref === "function") timer.unref();
+      unrefTimer(this.#timer);
     }
   }
 

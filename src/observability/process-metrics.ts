@@ -1,4 +1,5 @@
 import type { Registry } from "./metrics.ts";
+import { unrefTimer } from "../core/timers.ts";
 
 interface ProcessLike {
   cpuUsage?(): { user: number; system: number };
@@ -38,8 +39,7 @@ export class EventLoopLag {
       this.#lagSeconds = Math.max(0, now - this.#last - intervalMs) / 1000;
       this.#last = now;
     }, intervalMs);
-    const timer = this.#timer as unknown as { unref?: () => void };
-    if (typeof timer === "object" && typeof timer.unref === "function") timer.unref();
+    unrefTimer(this.#timer);
   }
 
   /** Stops sampling. */

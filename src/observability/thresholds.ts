@@ -1,5 +1,6 @@
 import { EwmaDetector, type EwmaOptions } from "./anomaly.ts";
 import type { Monitoring } from "./monitoring.ts";
+import { unrefTimer } from "../core/timers.ts";
 
 /** A health state, best first. */
 export type HealthState = "healthy" | "degraded" | "unhealthy";
@@ -296,8 +297,7 @@ export class ThresholdMonitor {
   start(intervalMs = 10_000): void {
     if (this.#timer !== undefined || this.#definitions.length + this.#anomalies.length === 0) return;
     this.#timer = setInterval(() => void this.evaluate(), intervalMs);
-    const timer = this.#timer as unknown as { unref?: () => void };
-    if (typeof timer === "object" && typeof timer.unref === "function") timer.unref();
+    unrefTimer(this.#timer);
   }
 
   /** Stops evaluating. */

@@ -3,6 +3,7 @@ import type { Logger } from "../core/logging.ts";
 import type { Driver } from "../db/driver.ts";
 import { Partitions, PARTITIONS_KEY } from "../db/partitions.ts";
 import type { ServiceModule } from "../http/module.ts";
+import { unrefTimer } from "../core/timers.ts";
 
 const EVERY_MS = 60 * 60 * 1000;
 
@@ -32,7 +33,7 @@ export function partitionsModule(db: Driver, logger: Logger): ServiceModule {
       if (partitions.tables.size === 0) return;
       await pass();
       timer = setInterval(() => void pass(), EVERY_MS);
-      (timer as unknown as { unref?: () => void }).unref?.();
+      unrefTimer(timer);
     },
     stop(): void {
       clearInterval(timer);

@@ -7,6 +7,7 @@
 import type { Driver } from "../db/driver.ts";
 import { MIGRATIONS_TABLE } from "../db/migrate.ts";
 import type { ServiceContext, ServiceModule } from "../http/module.ts";
+import { unrefTimer } from "../core/timers.ts";
 
 /** Fills a sandbox store with example data (through managers, as a client would). */
 export type SandboxSeed = (context: ServiceContext) => void | Promise<void>;
@@ -77,7 +78,7 @@ export function sandboxModule(seeds: readonly SandboxSeed[]): ServiceModule {
         next = Date.now() + periodMs;
         sandbox.reset().catch((error: unknown) => context.logger.error("sandbox.reset_failed", { error }));
       }, periodMs);
-      (timer as { unref?: () => void }).unref?.();
+      unrefTimer(timer);
     },
     stop(): void {
       if (timer !== undefined) clearInterval(timer);

@@ -31,8 +31,3 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Lets the process exit while this timer is pending (where the runtime supports it). */
-export function unref(timer: unknown): void {
-  const handle = timer as { unref?: () => void };
-  if (typeof handle === "object" && handle !== null && typeof handle.unref === "function") handle.unref();
-}

@@ -1,5 +1,6 @@
 import type { Logger } from "../../core/logging.ts";
-import { type Held, unref } from "./_held.ts";
+import { unrefTimer } from "../../core/timers.ts";
+import type { Held } from "./_held.ts";
 import type { JobStore } from "./job-store.ts";
 import { isFinishedStatus, type JobRecord } from "./types.ts";
 
@@ -52,7 +53,7 @@ export class LeaseKeeper {
   /** Starts the heartbeat and sweep timer. */
   start(): void {
     this.#timer = setInterval(() => void this.tick(), this.#options.heartbeatMs);
-    unref(this.#timer);
+    unrefTimer(this.#timer);
   }
 
   /** Stops the timer and resolves once a tick under way has ended. */

@@ -27,6 +27,7 @@ import { ROW_ACCESS_KEY } from "../../http/row-access-key.ts";
 import type { RowAccess } from "../../http/row-policy.ts";
 import { JOB_TENANTS_MIGRATION, jobEventVisibility, tenantScopedRunner } from "./tenant-scope.ts";
 import { JOBS_KEY, SCHEDULES_KEY } from "./keys.ts";
+import { unrefTimer } from "../../core/timers.ts";
 
 export { JOBS_KEY, SCHEDULES_KEY } from "./keys.ts";
 
@@ -121,7 +122,7 @@ export function jobsModule(options: JobsModuleOptions = {}): ServiceModule {
     };
     archive();
     archiving = setInterval(archive, Math.max(1000, Math.min(60_000, archiveAfterMs)));
-    (archiving as unknown as { unref?: () => void }).unref?.();
+    unrefTimer(archiving);
   };
   let runner: InProcessJobRunner | undefined;
   let scheduler: JobScheduler | undefined;

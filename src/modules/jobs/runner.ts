@@ -4,7 +4,8 @@ import type { Logger } from "../../core/logging.ts";
 import { newUlid } from "../../core/ulid.ts";
 import { compiledCheck, validateValue } from "../../core/validation.ts";
 import { resolveEnqueue } from "./enqueue-options.ts";
-import { functionAttempt, type Held, held, sleep, unref } from "./_held.ts";
+import { unrefTimer } from "../../core/timers.ts";
+import { functionAttempt, type Held, held, sleep } from "./_held.ts";
 import { completedOutcome, failureOutcome, runAttempt } from "./attempt.ts";
 import { AttemptEndWriter } from "./attempt-ends.ts";
 import { describeJobError } from "./job-error.ts";
@@ -173,7 +174,7 @@ export class InProcessJobRunner implements JobRunner {
     }
     this.#leases.start();
     this.#poll = setInterval(() => this.#wake(), this.#queuePollMs);
-    unref(this.#poll);
+    unrefTimer(this.#poll);
     this.#wake();
     return swept;
   }
@@ -434,7 +435,7 @@ export class InProcessJobRunner implements JobRunner {
       this.#timers.delete(timer);
       this.#wake();
     }, Math.min(ms + 1, 2 ** 31 - 1));
-    unref(timer);
+    unrefTimer(timer);
     this.#timers.add(timer);
   }
 

@@ -2,6 +2,7 @@ import type { Cron } from "croner";
 import { ConflictError, type FieldError, NotFoundError, ValidationError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logging.ts";
 import { toIso } from "../../core/time.ts";
+import { unrefTimer } from "../../core/timers.ts";
 import type { Driver, Row } from "../../db/driver.ts";
 import type { InProcessJobRunner } from "./runner.ts";
 
@@ -138,8 +139,7 @@ export class JobScheduler {
   start(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => void this.tick(), this.#tickMs);
-    const handle = this.#timer as unknown as { unref?: () => void };
-    if (typeof handle.unref === "function") handle.unref();
+    unrefTimer(this.#timer);
     void this.tick();
   }
 

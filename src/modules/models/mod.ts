@@ -15,6 +15,7 @@ import { ModelRouter } from "./router.ts";
 import { modelRegistryRoutes, type ModelRoutesOptions } from "./routes.ts";
 import { modelRoutingRoutes } from "./routing-routes.ts";
 import { MODELS_MIGRATIONS } from "./store.ts";
+import { unrefTimer } from "../../core/timers.ts";
 
 export { type ChangeOptions, ModelRegistry, type ModelRegistryOptions, type RegistryEvent } from "./registry.ts";
 export { actorOf, MODELS_READ, MODELS_WRITE, modelRegistryRoutes, type ModelRoutesOptions } from "./routes.ts";
@@ -83,7 +84,7 @@ export function modelsModule(options: ModelsModuleOptions = {}): ServiceModule {
       timer = setInterval(() => {
         router.evaluate().catch((error: unknown) => context.logger.warn("model.canary.failed", { error: String(error) }));
       }, every);
-      (timer as { unref?: () => void }).unref?.();
+      unrefTimer(timer);
     },
     stop(): void {
       if (timer !== undefined) clearInterval(timer);

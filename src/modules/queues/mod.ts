@@ -14,6 +14,7 @@ import type { ServiceContext, ServiceModule } from "../../http/module.ts";
 import { type QueueSink, QueueSinks } from "./sink.ts";
 import { type QueueSource, QueueSources } from "./source.ts";
 import { QUEUES_MIGRATIONS } from "./store.ts";
+import { unrefTimer } from "../../core/timers.ts";
 
 export { eventMessage, PUBLISH_JOB, QueueSinks } from "./sink.ts";
 export type { QueueSink, QueueSinksOptions } from "./sink.ts";
@@ -69,7 +70,7 @@ export function queuesModule(options: QueuesModuleOptions): ServiceModule {
       prune = setInterval(() => {
         sources?.prune(new Date(Date.now() - retention).toISOString()).catch(() => {});
       }, Math.min(retention, 3_600_000));
-      (prune as { unref?: () => void }).unref?.();
+      unrefTimer(prune);
     },
     async stop(): Promise<void> {
       clearInterval(prune);

@@ -5,6 +5,7 @@
  */
 import { LRUCache } from "lru-cache";
 import { OnnxInferenceError } from "../engine/errors.ts";
+import { unrefTimer } from "../../../core/timers.ts";
 import { MailboxStatus, mailboxSupported, OnnxMailbox } from "./onnx-channel.ts";
 import type { OnnxWorkerRequest, OnnxWorkerResponse } from "./onnx-worker.ts";
 import {
@@ -446,7 +447,3 @@ function ownBuffers(inputs: OnnxRunRequest["inputs"]): OnnxRunRequest["inputs"] 
   return Array.isArray(inputs) ? inputs.map(own) : Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, own(t)]));
 }
 
-function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
-  if (typeof timer === "object" && timer !== null && "unref" in timer) (timer as { unref(): void }).unref();
-  else (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(timer as unknown as number);
-}
