@@ -11,6 +11,7 @@ import type { Settings } from "../core/settings/schema.ts";
 import { residentMemoryBytes } from "../runtime/memory.ts";
 import { problemResponse } from "./problem-response.ts";
 import { matchesRoute } from "./request-class.ts";
+import { addDeadline, cancelDeadline } from "./_deadlines.ts";
 
 /** The rest of the pipeline: routing and the handler. */
 export type NextHandler = (request: Request) => Promise<Response>;
@@ -77,27 +78,29 @@ export function withTimeout(
       onAnswer?.(response);
       resolve(response);
     };
-    const timer = deadline === undefined ? undefined : setTimeout(() => {
+    // One timer per timeout watches every request under it (see _deadlines.ts).
+    const timer = deadline === undefined ? undefined : addDeadline(timeoutMs, () => {
       const error = new RequestTimeoutError(timeoutMs);
       deadline!.expired = error;
       deadline!.controller?.abort(error);
       answer(problemResponse(error, instance, basePath));
-    }, timeoutMs);
+    });
+    const stop = (): void => {
+      if (timer !== undefined) cancelDeadline(timer, timeoutMs);
+      settled?.();
+    };
     let pending: Promise<Response>;
     try {
       pending = next(request);
     } catch (error) {
-      clearTimeout(timer);
-      settled?.();
+      stop();
       return reject(error);
     }
     pending.then((response) => {
-      clearTimeout(timer);
-      settled?.();
+      stop();
       answer(response);
     }, (error: unknown) => {
-      clearTimeout(timer);
-      settled?.();
+      stop();
       if (!answered) reject(error);
     });
   });
