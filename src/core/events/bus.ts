@@ -69,7 +69,9 @@ export class EventBus {
   readonly #replayLimit: number;
   readonly #excluded: Set<string>;
   readonly #subscribers = new Set<Subscriber>();
+  /** The kept events: a ring of at most `replayLimit`, the oldest at `#oldest` once full. */
   readonly #recent: ServiceEvent[] = [];
+  #oldest = 0;
   #stopJournal: (() => Promise<void>) | undefined;
 
   /** Creates a bus; without options it is in-process, outside transactions. */
@@ -145,8 +147,13 @@ export class EventBus {
    * knows events may have been missed.
    */
   since(lastId: string): ServiceEvent[] | undefined {
-    for (let i = this.#recent.length - 1; i >= 0; i--) {
-      if (this.#recent[i]!.id === lastId) return this.#recent.slice(i + 1);
+    const recent = this.#recent;
+    const kept = recent.length;
+    for (let back = kept - 1; back >= 0; back--) {
+      if (recent[(this.#oldest + back) % kept]!.id !== lastId) continue;
+      const after: ServiceEvent[] = [];
+      for (let next = back + 1; next < kept; next++) after.push(recent[(this.#oldest + next) % kept]!);
+      return after;
     }
     return undefined;
   }
@@ -178,12 +185,23 @@ export class EventBus {
 
   #dispatch(events: readonly ServiceEvent[], local: boolean): void {
     for (const event of events) {
-      this.#recent.push(event);
-      if (this.#recent.length > this.#replayLimit) this.#recent.splice(0, this.#recent.length - this.#replayLimit);
+      this.#keep(event);
       for (const subscriber of this.#subscribers) {
         if (local || !subscriber.selector.local) this.#offer(subscriber, event);
       }
     }
+  }
+
+  /** Keeps the event for {@link since}, over the oldest once `replayLimit` are kept (no array shift per event). */
+  #keep(event: ServiceEvent): void {
+    const limit = this.#replayLimit;
+    if (limit === 0) return;
+    if (this.#recent.length < limit) {
+      this.#recent.push(event);
+      return;
+    }
+    this.#recent[this.#oldest] = event;
+    this.#oldest = (this.#oldest + 1) % limit;
   }
 
   #offer(subscriber: Subscriber, event: ServiceEvent): void {

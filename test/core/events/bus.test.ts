@@ -75,6 +75,21 @@ describe("event bus", () => {
     assert.equal(bus.since(seen[0]!.id), undefined);
   });
 
+  test("keeps the last replayLimit events in order however often the ring wraps; a limit of 0 keeps none", async () => {
+    const bus = new EventBus({ replayLimit: 3 });
+    const seen = collect(bus);
+    for (let i = 0; i < 11; i++) await bus.publish(note(String(i)));
+    const ids = seen.map((event) => event.id);
+    assert.equal(bus.since(ids[7]!), undefined);
+    assert.deepEqual(bus.since(ids[8]!)?.map((e) => e.id), [ids[9], ids[10]]);
+    assert.deepEqual(bus.since(ids[9]!)?.map((e) => e.id), [ids[10]]);
+    assert.deepEqual(bus.since(ids[10]!), []);
+    const none = new EventBus({ replayLimit: 0 });
+    const mine = collect(none);
+    await none.publish(note("x"));
+    assert.equal(none.since(mine[0]!.id), undefined);
+  });
+
   test("an excluded collection publishes nothing", async () => {
     const bus = new EventBus({ exclude: ["audit"] });
     bus.exclude("notes");
