@@ -412,11 +412,11 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
   protected async insertWhere(values: InsertValues<R>, condition: SqlFragment, failed?: () => Error): Promise<R | null> {
     await this.#ready();
     const params = this.#insertRow(values, new Date().toISOString());
-    const stored = failed && this.db.inTransaction?.() ? this.#asStored(params) : undefined;
+    // Only PostgreSQL pipelines statements (see Driver.pipeline): SQLite answers the insert at once.
+    const stored = failed && this.db.dialect === "postgres" && this.db.inTransaction?.() ? this.#asStored(params) : undefined;
     if (stored) {
-      const rest = params.slice(1).map(() => "?").join(", ");
       const sent = this.db.pipeline?.(
-        `INSERT INTO ${this.#name} (${this.#columnList}) SELECT CASE WHEN ${condition.sql} THEN ? END, ${rest}`,
+        this.#insertWhereSql(condition.sql, true),
         [...condition.params, ...params],
         { mapError: (error) => this.#isNullId(error) ? failed!() : error },
       );
@@ -425,15 +425,34 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
         return stored;
       }
     }
-    // Bare parameters in the SELECT list take the types of the columns they are inserted into.
-    const [row] = await this.db.query(
-      `INSERT INTO ${this.#name} (${this.#columnList}) SELECT ${params.map(() => "?").join(", ")} WHERE ${condition.sql} RETURNING ${this.#selectList}`,
-      [...params, ...condition.params],
-    );
+    const [row] = await this.db.query(this.#insertWhereSql(condition.sql, false), [...params, ...condition.params]);
     if (!row) return null;
     this.#indexLater();
     return this.decode(row);
   }
+
+  /**
+   * The statement of {@link insertWhere} for a condition, made once per condition and kind:
+   * pipelined, the condition makes the id NULL (so the primary key refuses the row) instead
+   * of selecting no row; otherwise bare parameters in the SELECT list take the types of the
+   * columns they are inserted into, and the row comes back.
+   */
+  #insertWhereSql(condition: string, pipelined: boolean): string {
+    const key = pipelined ? `p${condition}` : `q${condition}`;
+    let sql = this.#insertWhereSqls.get(key);
+    if (sql === undefined) {
+      const marks = this.#columns.map(() => "?");
+      sql = pipelined
+        ? `INSERT INTO ${this.#name} (${this.#columnList}) SELECT CASE WHEN ${condition} THEN ? END, ${marks.slice(1).join(", ")}`
+        : `INSERT INTO ${this.#name} (${this.#columnList}) SELECT ${marks.join(", ")} WHERE ${condition} RETURNING ${this.#selectList}`;
+      // Conditions are a store's own few statements; the bound only guards against one built per call.
+      if (this.#insertWhereSqls.size >= 64) this.#insertWhereSqls.clear();
+      this.#insertWhereSqls.set(key, sql);
+    }
+    return sql;
+  }
+
+  readonly #insertWhereSqls = new Map<string, string>();
 
   /**
    * The record an insert of `params` (in column order, as encoded) stores and
@@ -442,7 +461,9 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
    */
   #asStored(params: readonly SqlValue[]): R | undefined {
     const row: Row = {};
-    for (const [index, [name, column]] of this.#columns.entries()) {
+    const columns = this.#columns;
+    for (let index = 0; index < columns.length; index++) {
+      const [name, column] = columns[index]!;
       const value = params[index] as unknown;
       if (value === null) {
         row[name] = null;
