@@ -70,8 +70,12 @@ class CommitTracking implements CommitTrackingDriver {
       return result;
     }
     // Every callback runs at once, in order; those that return a promise are awaited together.
-    const pending = queued.map((queuedFn) => queuedFn()).filter((value): value is Promise<void> => value instanceof Promise);
-    if (pending.length > 0) await Promise.all(pending.map((promise) => promise.catch(() => {})));
+    let pending: Promise<void>[] | undefined;
+    for (const queuedFn of queued) {
+      const value = queuedFn();
+      if (value instanceof Promise) (pending ??= []).push(value.catch(() => {}));
+    }
+    if (pending) await Promise.all(pending);
     return result;
   }
 
