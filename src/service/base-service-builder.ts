@@ -548,7 +548,14 @@ export class BaseServiceBuilder {
       : undefined;
     const db = trackCommits(observed && monitoring ? observed.parts.instrumentDriver(opened, monitoring) : opened);
     const instanceId = newUlid();
-    const events = createEventBus({ db, opened, instanceId, settings: settings.current.events, logger: logger.child({ module: "events" }) });
+    const events = createEventBus({
+      db,
+      opened,
+      instanceId,
+      settings: settings.current.events,
+      replay: this.hasModule("realtime"),
+      logger: logger.child({ module: "events" }),
+    });
     logCircuitChanges(db, logger);
     modules.push(await rateLimitModule(settings.current.rateLimit, logger).catch(async (error: unknown) => {
       if (ownsDb) await opened.close();

@@ -2,7 +2,8 @@
  * A service publishes committed changes on its bus (`context.events`):
  * config writes as `entity.*` with the answered state, jobs as `job.*`;
  * nothing for a rejected write; on PostgreSQL another instance on the same
- * store receives the same events through the outbox.
+ * store receives the same events through the outbox. Events are kept for
+ * resuming only where realtime subscriptions can resume.
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
@@ -21,6 +22,7 @@ function service(url: string): Promise<ServiceApp> {
     .withDatabase(url)
     .withConfig(Schema)
     .withJobs()
+    .withRealtime()
     .build();
 }
 
@@ -46,6 +48,29 @@ for (const make of [sqliteFileStore, postgresStore]) {
   const store: TestStore = make();
   describe(`events of a service on ${store.name}`, () => {
     after(() => store.cleanup());
+
+    test("events are kept for resuming with realtime subscriptions on, and none without them", async () => {
+      await (await store.open()).close();
+      const live = await service(store.url());
+      const plain = await new ServiceBuilder({ info: { display_name: "Events" } })
+        .withSettings({ env: {} })
+        .withDatabase(store.url())
+        .withConfig(Schema)
+        .build();
+      try {
+        for (const app of [live, plain]) {
+          const seen = record(app, { collections: ["configs"] });
+          for (const name of ["r1", "r2", "r3"]) assert.equal((await post(app, "/api/v1/config", { name: `${name}-${app === live}`, data: {} })).status, 201);
+          await until(() => seen.length >= 3);
+          const resumed = app.chapkit.context.events.since(seen[0]!.id)?.map((event) => event.id);
+          // Events still reach subscribers either way; only resuming needs them kept.
+          assert.deepEqual(resumed, app === live ? [seen[1]!.id, seen[2]!.id] : undefined);
+        }
+      } finally {
+        await live.chapkit.close();
+        await plain.chapkit.close();
+      }
+    });
 
     test("config writes publish entity.created, updated and deleted with the state the API answers", async () => {
       await (await store.open()).close();

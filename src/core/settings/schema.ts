@@ -234,7 +234,7 @@ const storage = Type.Object({
 
 
 const events = Type.Object({
-  replayLimit: Type.Integer({ minimum: 0, default: 1000, description: "Events kept per instance for subscribers that resume (Last-Event-ID)" }),
+  replayLimit: Type.Integer({ minimum: 0, default: 1000, description: "Events kept per instance for realtime subscribers that resume (Last-Event-ID); none without withRealtime()" }),
   exclude: Type.Array(Type.String({ minLength: 1 }), { default: [], description: "Collections that publish no events (e.g. audit)" }),
   outboxRetentionMs: Type.Integer({
     minimum: 1000,
@@ -426,7 +426,7 @@ export interface Settings {
   };
   /** The event bus (see docs/events.md; restart to change). */
   events: {
-    /** Events kept per instance for subscribers that resume with `Last-Event-ID` (default 1000). */
+    /** Events kept per instance for realtime subscribers that resume with `Last-Event-ID` (default 1000; none without `withRealtime()`). */
     replayLimit: number;
     /** Collections that publish no events (default none). */
     exclude: string[];
