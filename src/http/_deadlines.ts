@@ -16,7 +16,8 @@ export interface QueuedDeadline {
   readonly at: number;
   /** Set once it expired or was cancelled. */
   done: boolean;
-  readonly expire: () => void;
+  /** Dropped when cancelled: a done deadline behind a slow request's must not hold its request. */
+  expire: (() => void) | undefined;
 }
 
 /** The deadlines of one timeout, oldest first, from `head` on. */
@@ -42,6 +43,7 @@ export function addDeadline(ms: number, expire: () => void): QueuedDeadline {
 /** Cancels a deadline; its callback will not run. */
 export function cancelDeadline(deadline: QueuedDeadline, ms: number): void {
   deadline.done = true;
+  deadline.expire = undefined;
   const queue = queues.get(ms);
   if (queue !== undefined && queue.items[queue.head] === deadline) dropDone(queue);
 }
@@ -84,8 +86,10 @@ function fire(queue: Queue): void {
     const next = queue.items[queue.head];
     if (next === undefined) return;
     if (next.at > now) return arm(queue, next.at);
+    const expire = next.expire!;
     next.done = true;
+    next.expire = undefined;
     queue.head++;
-    next.expire();
+    expire();
   }
 }
