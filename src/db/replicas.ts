@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { UnavailableError } from "../core/errors.ts";
 import type { CircuitBreaker } from "../core/circuit-breaker.ts";
-import { type Driver, type Executor, type PipelineOptions, type Row, type SqlValue, type TransactionOptions } from "./driver.ts";
+import type { Driver, Executor, PipelineOptions, Row, SqlValue, TransactionOptions } from "./driver.ts";
 import type { PoolStats } from "./instrumented-driver.ts";
 import { redact } from "./_redact.ts";
 import { unrefTimer } from "../core/timers.ts";
