@@ -106,7 +106,6 @@ export class CircuitOpenError extends UnavailableError {
 
 type Timer = ReturnType<typeof setTimeout>;
 
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -117,7 +117,6 @@ interface Subscription {
   ended: boolean;
 }
 
-/** A PostgreSQL store on postgres.js: a pool, transactions on one pooled connection. */
 /** A statement on a pool or transaction: sent as written when simple (no parameters), else prepared with `$n` placeholders. */
 function statementOn(handle: Sql | Tx, statement: { sql: string; params: readonly SqlValue[]; simple: boolean }): postgres.PendingQuery<postgres.Row[]> {
   return statement.simple
@@ -125,6 +124,7 @@ function statementOn(handle: Sql | Tx, statement: { sql: string; params: readonl
     : handle.unsafe(toPostgresPlaceholders(statement.sql), bind(statement.params), { prepare: true });
 }
 
+/** A PostgreSQL store on postgres.js: a pool, transactions on one pooled connection. */
 class PostgresDriver implements PooledDriver {
   readonly dialect = "postgres" as const;
   readonly url: string;
