@@ -18,6 +18,8 @@ export interface QueuedDeadline {
   done: boolean;
   /** Dropped when cancelled: a done deadline behind a slow request's must not hold its request. */
   expire: (() => void) | undefined;
+  /** The queue of its timeout. */
+  readonly queue: Queue;
 }
 
 /** The deadlines of one timeout, oldest first, from `head` on. */
@@ -33,7 +35,7 @@ const queues = new Map<number, Queue>();
 export function addDeadline(ms: number, expire: () => void): QueuedDeadline {
   let queue = queues.get(ms);
   if (queue === undefined) queues.set(ms, queue = { items: [], head: 0, timer: undefined });
-  const deadline: QueuedDeadline = { at: performance.now() + ms, done: false, expire };
+  const deadline: QueuedDeadline = { at: performance.now() + ms, done: false, expire, queue };
   dropDone(queue);
   queue.items.push(deadline);
   if (queue.timer === undefined) arm(queue, deadline.at);
@@ -41,11 +43,11 @@ export function addDeadline(ms: number, expire: () => void): QueuedDeadline {
 }
 
 /** Cancels a deadline; its callback will not run. */
-export function cancelDeadline(deadline: QueuedDeadline, ms: number): void {
+export function cancelDeadline(deadline: QueuedDeadline): void {
   deadline.done = true;
   deadline.expire = undefined;
-  const queue = queues.get(ms);
-  if (queue !== undefined && queue.items[queue.head] === deadline) dropDone(queue);
+  const queue = deadline.queue;
+  if (queue.items[queue.head] === deadline) dropDone(queue);
 }
 
 /** Drops the done deadlines at the front; the array is compacted once most of it is behind the head. */
@@ -75,7 +77,6 @@ function arm(queue: Queue, at: number): void {
   queue.timer = setTimeout(() => fire(queue), Math.max(0, at - performance.now()));
   unrefTimer(queue.timer);
 }
-
 
 /** The timer fired: expired deadlines run, oldest first, and the timer is set again for the next live one. */
 function fire(queue: Queue): void {

@@ -86,7 +86,7 @@ export function withTimeout(
       answer(problemResponse(error, instance, basePath));
     });
     const stop = (): void => {
-      if (timer !== undefined) cancelDeadline(timer, timeoutMs);
+      if (timer !== undefined) cancelDeadline(timer);
       settled?.();
     };
     let pending: Promise<Response>;

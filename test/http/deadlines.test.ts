@@ -19,9 +19,9 @@ describe("request deadlines", () => {
     add("c", 30);
     const long = add("long", 80);
     add("short", 10);
-    cancelDeadline(b, 30);
+    cancelDeadline(b);
     // The head of its queue cancelled: the rest still expire.
-    cancelDeadline(a, 30);
+    cancelDeadline(a);
     await sleep(150);
     assert.deepEqual(fired, ["short", "c", "long"]);
     assert.ok(at.short! >= 9, `short fired after ${at.short} ms`);
@@ -29,7 +29,7 @@ describe("request deadlines", () => {
     assert.ok(at.long! >= 79, `long fired after ${at.long} ms`);
     assert.equal(long.done, true);
     // Cancelling an expired deadline changes nothing.
-    cancelDeadline(long, 80);
+    cancelDeadline(long);
     await sleep(20);
     assert.deepEqual(fired, ["short", "c", "long"]);
   });
@@ -37,7 +37,7 @@ describe("request deadlines", () => {
   test("a queue that emptied watches the next deadline, and one added while others expire is kept", async () => {
     const fired: string[] = [];
     const first = addDeadline(20, () => fired.push("first"));
-    cancelDeadline(first, 20);
+    cancelDeadline(first);
     addDeadline(20, () => {
       fired.push("second");
       addDeadline(20, () => fired.push("added while expiring"));
@@ -47,7 +47,7 @@ describe("request deadlines", () => {
   });
 
   test("thousands of short requests leave nothing behind and later deadlines still fire", async () => {
-    for (let i = 0; i < 5000; i++) cancelDeadline(addDeadline(40, () => assert.fail("a cancelled deadline fired")), 40);
+    for (let i = 0; i < 5000; i++) cancelDeadline(addDeadline(40, () => assert.fail("a cancelled deadline fired")));
     let fired = 0;
     addDeadline(40, () => fired++);
     await sleep(120);
