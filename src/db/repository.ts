@@ -438,21 +438,23 @@ export class SqlRepository<R extends EntityRecord> implements Repository<R> {
    * columns they are inserted into, and the row comes back.
    */
   #insertWhereSql(condition: string, pipelined: boolean): string {
-    const key = pipelined ? `p${condition}` : `q${condition}`;
-    let sql = this.#insertWhereSqls.get(key);
+    const made = pipelined ? this.#pipelinedInserts : this.#checkedInserts;
+    let sql = made.get(condition);
     if (sql === undefined) {
       const marks = this.#columns.map(() => "?");
       sql = pipelined
         ? `INSERT INTO ${this.#name} (${this.#columnList}) SELECT CASE WHEN ${condition} THEN ? END, ${marks.slice(1).join(", ")}`
         : `INSERT INTO ${this.#name} (${this.#columnList}) SELECT ${marks.join(", ")} WHERE ${condition} RETURNING ${this.#selectList}`;
       // Conditions are a store's own few statements; the bound only guards against one built per call.
-      if (this.#insertWhereSqls.size >= 64) this.#insertWhereSqls.clear();
-      this.#insertWhereSqls.set(key, sql);
+      if (made.size >= 64) made.clear();
+      made.set(condition, sql);
     }
     return sql;
   }
 
-  readonly #insertWhereSqls = new Map<string, string>();
+  /** {@link insertWhere}'s statements by condition: pipelined, and answered with the row. */
+  readonly #pipelinedInserts = new Map<string, string>();
+  readonly #checkedInserts = new Map<string, string>();
 
   /**
    * The record an insert of `params` (in column order, as encoded) stores and
