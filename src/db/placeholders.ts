@@ -28,11 +28,16 @@ function placeholderParts(sql: string): readonly string[] {
     }
   }
   parts.push(sql.slice(start));
+  return remember(partsCache, sql, parts);
+}
+
+/** Keeps `value` for the statement text unless the text is too long to keep; the cache starts over past 2,000. */
+function remember<T>(cache: Map<string, T>, sql: string, value: T): T {
   if (sql.length <= CACHED_SQL_CHARS) {
-    if (partsCache.size > 2000) partsCache.clear();
-    partsCache.set(sql, parts);
+    if (cache.size > 2000) cache.clear();
+    cache.set(sql, value);
   }
-  return parts;
+  return value;
 }
 
 /**
@@ -52,10 +57,5 @@ const numbered = (index: number): string => `$${index + 1}`;
 export function toPostgresPlaceholders(sql: string): string {
   const cached = placeholderCache.get(sql);
   if (cached !== undefined) return cached;
-  const out = replacePlaceholders(sql, numbered);
-  if (sql.length <= CACHED_SQL_CHARS) {
-    if (placeholderCache.size > 2000) placeholderCache.clear();
-    placeholderCache.set(sql, out);
-  }
-  return out;
+  return remember(placeholderCache, sql, replacePlaceholders(sql, numbered));
 }
