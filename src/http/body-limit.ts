@@ -74,6 +74,11 @@ export function bodyTooLarge(limit: number): PayloadTooLargeError {
 export async function readBodyLimited(request: Request, fallback: number = DEFAULT_BODY_LIMITS.json): Promise<Uint8Array> {
   const limit = assigned.get(request) ?? fallback;
   if (readsWhole(request, limit)) return new Uint8Array(await request.arrayBuffer());
+  return await readCounted(request, limit);
+}
+
+/** The body read chunk by chunk, refused with 413 as soon as more than `limit` bytes arrived. */
+async function readCounted(request: Request, limit: number): Promise<Uint8Array> {
   const body = request.body;
   if (body === null) return new Uint8Array(0);
   const reader = body.getReader();
@@ -109,8 +114,9 @@ const utf8 = new TextDecoder();
  * @throws {PayloadTooLargeError} past the limit (the request's assigned one, else `fallback`).
  */
 export async function readTextLimited(request: Request, fallback: number = DEFAULT_BODY_LIMITS.json): Promise<string> {
-  if (readsWhole(request, assigned.get(request) ?? fallback)) return await request.text();
-  return utf8.decode(await readBodyLimited(request, fallback));
+  const limit = assigned.get(request) ?? fallback;
+  if (readsWhole(request, limit)) return await request.text();
+  return utf8.decode(await readCounted(request, limit));
 }
 
 /**
