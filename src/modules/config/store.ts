@@ -70,21 +70,16 @@ export class ConfigStore extends SqlRepository<ConfigRecord> {
   insertWithFreeName(values: InsertValues<ConfigRecord>): Promise<ConfigRecord> {
     const taken = () => new ConflictError(nameTakenMessage(values.name));
     const condition = { sql: `NOT EXISTS (SELECT 1 FROM "configs" WHERE "name" = ?)`, params: [values.name] };
-    if (this.db.dialect !== "postgres") {
-      // SQLite: the transaction holds the file, so no other writer can take the name meanwhile.
-      return this.atomic(async () => {
-        const record = await this.insertWhere(values, condition, taken);
-        if (!record) throw taken();
-        return record;
-      });
-    }
     const write = async (): Promise<ConfigRecord> => {
-      // Pipelined, the lock is not waited for: its failure fails the transaction.
-      const locked = this.db.pipeline?.(LOCK_NAME_SQL, [values.name]) !== undefined;
-      const [, record] = await Promise.all([
-        locked ? undefined : this.lockName(values.name),
-        this.insertWhere(values, condition, taken),
-      ]);
+      let record: ConfigRecord | null;
+      if (this.db.dialect !== "postgres") {
+        // SQLite: the transaction holds the file, so no other writer can take the name meanwhile.
+        record = await this.insertWhere(values, condition, taken);
+      } else {
+        // Pipelined, the lock is not waited for: its failure fails the transaction.
+        const locked = this.db.pipeline?.(LOCK_NAME_SQL, [values.name]) !== undefined;
+        [, record] = await Promise.all([locked ? undefined : this.lockName(values.name), this.insertWhere(values, condition, taken)]);
+      }
       if (!record) throw taken();
       return record;
     };
