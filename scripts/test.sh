@@ -40,6 +40,7 @@ TOTAL_PASSED=0
 TOTAL_FAILED=0
 EXIT_STATUS=0
 REPORT=()
+FAILED_TESTS=()
 
 selected() {
   [[ ${#SELECTED[@]} -eq 0 ]] && return 0
@@ -119,6 +120,10 @@ run_bun() {
   passed="$(bun_count pass "$log")"
   failed="$(bun_count fail "$log")"
   errors="$(bun_count error "$log")"
+  # "(fail)" lines under the file heading bun prints before each file's results.
+  mapfile -t -O "${#FAILED_TESTS[@]}" FAILED_TESTS < <(strip_ansi <"$log" | awk -v runner="$name" '
+    /^[^ (].*\.test\.[cm]?[jt]sx?:$/ { file = substr($0, 1, length($0) - 1); next }
+    /^\(fail\) / { t = substr($0, 8); sub(/ \[[0-9.]+m?s\]$/, "", t); print "  " runner "  " file ": " t }')
   # A file that throws while loading is reported as a failure and an error; a failing
   # node:test hook only as an error. Count the larger, never both.
   record "$name" "$passed" $((errors > failed ? errors : failed)) "$code" "$#"
@@ -143,6 +148,7 @@ run_deno() {
   code=${PIPESTATUS[0]}
   counts="$(bun "$ROOT/scripts/count-junit.ts" "$xml")" || counts="0 0 0"
   read -r passed failed _skipped <<<"$counts"
+  mapfile -t -O "${#FAILED_TESTS[@]}" FAILED_TESTS < <(bun "$ROOT/scripts/count-junit.ts" --failed "$xml" 2>/dev/null | sed 's/^/  deno  /')
   record deno "${passed:-0}" "${failed:-0}" "$code" "$#"
 }
 
@@ -180,6 +186,12 @@ fi
 
 banner "summary (${SECONDS} s)"
 printf '%s\n' "${REPORT[@]}"
+if [[ ${#FAILED_TESTS[@]} -gt 0 ]]; then
+  # Named again here, so that the end of a long log says which tests failed.
+  echo "failed tests:"
+  printf '%s\n' "${FAILED_TESTS[@]:0:40}"
+  [[ ${#FAILED_TESTS[@]} -gt 40 ]] && echo "  ... and $((${#FAILED_TESTS[@]} - 40)) more"
+fi
 if [[ "$COVERAGE" != 0 ]]; then
   lcovs=()
   [[ -f "$LOGS/coverage-bun/lcov.info" ]] && lcovs+=("$LOGS/coverage-bun/lcov.info")

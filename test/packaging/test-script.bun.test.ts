@@ -53,11 +53,17 @@ describe("scripts/test.sh", () => {
       "test/both.test.ts": BOTH_RUNTIMES,
       "test/group.deno.test.ts": DENO_GROUP_WITH_ONE_FAILURE,
       "test/only.bun.test.ts": BUN_ONLY,
+      "test/wrong.bun.test.ts": `import { describe, expect, test } from "bun:test";\ndescribe("sums", () => test("are wrong", () => expect(1 + 1).toBe(3)));\n`,
     });
     const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false });
-    // bun: 2 + 1 passed; deno check: 1 passed; deno: 2 + 2 leaf steps passed, 1 failed.
-    expect(lastLine(result.stdout)).toBe("8 passed, 1 failed");
+    // bun: 2 + 1 passed, 1 failed; deno check: 1 passed; deno: 2 + 2 leaf steps passed, 1 failed.
+    expect(lastLine(result.stdout)).toBe("8 passed, 2 failed");
     expect(result.code).not.toBe(0);
+    // The summary names each failed test with its file and runner.
+    const summary = result.stdout.slice(result.stdout.lastIndexOf("=== summary"));
+    expect(summary).toContain("failed tests:\n");
+    expect(summary).toContain("  bun  test/wrong.bun.test.ts: sums > are wrong");
+    expect(summary).toContain("  deno  ./test/group.deno.test.ts: group > fails");
   }, 120_000);
 
   test("exits zero when every runner passes and runs each file on the right runtime", async () => {
