@@ -72,6 +72,12 @@ export class EventBus {
   /** The kept events: a ring of at most `replayLimit`, the oldest at `#oldest` once full. */
   readonly #recent: ServiceEvent[] = [];
   #oldest = 0;
+  /**
+   * Local deliveries in publication order: a publication outside a transaction
+   * takes its place when published and is delivered once its journal entry is
+   * written; a later delivery (a commit's included) waits behind it.
+   */
+  readonly #queue: { events: readonly ServiceEvent[] | undefined }[] = [];
   #stopJournal: (() => Promise<void>) | undefined;
 
   /** Creates a bus; without options it is in-process, outside transactions. */
@@ -118,15 +124,39 @@ export class EventBus {
     }
     if (events.length === 0) return;
     if (this.#journal) {
+      // Outside a transaction the journal write is the only wait: hold this place meanwhile.
+      const place = this.#hooks?.inTransaction() ? undefined : { events: undefined as readonly ServiceEvent[] | undefined };
+      if (place) this.#queue.push(place);
       try {
         await this.#journal.append(events);
       } catch (error) {
-        if (this.#hooks?.inTransaction()) throw error;
+        if (!place) throw error;
         this.#logger?.error("events.journal.failed", { error, count: events.length });
       }
+      if (place) {
+        place.events = events;
+        this.#flush();
+        return;
+      }
     }
-    const deliver = (): void => this.#dispatch(events, true);
+    const deliver = (): void => this.#deliverLocal(events);
     if (!this.#hooks?.afterCommit(deliver)) deliver();
+  }
+
+  /** Delivers at once unless an earlier publication is still writing its journal entry. */
+  #deliverLocal(events: readonly ServiceEvent[]): void {
+    if (this.#queue.length === 0) {
+      this.#dispatch(events, true);
+      return;
+    }
+    this.#queue.push({ events });
+    this.#flush();
+  }
+
+  /** Delivers the publications at the head of the queue whose journal entries are written. */
+  #flush(): void {
+    const queue = this.#queue;
+    while (queue.length > 0 && queue[0]!.events !== undefined) this.#dispatch(queue.shift()!.events!, true);
   }
 
   /**

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { EventBus } from "../../../src/core/events/bus.ts";
 import type { ServiceEvent } from "../../../src/core/events/types.ts";
+import type { Logger } from "../../../src/core/logging.ts";
 import { parseFilter } from "../../../src/core/query/filter-parse.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
 import { trackCommits } from "../../../src/db/commit-hooks.ts";
@@ -128,5 +129,61 @@ describe("event bus in transactions (SQLite)", () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe("event bus with a journal", () => {
+  test("delivers in publication order when an earlier journal write ends later, a commit's events included", async () => {
+    const db = trackCommits(await openDatabase("sqlite::memory:"));
+    try {
+      // Each append waits until the test lets it finish, in whatever order the test picks.
+      const writes: { titles: string[]; finish: () => void }[] = [];
+      const journal = {
+        append: (events: readonly ServiceEvent[]) =>
+          new Promise<void>((finish) => writes.push({ titles: events.map((e) => (e.data.entity as { title: string }).title), finish })),
+        listen: () => Promise.resolve(() => Promise.resolve()),
+      };
+      const bus = new EventBus({ hooks: db, journal });
+      const seen = collect(bus);
+      const titles = () => seen.map((e) => (e.data.entity as { title: string }).title);
+      const first = bus.publish(note("first"));
+      const second = bus.publish(note("second"));
+      const committed = db.transaction(async () => {
+        await bus.publish(note("committed"));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.deepEqual(writes.map((w) => w.titles[0]), ["first", "second", "committed"]);
+      writes[2]!.finish();
+      await committed;
+      writes[1]!.finish();
+      await second;
+      assert.deepEqual(titles(), [], "nothing overtakes the first publication while its journal write runs");
+      writes[0]!.finish();
+      await first;
+      assert.deepEqual(titles(), ["first", "second", "committed"]);
+      // With nothing pending, a publication is delivered as soon as its write ends.
+      const alone = bus.publish(note("alone"));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      writes[3]!.finish();
+      await alone;
+      assert.deepEqual(titles(), ["first", "second", "committed", "alone"]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test("a failed journal write outside a transaction is logged and its events still delivered in order", async () => {
+    const lines: string[] = [];
+    const logger = { error: (message: string) => lines.push(message) } as unknown as Logger;
+    let calls = 0;
+    const journal = {
+      append: () => (++calls === 1 ? new Promise<void>((_, reject) => setTimeout(() => reject(new Error("journal down")), 5)) : Promise.resolve()),
+      listen: () => Promise.resolve(() => Promise.resolve()),
+    };
+    const bus = new EventBus({ journal, logger });
+    const seen = collect(bus);
+    await Promise.all([bus.publish(note("failed write")), bus.publish(note("next"))]);
+    assert.deepEqual(seen.map((e) => (e.data.entity as { title: string }).title), ["failed write", "next"]);
+    assert.deepEqual(lines, ["events.journal.failed"]);
   });
 });
