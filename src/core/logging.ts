@@ -73,23 +73,31 @@ interface ProcessLike {
   on?(event: "exit", listener: () => void): unknown;
 }
 
-let pending: string[] = [];
-let pendingChars = 0;
-let flushScheduled = false;
-let exitHookInstalled = false;
-
-/** Characters gathered before a write happens at once (a busy service writes a few large chunks a second, not one per event-loop turn). */
-const FLUSH_CHARS = 32 * 1024;
+/** Bytes gathered before a write happens at once (a busy service writes a few large chunks a second, not one per event-loop turn). */
+const FLUSH_BYTES = 32 * 1024;
 /** Longest a line waits to be written (ms). */
 const FLUSH_DELAY_MS = 20;
 
+// Lines are encoded into this buffer as they come, so a line's string (often a rope of many
+// pieces) dies at once instead of being held until the write: held lines outlived the garbage
+// collector's young generation under load and piled up as old garbage.
+const encoder = new TextEncoder();
+const buffer = new Uint8Array(2 * FLUSH_BYTES);
+let used = 0;
+let flushScheduled = false;
+let exitHookInstalled = false;
+
+function writeAll(bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(2, bytes, offset, bytes.length - offset);
+}
+
 function flushStderr(): void {
   flushScheduled = false;
-  if (pending.length === 0) return;
-  const text = pending.join("\n") + "\n";
-  pending = [];
-  pendingChars = 0;
-  writeSync(2, text);
+  if (used === 0) return;
+  const chunk = buffer.subarray(0, used);
+  used = 0;
+  writeAll(chunk);
 }
 
 /**
@@ -99,9 +107,16 @@ function flushStderr(): void {
  * write per line or per event-loop turn.
  */
 function writeStderr(line: string): void {
-  pending.push(line);
-  pendingChars += line.length + 1;
-  if (pendingChars >= FLUSH_CHARS) return flushStderr();
+  // At most three bytes per UTF-16 unit, and the newline.
+  const room = line.length * 3 + 1;
+  if (used + room > buffer.length) {
+    flushStderr();
+    // A line longer than the buffer goes out on its own, in order.
+    if (room > buffer.length) return writeAll(encoder.encode(`${line}\n`));
+  }
+  used += encoder.encodeInto(line, buffer.subarray(used)).written;
+  buffer[used++] = 10;
+  if (used >= FLUSH_BYTES) return flushStderr();
   if (flushScheduled) return;
   flushScheduled = true;
   setTimeout(flushStderr, FLUSH_DELAY_MS);
