@@ -133,8 +133,17 @@ class PostgresDriver implements PooledDriver {
   #sql: Sql;
   readonly #scope = new AsyncLocalStorage<TransactionScope<Tx>>();
   readonly #max: number;
-  /** Statements outside a transaction plus open transactions: what holds or waits for a connection. */
+  /** Statements outside a transaction plus transactions: what holds one of the pool's connections (at most `max`). */
   #inFlight = 0;
+  /**
+   * What waits for a connection, oldest first from `#waitingHead`. The pool is never handed more
+   * than `max` statements and transactions at once: postgres.js would queue the rest on busy
+   * connections, and its queue of busy connections then grows by a slot per statement for as long
+   * as none falls idle, each statement scanning it: under sustained load every statement got
+   * slower, twice as slow within half a minute.
+   */
+  #waiting: (() => void)[] = [];
+  #waitingHead = 0;
   /** The `listen` subscriptions, carried over to each new pool. */
   readonly #subscriptions = new Set<Subscription>();
   #resubscribing = false;
@@ -160,17 +169,58 @@ class PostgresDriver implements PooledDriver {
   }
 
   poolStats(): PoolStats {
-    const active = Math.min(this.#inFlight, this.#max);
-    return { max: this.#max, active, waiting: this.#inFlight - active };
+    return { max: this.#max, active: this.#inFlight, waiting: this.#waiting.length - this.#waitingHead };
   }
 
-  async #pooled<T>(run: () => Promise<T>): Promise<T> {
-    this.#inFlight += 1;
-    try {
-      return await run();
-    } finally {
-      this.#inFlight -= 1;
+  /** Takes a connection's turn: at once (undefined) while fewer than `max` hold one, else once one is released. */
+  #acquire(): Promise<void> | undefined {
+    if (this.#inFlight < this.#max) {
+      this.#inFlight += 1;
+      return undefined;
     }
+    return new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Ends a turn: it passes straight to the oldest waiter (the count stays), or the count falls. */
+  #release(): void {
+    const waiting = this.#waiting;
+    if (this.#waitingHead === waiting.length) {
+      this.#inFlight -= 1;
+      return;
+    }
+    const next = waiting[this.#waitingHead]!;
+    waiting[this.#waitingHead++] = undefined as never;
+    if (this.#waitingHead === waiting.length) {
+      this.#waiting = [];
+      this.#waitingHead = 0;
+    } else if (this.#waitingHead > 1024 && this.#waitingHead * 2 > waiting.length) {
+      this.#waiting = waiting.slice(this.#waitingHead);
+      this.#waitingHead = 0;
+    }
+    next();
+  }
+
+  /** Runs pool-level work (a statement outside a transaction, or a whole transaction) in its turn. */
+  #pooled<T>(run: () => Promise<T>): Promise<T> {
+    const turn = this.#acquire();
+    return turn === undefined ? this.#inTurn(run) : turn.then(() => this.#inTurn(run));
+  }
+
+  #inTurn<T>(run: () => Promise<T>): Promise<T> {
+    let work: Promise<T>;
+    try {
+      work = run();
+    } catch (error) {
+      this.#release();
+      return Promise.reject(error);
+    }
+    return work.then((value) => {
+      this.#release();
+      return value;
+    }, (error: unknown) => {
+      this.#release();
+      throw error;
+    });
   }
 
   #handle(): Sql | Tx {
@@ -250,7 +300,8 @@ class PostgresDriver implements PooledDriver {
     const scope = this.#scope.getStore();
     if (scope?.state.lost !== undefined) throw lostTransactionError(scope.state);
     if (scope?.queued) await scope.open!();
-    this.#inFlight += 1;
+    // A cursor outside a transaction holds a connection until it ends (a transaction already holds its own).
+    if (!scope) await this.#acquire();
     try {
       const cursor = this.#handle().unsafe(toPostgresPlaceholders(sql), bind(params), { prepare: true }).cursor(batchSize);
       try {
@@ -259,7 +310,7 @@ class PostgresDriver implements PooledDriver {
         throw mapDriverError(error);
       }
     } finally {
-      this.#inFlight -= 1;
+      if (!scope) this.#release();
     }
   }
 
@@ -489,7 +540,11 @@ class PostgresDriver implements PooledDriver {
     })();
   }
 
-  /** `SELECT 1` on the current pool within `timeoutMs`, outside the breaker. */
+  /**
+   * `SELECT 1` on the current pool within `timeoutMs`, outside the breaker and without waiting for a
+   * turn: a health check must not queue behind a saturated pool (postgres.js then sends it on a busy
+   * connection).
+   */
   #answer(timeoutMs: number): Promise<void> {
     const answer = this.#sql`SELECT 1 AS ok`.execute().then(() => undefined, (error: unknown) => {
       throw mapDriverError(error);
