@@ -136,14 +136,13 @@ class PostgresDriver implements PooledDriver {
   /** Statements outside a transaction plus transactions: what holds one of the pool's connections (at most `max`). */
   #inFlight = 0;
   /**
-   * What waits for a connection, oldest first from `#waitingHead`. The pool is never handed more
-   * than `max` statements and transactions at once: postgres.js would queue the rest on busy
-   * connections, and its queue of busy connections then grows by a slot per statement for as long
-   * as none falls idle, each statement scanning it: under sustained load every statement got
-   * slower, twice as slow within half a minute.
+   * What waits for a connection, oldest first. The pool is never handed more than `max`
+   * statements and transactions at once: postgres.js would queue the rest on busy connections, and
+   * its queue of busy connections then grows by a slot per statement for as long as none falls
+   * idle, each statement scanning it: under sustained load every statement got slower, twice as
+   * slow within half a minute. (The same hand-over as the edge's load shedder.)
    */
-  #waiting: (() => void)[] = [];
-  #waitingHead = 0;
+  readonly #waiting: (() => void)[] = [];
   /** The `listen` subscriptions, carried over to each new pool. */
   readonly #subscriptions = new Set<Subscription>();
   #resubscribing = false;
@@ -169,7 +168,7 @@ class PostgresDriver implements PooledDriver {
   }
 
   poolStats(): PoolStats {
-    return { max: this.#max, active: this.#inFlight, waiting: this.#waiting.length - this.#waitingHead };
+    return { max: this.#max, active: this.#inFlight, waiting: this.#waiting.length };
   }
 
   /** Takes a connection's turn: at once (undefined) while fewer than `max` hold one, else once one is released. */
@@ -183,21 +182,9 @@ class PostgresDriver implements PooledDriver {
 
   /** Ends a turn: it passes straight to the oldest waiter (the count stays), or the count falls. */
   #release(): void {
-    const waiting = this.#waiting;
-    if (this.#waitingHead === waiting.length) {
-      this.#inFlight -= 1;
-      return;
-    }
-    const next = waiting[this.#waitingHead]!;
-    waiting[this.#waitingHead++] = undefined as never;
-    if (this.#waitingHead === waiting.length) {
-      this.#waiting = [];
-      this.#waitingHead = 0;
-    } else if (this.#waitingHead > 1024 && this.#waitingHead * 2 > waiting.length) {
-      this.#waiting = waiting.slice(this.#waitingHead);
-      this.#waitingHead = 0;
-    }
-    next();
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#inFlight -= 1;
   }
 
   /** Runs pool-level work (a statement outside a transaction, or a whole transaction) in its turn. */
