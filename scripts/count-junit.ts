@@ -48,25 +48,21 @@ export function parseCases(xml: string): Case[] {
 
 /** Counts leaf cases: passed, failed, skipped. */
 export function countLeaves(cases: readonly Case[]): { passed: number; failed: number; skipped: number } {
-  const failures = failedLeaves(cases).length;
+  const relations = family(cases);
   let passed = 0;
   let skipped = 0;
-  for (const c of leaves(cases)) {
+  for (const c of cases) {
+    if (relations.parents.has(c.name)) continue;
     if (c.skipped) skipped++;
     else if (!c.failed) passed++;
   }
-  return { passed, failed: failures, skipped };
+  return { passed, failed: failedLeaves(cases, relations).length, skipped };
 }
 
 /** The cases counted as failures: failed leaves, and failed parents none of whose steps failed. */
-export function failedLeaves(cases: readonly Case[]): Case[] {
-  const { parents, parentsOfFailures } = family(cases);
+export function failedLeaves(cases: readonly Case[], relations = family(cases)): Case[] {
+  const { parents, parentsOfFailures } = relations;
   return cases.filter((c) => c.failed && (parents.has(c.name) ? !parentsOfFailures.has(c.name) : !c.skipped));
-}
-
-function leaves(cases: readonly Case[]): Case[] {
-  const { parents } = family(cases);
-  return cases.filter((c) => !parents.has(c.name));
 }
 
 function family(cases: readonly Case[]): { parents: Set<string>; parentsOfFailures: Set<string> } {
