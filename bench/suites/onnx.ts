@@ -14,6 +14,8 @@ const INPUTS = 64;
 const CONCURRENT = 32;
 /** Warm-up of the first batching round (ms). */
 const BATCHING_WARM_MS = 4000;
+/** Rounds of the batching loops (batching on, off, batch 1000), alternating. */
+const BATCHING_ROUNDS = 3;
 
 function inputOf(rows: number): Float32Array {
   const data = new Float32Array(rows * INPUTS);
@@ -121,24 +123,32 @@ async function run(context: SuiteContext): Promise<BenchRow[]> {
  * Adaptive micro-batching: 32 concurrent single-row requests through a
  * BatchingExecutor over the pool against the pool alone, in the same run;
  * targets: >= 5x batching off, and >= 50% of the pool's batch-1000 rate.
+ * The three loops (batching on, off, the pool at batch 1000) alternate over
+ * BATCHING_ROUNDS rounds and each keeps its best window, so a slow spell of
+ * the machine (on a shared host every thread's CPU time per row rises by up to
+ * half for a few seconds) weighs on all three alike; the batch-1000 rate is
+ * the best of these windows and of the earlier batch-1000 case.
  */
 async function batchingRows(context: SuiteContext, pool: OnnxWorkerPool, model: Uint8Array, ms: number, batch1000: number): Promise<BenchRow[]> {
   const batching = new BatchingExecutor(pool, { maxBatchSize: 256, maxWaitMs: 2 });
   const on: Rate[] = [];
   const off: Rate[] = [];
-  for (let i = 0; i < 2; i++) {
+  let full = batch1000;
+  const rounds = context.quick ? 2 : BATCHING_ROUNDS;
+  for (let i = 0; i < rounds; i++) {
     // Batches of a new size send the workers down new paths of onnxruntime's WASM, which the
     // engine goes on optimising in a background thread for about 3 s (its CPU, read per thread
     // from /proc, falls to nothing by then): the first round warms up until it is done.
     const warmMs = i === 0 && !context.quick ? BATCHING_WARM_MS : undefined;
     on.push(await rowsPerSecond(batching, model, 1, CONCURRENT, ms / 2, warmMs));
     off.push(await rowsPerSecond(pool, model, 1, CONCURRENT, ms / 2, warmMs));
+    full = Math.max(full, (await rowsPerSecond(pool, model, 1000, pool.size, ms / 2)).wall);
   }
   const best = (runs: Rate[]): Rate => runs.reduce((a, b) => (b.wall > a.wall ? b : a));
   const onRate = best(on);
   const offRate = best(off);
   const name = `MLP 64-256-256-1, ${CONCURRENT} concurrent single-row requests`;
-  context.log(`${name}: batching ${round(onRate.wall)} rows/s (p99 ${round(onRate.p99, 2)} ms), off ${round(offRate.wall)} rows/s (p99 ${round(offRate.p99, 2)} ms), pool batch 1000 ${round(batch1000)} rows/s`);
+  context.log(`${name}: batching ${round(onRate.wall)} rows/s (p99 ${round(onRate.p99, 2)} ms), off ${round(offRate.wall)} rows/s (p99 ${round(offRate.p99, 2)} ms), pool batch 1000 ${round(full)} rows/s (best of each over ${rounds} rounds; windows on ${on.map((r) => round(r.wall)).join(", ")}, off ${off.map((r) => round(r.wall)).join(", ")})`);
   return [
     compare({ suite: "onnx", case: `${name}, adaptive batching on vs off (pool of ${pool.size})`, store: "-", metric: "throughput", unit: "rows/s" }, onRate.wall, offRate.wall, true),
     { suite: "onnx", case: `${name}, batching on, p99 latency`, store: "-", metric: "p99", unit: "ms", value: round(onRate.p99, 3) },
@@ -159,9 +169,9 @@ async function batchingRows(context: SuiteContext, pool: OnnxWorkerPool, model: 
       store: "-",
       metric: "share",
       unit: "x",
-      value: round(batch1000 === 0 ? 0 : onRate.wall / batch1000, 3),
+      value: round(full === 0 ? 0 : onRate.wall / full, 3),
       baseline_value: 0.5,
-      ratio: round(batch1000 === 0 ? 0 : onRate.wall / batch1000 / 0.5, 3),
+      ratio: round(full === 0 ? 0 : onRate.wall / full / 0.5, 3),
     },
   ];
 }
