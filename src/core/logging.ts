@@ -168,6 +168,18 @@ function plain(text: string): string {
   return HAS_CONTROL.test(text) ? escapeControl(text) : text;
 }
 
+/** Event names and field keys seen to need no escaping: a few dozen literals in practice, bounded all the same. */
+const cleanNames = new Set<string>();
+
+/** {@link plain} for an event name or field key: each distinct clean name is tested once. */
+function plainName(name: string): string {
+  if (cleanNames.has(name)) return name;
+  if (HAS_CONTROL.test(name)) return escapeControl(name);
+  if (cleanNames.size >= 1024) cleanNames.clear();
+  cleanNames.add(name);
+  return name;
+}
+
 function shown(value: unknown): string {
   if (typeof value === "string") return plain(value);
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
@@ -201,8 +213,8 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
       write(JSON.stringify(record));
       return;
     }
-    let line = `${timestamp()} [${LABELS[level]}] ${plain(event)}`;
-    for (const key in all) line += ` ${plain(key)}=${shown(all[key])}`;
+    let line = `${timestamp()} [${LABELS[level]}] ${plainName(event)}`;
+    for (const key in all) line += ` ${plainName(key)}=${shown(all[key])}`;
     write(line);
   };
   return {

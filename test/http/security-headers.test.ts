@@ -73,4 +73,18 @@ describe("console logs cannot be forged", () => {
     assert.ok(lines[0]!.includes("username=bob\\n2026-01-01"));
     assert.ok(lines[0]!.includes("note=a\\rb\\u001b[31mred\\\\"));
   });
+
+  test("event names and keys are escaped every time they are written, while clean ones are passed through", () => {
+    const lines: string[] = [];
+    const log = createLogger({ format: "console", level: "debug", write: (line) => lines.push(line) });
+    for (let i = 0; i < 3; i++) {
+      log.info("job.done\nforged [info ] admin.granted", { "user\nid": i, clean_key: "v" });
+    }
+    assert.equal(lines.length, 3);
+    for (const [i, line] of lines.entries()) {
+      assert.ok(!line.includes("\n"), line);
+      assert.ok(line.includes("job.done\\nforged [info ] admin.granted"), line);
+      assert.ok(line.endsWith(`user\\nid=${i} clean_key=v`), line);
+    }
+  });
 });
