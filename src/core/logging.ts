@@ -168,15 +168,22 @@ function plain(text: string): string {
   return HAS_CONTROL.test(text) ? escapeControl(text) : text;
 }
 
-/** Event names and field keys seen to need no escaping: a few dozen literals in practice, bounded all the same. */
+/**
+ * Event names and field keys seen to need no escaping: a few dozen literals in practice, bounded all
+ * the same (at most 1,024 names of at most 64 characters, so keys taken from input cannot grow it).
+ */
 const cleanNames = new Set<string>();
+const CLEAN_NAMES_MAX = 1024;
+const CLEAN_NAME_CHARS = 64;
 
-/** {@link plain} for an event name or field key: each distinct clean name is tested once. */
+/** {@link plain} for an event name or field key: each distinct short clean name is tested once. */
 function plainName(name: string): string {
   if (cleanNames.has(name)) return name;
   if (HAS_CONTROL.test(name)) return escapeControl(name);
-  if (cleanNames.size >= 1024) cleanNames.clear();
-  cleanNames.add(name);
+  if (name.length <= CLEAN_NAME_CHARS) {
+    if (cleanNames.size >= CLEAN_NAMES_MAX) cleanNames.clear();
+    cleanNames.add(name);
+  }
   return name;
 }
 

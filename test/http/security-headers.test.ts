@@ -87,4 +87,14 @@ describe("console logs cannot be forged", () => {
       assert.ok(line.endsWith(`user\\nid=${i} clean_key=v`), line);
     }
   });
+
+  test("long clean keys are written as they are", () => {
+    const lines: string[] = [];
+    const log = createLogger({ format: "console", level: "debug", write: (line) => lines.push(line) });
+    const key = "k".repeat(5000);
+    log.info("long.key", { [key]: 1 });
+    log.info("long.key", { [key]: 2 });
+    assert.ok(lines[0]!.endsWith(`${key}=1`));
+    assert.ok(lines[1]!.endsWith(`${key}=2`));
+  });
 });
