@@ -179,12 +179,12 @@ const CLEAN_NAME_CHARS = 64;
 /** {@link plain} for an event name or field key: each distinct short clean name is tested once. */
 function plainName(name: string): string {
   if (cleanNames.has(name)) return name;
-  if (HAS_CONTROL.test(name)) return escapeControl(name);
-  if (name.length <= CLEAN_NAME_CHARS) {
+  const text = plain(name);
+  if (text === name && name.length <= CLEAN_NAME_CHARS) {
     if (cleanNames.size >= CLEAN_NAMES_MAX) cleanNames.clear();
     cleanNames.add(name);
   }
-  return name;
+  return text;
 }
 
 function shown(value: unknown): string {
