@@ -2,17 +2,22 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { DATABASE_URL } from "../_support/stores.ts";
 
+/** Sees the bytes of one proxied connection: `toServer` from the client, else from the upstream. */
+export type ProxyObserver = (connection: object, toServer: boolean, chunk: Uint8Array) => void;
+
 /** A proxy from a local port to an upstream host and port. */
 export class TcpProxy {
   readonly #upstream: { host: string; port: number };
+  readonly #observe: ProxyObserver | undefined;
   readonly #sockets = new Set<Socket>();
   #server: Server | null = null;
   #stalled = false;
   #port = 0;
 
-  constructor(upstream: { host: string; port: number }, port = 0) {
+  constructor(upstream: { host: string; port: number }, port = 0, observe?: ProxyObserver) {
     this.#upstream = upstream;
     this.#port = port;
+    this.#observe = observe;
   }
 
   /** The local port (known once the proxy has listened). */
@@ -77,6 +82,12 @@ export class TcpProxy {
     upstream.on("error", drop);
     client.on("close", drop);
     upstream.on("close", drop);
+    const observe = this.#observe;
+    if (observe) {
+      const connection = {};
+      client.on("data", (chunk: Uint8Array) => observe(connection, true, chunk));
+      upstream.on("data", (chunk: Uint8Array) => observe(connection, false, chunk));
+    }
     client.pipe(upstream);
     upstream.pipe(client);
   }
@@ -102,7 +113,7 @@ export function databaseUrlAt(port: number, password?: string): string {
 }
 
 /** A proxy in front of the test PostgreSQL server (`DATABASE_URL`), not yet listening. */
-export function postgresProxy(port = 0): TcpProxy {
+export function postgresProxy(port = 0, observe?: ProxyObserver): TcpProxy {
   const upstream = new URL(DATABASE_URL);
-  return new TcpProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) }, port);
+  return new TcpProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) }, port, observe);
 }

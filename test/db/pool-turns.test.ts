@@ -5,12 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { createConnection, createServer, type Server } from "node:net";
 import postgres from "postgres";
 import type { Driver } from "../../src/db/driver.ts";
 import type { PooledDriver } from "../../src/db/instrumented-driver.ts";
 import { openDatabase } from "../../src/db/open.ts";
 import { DATABASE_URL } from "../_support/stores.ts";
+import { databaseUrlAt, postgresProxy } from "./_tcp-proxy.ts";
 
 const schemas: string[] = [];
 after(async () => {
@@ -47,41 +47,23 @@ function count(chunk: Uint8Array, pattern: number[]): number {
  * answer to the one before (Executes not yet answered by CommandComplete).
  */
 async function statementCountingProxy(): Promise<{ url: string; reset(): void; mostOutstanding(): number; close(): Promise<void> }> {
-  const upstream = new URL(DATABASE_URL);
   let most = 0;
-  const connections = new Set<{ outstanding: number }>();
-  const server: Server = createServer((client) => {
-    const connection = { outstanding: 0 };
-    connections.add(connection);
-    const backend = createConnection({ host: upstream.hostname, port: Number(upstream.port || 5432) });
-    client.on("data", (chunk: Uint8Array) => {
-      connection.outstanding += count(chunk, EXECUTE);
-      most = Math.max(most, connection.outstanding);
-      backend.write(chunk);
-    });
-    backend.on("data", (chunk: Uint8Array) => {
-      connection.outstanding -= count(chunk, COMPLETE);
-      client.write(chunk);
-    });
-    client.on("close", () => backend.destroy());
-    backend.on("close", () => client.destroy());
-    client.on("error", () => backend.destroy());
-    backend.on("error", () => client.destroy());
+  const outstanding = new Map<object, number>();
+  const proxy = postgresProxy(0, (connection, toServer, chunk) => {
+    const now = (outstanding.get(connection) ?? 0) + (toServer ? count(chunk, EXECUTE) : -count(chunk, COMPLETE));
+    outstanding.set(connection, now);
+    most = Math.max(most, now);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const address = server.address() as { port: number };
-  const url = new URL(DATABASE_URL);
-  url.hostname = "127.0.0.1";
-  url.port = String(address.port);
+  await proxy.listen();
   return {
-    url: url.toString(),
+    url: databaseUrlAt(proxy.port),
     // Opening the pool runs statements of other shapes: counting starts from a quiet pool.
     reset: () => {
       most = 0;
-      for (const connection of connections) connection.outstanding = 0;
+      for (const connection of outstanding.keys()) outstanding.set(connection, 0);
     },
     mostOutstanding: () => most,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => proxy.cut(),
   };
 }
 
