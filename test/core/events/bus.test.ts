@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { EventBus } from "../../../src/core/events/bus.ts";
 import type { ServiceEvent } from "../../../src/core/events/types.ts";
-import type { Logger } from "../../../src/core/logging.ts";
+import { createLogger } from "../../../src/core/logging.ts";
 import { parseFilter } from "../../../src/core/query/filter-parse.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
 import { trackCommits } from "../../../src/db/commit-hooks.ts";
@@ -174,7 +174,7 @@ describe("event bus with a journal", () => {
 
   test("a failed journal write outside a transaction is logged and its events still delivered in order", async () => {
     const lines: string[] = [];
-    const logger = { error: (message: string) => lines.push(message) } as unknown as Logger;
+    const logger = createLogger({ format: "json", write: (line) => lines.push(JSON.parse(line).event) });
     let calls = 0;
     const journal = {
       append: () => (++calls === 1 ? new Promise<void>((_, reject) => setTimeout(() => reject(new Error("journal down")), 5)) : Promise.resolve()),
