@@ -120,8 +120,10 @@ run_bun() {
   passed="$(bun_count pass "$log")"
   failed="$(bun_count fail "$log")"
   errors="$(bun_count error "$log")"
-  # "(fail)" lines under the file heading bun prints before each file's results.
+  # "(fail)" lines under the file heading bun prints before each file's results; bun repeats them
+  # after "N tests failed:" at the end, where they belong to no file.
   mapfile -t -O "${#FAILED_TESTS[@]}" FAILED_TESTS < <(strip_ansi <"$log" | awk -v runner="$name" '
+    /^[0-9]+ tests? failed:$/ { exit }
     /^[^ (].*\.test\.[cm]?[jt]sx?:$/ { file = substr($0, 1, length($0) - 1); next }
     /^\(fail\) / { t = substr($0, 8); sub(/ \[[0-9.]+m?s\]$/, "", t); print "  " runner "  " file ": " t }')
   # A file that throws while loading is reported as a failure and an error; a failing

@@ -66,6 +66,21 @@ describe("scripts/test.sh", () => {
     expect(summary).toContain("  deno  ./test/group.deno.test.ts: group > fails");
   }, 120_000);
 
+  test("names a bun failure once, under its own file, when bun repeats its failures at the end", async () => {
+    const dir = join(scratch.path, "recap");
+    // With many files, bun prints "N tests failed:" and the failed tests again after the last file.
+    const files: Record<string, string> = {
+      "test/a.bun.test.ts": `import { expect, test } from "bun:test";\ntest("first file fails", () => expect(1).toBe(2));\n`,
+    };
+    for (let i = 0; i < 30; i++) files[`test/z${String(i).padStart(2, "0")}.bun.test.ts`] = BUN_ONLY;
+    fixture(dir, files);
+    const result = await run(["bash", "scripts/test.sh"], { cwd: dir, check: false });
+    expect(result.code).not.toBe(0);
+    const summary = result.stdout.slice(result.stdout.lastIndexOf("=== summary"));
+    expect(summary).toContain("  bun  test/a.bun.test.ts: first file fails");
+    expect(summary.split("first file fails").length - 1).toBe(1);
+  }, 120_000);
+
   test("exits zero when every runner passes and runs each file on the right runtime", async () => {
     const dir = join(scratch.path, "green");
     fixture(dir, {
