@@ -90,6 +90,8 @@ export class InProcessJobRunner implements JobRunner {
   /** Claims on their way, and the jobs they asked for. */
   #claims = 0;
   #asked = 0;
+  /** Callers of {@link start} waiting for its first claims to come back. */
+  readonly #claimWaiters: (() => void)[] = [];
   /** Counts wake-ups: a claim that comes back short drains the queue only if none came meanwhile. */
   #wakes = 0;
   #maybeMore = true;
@@ -176,6 +178,9 @@ export class InProcessJobRunner implements JobRunner {
     this.#poll = setInterval(() => this.#wake(), this.#queuePollMs);
     unrefTimer(this.#poll);
     this.#wake();
+    // The first claims come back before start resolves (or the store is found away): a job
+    // submitted right after finds its slot free, not asked for by a claim still on its way.
+    await this.#claimsSettled();
     return swept;
   }
 
@@ -213,9 +218,12 @@ export class InProcessJobRunner implements JobRunner {
     const now = new Date().toISOString();
     const local = held(id, fn);
     // With a slot free and nothing claimed waiting for one, the job is stored running and starts at
-    // once: no claim round trip. Otherwise it waits in the queue like any other.
+    // once: no claim round trip. Otherwise it waits in the queue like any other. Without prefetch,
+    // a slot a claim on its way has asked for is not free: the claim may come back with a job for it,
+    // stored running while it waited here.
+    const asked = this.#batch > this.#limit ? 0 : this.#asked;
     const direct = this.#started && !this.#manual && this.#ready.length === 0 &&
-      (this.#limit === 0 || this.#running < this.#limit);
+      (this.#limit === 0 || this.#running + asked < this.#limit);
     const record: JobRecord = {
       id,
       status: direct ? "running" : "pending",
@@ -480,7 +488,10 @@ export class InProcessJobRunner implements JobRunner {
           limit: want,
           now: new Date().toISOString(),
         }).catch((error: unknown) => {
-          if (error instanceof UnavailableError) this.#claimLost = true;
+          if (error instanceof UnavailableError) {
+            this.#claimLost = true;
+            this.#releaseClaimWaiters();
+          }
           throw error;
         })
       );
@@ -499,8 +510,20 @@ export class InProcessJobRunner implements JobRunner {
     } finally {
       this.#asked -= asked;
       this.#claims -= 1;
+      // Before the next claims start: start() waits for its first claims, not for the queue to drain.
+      if (this.#claims === 0) this.#releaseClaimWaiters();
       this.#pump();
     }
+  }
+
+  /** Resolves once the claims on their way have come back, or one found the store unreachable. */
+  #claimsSettled(): Promise<void> {
+    if (this.#claims === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#claimWaiters.push(resolve));
+  }
+
+  #releaseClaimWaiters(): void {
+    for (const resolve of this.#claimWaiters.splice(0)) resolve();
   }
 
   /** Claims that overlapped may arrive out of order: jobs from `from` on join the queue in claim order. */

@@ -2,15 +2,38 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Type } from "@sinclair/typebox";
 import { ConflictError, NotFoundError } from "../../../src/core/errors.ts";
-import type { InProcessJobRunner } from "../../../src/modules/jobs/runner.ts";
+import type { ClaimedJob } from "../../../src/modules/jobs/job-store.ts";
+import { InProcessJobRunner } from "../../../src/modules/jobs/runner.ts";
+import { SqlJobStore } from "../../../src/modules/jobs/store.ts";
 import type { JobContext } from "../../../src/modules/jobs/types.ts";
 import { newUlid } from "../../../src/core/ulid.ts";
 import type { Driver } from "../../../src/db/driver.ts";
 import { testStores } from "../../_support/stores.ts";
-import { eventually, gate, runnerOn } from "./_support.ts";
+import { eventually, gate, jobStoreOn, runnerOn } from "./_support.ts";
 
 const KEYS = ["id", "status", "submitted_at", "started_at", "finished_at", "error", "error_traceback", "artifact_id"];
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * The SQL job store, whose next claim can be held on its way until the test lets it go on; it
+ * then runs as if issued that millisecond (a claim's `now` bounds which jobs it sees).
+ */
+class HeldClaims extends SqlJobStore {
+  hold: { entered: () => void; until: Promise<void>; done: () => void } | undefined;
+
+  override async claim(options: Parameters<SqlJobStore["claim"]>[0]): Promise<ClaimedJob[]> {
+    const hold = this.hold;
+    if (!hold) return super.claim(options);
+    this.hold = undefined;
+    hold.entered();
+    await hold.until;
+    try {
+      return await super.claim({ ...options, now: new Date().toISOString() });
+    } finally {
+      hold.done();
+    }
+  }
+}
 
 for (const store of testStores()) {
   describe(`in-process job runner on ${store.name}`, () => {
@@ -173,6 +196,34 @@ for (const store of testStores()) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.equal(ran, false);
       assert.equal((await runner.get(second)).status, "canceled");
+    });
+
+    test("a job submitted while a claim is on its way waits for it: no more jobs are claimed than may run", async () => {
+      await jobStoreOn(db);
+      const jobs = new HeldClaims(db);
+      const runner = new InProcessJobRunner({ store: jobs, maxConcurrency: 1 });
+      runners.push(runner);
+      await runner.start();
+      // Registering a handler wakes the runner: its claim, sized for the one free slot, is held on its way.
+      const entered = gate();
+      const held = gate();
+      const done = gate();
+      jobs.hold = { entered: entered.open, until: held.promise, done: done.open };
+      runner.register("noop", { payload: Type.Object({}), run: () => {} });
+      await entered.promise;
+      const release = gate();
+      const first = await runner.submit(() => release.promise);
+      const second = await runner.submit(() => "second");
+      held.open();
+      await done.promise;
+      await eventually(async () => (await runner.get(first)).status === "running");
+      // The claim took the first job for the slot; the second is still pending, never stored started.
+      const waiting = await runner.get(second);
+      assert.equal(waiting.status, "pending");
+      assert.equal(waiting.started_at, null);
+      release.open();
+      assert.equal((await runner.wait(second, 10_000)).status, "completed");
+      assert.equal((await runner.get(first)).status, "completed");
     });
 
     test("canceling a finished job is a conflict and changes nothing", async () => {
