@@ -160,8 +160,10 @@ export class InProcessJobRunner implements JobRunner {
 
   /**
    * Ends the jobs left behind by stopped instances (expired leases and,
-   * with an identity, this instance's earlier runs), subscribes to wake-ups
-   * and starts the heartbeat, sweep and queue poll. Returns the jobs it failed.
+   * with an identity, this instance's earlier runs), subscribes to wake-ups,
+   * starts the heartbeat, sweep and queue poll, and claims the jobs waiting;
+   * resolves once that first claim is back (or found the store unreachable).
+   * Returns the jobs it failed.
    */
   async start(): Promise<JobRecord[]> {
     const swept = await this.#leases.sweep(true);
